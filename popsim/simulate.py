@@ -1,0 +1,147 @@
+"""The one place that jits, vmaps and shards: subjects x regimens in chunks.
+
+Numerical functions elsewhere are written for one subject and one regimen.
+Here they are ``vmap``-ed over regimens (inner) and subjects (outer, placed on
+the last axis so every state variable is a contiguous array over subjects),
+sharded over the local devices along the subject axis, and run chunk by
+chunk so memory is bounded whatever the cohort size.  Subject ``i``'s
+parameters come from ``fold_in`` keys of its global index, so results do not
+depend on cohort size, chunk size, device count or regimen.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, PartitionSpec
+
+from popsim.keys import root_key, stream_key
+from popsim.params import check_typical, individual
+from popsim.pk.grid import GridSpec, kernels, simulate_one
+
+__all__ = ["check_regimens", "simulate_grid"]
+
+
+def check_regimens(spec: GridSpec, regimens: np.ndarray) -> np.ndarray:
+    """``(regimen, time, channel)`` inputs: finite, >= 0, matching the grid."""
+    u = np.asarray(regimens, dtype=float)
+    expected = (spec.n_steps, len(spec.channels))
+    if u.ndim != 3 or u.shape[1:] != expected:
+        raise ValueError(f"regimens have shape {u.shape}; expected (regimen, {expected[0]}, {expected[1]})")
+    bad = ~np.isfinite(u) | (u < 0)
+    if bad.any():
+        r, k, c = np.argwhere(bad)[0]
+        what = "amount (mg)" if spec.channels[c].kind == "bolus" else "rate (mg/h)"
+        raise ValueError(
+            f"regimen {r}, time {k * spec.dt:g} h, channel {spec.channels[c].cmt!r}: {what} = {u[r, k, c]!r}; "
+            "allowed: a finite number >= 0"
+        )
+    return u
+
+
+def _segments(typical: Mapping[str, object]) -> int:
+    sizes = {np.size(v) for v in typical.values()} - {1}
+    if len(sizes) > 1:
+        raise ValueError(f"piecewise-constant parameters must share one segment count; got sizes {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(spec: GridSpec, names: tuple[str, ...], cv_names: tuple[str, ...], n_devices: int) -> Callable:
+    """Jitted ``(ids, typical, cv, U, stream) -> (params, outputs)``; cached by static structure."""
+
+    def one_subject(i, typical, cv, U, stream):
+        dtype = U.dtype
+        p = individual(typical, cv, stream, i, dtype)  # values: (segment,)
+        ker = jax.vmap(lambda q: kernels(spec, q))(p)
+        out = jax.vmap(lambda u: simulate_one(spec, ker, u), out_axes=-1)(U)
+        return p, out
+
+    batched = jax.vmap(one_subject, in_axes=(0, None, None, None, None), out_axes=-1)
+    if n_devices == 1:
+        return jax.jit(batched)
+    mesh = Mesh(np.array(jax.devices()[:n_devices]), ("subject",))
+
+    def sharded(ids, typical, cv, U, stream):
+        shapes = jax.eval_shape(batched, ids, typical, cv, U, stream)
+        out_specs = jax.tree_util.tree_map(lambda s: PartitionSpec(*([None] * (s.ndim - 1)), "subject"), shapes)
+        f = jax.shard_map(
+            batched,
+            mesh=mesh,
+            in_specs=(PartitionSpec("subject"), PartitionSpec(), PartitionSpec(), PartitionSpec(), PartitionSpec()),
+            out_specs=out_specs,
+            check_vma=False,
+        )
+        return f(ids, typical, cv, U, stream)
+
+    return jax.jit(sharded)
+
+
+def simulate_grid(
+    spec: GridSpec,
+    typical: Mapping[str, float | Sequence[float]],
+    cv: Mapping[str, float],
+    regimens: np.ndarray,
+    *,
+    n_subjects: int,
+    seed: int,
+    chunk_size: int = 8192,
+    dtype=jnp.float32,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Simulate ``n_subjects`` x ``regimens`` on the grid ``spec``.
+
+    Parameters
+    ----------
+    typical : typical values by parameter name; a sequence gives one value per
+        parameter segment (``spec.segment_of_step`` indexes them).
+    cv : coefficient of variation of log-normal IIV by parameter name.
+    regimens : (regimen, time, channel) bolus amounts (mg) or infusion rates (mg/h).
+    chunk_size : subjects per compiled call (rounded up to a multiple of the
+        device count); the last chunk is padded so nothing recompiles.
+
+    Returns
+    -------
+    dict with ``params`` {name: (segment, subject)}, and the arrays of
+    :func:`popsim.pk.grid.simulate_one` with two trailing axes
+    ``(regimen, subject)``: ``conc`` {output: (time, regimen, subject)} and
+    summaries ``(window, output, regimen, subject)`` (``t_above``/``t_below``:
+    ``(output, threshold, regimen, subject)``).  numpy arrays.
+    """
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("precision float64 needs jax_enable_x64 (set precision before any JAX work)")
+    if n_subjects < 1:
+        raise ValueError(f"n_subjects={n_subjects!r}; allowed: >= 1")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}; allowed: >= 1")
+    check_typical(typical, cv)
+    spec.check_parameters(typical)
+    U = check_regimens(spec, regimens)
+    n_seg = _segments(typical)
+    if spec.segment_of_step is not None and max(spec.segment_of_step) >= n_seg:
+        raise ValueError(f"segment_of_step refers to segment {max(spec.segment_of_step)}; parameters have {n_seg}")
+
+    n_dev = len(jax.devices())
+    chunk = -(-min(chunk_size, n_subjects) // n_dev) * n_dev
+    f = _compiled(spec, tuple(sorted(typical)), tuple(sorted(cv)), n_dev)
+    tv = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (n_seg,)) for k, v in typical.items()}
+    cvj = {k: jnp.asarray(v, dtype) for k, v in cv.items()}
+    Uj = jnp.asarray(U, dtype)
+    stream = stream_key(root_key(seed), "iiv")
+
+    result = None
+    for start in range(0, n_subjects, chunk):
+        stop = min(start + chunk, n_subjects)
+        ids = jnp.arange(start, start + chunk, dtype=jnp.int32)
+        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], f(ids, tv, cvj, Uj, stream))
+        if result is None:
+            result = jax.tree_util.tree_map(lambda x: np.empty(x.shape[:-1] + (n_subjects,), x.dtype), part)
+        jax.tree_util.tree_map(lambda dst, src: dst.__setitem__((..., slice(start, stop)), src), result, part)
+        if progress:
+            progress(stop, n_subjects)
+    params, out = result
+    return {"params": params, **out}
