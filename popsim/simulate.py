@@ -50,6 +50,9 @@ def _segments(typical: Mapping[str, object]) -> int:
     return sizes.pop() if sizes else 1
 
 
+_LANES = 128
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled(spec: GridSpec, names: tuple[str, ...], cv_names: tuple[str, ...], n_devices: int) -> Callable:
     """Jitted ``(ids, typical, cv, U, stream) -> (params, outputs)``; cached by static structure."""
@@ -101,8 +104,9 @@ def simulate_grid(
         parameter segment (``spec.segment_of_step`` indexes them).
     cv : coefficient of variation of log-normal IIV by parameter name.
     regimens : (regimen, time, channel) bolus amounts (mg) or infusion rates (mg/h).
-    chunk_size : subjects per compiled call (rounded up to a multiple of the
-        device count); the last chunk is padded so nothing recompiles.
+    chunk_size : subjects per compiled call (rounded up to a multiple of 128
+        per device); the last chunk is padded so nothing recompiles and every
+        subject takes the same compiled code path (bitwise chunk invariance).
 
     Returns
     -------
@@ -126,7 +130,11 @@ def simulate_grid(
         raise ValueError(f"segment_of_step refers to segment {max(spec.segment_of_step)}; parameters have {n_seg}")
 
     n_dev = len(jax.devices())
-    chunk = -(-min(chunk_size, n_subjects) // n_dev) * n_dev
+    # Every compiled call sees a whole number of SIMD-friendly lanes per device:
+    # a remainder loop would be compiled differently (e.g. without FMA
+    # contraction) and change the last bits of some subjects with the chunking.
+    lanes = n_dev * _LANES
+    chunk = -(-min(chunk_size, n_subjects) // lanes) * lanes
     f = _compiled(spec, tuple(sorted(typical)), tuple(sorted(cv)), n_dev)
     tv = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (n_seg,)) for k, v in typical.items()}
     cvj = {k: jnp.asarray(v, dtype) for k, v in cv.items()}

@@ -269,7 +269,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     def update(summ, step, y, y_plus, auc_now):
         inside = (step >= starts) & (step < ends)  # (window,)
         at_start, at_end = (step == starts)[:, None], (step == ends)[:, None]
-        y, y_plus, auc_now = jnp.stack(y), jnp.stack(y_plus), jnp.stack(auc_now)
+        y, y_plus, auc_now = jnp.stack(y)[None], jnp.stack(y_plus)[None], jnp.stack(auc_now)[None]  # (1, output)
         new = {
             "cmax": jnp.where(inside[:, None], jnp.maximum(summ["cmax"], jnp.maximum(y, y_plus)), summ["cmax"]),
             "cmin": jnp.where(inside[:, None], jnp.minimum(summ["cmin"], y), summ["cmin"]),
@@ -280,7 +280,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
             if pairs:
                 win = np.array([i for i, _ in pairs])
                 thr = jnp.asarray([t for _, t in pairs], dtype)
-                new[key] = summ[key] + jnp.where(inside[win][None] & cmp(y[:, None], thr[None]), dt, 0.0)
+                new[key] = summ[key] + jnp.where(inside[win][None] & cmp(y[0][:, None], thr[None]), dt, 0.0)
         return new
 
     def body(carry, xs):

@@ -1,0 +1,29 @@
+# popsim: two commands set everything up on a fresh machine.
+#   make run    create .venv, install, run the default experiment
+#   make test   install (if needed) and run the test suite
+#   make bench  benchmark problem P1 (writes benchmarks/results/)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EXPERIMENT ?= interdose
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m popsim +experiment=$(EXPERIMENT)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/p1.py
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis

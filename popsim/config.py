@@ -1,0 +1,156 @@
+"""Configuration schemas (dataclasses registered in Hydra's ConfigStore).
+
+Every Hydra group is backed by a dataclass, so a misspelt key in a YAML file
+or an override fails at composition.  Ranges are checked in ``__post_init__``
+when the composed config is turned into objects (``OmegaConf.to_object``);
+errors name the full key path, the value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from popsim.pk.model import closest
+
+__all__ = ["Config", "DrugConfig", "GridConfig", "RegimenConfig", "ROUTES", "register"]
+
+ROUTES = ("oral", "iv_bolus", "iv_infusion")
+PRECISIONS = ("float32", "float64")
+
+
+def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and (value > low if low_open else value >= low)
+    if not ok or value > high:
+        bound = f"> {low}" if low_open else f">= {low}"
+        rng = f"{bound}" + (f" and <= {high}" if high != math.inf else "")
+        raise ValueError(f"{path}={value!r}; allowed: a finite number {rng}")
+
+
+def _choice(path: str, value: str, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"{path}={value!r}; allowed: {list(allowed)}" + closest(str(value), allowed))
+
+
+@dataclass
+class DrugConfig:
+    """One drug's structural model and population parameters.
+
+    ``typical`` are typical values (KA 1/h, CL L/h, V1/V2/V3 L, Q2/Q3 L/h, F
+    fraction, ALAG h); ``cv`` coefficients of variation of log-normal IIV
+    (fraction); ``sources`` cites every number.
+    """
+
+    name: str = MISSING
+    n_cmt: int = 1
+    route: str = "oral"
+    infusion_h: float = 0.0
+    typical: dict[str, float] = field(default_factory=dict)
+    cv: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def check(self, path: str) -> None:
+        _choice(f"{path}.route", self.route, ROUTES)
+        _choice(f"{path}.n_cmt", self.n_cmt, (1, 2, 3))
+        if self.route == "iv_infusion":
+            _finite(f"{path}.infusion_h", self.infusion_h, low=0, low_open=True)
+        from popsim.params import check_typical
+
+        check_typical(self.typical, self.cv, where=f"{path}.typical")
+        uncited = sorted(set(self.typical) - set(self.sources))
+        if uncited:
+            raise ValueError(f"{path}.sources: no citation for {uncited}; every number carries a source")
+
+
+@dataclass
+class RegimenConfig:
+    """A sweep of fixed-interval regimens: every dose x every interval.
+
+    ``dose_mg`` is the amount per administration; the first dose is at
+    ``start_h``; doses repeat every ``interval_h`` until the end of the grid.
+    """
+
+    dose_mg: list[float] = field(default_factory=lambda: [1.0])
+    interval_h: list[float] = field(default_factory=lambda: [24.0])
+    start_h: float = 0.0
+
+    def check(self, path: str, dt_h: float) -> None:
+        if not self.dose_mg or not self.interval_h:
+            raise ValueError(f"{path}: dose_mg and interval_h need at least one value each")
+        for i, d in enumerate(self.dose_mg):
+            _finite(f"{path}.dose_mg[{i}]", d, low=0)
+        for i, tau in enumerate(self.interval_h):
+            _finite(f"{path}.interval_h[{i}]", tau, low=0, low_open=True)
+            if abs(tau / dt_h - round(tau / dt_h)) > 1e-9:
+                raise ValueError(f"{path}.interval_h[{i}]={tau!r}; allowed: a multiple of grid.dt_h={dt_h!r}")
+        _finite(f"{path}.start_h", self.start_h, low=0)
+        if abs(self.start_h / dt_h - round(self.start_h / dt_h)) > 1e-9:
+            raise ValueError(f"{path}.start_h={self.start_h!r}; allowed: a multiple of grid.dt_h={dt_h!r}")
+
+
+@dataclass
+class GridConfig:
+    """Time grid: ``days`` of simulation on a ``dt_h`` grid; summaries over the
+    last ``summary_window_h`` hours (the steady-state window)."""
+
+    dt_h: float = 1.0
+    days: float = 14.0
+    summary_window_h: float = 24.0
+
+    def check(self, path: str) -> None:
+        _finite(f"{path}.dt_h", self.dt_h, low=0, low_open=True, high=24)
+        _finite(f"{path}.days", self.days, low=0, low_open=True, high=3650)
+        _finite(f"{path}.summary_window_h", self.summary_window_h, low=0, low_open=True, high=self.days * 24)
+        for key in ("days", "summary_window_h"):
+            hours = self.days * 24 if key == "days" else self.summary_window_h
+            if abs(hours / self.dt_h - round(hours / self.dt_h)) > 1e-9:
+                raise ValueError(f"{path}.{key}={getattr(self, key)!r}; allowed: a whole number of grid steps dt_h={self.dt_h!r}")
+
+
+@dataclass
+class Config:
+    """The whole run.  ``experiment`` names what is simulated; ``drugs`` and
+    ``regimen`` are filled by the experiment's config file."""
+
+    experiment: str = ""
+    seed: int = 0
+    n_subjects: int = 1000
+    chunk_size: int = 8192
+    precision: str = "float32"
+    save_subjects: int = 20
+    thresholds_mg_l: list[float] = field(default_factory=list)
+    drugs: dict[str, DrugConfig] = field(default_factory=dict)
+    regimen: RegimenConfig = field(default_factory=RegimenConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    output_format: str = "netcdf"
+
+    def __post_init__(self):
+        if not self.experiment:
+            raise ValueError("no experiment selected; run e.g. `python -m popsim +experiment=interdose`")
+        if not isinstance(self.seed, int) or not 0 <= self.seed < 2**31:
+            raise ValueError(f"seed={self.seed!r}; allowed: an integer in [0, 2^31)")
+        for key in ("n_subjects", "chunk_size"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{key}={value!r}; allowed: an integer >= 1")
+        if not isinstance(self.save_subjects, int) or not 0 <= self.save_subjects <= self.n_subjects:
+            raise ValueError(f"save_subjects={self.save_subjects!r}; allowed: 0 <= save_subjects <= n_subjects={self.n_subjects}")
+        _choice("precision", self.precision, PRECISIONS)
+        _choice("output_format", self.output_format, ("netcdf", "zarr"))
+        for i, t in enumerate(self.thresholds_mg_l):
+            _finite(f"thresholds_mg_l[{i}]", t, low=0, low_open=True)
+        if not self.drugs:
+            raise ValueError("drugs: the experiment selects no drug")
+        self.grid.check("grid")
+        self.regimen.check("regimen", self.grid.dt_h)
+        for name, drug in self.drugs.items():
+            drug.check(f"drugs.{name}")
+
+
+def register() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    cs.store(group="drug", name="base_drug", node=DrugConfig)

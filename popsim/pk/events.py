@@ -1,0 +1,392 @@
+"""Predictions for a NONMEM-style event table (event mode).
+
+Where :mod:`popsim.pk.grid` is the population hot path on a regular grid,
+this module answers "what does NONMEM predict at each of these records?" for
+an arbitrary record table, record by record, with NONMEM 7 (PREDPP) event
+semantics.  Every propagation is an exact matrix exponential from
+:mod:`popsim.pk.propagate`; steady states are solved analytically with
+:func:`~popsim.pk.propagate.periodic_steady_state`.
+
+Conventions (NONMEM's where the oracle of ``../shared/conformance/nonmem_dosing``
+pins them, chosen and documented here where it does not):
+
+* Records of one ID are processed in file order.  The prediction of a record
+  is the state *after* the record is processed, so an observation placed
+  before a dose at the same time gives the pre-dose value and one placed after
+  it the post-dose value.
+* *Implied* events -- additional (ADDL) doses, lagged dose arrivals and
+  infusion ends -- that fall due at or before a record's time happen before
+  that record: an observation at the time of an additional or lagged dose is
+  post-dose.
+* A dose given at ``TIME`` with lag ``ALAG`` arrives (bolus) or starts
+  (infusion) at ``TIME + ALAG``; additional doses are given at
+  ``TIME + k*II`` (k = 1..ADDL) and arrive ``ALAG`` later, with the amount,
+  rate, F and ALAG of their record.
+* Bioavailability ``F`` scales the amount.  An infusion keeps its rate and its
+  duration becomes ``F*AMT/RATE`` (RATE > 0 or modeled rate, RATE = -1); with
+  a modeled duration (RATE = -2) the duration is kept and the rate becomes
+  ``F*AMT/D``.  Infusions into the same compartment add.
+* Reset (EVID 3, EVID 4, SS = 1) empties every compartment and cancels running
+  infusions and pending lagged and additional doses.
+* SS = 1 resets the system to the steady state of the regimen "AMT every II"
+  (with the record's F, ALAG and rate) just before this record's dose, then
+  gives the dose; SS = 2 adds that steady state to the current state.  The
+  steady state is the exact periodic limit of explicit dosing, including
+  infusions longer than II (earlier doses still running at ``TIME``) and any
+  ALAG, also ALAG >= II: regimen doses given before ``TIME`` whose arrival is
+  still pending at ``TIME`` (those given at ``TIME - k*II`` with
+  ``k*II < ALAG``) are scheduled as implied doses, so the profile after an SS
+  record equals that after long explicit dosing.  (The oracle covers
+  ALAG < II only; NONMEM's own handling of ALAG >= II is not checked.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import math
+from typing import Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from popsim.pk.model import LinearModel, closest
+from popsim.pk.propagate import advance, periodic_steady_state, phi
+
+__all__ = ["predict_events"]
+
+_REQUIRED = ("ID", "TIME", "EVID", "AMT", "CMT")
+_OPTIONAL = ("RATE", "II", "ADDL", "SS")
+_KINDS = {"ALAG": "lag time (h)", "F": "bioavailability", "R": "modeled rate (mg/h)", "D": "modeled duration (h)"}
+_DEFAULT = {"ALAG": 0.0, "F": 1.0}
+
+_advance = jax.jit(advance)
+_phi = jax.jit(phi)
+_steady = jax.jit(periodic_steady_state)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Dose:
+    """``amount`` (mg, F applied) into compartment ``cmt``: a bolus if ``rate`` is 0, else an infusion (mg/h)."""
+
+    cmt: int
+    amount: float
+    rate: float
+
+
+@dataclasses.dataclass
+class _State:
+    """One subject's system at ``time``: amounts, running infusions and pending implied doses."""
+
+    time: float
+    A: jax.Array
+    infusions: list[tuple[float, int, float]] = dataclasses.field(default_factory=list)  # (end, cmt, rate)
+    pending: list[tuple[float, int, _Dose]] = dataclasses.field(default_factory=list)  # heap (time, seq, dose)
+
+
+def predict_events(
+    events: pd.DataFrame,
+    model: LinearModel,
+    params: Mapping[str, float] | pd.DataFrame,
+    *,
+    output: str = "central",
+    columns: Mapping[str, str] | None = None,
+    cmt_names: Sequence[str] | None = None,
+) -> pd.Series:
+    """Concentration of ``output`` at every record of a NONMEM-style event table.
+
+    Parameters
+    ----------
+    events
+        One row per record.  Columns (names case-insensitive): ``ID``, ``TIME``
+        (h, non-decreasing within an ID, the records of an ID contiguous),
+        ``EVID`` (0 observation, 1 dose, 2 other, 3 reset, 4 reset and dose),
+        ``AMT`` (mg), ``CMT`` (1-based compartment number), and optionally
+        ``RATE`` (mg/h; 0 bolus, > 0 infusion, -1 modeled rate, -2 modeled
+        duration), ``II`` (h), ``ADDL`` and ``SS`` (0, 1 or 2), all 0 when
+        absent.  Only dose records (EVID 1 and 4) use AMT, CMT, RATE, II,
+        ADDL and SS; other columns are ignored unless named in ``columns``.
+    model
+        The compartment structure.
+    params
+        One parameter set ``name -> value`` for every ID, or a DataFrame with
+        a column ``ID`` and one row per ID holding the model's parameters.
+        Every parameter the model reads must be finite and > 0; names the model
+        does not read are an error.
+    output
+        Compartment whose concentration (amount / volume, mg/L) is predicted.
+    columns
+        Data columns holding per-record dose modifiers, as
+        ``{"COLUMN": "KIND:compartment"}`` with ``KIND`` one of ``ALAG`` (lag
+        time, h, >= 0, default 0), ``F`` (bioavailability, >= 0, default 1),
+        ``R`` (modeled infusion rate, mg/h, > 0, read when RATE = -1) and ``D``
+        (modeled infusion duration, h, > 0, read when RATE = -2); e.g.
+        ``{"LAGT": "ALAG:central", "BIOAV": "F:central"}``.  A dose record
+        reads the values on its own row for the compartment it doses.
+    cmt_names
+        Compartment dosed by ``CMT = k`` is ``cmt_names[k - 1]``; by default
+        the model's compartments in order.
+
+    Returns
+    -------
+    pandas.Series
+        Concentration of ``output`` (mg/L) after each record is processed,
+        indexed like ``events``, in record order.  Event semantics are listed
+        in the module docstring.
+
+    Raises
+    ------
+    ValueError
+        For invalid input, before any compute, naming the field, the record
+        (ID and 0-based row), the value and the allowed range.
+    RuntimeError
+        If JAX float64 (``jax_enable_x64``) is off.
+    """
+    if not jax.config.read("jax_enable_x64"):
+        raise RuntimeError("predict_events computes in float64: enable it with jax.config.update('jax_enable_x64', True)")
+    targets = [model.index(name) for name in (cmt_names or model.names)]
+    modifiers = _modifiers(columns or {}, model)
+    data = _table(events, modifiers)
+    _validate(data, modifiers, targets, model)
+    per_id = _parameters(params, model, data["ID"].unique())
+    model.concentration_row(output, next(iter(per_id.values())))
+
+    out = np.empty(len(data))
+    for subject, rows in data.groupby("ID", sort=False).indices.items():
+        p = per_id[subject]
+        K = model.rate_matrix(p)
+        c = model.concentration_row(output, p)
+        out[rows] = [float(c @ A) for A in _simulate(data.iloc[rows], K, targets, modifiers)]
+    return pd.Series(out, index=events.index, name=f"C_{output}")
+
+
+def _modifiers(columns: Mapping[str, str], model: LinearModel) -> dict[tuple[str, int], str]:
+    """``{(KIND, compartment index): COLUMN}`` from ``{"COLUMN": "KIND:compartment"}``."""
+    found: dict[tuple[str, int], str] = {}
+    for column, spec in columns.items():
+        kind, _, cmt = spec.partition(":")
+        if kind not in _KINDS or not cmt:
+            raise ValueError(
+                f"columns[{column!r}] = {spec!r}; allowed: 'KIND:compartment' with KIND in {list(_KINDS)}"
+            )
+        key = (kind, model.index(cmt))
+        if key in found:
+            raise ValueError(f"columns {found[key]!r} and {column!r} both give {spec!r}")
+        found[key] = column.upper()
+    return found
+
+
+def _table(events: pd.DataFrame, modifiers: Mapping[tuple[str, int], str]) -> pd.DataFrame:
+    """The used columns under upper-case names, as float64 (optional columns default to 0)."""
+    upper: dict[str, str] = {}
+    for name in events.columns:
+        if str(name).upper() in upper:
+            raise ValueError(f"events columns {upper[str(name).upper()]!r} and {name!r} differ only in case")
+        upper[str(name).upper()] = name
+    wanted = [*_REQUIRED, *_OPTIONAL, *modifiers.values()]
+    missing = [c for c in wanted if c not in upper and c not in _OPTIONAL]
+    if missing:
+        raise ValueError(f"events lacks columns {missing}; it has {list(events.columns)}")
+    data = pd.DataFrame(index=range(len(events)))
+    data["ID"] = events[upper["ID"]].to_numpy()
+    for c in wanted[1:]:
+        raw = events[upper[c]].to_numpy() if c in upper else np.zeros(len(events))
+        values = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(np.float64)
+        _check(data.assign(**{c: raw}), np.isnan(values) & pd.notna(raw), c, "a number")
+        data[c] = values
+    return data
+
+
+def _check(data: pd.DataFrame, bad, field: str, allowed: str, label: str | None = None) -> None:
+    """Raise for the first row where ``bad`` holds."""
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        i = rows[0]
+        raise ValueError(
+            f"events row {i} (ID {data['ID'].iloc[i]}): {label or field} = {data[field].iloc[i]}; allowed: {allowed}"
+        )
+
+
+def _finite(values, low: float, strict: bool = False):
+    """``values`` finite and ``> low`` (``strict``) or ``>= low``."""
+    return np.isfinite(values) & ((values > low) if strict else (values >= low))
+
+
+def _validate(
+    data: pd.DataFrame, modifiers: Mapping[tuple[str, int], str], targets: Sequence[int], model: LinearModel
+) -> None:
+    """Every check on the records, before any compute."""
+    ids = data["ID"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    repeated = np.zeros(len(data), bool)
+    repeated[starts[pd.Series(ids[starts]).duplicated().to_numpy()]] = True
+    _check(data, repeated, "ID", "the records of one ID contiguous (this ID appears in an earlier block)")
+    _check(data, ~np.isfinite(data["TIME"]), "TIME", "finite")
+    same_id = np.r_[False, ids[1:] == ids[:-1]]
+    _check(data, same_id & (data["TIME"].diff().to_numpy() < 0), "TIME", ">= the previous TIME of the same ID")
+    _check(data, ~data["EVID"].isin([0, 1, 2, 3, 4]), "EVID", "0, 1, 2, 3 or 4")
+    dose = data["EVID"].isin([1, 4]).to_numpy()
+    _check(data, dose & ~_finite(data["AMT"], 0), "AMT", "finite and >= 0")
+    _check(data, dose & ~data["CMT"].isin(range(1, len(targets) + 1)), "CMT", f"an integer 1..{len(targets)}")
+    rate_ok = _finite(data["RATE"], 0) | data["RATE"].isin([-1, -2])
+    _check(data, dose & ~rate_ok, "RATE", "finite and >= 0, -1 (modeled rate) or -2 (modeled duration)")
+    _check(data, dose & ~_finite(data["II"], 0), "II", "finite and >= 0")
+    _check(data, dose & ~(_finite(data["ADDL"], 0) & (data["ADDL"] % 1 == 0)), "ADDL", "an integer >= 0")
+    _check(data, dose & ~data["SS"].isin([0, 1, 2]), "SS", "0, 1 or 2")
+    _check(data, dose & (data["ADDL"] > 0) & ~(data["II"] > 0), "II", "> 0 when ADDL > 0")
+    _check(data, dose & (data["SS"] > 0) & ~(data["II"] > 0), "II", "> 0 when SS is 1 or 2")
+    cmt = np.array([targets[int(k) - 1] if d else -1 for k, d in zip(data["CMT"], dose)])
+    modeled = {"R": dose & (data["RATE"] == -1).to_numpy(), "D": dose & (data["RATE"] == -2).to_numpy()}
+    for kind, needs in modeled.items():
+        for i in np.unique(cmt[needs]):
+            if (kind, i) not in modifiers:
+                code = -1 if kind == "R" else -2
+                _check(data, needs & (cmt == i), "RATE",
+                       f"{code} only with a column mapped to '{kind}:{model.names[i]}' in `columns`")
+    for (kind, i), column in modifiers.items():
+        used = modeled.get(kind, dose) & (cmt == i)
+        strict = kind in modeled
+        _check(data, used & ~_finite(data[column], 0, strict), column,
+               "finite and > 0" if strict else "finite and >= 0", f"{column} ({kind}:{model.names[i]})")
+
+
+def _parameters(
+    params: Mapping[str, float] | pd.DataFrame, model: LinearModel, ids
+) -> dict[object, dict[str, jax.Array]]:
+    """One float64 parameter set per ID, checked: known names, finite and > 0."""
+    if isinstance(params, pd.DataFrame):
+        id_col = [c for c in params.columns if str(c).upper() == "ID"]
+        if len(id_col) != 1:
+            raise ValueError(f"params DataFrame needs one column ID; it has {list(params.columns)}")
+        table = params.set_index(id_col[0])
+        if table.index.duplicated().any():
+            raise ValueError(f"params: ID {table.index[table.index.duplicated()][0]} has more than one row")
+        absent = [i for i in ids if i not in table.index]
+        if absent:
+            raise ValueError(f"params has no row for ID {absent[0]} (events IDs without parameters: {absent})")
+        rows = {i: (f"params row {table.index.get_loc(i)} (ID {i})", table.loc[i].to_dict()) for i in ids}
+    else:
+        rows = {i: ("params", dict(params)) for i in ids}
+    per_id = {}
+    for i, (where, p) in rows.items():
+        model.check_parameters(p)
+        for name in p:
+            if name not in model.parameters:
+                raise ValueError(
+                    f"{where}: unknown parameter {name!r}; the model reads {list(model.parameters)}"
+                    + closest(name, model.parameters)
+                )
+            if not (math.isfinite(p[name]) and p[name] > 0):
+                raise ValueError(f"{where}: {name} = {p[name]}; allowed: finite and > 0")
+        per_id[i] = {name: jnp.asarray(p[name], jnp.float64) for name in model.parameters}
+    return per_id
+
+
+def _dose(record: pd.Series, cmt: int, modifiers: Mapping[tuple[str, int], str]) -> tuple[_Dose, float]:
+    """The record's dose (F applied, infusion rate resolved) and its lag time."""
+
+    def value(kind: str) -> float:
+        column = modifiers.get((kind, cmt))
+        return _DEFAULT[kind] if column is None else float(record[column])
+
+    amount = value("F") * float(record["AMT"])
+    rate = float(record["RATE"])
+    if rate == -1:
+        rate = value("R")
+    elif rate == -2:
+        rate = amount / value("D")
+    return _Dose(cmt, amount, rate), value("ALAG")
+
+
+def _simulate(
+    records: pd.DataFrame, K: jax.Array, targets: Sequence[int], modifiers: Mapping[tuple[str, int], str]
+) -> list[jax.Array]:
+    """Amounts (mg, shape ``(n,)``) after each record of one ID."""
+    seq = itertools.count()  # ties between implied events go in the order they were created
+    state = _State(float(records["TIME"].iloc[0]), jnp.zeros(K.shape[0], jnp.float64))
+    states = []
+    for _, record in records.iterrows():
+        t = float(record["TIME"])
+        _run_until(state, K, t)
+        if record["EVID"] in (3, 4):
+            state = _State(t, jnp.zeros_like(state.A))
+        if record["EVID"] in (1, 4):
+            dose, lag = _dose(record, targets[int(record["CMT"]) - 1], modifiers)
+            ii = float(record["II"])
+            if record["SS"] == 1:
+                state = _steady_state(K, t, dose, ii, lag, seq)
+            elif record["SS"] == 2:
+                steady = _steady_state(K, t, dose, ii, lag, seq)
+                state.A = state.A + steady.A
+                state.infusions += steady.infusions
+                for item in steady.pending:
+                    heapq.heappush(state.pending, item)
+            for k in range(int(record["ADDL"]) + 1):
+                heapq.heappush(state.pending, (t + k * ii + lag, next(seq), dose))
+            _run_until(state, K, t)
+        states.append(state.A)
+    return states
+
+
+def _steady_state(K: jax.Array, t: float, dose: _Dose, ii: float, lag: float, seq) -> _State:
+    """State at ``t`` left by ``dose`` given at ``t - k*ii`` for every k >= 1, each arriving ``lag`` later.
+
+    The dose given at ``t - k*ii`` arrives at ``t + lag - k*ii``; ``s`` is the
+    latest such arrival at or before ``t`` (k = ``before`` = ceil(lag / ii);
+    ``s = t`` without lag, where the arrival is this record's own dose).
+    During one period the regimen's input is the dose's input wrapped around
+    the period (an infusion longer than ``ii`` overlaps ``wraps`` earlier
+    ones); ``b`` is the state one period after that input from empty, and the
+    state just before the arrival at ``s`` is the fixed point of
+    ``x -> Phi(ii) x + b``.  Earlier infusions still running at ``s`` and the
+    doses k = ``before`` .. 1 (arriving at ``s``, ``s + ii``, ...) are
+    then given explicitly while advancing from ``s`` to ``t``.
+    """
+    n = K.shape[0]
+    zero = jnp.zeros(n, jnp.float64)
+    e = zero.at[dose.cmt].set(1.0)
+    before = math.ceil(lag / ii)
+    s = t + lag - before * ii
+    if dose.rate == 0:
+        b = _advance(K, dose.amount * e, ii, zero)
+        running = []
+    else:
+        duration = dose.amount / dose.rate
+        wraps = math.floor(duration / ii)
+        rest = max(duration - wraps * ii, 0.0)
+        b = _advance(K, _advance(K, zero, rest, (wraps + 1) * dose.rate * e), ii - rest, wraps * dose.rate * e)
+        running = [(s + duration - j * ii, dose.cmt, dose.rate) for j in range(1, wraps + 1) if duration > j * ii]
+    state = _State(s, _steady(_phi(K, ii), b), running)
+    for k in range(before, 0, -1):
+        heapq.heappush(state.pending, (t + lag - k * ii, next(seq), dose))
+    _run_until(state, K, t)
+    return state
+
+
+def _start(state: _State, dose: _Dose) -> None:
+    """Give ``dose`` at ``state.time``: add a bolus, or start an infusion."""
+    if dose.rate == 0:
+        state.A = state.A.at[dose.cmt].add(dose.amount)
+    elif dose.amount > 0:
+        state.infusions.append((state.time + dose.amount / dose.rate, dose.cmt, dose.rate))
+
+
+def _run_until(state: _State, K: jax.Array, t: float) -> None:
+    """Advance to ``t``, giving every implied event due at or before ``t`` on the way."""
+    while True:
+        due = [item[0] for item in state.pending] + [end for end, _, _ in state.infusions]
+        t_next = min([t, *due])
+        if t_next > state.time:
+            rate = np.zeros(K.shape[0])
+            for _, cmt, r in state.infusions:
+                rate[cmt] += r
+            state.A = _advance(K, state.A, t_next - state.time, jnp.asarray(rate))
+            state.time = t_next
+        state.infusions = [inf for inf in state.infusions if inf[0] > state.time]
+        while state.pending and state.pending[0][0] <= state.time:
+            _start(state, heapq.heappop(state.pending)[2])
+        if state.time >= t:
+            return

@@ -1,0 +1,54 @@
+"""Regimen specs -> input arrays on the grid.
+
+A regimen is a list of administrations; on the grid each becomes an amount
+(bolus, mg) or a rate (infusion, mg/h) at integer step indices computed from
+times by rounding ``t / dt`` (times are validated to lie on the grid, so no
+dose is lost or doubled however long the regimen; never by accumulating dt).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+__all__ = ["fixed_interval", "sweep"]
+
+
+def fixed_interval(
+    n_steps: int, dt_h: float, dose_mg: float, interval_h: float, start_h: float = 0.0,
+    *, infusion_h: float = 0.0,
+) -> np.ndarray:
+    """(n_steps,) input for ``dose_mg`` every ``interval_h`` from ``start_h``.
+
+    Bolus (``infusion_h == 0``): amount at the dose steps.  Infusion: rate
+    ``dose_mg / infusion_h`` held over the ``infusion_h / dt_h`` steps after
+    each dose (``infusion_h`` must be a whole number of steps); overlapping
+    infusions add.
+    """
+    u = np.zeros(n_steps)
+    every = round(interval_h / dt_h)
+    first = round(start_h / dt_h)
+    doses = np.arange(first, n_steps, every)
+    if infusion_h == 0:
+        u[doses] = dose_mg
+        return u
+    width = infusion_h / dt_h
+    if abs(width - round(width)) > 1e-9 or round(width) < 1:
+        raise ValueError(f"infusion_h={infusion_h!r}; allowed: a positive multiple of dt_h={dt_h!r}")
+    for d in doses:
+        u[d : d + round(width)] += dose_mg / infusion_h
+    return u
+
+
+def sweep(n_steps: int, dt_h: float, dose_mg, interval_h, start_h: float = 0.0, *, infusion_h: float = 0.0):
+    """Every dose x every interval: (labels, (regimen, time, 1) inputs).
+
+    ``labels`` is a list of ``{"dose_mg": ..., "interval_h": ...}`` in the
+    order of the regimen axis (doses outer, intervals inner).
+    """
+    labels, rows = [], []
+    for d, tau in itertools.product(dose_mg, interval_h):
+        labels.append({"dose_mg": float(d), "interval_h": float(tau)})
+        rows.append(fixed_interval(n_steps, dt_h, d, tau, start_h, infusion_h=infusion_h))
+    return labels, np.stack(rows)[..., None]
