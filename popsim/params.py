@@ -42,7 +42,10 @@ def individual(
     key = subject_key(stream, subject)
     out = {k: jnp.asarray(v, dtype) for k, v in typical.items()}
     for name, c in cv.items():
-        z = jax.random.normal(jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF), (), dtype)
+        # Drawn in float32 whatever the precision, so a float64 run simulates
+        # the same people as a float32 run.
+        z = jax.random.normal(jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF), (), jnp.float32)
+        z = z.astype(dtype)
         omega = jnp.sqrt(jnp.log1p(jnp.asarray(c, dtype) ** 2))
         out[name] = out[name] * jnp.exp(omega * z)
     return out

@@ -60,7 +60,9 @@ def _compiled(spec: GridSpec, names: tuple[str, ...], cv_names: tuple[str, ...],
     def one_subject(i, typical, cv, U, stream):
         dtype = U.dtype
         p = individual(typical, cv, stream, i, dtype)  # values: (segment,)
-        ker = jax.vmap(lambda q: kernels(spec, q))(p)
+        # No TF32/bf16 shortcuts in the small propagator products on GPUs.
+        with jax.default_matmul_precision("highest"):
+            ker = jax.vmap(lambda q: kernels(spec, q))(p)
         out = jax.vmap(lambda u: simulate_one(spec, ker, u), out_axes=-1)(U)
         return p, out
 

@@ -25,21 +25,6 @@ def x64():
         yield
 
 
-@pytest.fixture
-def allow_rank_promotion():
-    """Let a test reach the numerics of grid summaries.
-
-    ``popsim.pk.grid.simulate_one`` with summary windows broadcasts a
-    ``(window, 1)`` mask against ``(output,)`` values, which
-    ``jax_numpy_rank_promotion="raise"`` rejects; that failure is demonstrated
-    by ``tests/reference/test_grid_laws.py::test_summaries_run_under_rank_promotion_raise``.
-    Tests of the summary *values* use this fixture so they keep checking the
-    numbers while that bug stands.
-    """
-    with jax.numpy_rank_promotion("allow"):
-        yield
-
-
 # ---------------------------------------------------------------------------
 # Hand-written rate matrices
 # ---------------------------------------------------------------------------

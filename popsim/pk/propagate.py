@@ -17,6 +17,8 @@ LAPACK once per matrix) and as accurate (measured: 1e-15 relative in float64,
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -38,9 +40,12 @@ def expm(M: Float[Array, "n n"]) -> Float[Array, "n n"]:
     X = M * jnp.exp2(-s.astype(M.dtype))
     eye = jnp.eye(M.shape[0], dtype=M.dtype)
     E = eye
+    # Full-precision products: on GPUs the default float32 matmul may use
+    # TF32 (10-bit mantissa), measured 4e-4 relative error on P1.
+    mm = functools.partial(jnp.matmul, precision=jax.lax.Precision.HIGHEST)
     for k in range(q, 0, -1):
-        E = eye + (X @ E) / k
-    return jax.lax.fori_loop(0, s, lambda _, E: E @ E, E)
+        E = eye + mm(X, E) / k
+    return jax.lax.fori_loop(0, s, lambda _, E: mm(E, E), E)
 
 
 def phi(K: Float[Array, "n n"], t: Float[Array, ""]) -> Float[Array, "n n"]:

@@ -40,11 +40,10 @@ def one_channel(n, steps, amount):
 def test_summaries_run_under_rank_promotion_raise(x64):
     """Summary windows must work with jax_numpy_rank_promotion="raise" (set in conftest).
 
-    Bug: ``simulate_one``'s ``update`` broadcasts ``(window, 1)`` masks and
-    ``(window, output)`` summaries against ``(output,)`` values, e.g.
-    ``jnp.maximum(summ["cmax"], jnp.maximum(y, y_plus))``, which raises
-    ``ValueError: Operands could not be broadcast together for maximum on
-    shapes (1, 1) (1,)`` under the project's test setting.
+    Regression: commit 64be238 broadcast ``(window, output)`` summaries against
+    ``(output,)`` values (``jnp.maximum(summ["cmax"], jnp.maximum(y, y_plus))``),
+    which raised ``ValueError: Operands could not be broadcast together for
+    maximum on shapes (1, 1) (1,)``.
     """
     spec = GridSpec(mammillary(1, oral=False), 0.5, 20, (Channel("central"),), windows=(Window(0, 10),))
     out = simulate(spec, {"CL": 1.0, "V1": 10.0}, one_channel(20, [0], 100.0))
@@ -57,7 +56,7 @@ def test_summaries_run_under_rank_promotion_raise(x64):
 # ---------------------------------------------------------------------------
 
 
-def test_steady_state_trough_over_peak(x64, allow_rank_promotion):
+def test_steady_state_trough_over_peak(x64):
     """IV bolus every tau: trough/peak = 2^(-tau/t_half); peak = trough + D/V."""
     V, t_half, tau, dt, D = 10.0, 6.0, 12.0, 0.5, 100.0
     k = math.log(2) / t_half
@@ -99,7 +98,7 @@ def _two_cmt_beta(CL, V1, Q2, V2):
     ],
     ids=["oral_1cmt", "iv_2cmt", "oral_2cmt_lag", "infusion_2cmt"],
 )
-def test_auc_to_infinity_is_F_dose_over_CL(model, channels, p, dose_steps, F, x64, allow_rank_promotion):
+def test_auc_to_infinity_is_F_dose_over_CL(model, channels, p, dose_steps, F, x64):
     beta = p["CL"] / p["V1"] if "Q2" not in p else _two_cmt_beta(p["CL"], p["V1"], p["Q2"], p["V2"])
     dt = 2.0
     n = int(70 * math.log(2) / beta / dt) + 2  # >= 70 terminal half-lives
@@ -377,7 +376,7 @@ def test_two_cmt_alpha_equal_beta(k12, precision):
 # ---------------------------------------------------------------------------
 
 
-def test_summaries_match_brute_force(ode, x64, allow_rank_promotion):
+def test_summaries_match_brute_force(ode, x64):
     """cmax/cmin/c_end/auc/t_above/t_below for 2 windows x 2 outputs vs numpy on the ODE oracle."""
     dt, n, sub = 0.5, 97, 64
     p = {"KA": 1.1, "CL": 2.0, "V1": 10.0, "Q2": 3.0, "V2": 40.0}
@@ -429,7 +428,7 @@ def test_summaries_match_brute_force(ode, x64, allow_rank_promotion):
             np.testing.assert_allclose(np.asarray(out[key][j]), expect, rtol=1e-14)  # exact counts
 
 
-def test_cmax_sees_lagged_bolus_arriving_on_grid_point(x64, allow_rank_promotion):
+def test_cmax_sees_lagged_bolus_arriving_on_grid_point(x64):
     """An IV bolus with a lag of exactly 2 steps arrives at t_2; cmax must include its peak.
 
     The module docstring says cmax looks at right limits "so that an IV bolus
