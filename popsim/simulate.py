@@ -37,7 +37,7 @@ def check_regimens(spec: GridSpec, regimens: np.ndarray) -> np.ndarray:
         r, k, c = np.argwhere(bad)[0]
         what = "amount (mg)" if spec.channels[c].kind == "bolus" else "rate (mg/h)"
         raise ValueError(
-            f"regimen {r}, time {k * spec.dt:g} h, channel {spec.channels[c].cmt!r}: {what} = {u[r, k, c]!r}; "
+            f"regimen {r}, time {k * spec.dt:g} h, channel {spec.channels[c].cmt!r}: {what} = {float(u[r, k, c])!r}; "
             "allowed: a finite number >= 0"
         )
     return u
