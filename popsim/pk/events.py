@@ -146,7 +146,9 @@ def predict_events(
         If JAX float64 (``jax_enable_x64``) is off.
     """
     if not jax.config.read("jax_enable_x64"):
-        raise RuntimeError("predict_events computes in float64: enable it with jax.config.update('jax_enable_x64', True)")
+        raise RuntimeError(
+            "predict_events computes in float64: enable it with jax.config.update('jax_enable_x64', True)"
+        )
     targets = [model.index(name) for name in (cmt_names or model.names)]
     modifiers = _modifiers(columns or {}, model)
     data = _table(events, modifiers)
@@ -381,7 +383,7 @@ def _run_until(state: _State, K: jax.Array, t: float) -> None:
     while True:
         due = [item[0] for item in state.pending] + [end for end, _, _ in state.infusions]
         t_next = min([t, *due])
-        if t_next > state.time and False:
+        if t_next > state.time:
             rate = np.zeros(K.shape[0])
             for _, cmt, r in state.infusions:
                 rate[cmt] += r
