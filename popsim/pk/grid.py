@@ -187,7 +187,9 @@ def kernels(spec: GridSpec, p: Mapping[str, Float[Array, ""]]) -> dict[str, Arra
             shifts.append(jnp.zeros((), jnp.int32))
         if c.kind == "bolus":
             G0.append(F * (phi(K, rest) @ e if c.lag else Phi @ e))
-            J.append(F * (C @ e) * (0.0 if c.lag else 1.0))
+            # Right-limit jump of the outputs when the bolus lands exactly on t_k
+            # (always without lag; with lag only when it is a whole number of steps).
+            J.append(F * (C @ e) * (rest == dt).astype(K.dtype))
         else:
             Phi_r, x_r = phi_input(K, rest, F * e)
             G0.append(x_r)
