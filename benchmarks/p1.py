@@ -141,7 +141,7 @@ def child(args) -> None:
     print(json.dumps(res))
 
 
-def measure(method: str, n: int, precision: str = "float32", mode: str = "trajectories", chunk: int = 131072) -> dict:
+def measure(method: str, n: int, precision: str = "float32", mode: str = "trajectories", chunk: int = 8192) -> dict:
     cmd = [sys.executable, __file__, "--child", method, "--n", str(n), "--precision", precision, "--mode", mode,
            "--chunk", str(chunk)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=HERE.parent)
@@ -157,7 +157,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--precision", default="float32")
     ap.add_argument("--mode", default="trajectories")
-    ap.add_argument("--chunk", type=int, default=131072)
+    ap.add_argument("--chunk", type=int, default=8192)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
     ap.add_argument("--out", type=Path, default=HERE / "results")
     args = ap.parse_args()
