@@ -8,7 +8,6 @@ which goes through the non-steady-state code path.
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,12 +21,7 @@ ORAL2 = {"KA": 1.0, "CL": 4.0, "V1": 10.0, "Q2": 2.0, "V2": 20.0}  # slowest rat
 IV2 = {"CL": 4.0, "V1": 10.0, "Q2": 2.0, "V2": 20.0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def x64():
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("x64")  # event mode works in float64 (tests/conftest.py)
 
 
 def table(*records: dict) -> pd.DataFrame:

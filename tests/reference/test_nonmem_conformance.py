@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,12 +26,7 @@ COLUMNS = {"LAGT": "ALAG:central", "BIOAV": "F:central", "RAT2": "R:central", "D
 PARAMS = {"KA": 1.5, "CL": 1.1, "V1": 20.0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def x64():
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
+pytestmark = pytest.mark.usefixtures("x64")  # event mode works in float64 (tests/conftest.py)
 
 
 def half_unit(printed: str) -> float:
