@@ -12,7 +12,6 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from omegaconf import OmegaConf
 
 from popsim.config import Config, DrugConfig
@@ -76,8 +75,7 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
                                  n_subjects=cfg.save_subjects, **common)
         parts.append({"labels": labels, "sim": sim, "traj": traj})
     elapsed = time.time() - t0
-    times = np.arange(spec.n_steps) * g.dt_h
-    ds = build(parts, times, list(cfg.thresholds_mg_l), g.summary_window_h,
+    ds = build(parts, spec.times, list(cfg.thresholds_mg_l), g.summary_window_h,
                provenance(config_yaml, cfg.seed, cfg.precision))
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -217,18 +217,6 @@ def _inputs(spec: GridSpec, u: Float[Array, "time channel"], m) -> Float[Array, 
 
 
 def _entries(M):
-    """A small matrix as nested lists of scalars (see ``simulate_one``)."""
-    return [[M[i, j] for j in range(M.shape[1])] for i in range(M.shape[0])]
-
-
-def _dot(row, x):
-    total = row[0] * x[0]
-    for a, b in zip(row[1:], x[1:]):
-        total = total + a * b
-    return total
-
-
-def _entries(M):
     """A small matrix as nested lists of scalars (see the module note on layout)."""
     return [[M[..., i, j] for j in range(M.shape[-1])] for i in range(M.shape[-2])]
 
