@@ -66,6 +66,7 @@ def on_device(out: Path) -> None:
             print(json.dumps(rows[-1]), flush=True)
             if mode == "trajectories":
                 saved["conc"] = res["conc"]["central"][..., :KEEP]
+                saved.update({f"param_{k}": v[..., :KEEP] for k, v in res["params"].items()})
             else:
                 saved.update({k: res[k][..., :KEEP] for k in ("cmax", "cmin", "auc", "c_end", "t_above")})
         np.savez_compressed(out / f"p1_{precision}.npz", **saved)
@@ -90,6 +91,7 @@ def compare(folder: Path) -> None:
     import jax
     import jax.numpy as jnp
 
+    from popsim.pk.grid import kernels, simulate_one
     from popsim.simulate import simulate_grid
 
     for precision in ("float32", "float64"):
@@ -109,6 +111,20 @@ def compare(folder: Path) -> None:
             mask = np.abs(c) >= 1e-9 * scale
             rel = np.max(np.abs(g[mask] - c[mask]) / np.abs(c[mask]), initial=0.0)
             print(f"{precision} {k:<6} max relative GPU-CPU difference {rel:.2e}")
+        params = {k[6:]: gpu[k][0] for k in gpu.files if k.startswith("param_")}
+        if params:
+            # Separate the random draws from the engine: rerun the CPU engine on the GPU's parameters.
+            rel_p = max(np.max(np.abs(params[k] - cpu_t["params"][k][0][:keep]) / params[k]) for k in params)
+            print(f"{precision} IIV draws: max relative GPU-CPU difference {rel_p:.2e}")
+            s = spec(True)
+            one = lambda p: simulate_one(s, jax.tree_util.tree_map(lambda x: x[None], kernels(s, p)),  # noqa: E731
+                                         jnp.asarray(regimen()[0], dtype))["conc"]["central"]
+            with jax.default_matmul_precision("highest"):
+                c = np.asarray(jax.jit(jax.vmap(one, out_axes=-1))({k: jnp.asarray(v, dtype) for k, v in params.items()}))
+            g = gpu["conc"][:, 0, :keep]
+            mask = np.abs(c) >= 1e-9 * np.max(np.abs(c))
+            print(f"{precision} conc on identical parameters: max relative GPU-CPU difference "
+                  f"{np.max(np.abs(g[mask] - c[mask]) / np.abs(c[mask])):.2e}")
         diff = np.abs(gpu["t_above"][..., :keep] - cpu_r["t_above"])
         print(f"{precision} t_above subjects differing: {np.count_nonzero(diff)} of {diff.size} (grid-count ties)")
 
