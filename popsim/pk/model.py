@@ -22,6 +22,7 @@ import math
 from typing import Mapping
 
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 __all__ = [
@@ -178,6 +179,17 @@ class LinearModel:
                 K = K.at[e, src].add(ke0 / p[self.compartments[src].volume])
                 K = K.at[e, e].add(-ke0)
         return K
+
+    def links(self) -> np.ndarray:
+        """Static structure of ``K``: ``links[i, j]`` if ``K[i, j]`` may be non-zero (i != j)."""
+        L = np.zeros((self.n, self.n), bool)
+        for f in self.flows:
+            if f.dst is not None:
+                L[self.index(f.dst), self.index(f.src)] = True
+        for e, c in enumerate(self.compartments):
+            if c.effect_of is not None:
+                L[e, self.index(c.effect_of)] = True
+        return L
 
     def concentration_row(self, name: str, p: Mapping[str, Float[Array, ""]]) -> Float[Array, " n"]:
         """Row vector ``c`` with ``C_name = c @ A`` (mg/L)."""
