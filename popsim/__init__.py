@@ -12,6 +12,7 @@ if "xla_force_host_platform_device_count" not in _os.environ.get("XLA_FLAGS", ""
         _os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={_os.cpu_count() or 1}"
     ).strip()
 
+from popsim.pk.events import predict_events as predict_events  # noqa: E402
 from popsim.pk.grid import Channel as Channel  # noqa: E402
 from popsim.pk.grid import GridSpec as GridSpec  # noqa: E402
 from popsim.pk.grid import Window as Window  # noqa: E402
