@@ -70,17 +70,16 @@ def on_device(out: Path) -> None:
             else:
                 saved.update({k: res[k][..., :KEEP] for k in ("cmax", "cmin", "auc", "c_end", "t_above")})
         np.savez_compressed(out / f"p1_{precision}.npz", **saved)
-        # Scaling: the time loop is sequential, so per-step launch overhead is
-        # amortised over more subjects per call.
-        for n_big in (4 * N, 8 * N) if precision == "float32" else ():
-            s = spec(save=True)
+        # Scaling with subjects per call, and steps fused per loop iteration.
+        for n_big, unroll in ((8 * N, None), (N, 1), (N, 2), (N, 4)) if precision == "float32" else ():
+            s = spec(save=True, unroll=unroll)
             f = _compiled(s, tuple(sorted(TV)), tuple(sorted(CV)), len(jax.devices()))
             args = (jnp.arange(n_big, dtype=jnp.int32), {k: jnp.full((1,), v, dtype) for k, v in TV.items()},
                     {k: jnp.asarray(v, dtype) for k, v in CV.items()}, jnp.asarray(regimen(), dtype),
                     stream_key(root_key(0), "iiv"))
             device_s = timed(f, *args)
-            rows.append({"precision": precision, "mode": "trajectories", "n": n_big, "device_s": device_s,
-                         "stp_per_s_device": n_big * N_STEPS / device_s})
+            rows.append({"precision": precision, "mode": "trajectories", "n": n_big, "unroll": unroll,
+                         "device_s": device_s, "stp_per_s_device": n_big * N_STEPS / device_s})
             print(json.dumps(rows[-1]), flush=True)
     dev = jax.devices()[0]
     (out / "gpu_p1.json").write_text(json.dumps({"device": str(dev.device_kind), "jax": jax.__version__,

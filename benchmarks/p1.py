@@ -39,13 +39,14 @@ def regimen() -> np.ndarray:
     return u
 
 
-def spec(save: bool):
+def spec(save: bool, unroll: int | None = None):
     from popsim import Channel, GridSpec, Window, mammillary
 
     # Reductions: the whole horizon (Cmax, exact AUC, time above 0.01 mg/L) and the
     # last dosing day (steady-state Cmin, trough).
     windows = () if save else (Window(0, N_STEPS - 1, above=(0.01,)), Window(N_STEPS - 25, N_STEPS - 1))
-    return GridSpec(mammillary(2), 1.0, N_STEPS, (Channel("depot", f="F"),), windows=windows, save=save)
+    return GridSpec(mammillary(2), 1.0, N_STEPS, (Channel("depot", f="F"),), windows=windows, save=save,
+                    unroll=unroll)
 
 
 def run_popsim(n: int, precision: str, mode: str, chunk: int) -> dict:

@@ -91,6 +91,10 @@ class GridSpec:
     windows : summary windows (empty: no summaries).
     save : keep full trajectories (``(time,)`` per output and subject-regimen).
     segment_of_step : parameter segment per step (``None``: one segment).
+    unroll : time steps per loop iteration (``lax.scan``'s unroll); ``None``
+        picks 8 on GPUs (measured 1.7x faster than 1 on an H200: the fused
+        steps share one read of the propagators) and 1 elsewhere (on XLA:CPU
+        larger values were slower).
     """
 
     model: LinearModel
@@ -101,12 +105,15 @@ class GridSpec:
     windows: tuple[Window, ...] = ()
     save: bool = True
     segment_of_step: tuple[int, ...] | None = None
+    unroll: int | None = None
 
     def __post_init__(self):
         if not (np.isfinite(self.dt) and self.dt > 0):
             raise ValueError(f"grid dt={self.dt!r} h; allowed: a finite number > 0")
         if self.n_steps < 1:
             raise ValueError(f"grid n_steps={self.n_steps!r}; allowed: >= 1")
+        if self.unroll is not None and not 1 <= self.unroll <= 16:
+            raise ValueError(f"grid unroll={self.unroll!r}; allowed: 1 to 16")
         if not self.channels:
             raise ValueError("grid channels: at least one input channel is needed")
         for name in [c.cmt for c in self.channels] + list(self.outputs):
@@ -326,7 +333,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
                  for key, fill in (("cmax", -big), ("cmin", big), ("auc", zero), ("c_end", zero))}
         summ0.update({k: [[zero] * len(v) for _ in range(o)] for k, v in (("t_above", above), ("t_below", below)) if v})
     seg = jnp.asarray(spec.segment_of_step or (0,) * spec.n_steps, jnp.int32)
-    (_, summ), ys = jax.lax.scan(body, (A0, summ0), (W, jnp.arange(spec.n_steps), seg))
+    (_, summ), ys = jax.lax.scan(body, (A0, summ0), (W, jnp.arange(spec.n_steps), seg),
+                                 unroll=spec.unroll or (8 if jax.default_backend() == "gpu" else 1))
     out = {key: jnp.stack([jnp.stack(row) for row in rows]) for key, rows in summ.items()}
     if spec.save:
         out["conc"] = dict(zip(spec.outputs, ys))
