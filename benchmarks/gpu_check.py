@@ -43,7 +43,11 @@ def on_device(out: Path) -> None:
     import jax.numpy as jnp
 
     from popsim.keys import root_key, stream_key
-    from popsim.simulate import _compiled, simulate_grid
+    from popsim.simulate import TypicalIIV, _compiled, simulate_grid
+
+    def iiv_args(dtype):
+        return ({k: jnp.full((1,), v, dtype) for k, v in TV.items()}, {k: jnp.asarray(v, dtype) for k, v in CV.items()},
+                stream_key(root_key(0), "iiv"))
 
     rows = []
     for precision in ("float32", "float64"):
@@ -52,10 +56,8 @@ def on_device(out: Path) -> None:
         saved = {}
         for mode in ("trajectories", "reductions"):
             s = spec(save=mode == "trajectories")
-            f = _compiled(s, tuple(sorted(TV)), tuple(sorted(CV)), len(jax.devices()))
-            args = (jnp.arange(N, dtype=jnp.int32), {k: jnp.full((1,), v, dtype) for k, v in TV.items()},
-                    {k: jnp.asarray(v, dtype) for k, v in CV.items()}, jnp.asarray(regimen(), dtype),
-                    stream_key(root_key(0), "iiv"))
+            f = _compiled(s, TypicalIIV(tuple(sorted(TV)), tuple(sorted(CV))), len(jax.devices()))
+            args = (jnp.arange(N, dtype=jnp.int32), iiv_args(dtype), jnp.asarray(regimen(), dtype))
             device_s = timed(f, *args)
             t0 = time.perf_counter()
             res = simulate_grid(s, TV, CV, regimen(), n_subjects=N, seed=0, chunk_size=N, dtype=dtype)
@@ -73,10 +75,8 @@ def on_device(out: Path) -> None:
         # Scaling with subjects per call, and steps fused per loop iteration.
         for n_big, unroll in ((8 * N, None), (N, 1), (N, 2), (N, 4)) if precision == "float32" else ():
             s = spec(save=True, unroll=unroll)
-            f = _compiled(s, tuple(sorted(TV)), tuple(sorted(CV)), len(jax.devices()))
-            args = (jnp.arange(n_big, dtype=jnp.int32), {k: jnp.full((1,), v, dtype) for k, v in TV.items()},
-                    {k: jnp.asarray(v, dtype) for k, v in CV.items()}, jnp.asarray(regimen(), dtype),
-                    stream_key(root_key(0), "iiv"))
+            f = _compiled(s, TypicalIIV(tuple(sorted(TV)), tuple(sorted(CV))), len(jax.devices()))
+            args = (jnp.arange(n_big, dtype=jnp.int32), iiv_args(dtype), jnp.asarray(regimen(), dtype))
             device_s = timed(f, *args)
             rows.append({"precision": precision, "mode": "trajectories", "n": n_big, "unroll": unroll,
                          "device_s": device_s, "stp_per_s_device": n_big * N_STEPS / device_s})

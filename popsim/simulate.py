@@ -11,6 +11,7 @@ depend on cohort size, chunk size, device count or regimen.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Callable, Mapping, Sequence
 
@@ -23,7 +24,7 @@ from popsim.keys import root_key, stream_key
 from popsim.params import check_typical, individual
 from popsim.pk.grid import GridSpec, kernels, simulate_one
 
-__all__ = ["check_regimens", "simulate_grid"]
+__all__ = ["TypicalIIV", "check_regimens", "simulate", "simulate_grid"]
 
 
 def check_regimens(spec: GridSpec, regimens: np.ndarray) -> np.ndarray:
@@ -53,37 +54,108 @@ def _segments(typical: Mapping[str, object]) -> int:
 _LANES = 128
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(spec: GridSpec, names: tuple[str, ...], cv_names: tuple[str, ...], n_devices: int) -> Callable:
-    """Jitted ``(ids, typical, cv, U, stream) -> (params, outputs)``; cached by static structure."""
+@dataclasses.dataclass(frozen=True)
+class TypicalIIV:
+    """Subjects = typical values x log-normal IIV (see :mod:`popsim.params.iiv`).
 
-    def one_subject(i, typical, cv, U, stream):
-        dtype = U.dtype
-        p = individual(typical, cv, stream, i, dtype)  # values: (segment,)
+    A *subject model* is a hashable object (part of the compile cache key)
+    called as ``model(i, args, dtype) -> (params, covariates)`` for one
+    subject's global index ``i``: ``params`` {name: (segment,)} for the grid,
+    ``covariates`` {name: scalar} to report.  ``args`` carries the runtime
+    arrays (values, keys), so new values never recompile.
+    """
+
+    names: tuple[str, ...]
+    cv_names: tuple[str, ...]
+
+    def __call__(self, i, args, dtype):
+        typical, cv, stream = args
+        return individual(typical, cv, stream, i, dtype), {}
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(spec: GridSpec, subjects: Callable, n_devices: int) -> Callable:
+    """Jitted ``(ids, args, U) -> (params, covariates, outputs)``; cached by static structure."""
+
+    def one_subject(i, args, U):
+        p, cov = subjects(i, args, U.dtype)  # p values: (segment,)
         # No TF32/bf16 shortcuts in the small propagator products on GPUs.
         with jax.default_matmul_precision("highest"):
             ker = jax.vmap(lambda q: kernels(spec, q))(p)
         out = jax.vmap(lambda u: simulate_one(spec, ker, u), out_axes=-1)(U)
-        return p, out
+        return p, cov, out
 
-    batched = jax.vmap(one_subject, in_axes=(0, None, None, None, None), out_axes=-1)
+    batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)
     if n_devices == 1:
         return jax.jit(batched)
     mesh = Mesh(np.array(jax.devices()[:n_devices]), ("subject",))
 
-    def sharded(ids, typical, cv, U, stream):
-        shapes = jax.eval_shape(batched, ids, typical, cv, U, stream)
+    def sharded(ids, args, U):
+        shapes = jax.eval_shape(batched, ids, args, U)
         out_specs = jax.tree_util.tree_map(lambda s: PartitionSpec(*([None] * (s.ndim - 1)), "subject"), shapes)
-        f = jax.shard_map(
-            batched,
-            mesh=mesh,
-            in_specs=(PartitionSpec("subject"), PartitionSpec(), PartitionSpec(), PartitionSpec(), PartitionSpec()),
-            out_specs=out_specs,
-            check_vma=False,
-        )
-        return f(ids, typical, cv, U, stream)
+        f = jax.shard_map(batched, mesh=mesh, in_specs=(PartitionSpec("subject"), PartitionSpec(), PartitionSpec()),
+                          out_specs=out_specs, check_vma=False)
+        return f(ids, args, U)
 
     return jax.jit(sharded)
+
+
+def simulate(
+    spec: GridSpec,
+    subjects: Callable,
+    args,
+    regimens: np.ndarray,
+    *,
+    n_subjects: int,
+    chunk_size: int = 8192,
+    dtype=jnp.float32,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Simulate ``n_subjects`` of a subject model (see :class:`TypicalIIV`) x ``regimens`` on ``spec``.
+
+    Parameters
+    ----------
+    regimens : (regimen, time, channel) bolus amounts (mg) or infusion rates (mg/h).
+    chunk_size : subjects per compiled call (rounded up to a multiple of 128
+        per device); the last chunk is padded so nothing recompiles and every
+        subject takes the same compiled code path (bitwise chunk invariance).
+
+    Returns
+    -------
+    dict with ``params`` {name: (segment, subject)}, ``covariates`` {name:
+    (subject,)}, and the arrays of :func:`popsim.pk.grid.simulate_one` with
+    two trailing axes ``(regimen, subject)``: ``conc`` {output: (time,
+    regimen, subject)} and summaries ``(window, output, regimen, subject)``
+    (``t_above``/``t_below``: ``(output, threshold, regimen, subject)``).
+    numpy arrays.
+    """
+    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("precision float64 needs jax_enable_x64 (set precision before any JAX work)")
+    if n_subjects < 1:
+        raise ValueError(f"n_subjects={n_subjects!r}; allowed: >= 1")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size={chunk_size!r}; allowed: >= 1")
+    U = check_regimens(spec, regimens)
+    n_dev = len(jax.devices())
+    # Every compiled call sees a whole number of SIMD-friendly lanes per device:
+    # a remainder loop would be compiled differently (e.g. without FMA
+    # contraction) and change the last bits of some subjects with the chunking.
+    lanes = n_dev * _LANES
+    chunk = -(-min(chunk_size, n_subjects) // lanes) * lanes
+    f = _compiled(spec, subjects, n_dev)
+    Uj = jnp.asarray(U, dtype)
+    result = None
+    for start in range(0, n_subjects, chunk):
+        stop = min(start + chunk, n_subjects)
+        ids = jnp.arange(start, start + chunk, dtype=jnp.int32)
+        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], f(ids, args, Uj))
+        if result is None:
+            result = jax.tree_util.tree_map(lambda x: np.empty(x.shape[:-1] + (n_subjects,), x.dtype), part)
+        jax.tree_util.tree_map(lambda dst, src: dst.__setitem__((..., slice(start, stop)), src), result, part)
+        if progress:
+            progress(stop, n_subjects)
+    params, covariates, out = result
+    return {"params": params, "covariates": covariates, **out}
 
 
 def simulate_grid(
@@ -106,52 +178,20 @@ def simulate_grid(
         parameter segment (``spec.segment_of_step`` indexes them).
     cv : coefficient of variation of log-normal IIV by parameter name.
     regimens : (regimen, time, channel) bolus amounts (mg) or infusion rates (mg/h).
-    chunk_size : subjects per compiled call (rounded up to a multiple of 128
-        per device); the last chunk is padded so nothing recompiles and every
-        subject takes the same compiled code path (bitwise chunk invariance).
+    chunk_size, progress : as for :func:`simulate`.
 
     Returns
     -------
-    dict with ``params`` {name: (segment, subject)}, and the arrays of
-    :func:`popsim.pk.grid.simulate_one` with two trailing axes
-    ``(regimen, subject)``: ``conc`` {output: (time, regimen, subject)} and
-    summaries ``(window, output, regimen, subject)`` (``t_above``/``t_below``:
-    ``(output, threshold, regimen, subject)``).  numpy arrays.
+    As :func:`simulate`, without ``covariates``.
     """
-    if dtype == jnp.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("precision float64 needs jax_enable_x64 (set precision before any JAX work)")
-    if n_subjects < 1:
-        raise ValueError(f"n_subjects={n_subjects!r}; allowed: >= 1")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size!r}; allowed: >= 1")
     check_typical(typical, cv)
     spec.check_parameters(typical)
-    U = check_regimens(spec, regimens)
     n_seg = _segments(typical)
     if spec.segment_of_step is not None and max(spec.segment_of_step) >= n_seg:
         raise ValueError(f"segment_of_step refers to segment {max(spec.segment_of_step)}; parameters have {n_seg}")
-
-    n_dev = len(jax.devices())
-    # Every compiled call sees a whole number of SIMD-friendly lanes per device:
-    # a remainder loop would be compiled differently (e.g. without FMA
-    # contraction) and change the last bits of some subjects with the chunking.
-    lanes = n_dev * _LANES
-    chunk = -(-min(chunk_size, n_subjects) // lanes) * lanes
-    f = _compiled(spec, tuple(sorted(typical)), tuple(sorted(cv)), n_dev)
     tv = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (n_seg,)) for k, v in typical.items()}
-    cvj = {k: jnp.asarray(v, dtype) for k, v in cv.items()}
-    Uj = jnp.asarray(U, dtype)
-    stream = stream_key(root_key(seed), "iiv")
-
-    result = None
-    for start in range(0, n_subjects, chunk):
-        stop = min(start + chunk, n_subjects)
-        ids = jnp.arange(start, start + chunk, dtype=jnp.int32)
-        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], f(ids, tv, cvj, Uj, stream))
-        if result is None:
-            result = jax.tree_util.tree_map(lambda x: np.empty(x.shape[:-1] + (n_subjects,), x.dtype), part)
-        jax.tree_util.tree_map(lambda dst, src: dst.__setitem__((..., slice(start, stop)), src), result, part)
-        if progress:
-            progress(stop, n_subjects)
-    params, out = result
-    return {"params": params, **out}
+    args = (tv, {k: jnp.asarray(v, dtype) for k, v in cv.items()}, stream_key(root_key(seed), "iiv"))
+    out = simulate(spec, TypicalIIV(tuple(sorted(typical)), tuple(sorted(cv))), args, regimens,
+                   n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)
+    del out["covariates"]
+    return out

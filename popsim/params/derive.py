@@ -1,0 +1,118 @@
+"""A library drug + one subject's physiology -> the grid model's PK parameters.
+
+Clearance is built from pathways (all for one subject, scalars):
+
+* at the reference physiology, the drug's plasma clearance ``CL`` splits into
+  renal ``fe CL`` and hepatic ``(1 - fe) CL``; the hepatic part, in blood
+  (``/BP``), is inverted through the well-stirred liver
+  ``CL_Hb = Qh fub CLint / (Qh + fub CLint)`` to an intrinsic clearance,
+  split over CYP3A4, CYP2C19, UGT and other enzymes by the drug's fractions
+  of non-renal clearance;
+* for a subject, each enzyme's intrinsic clearance is scaled by liver size
+  and that enzyme's relative activity (and, for CYP3A4, by the time-varying
+  activity left by a perpetrator), the unbound fraction follows albumin,
+  ``fu = 1 / (1 + (1/fu_ref - 1) albumin)``, and renal clearance follows GFR;
+* oral bioavailability ``F = Fa FG FH`` with ``FH = 1 - CL_Hb/Qh`` (plus the
+  porto-systemic shunt, which bypasses the liver) and a gut wall whose CYP3A4
+  extraction scales with gut CYP3A4 activity,
+  ``FG = 1 / (1 + (1/FG_ref - 1) a_gut)``; ``Fa`` is what the published F
+  leaves after FG and FH at the reference;
+* volumes split into a lean part and an adipose part (``adipose_share`` of
+  Vss at the reference), each scaling with the subject's lean and fat mass.
+
+Log-normal IIV acts on top: on intrinsic clearance (all pathways), Vss and ka.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from popsim.drugs.library import ENZYMES, Drug
+from popsim.params.physiology import CONSTANTS
+
+__all__ = ["reference_intrinsic", "pk_parameters", "parameter_names"]
+
+
+def reference_intrinsic(drug: Drug) -> dict[str, float]:
+    """Intrinsic clearance per enzyme (L/h, unbound, blood) at the reference physiology."""
+    qh = CONSTANTS["qh_l_h"].value
+    fub = drug.fu.value / drug.bp.value
+    clhb = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
+    if clhb >= 0.98 * qh:
+        raise ValueError(f"{drug.name}: hepatic blood clearance {clhb:.3g} L/h is not below hepatic blood flow "
+                         f"{qh:g} L/h; the well-stirred liver cannot reproduce it")
+    clint = qh * clhb / (fub * (qh - clhb))
+    return {e: drug.pathways[e].value * clint if e in drug.pathways else 0.0 for e in ENZYMES}
+
+
+def parameter_names(drug: Drug, route: str) -> tuple[str, ...]:
+    names = ["CL", "V1"] + (["Q2", "V2"] if drug.n_cmt == 2 else [])
+    return tuple(names + (["KA", "F"] if route != "iv" else []))
+
+
+def _fg_ref(drug: Drug, route: str) -> float:
+    fg = drug.routes[route].fg
+    return fg.value if fg is not None else 1.0
+
+
+def pk_parameters(
+    drug: Drug,
+    route: str,
+    phys: dict[str, Float[Array, ""]],
+    eta: dict[str, Float[Array, ""]],
+    cyp3a4_liver: Float[Array, ""] | float = 1.0,
+    cyp3a4_gut: Float[Array, ""] | float = 1.0,
+) -> dict[str, Float[Array, ""]]:
+    """PK parameters of one subject for :func:`popsim.pk.model.mammillary` (``drug.n_cmt``, oral unless iv).
+
+    Parameters
+    ----------
+    phys : :func:`popsim.params.physiology.physiology` output.
+    eta : log-scale random effects ``cl``, ``vss``, ``ka`` (0 = typical).
+    cyp3a4_liver, cyp3a4_gut : fraction of CYP3A4 activity left (1 = none
+        inhibited), e.g. from :mod:`popsim.interactions`.
+
+    Returns CL, V1 (L/h, L), Q2 and V2 for two compartments, KA (1/h) and F
+    for extravascular routes.
+    """
+    if route not in drug.routes:
+        raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
+    qh_ref = CONSTANTS["qh_l_h"].value
+    fu = 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])
+    fub = fu / drug.bp.value
+    activity = {e: phys[e] for e in ENZYMES} | {"cyp3a4": phys["cyp3a4"] * cyp3a4_liver}
+    clint = sum(v * activity[e] for e, v in reference_intrinsic(drug).items()) * phys["liver_size"]
+    clint = clint * jnp.exp(eta.get("cl", 0.0))
+    qh = phys["qh_l_h"]
+    clhb = qh * fub * clint / (qh + fub * clint)
+    cl = drug.bp.value * clhb + drug.fe.value * drug.cl.value * phys["gfr"]
+    phi = drug.adipose_share.value
+    vss = drug.vss.value * ((1 - phi) * phys["lean_ratio"] + phi * phys["fat_ratio"]) * jnp.exp(eta.get("vss", 0.0))
+    out = {"CL": cl}
+    if drug.n_cmt == 1:
+        out["V1"] = vss
+    else:
+        size = phys["lean_ratio"] ** CONSTANTS["allometric_exponent"].value
+        out |= {"V1": drug.v1_share.value * vss, "V2": (1 - drug.v1_share.value) * vss, "Q2": drug.q.value * size}
+    if route == "iv":
+        return out
+    r = drug.routes[route]
+    fg_ref = _fg_ref(drug, route)
+    if route == "oral":
+        clhb_ref = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
+        fa = min(r.f.value / (fg_ref * (1 - clhb_ref / qh_ref)), 1.0)
+        fg = 1.0 / (1.0 + (1.0 / fg_ref - 1.0) * cyp3a4_gut)
+        fh = phys["shunt"] + (1 - phys["shunt"]) * (1 - clhb / qh)
+        out["F"] = fa * fg * fh
+    else:  # im, intranasal, ...: absorbed into the systemic circulation, no first pass
+        out["F"] = jnp.asarray(r.f.value) * jnp.ones_like(cl)
+    out["KA"] = r.ka.value * jnp.exp(eta.get("ka", 0.0))
+    return out
+
+
+def half_life_h(cl: float, vss: float) -> float:
+    """Terminal half-life of a one-compartment model (h)."""
+    return math.log(2) * vss / cl

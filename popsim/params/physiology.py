@@ -1,0 +1,145 @@
+"""One subject's covariates -> the physiology that drug clearance and volume depend on.
+
+All functions take and return scalars for one subject (``simulate.py``
+batches them).  Every constant is in :data:`CONSTANTS` with its source and
+status (``V``/``V2`` read in shared/science/literature.md; ``M`` recalled
+from the cited paper, not read here: a prior to be checked; ``A`` a popsim
+assumption with no source).  Effects act on physiology, never on fitted
+drug multipliers:
+
+* body composition: fat fraction from BMI, age and sex (Deurenberg 1991);
+  lean mass = weight - fat mass;
+* liver: blood flow and size scale allometrically with lean mass and fall
+  with age past 40 (Wynne 1989); Child-Pugh A/B/C scale portal and arterial
+  flow, CYP abundance, albumin and GFR (Edginton & Willmann 2008 factors as
+  implemented by OSP, literature.md B38); a Child-Pugh portal-flow deficit is
+  treated as a porto-systemic shunt that lets oral drug bypass the liver;
+* enzymes: CYP3A4, CYP2C19 (phenotype), UGT relative activities per gram of
+  liver; pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT;
+* albumin relative to a healthy adult (sets the unbound fraction of
+  albumin-bound drugs), and GFR relative to the reference adult
+  (Cockcroft-Gault form).
+
+The reference subject (all factors 1) is a 35-year-old man, 70 kg, 176 cm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+__all__ = ["CONSTANTS", "Constant", "REFERENCE", "physiology", "body_fat_fraction"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Constant:
+    value: float | tuple[float, ...]
+    units: str
+    source: str
+    status: str
+    range: tuple[float, float] | None = None
+
+
+_DEURENBERG = "Deurenberg P, Weststrate JA, Seidell JC. Br J Nutr 1991;65:105-14 (formula recalled, not read here)"
+_WYNNE = ("Wynne HA et al. The effect of age upon liver volume and apparent liver blood flow in healthy man. "
+          "Hepatology 1989;9:297-301 (recalled, not read here)")
+_B38 = ("Edginton AN & Willmann S 2008; Johnson TN et al. 2010; as implemented in OSP Qualification-HI "
+        "Section2_Model.md (literature.md B38)")
+
+CONSTANTS: dict[str, Constant] = {
+    "qh_l_h": Constant(90.0, "L/h", "adult hepatic blood flow ~1.5 L/min, a common PBPK value (memory, unverified)",
+                       "M", (70.0, 110.0)),
+    "portal_share": Constant(0.75, "1", "portal vein share of hepatic blood flow (memory, unverified)", "M",
+                             (0.65, 0.8)),
+    "allometric_exponent": Constant(0.75, "1", "Anderson BJ & Holford NHG. Annu Rev Pharmacol Toxicol 2008;48:303 "
+                                    "(recalled)", "M"),
+    "liver_flow_fall_by_75": Constant(0.35, "1", _WYNNE + ": apparent liver blood flow ~35% lower over 65 than "
+                                      "under 40", "M", (0.2, 0.5)),
+    "liver_volume_fall_by_75": Constant(0.28, "1", _WYNNE + ": liver volume ~28% lower over 65 than under 40",
+                                        "M", (0.15, 0.4)),
+    "deurenberg": Constant((1.2, 0.23, -10.8, -5.4), "% per (kg m-2, year, male, 1)", _DEURENBERG, "M"),
+    # Child-Pugh none/A/B/C (B38)
+    "cp_portal_flow": Constant((1.0, 0.4, 0.36, 0.04), "1", _B38, "V"),
+    "cp_arterial_flow": Constant((1.0, 1.3, 2.3, 3.4), "1", _B38, "V"),
+    "cp_cyp3a4": Constant((1.0, 1.0, 0.4, 0.4), "1", _B38, "V"),
+    "cp_cyp2c19": Constant((1.0, 0.32, 0.26, 0.12), "1", _B38, "V"),
+    "cp_ugt": Constant((1.0, 1.0, 1.0, 1.0), "1", "glucuronidation spared in liver disease: Shull 1976 (B30), "
+                       "Hoyumpa 1981 (B89); B38 lists no UGT factor", "V"),
+    "cp_albumin": Constant((1.0, 0.81, 0.68, 0.5), "1", _B38, "V"),
+    "cp_gfr": Constant((1.0, 1.0, 0.7, 0.36), "1", _B38, "V"),
+    # CYP2C19 normal/intermediate/poor: diazepam CL 19.5 / 7.2 / 2.8 mL/min (Qin 1999, A46); with the
+    # CYP2C19 share of diazepam's clearance 1 - 2.8/19.5 = 0.856 (poor metabolisers have none), an
+    # intermediate metaboliser keeps (7.2 - 2.8) / (19.5 - 2.8) = 0.26 of the activity.
+    "cyp2c19_phenotype": Constant((1.0, 0.26, 0.0), "1", "derived from Qin XP et al. 1999 Clin Pharmacol Ther "
+                                  "66:642 (literature.md A46)", "D"),
+    # Pregnancy none/t1/t2/t3/postpartum lactating
+    "preg_cyp3a4": Constant((1.0, 1.2, 1.4, 1.6, 1.0), "1", "1.6-fold hepatic CYP3A4 activity in pregnancy "
+                            "(PMC3603475, literature.md B42); t1/t2 interpolated and postpartum return to 1 are "
+                            "popsim assumptions", "A", (1.0, 2.0)),
+    "preg_ugt": Constant((1.0, 1.15, 1.3, 1.5, 1.0), "1", "UGT activity increased in pregnancy (direction: Anderson "
+                         "2005, B41); the magnitude is a popsim assumption", "A", (1.0, 2.5)),
+    "preg_albumin": Constant((1.0, 0.95, 0.85, 0.8, 1.0), "1", "albumin falls in pregnancy: popsim assumption on "
+                             "the magnitude", "A", (0.7, 1.0)),
+}
+
+REFERENCE = {"age": 35.0, "male": 1.0, "height_cm": 176.0, "weight_kg": 70.0}
+
+
+def _c(name: str, index=None):
+    v = CONSTANTS[name].value
+    return jnp.asarray(v)[index] if index is not None else v
+
+
+def body_fat_fraction(bmi, age, male) -> Float[Array, ""]:
+    """Deurenberg 1991: body fat % = 1.2 BMI + 0.23 age - 10.8 male - 5.4, as a fraction in [0.03, 0.7]."""
+    a, b, c, d = _c("deurenberg")
+    return jnp.clip((a * bmi + b * age + c * male + d) / 100.0, 0.03, 0.7)
+
+
+def _body(age, male, height_cm, weight_kg):
+    fat = body_fat_fraction(weight_kg / (height_cm / 100.0) ** 2, age, male)
+    return weight_kg * (1 - fat), weight_kg * fat
+
+
+def _age_fall(age, name):
+    """Linear fall from age 40 reaching ``name`` at 75 (Wynne 1989's young vs old contrast)."""
+    return 1.0 - _c(name) * jnp.clip((age - 40.0) / 35.0, 0.0, 60.0 / 35.0)
+
+
+def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
+    """Covariates (see :mod:`popsim.cohort.model`) -> physiology of one subject.
+
+    Returns ``lean_kg``, ``fat_kg``; ``lean_ratio``, ``fat_ratio`` (to the
+    reference subject); ``qh_l_h`` hepatic blood flow through the liver (L/h);
+    ``shunt`` fraction of portal blood bypassing the liver; ``liver_size``
+    relative liver mass; ``cyp3a4``, ``cyp2c19``, ``ugt``, ``other`` enzyme
+    activity per gram of liver relative to the reference; ``albumin`` and
+    ``gfr`` relative to the reference.
+    """
+    lean, fat = _body(cov["age"], cov["male"], cov["height_cm"], cov["weight_kg"])
+    ref_lean, ref_fat = _body(*(jnp.asarray(REFERENCE[k]) for k in ("age", "male", "height_cm", "weight_kg")))
+    size = (lean / ref_lean) ** _c("allometric_exponent")
+    cp = cov["child_pugh"].astype(jnp.int32)
+    preg = cov["pregnancy"].astype(jnp.int32)
+    portal, arterial = _c("cp_portal_flow", cp), _c("cp_arterial_flow", cp)
+    share = _c("portal_share")
+    flow = _c("qh_l_h") * size * _age_fall(cov["age"], "liver_flow_fall_by_75")
+    age_years = jnp.clip(cov["age"], 18.0, 100.0)
+    return {
+        "lean_kg": lean,
+        "fat_kg": fat,
+        "lean_ratio": lean / ref_lean,
+        "fat_ratio": fat / ref_fat,
+        "qh_l_h": flow * (share * portal + (1 - share) * arterial),
+        "shunt": 1.0 - portal,
+        "liver_size": size * _age_fall(cov["age"], "liver_volume_fall_by_75"),
+        "cyp3a4": _c("cp_cyp3a4", cp) * _c("preg_cyp3a4", preg),
+        "cyp2c19": _c("cp_cyp2c19", cp) * _c("cyp2c19_phenotype", cov["cyp2c19"].astype(jnp.int32)),
+        "ugt": _c("cp_ugt", cp) * _c("preg_ugt", preg),
+        "other": jnp.ones_like(flow),
+        "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg),
+        # Cockcroft-Gault shape: (140 - age) x lean mass, relative to the reference adult
+        "gfr": _c("cp_gfr", cp) * (140.0 - age_years) / (140.0 - REFERENCE["age"]) * lean / ref_lean,
+    }
