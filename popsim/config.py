@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -20,6 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "GridConfig", "RegimenConfig"
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
+EXPERIMENTS = ("interdose", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -105,7 +107,7 @@ class CohortConfig:
     allow_extrapolation: bool = False
 
     # (impossible, built-for) ranges
-    LIMITS = {
+    LIMITS: ClassVar[dict] = {
         "age": ((0.0, 120.0), (18.0, 100.0)),
         "height_cm": ((40.0, 250.0), (130.0, 210.0)),
         "bmi": ((8.0, 120.0), (15.0, 60.0)),
@@ -213,6 +215,8 @@ class Config:
     drugs: dict[str, DrugConfig] = field(default_factory=dict)
     regimen: RegimenConfig = field(default_factory=RegimenConfig)
     grid: GridConfig = field(default_factory=GridConfig)
+    cohort: CohortConfig = field(default_factory=CohortConfig)
+    plan: str = ""
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -230,9 +234,14 @@ class Config:
         _choice("output_format", self.output_format, ("netcdf", "zarr"))
         for i, t in enumerate(self.thresholds_mg_l):
             _finite(f"thresholds_mg_l[{i}]", t, low=0, low_open=True)
-        if not self.drugs:
+        _choice("experiment", self.experiment, EXPERIMENTS)
+        if self.experiment == "qualify":
+            if not self.plan:
+                raise ValueError("plan: the qualify experiment needs plan=<path to a plan CSV>")
+        elif not self.drugs:
             raise ValueError("drugs: the experiment selects no drug")
         self.grid.check("grid")
+        self.cohort.check("cohort")
         self.regimen.check("regimen", self.grid.dt_h)
         for name, drug in self.drugs.items():
             drug.check(f"drugs.{name}")
@@ -242,3 +251,4 @@ def register() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
     cs.store(group="drug", name="base_drug", node=DrugConfig)
+    cs.store(group="cohort", name="base_cohort", node=CohortConfig)

@@ -37,19 +37,22 @@ def _atomic(path: Path, write) -> Path:
 
 def write_dataset(ds: xr.Dataset, path: Path) -> Path:
     """Write ``ds`` as NetCDF (``.nc``) or Zarr (``.zarr``), atomically."""
-    levels = list(ds.indexes["regimen"].names)
-    flat = ds.reset_index("regimen")
-    flat.attrs["regimen_levels"] = ",".join(levels)
+    flat = ds
+    if "regimen" in ds.indexes:
+        flat = ds.reset_index("regimen")
+        flat.attrs["regimen_levels"] = ",".join(ds.indexes["regimen"].names)
     if path.suffix == ".zarr":
         return _atomic(path, lambda p: flat.to_zarr(p, mode="w"))
     return _atomic(path, lambda p: flat.to_netcdf(p, engine="h5netcdf"))
 
 
 def read_dataset(path: Path) -> xr.Dataset:
-    """Read a popsim Dataset and rebuild the ``regimen`` MultiIndex."""
+    """Read a popsim Dataset and rebuild the ``regimen`` MultiIndex (if it has one)."""
     path = Path(path)
     ds = xr.open_zarr(path) if path.suffix == ".zarr" else xr.open_dataset(path, engine="h5netcdf")
     ds = ds.load()
+    if "regimen_levels" not in ds.attrs:
+        return ds
     levels = ds.attrs.pop("regimen_levels").split(",")
     return ds.set_index(regimen=levels)
 

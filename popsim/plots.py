@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_fluctuation_by_interval", "plot_trajectory_bands"]
+__all__ = ["label", "plot_fluctuation_by_interval", "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
 
 def label(var: xr.DataArray) -> str:
@@ -51,4 +51,36 @@ def plot_trajectory_bands(ds: xr.Dataset, *, ax=None, **sel):
     ax.set_ylabel(label(ds["conc"]))
     ax.set_title(", ".join(f"{k}={v}" for k, v in sel.items()) or "regimen 0")
     ax.legend(frameon=False)
+    return ax
+
+
+def plot_predicted_vs_observed(ds: xr.Dataset, *, ax=None):
+    """Predicted vs observed (log-log) with the identity, 2-fold lines and Guest limits; fitted rows hollow."""
+    ax = ax or plt.subplots(figsize=(5.5, 5.5))[1]
+    obs, pred = ds["observed"].values, ds["predicted"].values
+    lo, hi = ds["predicted_low"].values, ds["predicted_high"].values
+    ratio = ds["endpoint_units"].values == "ratio"
+    edge = np.r_[obs[ratio], pred[ratio]]
+    grid = np.geomspace(min(edge.min(), 0.5) / 1.5, max(edge.max(), 2) * 1.5, 200)
+    R = np.where(grid >= 1, grid, 1 / grid)
+    limit = (1 + 2 * (R - 1)) / R
+    ax.plot(grid, grid, "k-", lw=0.8, label="identity")
+    ax.plot(grid, 2 * grid, "k--", lw=0.6, label="2-fold")
+    ax.plot(grid, grid / 2, "k--", lw=0.6)
+    ax.plot(grid, grid * limit, "k:", lw=0.8, label="Guest limits")
+    ax.plot(grid, grid / limit, "k:", lw=0.8)
+    for endpoint in dict.fromkeys(ds["endpoint"].values[ratio]):
+        for use, fill in (("check", True), ("fit", False)):
+            m = ratio & (ds["endpoint"].values == endpoint) & (ds["use"].values == use)
+            if not m.any():
+                continue
+            line = ax.errorbar(obs[m], pred[m], yerr=[pred[m] - lo[m], hi[m] - pred[m]], fmt="o", ms=5, lw=0.6,
+                               mfc=None if fill else "none", label=f"{endpoint} ({use})")
+            line[0].set_alpha(0.85)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("observed ratio [1]")
+    ax.set_ylabel("predicted ratio [1] (90% Monte Carlo interval)")
+    ax.set_title("Qualification: interaction and special-population ratios")
+    ax.legend(frameon=False, fontsize=7)
     return ax

@@ -17,9 +17,10 @@ __all__ = ["fixed_interval", "sweep"]
 
 def fixed_interval(
     n_steps: int, dt_h: float, dose_mg: float, interval_h: float, start_h: float = 0.0,
-    *, infusion_h: float = 0.0,
+    *, infusion_h: float = 0.0, n_doses: int | None = None,
 ) -> np.ndarray:
-    """(n_steps,) input for ``dose_mg`` every ``interval_h`` from ``start_h``.
+    """(n_steps,) input for ``dose_mg`` every ``interval_h`` from ``start_h``
+    (``n_doses`` doses, or until the end of the grid).
 
     Bolus (``infusion_h == 0``): amount at the dose steps.  Infusion: rate
     ``dose_mg / infusion_h`` held over the ``infusion_h / dt_h`` steps after
@@ -29,7 +30,7 @@ def fixed_interval(
     u = np.zeros(n_steps)
     every = round(interval_h / dt_h)
     first = round(start_h / dt_h)
-    doses = np.arange(first, n_steps, every)
+    doses = np.arange(first, n_steps, every)[:n_doses]
     if infusion_h == 0:
         u[doses] = dose_mg
         return u

@@ -42,21 +42,69 @@ def grid_spec(drug: DrugConfig, cfg: Config, *, save: bool) -> GridSpec:
     return GridSpec(mammillary(drug.n_cmt, oral=oral), g.dt_h, n_steps, (channel,), windows=(window,), save=save)
 
 
-def _progress(label: str):
+def _progress(label: str, unit: str = "subjects"):
     start = time.time()
 
     def show(done: int, total: int) -> None:
         if time.time() - start > 2 or done == total:
             bar = "#" * int(30 * done / total)
-            print(f"\r  {label:<12} [{bar:<30}] {done}/{total} subjects", end="" if done < total else "\n",
+            print(f"\r  {label:<12} [{bar:<30}] {done}/{total} {unit}", end="" if done < total else "\n",
                   file=sys.stderr, flush=True)
 
     return show
 
 
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
-    """Simulate every drug x regimen of ``cfg`` and write the outputs to ``out_dir``."""
+    """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
+    return {"interdose": run_interdose, "qualify": run_qualify}[cfg.experiment](cfg, out_dir, config_yaml)
+
+
+def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Simulate every row of the qualification plan ``cfg.plan``; write results, summary and figure."""
+    from popsim.qualify import qualify, read_plan, summarise, to_dataset
+
+    t0 = time.time()
+    plan = read_plan(cfg.plan)
+    results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, progress=_progress("plan rows", "rows"))
+    summary = summarise(results)
+    ds = to_dataset(results, provenance(config_yaml, cfg.seed, cfg.precision) | {"plan": str(cfg.plan)})
+    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
+    files = {"dataset": write_dataset(ds, out_dir / f"qualify{suffix}"),
+             "results": write_table(results, out_dir / "qualify_results.csv"),
+             "summary": write_table(summary, out_dir / "qualify_summary.csv")}
+    files["figure"] = _save(_qualification_figure(ds), out_dir / "qualify.png")
+    print(f"\npopsim qualify: {len(plan)} published observations, {cfg.n_subjects} subjects per arm "
+          f"({time.time() - t0:.0f} s)")
+    print(summary.round(3).to_string(index=False))
+    for kind, path in files.items():
+        print(f"  {kind:<8} {path}")
+    return files
+
+
+def _qualification_figure(ds):
+    import matplotlib.pyplot as plt
+
+    from popsim.plots import plot_predicted_vs_observed
+
+    fig, ax = plt.subplots(figsize=(6.5, 6.5))
+    plot_predicted_vs_observed(ds, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Simulate every drug x regimen of ``cfg`` and write the outputs to ``out_dir``."""
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     g = cfg.grid
     t0 = time.time()
@@ -83,12 +131,12 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     files = {"dataset": write_dataset(ds, out_dir / f"{cfg.experiment}{suffix}")}
     table = summary_table(ds)
     files["summary"] = write_table(table, out_dir / f"{cfg.experiment}_summary.csv")
-    files["figure"] = _figure(ds, out_dir / f"{cfg.experiment}.png")
+    files["figure"] = _save(_figure(ds), out_dir / f"{cfg.experiment}.png")
     _report(cfg, ds, elapsed, files)
     return files
 
 
-def _figure(ds, path: Path) -> Path:
+def _figure(ds):
     import matplotlib.pyplot as plt
 
     from popsim.plots import plot_fluctuation_by_interval, plot_trajectory_bands
@@ -101,11 +149,7 @@ def _figure(ds, path: Path) -> Path:
         last = dict(zip(idx.names, idx[-1]))
         plot_trajectory_bands(ds, ax=axes[0, 1], **last)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return fig
 
 
 def _report(cfg: Config, ds, elapsed: float, files: dict[str, Path]) -> None:

@@ -19,7 +19,7 @@ from jaxtyping import Array, Float, Int
 
 from popsim.keys import subject_key
 
-__all__ = ["check_typical", "individual"]
+__all__ = ["check_typical", "etas", "individual"]
 
 
 def check_typical(typical: Mapping[str, float], cv: Mapping[str, float], *, where: str = "params") -> None:
@@ -35,17 +35,30 @@ def check_typical(typical: Mapping[str, float], cv: Mapping[str, float], *, wher
             raise ValueError(f"{where}.cv.{name}={value!r}; allowed: 0 <= CV <= 3 (fraction, 0.3 = 30%)")
 
 
+def etas(
+    cv: Mapping[str, float], stream: Array, subject: Int[Array, ""], dtype, *, prefix: str = ""
+) -> dict[str, Float[Array, ""]]:
+    """Log-scale random effects ``omega z`` of one subject, one per key of ``cv``.
+
+    ``z`` is keyed by ``prefix + name`` (e.g. ``"midazolam.cl"``), so every
+    drug and parameter has its own stream of draws.
+    """
+    key = subject_key(stream, subject)
+    out = {}
+    for name, c in cv.items():
+        # Drawn in float32 whatever the precision, so a float64 run simulates
+        # the same people as a float32 run.
+        site = zlib.crc32((prefix + name).encode()) & 0x7FFFFFFF
+        z = jax.random.normal(jax.random.fold_in(key, site), (), jnp.float32).astype(dtype)
+        out[name] = jnp.sqrt(jnp.log1p(jnp.asarray(c, dtype) ** 2)) * z
+    return out
+
+
 def individual(
     typical: Mapping[str, float], cv: Mapping[str, float], stream: Array, subject: Int[Array, ""], dtype
 ) -> dict[str, Float[Array, ""]]:
     """One subject's parameters (same units as ``typical``)."""
-    key = subject_key(stream, subject)
     out = {k: jnp.asarray(v, dtype) for k, v in typical.items()}
-    for name, c in cv.items():
-        # Drawn in float32 whatever the precision, so a float64 run simulates
-        # the same people as a float32 run.
-        z = jax.random.normal(jax.random.fold_in(key, zlib.crc32(name.encode()) & 0x7FFFFFFF), (), jnp.float32)
-        z = z.astype(dtype)
-        omega = jnp.sqrt(jnp.log1p(jnp.asarray(c, dtype) ** 2))
-        out[name] = out[name] * jnp.exp(omega * z)
+    for name, eta in etas(cv, stream, subject, dtype).items():
+        out[name] = out[name] * jnp.exp(eta)
     return out

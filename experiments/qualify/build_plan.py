@@ -1,0 +1,174 @@
+"""Build popsim's qualification plan (``plan.csv`` beside this file).
+
+Rows come from two sources:
+
+* ``shared/science/data/ddi_osp_benzodiazepines.csv`` (the OSP-curated DDI
+  study arms): every arm with a library victim (midazolam, triazolam,
+  alprazolam) and a library perpetrator whose regimen is regular (one dose,
+  one interval), with its AUC and Cmax ratios;
+* special-population contrasts typed in from ``literature.md`` table B, each
+  with its row ID.
+
+The ``use`` column marks rows that informed a parameter choice (``fit``; the
+parameter is named in ``note``) apart from rows that were only predicted
+(``check``).  Run from the repository root:
+``python experiments/qualify/build_plan.py ../shared/science/data/ddi_osp_benzodiazepines.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+VICTIM_DOSE = {("midazolam", "oral"): 7.5, ("midazolam", "iv"): 3.5, ("triazolam", "oral"): 0.25,
+               ("alprazolam", "oral"): 1.0}
+PERPETRATORS = {"Ketoconazole", "Itraconazole", "Erythromycin", "Fluconazole", "Voriconazole", "Rifampicin"}
+# Rows whose ratios were used to fit a library parameter (study ID, victim route, perpetrator dose) -> parameter
+FIT = {
+    ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.ki",
+    ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.ki",
+    ("Backman 1996", "oral", 600.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.emax/ec50",
+}
+COLUMNS = ["study", "reference", "drug", "route", "dose_mg", "interval_h", "n_doses", "population", "perpetrator",
+           "perpetrator_route", "perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses",
+           "victim_start_h", "endpoint", "observed", "control_population", "use", "source", "note"]
+
+
+def schedule(text: str) -> tuple[float, int] | None:
+    """(interval_h, n_doses) of a regular schedule, or None."""
+    text = text.strip()
+    m = re.fullmatch(r"\(?S-?0,?-?T-?(\d+(?:\.\d+)?),?-?R-?(\d+)\)?", text.replace(" ", ""))
+    if m:
+        return float(m[1]), int(m[2])
+    if re.fullmatch(r"[\d.]+(-[\d.]+)*", text):
+        times = [float(t) for t in text.split("-")]
+        if len(times) == 1:
+            return 24.0, 1
+        gaps = {round(b - a, 6) for a, b in zip(times, times[1:])}
+        if times[0] == 0 and len(gaps) == 1:
+            return gaps.pop(), len(times)
+    return None
+
+
+def ddi_rows(csv: Path) -> list[dict]:
+    d = pd.read_csv(csv)
+    rows = []
+    for _, r in d.iterrows():
+        victim, route = r["Victim"].lower(), {"PO": "oral", "IV": "iv"}.get(r["Route Victim"])
+        if r["Perpetrator"] not in PERPETRATORS or (victim, route) not in VICTIM_DOSE or r["Route"] != "PO":
+            continue
+        sched = schedule(str(r["Times of Administration"]))
+        try:
+            dose = float(r["Dose"])
+        except ValueError:
+            sched = None
+        if sched is None:
+            continue
+        comment = "" if pd.isna(r["Comment"]) else str(r["Comment"])
+        key = (r["Study ID"], route, dose)
+        common = dict(study=f"{r['Study ID']} ({r['Grouping']})", reference=r["Reference"], drug=victim, route=route,
+                      dose_mg=VICTIM_DOSE[(victim, route)], interval_h=24.0, n_doses=1, population="healthy_young",
+                      perpetrator=r["Perpetrator"].lower(), perpetrator_route="oral", perpetrator_dose_mg=dose,
+                      perpetrator_interval_h=sched[0], perpetrator_n_doses=sched[1],
+                      victim_start_h=float(r["t_treatment_0"]), control_population="",
+                      use="fit" if key in FIT else "check", source=f"DDI.csv ID {r['ID']}",
+                      note=(f"fitted: {FIT[key]}. " if key in FIT else "") + comment)
+        for endpoint, col in (("auc_ratio", "AUCR Avg"), ("cmax_ratio", "CmaxR Avg")):
+            if not pd.isna(r[col]) and not (endpoint == "cmax_ratio" and route == "iv"):
+                rows.append(common | {"endpoint": endpoint, "observed": float(r[col])})
+    return rows
+
+
+def special(study, reference, drug, route, dose, population, control, endpoint, observed, source, note="", use="check"):
+    return dict(study=study, reference=reference, drug=drug, route=route, dose_mg=dose, interval_h=24.0, n_doses=1,
+                population=population, perpetrator="", perpetrator_route="", perpetrator_dose_mg="",
+                perpetrator_interval_h="", perpetrator_n_doses="", victim_start_h=0.0, endpoint=endpoint,
+                observed=observed, control_population=control, use=use, source=source, note=note)
+
+
+GREENBLATT84 = "Greenblatt DJ et al. Anesthesiology 1984;61:27"
+SPECIAL = [
+    special("Greenblatt 1984 men", GREENBLATT84, "midazolam", "iv", 3.5, "elderly[p_male=1]",
+            "healthy_young[p_male=1]", "clearance_ratio", 4.4 / 7.8, "literature.md B8", "CL 4.4 vs 7.8 mL/min/kg"),
+    special("Greenblatt 1984 men", GREENBLATT84, "midazolam", "iv", 3.5, "elderly[p_male=1]",
+            "healthy_young[p_male=1]", "half_life_ratio", 5.6 / 2.1, "literature.md B8", "t1/2 5.6 vs 2.1 h"),
+    special("Greenblatt 1984 women", GREENBLATT84, "midazolam", "iv", 3.5, "elderly[p_male=0]",
+            "healthy_young[p_male=0]", "clearance_ratio", 7.5 / 9.4, "literature.md B8", "CL 7.5 vs 9.4 mL/min/kg"),
+    special("Greenblatt 1984 women", GREENBLATT84, "midazolam", "iv", 3.5, "elderly[p_male=0]",
+            "healthy_young[p_male=0]", "half_life_ratio", 4.0 / 2.6, "literature.md B8", "t1/2 4.0 vs 2.6 h"),
+    special("Platten 1998", "Platten HP et al. Clin Pharmacol Ther 1998;63:552", "midazolam", "iv", 3.5, "elderly",
+            "healthy_young", "clearance_ratio", 343 / 451, "literature.md B11", "CL 343 vs 451 mL/min"),
+    special("Albrecht 1999", "Albrecht S et al. Clin Pharmacol Ther 1999;65:630", "midazolam", "iv", 3.5, "elderly",
+            "healthy_young", "clearance_ratio", 388 / 399, "literature.md B10", "CL 388 vs 399 mL/min"),
+    special("XANAX label, elderly", "XANAX USPI", "alprazolam", "oral", 1.0, "elderly", "healthy_young",
+            "half_life_ratio", 16.3 / 11.0, "literature.md B5 (V2)", "t1/2 16.3 vs 11.0 h"),
+    special("Olubodun 2003 men", "Olubodun JO et al. Br J Clin Pharmacol 2003", "zolpidem", "oral", 5.0,
+            "elderly[p_male=1]", "healthy_young[p_male=1]", "clearance_ratio", 3.8 / 11.0, "literature.md B18",
+            "CL/F 3.8 vs 11.0 mL/min/kg"),
+    special("Olubodun 2003 women", "Olubodun JO et al. Br J Clin Pharmacol 2003", "zolpidem", "oral", 5.0,
+            "elderly[p_male=0]", "healthy_young[p_male=0]", "clearance_ratio", 3.0 / 5.8, "literature.md B18",
+            "CL/F 3.0 vs 5.8 mL/min/kg"),
+    special("AMBIEN label, elderly", "AMBIEN USPI", "zolpidem", "oral", 20.0, "elderly", "healthy_young",
+            "auc_ratio", 1.64, "literature.md B17 (V2)", "AUC +64% over 70 y"),
+    special("Oxazepam very elderly", "oxazepam in the very elderly (authors not recorded)", "oxazepam", "oral", 15.0,
+            "very_elderly", "healthy_young", "half_life_ratio", 8.1 / 5.7, "literature.md B16", "t1/2 8.1 vs 5.7 h"),
+    special("Oxazepam very elderly", "oxazepam in the very elderly (authors not recorded)", "oxazepam", "oral", 15.0,
+            "very_elderly", "healthy_young", "clearance_ratio", 1.24 / 1.44, "literature.md B16",
+            "CL 1.24 vs 1.44 mL/min/kg (per kg: the ratio assumes similar weights)"),
+    special("Abernethy 1984 alprazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177", "alprazolam", "oral", 1.0,
+            "obese", "healthy_young", "vss_ratio", 114 / 73, "literature.md B20", "Vd 114 vs 73 L",
+            use="fit"),
+    special("Abernethy 1984 alprazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177", "alprazolam", "oral", 1.0,
+            "obese", "healthy_young", "half_life_ratio", 22 / 11, "literature.md B20", "t1/2 22 vs 11 h"),
+    special("Abernethy 1984 alprazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177", "alprazolam", "oral", 1.0,
+            "obese", "healthy_young", "clearance_ratio", 66 / 88, "literature.md B20", "CL/F 66 vs 88 mL/min"),
+    special("Abernethy 1984 triazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177", "triazolam", "oral", 0.25,
+            "obese", "healthy_young", "vss_ratio", 117 / 116, "literature.md B21", "Vd 117 vs 116 L"),
+    special("Abernethy 1984 triazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177", "triazolam", "oral", 0.25,
+            "obese", "healthy_young", "half_life_ratio", 4.1 / 2.6, "literature.md B21", "t1/2 4.1 vs 2.6 h"),
+    special("Abernethy 1983 lorazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873", "lorazepam", "oral", 2.0,
+            "obese", "healthy_young", "vss_ratio", 131 / 77, "literature.md B23", "Vd 131 vs 77 L", use="fit"),
+    special("Abernethy 1983 lorazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873", "lorazepam", "oral", 2.0,
+            "obese", "healthy_young", "clearance_ratio", 102 / 63, "literature.md B23", "CL 102 vs 63 mL/min"),
+    special("Abernethy 1983 oxazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873", "oxazepam", "oral", 15.0,
+            "obese", "healthy_young", "vss_ratio", 97 / 38, "literature.md B23", "Vd 97 vs 38 L"),
+    special("Abernethy 1983 oxazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873", "oxazepam", "oral", 15.0,
+            "obese", "healthy_young", "clearance_ratio", 157 / 50, "literature.md B23", "CL 157 vs 50 mL/min"),
+    special("MacGilchrist 1986", "MacGilchrist AJ et al. Gut 1986;27:190", "midazolam", "iv", 5.0, "cirrhosis_b",
+            "healthy_young", "clearance_ratio", 5.4 / 10.4, "literature.md B32", "CL 5.4 vs 10.4 mL/min/kg; "
+            "Child-Pugh class not recorded: B assumed"),
+    special("MacGilchrist 1986", "MacGilchrist AJ et al. Gut 1986;27:190", "midazolam", "iv", 5.0, "cirrhosis_b",
+            "healthy_young", "half_life_ratio", 3.9 / 1.6, "literature.md B32", "t1/2 3.9 vs 1.6 h"),
+    special("Pentikainen 1989 iv", "Pentikainen PJ et al. J Clin Pharmacol 1989;29:272", "midazolam", "iv", 7.5,
+            "cirrhosis_b", "healthy_young", "auc_ratio", 543 / 298, "literature.md B33", "AUC 543 vs 298 ug h/L"),
+    special("Pentikainen 1989 oral", "Pentikainen PJ et al. J Clin Pharmacol 1989;29:272", "midazolam", "oral", 15.0,
+            "cirrhosis_b", "healthy_young", "auc_ratio", 576 / 362, "literature.md B33", "AUC 576 vs 362 ug h/L"),
+    special("Pentikainen 1989 oral", "Pentikainen PJ et al. J Clin Pharmacol 1989;29:272", "midazolam", "oral", 15.0,
+            "cirrhosis_b", "healthy_young", "cmax_ratio", 129 / 90, "literature.md B33", "Cmax 129 vs 90 ug/L"),
+    special("AMBIEN label, hepatic", "AMBIEN USPI", "zolpidem", "oral", 10.0, "cirrhosis_b", "healthy_young",
+            "auc_ratio", 4203 / 788, "literature.md B37 (V2)", "AUC 4203 vs 788 ng h/mL; class not recorded"),
+    special("XANAX label, liver disease", "XANAX USPI", "alprazolam", "oral", 1.0, "cirrhosis_b", "healthy_young",
+            "half_life_ratio", 19.7 / 11.0, "literature.md B31 (V2)", "alcoholic liver disease; class not recorded"),
+    special("Robinson 1983", "Robinson 1983 (hero.epa.gov 3041160)", "chlordiazepoxide", "im", 25.0, "cirrhosis_b",
+            "healthy_young", "half_life_ratio", 40.1 / 15.2, "literature.md B34 (V2)", "alcoholic liver disease"),
+    special("Kupferschmidt 1995", "Kupferschmidt HHT et al. Clin Pharmacol Ther 1995;58:20", "midazolam", "oral", 15.0,
+            "healthy_young", "", "auc_ratio", 1.52, "literature.md B55", "one glass of grapefruit juice", use="fit")
+    | dict(perpetrator="grapefruit_juice", perpetrator_route="oral", perpetrator_dose_mg=1.0, perpetrator_interval_h=24.0,
+           perpetrator_n_doses=1, victim_start_h=1.0),
+]
+
+
+def main(csv: Path) -> None:
+    plan = pd.DataFrame(ddi_rows(csv) + SPECIAL, columns=COLUMNS)
+    plan.to_csv(HERE / "plan.csv", index=False)
+    print(plan.groupby(["use", "endpoint"]).size().to_string())
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,133 @@
+"""The physiological subject model: cohort covariates -> physiology -> a library drug's parameters.
+
+:class:`Physiological` is a subject model for :func:`popsim.simulate.simulate`
+(hashable: it is part of the compile cache key).  For subject ``i`` it samples
+the covariates (``cohort`` key stream), derives physiology, draws the drug's
+published IIV (``iiv`` stream, keyed by drug and parameter), and, when a CYP3A4
+perpetrator is given, simulates the perpetrator in the same subject and turns
+its concentrations into CYP3A4 activity over time (:mod:`popsim.interactions`),
+which the victim's parameters follow segment by segment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+from popsim.cohort.model import sample_subject
+from popsim.config import CohortConfig
+from popsim.drugs.library import load
+from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
+from popsim.params.derive import pk_parameters
+from popsim.params.iiv import etas
+from popsim.params.physiology import body_fat_fraction, physiology
+from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
+from popsim.pk.model import mammillary
+
+__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "victim_spec"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Perpetrator:
+    """A CYP3A4 perpetrator taken by ``route``; its doses are a runtime input (see :class:`Physiological`)."""
+
+    drug: str
+    route: str = "oral"
+
+    def __post_init__(self):
+        d = load(self.drug)
+        if d.inhibition is None:
+            raise ValueError(f"perpetrator {self.drug!r} has no CYP3A4 inhibition or induction in the library")
+        if self.route not in d.routes:
+            raise ValueError(f"perpetrator {self.drug!r} route={self.route!r}; allowed: {sorted(d.routes)}")
+
+
+def frozen_cohort(c: CohortConfig) -> tuple:
+    """A cohort config as a hashable tuple of (field, value) pairs."""
+    return tuple((f.name, tuple(v) if isinstance(v := getattr(c, f.name), list) else v)
+                 for f in dataclasses.fields(c))
+
+
+def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
+                windows: tuple[Window, ...] = (), save: bool = False) -> GridSpec:
+    """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0)."""
+    d = load(drug)
+    oral = route != "iv"
+    seg = tuple(k // segment_steps for k in range(n_steps)) if segment_steps else None
+    return GridSpec(mammillary(d.n_cmt, oral=oral), dt, n_steps, (Channel("depot" if oral else "central", f="F" if oral else None),),
+                    windows=windows, save=save, segment_of_step=seg)
+
+
+@dataclasses.dataclass(frozen=True)
+class Physiological:
+    """Subjects of a cohort taking ``drug`` by ``route`` (see the module docstring).
+
+    ``dt`` and ``n_steps`` are the grid's; ``segment_steps`` the length of a
+    parameter segment in steps (needed with a perpetrator; CYP3A4 activity is
+    averaged over each segment).  Call signature as
+    :class:`popsim.simulate.TypicalIIV`, with ``args = (cohort_stream,
+    iiv_stream, perpetrator_doses)``: the last a ``(time,)`` array of the
+    perpetrator's doses (mg per step; zeros for a control arm), so arms and
+    perpetrator regimens share one compiled program.
+    """
+
+    drug: str
+    route: str
+    cohort: tuple
+    dt: float
+    n_steps: int
+    segment_steps: int = 0
+    perpetrator: Perpetrator | None = None
+
+    def __post_init__(self):
+        load(self.drug)
+        if self.perpetrator is not None and self.segment_steps < 1:
+            raise ValueError("a perpetrator needs segment_steps >= 1 (the victim's parameters change over time)")
+
+    @property
+    def n_segments(self) -> int:
+        return -(-self.n_steps // self.segment_steps) if self.segment_steps else 1
+
+    def __call__(self, i, args, dtype):
+        cohort_stream, iiv_stream, doses = args
+        cov = sample_subject(CohortConfig(**{k: list(v) if isinstance(v, tuple) else v for k, v in self.cohort}),
+                             cohort_stream, i)
+        cov = {k: v.astype(dtype) for k, v in cov.items()}
+        phys = physiology(cov)
+        drug = load(self.drug)
+        eta = etas({k: q.value for k, q in drug.iiv.items()}, iiv_stream, i, dtype, prefix=f"{drug.name}.")
+        ones = jnp.ones(self.n_segments, dtype)
+        a_liver, a_gut = (ones, ones) if self.perpetrator is None else self._activity(cov, phys, i, iiv_stream, doses)
+        params = jax.vmap(lambda al, ag: pk_parameters(drug, self.route, phys, eta, al, ag))(a_liver, a_gut)
+        covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
+        if self.perpetrator is not None:
+            covariates |= {"cyp3a4_liver_min": a_liver.min(), "cyp3a4_gut_min": a_gut.min()}
+        return {k: jnp.broadcast_to(v, (self.n_segments,)).astype(dtype) for k, v in params.items()}, covariates
+
+    def _activity(self, cov, phys, i, iiv_stream, doses):
+        p, dtype = self.perpetrator, doses.dtype
+        perp = load(p.drug)
+        eta = etas({k: q.value for k, q in perp.iiv.items()}, iiv_stream, i, dtype, prefix=f"{perp.name}.")
+        pp = pk_parameters(perp, p.route, phys, eta)
+        spec = victim_spec(p.drug, p.route, self.dt, self.n_steps, save=True)
+        ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, pp))
+        c_sys = simulate_one(spec, ker, doses[:, None])["conc"]["central"]
+        if p.route == "oral":
+            # Amount still to be absorbed, left limits (the whole dose is assumed absorbable: Fa = 1).
+            decay = jnp.exp(-pp["KA"] * self.dt)
+            _, gut = jax.lax.scan(lambda a, d: ((a + d) * decay, a), jnp.zeros((), dtype), doses)
+            ka = pp["KA"]
+        else:
+            gut, ka = jnp.zeros_like(c_sys), jnp.zeros((), dtype)
+        liver_um, gut_um = inhibitor_concentrations(perp, c_sys, gut, ka, phys["qh_l_h"])
+        on = cov["perpetrator"]
+        out = []
+        for conc, kdeg in ((liver_um, TURNOVER["kdeg_liver"].value), (gut_um, TURNOVER["kdeg_gut"].value)):
+            a = activity(perp, conc, enzyme_course(perp, conc, self.dt, kdeg))
+            a = 1.0 - on * (1.0 - a)
+            pad = self.n_segments * self.segment_steps - self.n_steps
+            a = jnp.concatenate([a, jnp.repeat(a[-1:], pad)]).reshape(self.n_segments, self.segment_steps)
+            out.append(a.mean(axis=1))
+        return out

@@ -1,0 +1,288 @@
+"""Qualification: simulate published studies row by row and compare with what they observed.
+
+A *plan* is a CSV with one row per published observation (columns in
+:data:`COLUMNS`; ``use`` marks rows that informed a parameter choice, ``fit``,
+apart from rows only predicted, ``check``).  Each row becomes one or two
+*arms* simulated with the physiological subject model
+(:class:`popsim.params.population.Physiological`) on a 0.25 h grid:
+
+* a row with a ``perpetrator``: the same cohort with and without the
+  perpetrator's doses (common random numbers: the same people);
+* a row with a ``control_population``: the two cohorts on the same regimen;
+* otherwise the population alone (absolute endpoints).
+
+Per subject: AUC from the first victim dose to infinity (exact AUC on the
+grid plus the log-linear tail ``C_last / lambda_z``), Cmax, terminal
+half-life ``ln2 / lambda_z`` from the last two grid points, apparent
+clearance ``dose / AUC`` and Vss.  A ratio endpoint is the ratio of the arms'
+geometric means, with a 90% bootstrap interval over subjects (Monte Carlo
+uncertainty); an absolute endpoint is the geometric mean.
+
+Verdicts: within 2-fold (``0.5 <= predicted/observed <= 2``) and, for
+interaction ratios, within the Guest limits (Guest EI et al. Drug Metab Dispos
+2011;39:170: limit ``(1 + 2 (R - 1)) / R`` with ``R`` the observed ratio or its
+inverse).  Population names are cohort presets, optionally with overrides:
+``elderly[p_male=1]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from popsim.cohort.presets import preset, preset_names
+from popsim.drugs.library import load, names
+from popsim.keys import root_key, stream_key
+from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
+from popsim.pk.grid import Window
+from popsim.pk.model import closest
+from popsim.regimen import fixed_interval
+from popsim.simulate import simulate
+
+__all__ = ["COLUMNS", "ENDPOINTS", "guest_limit", "qualify", "read_plan", "summarise", "to_dataset"]
+
+COLUMNS = ("study", "reference", "drug", "route", "dose_mg", "interval_h", "n_doses", "population", "perpetrator",
+           "perpetrator_route", "perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses",
+           "victim_start_h", "endpoint", "observed", "control_population")
+OPTIONAL = ("use", "source", "note")
+ENDPOINTS = {
+    "auc_ratio": "ratio", "cmax_ratio": "ratio", "half_life_ratio": "ratio", "clearance_ratio": "ratio",
+    "vss_ratio": "ratio", "half_life_h": "h", "clearance_l_h": "L/h", "vss_l": "L", "auc_ng_h_ml": "ng h/mL",
+    "cmax_ng_ml": "ng/mL",
+}
+DT_H = 0.25
+SEGMENT_STEPS = 4  # CYP3A4 activity is averaged over 1 h parameter segments
+
+
+def _population(text: str, row: int) -> tuple[str, dict]:
+    m = re.fullmatch(r"([a-z0-9_]+)(?:\[(.*)\])?", str(text).strip())
+    if not m:
+        raise ValueError(f"plan row {row}: population={text!r}; allowed: a preset name, optionally name[key=value,...]")
+    if m[1] not in preset_names():
+        raise ValueError(f"plan row {row}: population={m[1]!r} is not a cohort preset; known: {list(preset_names())}"
+                         + closest(m[1], preset_names()))
+    over = {}
+    for item in filter(None, (m[2] or "").split(",")):
+        key, _, value = item.partition("=")
+        over[key.strip()] = value.strip().lower() == "true" if value.strip().lower() in ("true", "false") else float(value)
+    return m[1], over
+
+
+def cohort_of(text: str, row: int = 0):
+    name, over = _population(text, row)
+    return preset(name, **over)
+
+
+def read_plan(path: str | Path) -> pd.DataFrame:
+    """Read and check a plan; errors name the row, the column, the value and what is allowed."""
+    plan = pd.read_csv(path, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in plan.columns]
+    if missing:
+        raise ValueError(f"plan {path}: missing columns {missing}; a plan has {list(COLUMNS)}")
+    unknown = [c for c in plan.columns if c not in COLUMNS + OPTIONAL]
+    if unknown:
+        raise ValueError(f"plan {path}: unknown columns {unknown}" + closest(unknown[0], COLUMNS + OPTIONAL))
+    if "use" not in plan:
+        plan["use"] = "check"
+    known = names()
+    for i, r in plan.iterrows():
+        row = i + 2  # the CSV line
+        for col in ("drug",) + (("perpetrator",) if r["perpetrator"] else ()):
+            if r[col] not in known:
+                raise ValueError(f"plan row {row}: {col}={r[col]!r} is not in the drug library" + closest(r[col], known))
+        if r["route"] not in load(r["drug"]).routes:
+            raise ValueError(f"plan row {row}: route={r['route']!r}; {r['drug']} has {sorted(load(r['drug']).routes)}")
+        if r["endpoint"] not in ENDPOINTS:
+            raise ValueError(f"plan row {row}: endpoint={r['endpoint']!r}; allowed: {list(ENDPOINTS)}"
+                             + closest(r["endpoint"], ENDPOINTS))
+        for col in ("dose_mg", "interval_h", "n_doses", "victim_start_h", "observed"):
+            try:
+                v = float(r[col])
+            except ValueError:
+                raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a number") from None
+            if not math.isfinite(v) or v < 0 or (v == 0 and col in ("dose_mg", "interval_h", "n_doses", "observed")):
+                raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a finite number > 0 (>= 0 for "
+                                 "victim_start_h)")
+        ratio = ENDPOINTS[r["endpoint"]] == "ratio"
+        if ratio and not (r["perpetrator"] or r["control_population"]):
+            raise ValueError(f"plan row {row}: endpoint {r['endpoint']} needs a perpetrator or a control_population")
+        if r["perpetrator"] and r["control_population"]:
+            raise ValueError(f"plan row {row}: give a perpetrator or a control_population, not both")
+        if r["perpetrator"]:
+            for col in ("perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses"):
+                try:
+                    ok = float(r[col]) > 0
+                except ValueError:
+                    ok = False
+                if not ok:
+                    raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a number > 0")
+        if r["use"] not in ("fit", "check"):
+            raise ValueError(f"plan row {row}: use={r['use']!r}; allowed: 'fit', 'check'")
+        cohort_of(r["population"], row)
+        if r["control_population"]:
+            cohort_of(r["control_population"], row)
+    return plan
+
+
+@dataclasses.dataclass(frozen=True)
+class _Arm:
+    drug: str
+    route: str
+    dose_mg: float
+    interval_h: float
+    n_doses: int
+    start_h: float
+    population: str
+    perpetrator: str = ""
+    perpetrator_route: str = ""
+    perpetrator_dose_mg: float = 0.0
+    perpetrator_interval_h: float = 24.0
+    perpetrator_n_doses: int = 0
+
+
+def _half_life(drug: str) -> float:
+    d = load(drug)
+    return math.log(2) * d.vss.value / d.cl.value
+
+
+def _simulate_arm(arm: _Arm, n_subjects: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-subject AUC(0-inf) (mg h/L), Cmax (mg/L), half-life (h), dose/AUC (L/h), Vss (L)."""
+    last = arm.start_h + (arm.n_doses - 1) * arm.interval_h
+    tail = max(24.0, 10 * _half_life(arm.drug))
+    day = round(24 / DT_H)
+    n_steps = -(-round((last + tail) / DT_H) // day) * day + 1  # whole days: arms share compiled programs
+    first = round(arm.start_h / DT_H)
+    windows = (Window(first, n_steps - 1), Window(first, n_steps - 2))
+    perp = Perpetrator(arm.perpetrator, arm.perpetrator_route) if arm.perpetrator else None
+    cohort = cohort_of(arm.population)
+    if perp is not None:
+        cohort = dataclasses.replace(cohort, p_perpetrator=1.0)
+    model = Physiological(arm.drug, arm.route, frozen_cohort(cohort), DT_H, n_steps,
+                          segment_steps=SEGMENT_STEPS if perp else 0, perpetrator=perp)
+    spec = victim_spec(arm.drug, arm.route, DT_H, n_steps, segment_steps=model.segment_steps, windows=windows)
+    U = fixed_interval(n_steps, DT_H, arm.dose_mg, arm.interval_h, arm.start_h, n_doses=arm.n_doses)[None, :, None]
+    doses = fixed_interval(n_steps, DT_H, arm.perpetrator_dose_mg, arm.perpetrator_interval_h,
+                           n_doses=max(arm.perpetrator_n_doses, 1)) if perp else np.zeros(n_steps)
+    root = root_key(seed)
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, jnp.float32))
+    r = simulate(spec, model, args, U, n_subjects=n_subjects)
+    c1, c2 = r["c_end"][0, 0, 0], r["c_end"][1, 0, 0]
+    lam = np.log(c2 / c1) / DT_H
+    auc = r["auc"][0, 0, 0] + c1 / lam
+    p = r["params"]
+    vss = p["V1"][0] + (p["V2"][0] if "V2" in p else 0.0)
+    return {"auc": auc, "cmax": r["cmax"][0, 0, 0], "half_life": np.log(2) / lam,
+            "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
+
+
+_QUANTITY = {"auc": "auc", "cmax": "cmax", "half_life": "half_life", "clearance": "clearance", "vss": "vss"}
+
+
+def _gmean_ratio(a: np.ndarray, b: np.ndarray | None, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Geometric-mean ratio a/b (or geometric mean of a) with a 90% bootstrap interval."""
+    la = np.log(a)
+    lb = np.log(b) if b is not None else np.zeros(1)
+    est = la.mean() - lb.mean()
+    boot = [rng.choice(la, la.size).mean() - rng.choice(lb, lb.size).mean() for _ in range(200)]
+    lo, hi = np.percentile(boot, [5, 95])
+    return float(np.exp(est)), float(np.exp(lo)), float(np.exp(hi))
+
+
+def guest_limit(observed: float) -> float:
+    """Guest 2011 acceptance factor for an observed interaction ratio (1 at no interaction, 2 at large ratios)."""
+    R = observed if observed >= 1 else 1 / observed
+    return (1 + 2 * (R - 1)) / R
+
+
+def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, progress=None) -> pd.DataFrame:
+    """Predict every plan row; returns the plan with ``predicted``, ``predicted_low/high`` (90% MC
+    interval), ``fold`` (predicted / observed), ``within_2fold`` and ``within_guest`` (interaction
+    ratios only)."""
+    cache: dict[_Arm, dict] = {}
+
+    def arm(r, population, with_perpetrator: bool) -> dict:
+        a = _Arm(r["drug"], r["route"], float(r["dose_mg"]), float(r["interval_h"]), int(float(r["n_doses"])),
+                 float(r["victim_start_h"]), population)
+        if r["perpetrator"]:
+            a = dataclasses.replace(a, perpetrator=r["perpetrator"], perpetrator_route=r["perpetrator_route"] or "oral",
+                                    perpetrator_dose_mg=float(r["perpetrator_dose_mg"]) if with_perpetrator else 0.0,
+                                    perpetrator_interval_h=float(r["perpetrator_interval_h"]),
+                                    perpetrator_n_doses=int(float(r["perpetrator_n_doses"])))
+        if a not in cache:
+            cache[a] = _simulate_arm(a, n_subjects, seed)
+        return cache[a]
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k, (_, r) in enumerate(plan.iterrows()):
+        quantity = re.sub(r"_(ratio|h|l_h|l|ng_h_ml|ng_ml)$", "", r["endpoint"])
+        test = arm(r, r["population"], True)[_QUANTITY[quantity]]
+        if r["perpetrator"]:
+            ref = arm(r, r["population"], False)[_QUANTITY[quantity]]
+        elif r["control_population"]:
+            ref = arm(r, r["control_population"], False)[_QUANTITY[quantity]]
+        else:
+            ref = None
+        scale = 1000.0 if r["endpoint"] in ("auc_ng_h_ml", "cmax_ng_ml") else 1.0
+        est, lo, hi = _gmean_ratio(test * scale, ref, rng)
+        obs = float(r["observed"])
+        row = dict(r) | {"predicted": est, "predicted_low": lo, "predicted_high": hi, "fold": est / obs,
+                         "within_2fold": 0.5 <= est / obs <= 2.0}
+        interaction = bool(r["perpetrator"]) and r["endpoint"] in ("auc_ratio", "cmax_ratio")
+        row["within_guest"] = (obs / guest_limit(obs) <= est <= obs * guest_limit(obs)) if interaction else None
+        out.append(row)
+        if progress:
+            progress(k + 1, len(plan))
+    return pd.DataFrame(out)
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Per use (fit/check) x kind (interaction / special population): n, fraction within 2-fold and Guest, GMFE."""
+    res = results.assign(kind=np.where(results["perpetrator"] != "", "interaction", "special population"))
+    rows = []
+    for (use, kind), g in res.groupby(["use", "kind"]):
+        guest = g["within_guest"].dropna()
+        rows.append({"use": use, "kind": kind, "n": len(g),
+                     "within_2fold": float(g["within_2fold"].mean()),
+                     "within_guest": float(guest.astype(bool).mean()) if len(guest) else float("nan"),
+                     "gmfe": float(10 ** np.mean(np.abs(np.log10(g["fold"]))))})
+    return pd.DataFrame(rows)
+
+
+_VARIABLES = {
+    "observed": ("1", "observed value (ratio, or in the endpoint's unit)"),
+    "predicted": ("1", "predicted value: geometric-mean ratio of the arms, or geometric mean"),
+    "predicted_low": ("1", "5th percentile of the bootstrap distribution of the prediction (Monte Carlo)"),
+    "predicted_high": ("1", "95th percentile of the bootstrap distribution of the prediction (Monte Carlo)"),
+    "fold": ("1", "predicted / observed"),
+    "within_2fold": ("1", "0.5 <= predicted/observed <= 2 (1 true, 0 false)"),
+    "within_guest": ("1", "within the Guest 2011 limits (1 true, 0 false, NaN: not an interaction ratio)"),
+}
+
+
+def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
+    """Qualification results as a Dataset over ``observation`` (plan rows), text columns as coordinates.
+
+    ``units`` of every variable is ``1`` for ratios; for absolute endpoints the
+    unit is in the ``endpoint_units`` coordinate.
+    """
+    obs = np.arange(len(results))
+    ds = xr.Dataset(coords={"observation": obs})
+    for col in ("study", "reference", "drug", "route", "population", "control_population", "perpetrator", "endpoint",
+                "use", "source"):
+        if col in results:
+            ds = ds.assign_coords({col: ("observation", results[col].astype(str).to_numpy())})
+    ds = ds.assign_coords(endpoint_units=("observation", results["endpoint"].map(ENDPOINTS).to_numpy().astype(str)))
+    for name, (units, long_name) in _VARIABLES.items():
+        values = results[name].astype(float).to_numpy()
+        ds[name] = ("observation", values, {"units": units, "long_name": long_name})
+    ds["observation"].attrs = {"long_name": "plan row (one published observation)"}
+    ds.attrs.update(attrs)
+    return ds
