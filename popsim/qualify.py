@@ -118,11 +118,17 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         if r["perpetrator"]:
             for col in ("perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses"):
                 try:
-                    ok = float(r[col]) > 0
+                    values = [float(v) for v in str(r[col]).split(";")] if col == "perpetrator_dose_mg" else [float(r[col])]
+                    ok = all(v > 0 and math.isfinite(v) for v in values)
                 except ValueError:
                     ok = False
                 if not ok:
-                    raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a number > 0")
+                    raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a number > 0"
+                                     + (" (or one per dose, joined by ';')" if col == "perpetrator_dose_mg" else ""))
+            amounts = str(r["perpetrator_dose_mg"]).split(";")
+            if len(amounts) > 1 and len(amounts) != int(float(r["perpetrator_n_doses"])):
+                raise ValueError(f"plan row {row}: perpetrator_dose_mg has {len(amounts)} amounts but "
+                                 f"perpetrator_n_doses={r['perpetrator_n_doses']!r}")
         if r["use"] not in ("fit", "check"):
             raise ValueError(f"plan row {row}: use={r['use']!r}; allowed: 'fit', 'check'")
         cohort_of(r["population"], row)
@@ -142,9 +148,8 @@ class _Arm:
     population: str
     perpetrator: str = ""
     perpetrator_route: str = ""
-    perpetrator_dose_mg: float = 0.0
+    perpetrator_dose_mg: tuple[float, ...] = ()  # one amount per dose
     perpetrator_interval_h: float = 24.0
-    perpetrator_n_doses: int = 0
 
 
 def _half_life(drug: str) -> float:
@@ -168,8 +173,11 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int) -> dict[str, np.ndarray
                           segment_steps=SEGMENT_STEPS if perp else 0, perpetrator=perp)
     spec = victim_spec(arm.drug, arm.route, DT_H, n_steps, segment_steps=model.segment_steps, windows=windows)
     U = fixed_interval(n_steps, DT_H, arm.dose_mg, arm.interval_h, arm.start_h, n_doses=arm.n_doses)[None, :, None]
-    doses = fixed_interval(n_steps, DT_H, arm.perpetrator_dose_mg, arm.perpetrator_interval_h,
-                           n_doses=max(arm.perpetrator_n_doses, 1)) if perp else np.zeros(n_steps)
+    doses = np.zeros(n_steps)
+    every = round(arm.perpetrator_interval_h / DT_H)
+    for k, amount in enumerate(arm.perpetrator_dose_mg):
+        if k * every < n_steps:
+            doses[k * every] += amount
     root = root_key(seed)
     args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, jnp.float32))
     r = simulate(spec, model, args, U, n_subjects=n_subjects)
@@ -211,10 +219,12 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, progres
         a = _Arm(r["drug"], r["route"], float(r["dose_mg"]), float(r["interval_h"]), int(float(r["n_doses"])),
                  float(r["victim_start_h"]), population)
         if r["perpetrator"]:
+            n = int(float(r["perpetrator_n_doses"]))
+            amounts = [float(v) for v in str(r["perpetrator_dose_mg"]).split(";")]
+            amounts = amounts * n if len(amounts) == 1 else amounts
             a = dataclasses.replace(a, perpetrator=r["perpetrator"], perpetrator_route=r["perpetrator_route"] or "oral",
-                                    perpetrator_dose_mg=float(r["perpetrator_dose_mg"]) if with_perpetrator else 0.0,
-                                    perpetrator_interval_h=float(r["perpetrator_interval_h"]),
-                                    perpetrator_n_doses=int(float(r["perpetrator_n_doses"])))
+                                    perpetrator_dose_mg=tuple(amounts) if with_perpetrator else (),
+                                    perpetrator_interval_h=float(r["perpetrator_interval_h"]))
         if a not in cache:
             cache[a] = _simulate_arm(a, n_subjects, seed)
         return cache[a]

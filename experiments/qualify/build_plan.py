@@ -29,30 +29,46 @@ VICTIM_DOSE = {("midazolam", "oral"): 7.5, ("midazolam", "iv"): 3.5, ("triazolam
 PERPETRATORS = {"Ketoconazole", "Itraconazole", "Erythromycin", "Fluconazole", "Voriconazole", "Rifampicin"}
 # Rows whose ratios were used to fit a library parameter (study ID, victim route, perpetrator dose) -> parameter
 FIT = {
+    ("Kim 2018", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Backman 1996", "oral", 600.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.emax/ec50",
+    ("Saari 2006", "iv", 400.0): "voriconazole.inhibition.ki",
 }
 COLUMNS = ["study", "reference", "drug", "route", "dose_mg", "interval_h", "n_doses", "population", "perpetrator",
            "perpetrator_route", "perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses",
            "victim_start_h", "endpoint", "observed", "control_population", "use", "source", "note"]
 
 
-def schedule(text: str) -> tuple[float, int] | None:
-    """(interval_h, n_doses) of a regular schedule, or None."""
+def schedule(text: str, dose: str) -> tuple[str, float, int] | None:
+    """(dose_mg, interval_h, n_doses) of a regular schedule, or None.  A loading
+    schedule such as ``400mg: 0-12, 200mg: 24-36`` gives one amount per dose,
+    joined by ``;``."""
     text = text.strip()
+    load = re.fullmatch(r"(\d+)(?:mg)?: ([\d.-]+), (\d+)(?:mg)?: ([\d.-]+)", text)
+    if load:
+        times = [float(t) for t in (load[2] + "-" + load[4]).split("-")]
+        amounts = [load[1]] * len(load[2].split("-")) + [load[3]] * len(load[4].split("-"))
+        gaps = {round(b - a, 6) for a, b in zip(times, times[1:])}
+        if times[0] == 0 and len(gaps) == 1:
+            return ";".join(amounts), gaps.pop(), len(times)
+        return None
+    try:
+        dose = str(float(dose))
+    except ValueError:
+        return None
     m = re.fullmatch(r"\(?S-?0,?-?T-?(\d+(?:\.\d+)?),?-?R-?(\d+)\)?", text.replace(" ", ""))
     if m:
-        return float(m[1]), int(m[2])
+        return dose, float(m[1]), int(m[2])
     if re.fullmatch(r"[\d.]+(-[\d.]+)*", text):
         times = [float(t) for t in text.split("-")]
         if len(times) == 1:
-            return 24.0, 1
+            return dose, 24.0, 1
         gaps = {round(b - a, 6) for a, b in zip(times, times[1:])}
         if times[0] == 0 and len(gaps) == 1:
-            return gaps.pop(), len(times)
+            return dose, gaps.pop(), len(times)
     return None
 
 
@@ -63,19 +79,16 @@ def ddi_rows(csv: Path) -> list[dict]:
         victim, route = r["Victim"].lower(), {"PO": "oral", "IV": "iv"}.get(r["Route Victim"])
         if r["Perpetrator"] not in PERPETRATORS or (victim, route) not in VICTIM_DOSE or r["Route"] != "PO":
             continue
-        sched = schedule(str(r["Times of Administration"]))
-        try:
-            dose = float(r["Dose"])
-        except ValueError:
-            sched = None
+        sched = schedule(str(r["Times of Administration"]), str(r["Dose"]))
         if sched is None:
             continue
+        dose = float(sched[0].split(";")[0])
         comment = "" if pd.isna(r["Comment"]) else str(r["Comment"])
         key = (r["Study ID"], route, dose)
         common = dict(study=f"{r['Study ID']} ({r['Grouping']})", reference=r["Reference"], drug=victim, route=route,
                       dose_mg=VICTIM_DOSE[(victim, route)], interval_h=24.0, n_doses=1, population="healthy_young",
-                      perpetrator=r["Perpetrator"].lower(), perpetrator_route="oral", perpetrator_dose_mg=dose,
-                      perpetrator_interval_h=sched[0], perpetrator_n_doses=sched[1],
+                      perpetrator=r["Perpetrator"].lower(), perpetrator_route="oral", perpetrator_dose_mg=sched[0],
+                      perpetrator_interval_h=sched[1], perpetrator_n_doses=sched[2],
                       victim_start_h=float(r["t_treatment_0"]), control_population="",
                       use="fit" if key in FIT else "check", source=f"DDI.csv ID {r['ID']}",
                       note=(f"fitted: {FIT[key]}. " if key in FIT else "") + comment)
@@ -158,7 +171,8 @@ SPECIAL = [
     special("Robinson 1983", "Robinson 1983 (hero.epa.gov 3041160)", "chlordiazepoxide", "im", 25.0, "cirrhosis_b",
             "healthy_young", "half_life_ratio", 40.1 / 15.2, "literature.md B34 (V2)", "alcoholic liver disease"),
     special("Kupferschmidt 1995", "Kupferschmidt HHT et al. Clin Pharmacol Ther 1995;58:20", "midazolam", "oral", 15.0,
-            "healthy_young", "", "auc_ratio", 1.52, "literature.md B55", "one glass of grapefruit juice", use="fit")
+            "healthy_young", "", "auc_ratio", 1.52, "literature.md B55",
+            "fitted: grapefruit_juice.inhibition.kinact_max; one glass of grapefruit juice", use="fit")
     | dict(perpetrator="grapefruit_juice", perpetrator_route="oral", perpetrator_dose_mg=1.0, perpetrator_interval_h=24.0,
            perpetrator_n_doses=1, victim_start_h=1.0),
 ]

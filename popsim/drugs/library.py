@@ -245,7 +245,7 @@ def parse(raw: Mapping, where: str) -> Drug:
     if not routes:
         raise LibraryError(f"{where}.routes: at least one route")
 
-    _keys(f"{where}.iiv", raw["iiv"], {"cl", "vss", "ka", "f"})
+    _keys(f"{where}.iiv", raw["iiv"], {"cl", "vss", "ka"})
     phys = raw.get("physchem", {})
     _keys(f"{where}.physchem", phys, {"mw", "logp", "pka"})
     inh = None
