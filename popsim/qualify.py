@@ -157,14 +157,15 @@ def _half_life(drug: str) -> float:
     return math.log(2) * d.vss.value / d.cl.value
 
 
-def _simulate_arm(arm: _Arm, n_subjects: int, seed: int) -> dict[str, np.ndarray]:
+def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype) -> dict[str, np.ndarray]:
     """Per-subject AUC(0-inf) (mg h/L), Cmax (mg/L), half-life (h), dose/AUC (L/h), Vss (L)."""
     last = arm.start_h + (arm.n_doses - 1) * arm.interval_h
     tail = max(24.0, 10 * _half_life(arm.drug))
-    day = round(24 / DT_H)
-    n_steps = -(-round((last + tail) / DT_H) // day) * day + 1  # whole days: arms share compiled programs
-    first = round(arm.start_h / DT_H)
-    windows = (Window(first, n_steps - 1), Window(first, n_steps - 2))
+    # Horizons in powers of two days, and windows from t = 0 (nothing of the victim is in the body
+    # before its first dose): arms differing only in timing share one compiled program.
+    days = 2 ** math.ceil(math.log2(max((last + tail) / 24.0, 1.0)))
+    n_steps = round(days * 24 / DT_H) + 1
+    windows = (Window(0, n_steps - 1), Window(0, n_steps - 2))
     perp = Perpetrator(arm.perpetrator, arm.perpetrator_route) if arm.perpetrator else None
     cohort = cohort_of(arm.population)
     if perp is not None:
@@ -179,15 +180,37 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int) -> dict[str, np.ndarray
         if k * every < n_steps:
             doses[k * every] += amount
     root = root_key(seed)
-    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, jnp.float32))
-    r = simulate(spec, model, args, U, n_subjects=n_subjects)
-    c1, c2 = r["c_end"][0, 0, 0], r["c_end"][1, 0, 0]
-    lam = np.log(c2 / c1) / DT_H
-    auc = r["auc"][0, 0, 0] + c1 / lam
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype))
+    r = simulate(spec, model, args, U, n_subjects=n_subjects, dtype=dtype)
+    c1, c2 = r["c_end"][0, 0, 0].astype(float), r["c_end"][1, 0, 0].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.log(c2 / c1) / DT_H  # NaN where the victim has gone below the float range
+    # The extrapolated tail C_last / lambda_z, or nothing where nothing is left to extrapolate.
+    tail_auc = np.where((c1 > 0) & (lam > 0), c1 / np.where(lam > 0, lam, 1.0), 0.0)
+    auc = r["auc"][0, 0, 0] + tail_auc
     p = r["params"]
     vss = p["V1"][0] + (p["V2"][0] if "V2" in p else 0.0)
-    return {"auc": auc, "cmax": r["cmax"][0, 0, 0], "half_life": np.log(2) / lam,
-            "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
+    out = {"auc": auc, "cmax": r["cmax"][0, 0, 0], "half_life": np.log(2) / lam,
+           "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
+    if perp is not None:
+        out |= {k: r["covariates"][k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min")}
+    return out
+
+
+def static_auc_ratio(drug: str, route: str, liver: np.ndarray, gut: np.ndarray) -> float:
+    """Mechanistic static AUC ratio (Fahmi et al. Drug Metab Dispos 2008;36:1698 form) at the lowest CYP3A4
+    activity the dynamic model reached in each subject (geometric mean over subjects): a cross-check only.
+
+    ``1 / (A_h fm + 1 - fm)`` with ``fm`` the CYP3A4 share of clearance, times ``1 / (A_g (1 - FG) + FG)``
+    for oral dosing.
+    """
+    d = load(drug)
+    fm = (1 - d.fe.value) * (d.pathways["cyp3a4"].value if "cyp3a4" in d.pathways else 0.0)
+    ratio = 1 / (liver * fm + 1 - fm)
+    if route == "oral" and d.routes["oral"].fg is not None:
+        fg = d.routes["oral"].fg.value
+        ratio = ratio / (gut * (1 - fg) + fg)
+    return float(np.exp(np.mean(np.log(ratio))))
 
 
 _QUANTITY = {"auc": "auc", "cmax": "cmax", "half_life": "half_life", "clearance": "clearance", "vss": "vss"}
@@ -209,10 +232,11 @@ def guest_limit(observed: float) -> float:
     return (1 + 2 * (R - 1)) / R
 
 
-def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, progress=None) -> pd.DataFrame:
+def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=jnp.float32,
+            progress=None) -> pd.DataFrame:
     """Predict every plan row; returns the plan with ``predicted``, ``predicted_low/high`` (90% MC
-    interval), ``fold`` (predicted / observed), ``within_2fold`` and ``within_guest`` (interaction
-    ratios only)."""
+    interval), ``fold`` (predicted / observed), ``within_2fold``, ``within_guest`` (interaction
+    ratios only) and ``static_predicted`` (AUC interaction ratios: :func:`static_auc_ratio`)."""
     cache: dict[_Arm, dict] = {}
 
     def arm(r, population, with_perpetrator: bool) -> dict:
@@ -226,7 +250,7 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, progres
                                     perpetrator_dose_mg=tuple(amounts) if with_perpetrator else (),
                                     perpetrator_interval_h=float(r["perpetrator_interval_h"]))
         if a not in cache:
-            cache[a] = _simulate_arm(a, n_subjects, seed)
+            cache[a] = _simulate_arm(a, n_subjects, seed, dtype)
         return cache[a]
 
     rng = np.random.default_rng(seed)
@@ -247,6 +271,10 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, progres
                          "within_2fold": 0.5 <= est / obs <= 2.0}
         interaction = bool(r["perpetrator"]) and r["endpoint"] in ("auc_ratio", "cmax_ratio")
         row["within_guest"] = (obs / guest_limit(obs) <= est <= obs * guest_limit(obs)) if interaction else None
+        if r["perpetrator"] and r["endpoint"] == "auc_ratio":
+            treated = arm(r, r["population"], True)
+            row["static_predicted"] = static_auc_ratio(r["drug"], r["route"], treated["cyp3a4_liver_min"],
+                                                       treated["cyp3a4_gut_min"])
         out.append(row)
         if progress:
             progress(k + 1, len(plan))
@@ -274,6 +302,7 @@ _VARIABLES = {
     "fold": ("1", "predicted / observed"),
     "within_2fold": ("1", "0.5 <= predicted/observed <= 2 (1 true, 0 false)"),
     "within_guest": ("1", "within the Guest 2011 limits (1 true, 0 false, NaN: not an interaction ratio)"),
+    "static_predicted": ("1", "mechanistic static AUC ratio at the lowest CYP3A4 activity reached (cross-check)"),
 }
 
 
@@ -291,7 +320,7 @@ def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
             ds = ds.assign_coords({col: ("observation", results[col].astype(str).to_numpy())})
     ds = ds.assign_coords(endpoint_units=("observation", results["endpoint"].map(ENDPOINTS).to_numpy().astype(str)))
     for name, (units, long_name) in _VARIABLES.items():
-        values = results[name].astype(float).to_numpy()
+        values = results[name].astype(float).to_numpy() if name in results else np.full(len(results), np.nan)
         ds[name] = ("observation", values, {"units": units, "long_name": long_name})
     ds["observation"].attrs = {"long_name": "plan row (one published observation)"}
     ds.attrs.update(attrs)

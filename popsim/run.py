@@ -66,7 +66,9 @@ def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
 
     t0 = time.time()
     plan = read_plan(cfg.plan)
-    results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, progress=_progress("plan rows", "rows"))
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype,
+                      progress=_progress("plan rows", "rows"))
     summary = summarise(results)
     ds = to_dataset(results, provenance(config_yaml, cfg.seed, cfg.precision) | {"plan": str(cfg.plan)})
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"

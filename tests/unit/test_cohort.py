@@ -1,0 +1,253 @@
+"""The covariate model and cohort configuration: reproducible subjects, the configured distributions, checks.
+
+Distributions are compared with scipy at n = 20000 with a fixed key; a test
+passes when the goodness-of-fit p-value exceeds 1e-3 (a fixed key makes the
+outcome deterministic; 1e-3 matches the IIV tests in test_population.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+from popsim.cohort import COVARIATES, sample_subject
+from popsim.cohort.presets import PRESETS, preset, preset_names
+from popsim.config import PREGNANCY, CohortConfig
+from popsim.keys import root_key, stream_key
+
+N = 20000
+P_MIN = 1e-3
+
+# Truncation matters on both sides of age (a = -1.1 SD, b = +1.25 SD) and BMI, so an
+# untruncated or wrongly truncated sampler fails the KS tests.
+CONFIG = CohortConfig(
+    age_min=18.0, age_max=65.0, age_mean=40.0, age_sd=20.0, p_male=0.3,
+    bmi_median=27.0, bmi_gsd=1.3, bmi_min=17.0, bmi_max=40.0,
+    child_pugh=[0.4, 0.3, 0.2, 0.1], p_cyp2c19_pm=0.05, p_cyp2c19_im=0.25,
+    p_perpetrator=0.4, p_opioid=0.1, p_alcohol=0.6,
+)
+
+
+def _sampler(c: CohortConfig):
+    """``(seed, ids) -> covariates``: one compiled program per config and number of ids (about 1 s each)."""
+    f = jax.jit(jax.vmap(lambda stream, i: sample_subject(c, stream, i), in_axes=(None, 0)))
+    return lambda seed, ids: {k: np.asarray(v) for k, v in
+                              f(stream_key(root_key(seed), "cohort"), jnp.asarray(ids, jnp.int32)).items()}
+
+
+SAMPLE = _sampler(CONFIG)
+
+
+@pytest.fixture(scope="module")
+def draws():
+    CONFIG.check()
+    return SAMPLE(11, np.arange(N))
+
+
+# ---------------------------------------------------------------------------
+# Reproducibility
+# ---------------------------------------------------------------------------
+
+
+def test_subject_is_the_same_whatever_cohort_size_or_order(draws):
+    big = draws  # ids arange(N), seed 11
+    small = SAMPLE(11, np.arange(10))
+    rev = SAMPLE(11, np.arange(N - 1, -1, -1))
+    shuffled_ids = np.random.default_rng(0).permutation(N)
+    shuffled = SAMPLE(11, shuffled_ids)
+    assert set(small) == set(COVARIATES)
+    for k in COVARIATES:
+        np.testing.assert_array_equal(small[k], big[k][:10], err_msg=k)
+        np.testing.assert_array_equal(rev[k][::-1], big[k], err_msg=k)
+        np.testing.assert_array_equal(shuffled[k], big[k][shuffled_ids], err_msg=k)
+    assert len(np.unique(big["age"][:1000])) == 1000  # subjects differ from one another
+
+
+def test_changing_one_distribution_leaves_the_other_covariates_alone():
+    # Each site has its own key: a different Child-Pugh mix or perpetrator fraction moves no one's age.
+    a = SAMPLE(4, np.arange(10))
+    other = dataclasses.replace(CONFIG, child_pugh=[0.0, 0.0, 0.0, 1.0], p_perpetrator=0.9, p_cyp2c19_pm=0.5)
+    b = _sampler(other)(4, np.arange(10))
+    for k in ("age", "male", "height_cm", "bmi", "weight_kg", "opioid", "alcohol"):
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    assert np.all(b["child_pugh"] == 3)
+
+
+def test_seeds_give_different_people():
+    a = SAMPLE(1, np.arange(10))
+    b = SAMPLE(2, np.arange(10))
+    assert not np.any(a["age"] == b["age"])
+
+
+# ---------------------------------------------------------------------------
+# Distributions
+# ---------------------------------------------------------------------------
+
+
+def test_age_is_the_configured_truncated_normal(draws):
+    c = CONFIG
+    age = draws["age"].astype(float)
+    assert age.min() >= c.age_min and age.max() <= c.age_max
+    ref = stats.truncnorm((c.age_min - c.age_mean) / c.age_sd, (c.age_max - c.age_mean) / c.age_sd,
+                          loc=c.age_mean, scale=c.age_sd)
+    assert stats.kstest(age, ref.cdf).pvalue > P_MIN
+
+
+def test_bmi_is_the_configured_truncated_log_normal(draws):
+    c = CONFIG
+    bmi = draws["bmi"].astype(float)
+    # float32 exp(log bmi) may land one ulp outside the bounds: 1e-5 relative slack.
+    assert bmi.min() >= c.bmi_min * (1 - 1e-5) and bmi.max() <= c.bmi_max * (1 + 1e-5)
+    mu, s = np.log(c.bmi_median), np.log(c.bmi_gsd)
+    ref = stats.truncnorm((np.log(c.bmi_min) - mu) / s, (np.log(c.bmi_max) - mu) / s, loc=mu, scale=s)
+    assert stats.kstest(np.log(bmi), ref.cdf).pvalue > P_MIN
+
+
+def test_height_is_normal_per_sex_truncated_at_three_sd(draws):
+    c = CONFIG
+    male = draws["male"] == 1
+    for sel, (mean, sd) in ((male, c.height_cm_male), (~male, c.height_cm_female)):
+        z = (draws["height_cm"][sel].astype(float) - mean) / sd
+        assert stats.kstest(z, stats.truncnorm(-3, 3).cdf).pvalue > P_MIN
+
+
+def test_independent_covariates_are_uncorrelated(draws):
+    # Every site draws with its own key: covariates independent by design show no rank correlation.
+    # Under independence Spearman's rho has SD 1/sqrt(N) = 0.007; |rho| < 0.03 is a 4.2 SD bound
+    # over 36 pairs (family-wise false alarm about 1e-3).
+    c = CONFIG
+    male = draws["male"] == 1
+    z_height = np.where(male, (draws["height_cm"] - c.height_cm_male[0]) / c.height_cm_male[1],
+                        (draws["height_cm"] - c.height_cm_female[0]) / c.height_cm_female[1])
+    cols = {k: draws[k] for k in ("age", "male", "bmi", "child_pugh", "cyp2c19", "perpetrator", "opioid", "alcohol")}
+    cols["z_height"] = z_height
+    keys = list(cols)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            rho = stats.spearmanr(cols[a], cols[b]).statistic
+            assert abs(rho) < 0.03, (a, b, rho)
+
+
+def test_weight_is_bmi_times_height_squared(draws):
+    # float32 arithmetic: 1e-6 relative (a few ulps).
+    np.testing.assert_allclose(draws["weight_kg"], draws["bmi"] * (draws["height_cm"] / 100.0) ** 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, p", [("male", CONFIG.p_male), ("perpetrator", CONFIG.p_perpetrator),
+                                     ("opioid", CONFIG.p_opioid), ("alcohol", CONFIG.p_alcohol)])
+def test_indicator_fractions_are_binomial(draws, name, p):
+    x = draws[name]
+    assert set(np.unique(x)) <= {0.0, 1.0}
+    assert stats.binomtest(int(x.sum()), N, p).pvalue > P_MIN
+
+
+def test_categorical_frequencies(draws):
+    c = CONFIG
+    for name, probs in (("child_pugh", c.child_pugh),
+                        ("cyp2c19", [1 - c.p_cyp2c19_im - c.p_cyp2c19_pm, c.p_cyp2c19_im, c.p_cyp2c19_pm])):
+        counts = np.bincount(draws[name].astype(int), minlength=len(probs))
+        assert len(counts) == len(probs), name
+        assert stats.chisquare(counts, N * np.asarray(probs)).pvalue > P_MIN, name
+
+
+# ---------------------------------------------------------------------------
+# Config checks
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (dict(age_max=300.0), "cohort.age_max=300.0; allowed: a finite number >= 0.0 and <= 120.0"),
+        (dict(age_mean=float("nan")), "cohort.age_mean=nan"),
+        (dict(bmi_median=0.0), "cohort.bmi_median=0.0; allowed"),
+        (dict(bmi_min=0.0), "cohort.bmi_min=0.0; allowed"),
+        (dict(age_min=60.0, age_max=50.0, age_mean=55.0), "cohort.age_min=60.0 >= age_max=50.0"),
+        (dict(p_male=1.5), "cohort.p_male=1.5; allowed: a finite number >= 0 and <= 1"),
+        (dict(p_perpetrator=-0.1), "cohort.p_perpetrator=-0.1"),
+        (dict(child_pugh=[0.5, 0.2, 0.2, 0.2]), "cohort.child_pugh=[0.5, 0.2, 0.2, 0.2] sums to 1.1"),
+        (dict(child_pugh=[0.5, 0.5]), "allowed: 4 probabilities"),
+        (dict(pregnancy="t2"), "cohort.pregnancy='t2' needs p_male=0; got 0.5"),
+        (dict(pregnancy="t4", p_male=0.0), "cohort.pregnancy='t4'; allowed:"),
+        (dict(bmi_median=50.0), "need bmi_min < bmi_median < bmi_max"),
+        (dict(p_cyp2c19_pm=0.6, p_cyp2c19_im=0.6), "p_cyp2c19_pm + p_cyp2c19_im = 1.2"),
+    ],
+)
+def test_cohort_config_errors_name_key_and_value(overrides, message):
+    with pytest.raises(ValueError) as e:
+        CohortConfig(**overrides).check()
+    assert message in str(e.value)
+
+
+@pytest.mark.parametrize("overrides", [dict(age_max=110.0), dict(age_min=10.0), dict(bmi_max=70.0),
+                                       dict(height_cm_male=[215.0, 7.0])])
+def test_outside_the_built_range_needs_allow_extrapolation(overrides):
+    with pytest.raises(ValueError, match="outside the range the physiology was built for") as e:
+        CohortConfig(**overrides).check()
+    assert "allow_extrapolation=true" in str(e.value)
+    CohortConfig(**overrides, allow_extrapolation=True).check()  # accepted when asked for
+
+
+@pytest.mark.xfail(strict=True, reason="config.py CohortConfig docstring (line 84) says the physiology was built for "
+                   "35-250 kg and values outside are refused unless allow_extrapolation, but check() (line 116) never "
+                   "looks at weight: a 150 +/- 6.5 cm female height with the default bmi_min 17 passes, though "
+                   "weight = BMI x height^2 reaches 17 x 1.305^2 = 29 kg at -3 SD")
+def test_weights_outside_the_built_range_need_allow_extrapolation():
+    c = CohortConfig(height_cm_female=[150.0, 6.5])  # every field inside its own built-for range
+    assert c.bmi_min * ((150.0 - 3 * 6.5) / 100) ** 2 < 35.0  # the sampler can draw weights below 35 kg
+    with pytest.raises(ValueError, match="weight"):
+        c.check()
+
+
+def test_allow_extrapolation_does_not_allow_the_impossible():
+    with pytest.raises(ValueError, match="cohort.age_max=300"):
+        CohortConfig(age_max=300.0, allow_extrapolation=True).check()
+
+
+def test_preset_overrides_are_checked():
+    with pytest.raises(ValueError, match=r"cohort\[adult\]\.age_max=300"):
+        preset("adult", age_max=300)
+    with pytest.raises(ValueError, match=r"cohort\[pregnant_t1\]\.pregnancy='t1' needs p_male=0"):
+        preset("pregnant_t1", p_male=0.5)
+    with pytest.raises(ValueError, match="outside the range"):
+        preset("very_elderly", age_max=110)
+    assert preset("very_elderly", age_max=110, allow_extrapolation=True).age_max == 110
+
+
+def test_unknown_preset_suggests():
+    with pytest.raises(ValueError, match="did you mean 'elderly'"):
+        preset("eldery")
+
+
+def test_every_preset_file_is_found():
+    files = sorted(p.stem for p in PRESETS.glob("*.yaml"))
+    assert len(files) >= 10 and preset_names() == tuple(files)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_loads(name):
+    c = preset(name)
+    assert isinstance(c, CohortConfig) and c.name == name
+    c.check()
+    if c.pregnancy != "none":
+        assert c.p_male == 0
+
+
+def test_presets_sample_within_their_bounds():
+    # One compiled sampler per preset costs about 1 s; two presets far from the defaults suffice here
+    # (women only with a pregnancy state; Child-Pugh C at ages 30-75).
+    for name in ("cirrhosis_c", "pregnant_t3"):
+        c = preset(name)
+        d = _sampler(c)(5, np.arange(10))
+        assert d["age"].min() >= c.age_min and d["age"].max() <= c.age_max, name
+        assert d["bmi"].min() >= c.bmi_min * (1 - 1e-5) and d["bmi"].max() <= c.bmi_max * (1 + 1e-5), name
+        probs = np.asarray(c.child_pugh)
+        assert np.all(probs[d["child_pugh"].astype(int)] > 0), name
+        assert np.all(d["pregnancy"] == PREGNANCY.index(c.pregnancy)), name
+        if c.p_male == 0:
+            assert np.all(d["male"] == 0), name
