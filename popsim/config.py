@@ -136,6 +136,14 @@ class CohortConfig:
         for key in ("bmi_min", "bmi_max", "bmi_median"):
             within(key, getattr(self, key), "bmi")
         _finite(f"{path}.bmi_gsd", self.bmi_gsd, low=1, low_open=True, high=3)
+        # Weight = BMI x height^2 over the sampled ranges (heights are truncated at 3 SD).
+        low = self.bmi_min * min(h[0] - 3 * h[1] for h in (self.height_cm_male, self.height_cm_female)) ** 2 / 1e4
+        high = self.bmi_max * max(h[0] + 3 * h[1] for h in (self.height_cm_male, self.height_cm_female)) ** 2 / 1e4
+        if (low < 35 or high > 250) and not self.allow_extrapolation:
+            raise ValueError(
+                f"{path}: sampled weights span {low:.0f}-{high:.0f} kg (bmi_min/bmi_max x height +-3 SD), outside the "
+                f"range the physiology was built for (35 to 250 kg); narrow bmi_min/bmi_max or the heights, or set "
+                f"{path}.allow_extrapolation=true (recorded in the output)")
         if not self.bmi_min < self.bmi_median < self.bmi_max:
             raise ValueError(f"{path}: need bmi_min < bmi_median < bmi_max; got {self.bmi_min}, {self.bmi_median}, "
                              f"{self.bmi_max}")

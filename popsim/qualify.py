@@ -99,6 +99,14 @@ def read_plan(path: str | Path) -> pd.DataFrame:
                 raise ValueError(f"plan row {row}: {col}={r[col]!r} is not in the drug library" + closest(r[col], known))
         if r["route"] not in load(r["drug"]).routes:
             raise ValueError(f"plan row {row}: route={r['route']!r}; {r['drug']} has {sorted(load(r['drug']).routes)}")
+        if r["perpetrator"]:
+            perp = load(r["perpetrator"])
+            if perp.inhibition is None:
+                raise ValueError(f"plan row {row}: perpetrator={r['perpetrator']!r} has no CYP3A4 inhibition or "
+                                 "induction in the library")
+            if (r["perpetrator_route"] or "oral") not in perp.routes:
+                raise ValueError(f"plan row {row}: perpetrator_route={r['perpetrator_route']!r}; "
+                                 f"{r['perpetrator']} has {sorted(perp.routes)}")
         if r["endpoint"] not in ENDPOINTS:
             raise ValueError(f"plan row {row}: endpoint={r['endpoint']!r}; allowed: {list(ENDPOINTS)}"
                              + closest(r["endpoint"], ENDPOINTS))
@@ -110,6 +118,9 @@ def read_plan(path: str | Path) -> pd.DataFrame:
             if not math.isfinite(v) or v < 0 or (v == 0 and col in ("dose_mg", "interval_h", "n_doses", "observed")):
                 raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a finite number > 0 (>= 0 for "
                                  "victim_start_h)")
+        for col in ("n_doses",) + (("perpetrator_n_doses",) if r["perpetrator"] else ()):
+            if str(r[col]).strip() and float(r[col]) != int(float(r[col])):
+                raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a whole number >= 1")
         ratio = ENDPOINTS[r["endpoint"]] == "ratio"
         if ratio and not (r["perpetrator"] or r["control_population"]):
             raise ValueError(f"plan row {row}: endpoint {r['endpoint']} needs a perpetrator or a control_population")

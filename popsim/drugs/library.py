@@ -188,7 +188,7 @@ def _quantity(where: str, raw, field: str, refs: Mapping[str, str], weight: floa
         raise LibraryError(f"{where}.status={raw['status']!r}; allowed: {list(STATUS)}")
 
     def num(x, what):
-        if isinstance(x, str) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        if isinstance(x, (str, bool)) or not isinstance(x, (int, float)) or not math.isfinite(x):
             raise LibraryError(f"{where}.{what}={x!r}; allowed: a finite number (YAML reads 1e-3 as text: write 1.0e-3)")
         v = float(x) * factor
         if not low <= v <= high:

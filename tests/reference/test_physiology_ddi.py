@@ -493,24 +493,16 @@ def test_read_plan_errors_name_the_row(tmp_path, row, message):
         assert "did you mean" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="qualify.read_plan (lines 100-101) checks the victim's route against the library "
-                   "but not perpetrator_route: ketoconazole by 'iv' passes and only fails later in "
-                   "Perpetrator.__post_init__ (population.py line 44), without the plan row")
 def test_read_plan_checks_the_perpetrator_route(tmp_path):
     with pytest.raises(ValueError, match="plan row 3: perpetrator_route='iv'"):
         read_plan(_plan(tmp_path, INTERACTION_ROW | dict(perpetrator_route="iv")))
 
 
-@pytest.mark.xfail(strict=True, reason="qualify.read_plan (lines 97-99) accepts a perpetrator with no CYP3A4 "
-                   "inhibition (e.g. lorazepam); it fails only at simulation, in Perpetrator.__post_init__ "
-                   "(population.py line 42), without the plan row")
 def test_read_plan_checks_the_perpetrator_inhibits(tmp_path):
     with pytest.raises(ValueError, match="plan row 3: perpetrator='lorazepam'"):
         read_plan(_plan(tmp_path, INTERACTION_ROW | dict(perpetrator="lorazepam")))
 
 
-@pytest.mark.xfail(strict=True, reason="qualify.read_plan (lines 105-110) accepts n_doses=1.5; qualify() then "
-                   "simulates int(float('1.5')) = 1 dose (line 239) without a word")
 def test_read_plan_rejects_a_fractional_dose_count(tmp_path):
     with pytest.raises(ValueError, match="plan row 3: n_doses=1.5"):
         read_plan(_plan(tmp_path, ABSOLUTE_ROW | dict(n_doses=1.5)))

@@ -193,10 +193,6 @@ def test_outside_the_built_range_needs_allow_extrapolation(overrides):
     CohortConfig(**overrides, allow_extrapolation=True).check()  # accepted when asked for
 
 
-@pytest.mark.xfail(strict=True, reason="config.py CohortConfig docstring (line 84) says the physiology was built for "
-                   "35-250 kg and values outside are refused unless allow_extrapolation, but check() (line 116) never "
-                   "looks at weight: a 150 +/- 6.5 cm female height with the default bmi_min 17 passes, though "
-                   "weight = BMI x height^2 reaches 17 x 1.305^2 = 29 kg at -3 SD")
 def test_weights_outside_the_built_range_need_allow_extrapolation():
     c = CohortConfig(height_cm_female=[150.0, 6.5])  # every field inside its own built-for range
     assert c.bmi_min * ((150.0 - 3 * 6.5) / 100) ** 2 < 35.0  # the sampler can draw weights below 35 kg

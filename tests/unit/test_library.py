@@ -298,8 +298,6 @@ def test_unknown_drug_name_suggests_a_close_match():
     assert "did you mean 'midazolam'?" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="library.py _quantity.num (line 191): isinstance(True, (int, float)) is True, "
-                   "so a YAML boolean (true / yes) is accepted as the number 1")
 def test_yaml_boolean_is_not_a_number(raw):
     raw["disposition"]["fu"] = {"value": True, "units": "1", "ref": "src", "status": "V"}
     with pytest.raises(LibraryError, match=re.escape("testdrug.yaml.disposition.fu.value=True")):
