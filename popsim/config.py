@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "GridConfig", "RegimenConfig"
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("interdose", "qualify")
+EXPERIMENTS = ("interdose", "population", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -224,6 +224,8 @@ class Config:
     regimen: RegimenConfig = field(default_factory=RegimenConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     cohort: CohortConfig = field(default_factory=CohortConfig)
+    library: list[str] = field(default_factory=list)
+    route: str = "oral"
     plan: str = ""
     output_format: str = "netcdf"
 
@@ -246,6 +248,14 @@ class Config:
         if self.experiment == "qualify":
             if not self.plan:
                 raise ValueError("plan: the qualify experiment needs plan=<path to a plan CSV>")
+        elif self.experiment == "population":
+            from popsim.drugs.library import load, names
+
+            if not self.library:
+                raise ValueError("library: the population experiment needs drug names, e.g. library=[midazolam]")
+            for i, name in enumerate(self.library):
+                _choice(f"library[{i}]", name, names())
+                _choice("route", self.route, sorted(load(name).routes))
         elif not self.drugs:
             raise ValueError("drugs: the experiment selects no drug")
         self.grid.check("grid")

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from popsim.cohort.model import COVARIATES
+
 __all__ = ["SUMMARIES", "build", "provenance"]
 
 # name -> (units, long_name) of the per subject x regimen steady-state summaries
@@ -71,7 +73,8 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
     """Assemble one Dataset from per-drug results.
 
     Each part has ``labels`` (one dict of swept values per regimen), ``sim``
-    (output of :func:`popsim.simulate.simulate_grid` for all subjects, with
+    (output of :func:`popsim.simulate.simulate` or ``simulate_grid`` for all
+    subjects; its ``covariates``, if any, become coordinates on ``subject``; with
     window 0 the steady-state window) and ``traj`` (the same for the kept
     subjects, with trajectories).
     """
@@ -115,11 +118,22 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
         ds["time"].attrs = {"units": "h", "long_name": "time since first dose", "standard_name": "time"}
         ds["conc"] = (("time", "regimen", "trajectory_subject"), conc,
                       {"units": "mg L-1", "long_name": "plasma concentration (kept subjects)"})
+    covariates = parts[0]["sim"].get("covariates") or {}
+    for name, values in covariates.items():
+        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
+        ds = ds.assign_coords({name: ("subject", np.asarray(values))})
+        ds[name].attrs = {"units": units, "long_name": long_name}
     ds["subject"].attrs = {"long_name": "virtual subject index (same person in every run with this seed)"}
     ds.attrs.update(attrs)
     ds.attrs["steady_state_window_h"] = float(window_h)
     return ds
 
+
+COVARIATE_ATTRS = {name: attrs for name, attrs in COVARIATES.items()} | {
+    "body_fat": ("1", "body fat fraction (Deurenberg 1991)"),
+    "cyp3a4_liver_min": ("1", "lowest hepatic CYP3A4 activity reached (fraction of baseline)"),
+    "cyp3a4_gut_min": ("1", "lowest gut-wall CYP3A4 activity reached (fraction of baseline)"),
+}
 
 _PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",
                 "F": "1", "ALAG": "h", "KE0": "h-1"}

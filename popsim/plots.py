@@ -6,6 +6,8 @@ Labels come from each variable's ``long_name [units]``; nothing here calls
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,11 +15,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_fluctuation_by_interval", "plot_predicted_vs_observed", "plot_trajectory_bands"]
+__all__ = ["label", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
 
-def label(var: xr.DataArray) -> str:
-    return f"{var.attrs['long_name']} [{var.attrs['units']}]"
+def label(var: xr.DataArray, width: int = 60) -> str:
+    """``long_name [units]``, wrapped onto lines of at most ``width`` characters."""
+    return textwrap.fill(f"{var.attrs['long_name']} [{var.attrs['units']}]", width)
 
 
 def plot_fluctuation_by_interval(ds: xr.Dataset, *, dose_mg: float | None = None, ax=None):
@@ -83,4 +86,29 @@ def plot_predicted_vs_observed(ds: xr.Dataset, *, ax=None):
     ax.set_ylabel("predicted ratio [1] (90% Monte Carlo interval)")
     ax.set_title("Qualification: interaction and special-population ratios")
     ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
+def plot_exposure_by_covariate(ds: xr.Dataset, *, var: str = "cavg_ss", covariate: str = "age", bins: int = 6,
+                               ax=None, **sel):
+    """Median and 90% population interval of ``var`` per bin of a subject covariate, one line per drug,
+    at one dose and interval (the first of each unless given in ``sel``)."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    idx = ds.indexes["regimen"]
+    sel = {"dose_mg": float(idx.get_level_values("dose_mg")[0]),
+           "interval_h": float(idx.get_level_values("interval_h")[-1])} | sel
+    x = ds[covariate].values
+    edges = np.quantile(x, np.linspace(0, 1, bins + 1))
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
+    for drug in dict.fromkeys(idx.get_level_values("drug")):
+        y = ds[var].sel(drug=drug, **sel).values
+        q = np.array([np.quantile(y[which == b], [0.05, 0.5, 0.95]) for b in range(bins)]).T
+        ax.fill_between(mid, q[0], q[2], alpha=0.2)
+        ax.plot(mid, q[1], marker="o", label=f"{drug} (median, 90% PI)")
+    ax.set_xlabel(label(ds[covariate]))
+    ax.set_ylabel(label(ds[var]))
+    ax.set_yscale("log")
+    ax.set_title(", ".join(f"{k}={v:g}" for k, v in sel.items()))
+    ax.legend(frameon=False)
     return ax

@@ -20,7 +20,7 @@ from popsim.io import summary_table, write_dataset, write_table
 from popsim.pk.grid import Channel, GridSpec, Window
 from popsim.pk.model import mammillary
 from popsim.regimen import sweep
-from popsim.simulate import simulate_grid
+from popsim.simulate import simulate, simulate_grid
 
 __all__ = ["grid_spec", "run"]
 
@@ -57,7 +57,8 @@ def _progress(label: str, unit: str = "subjects"):
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
-    return {"interdose": run_interdose, "qualify": run_qualify}[cfg.experiment](cfg, out_dir, config_yaml)
+    runners = {"interdose": run_interdose, "population": run_population, "qualify": run_qualify}
+    return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
 def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
@@ -106,27 +107,67 @@ def _save(fig, path: Path) -> Path:
 
 
 def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
-    """Simulate every drug x regimen of ``cfg`` and write the outputs to ``out_dir``."""
+    """Every configured drug (typical values x IIV) x regimen."""
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+
+    def simulator(drug: DrugConfig):
+        def sim(save: bool, n: int, progress=None):
+            spec = grid_spec(drug, cfg, save=save)
+            U = _regimens(cfg, spec, drug.infusion_h)
+            return spec, simulate_grid(spec, drug.typical, drug.cv, U, n_subjects=n, seed=cfg.seed,
+                                       chunk_size=cfg.chunk_size, dtype=dtype, progress=progress)
+        return sim
+
+    return _sweep_run(cfg, out_dir, config_yaml, {key: simulator(d) for key, d in cfg.drugs.items()})
+
+
+def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Library drugs in a virtual cohort (``cfg.cohort``): covariates -> physiology -> PK, x regimen."""
+    from popsim.keys import root_key, stream_key
+    from popsim.params.population import Physiological, frozen_cohort, victim_spec
+
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    g = cfg.grid
+    n_steps = round(g.days * 24 / g.dt_h) + 1
+    w = round(g.summary_window_h / g.dt_h)
+    window = Window(n_steps - 1 - w, n_steps - 1, above=tuple(cfg.thresholds_mg_l))
+    root = root_key(cfg.seed)
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, dtype))
+
+    def simulator(name: str):
+        model = Physiological(name, cfg.route, frozen_cohort(cfg.cohort), g.dt_h, n_steps)
+
+        def sim(save: bool, n: int, progress=None):
+            spec = victim_spec(name, cfg.route, g.dt_h, n_steps, windows=(window,), save=save)
+            return spec, simulate(spec, model, args, _regimens(cfg, spec, 0.0), n_subjects=n,
+                                  chunk_size=cfg.chunk_size, dtype=dtype, progress=progress)
+        return sim
+
+    attrs = {"cohort": cfg.cohort.name, "cohort_allow_extrapolation": int(cfg.cohort.allow_extrapolation)}
+    return _sweep_run(cfg, out_dir, config_yaml, {name: simulator(name) for name in cfg.library}, attrs)
+
+
+def _regimens(cfg: Config, spec: GridSpec, infusion_h: float):
+    return sweep(spec.n_steps, cfg.grid.dt_h, cfg.regimen.dose_mg, cfg.regimen.interval_h, cfg.regimen.start_h,
+                 infusion_h=infusion_h)[1]
+
+
+def _sweep_run(cfg: Config, out_dir: Path, config_yaml: str, simulators: dict, attrs: dict | None = None
+               ) -> dict[str, Path]:
+    """Run ``simulators`` ({drug label: sim(save, n, progress) -> (spec, result)}) over the regimen
+    sweep and write the Dataset (with extra global ``attrs``), the tidy summary and the figure."""
     g = cfg.grid
     t0 = time.time()
     parts = []
-    for key, drug in cfg.drugs.items():
-        spec = grid_spec(drug, cfg, save=False)
-        labels, U = sweep(spec.n_steps, g.dt_h, cfg.regimen.dose_mg, cfg.regimen.interval_h, cfg.regimen.start_h,
-                          infusion_h=drug.infusion_h)
-        labels = [{"drug": key, **lab} for lab in labels]
-        common = dict(seed=cfg.seed, chunk_size=cfg.chunk_size, dtype=dtype)
-        sim = simulate_grid(spec, drug.typical, drug.cv, U, n_subjects=cfg.n_subjects, progress=_progress(key),
-                            **common)
-        traj = None
-        if cfg.save_subjects:
-            traj = simulate_grid(grid_spec(drug, cfg, save=True), drug.typical, drug.cv, U,
-                                 n_subjects=cfg.save_subjects, **common)
-        parts.append({"labels": labels, "sim": sim, "traj": traj})
+    for key, sim in simulators.items():
+        spec, result = sim(False, cfg.n_subjects, _progress(key))
+        labels = [{"drug": key, **lab} for lab in sweep(spec.n_steps, g.dt_h, cfg.regimen.dose_mg,
+                                                         cfg.regimen.interval_h, cfg.regimen.start_h)[0]]
+        traj = sim(True, cfg.save_subjects)[1] if cfg.save_subjects else None
+        parts.append({"labels": labels, "sim": result, "traj": traj})
     elapsed = time.time() - t0
     ds = build(parts, spec.times, list(cfg.thresholds_mg_l), g.summary_window_h,
-               provenance(config_yaml, cfg.seed, cfg.precision))
+               provenance(config_yaml, cfg.seed, cfg.precision) | (attrs or {}))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
@@ -141,15 +182,18 @@ def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pat
 def _figure(ds):
     import matplotlib.pyplot as plt
 
-    from popsim.plots import plot_fluctuation_by_interval, plot_trajectory_bands
+    from popsim.plots import plot_exposure_by_covariate, plot_fluctuation_by_interval, plot_trajectory_bands
 
-    panels = 2 if "conc" in ds else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.2), squeeze=False)
-    plot_fluctuation_by_interval(ds, ax=axes[0, 0])
-    if panels == 2:
+    panels = [plot_fluctuation_by_interval]
+    if "conc" in ds:
         idx = ds.indexes["regimen"]
         last = dict(zip(idx.names, idx[-1]))
-        plot_trajectory_bands(ds, ax=axes[0, 1], **last)
+        panels.append(lambda ds, ax: plot_trajectory_bands(ds, ax=ax, **last))
+    if "age" in ds.coords:
+        panels.append(plot_exposure_by_covariate)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
+    for panel, ax in zip(panels, axes[0]):
+        panel(ds, ax=ax)
     fig.tight_layout()
     return fig
 
