@@ -76,9 +76,10 @@ def pk_parameters(
         inhibited), e.g. from :mod:`popsim.interactions`.
 
     Returns CL, V1 (L/h, L), Q2 and V2 for two compartments, KA (1/h) and F
-    for extravascular routes.
+    for extravascular routes.  ``route="iv"`` gives the systemic parameters of
+    any entry (also of a metabolite formed in the body).
     """
-    if route not in drug.routes:
+    if route != "iv" and route not in drug.routes:
         raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
     qh_ref = CONSTANTS["qh_l_h"].value
     fu = 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])

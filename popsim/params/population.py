@@ -24,9 +24,9 @@ from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
-from popsim.pk.model import mammillary
+from popsim.pk.model import mammillary, parent_metabolite_chain
 
-__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "victim_spec"]
+__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "species", "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,14 +50,44 @@ def frozen_cohort(c: CohortConfig) -> tuple:
                  for f in dataclasses.fields(c))
 
 
+def species(drug: str) -> tuple[str, ...]:
+    """The drug and its chain of active metabolites in the library (each formed from the one before),
+    e.g. diazepam -> nordiazepam -> oxazepam."""
+    chain = [drug]
+    while load(chain[-1]).metabolites:
+        chain.append(next(iter(load(chain[-1]).metabolites)))
+        if chain[-1] in chain[:-1]:
+            raise ValueError(f"library metabolites form a loop: {chain}")
+    return tuple(chain)
+
+
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
-                windows: tuple[Window, ...] = (), save: bool = False) -> GridSpec:
-    """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0)."""
-    d = load(drug)
+                windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True) -> GridSpec:
+    """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0).
+
+    With ``metabolites``, the drug's chain of library metabolites is simulated too
+    (:func:`popsim.pk.model.parent_metabolite_chain`); outputs are the central
+    concentrations of each species, ``central``, ``M1_central``, ... (mg/L of
+    that species).
+    """
+    chain = species(drug) if metabolites else (drug,)
     oral = route != "iv"
     seg = tuple(k // segment_steps for k in range(n_steps)) if segment_steps else None
-    return GridSpec(mammillary(d.n_cmt, oral=oral), dt, n_steps, (Channel("depot" if oral else "central", f="F" if oral else None),),
-                    windows=windows, save=save, segment_of_step=seg)
+    if len(chain) == 1:
+        model, outputs = mammillary(load(drug).n_cmt, oral=oral), ("central",)
+    else:
+        model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral)
+        outputs = ("central",) + tuple(f"M{i}_central" for i in range(1, len(chain)))
+    channel = Channel("depot" if oral else "central", f="F" if oral else None)
+    return GridSpec(model, dt, n_steps, (channel,), outputs=outputs, windows=windows, save=save,
+                    segment_of_step=seg)
+
+
+def _mass_ratio(parent, metabolite) -> float:
+    """mg of metabolite per mg of parent converted (molar masses; 1 where either is unknown)."""
+    if parent.mw is None or metabolite.mw is None:
+        return 1.0
+    return metabolite.mw.value / parent.mw.value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +96,11 @@ class Physiological:
 
     ``dt`` and ``n_steps`` are the grid's; ``segment_steps`` the length of a
     parameter segment in steps (needed with a perpetrator; CYP3A4 activity is
-    averaged over each segment).  Call signature as
+    averaged over each segment).  ``metabolites``: also derive the parameters
+    of the drug's library metabolites (prefixes ``M1_``, ``M2_``; ``M1_FM`` the
+    mass of metabolite formed per mass of parent cleared, from the fraction
+    formed and the molar masses), for :func:`victim_spec` with
+    ``metabolites=True``.  Call signature as
     :class:`popsim.simulate.TypicalIIV`, with ``args = (cohort_stream,
     iiv_stream, perpetrator_doses)``: the last a ``(time,)`` array of the
     perpetrator's doses (mg per step; zeros for a control arm), so arms and
@@ -80,6 +114,7 @@ class Physiological:
     n_steps: int
     segment_steps: int = 0
     perpetrator: Perpetrator | None = None
+    metabolites: bool = True
 
     def __post_init__(self):
         load(self.drug)
@@ -101,6 +136,13 @@ class Physiological:
         ones = jnp.ones(self.n_segments, dtype)
         a_liver, a_gut = (ones, ones) if self.perpetrator is None else self._activity(cov, phys, i, iiv_stream, doses)
         params = jax.vmap(lambda al, ag: pk_parameters(drug, self.route, phys, eta, al, ag))(a_liver, a_gut)
+        chain = species(self.drug) if self.metabolites else (self.drug,)
+        for k, (parent, name) in enumerate(zip(chain, chain[1:]), start=1):
+            m = load(name)
+            eta_m = etas({key: q.value for key, q in m.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
+            pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al, 1.0))(a_liver)
+            formed = load(parent).metabolites[name].value * _mass_ratio(load(parent), m)
+            params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:
             covariates |= {"cyp3a4_liver_min": a_liver.min(), "cyp3a4_gut_min": a_gut.min()}
@@ -111,7 +153,7 @@ class Physiological:
         perp = load(p.drug)
         eta = etas({k: q.value for k, q in perp.iiv.items()}, iiv_stream, i, dtype, prefix=f"{perp.name}.")
         pp = pk_parameters(perp, p.route, phys, eta)
-        spec = victim_spec(p.drug, p.route, self.dt, self.n_steps, save=True)
+        spec = victim_spec(p.drug, p.route, self.dt, self.n_steps, save=True, metabolites=False)
         ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, pp))
         c_sys = simulate_one(spec, ker, doses[:, None])["conc"]["central"]
         if p.route == "oral":
