@@ -32,8 +32,11 @@ FIT = {
     ("Kim 2018", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.ki",
-    ("Backman 1996", "oral", 600.0): "rifampicin.inhibition.emax/ec50",
+    # Induction from the iv midazolam dose-response (hepatic only, as literature.md note B(3) advises);
+    # every oral and every other iv rifampicin row is a check.
     ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "iv", 10.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "iv", 25.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.emax/ec50",
     ("Saari 2006", "iv", 400.0): "voriconazole.inhibition.ki",
     ("Olkkola 1994", "oral", 400.0): "midazolam.routes.oral.fg",
