@@ -17,7 +17,7 @@ from omegaconf import MISSING
 
 from popsim.pk.model import closest
 
-__all__ = ["CohortConfig", "Config", "DrugConfig", "GridConfig", "RegimenConfig", "ROUTES", "register"]
+__all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridConfig", "RegimenConfig", "ROUTES", "register"]
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
@@ -164,6 +164,39 @@ class CohortConfig:
 
 
 @dataclass
+class PerpetratorConfig:
+    """A CYP3A4 perpetrator taken by the cohort's ``p_perpetrator`` fraction: ``dose_mg``
+    every ``interval_h`` from ``start_h`` (h on the grid), ``n_doses`` doses (0: until the
+    end of the grid).  ``drug`` empty: none."""
+
+    drug: str = ""
+    route: str = "oral"
+    dose_mg: float = 0.0
+    interval_h: float = 24.0
+    start_h: float = 0.0
+    n_doses: int = 0
+
+    def check(self, path: str, dt_h: float) -> None:
+        from popsim.drugs.library import load, names
+
+        _choice(f"{path}.drug", self.drug, names())
+        d = load(self.drug)
+        if d.inhibition is None:
+            raise ValueError(f"{path}.drug={self.drug!r} does not inhibit or induce CYP3A4 in the library; perpetrators: "
+                             f"{[n for n in names() if load(n).inhibition is not None]}")
+        _choice(f"{path}.route", self.route, sorted(d.routes))
+        _finite(f"{path}.dose_mg", self.dose_mg, low=0, low_open=True)
+        _finite(f"{path}.start_h", self.start_h, low=0)
+        _finite(f"{path}.interval_h", self.interval_h, low=0, low_open=True)
+        for key in ("interval_h", "start_h"):
+            v = getattr(self, key)
+            if abs(v / dt_h - round(v / dt_h)) > 1e-9:
+                raise ValueError(f"{path}.{key}={v!r}; allowed: a multiple of grid.dt_h={dt_h!r}")
+        if not isinstance(self.n_doses, int) or self.n_doses < 0:
+            raise ValueError(f"{path}.n_doses={self.n_doses!r}; allowed: an integer >= 0 (0: until the end)")
+
+
+@dataclass
 class RegimenConfig:
     """A sweep of fixed-interval regimens: every dose x every interval.
 
@@ -224,6 +257,7 @@ class Config:
     regimen: RegimenConfig = field(default_factory=RegimenConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     cohort: CohortConfig = field(default_factory=CohortConfig)
+    perpetrator: PerpetratorConfig = field(default_factory=PerpetratorConfig)
     library: list[str] = field(default_factory=list)
     route: str = "oral"
     plan: str = ""
@@ -260,6 +294,14 @@ class Config:
             raise ValueError("drugs: the experiment selects no drug")
         self.grid.check("grid")
         self.cohort.check("cohort")
+        if self.perpetrator.drug:
+            if self.experiment != "population":
+                raise ValueError(f"perpetrator.drug={self.perpetrator.drug!r}: the {self.experiment} experiment does not "
+                                 "simulate perpetrators (population does; qualify takes them from its plan)")
+            self.perpetrator.check("perpetrator", self.grid.dt_h)
+        elif self.cohort.p_perpetrator > 0 and self.experiment != "qualify":
+            raise ValueError(f"cohort.p_perpetrator={self.cohort.p_perpetrator!r} but no perpetrator is configured; set "
+                             "e.g. perpetrator.drug=ritonavir perpetrator.dose_mg=100 perpetrator.interval_h=12")
         self.regimen.check("regimen", self.grid.dt_h)
         for name, drug in self.drugs.items():
             drug.check(f"drugs.{name}")

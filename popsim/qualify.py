@@ -142,9 +142,10 @@ def read_plan(path: str | Path) -> pd.DataFrame:
                                  f"perpetrator_n_doses={r['perpetrator_n_doses']!r}")
         if r["use"] not in ("fit", "check"):
             raise ValueError(f"plan row {row}: use={r['use']!r}; allowed: 'fit', 'check'")
-        cohort_of(r["population"], row)
-        if r["control_population"]:
-            cohort_of(r["control_population"], row)
+        for col in ("population", "control_population"):
+            if r[col] and cohort_of(r[col], row).p_perpetrator > 0 and not r["perpetrator"]:
+                raise ValueError(f"plan row {row}: {col}={r[col]!r} takes a perpetrator (p_perpetrator > 0) but the "
+                                 "row names none")
     return plan
 
 

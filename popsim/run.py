@@ -124,7 +124,8 @@ def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pat
 def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Library drugs in a virtual cohort (``cfg.cohort``): covariates -> physiology -> PK, x regimen."""
     from popsim.keys import root_key, stream_key
-    from popsim.params.population import Physiological, frozen_cohort, victim_spec
+    from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
+    from popsim.regimen import fixed_interval
 
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     g = cfg.grid
@@ -132,18 +133,30 @@ def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pa
     w = round(g.summary_window_h / g.dt_h)
     window = Window(n_steps - 1 - w, n_steps - 1, above=tuple(cfg.thresholds_mg_l))
     root = root_key(cfg.seed)
-    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, dtype))
+    pc = cfg.perpetrator
+    perp, segment_steps, doses = None, 0, jnp.zeros(n_steps, dtype)
+    if pc.drug:
+        # The victim's parameters follow CYP3A4 activity hour by hour (or every step on coarser grids).
+        perp, segment_steps = Perpetrator(pc.drug, pc.route), max(1, round(1.0 / g.dt_h))
+        doses = jnp.asarray(fixed_interval(n_steps, g.dt_h, pc.dose_mg, pc.interval_h, pc.start_h,
+                                           n_doses=pc.n_doses or None), dtype)
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), doses)
 
     def simulator(name: str):
-        model = Physiological(name, cfg.route, frozen_cohort(cfg.cohort), g.dt_h, n_steps)
+        model = Physiological(name, cfg.route, frozen_cohort(cfg.cohort), g.dt_h, n_steps,
+                              segment_steps=segment_steps, perpetrator=perp)
 
         def sim(save: bool, n: int, progress=None):
-            spec = victim_spec(name, cfg.route, g.dt_h, n_steps, windows=(window,), save=save)
+            spec = victim_spec(name, cfg.route, g.dt_h, n_steps, windows=(window,), save=save,
+                               segment_steps=segment_steps)
             return spec, simulate(spec, model, args, _regimens(cfg, spec, 0.0), n_subjects=n,
                                   chunk_size=cfg.chunk_size, dtype=dtype, progress=progress)
         return sim
 
-    attrs = {"cohort": cfg.cohort.name, "cohort_allow_extrapolation": int(cfg.cohort.allow_extrapolation)}
+    attrs = {"cohort": cfg.cohort.name, "cohort_allow_extrapolation": int(cfg.cohort.allow_extrapolation),
+             "perpetrator": pc.drug and f"{pc.drug} {pc.route} {pc.dose_mg:g} mg every {pc.interval_h:g} h from "
+                                       f"{pc.start_h:g} h ({pc.n_doses or 'all'} doses), taken by a fraction "
+                                       f"{cfg.cohort.p_perpetrator:g}"}
     return _sweep_run(cfg, out_dir, config_yaml, {name: simulator(name) for name in cfg.library}, attrs)
 
 

@@ -15,7 +15,8 @@ drug multipliers:
   implemented by OSP, literature.md B38); a Child-Pugh portal-flow deficit is
   treated as a porto-systemic shunt that lets oral drug bypass the liver;
 * enzymes: CYP3A4, CYP2C19 (phenotype), UGT relative activities per gram of
-  liver; pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT;
+  liver; pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
+  expands body water (the lean part of drug volumes);
 * albumin relative to a healthy adult (sets the unbound fraction of
   albumin-bound drugs), and GFR relative to the reference adult
   (Cockcroft-Gault form).
@@ -80,6 +81,10 @@ CONSTANTS: dict[str, Constant] = {
                             "popsim assumptions", "A", (1.0, 2.0)),
     "preg_ugt": Constant((1.0, 1.15, 1.3, 1.5, 1.0), "1", "UGT activity increased in pregnancy (direction: Anderson "
                          "2005, B41); the magnitude is a popsim assumption", "A", (1.0, 2.5)),
+    "preg_water": Constant((1.0, 1.02, 1.07, 1.12, 1.0), "1", "lean (water) volume in pregnancy: total body water "
+                           "rises about 6-8 L by term, plasma volume 40-50% (Hytten F. Br J Obstet Gynaecol 1985; "
+                           "recalled, not read here); 1.12 at term on ~50 L of lean-tissue water, t1/t2 interpolated",
+                           "M", (1.0, 1.2)),
     "preg_albumin": Constant((1.0, 0.95, 0.85, 0.8, 1.0), "1", "albumin falls in pregnancy: popsim assumption on "
                              "the magnitude", "A", (0.7, 1.0)),
 }
@@ -111,8 +116,8 @@ def _age_fall(age, name):
 def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     """Covariates (see :mod:`popsim.cohort.model`) -> physiology of one subject.
 
-    Returns ``lean_kg``, ``fat_kg``; ``lean_ratio``, ``fat_ratio`` (to the
-    reference subject); ``qh_l_h`` hepatic blood flow through the liver (L/h);
+    Returns ``lean_kg``, ``fat_kg``; ``lean_ratio`` (lean volume, including the
+    water gained in pregnancy), ``fat_ratio`` (to the reference subject); ``qh_l_h`` hepatic blood flow through the liver (L/h);
     ``shunt`` fraction of portal blood bypassing the liver; ``liver_size``
     relative liver mass; ``cyp3a4``, ``cyp2c19``, ``ugt``, ``other`` enzyme
     activity per gram of liver relative to the reference; ``albumin`` and
@@ -130,7 +135,7 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     return {
         "lean_kg": lean,
         "fat_kg": fat,
-        "lean_ratio": lean / ref_lean,
+        "lean_ratio": lean / ref_lean * _c("preg_water", preg),
         "fat_ratio": fat / ref_fat,
         "qh_l_h": flow * (share * portal + (1 - share) * arterial),
         "shunt": 1.0 - portal,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -64,3 +65,31 @@ def test_age_raises_phase_one_exposure_more_than_phase_two(young_and_old):
 def test_bad_overrides_name_key_and_allowed_values(override, message):
     with pytest.raises(ValueError, match=message):
         to_config(make(TINY + [override]))
+
+
+def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidation(tmp_path):
+    # Same subjects (covariates are keyed by name; the perpetrator flag is its own site): lorazepam
+    # (UGT only, literature.md A27) must be bitwise unchanged by ritonavir; alprazolam (CYP3A4, A13)
+    # must rise.  How much is not a validated number (ritonavir's constants are recalled, M): only
+    # its direction and a floor of 1.5-fold (the label-cited short-term effect is about 2.5-fold).
+    base = TINY + ["grid.days=4"]
+    plain = read_dataset(run(to_config(make(base)), tmp_path / "plain", "test")["dataset"])
+    boosted = read_dataset(run(to_config(make(base + [
+        "cohort=ritonavir_boosted", "perpetrator.drug=ritonavir", "perpetrator.dose_mg=100",
+        "perpetrator.interval_h=12"])), tmp_path / "boosted", "test")["dataset"])
+    np.testing.assert_array_equal(plain["age"], boosted["age"])
+    np.testing.assert_array_equal(plain["auc_ss"].sel(drug="lorazepam"), boosted["auc_ss"].sel(drug="lorazepam"))
+    ratio = boosted["auc_ss"].sel(drug="alprazolam") / plain["auc_ss"].sel(drug="alprazolam")
+    assert float(ratio.min()) > 1.0 and float(ratio.median()) > 1.5
+    assert "ritonavir" in boosted.attrs["perpetrator"]
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (["cohort=ritonavir_boosted"], r"cohort.p_perpetrator=1.0 but no perpetrator is configured"),
+    (["perpetrator.drug=ritonavr", "perpetrator.dose_mg=100"], r"perpetrator.drug='ritonavr'.*did you mean 'ritonavir'"),
+    (["perpetrator.drug=lorazepam", "perpetrator.dose_mg=1"], r"does not inhibit or induce CYP3A4"),
+    (["perpetrator.drug=ritonavir", "perpetrator.dose_mg=-5"], r"perpetrator.dose_mg=-5.0; allowed"),
+])
+def test_bad_perpetrator_settings_are_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        to_config(make(TINY + overrides))
