@@ -82,7 +82,8 @@ def _compiled(spec: GridSpec, subjects: Callable, n_devices: int) -> Callable:
         # No TF32/bf16 shortcuts in the small propagator products on GPUs.
         with jax.default_matmul_precision("highest"):
             ker = jax.vmap(lambda q: kernels(spec, q))(p)
-        out = jax.vmap(lambda u: simulate_one(spec, ker, u), out_axes=-1)(U)
+        pd = {k: p[k][0] for k in spec.pd.parameters} if spec.pd is not None else None
+        out = jax.vmap(lambda u: simulate_one(spec, ker, u, pd), out_axes=-1)(U)
         return p, cov, out
 
     batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)

@@ -1,0 +1,4 @@
+"""Pharmacodynamics computed on line in the grid loop (see :class:`popsim.pd.model.PDModel`)."""
+
+from popsim.pd.model import GabaAdaptation as GabaAdaptation
+from popsim.pd.model import PDModel as PDModel
