@@ -1,4 +1,5 @@
 """Pharmacodynamics computed on line in the grid loop (see :class:`popsim.pd.model.PDModel`)."""
 
-from popsim.pd.model import GabaAdaptation as GabaAdaptation
+from popsim.pd.gaba import GabaAdaptation as GabaAdaptation
 from popsim.pd.model import PDModel as PDModel
+from popsim.pd.mu import MuReceptor as MuReceptor
