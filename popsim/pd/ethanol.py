@@ -60,6 +60,10 @@ class EthanolMM(PDModel):
     def signals(self) -> dict[str, tuple[str, str]]:
         return {"ethanol": ("mg L-1", "blood ethanol concentration (central compartment)")}
 
+    @property
+    def n_states(self) -> int:
+        return 2
+
     def init(self, p, dtype):
         return [jnp.zeros((), dtype), jnp.zeros((), dtype)]
 

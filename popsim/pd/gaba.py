@@ -64,6 +64,10 @@ class GabaAdaptation(PDModel):
         c = jnp.maximum(c, 0.0)
         return [c / (c + p[f"{self.prefix}EC50_{s}"]) for s in self.subtypes]
 
+    @property
+    def n_states(self) -> int:
+        return len(self.subtypes)
+
     def init(self, p, dtype) -> list[Scalar]:
         return [jnp.zeros((), dtype) for _ in self.subtypes]
 

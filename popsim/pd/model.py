@@ -21,11 +21,12 @@ is tested against ``solve_ivp`` of the joint PK-PD system.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from typing import Mapping, Sequence
 
 from jaxtyping import Array, Float
 
-__all__ = ["PDModel"]
+__all__ = ["Composite", "PDModel"]
 
 Scalar = Float[Array, ""]
 
@@ -48,6 +49,11 @@ class PDModel(abc.ABC):
     def signals(self) -> dict[str, tuple[str, str]]:
         """Reported signals: name -> (units, long_name), in output order."""
 
+    @property
+    @abc.abstractmethod
+    def n_states(self) -> int:
+        """Number of states (the length of :meth:`init`'s list)."""
+
     @abc.abstractmethod
     def init(self, p: Mapping[str, Scalar], dtype) -> list[Scalar]:
         """States at t = 0."""
@@ -64,3 +70,48 @@ class PDModel(abc.ABC):
     @abc.abstractmethod
     def values(self, state: Sequence[Scalar], c: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> list[Scalar]:
         """Signals (in :attr:`signals` order) from the states and concentrations at one time."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Composite(PDModel):
+    """Several PD models stepped together (their signal names must not clash; parameters are shared by name)."""
+
+    models: tuple[PDModel, ...]
+
+    def __post_init__(self):
+        names = [n for m in self.models for n in m.signals]
+        clash = sorted({n for n in names if names.count(n) > 1})
+        if clash:
+            raise ValueError(f"PD models report clashing signals: {clash}")
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for m in self.models for n in m.parameters))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for m in self.models for n in m.inputs))
+
+    @property
+    def signals(self) -> dict[str, tuple[str, str]]:
+        return {k: v for m in self.models for k, v in m.signals.items()}
+
+    @property
+    def n_states(self) -> int:
+        return sum(m.n_states for m in self.models)
+
+    def _split(self, state):
+        out, i = [], 0
+        for m in self.models:
+            out.append(list(state[i : i + m.n_states]))
+            i += m.n_states
+        return out
+
+    def init(self, p, dtype):
+        return [x for m in self.models for x in m.init(p, dtype)]
+
+    def step(self, state, c0, c1, p, dt):
+        return [x for m, s in zip(self.models, self._split(state)) for x in m.step(s, c0, c1, p, dt)]
+
+    def values(self, state, c, p):
+        return [x for m, s in zip(self.models, self._split(state)) for x in m.values(s, c, p)]

@@ -71,6 +71,10 @@ class MuReceptor(PDModel):
             out["mu_bound_antagonist"] = ("1", "fraction of mu-opioid receptors bound by the antagonist")
         return out
 
+    @property
+    def n_states(self) -> int:
+        return len(self._ligands)
+
     def init(self, p, dtype):
         return [jnp.zeros((), dtype) for _ in self._ligands]
 

@@ -115,3 +115,28 @@ def test_float32_stays_close(x64):
     # float32 over 1920 steps: measured 7e-7 (occupancy) and 4.2e-6 (adaptation) absolute; bound 2e-5.
     for key in ("occupancy_a1", "adaptation_a1"):
         np.testing.assert_allclose(np.asarray(o32["pd"][key], float), np.asarray(o64["pd"][key]), atol=2e-5)
+
+
+def test_composite_steps_each_model_as_alone(x64):
+    # GABA adaptation and ethanol in one grid: each signal equals the one its model gives alone.
+    from popsim.pd import Composite, EthanolMM, ethanol_gut
+    from popsim.pk.model import LinearModel
+
+    benzo = mammillary(1, oral=True, effect=True)
+    model = LinearModel(benzo.compartments + ethanol_gut().compartments, benzo.flows + ethanol_gut().flows)
+    n = 97
+    params = P | dict(E_UNIT=1.0, E_KA=3.0, VMAX=5700.0, KM=27.0, CLD=48.54, VC=14.5, VT=21.2)
+    u = np.zeros((n, 2))
+    u[::32, 0], u[4, 1] = 1.0, 14000.0
+    outs = {}
+    for name, pd, cols in (("both", Composite((GabaAdaptation(site="effect"), EthanolMM())), [0, 1]),
+                           ("gaba", GabaAdaptation(site="effect"), [0, 1]), ("eth", EthanolMM(), [0, 1])):
+        spec = GridSpec(model, 0.25, n, (Channel("depot", f="F"), Channel("gut")),
+                        outputs=("central", "effect", "gut"), save=True, pd=pd)
+        p = {k: jnp.asarray(v) for k, v in params.items() if k in spec.model.parameters or k in pd.parameters
+             or k == "F"}
+        ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, p))
+        outs[name] = simulate_one(spec, ker, jnp.asarray(u[:, cols]), p)["pd"]
+    np.testing.assert_array_equal(outs["both"]["adaptation_a1"], outs["gaba"]["adaptation_a1"])
+    np.testing.assert_array_equal(outs["both"]["ethanol"], outs["eth"]["ethanol"])
+    assert float(np.max(outs["both"]["ethanol"])) > 100
