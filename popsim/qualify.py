@@ -225,9 +225,6 @@ def static_auc_ratio(drug: str, route: str, liver: np.ndarray, gut: np.ndarray) 
     return float(np.exp(np.mean(np.log(ratio))))
 
 
-_QUANTITY = {"auc": "auc", "cmax": "cmax", "half_life": "half_life", "clearance": "clearance", "vss": "vss"}
-
-
 def _gmean_ratio(a: np.ndarray, b: np.ndarray | None, rng: np.random.Generator) -> tuple[float, float, float]:
     """Geometric-mean ratio a/b (or geometric mean of a) with a 90% bootstrap interval."""
     la = np.log(a)
@@ -269,11 +266,11 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=j
     out = []
     for k, (_, r) in enumerate(plan.iterrows()):
         quantity = re.sub(r"_(ratio|h|l_h|l|ng_h_ml|ng_ml)$", "", r["endpoint"])
-        test = arm(r, r["population"], True)[_QUANTITY[quantity]]
+        test = arm(r, r["population"], True)[quantity]
         if r["perpetrator"]:
-            ref = arm(r, r["population"], False)[_QUANTITY[quantity]]
+            ref = arm(r, r["population"], False)[quantity]
         elif r["control_population"]:
-            ref = arm(r, r["control_population"], False)[_QUANTITY[quantity]]
+            ref = arm(r, r["control_population"], False)[quantity]
         else:
             ref = None
         scale = 1000.0 if r["endpoint"] in ("auc_ng_h_ml", "cmax_ng_ml") else 1.0

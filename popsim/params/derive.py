@@ -25,15 +25,13 @@ Log-normal IIV acts on top: on intrinsic clearance (all pathways), Vss and ka.
 
 from __future__ import annotations
 
-import math
-
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from popsim.drugs.library import ENZYMES, Drug
 from popsim.params.physiology import CONSTANTS
 
-__all__ = ["reference_intrinsic", "pk_parameters", "parameter_names"]
+__all__ = ["pk_parameters", "reference_intrinsic"]
 
 
 def reference_intrinsic(drug: Drug) -> dict[str, float]:
@@ -46,11 +44,6 @@ def reference_intrinsic(drug: Drug) -> dict[str, float]:
                          f"{qh:g} L/h; the well-stirred liver cannot reproduce it")
     clint = qh * clhb / (fub * (qh - clhb))
     return {e: drug.pathways[e].value * clint if e in drug.pathways else 0.0 for e in ENZYMES}
-
-
-def parameter_names(drug: Drug, route: str) -> tuple[str, ...]:
-    names = ["CL", "V1"] + (["Q2", "V2"] if drug.n_cmt == 2 else [])
-    return tuple(names + (["KA", "F"] if route != "iv" else []))
 
 
 def _fg_ref(drug: Drug, route: str) -> float:
@@ -113,7 +106,3 @@ def pk_parameters(
     out["KA"] = r.ka.value * jnp.exp(eta.get("ka", 0.0))
     return out
 
-
-def half_life_h(cl: float, vss: float) -> float:
-    """Terminal half-life of a one-compartment model (h)."""
-    return math.log(2) * vss / cl
