@@ -299,6 +299,9 @@ class Config:
                 raise ValueError(f"perpetrator.drug={self.perpetrator.drug!r}: the {self.experiment} experiment does not "
                                  "simulate perpetrators (population does; qualify takes them from its plan)")
             self.perpetrator.check("perpetrator", self.grid.dt_h)
+            if self.cohort.p_perpetrator == 0:
+                raise ValueError(f"perpetrator.drug={self.perpetrator.drug!r} but cohort.p_perpetrator=0: nobody takes "
+                                 "it; set cohort.p_perpetrator (e.g. 1.0, or cohort=ritonavir_boosted)")
         elif self.cohort.p_perpetrator > 0 and self.experiment != "qualify":
             raise ValueError(f"cohort.p_perpetrator={self.cohort.p_perpetrator!r} but no perpetrator is configured; set "
                              "e.g. perpetrator.drug=ritonavir perpetrator.dose_mg=100 perpetrator.interval_h=12")

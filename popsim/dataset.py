@@ -111,7 +111,8 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
     for k in names:
         v = cat(lambda p: np.broadcast_to(p["sim"]["params"].get(k, np.full((1, n_sub), np.nan))[0],
                                           (len(p["labels"]), n_sub)))
-        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": _PARAM_UNITS.get(k, "1"), "long_name": f"individual {k}"})
+        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": _PARAM_UNITS.get(k, "1"),
+                                                "long_name": f"individual {k} (first parameter segment)"})
     if parts[0]["traj"] is not None:
         conc = cat(lambda p: p["traj"]["conc"]["central"])  # (time, regimen, kept)
         ds = ds.assign_coords(time=times_h, trajectory_subject=np.arange(conc.shape[-1]))

@@ -49,7 +49,10 @@ def inhibitor_concentrations(
     """Unbound perpetrator at the liver inlet and in the enterocytes (umol/L).
 
     ``c_sys_mg_l`` systemic plasma concentration; ``gut_mg`` amount waiting to
-    be absorbed (already scaled by the fraction absorbed).
+    be absorbed (the caller passes the whole dose: Fa = 1 and no gut-wall
+    extraction of the perpetrator itself are assumed, which overstates the
+    enterocyte and inlet concentrations of poorly absorbed perpetrators;
+    the fitted inhibition constants absorb this).
     """
     to_um = 1000.0 / drug.mw.value
     flux = ka * gut_mg  # mg/h crossing the gut wall

@@ -14,7 +14,7 @@ apart from rows only predicted, ``check``).  Each row becomes one or two
 Per subject: AUC from the first victim dose to infinity (exact AUC on the
 grid plus the log-linear tail ``C_last / lambda_z``), Cmax, terminal
 half-life ``ln2 / lambda_z`` from the last two grid points, apparent
-clearance ``dose / AUC`` and Vss.  A ratio endpoint is the ratio of the arms'
+clearance ``dose / AUC`` (also per kg of body weight) and Vss.  A ratio endpoint is the ratio of the arms'
 geometric means, with a 90% bootstrap interval over subjects (Monte Carlo
 uncertainty); an absolute endpoint is the geometric mean.
 
@@ -54,6 +54,7 @@ COLUMNS = ("study", "reference", "drug", "route", "dose_mg", "interval_h", "n_do
 OPTIONAL = ("use", "source", "note")
 ENDPOINTS = {
     "auc_ratio": "ratio", "cmax_ratio": "ratio", "half_life_ratio": "ratio", "clearance_ratio": "ratio",
+    "clearance_per_kg_ratio": "ratio",
     "vss_ratio": "ratio", "half_life_h": "h", "clearance_l_h": "L/h", "vss_l": "L", "auc_ng_h_ml": "ng h/mL",
     "cmax_ng_ml": "ng/mL",
 }
@@ -121,6 +122,14 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         for col in ("n_doses",) + (("perpetrator_n_doses",) if r["perpetrator"] else ()):
             if str(r[col]).strip() and float(r[col]) != int(float(r[col])):
                 raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a whole number >= 1")
+        if not r["perpetrator"]:
+            stray = [c for c in COLUMNS if c.startswith("perpetrator_") and str(r[c]).strip()]
+            if stray:
+                raise ValueError(f"plan row {row}: {stray} given without a perpetrator")
+        for col in ("victim_start_h", "interval_h") + (("perpetrator_interval_h",) if r["perpetrator"] else ()):
+            steps = float(r[col]) / DT_H
+            if abs(steps - round(steps)) > 1e-9:
+                raise ValueError(f"plan row {row}: {col}={r[col]!r}; allowed: a multiple of the {DT_H} h grid")
         ratio = ENDPOINTS[r["endpoint"]] == "ratio"
         if ratio and not (r["perpetrator"] or r["control_population"]):
             raise ValueError(f"plan row {row}: endpoint {r['endpoint']} needs a perpetrator or a control_population")
@@ -204,6 +213,7 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype) -> dict[str, np.
     vss = p["V1"][0] + (p["V2"][0] if "V2" in p else 0.0)
     out = {"auc": auc, "cmax": r["cmax"][0, 0, 0], "half_life": np.log(2) / lam,
            "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
+    out["clearance_per_kg"] = out["clearance"] / r["covariates"]["weight_kg"]
     if perp is not None:
         out |= {k: r["covariates"][k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min")}
     return out
@@ -225,12 +235,23 @@ def static_auc_ratio(drug: str, route: str, liver: np.ndarray, gut: np.ndarray) 
     return float(np.exp(np.mean(np.log(ratio))))
 
 
-def _gmean_ratio(a: np.ndarray, b: np.ndarray | None, rng: np.random.Generator) -> tuple[float, float, float]:
-    """Geometric-mean ratio a/b (or geometric mean of a) with a 90% bootstrap interval."""
+def _gmean_ratio(a: np.ndarray, b: np.ndarray | None, rng: np.random.Generator, *, paired: bool
+                 ) -> tuple[float, float, float]:
+    """Geometric-mean ratio a/b (or geometric mean of a) with a 90% bootstrap interval over subjects.
+
+    ``paired``: a and b are the same subjects (with and without a perpetrator),
+    so subjects are resampled together."""
     la = np.log(a)
-    lb = np.log(b) if b is not None else np.zeros(1)
+    if b is None:
+        lb, paired = np.zeros_like(la), True
+    else:
+        lb = np.log(b)
     est = la.mean() - lb.mean()
-    boot = [rng.choice(la, la.size).mean() - rng.choice(lb, lb.size).mean() for _ in range(200)]
+    if paired:
+        d = la - lb
+        boot = [rng.choice(d, d.size).mean() for _ in range(200)]
+    else:
+        boot = [rng.choice(la, la.size).mean() - rng.choice(lb, lb.size).mean() for _ in range(200)]
     lo, hi = np.percentile(boot, [5, 95])
     return float(np.exp(est)), float(np.exp(lo)), float(np.exp(hi))
 
@@ -262,9 +283,9 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=j
             cache[a] = _simulate_arm(a, n_subjects, seed, dtype)
         return cache[a]
 
-    rng = np.random.default_rng(seed)
     out = []
     for k, (_, r) in enumerate(plan.iterrows()):
+        rng = np.random.default_rng([seed, k])  # each row's interval depends on that row only
         quantity = re.sub(r"_(ratio|h|l_h|l|ng_h_ml|ng_ml)$", "", r["endpoint"])
         test = arm(r, r["population"], True)[quantity]
         if r["perpetrator"]:
@@ -274,7 +295,7 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=j
         else:
             ref = None
         scale = 1000.0 if r["endpoint"] in ("auc_ng_h_ml", "cmax_ng_ml") else 1.0
-        est, lo, hi = _gmean_ratio(test * scale, ref, rng)
+        est, lo, hi = _gmean_ratio(test * scale, ref, rng, paired=bool(r["perpetrator"]))
         obs = float(r["observed"])
         row = dict(r) | {"predicted": est, "predicted_low": lo, "predicted_high": hi, "fold": est / obs,
                          "within_2fold": 0.5 <= est / obs <= 2.0}

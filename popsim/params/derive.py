@@ -31,7 +31,7 @@ from jaxtyping import Array, Float
 from popsim.drugs.library import ENZYMES, Drug
 from popsim.params.physiology import CONSTANTS
 
-__all__ = ["pk_parameters", "reference_intrinsic"]
+__all__ = ["fraction_absorbed", "pk_parameters", "reference_intrinsic"]
 
 
 def reference_intrinsic(drug: Drug) -> dict[str, float]:
@@ -68,13 +68,12 @@ def pk_parameters(
     cyp3a4_liver, cyp3a4_gut : fraction of CYP3A4 activity left (1 = none
         inhibited), e.g. from :mod:`popsim.interactions`.
 
-    Returns CL, V1 (L/h, L), Q2 and V2 for two compartments, KA (1/h) and F
-    for extravascular routes.  ``route="iv"`` gives the systemic parameters of
+    Returns CL, V1 (L/h, L), Q2 and V2 for two compartments, KA (1/h), F and
+    (where the route has one) ALAG (h) for extravascular routes.  ``route="iv"`` gives the systemic parameters of
     any entry (also of a metabolite formed in the body).
     """
     if route != "iv" and route not in drug.routes:
         raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
-    qh_ref = CONSTANTS["qh_l_h"].value
     fu = 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])
     fub = fu / drug.bp.value
     activity = {e: phys[e] for e in ENZYMES} | {"cyp3a4": phys["cyp3a4"] * cyp3a4_liver}
@@ -96,13 +95,34 @@ def pk_parameters(
     r = drug.routes[route]
     fg_ref = _fg_ref(drug, route)
     if route == "oral":
-        clhb_ref = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
-        fa = min(r.f.value / (fg_ref * (1 - clhb_ref / qh_ref)), 1.0)
+        fa = fraction_absorbed(drug)
         fg = 1.0 / (1.0 + (1.0 / fg_ref - 1.0) * cyp3a4_gut)
         fh = phys["shunt"] + (1 - phys["shunt"]) * (1 - clhb / qh)
         out["F"] = fa * fg * fh
     else:  # im, intranasal, ...: absorbed into the systemic circulation, no first pass
         out["F"] = jnp.asarray(r.f.value) * jnp.ones_like(cl)
     out["KA"] = r.ka.value * jnp.exp(eta.get("ka", 0.0))
+    if r.lag is not None:
+        out["ALAG"] = jnp.asarray(r.lag.value) * jnp.ones_like(cl)
     return out
+
+
+def fraction_absorbed(drug: Drug) -> float:
+    """``Fa = F / (FG FH)`` of the oral route at the reference physiology (at most 1).
+
+    Raises if the published oral F exceeds what the well-stirred liver lets
+    through by more than 5% (e.g. morphine: part of its clearance is
+    extrahepatic glucuronidation, which the entry cannot express), rather than
+    silently simulating a lower F.
+    """
+    qh_ref = CONSTANTS["qh_l_h"].value
+    clhb_ref = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
+    through = _fg_ref(drug, "oral") * (1 - clhb_ref / qh_ref)
+    fa = drug.routes["oral"].f.value / through
+    if fa > 1.05:
+        raise ValueError(
+            f"{drug.name}: oral F {drug.routes['oral'].f.value:g} exceeds FG x FH = {through:.3g} allowed by its "
+            f"clearance through the liver ({clhb_ref:.3g} L/h of blood at Qh {qh_ref:g} L/h), so Fa would be {fa:.2f}; "
+            "the entry needs extrahepatic clearance or a consistent F before oral use")
+    return min(fa, 1.0)
 

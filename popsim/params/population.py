@@ -78,7 +78,8 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
     else:
         model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral)
         outputs = ("central",) + tuple(f"M{i}_central" for i in range(1, len(chain)))
-    channel = Channel("depot" if oral else "central", f="F" if oral else None)
+    lag = "ALAG" if oral and load(drug).routes[route].lag is not None else None
+    channel = Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)
     return GridSpec(model, dt, n_steps, (channel,), outputs=outputs, windows=windows, save=save,
                     segment_of_step=seg)
 
@@ -142,6 +143,9 @@ class Physiological:
             eta_m = etas({key: q.value for key, q in m.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
             pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al, 1.0))(a_liver)
             formed = load(parent).metabolites[name].value * _mass_ratio(load(parent), m)
+            if formed > 1:
+                raise ValueError(f"{parent} -> {name}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
+                                 "ratio) exceeds 1, which would create mass")
             params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:

@@ -43,15 +43,16 @@ def test_covariates_are_subject_coordinates_within_the_preset(young_and_old):
 
 
 def test_age_raises_phase_one_exposure_more_than_phase_two(young_and_old):
-    # Physiology, not fitted multipliers: liver size and blood flow fall with age for every pathway, but
-    # only CYP3A4 drugs (alprazolam) lose nothing else; both are low-extraction, so Cavg ~ dose/CL and the
-    # old/young ratio of median Cavg exceeds 1 for both.  The published contrast: alprazolam t1/2 16.3 vs
-    # 11.0 h in the elderly (XANAX label, B5) against no age effect for lorazepam (Kraus 1978, B14), so the
-    # alprazolam ratio must be the larger (measured ~1.8 vs ~1.5 here).
+    # Physiology, not fitted multipliers: liver size and blood flow fall with age for every pathway, so
+    # both low-extraction drugs gain exposure (Cavg ~ dose/CL); the published contrast is that the
+    # CYP3A4 drug gains more: alprazolam t1/2 16.3 vs 11.0 h in the elderly (XANAX label, B5) against no
+    # age effect for lorazepam (Kraus 1978, B14).  popsim does predict a lorazepam rise as well
+    # (measured ~1.5 here, against "none" in B14: a known deviation, listed in the qualification notes),
+    # so only the ordering and the alprazolam rise are asserted.
     med = {c: {d: float(ds["cavg_ss"].sel(drug=d).median()) for d in ("alprazolam", "lorazepam")}
            for c, ds in young_and_old.items()}
     ratio = {d: med["very_elderly"][d] / med["healthy_young"][d] for d in ("alprazolam", "lorazepam")}
-    assert ratio["alprazolam"] > 1.2 and ratio["lorazepam"] > 1.0
+    assert ratio["alprazolam"] > 1.2
     assert ratio["alprazolam"] > ratio["lorazepam"]
 
 

@@ -411,7 +411,7 @@ def test_ketoconazole_lowers_midazolam_clearance_in_every_subject(ddi_runs):
     # One oral dose at t = 0 (half-life about 4 h) still inhibits at 24 h: lower CL in every 1 h segment.
     assert np.all(low < base) and np.all(high < base)
     assert np.all(high <= low)  # more perpetrator, more inhibition
-    assert np.all(high[1:6] < 0.6 * base)  # ki 0.015 umol/L vs ~0.03 umol/L unbound at the liver: strong
+    assert np.all(high[1:6] < 0.6 * base)  # fitted ki 0.0035 umol/L vs ~0.03 umol/L unbound at the liver: strong
     # Volumes are not touched by CYP3A4.
     np.testing.assert_array_equal(ddi_runs["400mg"]["params"]["V1"], ddi_runs["zero"]["params"]["V1"])
     assert np.all(ddi_runs["400mg"]["covariates"]["cyp3a4_liver_min"] < 1.0)
@@ -506,3 +506,25 @@ def test_read_plan_checks_the_perpetrator_inhibits(tmp_path):
 def test_read_plan_rejects_a_fractional_dose_count(tmp_path):
     with pytest.raises(ValueError, match="plan row 3: n_doses=1.5"):
         read_plan(_plan(tmp_path, ABSOLUTE_ROW | dict(n_doses=1.5)))
+
+
+def test_oral_f_inconsistent_with_the_liver_is_refused_not_capped():
+    # Morphine's published oral F (0.25, C1) cannot pass a liver that clears 85.5 L/h of blood at
+    # Qh 90 L/h (FH 0.05): simulating it would silently give F 0.05.  Every other oral entry is
+    # consistent within 5%.
+    from popsim.params.derive import fraction_absorbed
+
+    with pytest.raises(ValueError, match=r"morphine: oral F 0.25 exceeds FG x FH = 0.0496.*Fa would be 5.04"):
+        fraction_absorbed(load("morphine"))
+    for name in names():
+        d = load(name)
+        if "oral" in d.routes and name != "morphine":
+            assert fraction_absorbed(d) <= 1.0
+
+
+def test_oral_lag_reaches_the_grid():
+    # Lorazepam oral lag 15-17 min (A21): the derived parameters carry ALAG and the grid channel reads it.
+    spec = victim_spec("lorazepam", "oral", 0.25, 8, save=True)
+    assert spec.channels[0].lag == "ALAG"
+    p = pk_parameters(load("lorazepam"), "oral", physiology(_cov()), {})
+    np.testing.assert_allclose(float(p["ALAG"]), load("lorazepam").routes["oral"].lag.value, rtol=1e-6)
