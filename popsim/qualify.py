@@ -16,7 +16,8 @@ grid plus the log-linear tail ``C_last / lambda_z``), Cmax, terminal
 half-life ``ln2 / lambda_z`` from the last two grid points, apparent
 clearance ``dose / AUC`` (also per kg of body weight) and Vss.  A ratio endpoint is the ratio of the arms'
 geometric means, with a 90% bootstrap interval over subjects (Monte Carlo
-uncertainty); an absolute endpoint is the geometric mean.
+uncertainty; subjects are resampled together when both arms are the same
+people); an absolute endpoint is the geometric mean.
 
 Verdicts: within 2-fold (``0.5 <= predicted/observed <= 2``) and, for
 interaction ratios, within the Guest limits (Guest EI et al. Drug Metab Dispos
