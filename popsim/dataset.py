@@ -74,7 +74,9 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
 
     Each part has ``labels`` (one dict of swept values per regimen), ``sim``
     (output of :func:`popsim.simulate.simulate` or ``simulate_grid`` for all
-    subjects; its ``covariates``, if any, become coordinates on ``subject``; with
+    subjects; its ``covariates``, if any, become coordinates on ``subject``;
+    with ``metabolites`` (names of outputs 1, 2, ... of the grid), their
+    steady-state Cmax, Cmin and Cavg over a ``metabolite`` dimension; with
     window 0 the steady-state window) and ``traj`` (the same for the kept
     subjects, with trajectories).
     """
@@ -101,6 +103,22 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
     for name, v in values.items():
         units, long_name = SUMMARIES[name]
         ds[name] = (("regimen", "subject"), v, {"units": units, "long_name": long_name})
+    metabolites = list(dict.fromkeys(m for part in parts for m in part.get("metabolites", ())))
+    if metabolites:
+        ds = ds.assign_coords(metabolite=metabolites)
+        ds["metabolite"].attrs = {"long_name": "active metabolite (library name)"}
+        for name in ("cmax_ss", "cmin_ss", "cavg_ss"):
+            blocks = []
+            for part in parts:
+                n_reg = len(part["labels"])
+                block = np.full((len(metabolites), n_reg, n_sub), np.nan)
+                for j, m in enumerate(part.get("metabolites", ())):
+                    key = "auc" if name == "cavg_ss" else name[:4]
+                    block[metabolites.index(m)] = part["sim"][key][0, j + 1] / (window_h if key == "auc" else 1.0)
+                blocks.append(block)
+            units, long_name = SUMMARIES[name]
+            ds[f"metabolite_{name}"] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1),
+                                        {"units": units, "long_name": f"{long_name}, metabolite (NaN: not formed)"})
     if thresholds:
         t_above = cat(lambda p: p["sim"]["t_above"][0])  # (threshold, regimen, subject)
         ds["fraction_above_ss"] = (

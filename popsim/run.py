@@ -124,7 +124,7 @@ def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pat
 def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Library drugs in a virtual cohort (``cfg.cohort``): covariates -> physiology -> PK, x regimen."""
     from popsim.keys import root_key, stream_key
-    from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
+    from popsim.params.population import Perpetrator, Physiological, frozen_cohort, species, victim_spec
     from popsim.regimen import fixed_interval
 
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
@@ -157,7 +157,8 @@ def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pa
              "perpetrator": pc.drug and f"{pc.drug} {pc.route} {pc.dose_mg:g} mg every {pc.interval_h:g} h from "
                                        f"{pc.start_h:g} h ({pc.n_doses or 'all'} doses), taken by a fraction "
                                        f"{cfg.cohort.p_perpetrator:g}"}
-    return _sweep_run(cfg, out_dir, config_yaml, {name: simulator(name) for name in cfg.library}, attrs)
+    return _sweep_run(cfg, out_dir, config_yaml, {name: simulator(name) for name in cfg.library}, attrs,
+                      metabolites={name: species(name)[1:] for name in cfg.library})
 
 
 def _regimens(cfg: Config, spec: GridSpec, infusion_h: float):
@@ -165,10 +166,11 @@ def _regimens(cfg: Config, spec: GridSpec, infusion_h: float):
                  infusion_h=infusion_h)[1]
 
 
-def _sweep_run(cfg: Config, out_dir: Path, config_yaml: str, simulators: dict, attrs: dict | None = None
-               ) -> dict[str, Path]:
+def _sweep_run(cfg: Config, out_dir: Path, config_yaml: str, simulators: dict, attrs: dict | None = None,
+               metabolites: dict | None = None) -> dict[str, Path]:
     """Run ``simulators`` ({drug label: sim(save, n, progress) -> (spec, result)}) over the regimen
-    sweep and write the Dataset (with extra global ``attrs``), the tidy summary and the figure."""
+    sweep and write the Dataset (with extra global ``attrs``; ``metabolites``: {drug label: names of
+    the grid's outputs after the first}), the tidy summary and the figure."""
     g = cfg.grid
     t0 = time.time()
     parts = []
@@ -177,7 +179,7 @@ def _sweep_run(cfg: Config, out_dir: Path, config_yaml: str, simulators: dict, a
         labels = [{"drug": key, **lab} for lab in sweep(spec.n_steps, g.dt_h, cfg.regimen.dose_mg,
                                                          cfg.regimen.interval_h, cfg.regimen.start_h)[0]]
         traj = sim(True, cfg.save_subjects)[1] if cfg.save_subjects else None
-        parts.append({"labels": labels, "sim": result, "traj": traj})
+        parts.append({"labels": labels, "sim": result, "traj": traj, "metabolites": (metabolites or {}).get(key, ())})
     elapsed = time.time() - t0
     ds = build(parts, spec.times, list(cfg.thresholds_mg_l), g.summary_window_h,
                provenance(config_yaml, cfg.seed, cfg.precision) | (attrs or {}))

@@ -94,3 +94,19 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
 def test_bad_perpetrator_settings_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
         to_config(make(TINY + overrides))
+
+
+def test_metabolites_get_their_own_summaries(tmp_path):
+    # Diazepam forms nordiazepam, which forms oxazepam (library chain); lorazepam forms no library
+    # metabolite, so its entries are NaN.  At steady state of a linear chain the metabolite's average
+    # concentration is FM * F * dose rate / CL_M: checked against the subject's own parameters is the
+    # formation-law test (tests/reference/test_metabolite_chain.py); here the wiring and labels.
+    ds = read_dataset(run(to_config(make(TINY[:-3] + ["library=[diazepam,lorazepam]", "regimen.dose_mg=[5.0]",
+                                                          "regimen.interval_h=[24]", "grid.days=21"])),
+                          tmp_path, "test")["dataset"])
+    assert list(ds["metabolite"].values) == ["nordiazepam", "oxazepam"]
+    m = ds["metabolite_cavg_ss"]
+    assert m.attrs["units"] == "mg L-1" and "metabolite" in m.attrs["long_name"]
+    assert np.all(np.isnan(m.sel(drug="lorazepam")))
+    assert np.all(m.sel(drug="diazepam", metabolite="nordiazepam") > 0)
+    assert np.all(m.sel(drug="diazepam", metabolite="oxazepam") > 0)
