@@ -4,9 +4,10 @@ For one subject (scalars and ``(time,)`` arrays; ``simulate.py`` batches):
 
 1. the perpetrator is simulated on the grid with its own individual
    parameters (:mod:`popsim.params.derive`); the unbound concentration at the
-   liver inlet is ``fu (C_sys + ka A_gut / Qh)`` and in the enterocytes
-   ``ka A_gut / Q_ent`` (the "Q_gut" model: drug crossing the gut wall, unbound),
-   both converted to umol/L with the molar mass;
+   liver inlet is ``fu (C_sys + FG Fa ka A_lumen / Qh)`` and in the enterocytes
+   ``Fa ka A_lumen / Q_ent`` (the "Q_gut" model: drug crossing the gut wall, unbound),
+   both converted to umol/L with the molar mass (only the absorbed fraction
+   of the dose enters the gut wall, and only what escapes it the portal vein);
 2. the amount of active enzyme ``E`` (1 = baseline) in liver and gut follows
    turnover with mechanism-based inactivation and induction,
    ``dE/dt = kdeg (1 + Emax I/(EC50 + I)) - (kdeg + kinact I/(KI + I)) E``,
@@ -42,21 +43,26 @@ TURNOVER = {
 def inhibitor_concentrations(
     drug: Drug,
     c_sys_mg_l: Float[Array, " time"],
-    gut_mg: Float[Array, " time"],
+    lumen_mg: Float[Array, " time"],
     ka: Float[Array, ""],
     qh_l_h: Float[Array, ""],
 ) -> tuple[Float[Array, " time"], Float[Array, " time"]]:
     """Unbound perpetrator at the liver inlet and in the enterocytes (umol/L).
 
-    ``c_sys_mg_l`` systemic plasma concentration; ``gut_mg`` amount waiting to
-    be absorbed (the caller passes the whole dose: Fa = 1 and no gut-wall
-    extraction of the perpetrator itself are assumed, which overstates the
-    enterocyte and inlet concentrations of poorly absorbed perpetrators;
-    the fitted inhibition constants absorb this).
+    ``c_sys_mg_l`` systemic plasma concentration; ``lumen_mg`` the oral dose
+    still in the gut lumen.  A fraction ``Fa`` of what leaves the lumen
+    (``ka A_lumen``) crosses into the enterocytes, and a fraction ``FG`` of
+    that reaches the portal vein (both from the entry's oral route, as for a
+    victim: :func:`popsim.params.derive.fraction_absorbed`).
     """
+    from popsim.params.derive import fraction_absorbed
+
     to_um = 1000.0 / drug.mw.value
-    flux = ka * gut_mg  # mg/h crossing the gut wall
-    liver = drug.fu.value * (c_sys_mg_l + flux / qh_l_h) * to_um
+    oral = drug.routes.get("oral")
+    fa = fraction_absorbed(drug) if oral is not None else 0.0
+    fg = oral.fg.value if oral is not None and oral.fg is not None else 1.0
+    flux = fa * ka * lumen_mg  # mg/h entering the gut wall
+    liver = drug.fu.value * (c_sys_mg_l + fg * flux / qh_l_h) * to_um
     gut = flux / TURNOVER["q_ent_l_h"].value * to_um
     return liver, gut
 

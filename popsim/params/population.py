@@ -161,7 +161,7 @@ class Physiological:
         ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, pp))
         c_sys = simulate_one(spec, ker, doses[:, None])["conc"]["central"]
         if p.route == "oral":
-            # Amount still to be absorbed, left limits (the whole dose is assumed absorbable: Fa = 1).
+            # Amount still in the gut lumen, left limits.
             decay = jnp.exp(-pp["KA"] * self.dt)
             _, gut = jax.lax.scan(lambda a, d: ((a + d) * decay, a), jnp.zeros((), dtype), doses)
             ka = pp["KA"]

@@ -353,14 +353,21 @@ def test_activity_is_enzyme_over_reversible_inhibition(x64):
 
 
 def test_inhibitor_concentrations_units(x64):
-    # Liver inlet: fu (C_sys + ka A_gut / Qh); enterocytes: ka A_gut / Q_ent (18 L/h); mg/L -> umol/L by 1000 / MW.
+    # Liver inlet: fu (C_sys + FG Fa ka A_lumen / Qh); enterocytes: Fa ka A_lumen / Q_ent (18 L/h); mg/L -> umol/L
+    # by 1000 / MW.  Ketoconazole: F 0.75, no gut extraction, CL 20 L/h (fe 0.03, BP 1) -> FH = 1 - 19.4/90,
+    # Fa = 0.75 / FH = 0.956 (hand-computed here, not taken from the code).
     d = load("ketoconazole")
+    fa = 0.75 / (1 - 0.97 * 20 / 90)
     c_sys, gut, ka, qh = jnp.asarray([0.0, 1.5]), jnp.asarray([400.0, 100.0]), jnp.asarray(1.0), jnp.asarray(80.0)
     liver, ent = inhibitor_concentrations(d, c_sys, gut, ka, qh)
     to_um = 1000 / 531.43
-    np.testing.assert_allclose(np.asarray(liver), 0.01 * (np.array([0.0, 1.5]) + np.array([400.0, 100.0]) / 80) * to_um,
-                               rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(ent), np.array([400.0, 100.0]) / 18.0 * to_um, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(liver), 0.01 * (np.array([0.0, 1.5]) + fa * np.array([400.0, 100.0]) / 80)
+                               * to_um, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(ent), fa * np.array([400.0, 100.0]) / 18.0 * to_um, rtol=1e-12)
+    # Grapefruit juice: absorbed into the gut wall and consumed there: enterocytes see it, the liver does not.
+    g = load("grapefruit_juice")
+    liver, ent = inhibitor_concentrations(g, jnp.zeros(1), jnp.ones(1), jnp.asarray(1.0), jnp.asarray(90.0))
+    assert float(ent[0]) > 1e5 * float(liver[0]) > 0
 
 
 # ---------------------------------------------------------------------------
