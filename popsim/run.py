@@ -22,7 +22,7 @@ from popsim.pk.model import mammillary
 from popsim.regimen import sweep
 from popsim.simulate import simulate, simulate_grid
 
-__all__ = ["grid_spec", "run"]
+__all__ = ["compose", "configure", "grid_spec", "run"]
 
 
 def grid_spec(drug: DrugConfig, cfg: Config, *, save: bool) -> GridSpec:
@@ -66,12 +66,14 @@ def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     from popsim.qualify import qualify, read_plan, summarise, to_dataset
 
     t0 = time.time()
-    plan = read_plan(cfg.plan)
+    path = Path(__file__).resolve().parents[1] / "experiments" / "qualify" / "plan.csv" if cfg.plan == "default" \
+        else Path(cfg.plan)
+    plan = read_plan(path)
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype,
                       progress=_progress("plan rows", "rows"))
     summary = summarise(results)
-    ds = to_dataset(results, provenance(config_yaml, cfg.seed, cfg.precision) | {"plan": str(cfg.plan)})
+    ds = to_dataset(results, provenance(config_yaml, cfg.seed, cfg.precision) | {"plan": str(path)})
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
     files = {"dataset": write_dataset(ds, out_dir / f"qualify{suffix}"),
              "results": write_table(results, out_dir / "qualify_results.csv"),
@@ -229,3 +231,17 @@ def _report(cfg: Config, ds, elapsed: float, files: dict[str, Path]) -> None:
 def compose(cfg) -> Config:
     """Resolved OmegaConf -> validated ``Config`` (range checks run here)."""
     return OmegaConf.to_object(cfg)
+
+
+def configure(overrides=()) -> Config:
+    """The validated ``Config`` that ``python -m popsim <overrides>`` would run, e.g.
+    ``configure(["+experiment=population", "cohort=elderly"])`` (for notebooks and tests)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from popsim.config import register
+
+    register()
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    with initialize_config_dir(config_dir=str(configs), version_base="1.3"):
+        return compose(hydra_compose(config_name="config", overrides=list(overrides)))

@@ -8,28 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
-from popsim.config import register
 from popsim.io import read_dataset
-from popsim.run import compose as to_config
+from popsim.run import configure
 from popsim.run import run
 
-CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
 TINY = ["+experiment=interdose", "n_subjects=6", "save_subjects=2", "grid.dt_h=1", "grid.days=14"]
 
-register()
 
-
-def make(overrides):
-    with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
 
 
 @pytest.fixture(scope="module")
 def interdose(tmp_path_factory):
     out = tmp_path_factory.mktemp("interdose")
-    files = run(to_config(make(TINY)), out, "test")
+    files = run(configure(TINY), out, "test")
     return files, read_dataset(files["dataset"])
 
 
@@ -65,15 +57,15 @@ def test_fluctuation_grows_with_interval(interdose):
 
 
 def test_same_seed_same_numbers_any_chunk(tmp_path):
-    a = run(to_config(make(TINY + ["chunk_size=1"])), tmp_path / "a", "a")
-    b = run(to_config(make(TINY + ["chunk_size=1000"])), tmp_path / "b", "b")
+    a = run(configure(TINY + ["chunk_size=1"]), tmp_path / "a", "a")
+    b = run(configure(TINY + ["chunk_size=1000"]), tmp_path / "b", "b")
     da, db = read_dataset(a["dataset"]), read_dataset(b["dataset"])
     for name in da.data_vars:
         np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
 
 
 def test_zarr_round_trip(tmp_path):
-    files = run(to_config(make(TINY + ["output_format=zarr"])), tmp_path, "z")
+    files = run(configure(TINY + ["output_format=zarr"]), tmp_path, "z")
     ds = read_dataset(files["dataset"])
     assert ds.sel(drug="alprazolam", interval_h=24.0, dose_mg=0.5)["cmax_ss"].attrs["units"] == "mg L-1"
 
@@ -92,10 +84,10 @@ def test_zarr_round_trip(tmp_path):
 )
 def test_bad_values_are_named(override, message):
     if message is None:
-        assert to_config(make(TINY + override)).drugs["alprazolam"].cv["CL"] == pytest.approx(1e-3)
+        assert configure(TINY + override).drugs["alprazolam"].cv["CL"] == pytest.approx(1e-3)
         return
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        to_config(make(TINY + override))
+        configure(TINY + override)
 
 
 def test_cli_runs_and_rejects_unknown_keys(tmp_path):

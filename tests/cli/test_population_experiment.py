@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 
-from popsim.config import register
 from popsim.io import read_dataset
-from popsim.run import compose as to_config
+from popsim.run import configure
 from popsim.run import run
 
-CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
-register()
 TINY = ["+experiment=population", "n_subjects=256", "save_subjects=0", "grid.days=10", "grid.dt_h=1",
         "library=[alprazolam,lorazepam]", "regimen.dose_mg=[1.0]", "regimen.interval_h=[24]"]
 
-
-def make(overrides):
-    with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +20,7 @@ def young_and_old(tmp_path_factory):
     out = {}
     for cohort in ("healthy_young", "very_elderly"):
         d = tmp_path_factory.mktemp(cohort)
-        files = run(to_config(make(TINY + [f"cohort={cohort}"])), d, "test")
+        files = run(configure(TINY + [f"cohort={cohort}"]), d, "test")
         out[cohort] = read_dataset(files["dataset"])
     return out
 
@@ -65,7 +56,7 @@ def test_age_raises_phase_one_exposure_more_than_phase_two(young_and_old):
 ])
 def test_bad_overrides_name_key_and_allowed_values(override, message):
     with pytest.raises(ValueError, match=message):
-        to_config(make(TINY + [override]))
+        configure(TINY + [override])
 
 
 def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidation(tmp_path):
@@ -74,10 +65,10 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
     # must rise.  How much is not a validated number (ritonavir's constants are recalled, M): only
     # its direction and a floor of 1.5-fold (the label-cited short-term effect is about 2.5-fold).
     base = TINY + ["grid.days=4"]
-    plain = read_dataset(run(to_config(make(base)), tmp_path / "plain", "test")["dataset"])
-    boosted = read_dataset(run(to_config(make(base + [
+    plain = read_dataset(run(configure(base), tmp_path / "plain", "test")["dataset"])
+    boosted = read_dataset(run(configure(base + [
         "cohort=ritonavir_boosted", "perpetrator.drug=ritonavir", "perpetrator.dose_mg=100",
-        "perpetrator.interval_h=12"])), tmp_path / "boosted", "test")["dataset"])
+        "perpetrator.interval_h=12"]), tmp_path / "boosted", "test")["dataset"])
     np.testing.assert_array_equal(plain["age"], boosted["age"])
     np.testing.assert_array_equal(plain["auc_ss"].sel(drug="lorazepam"), boosted["auc_ss"].sel(drug="lorazepam"))
     ratio = boosted["auc_ss"].sel(drug="alprazolam") / plain["auc_ss"].sel(drug="alprazolam")
@@ -93,7 +84,7 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
 ])
 def test_bad_perpetrator_settings_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
-        to_config(make(TINY + overrides))
+        configure(TINY + overrides)
 
 
 def test_metabolites_get_their_own_summaries(tmp_path):
@@ -101,8 +92,8 @@ def test_metabolites_get_their_own_summaries(tmp_path):
     # metabolite, so its entries are NaN.  At steady state of a linear chain the metabolite's average
     # concentration is FM * F * dose rate / CL_M: checked against the subject's own parameters is the
     # formation-law test (tests/reference/test_metabolite_chain.py); here the wiring and labels.
-    ds = read_dataset(run(to_config(make(TINY[:-3] + ["library=[diazepam,lorazepam]", "regimen.dose_mg=[5.0]",
-                                                          "regimen.interval_h=[24]", "grid.days=21"])),
+    ds = read_dataset(run(configure(TINY[:-3] + ["library=[diazepam,lorazepam]", "regimen.dose_mg=[5.0]",
+                                                 "regimen.interval_h=[24]", "grid.days=21"]),
                           tmp_path, "test")["dataset"])
     assert list(ds["metabolite"].values) == ["nordiazepam", "oxazepam"]
     m = ds["metabolite_cavg_ss"]

@@ -7,24 +7,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 
-from popsim.config import register
 from popsim.io import read_dataset
 from popsim.qualify import read_plan
-from popsim.run import compose as to_config
+from popsim.run import configure
 from popsim.run import run
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = str(ROOT / "configs")
 PLAN = ROOT / "experiments" / "qualify" / "plan.csv"
 
-register()
 
-
-def make(overrides):
-    with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +29,7 @@ def small(tmp_path_factory):
                                          "MacGilchrist"))
     path = out / "plan.csv"
     plan[keep].to_csv(path, index=False)
-    files = run(to_config(make(["+experiment=qualify", f"plan={path}", "n_subjects=64"])), out, "test")
+    files = run(configure(["+experiment=qualify", f"plan={path}", "n_subjects=64"]), out, "test")
     return files, read_dataset(files["dataset"]), pd.read_csv(files["results"])
 
 
@@ -72,7 +64,7 @@ def test_static_cross_check_is_reported_for_interactions(small):
 
 def test_missing_plan_and_bad_rows_are_named(tmp_path):
     with pytest.raises(ValueError, match="plan: the qualify experiment needs plan"):
-        to_config(make(["+experiment=qualify", "plan="]))
+        configure(["+experiment=qualify", "plan="])
     bad = read_plan(PLAN).head(2).copy()
     bad.loc[bad.index[0], "population"] = "eldery"
     path = tmp_path / "bad.csv"
