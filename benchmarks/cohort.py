@@ -15,10 +15,10 @@ import json
 import os
 import platform
 import resource
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_wall
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,18 +60,10 @@ def main() -> None:
             out.append(jax.tree_util.tree_map(np.asarray, f(ids, streams)))
         return out
 
-    t0 = time.perf_counter()
-    first = run()
-    first_s = time.perf_counter() - t0
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    wall = float(np.median(times))
-    cl = np.concatenate([part[0]["CL"][:, 0] for part in first])[: args.n]
-    row = {"n": args.n, "drug": args.drug, "wall_s": wall, "compile_s": max(first_s - wall, 0.0),
-           "subjects_per_s": args.n / wall, "median_CL_L_h": float(np.median(cl)),
+    timing = median_wall(run)
+    cl = np.concatenate([part[0]["CL"][:, 0] for part in run()])[: args.n]
+    row = {"n": args.n, "drug": args.drug, **timing, "subjects_per_s": args.n / timing["wall_s"],
+           "median_CL_L_h": float(np.median(cl)),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "machine": f"{platform.node()} ({os.cpu_count()} CPUs, jax {jax.__version__}, {jax.default_backend()})"}
     print(json.dumps(row))

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_wall
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,13 +30,7 @@ N, KEEP = int(os.environ.get("P1_N", 1_000_000)), 2048
 def timed(f, *args):
     import jax
 
-    jax.block_until_ready(f(*args))
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*args))
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+    return median_wall(lambda: jax.block_until_ready(f(*args)))["wall_s"]
 
 
 def on_device(out: Path) -> None:

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import median_wall
 
 HERE = Path(__file__).resolve().parent
 TV = dict(KA=1.5, CL=3.0, V1=30.0, Q2=5.0, V2=60.0, F=0.9)
@@ -58,17 +59,7 @@ def run_popsim(n: int, precision: str, mode: str, chunk: int) -> dict:
 
     dtype = jnp.float64 if precision == "float64" else jnp.float32
     s = spec(save=(mode == "trajectories"))
-    call = lambda: simulate_grid(s, TV, CV, regimen(), n_subjects=n, seed=0, chunk_size=chunk, dtype=dtype)  # noqa: E731
-    t0 = time.perf_counter()
-    call()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-    wall = float(np.median(times))
-    return {"compile_s": max(first - wall, 0.0), "wall_s": wall}
+    return median_wall(lambda: simulate_grid(s, TV, CV, regimen(), n_subjects=n, seed=0, chunk_size=chunk, dtype=dtype))
 
 
 def run_naive(n: int, precision: str) -> dict:
@@ -95,16 +86,7 @@ def run_naive(n: int, precision: str) -> dict:
     f = jax.jit(jax.vmap(one))
     omega = np.sqrt(np.log1p(0.09))
     eta = jnp.asarray(np.random.default_rng(0).normal(0, omega, (n, 3)), dtype)
-    t0 = time.perf_counter()
-    f(eta).block_until_ready()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        f(eta).block_until_ready()
-        times.append(time.perf_counter() - t0)
-    wall = float(np.median(times))
-    return {"compile_s": max(first - wall, 0.0), "wall_s": wall}
+    return median_wall(lambda: f(eta).block_until_ready())
 
 
 def run_scipy(n: int) -> dict:
