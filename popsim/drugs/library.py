@@ -45,16 +45,19 @@ _UNITS: dict[str, dict[str, tuple[float, bool]]] = {
     "clearance": {"L/h": (1.0, False), "mL/min": (0.06, False), "L/min": (60.0, False),
                   "mL/min/kg": (0.06, True), "L/h/kg": (1.0, True)},
     "volume": {"L": (1.0, False), "L/kg": (1.0, True)},
-    "rate": {"1/h": (1.0, False), "1/min": (60.0, False)},
+    "rate": {"1/h": (1.0, False), "1/min": (60.0, False), "1/s": (3600.0, False)},
     "time": {"h": (1.0, False), "min": (1 / 60, False)},
     "fraction": {"1": (1.0, False), "%": (0.01, False)},
     "concentration_um": {"umol/L": (1.0, False), "nmol/L": (1e-3, False)},
     "dose": {"mg": (1.0, False)},
     "molar_mass": {"g/mol": (1.0, False)},
+    "concentration_mass": {"ng/mL": (1e-3, False), "mg/L": (1.0, False)},
+    "association": {"mL/ng/min": (6e4, False), "L/mg/h": (1.0, False)},
     "number": {"1": (1.0, False)},
 }
 INTERNAL = {"clearance": "L/h", "volume": "L", "rate": "1/h", "time": "h", "fraction": "1",
-            "concentration_um": "umol/L", "dose": "mg", "molar_mass": "g/mol", "number": "1"}
+            "concentration_um": "umol/L", "dose": "mg", "molar_mass": "g/mol", "number": "1",
+            "concentration_mass": "mg/L", "association": "L/mg/h"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Drug:
     ashton_mg: Quantity | None = None
     metabolites: Mapping[str, Quantity] = dataclasses.field(default_factory=dict)
     inhibition: Inhibition | None = None
+    pd: Mapping[str, Quantity] = dataclasses.field(default_factory=dict)
     notes: str = ""
 
     def quantities(self) -> dict[str, Quantity]:
@@ -153,8 +157,18 @@ _FIELDS = {
     "ki": ("concentration_um", 0.0, 1e4), "KI": ("concentration_um", 0.0, 1e4), "kinact_max": ("rate", 0.0, 1e3),
     "emax": ("number", 0.0, 1e3), "ec50": ("concentration_um", 0.0, 1e4),
 }
+# pd block: key -> (dimension, low, high).  ``ec50``: total plasma concentration of
+# half-maximal GABA-A effect (benzodiazepines; alpha1/sedation) or of half
+# occupancy (an antagonist: flumazenil); ``a1_selectivity``: EC50(alpha2) /
+# EC50(alpha1); ``ke0``: effect-site equilibration; ``kon``/``koff``/``alpha``:
+# mu-receptor association, dissociation and intrinsic activity (opioids,
+# naloxone).
+_PD = {
+    "ec50": ("concentration_mass", 0.0, 1e3), "a1_selectivity": ("number", 0.01, 100.0), "ke0": ("rate", 0.0, 1e3),
+    "kon": ("association", 0.0, 1e9), "koff": ("rate", 0.0, 1e4), "alpha": ("fraction", 0.0, 1.0),
+}
 _TOP = {"name", "kind", "references", "reference_weight_kg", "n_cmt", "disposition", "routes", "iiv",
-        "physchem", "ashton_mg", "metabolites", "inhibition", "notes"}
+        "physchem", "ashton_mg", "metabolites", "inhibition", "pd", "notes"}
 _DISPOSITION = {"cl", "vss", "fu", "bp", "fe", "pathways", "adipose_share", "v1_share", "q"}
 
 
@@ -175,7 +189,7 @@ def _keys(where: str, got: Mapping, allowed, required=()) -> None:
 
 def _quantity(where: str, raw, field: str, refs: Mapping[str, str], weight: float) -> Quantity:
     _keys(where, raw, {"value", "units", "ref", "status", "range", "note"}, ("value", "units", "ref", "status"))
-    dim, low, high = _FIELDS[field]
+    dim, low, high = _PD[field[3:]] if field.startswith("pd.") else _FIELDS[field]
     units = str(raw["units"])
     table = _UNITS[dim]
     if units not in table:
@@ -254,6 +268,7 @@ def parse(raw: Mapping, where: str) -> Drug:
         inh = Inhibition(**{k: q(f"{where}.inhibition.{k}", v, k) for k, v in raw["inhibition"].items()})
         if (inh.KI is None) != (inh.kinact_max is None) or (inh.emax is None) != (inh.ec50 is None):
             raise LibraryError(f"{where}.inhibition: KI and kinact_max go together, as do emax and ec50")
+    _keys(f"{where}.pd", raw.get("pd", {}), _PD)
     if raw["kind"] == "perpetrator" and (inh is None or "mw" not in phys):
         raise LibraryError(f"{where}: a perpetrator needs inhibition and physchem.mw (its constants are in umol/L)")
     return Drug(
@@ -265,7 +280,8 @@ def parse(raw: Mapping, where: str) -> Drug:
         **{k: q(f"{where}.physchem.{k}", v, k) for k, v in phys.items()},
         ashton_mg=q(f"{where}.ashton_mg", raw["ashton_mg"], "ashton_mg") if "ashton_mg" in raw else None,
         metabolites={k: q(f"{where}.metabolites.{k}", v, "metabolite") for k, v in raw.get("metabolites", {}).items()},
-        inhibition=inh, notes=str(raw.get("notes", "")),
+        inhibition=inh, pd={k: q(f"{where}.pd.{k}", v, f"pd.{k}") for k, v in raw.get("pd", {}).items()},
+        notes=str(raw.get("notes", "")),
     )
 
 

@@ -31,7 +31,7 @@ from jaxtyping import Array, Float
 from popsim.drugs.library import ENZYMES, Drug
 from popsim.params.physiology import CONSTANTS
 
-__all__ = ["fraction_absorbed", "pk_parameters", "reference_intrinsic"]
+__all__ = ["fraction_absorbed", "pk_parameters", "reference_intrinsic", "unbound_fraction"]
 
 
 def reference_intrinsic(drug: Drug) -> dict[str, float]:
@@ -44,6 +44,11 @@ def reference_intrinsic(drug: Drug) -> dict[str, float]:
                          f"{qh:g} L/h; the well-stirred liver cannot reproduce it")
     clint = qh * clhb / (fub * (qh - clhb))
     return {e: drug.pathways[e].value * clint if e in drug.pathways else 0.0 for e in ENZYMES}
+
+
+def unbound_fraction(drug: Drug, phys: dict[str, Float[Array, ""]]) -> Float[Array, ""]:
+    """The subject's plasma unbound fraction: ``1 / (1 + (1/fu_ref - 1) albumin)``."""
+    return 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])
 
 
 def _fg_ref(drug: Drug, route: str) -> float:
@@ -74,8 +79,7 @@ def pk_parameters(
     """
     if route != "iv" and route not in drug.routes:
         raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
-    fu = 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])
-    fub = fu / drug.bp.value
+    fub = unbound_fraction(drug, phys) / drug.bp.value
     activity = {e: phys[e] for e in ENZYMES} | {"cyp3a4": phys["cyp3a4"] * cyp3a4_liver}
     clint = sum(v * activity[e] for e, v in reference_intrinsic(drug).items()) * phys["liver_size"]
     clint = clint * jnp.exp(eta.get("cl", 0.0))

@@ -12,6 +12,7 @@ which the victim's parameters follow segment by segment.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -23,10 +24,15 @@ from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_con
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
+from popsim.pd.constants import PD
+from popsim.pd.gaba import GabaAdaptation
+from popsim.pd.mu import MuReceptor
+from popsim.pd.parameters import comedication_parameters, gaba_parameters, role_prefix, score_parameters
+from popsim.pd.risk import Risk
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
-from popsim.pk.model import mammillary, parent_metabolite_chain
+from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
 
-__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "species", "victim_spec"]
+__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "risk_model", "species", "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,27 +67,60 @@ def species(drug: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
+def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk:
+    """The :class:`Risk` PD model for a benzodiazepine chain of ``n_species`` and co-medications ``others``."""
+    roles = [role_prefix(d) for d, _ in others]
+    dup = sorted({r for r in roles if roles.count(r) > 1})
+    if dup:
+        raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone and one "
+                         "flumazenil")
+    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species))
+    gaba = GabaAdaptation(sites=sites, antagonist="Z_effect" if "Z_" in roles else None)
+    mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
+    if "N_" in roles and mu is None:
+        raise ValueError("naloxone is given without an opioid; add an opioid co-medication")
+    return Risk(gaba, mu)
+
+
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
-                windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True) -> GridSpec:
+                windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True,
+                others: tuple[tuple[str, str], ...] = (), pd: bool = False) -> GridSpec:
     """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0).
 
     With ``metabolites``, the drug's chain of library metabolites is simulated too
     (:func:`popsim.pk.model.parent_metabolite_chain`); outputs are the central
     concentrations of each species, ``central``, ``M1_central``, ... (mg/L of
-    that species).
+    that species).  ``others``: co-medications ``(drug, route)`` (an opioid,
+    naloxone, flumazenil; prefixes by :func:`popsim.pd.parameters.role_prefix`),
+    each with its own input channel after the drug's.  With ``pd``, every
+    species has an effect compartment (outputs ``effect``, ``M1_effect``,
+    ``O_effect``, ...) and the grid steps :func:`risk_model`.
     """
     chain = species(drug) if metabolites else (drug,)
     oral = route != "iv"
     seg = tuple(k // segment_steps for k in range(n_steps)) if segment_steps else None
     if len(chain) == 1:
-        model, outputs = mammillary(load(drug).n_cmt, oral=oral), ("central",)
+        model, outputs = mammillary(load(drug).n_cmt, oral=oral, effect=pd), ("central",)
     else:
-        model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral)
+        model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral, effect=pd)
         outputs = ("central",) + tuple(f"M{i}_central" for i in range(1, len(chain)))
     lag = "ALAG" if oral and load(drug).routes[route].lag is not None else None
-    channel = Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)
-    return GridSpec(model, dt, n_steps, (channel,), outputs=outputs, windows=windows, save=save,
-                    segment_of_step=seg)
+    channels = [Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)]
+    for other, other_route in others:
+        P, o_oral = role_prefix(other), other_route != "iv"
+        if other_route != "iv" and other_route not in load(other).routes:
+            raise ValueError(f"{other} route={other_route!r}; allowed: {sorted(load(other).routes)}")
+        m = mammillary(load(other).n_cmt, oral=o_oral, effect=pd, prefix=P)
+        model = LinearModel(model.compartments + m.compartments, model.flows + m.flows)
+        o_lag = f"{P}ALAG" if o_oral and load(other).routes[other_route].lag is not None else None
+        channels.append(Channel(f"{P}depot" if o_oral else f"{P}central", f=f"{P}F" if o_oral else None, lag=o_lag))
+        outputs += (f"{P}central",)
+    risk = None
+    if pd:
+        risk = risk_model(len(chain), others)
+        outputs += tuple(o for o in risk.inputs if o not in outputs)
+    return GridSpec(model, dt, n_steps, tuple(channels), outputs=outputs, windows=windows, save=save,
+                    segment_of_step=seg, pd=risk)
 
 
 def _mass_ratio(parent, metabolite) -> float:
@@ -105,7 +144,12 @@ class Physiological:
     :class:`popsim.simulate.TypicalIIV`, with ``args = (cohort_stream,
     iiv_stream, perpetrator_doses)``: the last a ``(time,)`` array of the
     perpetrator's doses (mg per step; zeros for a control arm), so arms and
-    perpetrator regimens share one compiled program.
+    perpetrator regimens share one compiled program.  ``others``: co-medications
+    ``(drug, route)`` as in :func:`victim_spec` (their PK from the same
+    physiology and CYP3A4 activity, prefixed).  With ``pd`` the parameters of
+    :func:`risk_model` are added (:mod:`popsim.pd.parameters`) and ``args``
+    has a fourth element, the runtime PD constants
+    (:func:`popsim.pd.parameters.check_values`, as arrays).
     """
 
     drug: str
@@ -116,9 +160,13 @@ class Physiological:
     segment_steps: int = 0
     perpetrator: Perpetrator | None = None
     metabolites: bool = True
+    others: tuple[tuple[str, str], ...] = ()
+    pd: bool = False
 
     def __post_init__(self):
         load(self.drug)
+        for other, _ in self.others:
+            role_prefix(other)
         if self.perpetrator is not None and self.segment_steps < 1:
             raise ValueError("a perpetrator needs segment_steps >= 1 (the victim's parameters change over time)")
 
@@ -127,7 +175,7 @@ class Physiological:
         return -(-self.n_steps // self.segment_steps) if self.segment_steps else 1
 
     def __call__(self, i, args, dtype):
-        cohort_stream, iiv_stream, doses = args
+        cohort_stream, iiv_stream, doses = args[:3]
         cov = sample_subject(CohortConfig(**{k: list(v) if isinstance(v, tuple) else v for k, v in self.cohort}),
                              cohort_stream, i)
         cov = {k: v.astype(dtype) for k, v in cov.items()}
@@ -147,10 +195,27 @@ class Physiological:
                 raise ValueError(f"{parent} -> {name}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
                                  "ratio) exceeds 1, which would create mass")
             params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
+        for other, route in self.others:
+            d, P = load(other), role_prefix(other)
+            eta_o = etas({k: q.value for k, q in d.iiv.items()}, iiv_stream, i, dtype, prefix=f"{other}.")
+            po = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta_o, al, ag))(a_liver, a_gut)
+            params |= {f"{P}{k}": v for k, v in po.items()}
+        if self.pd:
+            params |= self._pd_parameters(cov, phys, i, iiv_stream, args[3], chain, dtype)
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:
             covariates |= {"cyp3a4_liver_min": a_liver.min(), "cyp3a4_gut_min": a_gut.min()}
         return {k: jnp.broadcast_to(v, (self.n_segments,)).astype(dtype) for k, v in params.items()}, covariates
+
+    def _pd_parameters(self, cov, phys, i, iiv_stream, values, chain, dtype):
+        sd = PD["iiv_ec50"].value
+        cv = {"ec50": (math.expm1(sd**2)) ** 0.5, "kon": (math.expm1(sd**2)) ** 0.5}
+        eta = etas(cv, iiv_stream, i, dtype, prefix="pd.")
+        prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
+        out = gaba_parameters(chain, prefixes, cov["age"], phys, eta["ec50"], values)
+        for other, _ in self.others:
+            out |= comedication_parameters(other, phys, eta["kon"])
+        return out | score_parameters(cov["age"], values)
 
     def _activity(self, cov, phys, i, iiv_stream, doses):
         p, dtype = self.perpetrator, doses.dtype

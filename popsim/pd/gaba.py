@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from popsim.pd.model import PDModel, Scalar
 
-__all__ = ["GabaAdaptation", "relaxation"]
+__all__ = ["GabaAdaptation", "relaxation", "site_prefix"]
 
 
 def relaxation(a0: Scalar, u0: Scalar, u1: Scalar, k: Scalar, dt: float) -> Scalar:
@@ -24,45 +24,64 @@ def relaxation(a0: Scalar, u0: Scalar, u1: Scalar, k: Scalar, dt: float) -> Scal
     return (1.0 - one_minus_e) * a0 + one_minus_e * u0 + (u1 - u0) * ramp
 
 
+def site_prefix(site: str) -> str:
+    """Parameter prefix of an effect site: ``effect`` -> ``""``, ``M1_effect`` -> ``"M1_"``."""
+    return site[: -len("effect")] if site.endswith("effect") else f"{site}_"
+
+
 @dataclasses.dataclass(frozen=True)
 class GabaAdaptation(PDModel):
     """GABA-A occupancy per receptor subtype and a slow adaptation state that follows it.
 
-    Driver: the concentration of output ``site`` (an effect compartment, mg/L).
-    Occupancy of subtype ``s``: ``occ_s = C / (C + EC50_s)`` (parameters
-    ``{prefix}EC50_{s}``, mg/L).  Adaptation (neuroadaptation: receptor
-    down-regulation, tolerance) relaxes towards occupancy with rate
-    ``{prefix}KADAPT`` (1/h): ``dA_s/dt = KADAPT (occ_s - A_s)``, solved
-    exactly with occupancy taken linear over each grid step (the only
-    approximation; its error is O(dt^2) in the drive and is measured in the
-    tests).  The withdrawal drive is ``max(A_s - occ_s, 0)``: the adapted level
-    the current occupancy no longer supports.
+    Drivers: the concentrations of the outputs ``sites`` (effect compartments
+    of a benzodiazepine and its active metabolites, mg/L), all full agonists
+    at the benzodiazepine site, and optionally an ``antagonist`` site
+    (flumazenil) competing for it.  With ``x_s = sum_i C_i / EC50_{i,s}``
+    (parameters ``{P_i}EC50_{s}``, mg/L, ``P_i`` the site's prefix, see
+    :func:`site_prefix`) and ``y = C_ant / {P_ant}EC50``, the agonist
+    occupancy of subtype ``s`` is ``occ_s = x_s / (1 + x_s + y)`` (competitive
+    binding; Loewe additivity between agonists).  Adaptation (neuroadaptation:
+    receptor down-regulation, tolerance) relaxes towards occupancy with rate
+    ``KADAPT`` (1/h): ``dA_s/dt = KADAPT (occ_s - A_s)``, solved exactly with
+    occupancy taken linear over each grid step (the only approximation; its
+    error is O(dt^2) in the drive and is measured in the tests).  The
+    withdrawal drive is ``max(A_s - occ_s, 0)``: the adapted level the current
+    occupancy no longer supports.
     """
 
-    site: str = "effect"
+    sites: tuple[str, ...] = ("effect",)
     subtypes: tuple[str, ...] = ("a1", "a2")
-    prefix: str = ""
+    antagonist: str | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        return tuple(f"{self.prefix}EC50_{s}" for s in self.subtypes) + (f"{self.prefix}KADAPT",)
+        out = tuple(f"{site_prefix(c)}EC50_{s}" for c in self.sites for s in self.subtypes)
+        out += (f"{site_prefix(self.antagonist)}EC50",) if self.antagonist is not None else ()
+        return out + ("KADAPT",)
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return (self.site,)
+        return self.sites + ((self.antagonist,) if self.antagonist is not None else ())
 
     @property
     def signals(self) -> dict[str, tuple[str, str]]:
         out = {}
         for s in self.subtypes:
-            out[f"occupancy_{s}"] = ("1", f"GABA-A {s} receptor occupancy (fraction)")
+            out[f"occupancy_{s}"] = ("1", f"GABA-A {s} receptor occupancy by agonists (fraction)")
             out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (occupancy the brain has adapted to)")
             out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - occupancy, 0)")
         return out
 
-    def _occupancy(self, c: Scalar, p) -> list[Scalar]:
-        c = jnp.maximum(c, 0.0)
-        return [c / (c + p[f"{self.prefix}EC50_{s}"]) for s in self.subtypes]
+    def occupancy(self, c, p) -> list[Scalar]:
+        """Agonist occupancy per subtype from the site concentrations ``c`` (mapping)."""
+        y = 0.0
+        if self.antagonist is not None:
+            y = jnp.maximum(c[self.antagonist], 0.0) / p[f"{site_prefix(self.antagonist)}EC50"]
+        out = []
+        for s in self.subtypes:
+            x = sum(jnp.maximum(c[site], 0.0) / p[f"{site_prefix(site)}EC50_{s}"] for site in self.sites)
+            out.append(x / (1.0 + x + y))
+        return out
 
     @property
     def n_states(self) -> int:
@@ -72,12 +91,11 @@ class GabaAdaptation(PDModel):
         return [jnp.zeros((), dtype) for _ in self.subtypes]
 
     def step(self, state, c0, c1, p, dt):
-        occ0, occ1 = self._occupancy(c0[self.site], p), self._occupancy(c1[self.site], p)
-        k = p[f"{self.prefix}KADAPT"]
-        return [relaxation(a, u0, u1, k, dt) for a, u0, u1 in zip(state, occ0, occ1)]
+        occ0, occ1 = self.occupancy(c0, p), self.occupancy(c1, p)
+        return [relaxation(a, u0, u1, p["KADAPT"], dt) for a, u0, u1 in zip(state, occ0, occ1)]
 
     def values(self, state, c, p):
         out = []
-        for a, o in zip(state, self._occupancy(c[self.site], p)):
+        for a, o in zip(state, self.occupancy(c, p)):
             out += [o, a, jnp.maximum(a - o, 0.0)]
         return out

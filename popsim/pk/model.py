@@ -233,7 +233,7 @@ def mammillary(n_cmt: int, *, oral: bool = True, effect: bool = False, prefix: s
 
 
 def parent_metabolite_chain(
-    n_cmts: tuple[int, ...], *, oral: bool = True, prefixes: tuple[str, ...] | None = None
+    n_cmts: tuple[int, ...], *, oral: bool = True, prefixes: tuple[str, ...] | None = None, effect: bool = False
 ) -> LinearModel:
     """A parent and its metabolites, each formed from the one before.
 
@@ -241,7 +241,8 @@ def parent_metabolite_chain(
     the parent (with a depot if ``oral``).  A fraction ``{Pi}FM`` of species
     ``i-1``'s clearance forms species ``i`` (molar units are the caller's
     business: doses and ``FM`` in mg-equivalents of the metabolite).  The
-    rest of the clearance leaves the system.  Default prefixes are ``""``,
+    rest of the clearance leaves the system.  With ``effect``, every species
+    has an effect compartment (``{Pi}effect``, ``{Pi}KE0``).  Default prefixes are ``""``,
     ``"M1_"``, ``"M2_"``; e.g. diazepam -> desmethyldiazepam -> oxazepam is
     ``parent_metabolite_chain((2, 1, 1))``.
     """
@@ -251,7 +252,7 @@ def parent_metabolite_chain(
     cmts: list[Compartment] = []
     flows: list[Flow] = []
     for i, (n, P) in enumerate(zip(n_cmts, prefixes)):
-        species = mammillary(n, oral=oral and i == 0, prefix=P)
+        species = mammillary(n, oral=oral and i == 0, prefix=P, effect=effect)
         cmts += species.compartments
         flows += species.flows
         if i > 0:

@@ -20,7 +20,7 @@ def grid(dt: float):
     n = round(20 * 24 / dt) + 1
     spec = GridSpec(mammillary(1, oral=True, effect=True), dt, n, (Channel("depot", f="F"),),
                     outputs=("central", "effect"), windows=(Window(0, n - 1), Window(round(240 / dt), n - 1)),
-                    save=True, pd=GabaAdaptation(site="effect"))
+                    save=True, pd=GabaAdaptation(sites=("effect",)))
     u = np.zeros((n, 1))
     u[: round(TAU * N_DOSES / dt) : round(TAU / dt), 0] = DOSE
     return spec, u
@@ -129,8 +129,8 @@ def test_composite_steps_each_model_as_alone(x64):
     u = np.zeros((n, 2))
     u[::32, 0], u[4, 1] = 1.0, 14000.0
     outs = {}
-    for name, pd, cols in (("both", Composite((GabaAdaptation(site="effect"), EthanolMM())), [0, 1]),
-                           ("gaba", GabaAdaptation(site="effect"), [0, 1]), ("eth", EthanolMM(), [0, 1])):
+    for name, pd, cols in (("both", Composite((GabaAdaptation(sites=("effect",)), EthanolMM())), [0, 1]),
+                           ("gaba", GabaAdaptation(sites=("effect",)), [0, 1]), ("eth", EthanolMM(), [0, 1])):
         spec = GridSpec(model, 0.25, n, (Channel("depot", f="F"), Channel("gut")),
                         outputs=("central", "effect", "gut"), save=True, pd=pd)
         p = {k: jnp.asarray(v) for k, v in params.items() if k in spec.model.parameters or k in pd.parameters

@@ -1,0 +1,79 @@
+"""Cited constants of the PD layer and of the risk scores (:class:`popsim.params.physiology.Constant`).
+
+Status codes as in the drug library: ``V``/``V2`` read in
+shared/science/literature.md, ``D`` derived from cited values (the formula in
+the text), ``M`` recalled and unverified, ``A`` a popsim assumption carried
+with a wide range, ``F`` fitted by the calibration report
+(``experiments/calibration``, which names the target each was fitted to and
+keeps the other targets as checks).  The ``range`` of every A, M and F value is
+its prior for parameter-uncertainty draws.
+"""
+
+from __future__ import annotations
+
+import math
+
+from popsim.params.physiology import Constant
+
+__all__ = ["PD"]
+
+_HOURS_PER_YEAR = 8766.0
+
+PD: dict[str, Constant] = {
+    # --- sensitivity -------------------------------------------------------------
+    "ec50_age_ratio": Constant(
+        0.59, "1", "EC50 of older (~72 y) over young (~25 y) adults: geometric mean of 0.685 (alprazolam DSST, "
+        "Bertz 1997, B7), 0.43 (midazolam EEG, Albrecht 1999, B10) and 0.69 (midazolam sedation, Platten 1998, B11) "
+        "(D); EC50 falls log-linearly with age between 25 and 72 y and beyond", "D", (0.43, 0.69)),
+    "ec50_age_young": Constant(25.0, "y", "nominal age of the young groups of B7/B10/B11 (group means not in "
+                               "literature.md)", "A", (20.0, 30.0)),
+    "ec50_age_old": Constant(72.0, "y", "nominal age of the older groups of B7/B10/B11", "A", (67.0, 78.0)),
+    "iiv_ec50": Constant(0.189, "1", "SD of log EC50 between subjects: Yassen 2007's fentanyl EC50 IIV (C9), borrowed "
+                         "for the benzodiazepines (no benzodiazepine EC50 IIV in literature.md)", "A", (0.1, 0.5)),
+    # --- neuroadaptation ---------------------------------------------------------
+    "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
+                       "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
+                       "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
+    "tolerance": Constant(0.6, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
+                          "sedation): fitted to the hip-fracture rate ratio of the first 2 weeks of use vs "
+                          "continued use (Wagner 2004, E14)", "F", (0.0, 1.0)),
+    # --- falls -------------------------------------------------------------------
+    "fall_rate_72": Constant(0.47 / _HOURS_PER_YEAR, "1/h", "falls per person-hour at 70-74 y: 47 falls/100 "
+                             "person-years (Campbell 1990 via PMC4125318, E8)", "V", (0.35 / _HOURS_PER_YEAR,
+                                                                                      0.6 / _HOURS_PER_YEAR)),
+    "fall_rate_age_slope": Constant(math.log(121 / 47) / 13.0, "1/y", "log fall rate rises from 47 (70-74 y) to "
+                                    "121/100 person-years (>=80 y, taken at 85 y) (E8) (D); extrapolated "
+                                    "log-linearly outside 72-85 y; no sex effect (none in literature.md)", "D",
+                                    (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
+    "fall_beta": Constant(2.0, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
+                          "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
+                          "E1)", "F", (0.0, 6.0)),
+    "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
+                                      "recalled; literature.md has none): sets the absolute fracture risk only; "
+                                      "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
+    # --- respiration -------------------------------------------------------------
+    "gaba_ventilation_emax": Constant(0.25, "1", "largest fractional fall of ventilation from GABA-A sedation alone: "
+                                      "propofol 1 ug/mL depresses resting ventilation 12.6% (Nieuwenhuijs 2003, C44, "
+                                      "an analogue) and midazolam 0.05 mg/kg alone caused no hypoxaemia (Bailey "
+                                      "1990, C39)", "A", (0.1, 0.4)),
+    "synergy_psi": Constant(1.0, "1", "opioid depression is multiplied by (1 + psi x net alpha1 sedation): fitted to "
+                            "hypoxaemia with midazolam + fentanyl (11/12, Bailey 1990, C39); psi = 0 is Bliss "
+                            "independence (no published benzodiazepine-opioid ventilation surface, C46)", "F",
+                            (0.0, 5.0)),
+    "hypoxaemia_ve": Constant(0.6, "1", "ventilation (fraction of baseline) below which SpO2 < 90%: fitted to "
+                              "fentanyl 2 ug/kg alone (6/12 hypoxaemic, Bailey 1990, C39)", "F", (0.3, 0.9)),
+    "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea (>= 15 s without "
+                          "breathing, C39): a popsim assumption", "A", (0.0, 0.25)),
+    # --- withdrawal --------------------------------------------------------------
+    "withdrawal_k": Constant(0.05, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
+                             "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
+                             "(Schweizer 1990, E24)", "F", (0.001, 1.0)),
+    "withdrawal_n": Constant(2.0, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
+                             "alpha2 occupancy).  Must exceed 1: the time integral of the mismatch is the same for "
+                             "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
+                             "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
+                             "Parr 2009, E37)", "F", (1.0, 4.0)),
+    "seizure_k": Constant(0.001, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
+                          "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
+                          (1e-5, 0.1)),
+}

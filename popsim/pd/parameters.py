@@ -1,0 +1,106 @@
+"""One subject's PD and risk-score parameters for :class:`popsim.pd.risk.Risk`.
+
+From the library (``pd`` block, :mod:`popsim.pd.potency`), the subject's
+covariates and physiology, and the score constants (:data:`PD`), which are
+runtime values (a calibration changes them without recompiling):
+
+* each GABA-A agonist species ``P`` (``""``, ``"M1_"``, ...): ``{P}KE0`` and
+  ``{P}EC50_a1``/``{P}EC50_a2`` in the subject's *total* effect-site
+  concentration, ``EC50u x age factor x exp(eta) / fu_subject`` (so low
+  albumin, which frees more drug, raises the effect), with the age factor
+  ``ec50_age_ratio ** ((age - 25) / (72 - 25))`` (older brains are more
+  sensitive, B7/B10/B11) and alpha2 = alpha1 x ``a1_selectivity`` (zolpidem);
+  one eta per subject (``iiv_ec50``) for all species;
+* co-medications by role (prefix ``O_`` an opioid, ``N_`` naloxone, ``Z_``
+  flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF``, ``O_ALPHA`` and
+  naloxone's as ``O_KON_N``/``O_KOFF_N`` (:class:`popsim.pd.mu.MuReceptor`),
+  flumazenil's ``Z_EC50``;
+* the scores' parameters, with ``FALL_H0`` from age (E8).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import jax.numpy as jnp
+
+from popsim.drugs.library import load
+from popsim.params.derive import unbound_fraction
+from popsim.pd.constants import PD
+from popsim.pk.model import closest
+
+__all__ = ["RUNTIME", "check_values", "gaba_parameters", "role_prefix", "comedication_parameters",
+           "score_parameters"]
+
+# Runtime score constants (keys of PD) -> the Risk model's parameter names.
+RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
+           "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
+           "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
+           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None}
+
+
+def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The runtime PD constants: defaults from :data:`PD` with ``overrides`` (validated, before any compute)."""
+    out = {k: float(PD[k].value) for k in RUNTIME}
+    for k, v in (overrides or {}).items():
+        if k not in RUNTIME:
+            raise ValueError(f"pd.{k}: unknown PD constant; allowed: {sorted(RUNTIME)}" + closest(k, RUNTIME))
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"pd.{k}={v!r}; allowed: a finite number >= 0")
+        out[k] = float(v)
+    if out["withdrawal_n"] < 1:
+        raise ValueError(f"pd.withdrawal_n={out['withdrawal_n']!r}; allowed: >= 1")
+    return out
+
+
+def role_prefix(drug: str) -> str:
+    """Parameter/compartment prefix of a co-medication: ``O_`` opioid, ``N_`` naloxone, ``Z_`` flumazenil."""
+    d = load(drug)
+    if d.kind == "opioid":
+        need = ("ke0", "kon", "koff", "alpha")
+    elif drug in ("naloxone", "flumazenil"):
+        need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "ec50")
+    else:
+        raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone or flumazenil")
+    missing = [k for k in need if k not in d.pd]
+    if missing:
+        raise ValueError(f"{drug} has no PD parameters {missing} in the library (no published respiratory PKPD "
+                         "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine")
+    return {"naloxone": "N_", "flumazenil": "Z_"}.get(drug, "O_")
+
+
+def gaba_parameters(chain: tuple[str, ...], prefixes: tuple[str, ...], age, phys, eta, values) -> dict:
+    """EC50s (mg/L total, per subtype) and KE0 of each GABA-A agonist species (module docstring)."""
+    from popsim.pd.potency import ec50_unbound
+
+    young, old = PD["ec50_age_young"].value, PD["ec50_age_old"].value
+    factor = jnp.asarray(values["ec50_age_ratio"]) ** ((age - young) / (old - young)) * jnp.exp(eta)
+    out = {}
+    for name, P in zip(chain, prefixes):
+        d = load(name)
+        sel = d.pd["a1_selectivity"].value if "a1_selectivity" in d.pd else 1.0
+        a1 = ec50_unbound(name) * factor / unbound_fraction(d, phys)
+        out |= {f"{P}EC50_a1": a1, f"{P}EC50_a2": a1 * sel, f"{P}KE0": jnp.asarray(d.pd["ke0"].value)}
+    return out
+
+
+def comedication_parameters(drug: str, phys, eta_kon) -> dict:
+    """PD parameters of an opioid, naloxone or flumazenil (by :func:`role_prefix`)."""
+    d, P = load(drug), role_prefix(drug)
+    out = {f"{P}KE0": jnp.asarray(d.pd["ke0"].value)}
+    if P == "O_":
+        out |= {"O_KON": d.pd["kon"].value * jnp.exp(eta_kon), "O_KOFF": jnp.asarray(d.pd["koff"].value),
+                "O_ALPHA": jnp.asarray(d.pd["alpha"].value)}
+    elif P == "N_":
+        out |= {"O_KON_N": jnp.asarray(d.pd["kon"].value), "O_KOFF_N": jnp.asarray(d.pd["koff"].value)}
+    else:
+        out |= {"Z_EC50": d.pd["ec50"].value * d.fu.value / unbound_fraction(d, phys)}
+    return out
+
+
+def score_parameters(age, values) -> dict:
+    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age."""
+    out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
+    out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))
+    return out
