@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("interdose", "population", "qualify")
+EXPERIMENTS = ("calibration", "interdose", "population", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -261,6 +261,8 @@ class Config:
     library: list[str] = field(default_factory=list)
     route: str = "oral"
     plan: str = ""
+    targets: str = ""
+    pd: dict[str, float] = field(default_factory=dict)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -279,9 +281,16 @@ class Config:
         for i, t in enumerate(self.thresholds_mg_l):
             _finite(f"thresholds_mg_l[{i}]", t, low=0, low_open=True)
         _choice("experiment", self.experiment, EXPERIMENTS)
+        if self.pd:
+            from popsim.pd.parameters import check_values
+
+            check_values(self.pd)
         if self.experiment == "qualify":
             if not self.plan:
                 raise ValueError("plan: the qualify experiment needs plan=<path to a plan CSV>")
+        elif self.experiment == "calibration":
+            if not self.targets:
+                raise ValueError("targets: the calibration experiment needs targets=<path to a targets CSV>")
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["fixed_interval", "sweep"]
+__all__ = ["daily_schedule", "fixed_interval", "sweep"]
 
 
 def fixed_interval(
@@ -53,3 +53,21 @@ def sweep(n_steps: int, dt_h: float, dose_mg, interval_h, start_h: float = 0.0, 
         labels.append({"dose_mg": float(d), "interval_h": float(tau)})
         rows.append(fixed_interval(n_steps, dt_h, d, tau, start_h, infusion_h=infusion_h))
     return labels, np.stack(rows)[..., None]
+
+
+def daily_schedule(n_steps: int, dt_h: float, daily_mg, hours_of_day: tuple[float, ...]) -> np.ndarray:
+    """(n_steps,) bolus input for a day-by-day dose plan (a taper is one): day ``d`` takes
+    ``daily_mg[d]`` split equally over ``hours_of_day`` (clock hours, on the grid); days after
+    the plan take nothing."""
+    u = np.zeros(n_steps)
+    per_day = round(24.0 / dt_h)
+    offsets = [round(h / dt_h) for h in hours_of_day]
+    if any(abs(o * dt_h - h) > 1e-9 or not 0 <= o < per_day for o, h in zip(offsets, hours_of_day)):
+        raise ValueError(f"hours_of_day={hours_of_day!r}; allowed: clock hours in [0, 24) on the grid (dt {dt_h} h)")
+    for day, mg in enumerate(np.asarray(daily_mg, float)):
+        if not (np.isfinite(mg) and mg >= 0):
+            raise ValueError(f"daily_mg[{day}]={mg!r}; allowed: a finite number >= 0")
+        for o in offsets:
+            if day * per_day + o < n_steps:
+                u[day * per_day + o] += mg / len(offsets)
+    return u

@@ -57,7 +57,8 @@ def _progress(label: str, unit: str = "subjects"):
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
-    runners = {"interdose": run_interdose, "population": run_population, "qualify": run_qualify}
+    runners = {"calibration": run_calibration, "interdose": run_interdose, "population": run_population,
+               "qualify": run_qualify}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
@@ -84,6 +85,34 @@ def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     print(summary.round(3).to_string(index=False))
     for kind, path in files.items():
         print(f"  {kind:<8} {path}")
+    return files
+
+
+def run_calibration(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Simulate every risk-score target of ``cfg.targets``; write the report, Dataset and figure."""
+    from popsim.calibration import TARGETS, calibration_figure, read_targets, report, scenario_statistics, to_dataset
+
+    t0 = time.time()
+    path = TARGETS if cfg.targets == "default" else Path(cfg.targets)
+    targets = read_targets(path)
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
+                                seed=cfg.seed, dtype=dtype)
+    table = report(targets, stats)
+    ds = to_dataset(table, provenance(config_yaml, cfg.seed, cfg.precision) | {"targets": str(path)})
+    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
+    files = {"dataset": write_dataset(ds, out_dir / f"calibration{suffix}"),
+             "report": write_table(table, out_dir / "calibration_report.csv")}
+    files["figure"] = _save(calibration_figure(table), out_dir / "calibration.png")
+    print(f"\npopsim calibration: {len(table)} published targets, {cfg.n_subjects} subjects per scenario "
+          f"({time.time() - t0:.0f} s)")
+    cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval"]
+    print(table[cols].round(4).to_string(index=False))
+    for use in ("fit", "check"):
+        part = table[(table["use"] == use) & table["in_interval"].notna()]
+        print(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
+    for kind, p in files.items():
+        print(f"  {kind:<8} {p}")
     return files
 
 

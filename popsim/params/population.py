@@ -24,10 +24,12 @@ from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_con
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
-from popsim.pd.constants import PD
+from popsim.pd.constants import ETHANOL, PD
+from popsim.pd.ethanol import EthanolMM, ethanol_gut
 from popsim.pd.gaba import GabaAdaptation
 from popsim.pd.mu import MuReceptor
-from popsim.pd.parameters import comedication_parameters, gaba_parameters, role_prefix, score_parameters
+from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_parameters, role_prefix,
+                                  score_parameters)
 from popsim.pd.risk import Risk
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
@@ -72,14 +74,14 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk
     roles = [role_prefix(d) for d, _ in others]
     dup = sorted({r for r in roles if roles.count(r) > 1})
     if dup:
-        raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone and one "
-                         "flumazenil")
-    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species))
+        raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone, one "
+                         "flumazenil and ethanol once")
+    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species)) + (("ethanol",) if "E_" in roles else ())
     gaba = GabaAdaptation(sites=sites, antagonist="Z_effect" if "Z_" in roles else None)
     mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
     if "N_" in roles and mu is None:
         raise ValueError("naloxone is given without an opioid; add an opioid co-medication")
-    return Risk(gaba, mu)
+    return Risk(gaba, mu, EthanolMM("gut") if "E_" in roles else None)
 
 
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
@@ -108,6 +110,16 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
     channels = [Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)]
     for other, other_route in others:
         P, o_oral = role_prefix(other), other_route != "iv"
+        if other == "ethanol":
+            if not pd:
+                raise ValueError("ethanol is simulated by the PD layer (Michaelis-Menten); set pd=True")
+            if other_route != "oral":
+                raise ValueError(f"ethanol route={other_route!r}; allowed: 'oral'")
+            m = ethanol_gut()
+            model = LinearModel(model.compartments + m.compartments, model.flows + m.flows)
+            channels.append(Channel("gut", f="E_F"))
+            outputs += ("gut",)
+            continue
         if other_route != "iv" and other_route not in load(other).routes:
             raise ValueError(f"{other} route={other_route!r}; allowed: {sorted(load(other).routes)}")
         m = mammillary(load(other).n_cmt, oral=o_oral, effect=pd, prefix=P)
@@ -167,6 +179,8 @@ class Physiological:
         load(self.drug)
         for other, _ in self.others:
             role_prefix(other)
+            if other == "ethanol" and not self.pd:
+                raise ValueError("ethanol is simulated by the PD layer (Michaelis-Menten); set pd=True")
         if self.perpetrator is not None and self.segment_steps < 1:
             raise ValueError("a perpetrator needs segment_steps >= 1 (the victim's parameters change over time)")
 
@@ -196,6 +210,8 @@ class Physiological:
                                  "ratio) exceeds 1, which would create mass")
             params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
         for other, route in self.others:
+            if other == "ethanol":
+                continue  # its parameters are PD parameters (the linear part is only the gut depot)
             d, P = load(other), role_prefix(other)
             eta_o = etas({k: q.value for k, q in d.iiv.items()}, iiv_stream, i, dtype, prefix=f"{other}.")
             po = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta_o, al, ag))(a_liver, a_gut)
@@ -214,7 +230,11 @@ class Physiological:
         prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
         out = gaba_parameters(chain, prefixes, cov["age"], phys, eta["ec50"], values)
         for other, _ in self.others:
-            out |= comedication_parameters(other, phys, eta["kon"])
+            if other == "ethanol":
+                cv = {"vmax": ETHANOL["iiv_vmax"].value}
+                out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"])
+            else:
+                out |= comedication_parameters(other, phys, eta["kon"])
         return out | score_parameters(cov["age"], values)
 
     def _activity(self, cov, phys, i, iiv_stream, doses):

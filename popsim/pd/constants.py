@@ -47,7 +47,7 @@ PD: dict[str, Constant] = {
                                     (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
     "fall_beta": Constant(2.0, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
-                          "E1)", "F", (0.0, 6.0)),
+                          "E1)", "F", (0.0, 20.0)),
     "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
                                       "recalled; literature.md has none): sets the absolute fracture risk only; "
                                       "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
@@ -57,9 +57,9 @@ PD: dict[str, Constant] = {
                                       "an analogue) and midazolam 0.05 mg/kg alone caused no hypoxaemia (Bailey "
                                       "1990, C39)", "A", (0.1, 0.4)),
     "synergy_psi": Constant(1.0, "1", "opioid depression is multiplied by (1 + psi x net alpha1 sedation): fitted to "
-                            "hypoxaemia with midazolam + fentanyl (11/12, Bailey 1990, C39); psi = 0 is Bliss "
+                            "apnoea with midazolam + fentanyl (6/12, Bailey 1990, C39); psi = 0 is Bliss "
                             "independence (no published benzodiazepine-opioid ventilation surface, C46)", "F",
-                            (0.0, 5.0)),
+                            (0.0, 3.0)),
     "hypoxaemia_ve": Constant(0.6, "1", "ventilation (fraction of baseline) below which SpO2 < 90%: fitted to "
                               "fentanyl 2 ug/kg alone (6/12 hypoxaemic, Bailey 1990, C39)", "F", (0.3, 0.9)),
     "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea (>= 15 s without "
@@ -67,13 +67,34 @@ PD: dict[str, Constant] = {
     # --- withdrawal --------------------------------------------------------------
     "withdrawal_k": Constant(0.05, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
                              "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
-                             "(Schweizer 1990, E24)", "F", (0.001, 1.0)),
+                             "(Schweizer 1990, E24)", "F", (1e-4, 100.0)),
     "withdrawal_n": Constant(2.0, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
                              "alpha2 occupancy).  Must exceed 1: the time integral of the mismatch is the same for "
                              "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
                              "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
-                             "Parr 2009, E37)", "F", (1.0, 4.0)),
+                             "Parr 2009, E37)", "F", (1.0, 8.0)),
     "seizure_k": Constant(0.001, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
                           "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
-                          (1e-5, 0.1)),
+                          (1e-6, 10.0)),
+}
+
+_NORBERG = "Norberg A et al. Br J Clin Pharmacol 2000;49:399 (iv ethanol 0.4 g/kg, healthy men; literature.md D1-D3)"
+
+# Ethanol for popsim.pd.ethanol.EthanolMM (the typical 70-kg man; volumes scale with lean mass,
+# Vmax with liver size in popsim.pd.parameters.ethanol_parameters).
+ETHANOL: dict[str, Constant] = {
+    "vmax": Constant(95.0 * 60, "mg/h", _NORBERG + ": Vmax 95 +/- 25 mg/min", "V", (70.0 * 60, 120.0 * 60)),
+    "iiv_vmax": Constant(25.0 / 95.0, "1", _NORBERG + ": between-subject CV of Vmax (SD 25 / mean 95) (D)", "D"),
+    "km": Constant(27.0, "mg/L", _NORBERG + ": Km 27 +/- 19 mg/L", "V", (8.0, 46.0)),
+    "cld": Constant(0.809 * 60, "L/h", _NORBERG + ": CLd 809 mL/min", "V"),
+    "vc": Constant(14.5, "L", _NORBERG + ": VC 14.5 L", "V"),
+    "vt": Constant(21.2, "L", _NORBERG + ": VT 21.2 L", "V"),
+    "f": Constant(0.8, "1", "oral availability: absorption deficit / first pass 10-30% (drugcom.de, D11)", "V2",
+                  (0.7, 0.9)),
+    "ka": Constant(3.0, "1/h", "first-order absorption of a drink (no value in literature.md): a popsim assumption "
+                   "(peak ~0.5-1 h)", "A", (1.0, 8.0)),
+    "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration equivalent to half GABA-A agonist occupancy: a "
+                     "popsim assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol and "
+                     "benzodiazepines add in occupancy units (Loewe additivity), as the mostly additive diazepam + "
+                     "ethanol clamp study suggests (D14, V2)", "A", (500.0, 3000.0)),
 }

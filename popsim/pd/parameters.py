@@ -11,6 +11,10 @@ runtime values (a calibration changes them without recompiling):
   ``ec50_age_ratio ** ((age - 25) / (72 - 25))`` (older brains are more
   sensitive, B7/B10/B11) and alpha2 = alpha1 x ``a1_selectivity`` (zolpidem);
   one eta per subject (``iiv_ec50``) for all species;
+* ethanol (:func:`ethanol_parameters`): Norberg's Michaelis-Menten
+  disposition with volumes scaled by lean mass, Vmax by liver size and
+  between-subject variability on Vmax (CV 26%, D1), and its GABA-A EC50 as
+  the site ``ethanol`` (``ethanol_EC50_a1``/``_a2``, non-selective);
 * co-medications by role (prefix ``O_`` an opioid, ``N_`` naloxone, ``Z_``
   flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF``, ``O_ALPHA`` and
   naloxone's as ``O_KON_N``/``O_KOFF_N`` (:class:`popsim.pd.mu.MuReceptor`),
@@ -27,11 +31,15 @@ import jax.numpy as jnp
 
 from popsim.drugs.library import load
 from popsim.params.derive import unbound_fraction
-from popsim.pd.constants import PD
+from popsim.params.physiology import CONSTANTS
+from popsim.pd.constants import ETHANOL, PD
+from popsim.pd.potency import ec50_unbound
 from popsim.pk.model import closest
 
-__all__ = ["RUNTIME", "check_values", "gaba_parameters", "role_prefix", "comedication_parameters",
-           "score_parameters"]
+__all__ = ["RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
+           "role_prefix", "score_parameters"]
+
+PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
 # Runtime score constants (keys of PD) -> the Risk model's parameter names.
 RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
@@ -55,14 +63,17 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
 
 
 def role_prefix(drug: str) -> str:
-    """Parameter/compartment prefix of a co-medication: ``O_`` opioid, ``N_`` naloxone, ``Z_`` flumazenil."""
+    """Parameter/compartment prefix of a co-medication: ``O_`` opioid, ``N_`` naloxone, ``Z_`` flumazenil,
+    ``E_`` ethanol."""
+    if drug == "ethanol":
+        return "E_"
     d = load(drug)
     if d.kind == "opioid":
         need = ("ke0", "kon", "koff", "alpha")
     elif drug in ("naloxone", "flumazenil"):
         need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "ec50")
     else:
-        raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone or flumazenil")
+        raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone, flumazenil or ethanol")
     missing = [k for k in need if k not in d.pd]
     if missing:
         raise ValueError(f"{drug} has no PD parameters {missing} in the library (no published respiratory PKPD "
@@ -72,8 +83,6 @@ def role_prefix(drug: str) -> str:
 
 def gaba_parameters(chain: tuple[str, ...], prefixes: tuple[str, ...], age, phys, eta, values) -> dict:
     """EC50s (mg/L total, per subtype) and KE0 of each GABA-A agonist species (module docstring)."""
-    from popsim.pd.potency import ec50_unbound
-
     young, old = PD["ec50_age_young"].value, PD["ec50_age_old"].value
     factor = jnp.asarray(values["ec50_age_ratio"]) ** ((age - young) / (old - young)) * jnp.exp(eta)
     out = {}
@@ -97,6 +106,17 @@ def comedication_parameters(drug: str, phys, eta_kon) -> dict:
     else:
         out |= {"Z_EC50": d.pd["ec50"].value * d.fu.value / unbound_fraction(d, phys)}
     return out
+
+
+def ethanol_parameters(phys, eta_vmax) -> dict:
+    """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
+    availability ``E_F``) for one subject, and ethanol's GABA-A EC50s (mg/L)."""
+    e = {k: q.value for k, q in ETHANOL.items()}
+    lean = phys["lean_ratio"]
+    return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),
+            "VMAX": e["vmax"] * phys["liver_size"] * jnp.exp(eta_vmax), "KM": jnp.asarray(e["km"]),
+            "CLD": e["cld"] * lean ** PD_ALLOMETRY, "VC": e["vc"] * lean, "VT": e["vt"] * lean,
+            "ethanol_EC50_a1": jnp.asarray(e["ec50"]), "ethanol_EC50_a2": jnp.asarray(e["ec50"])}
 
 
 def score_parameters(age, values) -> dict:

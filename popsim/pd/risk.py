@@ -1,7 +1,10 @@
 """The three risk scores, integrated on line: falls, respiratory depression, withdrawal.
 
 :class:`Risk` steps GABA-A occupancy and adaptation (:class:`GabaAdaptation`),
-optionally mu-receptor binding (:class:`MuReceptor`, an opioid and naloxone),
+optionally mu-receptor binding (:class:`MuReceptor`, an opioid and naloxone)
+and ethanol (:class:`EthanolMM`, whose blood concentration is one more GABA-A
+agonist "site" named ``ethanol`` of the :class:`GabaAdaptation`, so that
+ethanol and benzodiazepines share the adaptation state: cross-tolerance),
 and integrates three hazards and two threshold times over the grid.  For one
 subject, with ``O1``/``O2`` the agonist occupancies of GABA-A alpha1/alpha2,
 ``A1``/``A2`` the adapted levels and ``R`` the fraction of mu receptors bound
@@ -39,6 +42,7 @@ import dataclasses
 
 import jax.numpy as jnp
 
+from popsim.pd.ethanol import EthanolMM
 from popsim.pd.gaba import GabaAdaptation
 from popsim.pd.model import PDModel
 from popsim.pd.mu import MuReceptor
@@ -62,21 +66,32 @@ class Risk(PDModel):
 
     gaba: GabaAdaptation
     mu: MuReceptor | None = None
+    ethanol: EthanolMM | None = None
+
+    def __post_init__(self):
+        if (self.ethanol is not None) != ("ethanol" in self.gaba.sites):
+            raise ValueError("with an ethanol model, the GABA-A sites include 'ethanol' (and only then)")
 
     @property
     def _n_mu(self) -> int:
         return self.mu.n_states if self.mu is not None else 0
 
     @property
+    def _n_eth(self) -> int:
+        return self.ethanol.n_states if self.ethanol is not None else 0
+
+    @property
     def parameters(self) -> tuple[str, ...]:
         out = self.gaba.parameters + _SCORE_PARAMETERS + _VENT_PARAMETERS
         if self.mu is not None:
             out += self.mu.parameters + (f"{self.mu.prefix}ALPHA",)
-        return out
+        return out + (self.ethanol.parameters if self.ethanol is not None else ())
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.gaba.inputs + (self.mu.inputs if self.mu is not None else ())))
+        gaba = tuple(i for i in self.gaba.inputs if i != "ethanol")
+        return tuple(dict.fromkeys(gaba + (self.mu.inputs if self.mu is not None else ())
+                                   + (self.ethanol.inputs if self.ethanol is not None else ())))
 
     @property
     def signals(self) -> dict[str, tuple[str, str]]:
@@ -84,6 +99,8 @@ class Risk(PDModel):
         out["sedation"] = ("1", "net GABA-A alpha1 sedation: occupancy minus its tolerated part")
         if self.mu is not None:
             out |= self.mu.signals
+        if self.ethanol is not None:
+            out |= self.ethanol.signals
         out |= {
             "ventilation": ("1", "minute ventilation as a fraction of baseline"),
             "ventilation_additive": ("1", "ventilation expected without interaction (Bliss independence)"),
@@ -100,16 +117,24 @@ class Risk(PDModel):
 
     @property
     def n_states(self) -> int:
-        # gaba | mu | clock, fall, withdrawal, seizure, t*withdrawal, hypoxaemia, apnoea
-        return self.gaba.n_states + self._n_mu + 7
+        # gaba | mu | ethanol | clock, fall, withdrawal, seizure, t*withdrawal, hypoxaemia, apnoea
+        return self.gaba.n_states + self._n_mu + self._n_eth + 7
 
     def init(self, p, dtype):
         mu = self.mu.init(p, dtype) if self.mu is not None else []
-        return self.gaba.init(p, dtype) + mu + [jnp.zeros((), dtype) for _ in range(7)]
+        eth = self.ethanol.init(p, dtype) if self.ethanol is not None else []
+        return self.gaba.init(p, dtype) + mu + eth + [jnp.zeros((), dtype) for _ in range(7)]
 
     def _split(self, state):
-        g = self.gaba.n_states
-        return list(state[:g]), list(state[g : g + self._n_mu]), list(state[g + self._n_mu :])
+        g, m, e = self.gaba.n_states, self._n_mu, self._n_eth
+        return (list(state[:g]), list(state[g : g + m]), list(state[g + m : g + m + e]),
+                list(state[g + m + e :]))
+
+    def _with_ethanol(self, eth_state, c, p):
+        """The grid concentrations plus the blood ethanol concentration (mg/L) as site ``ethanol``."""
+        if self.ethanol is None:
+            return c
+        return dict(c) | {"ethanol": self.ethanol.values(eth_state, c, p)[0]}
 
     def _instant(self, g_state, mu_state, c, p):
         """Net sedation, withdrawal mismatch, ventilation and its additive expectation at one time."""
@@ -130,7 +155,9 @@ class Risk(PDModel):
         return p["FALL_H0"] * jnp.exp(p["FALL_BETA"] * sed), p["WD_K"] * w, p["SZ_K"] * w
 
     def step(self, state, c0, c1, p, dt):
-        g, m, (clock, hf, hw, hs, thw, thyp, tapn) = self._split(state)
+        g, m, e, (clock, hf, hw, hs, thw, thyp, tapn) = self._split(state)
+        e1 = self.ethanol.step(e, c0, c1, p, dt) if self.ethanol is not None else []
+        c0, c1 = self._with_ethanol(e, c0, p), self._with_ethanol(e1, c1, p)
         g1 = self.gaba.step(g, c0, c1, p, dt)
         m1 = self.mu.step(m, c0, c1, p, dt) if self.mu is not None else []
         sed0, mis0, ve0, _ = self._instant(g, m, c0, p)
@@ -138,7 +165,7 @@ class Risk(PDModel):
         f0, w0, s0 = self._hazards(sed0, mis0, p)
         f1, w1, s1 = self._hazards(sed1, mis1, p)
         half = 0.5 * dt
-        return g1 + m1 + [
+        return g1 + m1 + e1 + [
             clock + dt,
             hf + half * (f0 + f1),
             hw + half * (w0 + w1),
@@ -149,10 +176,12 @@ class Risk(PDModel):
         ]
 
     def values(self, state, c, p):
-        g, m, (clock, hf, hw, hs, thw, thyp, tapn) = self._split(state)
+        g, m, e, (clock, hf, hw, hs, thw, thyp, tapn) = self._split(state)
+        c = self._with_ethanol(e, c, p)
         sed, _, ve, ve_add = self._instant(g, m, c, p)
         out = self.gaba.values(g, c, p) + [sed]
         out += self.mu.values(m, c, p) if self.mu is not None else []
+        out += self.ethanol.values(e, c, p) if self.ethanol is not None else []
         onset = jnp.where(hw > 0, thw / jnp.where(hw > 0, hw, 1.0), jnp.nan)
         return out + [ve, ve_add, hf, -jnp.expm1(-hf), -jnp.expm1(-p["P_FX"] * hf), -jnp.expm1(-hw),
                       -jnp.expm1(-hs), onset, thyp, tapn]

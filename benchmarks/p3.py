@@ -1,0 +1,91 @@
+"""Benchmark P3 (shared/bench/problems.md): tapers with neuroadaptation, scores on line.
+
+Diazepam -> nordiazepam -> oxazepam (oral, each with an effect site), adult
+physiological cohort with IIV, GABA-A occupancy, adaptation and the three
+hazards (:class:`popsim.pd.risk.Risk`) integrated in the same jitted loop
+as the PK, on a 1 h grid for 180 days; summaries only (nothing per time
+point is stored).  200 taper schedules: 5 starting doses (5-25 mg/day) x 10
+reductions per step (5-50% of the starting dose) x 4 step intervals (3, 7,
+14, 28 days), after 28 days of stable dosing.  The problem's full size is
+10,000 subjects; ``--n`` picks fewer on a small machine (throughput is
+flat in N once a chunk fills the cores).  Compile time is reported apart;
+wall time is the median of 3 runs.  Usage: ``python benchmarks/p3.py [--n 1024]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import resource
+from pathlib import Path
+
+import numpy as np
+from timing import median_wall
+
+HERE = Path(__file__).resolve().parent
+DAYS, STABLE = 180, 28
+
+
+def tapers() -> np.ndarray:
+    """(200, days) daily doses (mg)."""
+    plans = []
+    for start, cut, every in itertools.product((5.0, 10.0, 15.0, 20.0, 25.0), np.linspace(0.05, 0.5, 10),
+                                               (3, 7, 14, 28)):
+        day = np.arange(DAYS)
+        steps = np.where(day < STABLE, 0, (day - STABLE) // every + 1)
+        plans.append(np.maximum(start * (1 - cut * steps), 0.0))
+    return np.stack(plans)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1024)
+    ap.add_argument("--chunk", type=int, default=1024)
+    args = ap.parse_args()
+
+    import jax
+    import jax.numpy as jnp
+
+    from popsim.cohort.presets import preset
+    from popsim.keys import root_key, stream_key
+    from popsim.params.population import Physiological, frozen_cohort, victim_spec
+    from popsim.pd.parameters import check_values
+    from popsim.pk.grid import Window
+    from popsim.regimen import daily_schedule
+    from popsim.simulate import simulate
+
+    n_steps = DAYS * 24 + 1
+    windows = (Window(STABLE * 24, n_steps - 1),)
+    spec = victim_spec("diazepam", "oral", 1.0, n_steps, windows=windows, pd=True)
+    model = Physiological("diazepam", "oral", frozen_cohort(preset("adult")), 1.0, n_steps, pd=True)
+    U = np.stack([daily_schedule(n_steps, 1.0, plan, (8.0, 20.0)) for plan in tapers()])[..., None]
+    root = root_key(0)
+    values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
+    sim_args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, jnp.float32), values)
+    holder = {}
+
+    def run():
+        holder["out"] = simulate(spec, model, sim_args, U, n_subjects=args.n, chunk_size=args.chunk)
+
+    timing = median_wall(run)
+    out = holder["out"]
+    sig = list(spec.pd.signals)
+    p_wd = out["pd_end"][0, sig.index("p_withdrawal")]  # (regimen, subject)
+    stp = args.n * U.shape[0] * n_steps
+    row = {"problem": "P3", "n_subjects": args.n, "n_regimens": U.shape[0], "n_timepoints": n_steps, **timing,
+           "stp_per_s": stp / timing["wall_s"],
+           "full_size_wall_s_estimate": 10_000 * U.shape[0] * n_steps / (stp / timing["wall_s"]),
+           "median_p_withdrawal_fastest_vs_slowest_taper": [float(np.median(p_wd[-4])), float(np.median(p_wd[-1]))],
+           "output_mb": sum(v.nbytes for k, v in out.items() if k.startswith("pd_")) / 2**20,
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "machine": f"{platform.node()} ({os.cpu_count()} CPUs, jax {jax.__version__}, {jax.default_backend()})"}
+    print(json.dumps(row))
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / f"p3_{jax.default_backend()}.json").write_text(json.dumps(row, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Fit the risk-score constants marked ``fit`` in targets.csv, one published target each.
+
+Each constant is found by root finding (Brent) on its own target with the others
+held; in pairs that interact (tolerance with fall_beta, withdrawal_n with
+withdrawal_k) the inner one is re-fitted at every trial value of the outer.  Prints the values to
+enter in ``popsim/pd/constants.py`` (status ``F``); nothing is written.  The
+targets marked ``check`` are not used.  From the repository root::
+
+    python experiments/calibration/fit.py [n_subjects] [constant ...]
+
+(only the named constants' groups when constants are given).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from scipy.optimize import brentq
+
+from popsim.calibration import read_targets, scenario_statistics
+from popsim.pd.constants import PD
+from popsim.pd.parameters import check_values
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+targets = read_targets()
+fit = targets[targets.use == "fit"].set_index("fits")
+values = check_values()
+
+
+def simulated(statistic: str) -> float:
+    return float(scenario_statistics([statistic], values=values, n_subjects=N, bootstrap=0)["simulated"][0])
+
+
+def solve(name: str, inner: str | None = None) -> None:
+    """Root of ``name``'s target gap over its prior range (in log space for scale constants); with
+    ``inner``, the inner constant is re-solved on its own target at every trial value."""
+    row = fit.loc[name]
+    lo, hi = PD[name].range
+    log = lo > 0 and hi / lo > 20
+    to_x, from_x = (math.log, math.exp) if log else (float, float)
+
+    def gap(x):
+        values[name] = from_x(x)
+        if inner is not None:
+            solve(inner)
+        return simulated(row.statistic) - row.published
+
+    a, b = gap(to_x(lo)), gap(to_x(hi))
+    if a * b > 0:
+        values[name] = lo if abs(a) < abs(b) else hi
+        print(f"  {name}: no root in [{lo:g}, {hi:g}] (gaps {a:+.3g}, {b:+.3g}); kept the closer bound")
+        if inner is not None:
+            solve(inner)
+    else:
+        values[name] = from_x(brentq(gap, to_x(lo), to_x(hi), xtol=1e-3 * abs(to_x(hi) - to_x(lo)), rtol=1e-4))
+        if inner is not None:
+            solve(inner)
+    print(f"  {name} = {values[name]:.4g} -> {row.statistic} {simulated(row.statistic):.4g} "
+          f"(target {row.published:g}, {row.id} {row.row})", flush=True)
+
+
+# (constant, inner constant re-fitted at every trial value of the outer one)
+GROUPS = (("hypoxaemia_ve", None), ("synergy_psi", None), ("tolerance", "fall_beta"),
+          ("withdrawal_n", "withdrawal_k"), ("seizure_k", None))
+only = set(sys.argv[2:])
+for outer, inner in GROUPS:
+    if not only or only & {outer, inner}:
+        solve(outer, inner)
+print({k: round(values[k], 5) for k in fit.index})

@@ -1,0 +1,287 @@
+"""Calibration report of the risk scores: each published target, the simulated value with its
+Monte Carlo interval, whether it falls in the published interval, and whether it was fitted.
+
+Targets are rows of a CSV (``experiments/calibration/targets.csv``; columns
+:data:`COLUMNS`); ``use`` is ``fit`` for the targets a constant of
+:data:`popsim.pd.constants.PD` was fitted to (named in ``fits``) and
+``check`` for those only predicted.  Each ``statistic`` is computed by one of
+three scenarios (all with :class:`popsim.params.population.Physiological`
+subjects and the on-line :class:`popsim.pd.risk.Risk` model):
+
+* ``bailey``: healthy young volunteers (70 kg doses), midazolam 0.05 mg/kg iv
+  and fentanyl 2 ug/kg iv alone and together (Bailey 1990, C39), on a 1-min
+  grid for 3 h; hypoxaemia = any time below ``hypoxaemia_ve``, apnoea = at
+  least 15 s below ``apnoea_ve``; a fourth arm adds flumazenil 0.5 mg iv at
+  10 min (Gross 1996: flumazenil restores ventilation to the opioid-alone
+  level, compared at 30 min);
+* ``falls``: older adults (``elderly`` preset) taking usual geriatric doses
+  (:data:`FALL_REGIMENS`, a popsim assumption) for 180 days vs the same
+  subjects untreated (paired); rate ratios are ratios of mean expected falls
+  in a window (days 0-14, 14-28, 28-180), odds ratios compare the
+  probability of a fall in days 28-180 (prevalent use);
+* ``withdrawal``: adults on diazepam 15 mg/day or alprazolam 0.75 mg/day
+  (equivalent doses) for 12 weeks, then stopped abruptly or tapered by 25% of
+  the dose a week (Schweizer 1990), followed 6 weeks after the last dose;
+  alprazolam 5 mg/day for 12 weeks stopped by 0.5 mg every 3 days (label,
+  E31) for seizures.
+
+The Monte Carlo interval is the 95% percentile bootstrap over subjects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable, Mapping
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from popsim.cohort.presets import preset
+from popsim.keys import root_key, stream_key
+from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.pd.parameters import RUNTIME, check_values
+from popsim.pk.grid import Window
+from popsim.regimen import daily_schedule
+from popsim.simulate import simulate
+
+__all__ = ["COLUMNS", "FALL_REGIMENS", "TARGETS", "calibration_figure", "read_targets", "report", "scenario_statistics",
+           "to_dataset"]
+
+TARGETS = Path(__file__).resolve().parents[1] / "experiments" / "calibration" / "targets.csv"
+COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "use", "fits", "note")
+
+# Usual geriatric doses (mg per day, clock hours): a popsim assumption (label starting doses for older
+# adults, recalled), with the long-acting (t1/2 > 24 h) flag used by the long/short strata.
+FALL_REGIMENS = {
+    "diazepam": (5.0, (20.0,), True), "clonazepam": (0.5, (20.0,), True),
+    "alprazolam": (0.75, (8.0, 14.0, 20.0), False), "lorazepam": (1.0, (8.0, 20.0), False),
+    "oxazepam": (30.0, (8.0, 14.0, 20.0), False), "temazepam": (10.0, (22.0,), False),
+}
+APNOEA_H = 15.0 / 3600.0
+BOOTSTRAP = 200
+
+
+def read_targets(path: str | Path = TARGETS) -> pd.DataFrame:
+    """The target table, validated (columns, use, fitted constants)."""
+    t = pd.read_csv(path, dtype={"fits": str, "note": str}, keep_default_na=False, na_values={"published": [""],
+                                                                                             "lo": [""], "hi": [""]})
+    missing = [c for c in COLUMNS if c not in t.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {list(COLUMNS)}")
+    for i, r in t.iterrows():
+        if r["use"] not in ("fit", "check"):
+            raise ValueError(f"{path} row {i + 2}: use={r['use']!r}; allowed: 'fit', 'check'")
+        if r["use"] == "fit" and r["fits"] not in RUNTIME:
+            raise ValueError(f"{path} row {i + 2}: fits={r['fits']!r}; allowed: {sorted(RUNTIME)}")
+        if r["statistic"] not in STATISTICS:
+            raise ValueError(f"{path} row {i + 2}: statistic={r['statistic']!r}; allowed: {sorted(STATISTICS)}")
+    return t
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    seed: int
+    n_subjects: int
+    dtype: object
+    values: Mapping[str, float]
+
+    def __call__(self, drug, route, population, dt, n_steps, U, windows, others=()):
+        model = Physiological(drug, route, frozen_cohort(preset(population)), dt, n_steps, others=others, pd=True)
+        spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
+        root = root_key(self.seed)
+        args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, self.dtype),
+                {k: jnp.asarray(v, self.dtype) for k, v in self.values.items()})
+        r = simulate(spec, model, args, U, n_subjects=self.n_subjects, dtype=self.dtype)
+        sig = list(spec.pd.signals)
+        # (window, regimen, subject) per signal
+        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(sig)} for key in ("pd_min", "pd_end")}
+
+
+def _bailey(run: _Run) -> dict[str, np.ndarray]:
+    dt, n = 1 / 60, 181
+    U = np.zeros((4, n, 3))
+    U[[0, 2, 3], 1, 0] = 0.05 * 70  # midazolam
+    U[[1, 2, 3], 1, 1] = 2e-3 * 70  # fentanyl
+    U[3, 11, 2] = 0.5  # flumazenil 0.5 mg at 10 min
+    r = run("midazolam", "iv", "healthy_young", dt, n, U, (Window(0, n - 1), Window(0, 31)),
+            others=(("fentanyl", "iv"), ("flumazenil", "iv")))
+    hyp, apn = r["pd_end"]["time_hypoxaemia"][0], r["pd_end"]["time_apnoea"][0]
+    ve30 = r["pd_end"]["ventilation"][1]  # at 30 min
+    return {"hyp_mid": hyp[0] > 0, "hyp_fen": hyp[1] > 0, "hyp_both": hyp[2] > 0,
+            "apn_fen": apn[1] >= APNOEA_H, "apn_both": apn[2] >= APNOEA_H, "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
+
+
+def _falls(run: _Run) -> dict[str, np.ndarray]:
+    dt, days = 1.0, 180
+    n = days * 24 + 1
+    windows = tuple(Window(0, d * 24) for d in (14, 28, days))
+    out = {}
+    for drug, (mg, hours, _) in FALL_REGIMENS.items():
+        U = np.stack([np.zeros(n), daily_schedule(n, dt, [mg] * days, hours)])[..., None]
+        h = run(drug, "oral", "elderly", dt, n, U, windows)["pd_end"]["falls_expected"]  # (window, regimen, subj)
+        out[f"{drug}.none"], out[f"{drug}.use"] = h[:, 0].T, h[:, 1].T  # (subject, window)
+    return out
+
+
+def _taper(days_on: int, mg: float, weeks: int, follow: int) -> list[float]:
+    steps = [mg * (1 - k / weeks) for k in range(1, weeks)] if weeks else []
+    return [mg] * days_on + [x for x in steps for _ in range(7)] + [0.0] * follow
+
+
+def _withdrawal(run: _Run) -> dict[str, np.ndarray]:
+    dt, on, follow = 1.0, 84, 42
+    out = {}
+    for drug, mg, hours in (("diazepam", 15.0, (8.0, 14.0, 20.0)), ("alprazolam", 0.75, (8.0, 14.0, 20.0))):
+        plans = {"abrupt": _taper(on, mg, 0, 28 + follow), "taper": _taper(on, mg, 4, follow)}
+        n = len(plans["taper"]) * 24 + 1
+        U = np.stack([daily_schedule(n, dt, p, hours) for p in plans.values()])[..., None]
+        stop = (on - 1) * 24 + round(hours[-1] / dt)  # the abrupt arm's last dose
+        r = run(drug, "oral", "adult", dt, n, U, (Window(0, stop), Window(0, n - 1)))["pd_end"]
+        h = -np.log1p(-np.minimum(r["p_withdrawal"], 1 - 1e-12))  # cumulative hazards (window, regimen, subject)
+        th = np.nan_to_num(r["withdrawal_onset"] * h)  # int t h dt
+        for k, name in enumerate(plans):
+            out[f"{drug}.{name}.h"] = h[1, k] - h[0, k]
+            # int (t - stop) h dt after the stop: the hazard-weighted mean time since the last full dose
+            out[f"{drug}.{name}.th"] = th[1, k] - th[0, k] - stop * dt * out[f"{drug}.{name}.h"]
+    mg, n_days = 5.0, on + 30 + follow
+    plan = [mg] * on + [mg - 0.5 * (1 + d // 3) for d in range(30)] + [0.0] * follow
+    n = n_days * 24 + 1
+    U = daily_schedule(n, dt, plan, (2.0, 8.0, 14.0, 20.0))[None, :, None]
+    r = run("alprazolam", "oral", "adult", dt, n, U, (Window(0, on * 24), Window(0, n - 1)))["pd_end"]
+    s = -np.log1p(-np.minimum(r["p_seizure"][:, 0], 1 - 1e-12))
+    out["alprazolam.seizure.h"] = s[1] - s[0]
+    return out
+
+
+def _odds(p):
+    return p / (1 - p)
+
+
+def _fall_stats(d: dict[str, np.ndarray], drugs) -> dict[str, float]:
+    none = np.concatenate([d[f"{x}.none"] for x in drugs])  # (subject, window) expected falls at 14, 28, 180 d
+    use = np.concatenate([d[f"{x}.use"] for x in drugs])
+
+    def ratio(a, b):
+        lower = (lambda h: h[:, a]) if a is not None else (lambda h: 0.0)
+        return (use[:, b] - lower(use)).mean() / (none[:, b] - lower(none)).mean()
+
+    def p_fall(h):
+        return (-np.expm1(-(h[:, 2] - h[:, 1]))).mean()
+
+    return {"irr_first_2_weeks": ratio(None, 0), "irr_weeks_3_4": ratio(0, 1), "irr_continued": ratio(1, 2),
+            "or": _odds(p_fall(use)) / _odds(p_fall(none))}
+
+
+def _p(h):
+    return float((1 - np.exp(-h)).mean())
+
+
+STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
+    "p_hypoxaemia_fentanyl": ("bailey", lambda d: d["hyp_fen"].mean()),
+    "p_hypoxaemia_both": ("bailey", lambda d: d["hyp_both"].mean()),
+    "p_hypoxaemia_midazolam": ("bailey", lambda d: d["hyp_mid"].mean()),
+    "p_apnoea_both": ("bailey", lambda d: d["apn_both"].mean()),
+    "p_apnoea_fentanyl": ("bailey", lambda d: d["apn_fen"].mean()),
+    "ventilation_flumazenil_vs_opioid": ("bailey", lambda d: d["ve30_flu"].mean() / d["ve30_fen"].mean()),
+    "or_falls": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["or"]),
+    "or_falls_long": ("falls", lambda d: _fall_stats(d, [x for x, v in FALL_REGIMENS.items() if v[2]])["or"]),
+    "or_falls_short": ("falls", lambda d: _fall_stats(d, [x for x, v in FALL_REGIMENS.items() if not v[2]])["or"]),
+    "irr_first_2_weeks": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_first_2_weeks"]),
+    "irr_weeks_3_4": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_weeks_3_4"]),
+    "irr_continued": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_continued"]),
+    "p_withdrawal_taper_long": ("withdrawal", lambda d: _p(d["diazepam.taper.h"])),
+    "p_withdrawal_taper_short": ("withdrawal", lambda d: _p(d["alprazolam.taper.h"])),
+    "or_success_abrupt": ("withdrawal", lambda d: _odds(1 - _p(np.concatenate(
+        [d["diazepam.abrupt.h"], d["alprazolam.abrupt.h"]]))) / _odds(1 - _p(np.concatenate(
+            [d["diazepam.taper.h"], d["alprazolam.taper.h"]])))),
+    "p_seizure_alprazolam": ("withdrawal", lambda d: _p(d["alprazolam.seizure.h"])),
+    "onset_alprazolam_h": ("withdrawal", lambda d: d["alprazolam.abrupt.th"].sum() / d["alprazolam.abrupt.h"].sum()),
+    "onset_ratio_short_long": ("withdrawal", lambda d: (d["alprazolam.abrupt.th"].sum() / d["alprazolam.abrupt.h"].sum())
+                               / (d["diazepam.abrupt.th"].sum() / d["diazepam.abrupt.h"].sum())),
+}
+SCENARIOS = {"bailey": _bailey, "falls": _falls, "withdrawal": _withdrawal}
+
+
+def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None, n_subjects: int = 500,
+                        seed: int = 0, dtype=jnp.float32, bootstrap: int = BOOTSTRAP) -> pd.DataFrame:
+    """Simulate the scenarios the ``statistics`` need; estimate and 95% bootstrap interval of each."""
+    run = _Run(seed, n_subjects, dtype, check_values(values))
+    needed = sorted({STATISTICS[s][0] for s in statistics})
+    data = {name: SCENARIOS[name](run) for name in needed}
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in statistics:
+        scen, f = STATISTICS[s]
+        d = data[scen]
+        boot = []
+        for _ in range(bootstrap):
+            idx = rng.integers(0, n_subjects, n_subjects)
+            boot.append(f({k: v[idx] for k, v in d.items()}))
+        lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if bootstrap else (np.nan, np.nan)
+        rows.append({"statistic": s, "simulated": float(f(d)), "mc_lo": float(lo), "mc_hi": float(hi)})
+    return pd.DataFrame(rows)
+
+
+def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+    """Targets joined with the simulated statistics; ``in_interval`` where the published interval exists."""
+    out = targets.merge(stats, on="statistic", how="left")
+    has = out["lo"].notna() & out["hi"].notna()
+    out["in_interval"] = np.where(has, (out["simulated"] >= out["lo"]) & (out["simulated"] <= out["hi"]), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["ratio_to_published"] = out["simulated"] / out["published"]
+    return out
+
+
+STATISTIC_UNITS = {"onset_alprazolam_h": "h"}
+
+
+def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
+    """The report as a Dataset over ``target`` (statistics are probabilities or ratios, except onset times in h)."""
+    units = [STATISTIC_UNITS.get(s, "1") for s in table["statistic"]]
+    coords = {"target": table["id"].to_numpy()}
+    for c in ("row", "outcome", "statistic", "use", "fits", "note"):
+        coords[c] = ("target", table[c].astype(str).to_numpy())
+    coords["units_of_target"] = ("target", np.asarray(units))
+    ds = xr.Dataset(coords=coords, attrs=attrs)
+    what = {"published": "published value", "lo": "published interval, lower bound",
+            "hi": "published interval, upper bound", "simulated": "simulated value",
+            "mc_lo": "simulated value, 2.5% bootstrap quantile over subjects",
+            "mc_hi": "simulated value, 97.5% bootstrap quantile over subjects"}
+    for name, long_name in what.items():
+        ds[name] = ("target", table[name].to_numpy(float), {
+            "units": "1", "long_name": long_name,
+            "comment": "units per target in the units_of_target coordinate (1 = probability or ratio, h = hours)"})
+    ds["in_interval"] = ("target", table["in_interval"].to_numpy(float),
+                         {"units": "1", "long_name": "simulated value within the published interval (1 yes, 0 no, "
+                                                     "NaN no interval)"})
+    return ds
+
+
+def calibration_figure(table: pd.DataFrame):
+    """Simulated vs published per target: published interval (bar), published value (open circle),
+    simulated value with its Monte Carlo interval (filled: fitted; open square: checked)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.5))
+    y = np.arange(len(table))[::-1]
+    for yi, (_, r) in zip(y, table.iterrows()):
+        scale = r["published"] if np.isfinite(r["published"]) and r["published"] > 0 else np.nan
+        if not np.isfinite(scale):
+            scale = r["hi"] if np.isfinite(r["hi"]) and r["hi"] > 0 else 1.0
+        if np.isfinite(r["lo"]) and np.isfinite(r["hi"]):
+            ax.plot([r["lo"] / scale, r["hi"] / scale], [yi, yi], color="0.7", lw=6, solid_capstyle="butt")
+        ax.plot(r["published"] / scale, yi, "o", mfc="none", mec="k")
+        fitted = r["use"] == "fit"
+        ax.errorbar(r["simulated"] / scale, yi, xerr=[[max(r["simulated"] - r["mc_lo"], 0) / scale],
+                                                    [max(r["mc_hi"] - r["simulated"], 0) / scale]],
+                    fmt="s", color="C3" if fitted else "C0", mfc="C3" if fitted else "none")
+    ax.set_yticks(y, [f"{r.id} {r.statistic}" for r in table.itertuples()], fontsize=8)
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.axvline(1.0, color="0.5", ls=":")
+    ax.set_xlabel("value / published value (symlog); grey: published interval; red: fitted, blue: checked")
+    ax.set_title("popsim risk scores: calibration (fitted) and checks against published targets")
+    fig.tight_layout()
+    return fig

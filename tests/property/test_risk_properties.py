@@ -1,0 +1,140 @@
+"""Properties of the risk scores through the public path (physiological subjects, popsim.simulate.simulate).
+
+128 subjects per test in float32 (the production precision); every property is per subject.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from popsim.cohort.presets import preset
+from popsim.keys import root_key, stream_key
+from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.pd.parameters import check_values
+from popsim.pk.grid import Channel, GridSpec, Window
+from popsim.pk.model import mammillary
+from popsim.simulate import simulate, simulate_grid
+
+N_SUBJECTS = 128
+MINUTE = 1 / 60
+SLACK = 1e-6  # float32 rounding of a fraction of baseline (or of hours) that the property orders
+
+
+def simulate_pd(drug, route, cohort, dt, regimens, *, others=(), windows=(), save=False):
+    """Signal names and :func:`simulate`'s output for ``regimens`` (regimen, time, channel) with the Risk model."""
+    n = regimens.shape[1]
+    spec = victim_spec(drug, route, dt, n, windows=windows, save=save, others=others, pd=True)
+    model = Physiological(drug, route, frozen_cohort(preset(cohort)), dt, n, others=others, pd=True)
+    root = root_key(7)
+    values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n, jnp.float32), values)
+    return list(spec.pd.signals), simulate(spec, model, args, regimens, n_subjects=N_SUBJECTS)
+
+
+def test_more_opioid_never_less_depression():
+    # Midazolam 3.5 mg iv with fentanyl 0 to 0.4 mg iv at t = 0, 3 h at 1 min: the ventilation nadir of
+    # every subject falls (or stays at 0, where the opioid term is clipped) as the fentanyl dose rises.
+    doses = (0.0, 0.025, 0.05, 0.1, 0.2, 0.4)
+    u = np.zeros((len(doses), 181, 2))
+    u[:, 0, 0], u[:, 0, 1] = 3.5, doses
+    names, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u, others=(("fentanyl", "iv"),),
+                             windows=(Window(0, 180),))
+    nadir = out["pd_min"][0, names.index("ventilation")]  # (regimen, subject)
+    assert np.all(np.diff(nadir, axis=0) <= 0.0)
+    assert np.all(nadir[-1] < nadir[0])  # not vacuous: median 0.80 without fentanyl, 0 with 0.4 mg
+
+
+def test_naloxone_never_worse():
+    # Midazolam 3.5 mg + fentanyl 0.1 mg iv at t = 0, naloxone 0.4 mg iv 5 min later or not.  Naloxone only
+    # takes mu receptors from the opioid, so ventilation is never lower at any time and the time below
+    # the hypoxaemia threshold never longer.
+    u = np.zeros((2, 181, 3))
+    u[:, 0, :2] = 3.5, 0.1
+    u[1, 5, 2] = 0.4
+    _, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
+                         others=(("fentanyl", "iv"), ("naloxone", "iv")), save=True)
+    ve, hypox = out["pd"]["ventilation"], out["pd"]["time_hypoxaemia"][-1]  # (time, regimen, subject), (regimen, s.)
+    assert np.all(ve[:, 1] >= ve[:, 0] - SLACK)
+    assert np.all(hypox[1] <= hypox[0] + SLACK)
+    # Not vacuous: without naloxone every subject is hypoxaemic (median 1.15 h), with it 0.05 h.
+    assert np.all(hypox[0] > 0) and np.mean(hypox[1] < hypox[0]) > 0.9
+
+
+def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_part():
+    # Regimens: midazolam 3.5 mg iv alone; with fentanyl 0.1 mg iv and naloxone 2 mg iv 5 min later; the
+    # same with flumazenil 0.5 mg iv given with naloxone.
+    u = np.zeros((3, 181, 4))
+    u[:, 0, 0] = 3.5
+    u[1:, 0, 1], u[1:, 5, 2], u[2, 5, 3] = 0.1, 2.0, 0.5
+    _, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
+                         others=(("fentanyl", "iv"), ("naloxone", "iv"), ("flumazenil", "iv")), save=True)
+    pd, eg = out["pd"], check_values()["gaba_ventilation_emax"]
+    k = 20  # 15 min after naloxone, near its peak effect (it wears off within the hour and the opioid rebinds)
+    # Naloxone leaves the GABA-A part alone: sedation is that of midazolam alone, whose ventilation is 1 - EG S.
+    np.testing.assert_allclose(pd["sedation"][:, 1], pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(pd["ventilation"][:, 0], 1 - eg * pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
+    # ...and removes the opioid part: VE - (1 - EG S) = -(1 - EG S) O_ALPHA R (1 + PSI S), at most
+    # 0.91 x 0.05 x 2 = 0.09 for R < 0.05.  Measured over 128 subjects: R up to 0.023, VE within 0.030
+    # of midazolam alone (bound 0.05).
+    assert np.all(pd["mu_bound_opioid"][k, 1] < 0.05)
+    assert np.all(np.abs(pd["ventilation"][k, 1] - pd["ventilation"][k, 0]) < 0.05)
+    # Flumazenil takes GABA-A sites from midazolam: never lower ventilation, and at 15 min higher in every
+    # subject (measured by at least 0.028), with less sedation.
+    assert np.all(pd["ventilation"][:, 2] >= pd["ventilation"][:, 1] - SLACK)
+    assert np.all(pd["ventilation"][k, 2] > pd["ventilation"][k, 1])
+    assert np.all(pd["sedation"][k, 2] < pd["sedation"][k, 1])
+
+
+def test_slower_taper_never_raises_withdrawal():
+    # Lorazepam 1 mg oral every 8 h for 8 weeks, then stopped abruptly or tapered linearly over 2, 4 or 8
+    # weeks, all followed to day 140 (4 adaptation half-lives after the longest taper).  With a convex
+    # withdrawal hazard (WD_N > 1) spreading the same mismatch over a longer time lowers its integral.
+    assert check_values()["withdrawal_n"] > 1
+    n, stop, weeks = 140 * 24 + 1, 56 * 24, (0, 2, 4, 8)
+    u = np.zeros((len(weeks), n, 1))
+    t = np.arange(0, n - 1, 8)
+    for r, w in enumerate(weeks):
+        taper = np.clip(1 - (t - stop) / (w * 7 * 24), 0.0, 1.0) if w else 0.0
+        u[r, t, 0] = np.where(t < stop, 1.0, taper)
+    names, out = simulate_pd("lorazepam", "oral", "adult", 1.0, u, windows=(Window(0, n - 1),))
+    p_wd = out["pd_end"][0, names.index("p_withdrawal")]  # (regimen, subject) at day 140
+    assert np.all(np.diff(p_wd, axis=0) <= SLACK)
+    assert np.all(p_wd[-1] < p_wd[0])  # not vacuous: median 0.41 abrupt, 0.17 over 8 weeks
+
+
+def test_longer_interval_never_smaller_occupancy_swing():
+    # Alprazolam 2 mg/day oral for 3 weeks every 6, 8, 12 or 24 h: the alpha1 occupancy swing
+    # (peak - trough) / peak over the last interval grows with the interval (median 0.13 to 0.52).
+    taus, dt = (6, 8, 12, 24), 0.25
+    n = round(21 * 24 / dt) + 1
+    u = np.zeros((len(taus), n, 1))
+    for r, tau in enumerate(taus):
+        u[r, : n - 1 : round(tau / dt), 0] = 2.0 * tau / 24
+    windows = tuple(Window(n - 1 - round(tau / dt), n - 1) for tau in taus)
+    names, out = simulate_pd("alprazolam", "oral", "adult", dt, u, windows=windows)
+    j = names.index("occupancy_a1")
+    peak = np.stack([out["pd_max"][r, j, r] for r in range(len(taus))])  # window r is regimen r's last interval
+    trough = np.stack([out["pd_min"][r, j, r] for r in range(len(taus))])
+    assert np.all(np.diff((peak - trough) / peak, axis=0) >= 0.0)
+
+
+def test_trough_to_peak_is_two_to_the_minus_tau_over_half_life(x64):
+    # One compartment, iv bolus every tau h for 14 days (at least 34 half-lives before the last interval,
+    # so what is left of the approach to steady state, 2^(-N tau / t1/2), is below 1e-10): cmin/cmax over the last interval
+    # is exactly 2^(-tau / t1/2) at steady state; the grid is exact, so 1e-6 is rounding with a wide margin.
+    taus, n = (6, 8, 12, 24), 14 * 24 + 1
+    spec = GridSpec(mammillary(1, oral=False), 1.0, n, (Channel("central"),),
+                    windows=tuple(Window(n - 1 - tau, n - 1) for tau in taus), save=False)
+    u = np.zeros((len(taus), n, 1))
+    for r, tau in enumerate(taus):
+        u[r, : n - 1 : tau, 0] = 10.0
+    for half_life in (5.0, 9.0):
+        out = simulate_grid(spec, {"CL": 40.0 * math.log(2) / half_life, "V1": 40.0}, {}, u, n_subjects=1, seed=0,
+                            dtype=jnp.float64)
+        for r, tau in enumerate(taus):
+            ratio = out["cmin"][r, 0, r, 0] / out["cmax"][r, 0, r, 0]
+            np.testing.assert_allclose(ratio, 2.0 ** (-tau / half_life), rtol=1e-6)
