@@ -23,7 +23,9 @@ subjects and the on-line :class:`popsim.pd.risk.Risk` model):
   (equivalent doses) for 12 weeks, then stopped abruptly or tapered by 25% of
   the dose a week (Schweizer 1990), followed 6 weeks after the last dose;
   alprazolam 5 mg/day for 12 weeks stopped by 0.5 mg every 3 days (label,
-  E31) for seizures.
+  E31) for seizures.  Withdrawal timing is the median over subjects of the
+  time of the largest withdrawal drive (hence hazard) in the 14 days after
+  an abrupt stop.
 
 The Monte Carlo interval is the 95% percentile bootstrap over subjects.
 """
@@ -97,7 +99,8 @@ class _Run:
         r = simulate(spec, model, args, U, n_subjects=self.n_subjects, dtype=self.dtype)
         sig = list(spec.pd.signals)
         # (window, regimen, subject) per signal
-        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(sig)} for key in ("pd_min", "pd_end")}
+        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(sig)}
+                for key in ("pd_min", "pd_end", "pd_tmax")}
 
 
 def _bailey(run: _Run) -> dict[str, np.ndarray]:
@@ -139,13 +142,13 @@ def _withdrawal(run: _Run) -> dict[str, np.ndarray]:
         n = len(plans["taper"]) * 24 + 1
         U = np.stack([daily_schedule(n, dt, p, hours) for p in plans.values()])[..., None]
         stop = (on - 1) * 24 + round(hours[-1] / dt)  # the abrupt arm's last dose
-        r = run(drug, "oral", "adult", dt, n, U, (Window(0, stop), Window(0, n - 1)))["pd_end"]
-        h = -np.log1p(-np.minimum(r["p_withdrawal"], 1 - 1e-12))  # cumulative hazards (window, regimen, subject)
-        th = np.nan_to_num(r["withdrawal_onset"] * h)  # int t h dt
+        windows = (Window(0, stop), Window(0, n - 1), Window(stop, stop + 14 * 24))
+        r = run(drug, "oral", "adult", dt, n, U, windows)
+        h = -np.log1p(-np.minimum(r["pd_end"]["p_withdrawal"], 1 - 1e-12))  # cumulative hazards (window, regimen, subject)
         for k, name in enumerate(plans):
             out[f"{drug}.{name}.h"] = h[1, k] - h[0, k]
-            # int (t - stop) h dt after the stop: the hazard-weighted mean time since the last full dose
-            out[f"{drug}.{name}.th"] = th[1, k] - th[0, k] - stop * dt * out[f"{drug}.{name}.h"]
+        # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
+        out[f"{drug}.abrupt.peak_h"] = r["pd_tmax"]["withdrawal_drive_a2"][2, 0] - stop * dt
     mg, n_days = 5.0, on + 30 + follow
     plan = [mg] * on + [mg - 0.5 * (1 + d // 3) for d in range(30)] + [0.0] * follow
     n = n_days * 24 + 1
@@ -198,9 +201,9 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
         [d["diazepam.abrupt.h"], d["alprazolam.abrupt.h"]]))) / _odds(1 - _p(np.concatenate(
             [d["diazepam.taper.h"], d["alprazolam.taper.h"]])))),
     "p_seizure_alprazolam": ("withdrawal", lambda d: _p(d["alprazolam.seizure.h"])),
-    "onset_alprazolam_h": ("withdrawal", lambda d: d["alprazolam.abrupt.th"].sum() / d["alprazolam.abrupt.h"].sum()),
-    "onset_ratio_short_long": ("withdrawal", lambda d: (d["alprazolam.abrupt.th"].sum() / d["alprazolam.abrupt.h"].sum())
-                               / (d["diazepam.abrupt.th"].sum() / d["diazepam.abrupt.h"].sum())),
+    "peak_withdrawal_alprazolam_h": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])),
+    "peak_withdrawal_ratio_short_long": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])
+                                         / np.median(d["diazepam.abrupt.peak_h"])),
 }
 SCENARIOS = {"bailey": _bailey, "falls": _falls, "withdrawal": _withdrawal}
 
@@ -235,7 +238,7 @@ def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-STATISTIC_UNITS = {"onset_alprazolam_h": "h"}
+STATISTIC_UNITS = {"peak_withdrawal_alprazolam_h": "h"}
 
 
 def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -279,9 +282,15 @@ def calibration_figure(table: pd.DataFrame):
                                                     [max(r["mc_hi"] - r["simulated"], 0) / scale]],
                     fmt="s", color="C3" if fitted else "C0", mfc="C3" if fitted else "none")
     ax.set_yticks(y, [f"{r.id} {r.statistic}" for r in table.itertuples()], fontsize=8)
-    ax.set_xscale("symlog", linthresh=0.1)
     ax.axvline(1.0, color="0.5", ls=":")
-    ax.set_xlabel("value / published value (symlog); grey: published interval; red: fitted, blue: checked")
-    ax.set_title("popsim risk scores: calibration (fitted) and checks against published targets")
+    ax.set_xlim(-0.05, max(2.5, float(np.nanmax(table["simulated"] / table["published"].where(
+        table["published"] > 0, table["hi"]))) + 0.1))
+    ax.set_xlabel("value / published value (published 0: / upper bound of its interval)")
+    ax.legend(handles=[plt.Line2D([], [], color="0.7", lw=6, label="published interval"),
+                       plt.Line2D([], [], marker="o", mfc="none", mec="k", ls="", label="published value"),
+                       plt.Line2D([], [], marker="s", color="C3", ls="", label="simulated, fitted (95% MC)"),
+                       plt.Line2D([], [], marker="s", mfc="none", color="C0", ls="", label="simulated, checked")],
+              fontsize=8, loc="lower right")
+    ax.set_title("popsim risk scores against published targets", fontsize=11)
     fig.tight_layout()
     return fig

@@ -292,7 +292,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     (mg*h/L, exact), and ``t_above``/``t_below`` (h, counted on the grid, one
     entry per threshold, concatenated over windows).  With ``spec.pd``, per
     window and signal: ``pd_max``, ``pd_min``, ``pd_mean`` (grid mean of the
-    left-limit values) and ``pd_end`` (value at the window end), and ``pd``
+    left-limit values), ``pd_end`` (value at the window end) and ``pd_tmax``
+    (time of the maximum, h; the first grid time it is reached), and ``pd``
     {signal: (time,)} if ``spec.save``.
     """
     dtype = ker["Phi"].dtype
@@ -336,7 +337,9 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         for i, (a, b) in enumerate(zip(starts, ends)):
             inside = (step >= a) & (step < b)
             for j, v in enumerate(values):
-                new["pd_max"][i][j] = jnp.where(inside, jnp.maximum(summ["pd_max"][i][j], v), summ["pd_max"][i][j])
+                higher = inside & (v > summ["pd_max"][i][j])
+                new["pd_tmax"][i][j] = jnp.where(higher, (step * dt).astype(v.dtype), summ["pd_tmax"][i][j])
+                new["pd_max"][i][j] = jnp.where(higher, v, summ["pd_max"][i][j])
                 new["pd_min"][i][j] = jnp.where(inside, jnp.minimum(summ["pd_min"][i][j], v), summ["pd_min"][i][j])
                 new["pd_mean"][i][j] = summ["pd_mean"][i][j] + jnp.where(inside, v / float(b - a), 0.0)
                 new["pd_end"][i][j] = jnp.where(step == b, v, summ["pd_end"][i][j])
@@ -370,7 +373,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         summ0.update({k: [[zero] * len(v) for _ in range(o)] for k, v in (("t_above", above), ("t_below", below)) if v})
         if signals:
             summ0.update({key: [[fill] * len(signals) for _ in range(n_win)]
-                          for key, fill in (("pd_max", -big), ("pd_min", big), ("pd_mean", zero), ("pd_end", zero))})
+                          for key, fill in (("pd_max", -big), ("pd_min", big), ("pd_mean", zero), ("pd_end", zero),
+                                            ("pd_tmax", zero))})
     S0 = pd.init(pd_params, dtype) if pd is not None else []
     seg = jnp.asarray(spec.segment_of_step or (0,) * spec.n_steps, jnp.int32)
     (_, summ, _), ys = jax.lax.scan(body, (A0, summ0, S0), (W, jnp.arange(spec.n_steps), seg),

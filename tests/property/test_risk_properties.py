@@ -138,3 +138,24 @@ def test_trough_to_peak_is_two_to_the_minus_tau_over_half_life(x64):
         for r, tau in enumerate(taus):
             ratio = out["cmin"][r, 0, r, 0] / out["cmax"][r, 0, r, 0]
             np.testing.assert_allclose(ratio, 2.0 ** (-tau / half_life), rtol=1e-6)
+
+
+def test_ethanol_cross_tolerance():
+    # 29 evenings of 4 drinks (56 g ethanol at 19:00), then diazepam 10 mg at 10:00 on day 31, 39 h
+    # after the last drink (ethanol is gone: checked): the drinker's occupancy is the same (ethanol does
+    # not change diazepam's kinetics here) but the adapted level is higher, so net sedation is lower for
+    # every subject, and stopping drinking leaves a withdrawal risk the non-drinker does not have.
+    dt, days = 1.0, 32
+    n = days * 24 + 1
+    U = np.zeros((2, n, 2))
+    evenings = np.arange(29) * 24 + 19
+    U[1, evenings, 1] = 56000.0
+    U[:, 30 * 24 + 10, 0] = 10.0
+    window = (Window(30 * 24 + 10, n - 1),)
+    sig, out = simulate_pd("diazepam", "oral", "adult", dt, U, others=(("ethanol", "oral"),), windows=window)
+    assert out["pd_max"][0, sig.index("ethanol")].max() < 1.0  # mg/L
+    occ, sed = out["pd_max"][0, sig.index("occupancy_a1")], out["pd_max"][0, sig.index("sedation")]
+    np.testing.assert_allclose(occ[1], occ[0], rtol=1e-5)
+    assert np.all(sed[1] < sed[0] - 1e-3), (sed[0] - sed[1]).min()
+    p_wd = out["pd_end"][0, sig.index("p_withdrawal")]
+    assert np.all(p_wd[1] > p_wd[0])

@@ -105,6 +105,7 @@ def test_window_summaries_of_signals(reference, x64):
     # After the stop (window 1 = days 10-20), occupancy falls below the adapted level: the drive peaks
     # there, and by day 20 both have decayed.
     assert out["pd_max"][1, i_drive] == drive[960 : n - 1].max() > 0.1
+    assert out["pd_tmax"][1, i_drive] == times[960 + np.argmax(drive[960 : n - 1])]
     assert out["pd_end"][1, i_occ] == occ[n - 1]
 
 
