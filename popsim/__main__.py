@@ -13,9 +13,15 @@ register()
 def main(cfg: DictConfig) -> None:
     from pathlib import Path
 
+    from hydra.types import RunMode
+
+    from popsim.keys import job_seed
     from popsim.run import compose, run
 
-    run(compose(cfg), Path(HydraConfig.get().runtime.output_dir), OmegaConf.to_yaml(cfg, resolve=True))
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN and cfg.get("job_seed", "derive") == "derive":
+        cfg.seed = job_seed(cfg.seed, list(hc.overrides.task))
+    run(compose(cfg), Path(hc.runtime.output_dir), OmegaConf.to_yaml(cfg, resolve=True))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ subjects and the on-line :class:`popsim.pd.risk.Risk` model):
   10 min (Gross 1996: flumazenil restores ventilation to the opioid-alone
   level, compared at 30 min);
 * ``falls``: older adults (``elderly`` preset) taking usual geriatric doses
-  (:data:`FALL_REGIMENS`, a popsim assumption) for 180 days vs the same
-  subjects untreated (paired); rate ratios are ratios of mean expected falls
+  (:data:`FALL_REGIMENS`, a popsim assumption; all >= 5 mg/day diazepam
+  equivalents) or twice those doses for 180 days vs the same subjects
+  untreated (paired); rate ratios are ratios of mean expected falls
   in a window (days 0-14, 14-28, 28-180), odds ratios compare the
   probability of a fall in days 28-180 (prevalent use);
 * ``withdrawal``: adults on diazepam 15 mg/day or alprazolam 0.75 mg/day
@@ -123,9 +124,10 @@ def _falls(run: _Run) -> dict[str, np.ndarray]:
     windows = tuple(Window(0, d * 24) for d in (14, 28, days))
     out = {}
     for drug, (mg, hours, _) in FALL_REGIMENS.items():
-        U = np.stack([np.zeros(n), daily_schedule(n, dt, [mg] * days, hours)])[..., None]
+        U = np.stack([np.zeros(n)] + [daily_schedule(n, dt, [k * mg] * days, hours) for k in (1, 2)])[..., None]
         h = run(drug, "oral", "elderly", dt, n, U, windows)["pd_end"]["falls_expected"]  # (window, regimen, subj)
-        out[f"{drug}.none"], out[f"{drug}.use"] = h[:, 0].T, h[:, 1].T  # (subject, window)
+        for k, arm in enumerate(("none", "use", "double")):
+            out[f"{drug}.{arm}"] = h[:, k].T  # (subject, window)
     return out
 
 
@@ -163,9 +165,9 @@ def _odds(p):
     return p / (1 - p)
 
 
-def _fall_stats(d: dict[str, np.ndarray], drugs) -> dict[str, float]:
+def _fall_stats(d: dict[str, np.ndarray], drugs, arm: str = "use") -> dict[str, float]:
     none = np.concatenate([d[f"{x}.none"] for x in drugs])  # (subject, window) expected falls at 14, 28, 180 d
-    use = np.concatenate([d[f"{x}.use"] for x in drugs])
+    use = np.concatenate([d[f"{x}.{arm}"] for x in drugs])
 
     def ratio(a, b):
         lower = (lambda h: h[:, a]) if a is not None else (lambda h: 0.0)
@@ -195,6 +197,8 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "irr_first_2_weeks": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_first_2_weeks"]),
     "irr_weeks_3_4": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_weeks_3_4"]),
     "irr_continued": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_continued"]),
+    "irr_continued_double_vs_usual": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS, "double")["irr_continued"]
+                                      / _fall_stats(d, FALL_REGIMENS)["irr_continued"]),
     "p_withdrawal_taper_long": ("withdrawal", lambda d: _p(d["diazepam.taper.h"])),
     "p_withdrawal_taper_short": ("withdrawal", lambda d: _p(d["alprazolam.taper.h"])),
     "or_success_abrupt": ("withdrawal", lambda d: _odds(1 - _p(np.concatenate(
@@ -229,10 +233,12 @@ def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None
 
 
 def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
-    """Targets joined with the simulated statistics; ``in_interval`` where the published interval exists."""
+    """Targets joined with the simulated statistics; ``in_interval`` where the published interval has a
+    bound (a missing bound is open: ``lo`` alone means at least ``lo``)."""
     out = targets.merge(stats, on="statistic", how="left")
-    has = out["lo"].notna() & out["hi"].notna()
-    out["in_interval"] = np.where(has, (out["simulated"] >= out["lo"]) & (out["simulated"] <= out["hi"]), np.nan)
+    has = out["lo"].notna() | out["hi"].notna()
+    inside = (out["simulated"] >= out["lo"].fillna(-np.inf)) & (out["simulated"] <= out["hi"].fillna(np.inf))
+    out["in_interval"] = np.where(has, inside, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ratio_to_published"] = out["simulated"] / out["published"]
     return out

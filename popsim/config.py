@@ -248,6 +248,7 @@ class Config:
 
     experiment: str = ""
     seed: int = 0
+    job_seed: str = "derive"  # multirun: "derive" a seed per job from seed + its overrides, or keep the "base"
     n_subjects: int = 1000
     chunk_size: int = 8192
     precision: str = "float32"
@@ -277,6 +278,7 @@ class Config:
         if not isinstance(self.save_subjects, int) or not 0 <= self.save_subjects <= self.n_subjects:
             raise ValueError(f"save_subjects={self.save_subjects!r}; allowed: 0 <= save_subjects <= n_subjects={self.n_subjects}")
         _choice("precision", self.precision, PRECISIONS)
+        _choice("job_seed", self.job_seed, ("derive", "base"))
         _choice("output_format", self.output_format, ("netcdf", "zarr"))
         for i, t in enumerate(self.thresholds_mg_l):
             _finite(f"thresholds_mg_l[{i}]", t, low=0, low_open=True)

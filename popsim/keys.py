@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Int
 
-__all__ = ["STREAMS", "root_key", "stream_key", "subject_key"]
+__all__ = ["STREAMS", "job_seed", "root_key", "stream_key", "subject_key"]
 
 # Named streams; the integer is a CRC so that adding a stream never shifts another.
 STREAMS = ("iiv", "cohort", "regimen", "risk")
@@ -33,3 +33,11 @@ def stream_key(root: Array, stream: str) -> Array:
 def subject_key(stream: Array, subject: Int[Array, ""]) -> Array:
     """Key of subject ``subject`` (global 0-based index) within a stream."""
     return jax.random.fold_in(stream, jnp.asarray(subject, jnp.uint32))
+
+
+def job_seed(base: int, overrides: list[str]) -> int:
+    """The seed of one job of a multirun sweep: a hash of the base seed and the job's other overrides
+    (order-free; the ``seed`` override itself is the base), so every job draws its own subjects and
+    rerunning a job reproduces it."""
+    rest = sorted(o for o in overrides if not o.lstrip("+~").startswith("seed="))
+    return zlib.crc32(f"{base}|{'|'.join(rest)}".encode()) & 0x7FFFFFFF

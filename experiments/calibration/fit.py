@@ -8,7 +8,9 @@ targets marked ``check`` are not used.  From the repository root::
 
     python experiments/calibration/fit.py [n_subjects] [constant ...]
 
-(only the named constants' groups when constants are given).
+(only the named constants' groups when constants are given).  For each constant it
+also prints the values that reproduce the bounds of its target's published
+interval (the data-implied range, entered as the constant's prior range).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ def simulated(statistic: str) -> float:
     return float(scenario_statistics([statistic], values=values, n_subjects=N, bootstrap=0)["simulated"][0])
 
 
-def solve(name: str, inner: str | None = None) -> None:
+def solve(name: str, inner: str | None = None, goal: str = "published") -> None:
     """Root of ``name``'s target gap over its prior range (in log space for scale constants); with
-    ``inner``, the inner constant is re-solved on its own target at every trial value."""
+    ``inner``, the inner constant is re-solved on its own target at every trial value.  ``goal``:
+    the published value, or a bound of its interval (``lo``/``hi``)."""
     row = fit.loc[name]
+    target = row[goal]
     lo, hi = PD[name].range
     log = lo > 0 and hi / lo > 20
     to_x, from_x = (math.log, math.exp) if log else (float, float)
@@ -44,7 +48,7 @@ def solve(name: str, inner: str | None = None) -> None:
         values[name] = from_x(x)
         if inner is not None:
             solve(inner)
-        return simulated(row.statistic) - row.published
+        return simulated(row.statistic) - target
 
     a, b = gap(to_x(lo)), gap(to_x(hi))
     if a * b > 0:
@@ -57,14 +61,33 @@ def solve(name: str, inner: str | None = None) -> None:
         if inner is not None:
             solve(inner)
     print(f"  {name} = {values[name]:.4g} -> {row.statistic} {simulated(row.statistic):.4g} "
-          f"(target {row.published:g}, {row.id} {row.row})", flush=True)
+          f"({goal} {target:g}, {row.id} {row.row})", flush=True)
+
+
+def interval(name: str, inner: str | None) -> tuple[float, float] | None:
+    """Values of ``name`` reproducing the bounds of its target's published interval (the inner constant
+    re-fitted to its own published value); the fitted point is restored."""
+    row, point = fit.loc[name], dict(values)
+    if not (math.isfinite(row.lo) and math.isfinite(row.hi)):
+        return None
+    out = []
+    for goal in ("lo", "hi"):
+        solve(name, inner, goal)
+        out.append(values[name])
+        values.update(point)
+    return min(out), max(out)
 
 
 # (constant, inner constant re-fitted at every trial value of the outer one)
 GROUPS = (("hypoxaemia_ve", None), ("synergy_psi", None), ("tolerance", "fall_beta"),
           ("withdrawal_n", "withdrawal_k"), ("seizure_k", None))
 only = set(sys.argv[2:])
+intervals = {}
 for outer, inner in GROUPS:
     if not only or only & {outer, inner}:
         solve(outer, inner)
+        for name, other in ((outer, inner), (inner, None)):
+            if name is not None:
+                intervals[name] = interval(name, other)
 print({k: round(values[k], 5) for k in fit.index})
+print("values reproducing the bounds of each target's published interval:", intervals)

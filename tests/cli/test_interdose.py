@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from popsim.io import read_dataset
 from popsim.run import configure
@@ -100,3 +101,22 @@ def test_cli_runs_and_rejects_unknown_keys(tmp_path):
         res = subprocess.run([sys.executable, "-m", "popsim", *TINY[1:], bad] if bad.startswith("+") else
                              [sys.executable, "-m", "popsim", *TINY, bad], capture_output=True, text=True, cwd=tmp_path)
         assert res.returncode != 0 and needle in res.stderr, res.stderr[-500:]
+
+
+def test_multirun_jobs_get_seeds_from_base_seed_and_overrides(tmp_path):
+    # Two jobs of a sweep: each seed is derived from the base seed and the job's overrides
+    # (popsim.keys.job_seed), recorded in the job's Dataset; job_seed=base keeps the base seed.
+    from popsim.keys import job_seed
+
+    sweep = ["-m", *TINY, "save_subjects=0", "seed=5", "grid.days=7,14", f"hydra.sweep.dir={tmp_path}"]
+    res = subprocess.run([sys.executable, "-m", "popsim", *sweep], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for k in (0, 1):
+        overrides = yaml.safe_load((tmp_path / str(k) / ".hydra" / "overrides.yaml").read_text())
+        seed = int(read_dataset(tmp_path / str(k) / "interdose.nc").attrs["seed"])
+        assert seed == job_seed(5, overrides) != 5
+    assert job_seed(5, ["grid.days=7"]) != job_seed(5, ["grid.days=14"])
+    keep = subprocess.run([sys.executable, "-m", "popsim", *sweep[:-1], "job_seed=base",
+                           f"hydra.sweep.dir={tmp_path / 'base'}"], capture_output=True, text=True, cwd=tmp_path)
+    assert keep.returncode == 0, keep.stderr[-2000:]
+    assert {int(read_dataset(tmp_path / "base" / str(k) / "interdose.nc").attrs["seed"]) for k in (0, 1)} == {5}
