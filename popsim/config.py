@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("calibration", "interdose", "population", "qualify")
+EXPERIMENTS = ("calibration", "elderly", "interdose", "population", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -242,6 +242,56 @@ class GridConfig:
 
 
 @dataclass
+class ElderlyConfig:
+    """The ``elderly`` experiment: ``drugs`` at daily diazepam-equivalent doses ``dose_de_mg`` (Ashton)
+    taken once daily at ``dose_hour`` for the grid's days, in each of ``cohorts`` (preset names).
+    The recommended starting dose per drug and cohort matches the median mean alpha1 occupancy of
+    ``reference_dose_de_mg`` in ``reference_cohort``; the fall-capped dose keeps the median fall-rate
+    ratio (vs untreated) at or below ``fall_rate_ratio_cap``.  ``search_points`` doses, geometric
+    from ``search_min_de_mg`` to ``search_max_de_mg``, are simulated for both searches."""
+
+    cohorts: list[str] = field(default_factory=lambda: ["healthy_young", "elderly", "very_elderly"])
+    drugs: list[str] = field(default_factory=lambda: ["alprazolam", "lorazepam", "diazepam", "oxazepam",
+                                                      "temazepam", "zolpidem"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [2.5, 5.0, 10.0])
+    dose_hour: float = 22.0
+    reference_cohort: str = "healthy_young"
+    reference_dose_de_mg: float = 5.0
+    fall_rate_ratio_cap: float = 1.3
+    search_min_de_mg: float = 0.25
+    search_max_de_mg: float = 20.0
+    search_points: int = 16
+
+    def check(self, path: str, dt_h: float) -> None:
+        from popsim.cohort.presets import preset_names
+        from popsim.drugs.library import load, names
+
+        if not self.cohorts or not self.drugs:
+            raise ValueError(f"{path}.cohorts and {path}.drugs: at least one each")
+        for i, c in enumerate(self.cohorts):
+            _choice(f"{path}.cohorts[{i}]", c, preset_names())
+        _choice(f"{path}.reference_cohort", self.reference_cohort, preset_names())
+        for i, d in enumerate(self.drugs):
+            _choice(f"{path}.drugs[{i}]", d, names())
+            if load(d).ashton_mg is None:
+                raise ValueError(f"{path}.drugs[{i}]={d!r} has no diazepam-equivalent dose; allowed: "
+                                 f"{[n for n in names() if load(n).ashton_mg is not None]}")
+        for i, x in enumerate(self.dose_de_mg):
+            _finite(f"{path}.dose_de_mg[{i}]", x, low=0, low_open=True, high=200)
+        for key in ("reference_dose_de_mg", "search_min_de_mg", "search_max_de_mg"):
+            _finite(f"{path}.{key}", getattr(self, key), low=0, low_open=True, high=200)
+        if not self.search_min_de_mg < self.reference_dose_de_mg < self.search_max_de_mg:
+            raise ValueError(f"{path}: need search_min_de_mg < reference_dose_de_mg < search_max_de_mg; got "
+                             f"{self.search_min_de_mg}, {self.reference_dose_de_mg}, {self.search_max_de_mg}")
+        _finite(f"{path}.fall_rate_ratio_cap", self.fall_rate_ratio_cap, low=1, low_open=True, high=100)
+        if not isinstance(self.search_points, int) or not 4 <= self.search_points <= 64:
+            raise ValueError(f"{path}.search_points={self.search_points!r}; allowed: an integer 4 to 64")
+        _finite(f"{path}.dose_hour", self.dose_hour, low=0, high=24)
+        if self.dose_hour >= 24 or abs(self.dose_hour / dt_h - round(self.dose_hour / dt_h)) > 1e-9:
+            raise ValueError(f"{path}.dose_hour={self.dose_hour!r}; allowed: a clock hour in [0, 24) on the grid")
+
+
+@dataclass
 class Config:
     """The whole run.  ``experiment`` names what is simulated; ``drugs`` and
     ``regimen`` are filled by the experiment's config file."""
@@ -264,6 +314,7 @@ class Config:
     plan: str = ""
     targets: str = ""
     pd: dict[str, float] = field(default_factory=dict)
+    elderly: ElderlyConfig = field(default_factory=ElderlyConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -293,6 +344,8 @@ class Config:
         elif self.experiment == "calibration":
             if not self.targets:
                 raise ValueError("targets: the calibration experiment needs targets=<path to a targets CSV>")
+        elif self.experiment == "elderly":
+            self.elderly.check("elderly", self.grid.dt_h)
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -9,6 +9,7 @@ rebuilt on read.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -58,16 +59,21 @@ def read_dataset(path: Path) -> xr.Dataset:
 
 
 def summary_table(ds: xr.Dataset, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
-    """Tidy population percentiles: one row per regimen x variable x quantile."""
+    """Tidy population percentiles: one row per (leading coordinates, e.g. cohort) x regimen x variable x
+    quantile, for every variable whose last dimensions are ``(regimen, subject)``."""
     rows = []
+    levels = ds.indexes["regimen"].names
     for name, var in ds.data_vars.items():
-        if var.dims != ("regimen", "subject") or name.startswith("param_"):
+        if var.dims[-2:] != ("regimen", "subject") or name.startswith("param_"):
             continue
-        q = np.nanquantile(var.values, quantiles, axis=1)  # (quantile, regimen)
-        for r, label in enumerate(ds.indexes["regimen"]):
-            for qi, qv in enumerate(quantiles):
-                rows.append({**dict(zip(ds.indexes["regimen"].names, label)), "variable": name,
-                             "units": var.attrs["units"], "quantile": qv, "value": q[qi, r]})
+        lead = var.dims[:-2]
+        for combo in itertools.product(*(ds[d].values for d in lead)):
+            sel = var.sel(dict(zip(lead, combo))) if lead else var
+            q = np.nanquantile(sel.values, quantiles, axis=1)  # (quantile, regimen)
+            for r, label in enumerate(ds.indexes["regimen"]):
+                for qi, qv in enumerate(quantiles):
+                    rows.append({**dict(zip(lead, combo)), **dict(zip(levels, label)), "variable": name,
+                                 "units": var.attrs["units"], "quantile": qv, "value": q[qi, r]})
     return pd.DataFrame(rows)
 
 

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_predicted_vs_observed", "plot_trajectory_bands"]
+__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval",
+           "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
 
 def label(var: xr.DataArray, width: int = 60) -> str:
@@ -112,3 +113,35 @@ def plot_exposure_by_covariate(ds: xr.Dataset, *, var: str = "cavg_ss", covariat
     ax.set_title(", ".join(f"{k}={v:g}" for k, v in sel.items()))
     ax.legend(frameon=False)
     return ax
+
+
+def plot_elderly(ds, rec, e):
+    """Left: recommended starting dose (diazepam equivalents) per drug and cohort, with the fall-capped
+    dose; right: median alpha1 occupancy against dose per cohort for each drug (dose search grid)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
+    drugs, cohorts = list(e.drugs), list(e.cohorts)
+    width = 0.8 / len(cohorts)
+    for j, c in enumerate(cohorts):
+        part = rec[rec["cohort"] == c].set_index("drug").loc[drugs]
+        x = np.arange(len(drugs)) + (j - (len(cohorts) - 1) / 2) * width
+        ax.bar(x, part["recommended_de_mg"], width, color=f"C{j}", label=f"{c}: matches reference occupancy")
+        ax.plot(x, part["fall_capped_de_mg"], "v", color="k", ms=6, label="fall-capped dose" if j == 0 else None)
+    ax.axhline(e.reference_dose_de_mg, color="0.4", ls=":",
+               label=f"reference: {e.reference_dose_de_mg:g} mg in {e.reference_cohort}")
+    ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
+    ax.set_ylabel("daily dose, mg diazepam equivalents (Ashton)")
+    ax.set_title(textwrap.fill("Recommended starting dose by age band (simulated population medians)", 55), fontsize=10)
+    ax.legend(fontsize=7)
+    occ = ds["median_occupancy_a1_mean_ss_search"]
+    for j, c in enumerate(cohorts):
+        for k, d in enumerate(drugs):
+            bx.plot(ds["search_dose_de_mg"], occ.sel(cohort=c, drug_searched=d), color=f"C{j}",
+                    ls=("-", "--", ":", "-.")[k % 4], lw=1.2, label=f"{c} {d}" if len(drugs) * len(cohorts) <= 12
+                    else (c if k == 0 else None))
+    bx.set_xscale("log")
+    bx.set_xlabel("daily dose, mg diazepam equivalents (log)")
+    bx.set_ylabel("median mean alpha1 occupancy, last day (fraction)")
+    bx.set_title(textwrap.fill("Dose-occupancy by cohort (colour) and drug (line style)", 55), fontsize=10)
+    bx.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

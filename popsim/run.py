@@ -57,8 +57,8 @@ def _progress(label: str, unit: str = "subjects"):
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
-    runners = {"calibration": run_calibration, "interdose": run_interdose, "population": run_population,
-               "qualify": run_qualify}
+    runners = {"calibration": run_calibration, "elderly": run_elderly, "interdose": run_interdose,
+               "population": run_population, "qualify": run_qualify}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
@@ -113,6 +113,33 @@ def run_calibration(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, P
         print(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
     for kind, p in files.items():
         print(f"  {kind:<8} {p}")
+    return files
+
+
+def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Young vs older cohorts on each drug: exposure, sedation, falls, and the recommended starting dose."""
+    from popsim.experiments.elderly import run_elderly_study
+    from popsim.plots import plot_elderly
+
+    t0 = time.time()
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    ds, rec = run_elderly_study(cfg, dtype, progress=_progress)
+    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
+    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
+    files = {"dataset": write_dataset(ds, out_dir / f"elderly{suffix}"),
+             "summary": write_table(summary_table(ds), out_dir / "elderly_summary.csv"),
+             "doses": write_table(rec, out_dir / "elderly_recommended_doses.csv")}
+    files["figure"] = _save(plot_elderly(ds, rec, cfg.elderly), out_dir / "elderly.png")
+    e = cfg.elderly
+    print(f"\npopsim elderly: {len(e.drugs)} drugs x {len(e.cohorts)} cohorts x {cfg.n_subjects} subjects, "
+          f"{cfg.grid.days:g} days once daily ({time.time() - t0:.0f} s)")
+    print(f"Recommended starting dose (mg/day): matches the median alpha1 occupancy of "
+          f"{e.reference_dose_de_mg:g} mg diazepam-equivalent in {e.reference_cohort}; fall-capped: median "
+          f"fall-rate ratio <= {e.fall_rate_ratio_cap:g}")
+    table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(e.cohorts)]
+    print(table.round(3).to_string())
+    for kind, path in files.items():
+        print(f"  {kind:<8} {path}")
     return files
 
 

@@ -15,7 +15,8 @@ drug multipliers:
   implemented by OSP, literature.md B38); a Child-Pugh portal-flow deficit is
   treated as a porto-systemic shunt that lets oral drug bypass the liver;
 * enzymes: CYP3A4, CYP2C19 (phenotype), UGT relative activities per gram of
-  liver; pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
+  liver; glucuronidation is spared by age (B14-B16), so the age-related loss
+  of liver volume lowers CYP clearance only; pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
   expands body water (the lean part of drug volumes);
 * albumin relative to a healthy adult (sets the unbound fraction of
   albumin-bound drugs), and GFR relative to the reference adult
@@ -142,7 +143,10 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
         "liver_size": size * _age_fall(cov["age"], "liver_volume_fall_by_75"),
         "cyp3a4": _c("cp_cyp3a4", cp) * _c("preg_cyp3a4", preg),
         "cyp2c19": _c("cp_cyp2c19", cp) * _c("cyp2c19_phenotype", cov["cyp2c19"].astype(jnp.int32)),
-        "ugt": _c("cp_ugt", cp) * _c("preg_ugt", preg),
+        # Glucuronidation is spared by age (lorazepam 15-73 y, B14; oxazepam CL 1.24 vs 1.44 mL/min/kg at
+        # 80-94 vs 26-42 y, B16; B15): UGT capacity does not shrink with the liver-volume loss that lowers
+        # CYP clearance, i.e. activity per gram of liver rises by its inverse.
+        "ugt": _c("cp_ugt", cp) * _c("preg_ugt", preg) / _age_fall(cov["age"], "liver_volume_fall_by_75"),
         "other": jnp.ones_like(flow),
         "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg),
         # Cockcroft-Gault shape: (140 - age) x lean mass, relative to the reference adult

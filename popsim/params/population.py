@@ -34,7 +34,8 @@ from popsim.pd.risk import Risk
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
 
-__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "risk_model", "species", "victim_spec"]
+__all__ = ["Perpetrator", "Physiological", "formed_mass_fraction", "frozen_cohort", "risk_model", "species",
+           "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,11 +136,16 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
                     segment_of_step=seg, pd=risk)
 
 
-def _mass_ratio(parent, metabolite) -> float:
-    """mg of metabolite per mg of parent converted (molar masses; 1 where either is unknown)."""
-    if parent.mw is None or metabolite.mw is None:
-        return 1.0
-    return metabolite.mw.value / parent.mw.value
+def formed_mass_fraction(parent: str, metabolite: str) -> float:
+    """mg of ``metabolite`` formed per mg of ``parent`` cleared: the fraction formed times the molar-mass
+    ratio (1 where a molar mass is unknown)."""
+    p, m = load(parent), load(metabolite)
+    ratio = m.mw.value / p.mw.value if p.mw is not None and m.mw is not None else 1.0
+    formed = p.metabolites[metabolite].value * ratio
+    if formed > 1:
+        raise ValueError(f"{parent} -> {metabolite}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
+                         "ratio) exceeds 1, which would create mass")
+    return formed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,10 +210,7 @@ class Physiological:
             m = load(name)
             eta_m = etas({key: q.value for key, q in m.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
             pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al, 1.0))(a_liver)
-            formed = load(parent).metabolites[name].value * _mass_ratio(load(parent), m)
-            if formed > 1:
-                raise ValueError(f"{parent} -> {name}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
-                                 "ratio) exceeds 1, which would create mass")
+            formed = formed_mass_fraction(parent, name)
             params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
         for other, route in self.others:
             if other == "ethanol":

@@ -118,7 +118,9 @@ def test_eighty_year_old_by_hand(x64):
     assert p["qh_l_h"] == pytest.approx(QH_REF * size * (1 - 0.35 * 40 / 35), rel=1e-12)
     assert p["liver_size"] == pytest.approx(size * (1 - 0.28 * 40 / 35), rel=1e-12)
     assert p["gfr"] == pytest.approx((140 - 80) / (140 - 35) * lean / lean_ref, rel=1e-12)
-    assert p["cyp3a4"] == p["ugt"] == p["albumin"] == 1.0
+    assert p["cyp3a4"] == p["albumin"] == 1.0
+    # Glucuronidation spared by age (B14-B16): UGT capacity (activity x liver size) keeps the size of lean mass.
+    assert p["ugt"] * p["liver_size"] == pytest.approx(size, rel=1e-12)
 
 
 def test_cyp2c19_phenotype_reproduces_qin_1999_diazepam(x64):
@@ -405,8 +407,12 @@ def ddi_runs():
 def test_zero_perpetrator_doses_give_the_model_without_perpetrator(ddi_runs):
     alone, zero = ddi_runs["alone"], ddi_runs["zero"]
     assert zero["params"]["CL"].shape == (25, N_SUBJECTS) and alone["params"]["CL"].shape == (1, N_SUBJECTS)
+    # The two are different compiled programs (one multiplies by CYP3A4 activities of exactly 1 per
+    # segment), so XLA may fuse and round differently: parameters agree to float32 rounding (measured
+    # 1.04e-7 relative, one subject of 64, 1 ulp; bound 3e-7, about 2.5 ulp); the people are bitwise the same.
     for k, v in alone["params"].items():
-        np.testing.assert_array_equal(zero["params"][k], np.broadcast_to(v, zero["params"][k].shape), err_msg=k)
+        np.testing.assert_allclose(zero["params"][k], np.broadcast_to(v, zero["params"][k].shape), rtol=3e-7,
+                                   atol=0, err_msg=k)
     for k, v in alone["covariates"].items():
         np.testing.assert_array_equal(zero["covariates"][k], v, err_msg=k)  # the same people
     assert np.all(zero["covariates"]["cyp3a4_liver_min"] == 1.0)

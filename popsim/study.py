@@ -1,0 +1,112 @@
+"""Arms of a clinical study: a cohort preset taking a library drug on a set of regimens, with the
+PD layer and the risk scores on line (the engine of the clinical experiments).
+
+:func:`simulate_arm` runs one cohort x drug (x co-medications) over all
+regimens in one compiled program and returns per (regimen, subject)
+summaries: steady-state exposure and receptor occupancy over the last day
+(the "ss" window, ``[n_steps - 1 - 24 h, n_steps - 1)``), and the scores over
+the whole horizon.  :data:`VARIABLES` gives units and long names (the
+Dataset contract).  Subject ``i`` of a cohort is the same person in every
+arm and regimen (common random numbers): differences between regimens are
+paired.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+from popsim.cohort.presets import preset
+from popsim.drugs.library import load
+from popsim.keys import root_key, stream_key
+from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.pk.grid import Window
+from popsim.simulate import simulate
+
+__all__ = ["VARIABLES", "de_dose_mg", "simulate_arm"]
+
+DAY_H = 24.0
+
+# name -> (units, long_name)
+VARIABLES = {
+    "cavg_ss": ("mg L-1", "average plasma concentration of the drug over the last day (exact AUC / 24 h)"),
+    "occupancy_a1_mean_ss": ("1", "mean GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a1_max_ss": ("1", "peak GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a1_min_ss": ("1", "trough GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a2_mean_ss": ("1", "mean GABA-A alpha2 agonist occupancy over the last day"),
+    "occupancy_swing_ss": ("1", "alpha1 occupancy swing (peak - trough) / peak over the last day"),
+    "sedation_mean_ss": ("1", "mean net alpha1 sedation (occupancy minus tolerated part) over the last day"),
+    "falls_expected": ("1", "expected number of falls over the horizon"),
+    "fall_rate_ratio": ("1", "expected falls over those of the same subject untreated"),
+    "p_fall": ("1", "probability of at least one fall over the horizon"),
+    "p_hip_fracture": ("1", "probability of a hip fracture over the horizon"),
+    "p_withdrawal": ("1", "probability of clinically significant withdrawal over the horizon"),
+    "p_withdrawal_last_day": ("1", "probability of clinically significant withdrawal in the last day "
+                                   "(interdose withdrawal at steady state)"),
+    "p_seizure": ("1", "probability of a withdrawal seizure over the horizon"),
+    "ventilation_nadir": ("1", "lowest minute ventilation, fraction of baseline"),
+    "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold"),
+    "time_apnoea": ("h", "time with ventilation below the apnoea threshold"),
+    "synergy_index": ("1", "largest ventilatory depression over that expected without interaction (Bliss)"),
+}
+
+
+def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
+    """The drug's dose equivalent to ``diazepam_equivalent_mg`` of diazepam (the entry's ``ashton_mg``)."""
+    d = load(drug)
+    if d.ashton_mg is None:
+        raise ValueError(f"{drug} has no diazepam-equivalent dose (ashton_mg) in the library")
+    return diazepam_equivalent_mg * d.ashton_mg.value / 10.0
+
+
+def simulate_arm(cohort: str, drug: str, route: str, U: np.ndarray, *, dt: float, seed: int, n_subjects: int,
+                 values: Mapping[str, float], others: Sequence[tuple[str, str]] = (), cohort_overrides=None,
+                 chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None) -> dict:
+    """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
+
+    ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication in ``others``.
+    ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
+    """
+    n_steps = U.shape[1]
+    day = round(DAY_H / dt)
+    if n_steps - 1 < day:
+        raise ValueError(f"the horizon ({(n_steps - 1) * dt:g} h) must be at least one day")
+    ss = n_steps - 1 - day
+    windows = (Window(ss, n_steps - 1), Window(0, n_steps - 1)) + ((Window(0, ss),) if ss > 0 else ())
+    others = tuple(others)
+    spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
+    cohort_cfg = preset(cohort, **(cohort_overrides or {}))
+    model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True)
+    root = root_key(seed)
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, dtype),
+            {k: jnp.asarray(v, dtype) for k, v in values.items()})
+    r = simulate(spec, model, args, U, n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)
+    sig = list(spec.pd.signals)
+
+    def pd(stat, window, name):
+        return r[stat][window, sig.index(name)].astype(float)
+
+    hw_end = -np.log1p(-np.minimum(pd("pd_end", 1, "p_withdrawal"), 1 - 1e-12))
+    hw_ss = -np.log1p(-np.minimum(pd("pd_end", 2, "p_withdrawal"), 1 - 1e-12)) if ss > 0 else 0.0
+    occ_max, occ_min = pd("pd_max", 0, "occupancy_a1"), pd("pd_min", 0, "occupancy_a1")
+    out = {
+        "cavg_ss": r["auc"][0, 0].astype(float) / DAY_H,
+        "occupancy_a1_mean_ss": pd("pd_mean", 0, "occupancy_a1"), "occupancy_a1_max_ss": occ_max,
+        "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", 0, "occupancy_a2"),
+        "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
+        "sedation_mean_ss": pd("pd_mean", 0, "sedation"),
+        "falls_expected": pd("pd_end", 1, "falls_expected"),
+        "fall_rate_ratio": pd("pd_end", 1, "falls_expected") / (r["params"]["FALL_H0"][0] * (n_steps - 1) * dt),
+        "p_fall": pd("pd_end", 1, "p_fall"), "p_hip_fracture": pd("pd_end", 1, "p_hip_fracture"),
+        "p_withdrawal": pd("pd_end", 1, "p_withdrawal"), "p_withdrawal_last_day": -np.expm1(-(hw_end - hw_ss)),
+        "p_seizure": pd("pd_end", 1, "p_seizure"),
+    }
+    if spec.pd.mu is not None:
+        nadir = pd("pd_min", 1, "ventilation")
+        additive = pd("pd_min", 1, "ventilation_additive")
+        out |= {"ventilation_nadir": nadir, "time_hypoxaemia": pd("pd_end", 1, "time_hypoxaemia"),
+                "time_apnoea": pd("pd_end", 1, "time_apnoea"),
+                "synergy_index": np.where(additive < 1, (1 - nadir) / np.where(additive < 1, 1 - additive, 1), 1.0)}
+    return {"values": out, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()}}
