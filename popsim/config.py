@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("calibration", "elderly", "interdose", "population", "qualify")
+EXPERIMENTS = ("calibration", "elderly", "interdose", "overdose", "population", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -292,6 +292,68 @@ class ElderlyConfig:
 
 
 @dataclass
+class OverdoseConfig:
+    """The ``overdose`` experiment.  A benzodiazepine dose (``benzo_mg``, by ``benzo_route``) at
+    t = 0 and an opioid of ``opioids`` iv at ``opioid_at_min``; every benzodiazepine x opioid dose pair
+    (``opioid_mg``: doses per opioid) is simulated.  Rescue: at the largest benzodiazepine dose and ``rescue_opioid_mg``
+    of each opioid, naloxone by each route in ``naloxone_routes`` at each dose in ``naloxone_mg``, and
+    flumazenil iv ``flumazenil_mg`` alone or with naloxone, each ``rescue_delays_min`` after the opioid.
+    Grid: 1 min for ``hours`` (the grid section is not used)."""
+
+    benzodiazepine: str = "alprazolam"
+    benzo_route: str = "oral"
+    benzo_mg: list[float] = field(default_factory=lambda: [0.0, 1.0, 2.0, 4.0])
+    opioids: list[str] = field(default_factory=lambda: ["fentanyl", "morphine", "buprenorphine"])
+    opioid_mg: dict[str, list[float]] = field(default_factory=lambda: {
+        "fentanyl": [0.0, 0.05, 0.1, 0.2, 0.4], "morphine": [0.0, 5.0, 10.0, 20.0, 40.0],
+        "buprenorphine": [0.0, 0.15, 0.3, 0.6, 1.2]})
+    opioid_at_min: float = 60.0
+    rescue_opioid_mg: dict[str, float] = field(default_factory=lambda: {
+        "fentanyl": 0.4, "morphine": 40.0, "buprenorphine": 1.2})
+    naloxone_routes: list[str] = field(default_factory=lambda: ["iv", "im", "intranasal"])
+    naloxone_mg: list[float] = field(default_factory=lambda: [0.4, 2.0, 4.0])
+    flumazenil_mg: float = 0.5
+    rescue_delays_min: list[float] = field(default_factory=lambda: [5.0, 15.0])
+    hours: float = 4.0
+
+    def check(self, path: str) -> None:
+        from popsim.drugs.library import load, names
+
+        _choice(f"{path}.benzodiazepine", self.benzodiazepine, names())
+        if load(self.benzodiazepine).kind not in ("benzodiazepine", "z_drug"):
+            raise ValueError(f"{path}.benzodiazepine={self.benzodiazepine!r} is a {load(self.benzodiazepine).kind}; "
+                             "allowed: a benzodiazepine or Z-drug")
+        _choice(f"{path}.benzo_route", self.benzo_route, sorted(load(self.benzodiazepine).routes) + ["iv"])
+        # the library opioids with a published respiratory PKPD model (literature.md C5, C9, C17)
+        with_pd = ("fentanyl", "morphine", "buprenorphine")
+        if not self.opioids:
+            raise ValueError(f"{path}.opioids: at least one opioid")
+        for i, name in enumerate(self.opioids):
+            _choice(f"{path}.opioids[{i}]", name, with_pd)
+            if name not in self.opioid_mg:
+                raise ValueError(f"{path}.opioid_mg: no doses for {name!r}")
+            for k, x in enumerate(self.opioid_mg[name]):
+                _finite(f"{path}.opioid_mg.{name}[{k}]", x, low=0, high=1000)
+            if name not in self.rescue_opioid_mg:
+                raise ValueError(f"{path}.rescue_opioid_mg: no dose for {name!r}")
+            _finite(f"{path}.rescue_opioid_mg.{name}", self.rescue_opioid_mg[name], low=0, low_open=True, high=1000)
+        for i, x in enumerate(self.benzo_mg):
+            _finite(f"{path}.benzo_mg[{i}]", x, low=0, high=1000)
+        for i, r in enumerate(self.naloxone_routes):
+            _choice(f"{path}.naloxone_routes[{i}]", r, ("iv", "im", "intranasal"))
+        for i, x in enumerate(self.naloxone_mg):
+            _finite(f"{path}.naloxone_mg[{i}]", x, low=0, low_open=True, high=20)
+        _finite(f"{path}.flumazenil_mg", self.flumazenil_mg, low=0, high=5)
+        _finite(f"{path}.hours", self.hours, low=0.5, high=48)
+        times = {"opioid_at_min": self.opioid_at_min} | {f"rescue_delays_min[{i}]": v
+                                                          for i, v in enumerate(self.rescue_delays_min)}
+        for key, value in times.items():
+            _finite(f"{path}.{key}", value, low=0, high=self.hours * 60 - 1)
+            if value != round(value):
+                raise ValueError(f"{path}.{key}={value!r}; allowed: whole minutes")
+
+
+@dataclass
 class Config:
     """The whole run.  ``experiment`` names what is simulated; ``drugs`` and
     ``regimen`` are filled by the experiment's config file."""
@@ -315,6 +377,7 @@ class Config:
     targets: str = ""
     pd: dict[str, float] = field(default_factory=dict)
     elderly: ElderlyConfig = field(default_factory=ElderlyConfig)
+    overdose: OverdoseConfig = field(default_factory=OverdoseConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -346,6 +409,8 @@ class Config:
                 raise ValueError("targets: the calibration experiment needs targets=<path to a targets CSV>")
         elif self.experiment == "elderly":
             self.elderly.check("elderly", self.grid.dt_h)
+        elif self.experiment == "overdose":
+            self.overdose.check("overdose")
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval",
+__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_overdose",
            "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
 
@@ -143,5 +143,52 @@ def plot_elderly(ds, rec, e):
     bx.set_ylabel("median mean alpha1 occupancy, last day (fraction)")
     bx.set_title(textwrap.fill("Dose-occupancy by cohort (colour) and drug (line style)", 55), fontsize=10)
     bx.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_overdose(ds: xr.Dataset):
+    """Top: P(apnoea) over the benzodiazepine x opioid dose grid per opioid (synergy surface), with the
+    median synergy index in each cell.  Bottom: median time with hypoxaemia after rescue by naloxone
+    route, dose and delay, and with flumazenil, at the largest doses."""
+    opioids = list(dict.fromkeys(ds.indexes["regimen"].get_level_values("opioid_drug")))
+    fig, axes = plt.subplots(2, len(opioids), figsize=(4.6 * len(opioids), 8.5), squeeze=False)
+    severe = ds["severe_respiratory_depression"].mean("subject")
+    synergy = ds["synergy_index"].median("subject")
+    no_rescue = (ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0)
+    for j, op in enumerate(opioids):
+        ax = axes[0, j]
+        sel = no_rescue & (ds["opioid_drug"] == op)
+        p = severe.where(sel, drop=True).to_series().droplevel(
+            ["opioid_drug", "naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).unstack("benzo_mg")
+        si = synergy.where(sel, drop=True).to_series().droplevel(
+            ["opioid_drug", "naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).unstack("benzo_mg")
+        im = ax.imshow(p.values, origin="lower", vmin=0, vmax=1, cmap="Reds", aspect="auto")
+        for (r, c), v in np.ndenumerate(p.values):
+            ax.text(c, r, f"{v:.2f}\nSI {si.values[r, c]:.2f}", ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(p.shape[1]), [f"{x:g}" for x in p.columns])
+        ax.set_yticks(range(p.shape[0]), [f"{x:g}" for x in p.index])
+        ax.set_xlabel(f"{ds.attrs.get('benzodiazepine', 'benzodiazepine')} dose (mg, {ds.attrs.get('benzo_route', '')})")
+        ax.set_ylabel(f"{op} dose (mg iv)")
+        ax.set_title(textwrap.fill(f"P(apnoea) and median synergy index (SI), {op}", 40), fontsize=10)
+        fig.colorbar(im, ax=ax, fraction=0.046, label="P(apnoea)")
+        bx = axes[1, j]
+        rescue = (ds["opioid_drug"] == op) & ~no_rescue
+        hypox = ds["time_hypoxaemia"].median("subject") * 60.0
+        s = hypox.where(rescue, drop=True).to_series().droplevel(["opioid_drug", "opioid_mg", "benzo_mg"])
+        labels = [f"{rt} nal {nm:g} mg" + (f" + flu {fm:g}" if fm else "") if nm else f"flumazenil {fm:g} mg"
+                  for rt, nm, fm, _ in s.index]
+        delays = sorted(set(s.index.get_level_values("rescue_delay_min")))
+        keys = list(dict.fromkeys(labels))
+        for k, d in enumerate(delays):
+            vals = [s[[lab == key and i[3] == d for lab, i in zip(labels, s.index)]].mean() for key in keys]
+            bx.barh(np.arange(len(keys)) + k * 0.8 / len(delays), vals, 0.8 / len(delays),
+                    label=f"{d:g} min after the opioid")
+        base = hypox.where(no_rescue & (ds["opioid_drug"] == op) & (ds["benzo_mg"] == ds["benzo_mg"].max()), drop=True)
+        bx.axvline(float(base.isel(regimen=-1)), color="k", ls=":", label="no rescue (largest doses)")
+        bx.set_yticks(np.arange(len(keys)) + 0.4 * (len(delays) - 1) / len(delays), keys, fontsize=7)
+        bx.set_xlabel("median time with hypoxaemia (min)")
+        bx.set_title(textwrap.fill(f"Rescue at the largest doses, {op}", 40), fontsize=10)
+        bx.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -58,7 +58,7 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
     runners = {"calibration": run_calibration, "elderly": run_elderly, "interdose": run_interdose,
-               "population": run_population, "qualify": run_qualify}
+               "overdose": run_overdose, "population": run_population, "qualify": run_qualify}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
@@ -138,6 +138,31 @@ def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
           f"fall-rate ratio <= {e.fall_rate_ratio_cap:g}")
     table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(e.cohorts)]
     print(table.round(3).to_string())
+    for kind, path in files.items():
+        print(f"  {kind:<8} {path}")
+    return files
+
+
+def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Benzodiazepine x opioid dose surfaces, synergy, and naloxone/flumazenil rescue."""
+    from popsim.experiments.overdose import run_overdose_study
+    from popsim.plots import plot_overdose
+
+    t0 = time.time()
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    ds = run_overdose_study(cfg, dtype, progress=_progress)
+    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
+    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
+    files = {"dataset": write_dataset(ds, out_dir / f"overdose{suffix}"),
+             "summary": write_table(summary_table(ds), out_dir / "overdose_summary.csv")}
+    files["figure"] = _save(plot_overdose(ds), out_dir / "overdose.png")
+    o = cfg.overdose
+    print(f"\npopsim overdose: {o.benzodiazepine} ({o.benzo_route}) x {list(o.opioids)} in {cfg.cohort.name}, "
+          f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects ({time.time() - t0:.0f} s)")
+    grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
+    table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
+    print("P(severe respiratory depression: any apnoea) by opioid dose (rows) and benzodiazepine dose (columns):")
+    print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
     for kind, path in files.items():
         print(f"  {kind:<8} {path}")
     return files

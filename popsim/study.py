@@ -4,8 +4,8 @@ PD layer and the risk scores on line (the engine of the clinical experiments).
 :func:`simulate_arm` runs one cohort x drug (x co-medications) over all
 regimens in one compiled program and returns per (regimen, subject)
 summaries: steady-state exposure and receptor occupancy over the last day
-(the "ss" window, ``[n_steps - 1 - 24 h, n_steps - 1)``), and the scores over
-the whole horizon.  :data:`VARIABLES` gives units and long names (the
+(the "ss" window, ``[n_steps - 1 - 24 h, n_steps - 1)``, or the whole horizon
+if it is shorter), and the scores over the whole horizon.  :data:`VARIABLES` gives units and long names (the
 Dataset contract).  Subject ``i`` of a cohort is the same person in every
 arm and regimen (common random numbers): differences between regimens are
 paired.
@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from popsim.cohort.presets import preset
+from popsim.config import CohortConfig
 from popsim.drugs.library import load
 from popsim.keys import root_key, stream_key
 from popsim.params.population import Physiological, frozen_cohort, victim_spec
@@ -61,23 +62,22 @@ def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
     return diazepam_equivalent_mg * d.ashton_mg.value / 10.0
 
 
-def simulate_arm(cohort: str, drug: str, route: str, U: np.ndarray, *, dt: float, seed: int, n_subjects: int,
-                 values: Mapping[str, float], others: Sequence[tuple[str, str]] = (), cohort_overrides=None,
+def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarray, *, dt: float, seed: int,
+                 n_subjects: int, values: Mapping[str, float], others: Sequence[tuple[str, str]] = (),
                  chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None) -> dict:
     """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
 
+    ``cohort``: a cohort config or a preset name.
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication in ``others``.
     ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
     """
     n_steps = U.shape[1]
-    day = round(DAY_H / dt)
-    if n_steps - 1 < day:
-        raise ValueError(f"the horizon ({(n_steps - 1) * dt:g} h) must be at least one day")
+    day = min(round(DAY_H / dt), n_steps - 1)  # the last day, or the whole horizon if shorter
     ss = n_steps - 1 - day
     windows = (Window(ss, n_steps - 1), Window(0, n_steps - 1)) + ((Window(0, ss),) if ss > 0 else ())
     others = tuple(others)
     spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
-    cohort_cfg = preset(cohort, **(cohort_overrides or {}))
+    cohort_cfg = preset(cohort) if isinstance(cohort, str) else cohort
     model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True)
     root = root_key(seed)
     args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, dtype),
@@ -92,7 +92,7 @@ def simulate_arm(cohort: str, drug: str, route: str, U: np.ndarray, *, dt: float
     hw_ss = -np.log1p(-np.minimum(pd("pd_end", 2, "p_withdrawal"), 1 - 1e-12)) if ss > 0 else 0.0
     occ_max, occ_min = pd("pd_max", 0, "occupancy_a1"), pd("pd_min", 0, "occupancy_a1")
     out = {
-        "cavg_ss": r["auc"][0, 0].astype(float) / DAY_H,
+        "cavg_ss": r["auc"][0, 0].astype(float) / (day * dt),
         "occupancy_a1_mean_ss": pd("pd_mean", 0, "occupancy_a1"), "occupancy_a1_max_ss": occ_max,
         "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", 0, "occupancy_a2"),
         "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),

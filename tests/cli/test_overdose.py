@@ -1,0 +1,68 @@
+"""The overdose experiment end to end at tiny size: Dataset contract, surface and rescue, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from popsim.io import read_dataset
+from popsim.run import configure, run
+
+TINY = ["+experiment=overdose", "n_subjects=32", "overdose.hours=2", "overdose.opioid_at_min=30",
+        "overdose.opioids=[fentanyl]", "overdose.opioid_mg.fentanyl=[0,0.2,0.4]",
+        "overdose.rescue_opioid_mg.fentanyl=0.4",
+        "overdose.benzo_mg=[0,4]", "overdose.naloxone_routes=[iv]", "overdose.naloxone_mg=[2]",
+        "overdose.rescue_delays_min=[5]"]
+
+
+@pytest.fixture(scope="module")
+def overdose(tmp_path_factory):
+    out = tmp_path_factory.mktemp("overdose")
+    files = run(configure(TINY), out, "test")
+    return files, read_dataset(files["dataset"])
+
+
+def test_outputs_and_dataset_contract(overdose):
+    files, ds = overdose
+    assert all(Path(p).exists() for p in files.values())
+    # 2 benzodiazepine x 3 opioid doses, then naloxone, flumazenil, and both
+    assert ds.sizes["regimen"] == 6 + 3 and ds.sizes["subject"] == 32
+    for name, var in ds.data_vars.items():
+        assert var.attrs["units"] and var.attrs["long_name"], name
+    nadir = ds["ventilation_nadir"].sel(opioid_drug="fentanyl", opioid_mg=0.4, benzo_mg=4.0, naloxone_route="none",
+                                        naloxone_mg=0.0, flumazenil_mg=0.0, rescue_delay_min=0.0)
+    assert nadir.dims == ("subject",)
+
+
+def test_surface_is_monotone_and_rescue_helps(overdose):
+    _, ds = overdose
+    grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
+    nadir = grid["ventilation_nadir"].to_series().unstack("subject")
+    for b in (0.0, 4.0):
+        per_dose = nadir.xs(b, level="benzo_mg").droplevel(["opioid_drug", "naloxone_route", "naloxone_mg",
+                                                            "flumazenil_mg", "rescue_delay_min"]).sort_index()
+        assert np.all(np.diff(per_dose.values, axis=0) <= 1e-6)  # more opioid, never more ventilation
+    # the combination depresses more than the Bliss expectation (synergy index > 1 where both act)
+    both = grid["synergy_index"].sel(opioid_mg=0.4, benzo_mg=4.0)
+    assert float(both.median()) > 1.0
+    # naloxone shortens hypoxaemia for every subject; adding flumazenil never lengthens it
+    top = ds.sel(opioid_mg=0.4, benzo_mg=4.0)
+    t = top["time_hypoxaemia"].to_series().unstack("subject")
+    none = t.xs((0.0, 0.0), level=["naloxone_mg", "flumazenil_mg"]).values[0]
+    nal = t.xs((2.0, 0.0), level=["naloxone_mg", "flumazenil_mg"]).values[0]
+    both_rescue = t.xs((2.0, 0.5), level=["naloxone_mg", "flumazenil_mg"]).values[0]
+    assert np.all(nal <= none + 1e-6) and np.median(nal) < np.median(none)
+    assert np.all(both_rescue <= nal + 1e-6)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("overdose.opioids=[oxycodone]", "overdose.opioids[0]='oxycodone'; allowed:"),
+    ("overdose.benzodiazepine=fentanyl", "is a opioid; allowed: a benzodiazepine or Z-drug"),
+    ("overdose.naloxone_routes=[nasal]", "did you mean 'intranasal'"),
+    ("overdose.benzo_mg=[-1]", "overdose.benzo_mg[0]=-1"),
+])
+def test_bad_overrides_are_refused_before_compute(override, message):
+    with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):
+        configure(TINY + [override])
