@@ -1,7 +1,7 @@
 # popsim: two commands set everything up on a fresh machine.
 #   make run    create .venv, install, run the default experiment
 #   make test   install (if needed) and run the test suite
-#   make bench  benchmark problems P1 and P3 and cohort sampling (writes benchmarks/results/)
+#   make bench  benchmark problems P1, P2 and P3 and cohort sampling (writes benchmarks/results/)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -25,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/p1.py
 	$(PY) benchmarks/cohort.py
+	$(PY) benchmarks/p2.py
 	$(PY) benchmarks/p3.py
 
 clean:

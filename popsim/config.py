@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("calibration", "elderly", "interdose", "overdose", "population", "qualify")
+EXPERIMENTS = ("calibration", "elderly", "hepatic", "interdose", "overdose", "population", "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -241,6 +241,49 @@ class GridConfig:
                 raise ValueError(f"{path}.{key}={getattr(self, key)!r}; allowed: a whole number of grid steps dt_h={self.dt_h!r}")
 
 
+def _check_arms(path: str, cohorts: list, drugs: list, doses_de: list) -> None:
+    """Cohort presets, library drugs with a diazepam-equivalent dose, and positive doses."""
+    from popsim.cohort.presets import preset_names
+    from popsim.drugs.library import load, names
+
+    if not cohorts or not drugs or not doses_de:
+        raise ValueError(f"{path}.cohorts, {path}.drugs and {path}.dose_de_mg: at least one each")
+    for i, c in enumerate(cohorts):
+        _choice(f"{path}.cohorts[{i}]", c, preset_names())
+    for i, d in enumerate(drugs):
+        _choice(f"{path}.drugs[{i}]", d, names())
+        if load(d).ashton_mg is None or "oral" not in load(d).routes:
+            raise ValueError(f"{path}.drugs[{i}]={d!r} has no diazepam-equivalent dose or oral route; allowed: "
+                             f"{[n for n in names() if load(n).ashton_mg is not None]}")
+    for i, x in enumerate(doses_de):
+        _finite(f"{path}.dose_de_mg[{i}]", x, low=0, low_open=True, high=200)
+
+
+@dataclass
+class HepaticConfig:
+    """The ``hepatic`` experiment: ``drugs`` at ``dose_de_mg`` daily diazepam equivalents, split over
+    ``hours_of_day``, for the grid's days in each of ``cohorts``; the day before each of
+    ``checkpoint_days`` is summarised to follow accumulation."""
+
+    cohorts: list[str] = field(default_factory=lambda: ["adult", "cirrhosis_a", "cirrhosis_b", "cirrhosis_c"])
+    drugs: list[str] = field(default_factory=lambda: ["diazepam", "alprazolam", "midazolam", "lorazepam",
+                                                      "oxazepam", "temazepam"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [5.0])
+    hours_of_day: list[float] = field(default_factory=lambda: [8.0, 20.0])
+    checkpoint_days: list[float] = field(default_factory=lambda: [7.0, 14.0, 21.0, 28.0])
+
+    def check(self, path: str, grid) -> None:
+        _check_arms(path, self.cohorts, self.drugs, self.dose_de_mg)
+        if not self.hours_of_day:
+            raise ValueError(f"{path}.hours_of_day: at least one")
+        for i, h in enumerate(self.hours_of_day):
+            _finite(f"{path}.hours_of_day[{i}]", h, low=0, high=24)
+        for i, d in enumerate(self.checkpoint_days):
+            _finite(f"{path}.checkpoint_days[{i}]", d, low=1, high=grid.days)
+            if d != round(d):
+                raise ValueError(f"{path}.checkpoint_days[{i}]={d!r}; allowed: whole days")
+
+
 @dataclass
 class ElderlyConfig:
     """The ``elderly`` experiment: ``drugs`` at daily diazepam-equivalent doses ``dose_de_mg`` (Ashton)
@@ -264,20 +307,9 @@ class ElderlyConfig:
 
     def check(self, path: str, dt_h: float) -> None:
         from popsim.cohort.presets import preset_names
-        from popsim.drugs.library import load, names
 
-        if not self.cohorts or not self.drugs:
-            raise ValueError(f"{path}.cohorts and {path}.drugs: at least one each")
-        for i, c in enumerate(self.cohorts):
-            _choice(f"{path}.cohorts[{i}]", c, preset_names())
+        _check_arms(path, self.cohorts, self.drugs, self.dose_de_mg)
         _choice(f"{path}.reference_cohort", self.reference_cohort, preset_names())
-        for i, d in enumerate(self.drugs):
-            _choice(f"{path}.drugs[{i}]", d, names())
-            if load(d).ashton_mg is None:
-                raise ValueError(f"{path}.drugs[{i}]={d!r} has no diazepam-equivalent dose; allowed: "
-                                 f"{[n for n in names() if load(n).ashton_mg is not None]}")
-        for i, x in enumerate(self.dose_de_mg):
-            _finite(f"{path}.dose_de_mg[{i}]", x, low=0, low_open=True, high=200)
         for key in ("reference_dose_de_mg", "search_min_de_mg", "search_max_de_mg"):
             _finite(f"{path}.{key}", getattr(self, key), low=0, low_open=True, high=200)
         if not self.search_min_de_mg < self.reference_dose_de_mg < self.search_max_de_mg:
@@ -378,6 +410,7 @@ class Config:
     pd: dict[str, float] = field(default_factory=dict)
     elderly: ElderlyConfig = field(default_factory=ElderlyConfig)
     overdose: OverdoseConfig = field(default_factory=OverdoseConfig)
+    hepatic: HepaticConfig = field(default_factory=HepaticConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -411,6 +444,8 @@ class Config:
             self.elderly.check("elderly", self.grid.dt_h)
         elif self.experiment == "overdose":
             self.overdose.check("overdose")
+        elif self.experiment == "hepatic":
+            self.hepatic.check("hepatic", self.grid)
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_overdose",
+__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
+           "plot_overdose",
            "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
 
@@ -190,5 +191,29 @@ def plot_overdose(ds: xr.Dataset):
         bx.set_xlabel("median time with hypoxaemia (min)")
         bx.set_title(textwrap.fill(f"Rescue at the largest doses, {op}", 40), fontsize=10)
         bx.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hepatic(ds: xr.Dataset):
+    """One panel per drug: median mean alpha1 occupancy of the day before each checkpoint, one line per
+    cohort (first dose of the sweep), so accumulation over weeks and the cohort contrast show together."""
+    drugs = list(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug")))
+    cols = min(3, len(drugs))
+    rows = -(-len(drugs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, sharey=True)
+    occ = ds["occupancy_a1_mean_day"].median("subject")
+    dose = float(ds["dose_de_mg"].values[0])
+    for ax, d in zip(axes.flat, drugs):
+        for j, c in enumerate(ds["cohort"].values):
+            ax.plot(ds["day"], occ.sel(cohort=c, drug=d, dose_de_mg=dose), "o-", color=f"C{j}", label=str(c))
+        ax.set_title(f"{d}, {dose:g} mg/day diazepam-equivalent", fontsize=9)
+        ax.set_xlabel("day")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 28))
+    for ax in list(axes.flat)[len(drugs):]:
+        ax.set_visible(False)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs", fontsize=11)
     fig.tight_layout()
     return fig

@@ -26,7 +26,7 @@ from popsim.params.population import Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
 from popsim.simulate import simulate
 
-__all__ = ["VARIABLES", "de_dose_mg", "simulate_arm"]
+__all__ = ["CHECKPOINT_VARIABLES", "VARIABLES", "cohort_dataset", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
 
@@ -54,6 +54,13 @@ VARIABLES = {
 }
 
 
+# per checkpoint day: name -> (units, long_name)
+CHECKPOINT_VARIABLES = {
+    "cavg_day": ("mg L-1", "average plasma concentration of the drug over the day ending at the checkpoint"),
+    "occupancy_a1_mean_day": ("1", "mean GABA-A alpha1 agonist occupancy over the day ending at the checkpoint"),
+}
+
+
 def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
     """The drug's dose equivalent to ``diazepam_equivalent_mg`` of diazepam (the entry's ``ashton_mg``)."""
     d = load(drug)
@@ -64,10 +71,13 @@ def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
 
 def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarray, *, dt: float, seed: int,
                  n_subjects: int, values: Mapping[str, float], others: Sequence[tuple[str, str]] = (),
-                 chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None) -> dict:
+                 checkpoints_h: Sequence[float] = (), chunk_size: int = 8192, dtype=jnp.float32,
+                 progress: Callable | None = None) -> dict:
     """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
 
-    ``cohort``: a cohort config or a preset name.
+    ``cohort``: a cohort config or a preset name.  ``checkpoints_h``: times (h, whole days >= 1 day)
+    at which the day before is summarised too (:data:`CHECKPOINT_VARIABLES`, arrays
+    ``(checkpoint, regimen, subject)`` under ``by_day``), e.g. weekly to follow accumulation.
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication in ``others``.
     ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
     """
@@ -75,6 +85,11 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     day = min(round(DAY_H / dt), n_steps - 1)  # the last day, or the whole horizon if shorter
     ss = n_steps - 1 - day
     windows = (Window(ss, n_steps - 1), Window(0, n_steps - 1)) + ((Window(0, ss),) if ss > 0 else ())
+    marks = [round(t / dt) for t in checkpoints_h]
+    if any(not day <= m <= n_steps - 1 or abs(m * dt - t) > 1e-9 for m, t in zip(marks, checkpoints_h)):
+        raise ValueError(f"checkpoints_h={list(checkpoints_h)!r}; allowed: grid times from 24 h to the horizon")
+    first = len(windows)
+    windows += tuple(Window(m - day, m) for m in marks)
     others = tuple(others)
     spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
     cohort_cfg = preset(cohort) if isinstance(cohort, str) else cohort
@@ -109,4 +124,44 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         out |= {"ventilation_nadir": nadir, "time_hypoxaemia": pd("pd_end", 1, "time_hypoxaemia"),
                 "time_apnoea": pd("pd_end", 1, "time_apnoea"),
                 "synergy_index": np.where(additive < 1, (1 - nadir) / np.where(additive < 1, 1 - additive, 1), 1.0)}
-    return {"values": out, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()}}
+    by_day = {"cavg_day": np.stack([r["auc"][first + k, 0].astype(float) / (day * dt) for k in range(len(marks))]),
+              "occupancy_a1_mean_day": np.stack([pd("pd_mean", first + k, "occupancy_a1") for k in range(len(marks))])
+              } if marks else {}
+    return {"values": out, "by_day": by_day, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()}}
+
+
+def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str], drugs: Sequence[str],
+                   doses_de: Sequence[float], checkpoints_h: Sequence[float] = ()):
+    """Dataset over ``cohort`` x ``regimen`` (``drug``, ``dose_de_mg``; ``dose_mg`` a coordinate) x ``subject``
+    from ``results[cohort, drug]`` (outputs of :func:`simulate_arm` whose first ``len(doses_de)`` regimens
+    are ``doses_de``), with covariates on ``(cohort, subject)`` and, with checkpoints, ``day`` variables."""
+    import pandas as pd
+    import xarray as xr
+
+    from popsim.dataset import COVARIATE_ATTRS
+
+    n = len(doses_de)
+    index = pd.MultiIndex.from_tuples([(d, x) for d in drugs for x in doses_de], names=["drug", "dose_de_mg"])
+    ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
+    ds = ds.assign_coords(dose_mg=("regimen", [de_dose_mg(d, x) for d in drugs for x in doses_de]))
+    n_sub = len(covariates[cohorts[0]]["age"])
+    ds = ds.assign_coords(cohort=list(cohorts), subject=np.arange(n_sub))
+    for name in results[cohorts[0], drugs[0]]["values"]:
+        v = np.stack([np.concatenate([results[c, d]["values"][name][:n] for d in drugs]) for c in cohorts])
+        units, long_name = VARIABLES[name]
+        ds[name] = (("cohort", "regimen", "subject"), v, {"units": units, "long_name": long_name})
+    if checkpoints_h:
+        ds = ds.assign_coords(day=np.asarray(checkpoints_h, float) / DAY_H)
+        ds["day"].attrs = {"units": "d", "long_name": "checkpoint: end of the day summarised (days since the first dose)"}
+        for name, (units, long_name) in CHECKPOINT_VARIABLES.items():
+            v = np.stack([np.concatenate([results[c, d]["by_day"][name][:, :n] for d in drugs], axis=1)
+                          for c in cohorts])
+            ds[name] = (("cohort", "day", "regimen", "subject"), v, {"units": units, "long_name": long_name})
+    for name in covariates[cohorts[0]]:
+        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
+        ds = ds.assign_coords({name: (("cohort", "subject"), np.stack([covariates[c][name] for c in cohorts]))})
+        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds["dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose in diazepam equivalents (Ashton)"}
+    ds["dose_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose of the drug"}
+    ds["subject"].attrs = {"long_name": "virtual subject index within its cohort (same person in every regimen)"}
+    return ds

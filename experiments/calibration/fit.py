@@ -21,13 +21,17 @@ import sys
 from scipy.optimize import brentq
 
 from popsim.calibration import read_targets, scenario_statistics
-from popsim.pd.constants import PD
 from popsim.pd.parameters import check_values
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 targets = read_targets()
 fit = targets[targets.use == "fit"].set_index("fits")
 values = check_values()
+
+
+# Bounds searched (wider than the data-implied ranges recorded in popsim.pd.constants).
+SEARCH = {"hypoxaemia_ve": (0.3, 0.9), "synergy_psi": (0.0, 3.0), "fall_beta": (0.0, 20.0), "tolerance": (0.0, 1.0),
+          "withdrawal_k": (1e-4, 100.0), "withdrawal_n": (1.0, 8.0), "seizure_k": (1e-6, 10.0)}
 
 
 def simulated(statistic: str) -> float:
@@ -40,7 +44,7 @@ def solve(name: str, inner: str | None = None, goal: str = "published") -> None:
     the published value, or a bound of its interval (``lo``/``hi``)."""
     row = fit.loc[name]
     target = row[goal]
-    lo, hi = PD[name].range
+    lo, hi = SEARCH[name]
     log = lo > 0 and hi / lo > 20
     to_x, from_x = (math.log, math.exp) if log else (float, float)
 

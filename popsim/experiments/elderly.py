@@ -19,7 +19,7 @@ import xarray as xr
 from popsim.dosing import individual_dose
 from popsim.pd.parameters import check_values
 from popsim.regimen import daily_schedule
-from popsim.study import VARIABLES, de_dose_mg, simulate_arm
+from popsim.study import VARIABLES, cohort_dataset, de_dose_mg, simulate_arm
 
 __all__ = ["recommend", "run_elderly_study"]
 
@@ -49,7 +49,7 @@ def run_elderly_study(cfg, dtype, progress=None) -> tuple[xr.Dataset, pd.DataFra
                           for x in doses])[..., None]
             r = simulate_arm(c, d, "oral", U, dt=g.dt_h, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
                              chunk_size=cfg.chunk_size, dtype=dtype, progress=progress and progress(f"{c}/{d}"))
-            results[c, d] = r["values"]
+            results[c, d] = r
             covariates[c] = r["covariates"]
     rec = recommend(results, covariates, cohorts, e, doses, search)
     return _dataset(results, covariates, e, report, search), rec
@@ -60,9 +60,9 @@ def recommend(results, covariates, cohorts, e, doses, search) -> pd.DataFrame:
     k_ref, k_search = len(doses) - len(search) - 1, slice(len(doses) - len(search), None)
     rows = []
     for d in e.drugs:
-        target = np.median(results[e.reference_cohort, d]["occupancy_a1_mean_ss"][k_ref])
+        target = np.median(results[e.reference_cohort, d]["values"]["occupancy_a1_mean_ss"][k_ref])
         for c in e.cohorts:
-            v = results[c, d]
+            v = results[c, d]["values"]
             occ = np.median(v["occupancy_a1_mean_ss"][k_search], axis=-1)
             frr = np.median(v["fall_rate_ratio"][k_search], axis=-1)
             de = _interp_dose(search, occ, target)
@@ -81,30 +81,14 @@ def recommend(results, covariates, cohorts, e, doses, search) -> pd.DataFrame:
 
 
 def _dataset(results, covariates, e, report, search) -> xr.Dataset:
-    index = pd.MultiIndex.from_tuples([(d, x) for d in e.drugs for x in report], names=["drug", "dose_de_mg"])
-    ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
-    ds = ds.assign_coords(dose_mg=("regimen", [de_dose_mg(d, x) for d in e.drugs for x in report]))
-    n_sub = len(next(iter(covariates.values()))["age"])
-    ds = ds.assign_coords(cohort=list(e.cohorts), subject=np.arange(n_sub), search_dose_de_mg=search)
-    for name in results[e.cohorts[0], e.drugs[0]]:
-        v = np.stack([np.concatenate([results[c, d][name][: len(report)] for d in e.drugs]) for c in e.cohorts])
-        units, long_name = VARIABLES[name]
-        ds[name] = (("cohort", "regimen", "subject"), v, {"units": units, "long_name": long_name})
+    ds = cohort_dataset(results, covariates, e.cohorts, e.drugs, report)
+    ds = ds.assign_coords(search_dose_de_mg=search, drug_searched=list(e.drugs))
     k = slice(len(report) + 1, None)
     for name in ("occupancy_a1_mean_ss", "fall_rate_ratio"):
-        v = np.stack([np.stack([np.median(results[c, d][name][k], axis=-1) for d in e.drugs]) for c in e.cohorts])
+        v = np.stack([np.stack([np.median(results[c, d]["values"][name][k], axis=-1) for d in e.drugs])
+                      for c in e.cohorts])
         units, long_name = VARIABLES[name]
         ds[f"median_{name}_search"] = (("cohort", "drug_searched", "search_dose_de_mg"), v,
                                        {"units": units, "long_name": f"median {long_name} (dose search grid)"})
-    ds = ds.assign_coords(drug_searched=list(e.drugs))
-    from popsim.dataset import COVARIATE_ATTRS
-
-    for name in covariates[e.cohorts[0]]:
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: (("cohort", "subject"), np.stack([covariates[c][name] for c in e.cohorts]))})
-        ds[name].attrs = {"units": units, "long_name": long_name}
-    ds["dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose in diazepam equivalents (Ashton)"}
-    ds["dose_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose of the drug"}
     ds["search_dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose searched, diazepam equivalents"}
-    ds["subject"].attrs = {"long_name": "virtual subject index within its cohort (same person in every regimen)"}
     return ds

@@ -6,7 +6,11 @@ the text), ``M`` recalled and unverified, ``A`` a popsim assumption carried
 with a wide range, ``F`` fitted by the calibration report
 (``experiments/calibration``, which names the target each was fitted to and
 keeps the other targets as checks; values from ``experiments/calibration/fit.py``
-with 500 subjects, seed 0, float32: each reproduces its target to 0.1%).  The ``range`` of every A, M and F value is
+with 500 subjects, seed 0, float32: each reproduces its target to 0.1%).  The
+``range`` of an F value is the data-implied interval: the values that
+reproduce the bounds of its target's published interval (the other constants
+re-fitted or held; fit.py prints them); where the target has no interval
+(withdrawal_k) the range is the prior searched.  The ``range`` of every A, M and F value is
 its prior for parameter-uncertainty draws.
 """
 
@@ -35,9 +39,9 @@ PD: dict[str, Constant] = {
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
-    "tolerance": Constant(0.702, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
+    "tolerance": Constant(0.7015, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
                           "sedation): fitted to the hip-fracture rate ratio of the first 2 weeks of use vs "
-                          "continued use (Wagner 2004, E14)", "F", (0.0, 1.0)),
+                          "continued use (Wagner 2004, E14)", "F", (0.0, 0.826)),
     # --- falls -------------------------------------------------------------------
     "fall_rate_72": Constant(0.47 / _HOURS_PER_YEAR, "1/h", "falls per person-hour at 70-74 y: 47 falls/100 "
                              "person-years (Campbell 1990 via PMC4125318, E8)", "V", (0.35 / _HOURS_PER_YEAR,
@@ -46,9 +50,9 @@ PD: dict[str, Constant] = {
                                     "121/100 person-years (>=80 y, taken at 85 y) (E8) (D); extrapolated "
                                     "log-linearly outside 72-85 y; no sex effect (none in literature.md)", "D",
                                     (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
-    "fall_beta": Constant(4.41, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
+    "fall_beta": Constant(4.94, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
-                          "E1)", "F", (0.0, 20.0)),
+                          "E1)", "F", (2.66, 7.07)),
     "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
                                       "recalled; literature.md has none): sets the absolute fracture risk only; "
                                       "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
@@ -60,23 +64,23 @@ PD: dict[str, Constant] = {
     "synergy_psi": Constant(1.41, "1", "opioid depression is multiplied by (1 + psi x net alpha1 sedation): fitted to "
                             "apnoea with midazolam + fentanyl (6/12, Bailey 1990, C39); psi = 0 is Bliss "
                             "independence (no published benzodiazepine-opioid ventilation surface, C46)", "F",
-                            (0.0, 3.0)),
+                            (1.12, 1.77)),
     "hypoxaemia_ve": Constant(0.588, "1", "ventilation (fraction of baseline) below which SpO2 < 90%: fitted to "
-                              "fentanyl 2 ug/kg alone (6/12 hypoxaemic, Bailey 1990, C39)", "F", (0.3, 0.9)),
+                              "fentanyl 2 ug/kg alone (6/12 hypoxaemic, Bailey 1990, C39)", "F", (0.537, 0.632)),
     "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea (>= 15 s without "
                           "breathing, C39): a popsim assumption", "A", (0.0, 0.25)),
     # --- withdrawal --------------------------------------------------------------
-    "withdrawal_k": Constant(15.8, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
+    "withdrawal_k": Constant(16.0, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
                              "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
                              "(Schweizer 1990, E24)", "F", (1e-4, 100.0)),
     "withdrawal_n": Constant(3.53, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
                              "alpha2 occupancy).  Must exceed 1: the time integral of the mismatch is the same for "
                              "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
                              "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
-                             "Parr 2009, E37)", "F", (1.0, 8.0)),
-    "seizure_k": Constant(0.00185, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
+                             "Parr 2009, E37)", "F", (1.85, 5.37)),
+    "seizure_k": Constant(0.00184, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
                           "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
-                          (1e-6, 10.0)),
+                          (0.00078, 0.0036)),
 }
 
 _NORBERG = "Norberg A et al. Br J Clin Pharmacol 2000;49:399 (iv ethanol 0.4 g/kg, healthy men; literature.md D1-D3)"
