@@ -145,8 +145,10 @@ SPECIAL = [
               ("auc_ratio", 1.64, "AUC +64% over 70 y")),
     *contrast("Oxazepam very elderly", "oxazepam in the very elderly (authors not recorded)",
               "oxazepam", "oral", 15.0, "very_elderly", "healthy_young", "literature.md B16",
-              ("half_life_ratio", 8.1 / 5.7, "t1/2 8.1 vs 5.7 h"),
-              ("clearance_per_kg_ratio", 1.24 / 1.44, "CL 1.24 vs 1.44 mL/min/kg")),
+              ("half_life_ratio", 8.1 / 5.7, "t1/2 8.1 vs 5.7 h; informed the model structure (glucuronidation "
+               "spared by age, popsim.params.physiology)", "fit"),
+              ("clearance_per_kg_ratio", 1.24 / 1.44, "CL 1.24 vs 1.44 mL/min/kg; informed the model structure "
+               "(glucuronidation spared by age, popsim.params.physiology)", "fit")),
     *contrast("Abernethy 1984 alprazolam", "Abernethy DR et al. Clin Pharmacokinet 1984;9:177",
               "alprazolam", "oral", 1.0, "obese", "healthy_young", "literature.md B20",
               ("vss_ratio", 114 / 73, "fitted: alprazolam.disposition.adipose_share; Vd 114 vs 73 L", "fit"),
