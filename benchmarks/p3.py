@@ -29,11 +29,13 @@ HERE = Path(__file__).resolve().parent
 DAYS, STABLE = 180, 28
 
 
+GRID = list(itertools.product((5.0, 10.0, 15.0, 20.0, 25.0), np.linspace(0.05, 0.5, 10), (3, 7, 14, 28)))
+
+
 def tapers() -> np.ndarray:
-    """(200, days) daily doses (mg)."""
+    """(200, days) daily doses (mg): start dose x cut per step (fraction of the start) x days per step."""
     plans = []
-    for start, cut, every in itertools.product((5.0, 10.0, 15.0, 20.0, 25.0), np.linspace(0.05, 0.5, 10),
-                                               (3, 7, 14, 28)):
+    for start, cut, every in GRID:
         day = np.arange(DAYS)
         steps = np.where(day < STABLE, 0, (day - STABLE) // every + 1)
         plans.append(np.maximum(start * (1 - cut * steps), 0.0))
@@ -78,7 +80,10 @@ def main() -> None:
     row = {"problem": "P3", "n_subjects": args.n, "n_regimens": U.shape[0], "n_timepoints": n_steps, **timing,
            "stp_per_s": stp / timing["wall_s"],
            "full_size_wall_s_estimate": 10_000 * U.shape[0] * n_steps / (stp / timing["wall_s"]),
-           "median_p_withdrawal_fastest_vs_slowest_taper": [float(np.median(p_wd[-4])), float(np.median(p_wd[-1]))],
+           # from 25 mg/day: 50% cuts every 3 days (fastest) vs 5% cuts every 28 days (slowest)
+           "median_p_withdrawal_fastest_vs_slowest_taper_from_25mg": [
+               float(np.median(p_wd[GRID.index((25.0, 0.5, 3))])),
+               float(np.median(p_wd[GRID.index((25.0, np.linspace(0.05, 0.5, 10)[0], 28))]))],
            "output_mb": sum(v.nbytes for k, v in out.items() if k.startswith("pd_")) / 2**20,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "machine": f"{platform.node()} ({os.cpu_count()} CPUs, jax {jax.__version__}, {jax.default_backend()})"}

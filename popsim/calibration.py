@@ -49,6 +49,7 @@ from popsim.pd.parameters import RUNTIME, check_values
 from popsim.pk.grid import Window
 from popsim.regimen import daily_schedule
 from popsim.simulate import simulate
+from popsim.study import APNOEA_MIN_H
 
 __all__ = ["COLUMNS", "FALL_REGIMENS", "TARGETS", "calibration_figure", "read_targets", "report", "scenario_statistics",
            "to_dataset"]
@@ -63,7 +64,6 @@ FALL_REGIMENS = {
     "alprazolam": (0.75, (8.0, 14.0, 20.0), False), "lorazepam": (1.0, (8.0, 20.0), False),
     "oxazepam": (30.0, (8.0, 14.0, 20.0), False), "temazepam": (10.0, (22.0,), False),
 }
-APNOEA_H = 15.0 / 3600.0
 BOOTSTRAP = 200
 
 
@@ -115,7 +115,8 @@ def _bailey(run: _Run) -> dict[str, np.ndarray]:
     hyp, apn = r["pd_end"]["time_hypoxaemia"][0], r["pd_end"]["time_apnoea"][0]
     ve30 = r["pd_end"]["ventilation"][1]  # at 30 min
     return {"hyp_mid": hyp[0] > 0, "hyp_fen": hyp[1] > 0, "hyp_both": hyp[2] > 0,
-            "apn_fen": apn[1] >= APNOEA_H, "apn_both": apn[2] >= APNOEA_H, "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
+            "apn_fen": apn[1] >= APNOEA_MIN_H, "apn_both": apn[2] >= APNOEA_MIN_H,
+            "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
 
 
 def _falls(run: _Run) -> dict[str, np.ndarray]:
@@ -132,6 +133,8 @@ def _falls(run: _Run) -> dict[str, np.ndarray]:
 
 
 def _taper(days_on: int, mg: float, weeks: int, follow: int) -> list[float]:
+    """``days_on`` at ``mg``, then ``weeks - 1`` weekly steps down by ``mg / weeks`` (a stop in week ``weeks``),
+    then ``follow`` days off; ``weeks = 0``: an abrupt stop."""
     steps = [mg * (1 - k / weeks) for k in range(1, weeks)] if weeks else []
     return [mg] * days_on + [x for x in steps for _ in range(7)] + [0.0] * follow
 
@@ -140,7 +143,7 @@ def _withdrawal(run: _Run) -> dict[str, np.ndarray]:
     dt, on, follow = 1.0, 84, 42
     out = {}
     for drug, mg, hours in (("diazepam", 15.0, (8.0, 14.0, 20.0)), ("alprazolam", 0.75, (8.0, 14.0, 20.0))):
-        plans = {"abrupt": _taper(on, mg, 0, 28 + follow), "taper": _taper(on, mg, 4, follow)}
+        plans = {"abrupt": _taper(on, mg, 0, 21 + follow), "taper": _taper(on, mg, 4, follow)}
         n = len(plans["taper"]) * 24 + 1
         U = np.stack([daily_schedule(n, dt, p, hours) for p in plans.values()])[..., None]
         stop = (on - 1) * 24 + round(hours[-1] / dt)  # the abrupt arm's last dose

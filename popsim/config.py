@@ -241,13 +241,21 @@ class GridConfig:
                 raise ValueError(f"{path}.{key}={getattr(self, key)!r}; allowed: a whole number of grid steps dt_h={self.dt_h!r}")
 
 
+def _check_day_grid(path: str, dt_h: float) -> None:
+    """Daily plans need a grid step that divides the day."""
+    if abs(24.0 / dt_h - round(24.0 / dt_h)) > 1e-9:
+        raise ValueError(f"grid.dt_h={dt_h!r}: the {path} experiment doses by clock hour; allowed: a step dividing "
+                         "24 h (e.g. 0.25, 0.5, 1, 2, 3, 4, 6)")
+
+
 def _check_arms(path: str, cohorts: list, drugs: list, doses_de: list) -> None:
     """Cohort presets, library drugs with a diazepam-equivalent dose, and positive doses."""
     from popsim.cohort.presets import preset_names
     from popsim.drugs.library import load, names
 
-    if not cohorts or not drugs or not doses_de:
-        raise ValueError(f"{path}.cohorts, {path}.drugs and {path}.dose_de_mg: at least one each")
+    for key, values in (("cohorts", cohorts), ("drugs", drugs), ("dose_de_mg", doses_de)):
+        if not values or len(set(values)) != len(values):
+            raise ValueError(f"{path}.{key}={list(values)!r}; allowed: a non-empty list without repeats")
     for i, c in enumerate(cohorts):
         _choice(f"{path}.cohorts[{i}]", c, preset_names())
     for i, d in enumerate(drugs):
@@ -274,11 +282,17 @@ class HepaticConfig:
 
     def check(self, path: str, grid) -> None:
         _check_arms(path, self.cohorts, self.drugs, self.dose_de_mg)
+        _check_day_grid(path, grid.dt_h)
         if not self.hours_of_day:
             raise ValueError(f"{path}.hours_of_day: at least one")
         for i, h in enumerate(self.hours_of_day):
             _finite(f"{path}.hours_of_day[{i}]", h, low=0, high=24)
-        for i, d in enumerate(self.checkpoint_days):
+            if h >= 24 or abs(h / grid.dt_h - round(h / grid.dt_h)) > 1e-9:
+                raise ValueError(f"{path}.hours_of_day[{i}]={h!r}; allowed: a clock hour in [0, 24) on the grid")
+        days = list(self.checkpoint_days)
+        if not days or days != sorted(set(days)):
+            raise ValueError(f"{path}.checkpoint_days={days!r}; allowed: a non-empty increasing list")
+        for i, d in enumerate(days):
             _finite(f"{path}.checkpoint_days[{i}]", d, low=1, high=grid.days)
             if d != round(d):
                 raise ValueError(f"{path}.checkpoint_days[{i}]={d!r}; allowed: whole days")
@@ -309,6 +323,7 @@ class ElderlyConfig:
         from popsim.cohort.presets import preset_names
 
         _check_arms(path, self.cohorts, self.drugs, self.dose_de_mg)
+        _check_day_grid(path, dt_h)
         _choice(f"{path}.reference_cohort", self.reference_cohort, preset_names())
         for key in ("reference_dose_de_mg", "search_min_de_mg", "search_max_de_mg"):
             _finite(f"{path}.{key}", getattr(self, key), low=0, low_open=True, high=200)
@@ -383,6 +398,18 @@ class OverdoseConfig:
             _finite(f"{path}.{key}", value, low=0, high=self.hours * 60 - 1)
             if value != round(value):
                 raise ValueError(f"{path}.{key}={value!r}; allowed: whole minutes")
+        for key in ("benzo_mg", "naloxone_routes", "naloxone_mg", "rescue_delays_min", "opioids"):
+            values = getattr(self, key)
+            if not values or len(set(values)) != len(values):
+                raise ValueError(f"{path}.{key}={list(values)!r}; allowed: a non-empty list without repeats")
+        for name in self.opioids:
+            if not self.opioid_mg[name] or len(set(self.opioid_mg[name])) != len(self.opioid_mg[name]):
+                raise ValueError(f"{path}.opioid_mg.{name}={list(self.opioid_mg[name])!r}; allowed: a non-empty list "
+                                 "without repeats")
+        last = self.opioid_at_min + max(self.rescue_delays_min)
+        if last > self.hours * 60 - 1:
+            raise ValueError(f"{path}: opioid_at_min + max(rescue_delays_min) = {last:g} min; allowed: within the "
+                             f"horizon hours x 60 - 1 = {self.hours * 60 - 1:g} min")
 
 
 @dataclass

@@ -20,10 +20,9 @@ from typing import Mapping
 
 import jax.numpy as jnp
 
-from popsim.drugs.library import load
 from popsim.params.derive import pk_parameters
 from popsim.params.physiology import REFERENCE, physiology
-from popsim.params.population import formed_mass_fraction, species
+from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.pd.parameters import check_values, gaba_parameters
 
 __all__ = ["REFERENCE_PERSON", "drive_per_mg", "individual_dose"]
@@ -34,8 +33,10 @@ REFERENCE_PERSON = {**REFERENCE, "age": 25.0, "bmi": REFERENCE["weight_kg"] / (R
                     "alcohol": 0.0}
 
 
-def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float]) -> float:
-    """Steady-state average GABA-A alpha1 drive per mg/day of ``drug`` for a person (typical effects)."""
+def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float],
+                 values: Mapping[str, float] | None = None) -> float:
+    """Steady-state average GABA-A alpha1 drive per mg/day of ``drug`` for a person (typical effects);
+    ``values``: PD constants (:func:`popsim.pd.parameters.check_values`; defaults if None)."""
     missing = sorted(set(REFERENCE_PERSON) - set(covariates))
     if missing:
         raise ValueError(f"covariates: missing {missing}; expected the keys of popsim.dosing.REFERENCE_PERSON")
@@ -43,7 +44,7 @@ def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float]) -> floa
     phys = physiology(cov)
     chain = species(drug)
     prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
-    ec50 = gaba_parameters(chain, prefixes, cov["age"], phys, 0.0, check_values())
+    ec50 = gaba_parameters(chain, prefixes, cov["age"], phys, 0.0, values or check_values())
     p = pk_parameters(load(drug), route, phys, {})
     conc = p.get("F", 1.0) / 24.0 / p["CL"]
     drive, cl = conc / ec50["EC50_a1"], p["CL"]
@@ -55,8 +56,10 @@ def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float]) -> floa
 
 
 def individual_dose(drug: str, route: str, covariates: Mapping[str, float], reference_daily_mg: float,
-                    reference: Mapping[str, float] = REFERENCE_PERSON) -> float:
+                    reference: Mapping[str, float] = REFERENCE_PERSON,
+                    values: Mapping[str, float] | None = None) -> float:
     """Daily dose (mg) giving ``covariates``' person the drive of ``reference_daily_mg`` in ``reference``."""
     if not reference_daily_mg > 0:
         raise ValueError(f"reference_daily_mg={reference_daily_mg!r}; allowed: > 0")
-    return reference_daily_mg * drive_per_mg(drug, route, reference) / drive_per_mg(drug, route, covariates)
+    return (reference_daily_mg * drive_per_mg(drug, route, reference, values)
+            / drive_per_mg(drug, route, covariates, values))

@@ -185,8 +185,10 @@ def plot_overdose(ds: xr.Dataset):
             vals = [s[[lab == key and i[3] == d for lab, i in zip(labels, s.index)]].mean() for key in keys]
             bx.barh(np.arange(len(keys)) + k * 0.8 / len(delays), vals, 0.8 / len(delays),
                     label=f"{d:g} min after the opioid")
-        base = hypox.where(no_rescue & (ds["opioid_drug"] == op) & (ds["benzo_mg"] == ds["benzo_mg"].max()), drop=True)
-        bx.axvline(float(base.isel(regimen=-1)), color="k", ls=":", label="no rescue (largest doses)")
+        rescued = ds.where(rescue, drop=True)
+        base = hypox.where(no_rescue & (ds["opioid_drug"] == op) & (ds["benzo_mg"] == float(rescued["benzo_mg"][0]))
+                           & (ds["opioid_mg"] == float(rescued["opioid_mg"][0])), drop=True)
+        bx.axvline(float(base.squeeze()), color="k", ls=":", label="no rescue (same doses)")
         bx.set_yticks(np.arange(len(keys)) + 0.4 * (len(delays) - 1) / len(delays), keys, fontsize=7)
         bx.set_xlabel("median time with hypoxaemia (min)")
         bx.set_title(textwrap.fill(f"Rescue at the largest doses, {op}", 40), fontsize=10)

@@ -61,6 +61,8 @@ def daily_schedule(n_steps: int, dt_h: float, daily_mg, hours_of_day: tuple[floa
     the plan take nothing."""
     u = np.zeros(n_steps)
     per_day = round(24.0 / dt_h)
+    if abs(per_day * dt_h - 24.0) > 1e-9:
+        raise ValueError(f"dt_h={dt_h!r}; allowed: a grid step that divides 24 h")
     offsets = [round(h / dt_h) for h in hours_of_day]
     if any(abs(o * dt_h - h) > 1e-9 or not 0 <= o < per_day for o, h in zip(offsets, hours_of_day)):
         raise ValueError(f"hours_of_day={hours_of_day!r}; allowed: clock hours in [0, 24) on the grid (dt {dt_h} h)")

@@ -189,7 +189,7 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
           f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects ({time.time() - t0:.0f} s)")
     grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
     table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
-    print("P(severe respiratory depression: any apnoea) by opioid dose (rows) and benzodiazepine dose (columns):")
+    print("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose (columns):")
     print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
     for kind, path in files.items():
         print(f"  {kind:<8} {path}")
@@ -235,7 +235,8 @@ def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pat
 def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Library drugs in a virtual cohort (``cfg.cohort``): covariates -> physiology -> PK, x regimen."""
     from popsim.keys import root_key, stream_key
-    from popsim.params.population import Perpetrator, Physiological, frozen_cohort, species, victim_spec
+    from popsim.drugs.library import species
+    from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
     from popsim.regimen import fixed_interval
 
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32

@@ -26,9 +26,10 @@ from popsim.params.population import Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
 from popsim.simulate import simulate
 
-__all__ = ["CHECKPOINT_VARIABLES", "VARIABLES", "cohort_dataset", "de_dose_mg", "simulate_arm"]
+__all__ = ["APNOEA_MIN_H", "CHECKPOINT_VARIABLES", "VARIABLES", "cohort_dataset", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
+APNOEA_MIN_H = 15.0 / 3600.0  # an apnoea lasts at least 15 s (Bailey 1990, literature.md C39)
 
 # name -> (units, long_name)
 VARIABLES = {
@@ -37,6 +38,7 @@ VARIABLES = {
     "occupancy_a1_max_ss": ("1", "peak GABA-A alpha1 agonist occupancy over the last day"),
     "occupancy_a1_min_ss": ("1", "trough GABA-A alpha1 agonist occupancy over the last day"),
     "occupancy_a2_mean_ss": ("1", "mean GABA-A alpha2 agonist occupancy over the last day"),
+    "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
     "occupancy_swing_ss": ("1", "alpha1 occupancy swing (peak - trough) / peak over the last day"),
     "sedation_mean_ss": ("1", "mean net alpha1 sedation (occupancy minus tolerated part) over the last day"),
     "falls_expected": ("1", "expected number of falls over the horizon"),
@@ -110,8 +112,9 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         "cavg_ss": r["auc"][0, 0].astype(float) / (day * dt),
         "occupancy_a1_mean_ss": pd("pd_mean", 0, "occupancy_a1"), "occupancy_a1_max_ss": occ_max,
         "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", 0, "occupancy_a2"),
-        "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
-        "sedation_mean_ss": pd("pd_mean", 0, "sedation"),
+        "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
+    "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
+        "sedation_mean_ss": pd("pd_mean", 0, "sedation"), "occupancy_a1_peak": pd("pd_max", 1, "occupancy_a1"),
         "falls_expected": pd("pd_end", 1, "falls_expected"),
         "fall_rate_ratio": pd("pd_end", 1, "falls_expected") / (r["params"]["FALL_H0"][0] * (n_steps - 1) * dt),
         "p_fall": pd("pd_end", 1, "p_fall"), "p_hip_fracture": pd("pd_end", 1, "p_hip_fracture"),

@@ -31,7 +31,8 @@ import yaml
 
 from popsim.pk.model import closest
 
-__all__ = ["Quantity", "Route", "Inhibition", "Drug", "load", "names", "KINDS", "ENZYMES", "ROUTES"]
+__all__ = ["Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species", "KINDS",
+           "ENZYMES", "ROUTES"]
 
 DATA = Path(__file__).parent / "data"
 KINDS = ("benzodiazepine", "z_drug", "metabolite", "opioid", "antidote", "ethanol", "perpetrator")
@@ -305,3 +306,26 @@ def load(name: str) -> Drug:
         if m not in known:
             raise LibraryError(f"{path.name}.metabolites.{m}: not in the library" + closest(m, known))
     return drug
+
+
+def species(drug: str) -> tuple[str, ...]:
+    """The drug and its chain of active metabolites in the library (each formed from the one before),
+    e.g. diazepam -> nordiazepam -> oxazepam."""
+    chain = [drug]
+    while load(chain[-1]).metabolites:
+        chain.append(next(iter(load(chain[-1]).metabolites)))
+        if chain[-1] in chain[:-1]:
+            raise ValueError(f"library metabolites form a loop: {chain}")
+    return tuple(chain)
+
+
+def formed_mass_fraction(parent: str, metabolite: str) -> float:
+    """mg of ``metabolite`` formed per mg of ``parent`` cleared: the fraction formed times the molar-mass
+    ratio (1 where a molar mass is unknown)."""
+    p, m = load(parent), load(metabolite)
+    ratio = m.mw.value / p.mw.value if p.mw is not None and m.mw is not None else 1.0
+    formed = p.metabolites[metabolite].value * ratio
+    if formed > 1:
+        raise ValueError(f"{parent} -> {metabolite}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
+                         "ratio) exceeds 1, which would create mass")
+    return formed

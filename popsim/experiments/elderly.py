@@ -6,8 +6,9 @@ The recommended starting dose is found by the simulator: the dose whose median m
 (last day) equals that of the reference dose in the reference (young) cohort, by monotone
 interpolation in log dose over the search grid (a vectorised bisection).  The fall-capped dose is the
 largest dose whose median fall-rate ratio (expected falls over those of the same subject untreated) is
-at most the cap.  :func:`popsim.dosing.individual_dose` gives the same answer in closed form for one
-person (typical random effects), reported for each cohort's median covariates as a cross-check.
+at most the cap.  :func:`popsim.dosing.individual_dose` gives a closed-form dose for one person
+(typical random effects), reported for each cohort's typical person (median continuous covariates,
+most common categories) against the reference cohort's typical person, as a cross-check.
 """
 
 from __future__ import annotations
@@ -51,11 +52,25 @@ def run_elderly_study(cfg, dtype, progress=None) -> tuple[xr.Dataset, pd.DataFra
                              chunk_size=cfg.chunk_size, dtype=dtype, progress=progress and progress(f"{c}/{d}"))
             results[c, d] = r
             covariates[c] = r["covariates"]
-    rec = recommend(results, covariates, cohorts, e, doses, search)
+    rec = recommend(results, covariates, cohorts, e, doses, search, values)
     return _dataset(results, covariates, e, report, search), rec
 
 
-def recommend(results, covariates, cohorts, e, doses, search) -> pd.DataFrame:
+def _typical_person(cov: dict) -> dict:
+    """A cohort's typical person: the median of continuous covariates, the most common value of
+    categorical ones (sex, Child-Pugh class, phenotype, ...)."""
+    out = {}
+    for k, v in cov.items():
+        v = np.asarray(v, float)
+        if np.all(v == np.round(v)) and len(np.unique(v)) <= 5:
+            values, counts = np.unique(v, return_counts=True)
+            out[k] = float(values[np.argmax(counts)])
+        else:
+            out[k] = float(np.median(v))
+    return out
+
+
+def recommend(results, covariates, cohorts, e, doses, search, values) -> pd.DataFrame:
     """The recommendations table (one row per cohort x drug)."""
     k_ref, k_search = len(doses) - len(search) - 1, slice(len(doses) - len(search), None)
     rows = []
@@ -69,14 +84,15 @@ def recommend(results, covariates, cohorts, e, doses, search) -> pd.DataFrame:
             below = np.nonzero(np.maximum.accumulate(frr) <= e.fall_rate_ratio_cap)[0]
             cap = np.nan if not len(below) else (_interp_dose(search, frr, e.fall_rate_ratio_cap)
                                                  if below[-1] < len(search) - 1 else float(search[-1]))
-            med = {k: float(np.median(x)) for k, x in covariates[c].items()}
-            analytic = individual_dose(d, "oral", med, de_dose_mg(d, e.reference_dose_de_mg))
+            med = _typical_person(covariates[c])
+            analytic = individual_dose(d, "oral", med, de_dose_mg(d, e.reference_dose_de_mg),
+                                       reference=_typical_person(covariates[e.reference_cohort]), values=values)
             rows.append({"drug": d, "cohort": c, "median_age": med["age"],
                          "reference_occupancy_a1": float(target),
                          "recommended_de_mg": de, "recommended_mg": de_dose_mg(d, de) if np.isfinite(de) else np.nan,
                          "fall_capped_de_mg": cap,
                          "fall_capped_mg": de_dose_mg(d, cap) if np.isfinite(cap) else np.nan,
-                         "individual_dose_median_person_mg": analytic})
+                         "individual_dose_typical_person_mg": analytic})
     return pd.DataFrame(rows)
 
 

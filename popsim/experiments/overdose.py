@@ -5,7 +5,7 @@ benzodiazepine dose at t = 0 and an iv opioid dose later: every dose pair (the i
 then, at the largest benzodiazepine dose and the rescue opioid dose, naloxone by dose and delay,
 flumazenil alone and flumazenil with the largest naloxone dose.  Per subject: ventilation nadir,
 time below the hypoxaemia and apnoea thresholds, the synergy index against Bliss independence, and
-severe respiratory depression (any apnoea).  Subjects are the same people in every regimen.
+severe respiratory depression (an apnoea of at least 15 s, as calibrated on Bailey 1990).  Subjects are the same people in every regimen.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import pandas as pd
 import xarray as xr
 
 from popsim.pd.parameters import check_values
-from popsim.study import VARIABLES, simulate_arm
+from popsim.study import APNOEA_MIN_H, VARIABLES, simulate_arm
 
 __all__ = ["LEVELS", "run_overdose_study"]
 
 LEVELS = ["opioid_drug", "opioid_mg", "benzo_mg", "naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]
 DT = 1 / 60
-OUTPUTS = ("ventilation_nadir", "time_hypoxaemia", "time_apnoea", "synergy_index", "occupancy_a1_max_ss")
+OUTPUTS = ("ventilation_nadir", "time_hypoxaemia", "time_apnoea", "synergy_index", "occupancy_a1_peak")
 
 
 def _regimens(o, opioid: str, route: str, first_route: bool):
@@ -68,23 +68,23 @@ def run_overdose_study(cfg, dtype, progress=None) -> xr.Dataset:
     ds = ds.assign_coords(subject=np.arange(cfg.n_subjects))
     for name in OUTPUTS:
         units, long_name = VARIABLES[name]
-        if name == "occupancy_a1_max_ss":
-            long_name = "peak GABA-A alpha1 agonist occupancy over the last day of the horizon"
         ds[name] = (("regimen", "subject"), np.concatenate([p[name] for p in parts]),
                     {"units": units, "long_name": long_name})
-    ds["severe_respiratory_depression"] = (("regimen", "subject"), (ds["time_apnoea"].values > 0).astype(float),
-                                           {"units": "1", "long_name": "any apnoea (ventilation below the apnoea "
-                                                                       "threshold): 1 yes, 0 no"})
+    severe = (ds["time_apnoea"].values >= APNOEA_MIN_H).astype(float)
+    ds["severe_respiratory_depression"] = (("regimen", "subject"), severe,
+                                           {"units": "1", "long_name": "apnoea of at least 15 s (ventilation below the "
+                                                                       "apnoea threshold, as in Bailey 1990): 1 yes, 0 no"})
     from popsim.dataset import COVARIATE_ATTRS
 
     for name, v in covariates.items():
         units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
         ds = ds.assign_coords({name: ("subject", v)})
         ds[name].attrs = {"units": units, "long_name": long_name}
-    attrs = {"opioid_mg": "mg, iv", "benzo_mg": f"mg, {o.benzo_route} at t = 0", "naloxone_mg": "mg",
-             "flumazenil_mg": "mg, iv", "rescue_delay_min": "min after the opioid"}
-    for level, units in attrs.items():
-        ds[level].attrs = {"units": units.split(",")[0], "long_name": f"{level} ({units})"}
+    attrs = {"opioid_mg": ("mg", "opioid dose, iv"), "benzo_mg": ("mg", f"benzodiazepine dose, {o.benzo_route} at t = 0"),
+             "naloxone_mg": ("mg", "naloxone dose"), "flumazenil_mg": ("mg", "flumazenil dose, iv"),
+             "rescue_delay_min": ("min", "time of the rescue after the opioid")}
+    for level, (units, long_name) in attrs.items():
+        ds[level].attrs = {"units": units, "long_name": long_name}
     ds.attrs.update({"benzodiazepine": o.benzodiazepine, "benzo_route": o.benzo_route,
                      "opioid_at_min": o.opioid_at_min, "cohort": cfg.cohort.name})
     return ds

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 
 from popsim.cohort.model import sample_subject
 from popsim.config import CohortConfig
-from popsim.drugs.library import load
+from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
@@ -34,8 +34,7 @@ from popsim.pd.risk import Risk
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
 
-__all__ = ["Perpetrator", "Physiological", "formed_mass_fraction", "frozen_cohort", "risk_model", "species",
-           "victim_spec"]
+__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "risk_model", "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,17 +56,6 @@ def frozen_cohort(c: CohortConfig) -> tuple:
     """A cohort config as a hashable tuple of (field, value) pairs."""
     return tuple((f.name, tuple(v) if isinstance(v := getattr(c, f.name), list) else v)
                  for f in dataclasses.fields(c))
-
-
-def species(drug: str) -> tuple[str, ...]:
-    """The drug and its chain of active metabolites in the library (each formed from the one before),
-    e.g. diazepam -> nordiazepam -> oxazepam."""
-    chain = [drug]
-    while load(chain[-1]).metabolites:
-        chain.append(next(iter(load(chain[-1]).metabolites)))
-        if chain[-1] in chain[:-1]:
-            raise ValueError(f"library metabolites form a loop: {chain}")
-    return tuple(chain)
 
 
 def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk:
@@ -134,18 +122,6 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
         outputs += tuple(o for o in risk.inputs if o not in outputs)
     return GridSpec(model, dt, n_steps, tuple(channels), outputs=outputs, windows=windows, save=save,
                     segment_of_step=seg, pd=risk)
-
-
-def formed_mass_fraction(parent: str, metabolite: str) -> float:
-    """mg of ``metabolite`` formed per mg of ``parent`` cleared: the fraction formed times the molar-mass
-    ratio (1 where a molar mass is unknown)."""
-    p, m = load(parent), load(metabolite)
-    ratio = m.mw.value / p.mw.value if p.mw is not None and m.mw is not None else 1.0
-    formed = p.metabolites[metabolite].value * ratio
-    if formed > 1:
-        raise ValueError(f"{parent} -> {metabolite}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
-                         "ratio) exceeds 1, which would create mass")
-    return formed
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,8 @@ the text), ``M`` recalled and unverified, ``A`` a popsim assumption carried
 with a wide range, ``F`` fitted by the calibration report
 (``experiments/calibration``, which names the target each was fitted to and
 keeps the other targets as checks; values from ``experiments/calibration/fit.py``
-with 500 subjects, seed 0, float32: each reproduces its target to 0.1%).  The
+with 500 subjects, seed 0, float32, where each reproduces its target to 0.1%;
+the committed 1000-subject report reproduces them within 2%, Monte Carlo).  The
 ``range`` of an F value is the data-implied interval: the values that
 reproduce the bounds of its target's published interval (the other constants
 re-fitted or held; fit.py prints them); where the target has no interval
@@ -40,8 +41,8 @@ PD: dict[str, Constant] = {
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
     "tolerance": Constant(0.7015, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
-                          "sedation): fitted to the hip-fracture rate ratio of the first 2 weeks of use vs "
-                          "continued use (Wagner 2004, E14)", "F", (0.0, 0.826)),
+                          "sedation): fitted to the hip-fracture rate ratio of users vs non-users in the first 2 "
+                          "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F", (0.0, 0.826)),
     # --- falls -------------------------------------------------------------------
     "fall_rate_72": Constant(0.47 / _HOURS_PER_YEAR, "1/h", "falls per person-hour at 70-74 y: 47 falls/100 "
                              "person-years (Campbell 1990 via PMC4125318, E8)", "V", (0.35 / _HOURS_PER_YEAR,

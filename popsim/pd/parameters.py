@@ -48,17 +48,30 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hi
            "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None}
 
 
+# Physically meaningful bounds of each runtime constant: (low, high, low open?)
+_BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fall_beta": (0.0, 100.0, False),
+           "hip_fracture_per_fall": (0.0, 1.0, False), "withdrawal_k": (0.0, math.inf, False),
+           "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
+           "gaba_ventilation_emax": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
+           "hypoxaemia_ve": (0.0, 1.0, False), "apnoea_ve": (0.0, 1.0, False), "fall_rate_72": (0.0, 1.0, True),
+           "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True)}
+
+
 def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     """The runtime PD constants: defaults from :data:`PD` with ``overrides`` (validated, before any compute)."""
     out = {k: float(PD[k].value) for k in RUNTIME}
     for k, v in (overrides or {}).items():
         if k not in RUNTIME:
             raise ValueError(f"pd.{k}: unknown PD constant; allowed: {sorted(RUNTIME)}" + closest(k, RUNTIME))
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-            raise ValueError(f"pd.{k}={v!r}; allowed: a finite number >= 0")
+        low, high, open_low = _BOUNDS[k]
+        if (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v > high
+                or v < low or (open_low and v == low)):
+            raise ValueError(f"pd.{k}={v!r}; allowed: a finite number {'>' if open_low else '>='} {low:g} and "
+                             f"<= {high:g} ({PD[k].units})")
         out[k] = float(v)
-    if out["withdrawal_n"] < 1:
-        raise ValueError(f"pd.withdrawal_n={out['withdrawal_n']!r}; allowed: >= 1")
+    if out["apnoea_ve"] > out["hypoxaemia_ve"]:
+        raise ValueError(f"pd.apnoea_ve={out['apnoea_ve']!r} exceeds pd.hypoxaemia_ve={out['hypoxaemia_ve']!r}; "
+                         "allowed: apnoea_ve <= hypoxaemia_ve")
     return out
 
 

@@ -24,18 +24,11 @@ from __future__ import annotations
 
 import functools
 
-from popsim.drugs.library import Drug, load, names
+from popsim.drugs.library import Drug, formed_mass_fraction, load, names, species
 
 __all__ = ["ANCHOR", "derived_ec50_unbound", "ec50_unbound", "steady_unbound"]
 
 ANCHOR = "alprazolam"
-
-
-def _chain(name: str) -> list[str]:
-    chain = [name]
-    while load(chain[-1]).metabolites:
-        chain.append(next(iter(load(chain[-1]).metabolites)))
-    return chain
 
 
 def steady_unbound(name: str, daily_mg: float) -> dict[str, float]:
@@ -43,14 +36,11 @@ def steady_unbound(name: str, daily_mg: float) -> dict[str, float]:
     ``daily_mg`` taken orally (iv where the entry has no oral route)."""
     d = load(name)
     f = d.routes["oral"].f.value if "oral" in d.routes else 1.0
-    out, flux, prev = {}, f * daily_mg / 24.0, None  # flux: mg/h entering the species
-    for s in _chain(name):
-        sd = load(s)
-        if prev is not None:
-            ratio = sd.mw.value / prev.mw.value if sd.mw is not None and prev.mw is not None else 1.0
-            flux = flux * prev.metabolites[s].value * ratio
-        out[s] = sd.fu.value * flux / sd.cl.value
-        prev = sd
+    out, flux, chain = {}, f * daily_mg / 24.0, species(name)  # flux: mg/h entering the species
+    for k, s in enumerate(chain):
+        if k:
+            flux = flux * formed_mass_fraction(chain[k - 1], s)
+        out[s] = load(s).fu.value * flux / load(s).cl.value
     return out
 
 

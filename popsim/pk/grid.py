@@ -337,7 +337,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         for i, (a, b) in enumerate(zip(starts, ends)):
             inside = (step >= a) & (step < b)
             for j, v in enumerate(values):
-                higher = inside & (v > summ["pd_max"][i][j])
+                # NaN propagates as through jnp.maximum: once a NaN is the maximum it stays
+                higher = inside & ((v > summ["pd_max"][i][j]) | jnp.isnan(v))
                 new["pd_tmax"][i][j] = jnp.where(higher, (step * dt).astype(v.dtype), summ["pd_tmax"][i][j])
                 new["pd_max"][i][j] = jnp.where(higher, v, summ["pd_max"][i][j])
                 new["pd_min"][i][j] = jnp.where(inside, jnp.minimum(summ["pd_min"][i][j], v), summ["pd_min"][i][j])

@@ -52,5 +52,9 @@ def test_bad_targets_and_constants(tmp_path):
         read_targets(tmp_path / "t.csv")
     with pytest.raises(Exception, match="pd.fall_bta.*did you mean 'fall_beta'"):
         configure(["+experiment=calibration", "+pd.fall_bta=2"])
-    with pytest.raises(Exception, match=r"pd.fall_beta=-1.0; allowed: a finite number >= 0"):
+    with pytest.raises(Exception, match=r"pd.fall_beta=-1.0; allowed: a finite number >= 0 and <= 100"):
         configure(["+experiment=calibration", "+pd.fall_beta=-1"])
+    with pytest.raises(Exception, match=r"pd.ec50_age_ratio=0.0; allowed: a finite number > 0"):
+        configure(["+experiment=calibration", "+pd.ec50_age_ratio=0"])
+    with pytest.raises(Exception, match=r"pd.apnoea_ve=0.7 exceeds pd.hypoxaemia_ve"):
+        configure(["+experiment=calibration", "+pd.apnoea_ve=0.7"])

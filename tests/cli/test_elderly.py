@@ -54,6 +54,7 @@ def test_dose_search_is_consistent_and_older_people_need_less(elderly):
     ("elderly.drugs=[fentanyl]", "has no diazepam-equivalent dose"),
     ("elderly.cohorts=[eldery]", "did you mean 'elderly'"),
     ("elderly.reference_dose_de_mg=50", "need search_min_de_mg < reference_dose_de_mg < search_max_de_mg"),
+    ("grid.dt_h=7", "grid.dt_h=7.0: the elderly experiment doses by clock hour; allowed: a step dividing 24 h"),
 ])
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):

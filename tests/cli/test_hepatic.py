@@ -51,3 +51,7 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY + ["hepatic.cohorts=[cirrhosis_d]"])
     with pytest.raises(Exception, match="hepatic.checkpoint_days\\[0\\]=30"):
         configure(TINY + ["hepatic.checkpoint_days=[30]"])
+    with pytest.raises(Exception, match="hepatic.checkpoint_days=\\[14.0, 7.0\\]; allowed: a non-empty increasing"):
+        configure(TINY + ["hepatic.checkpoint_days=[14,7]"])
+    with pytest.raises(Exception, match="hepatic.drugs=\\['lorazepam', 'lorazepam'\\]; allowed: a non-empty list"):
+        configure(TINY + ["hepatic.drugs=[lorazepam,lorazepam]"])

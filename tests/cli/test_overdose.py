@@ -62,6 +62,8 @@ def test_surface_is_monotone_and_rescue_helps(overdose):
     ("overdose.benzodiazepine=fentanyl", "is a opioid; allowed: a benzodiazepine or Z-drug"),
     ("overdose.naloxone_routes=[nasal]", "did you mean 'intranasal'"),
     ("overdose.benzo_mg=[-1]", "overdose.benzo_mg[0]=-1"),
+    ("overdose.benzo_mg=[]", "overdose.benzo_mg=[]; allowed: a non-empty list without repeats"),
+    ("overdose.opioid_at_min=118", "= 123 min; allowed: within the horizon hours x 60 - 1 = 119 min"),
 ])
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):

@@ -8,7 +8,8 @@ import numpy as np
 from popsim.cohort.presets import preset
 from popsim.drugs.library import load
 from popsim.keys import root_key, stream_key
-from popsim.params.population import Physiological, frozen_cohort, species, victim_spec
+from popsim.drugs.library import species
+from popsim.params.population import Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
 from popsim.regimen import fixed_interval
 from popsim.simulate import simulate
