@@ -17,13 +17,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
-import resource
 from pathlib import Path
 
 import numpy as np
-from timing import median_wall
+from diazepam_pd import run_diazepam_pd
 
 HERE = Path(__file__).resolve().parent
 DAYS, STABLE = 180, 28
@@ -49,44 +46,20 @@ def main() -> None:
     args = ap.parse_args()
 
     import jax
-    import jax.numpy as jnp
 
-    from popsim.cohort.presets import preset
-    from popsim.keys import root_key, stream_key
-    from popsim.params.population import Physiological, frozen_cohort, victim_spec
-    from popsim.pd.parameters import check_values
     from popsim.pk.grid import Window
     from popsim.regimen import daily_schedule
-    from popsim.simulate import simulate
 
     n_steps = DAYS * 24 + 1
-    windows = (Window(STABLE * 24, n_steps - 1),)
-    spec = victim_spec("diazepam", "oral", 1.0, n_steps, windows=windows, pd=True)
-    model = Physiological("diazepam", "oral", frozen_cohort(preset("adult")), 1.0, n_steps, pd=True)
     U = np.stack([daily_schedule(n_steps, 1.0, plan, (8.0, 20.0)) for plan in tapers()])[..., None]
-    root = root_key(0)
-    values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
-    sim_args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, jnp.float32), values)
-    holder = {}
-
-    def run():
-        holder["out"] = simulate(spec, model, sim_args, U, n_subjects=args.n, chunk_size=args.chunk)
-
-    timing = median_wall(run)
-    out = holder["out"]
-    sig = list(spec.pd.signals)
+    row, out, sig = run_diazepam_pd(n_steps, (Window(STABLE * 24, n_steps - 1),), U, args.n, args.chunk)
     p_wd = out["pd_end"][0, sig.index("p_withdrawal")]  # (regimen, subject)
-    stp = args.n * U.shape[0] * n_steps
-    row = {"problem": "P3", "n_subjects": args.n, "n_regimens": U.shape[0], "n_timepoints": n_steps, **timing,
-           "stp_per_s": stp / timing["wall_s"],
-           "full_size_wall_s_estimate": 10_000 * U.shape[0] * n_steps / (stp / timing["wall_s"]),
+    row = {"problem": "P3", **row,
            # from 25 mg/day: 50% cuts every 3 days (fastest) vs 5% cuts every 28 days (slowest)
            "median_p_withdrawal_fastest_vs_slowest_taper_from_25mg": [
                float(np.median(p_wd[GRID.index((25.0, 0.5, 3))])),
                float(np.median(p_wd[GRID.index((25.0, np.linspace(0.05, 0.5, 10)[0], 28))]))],
-           "output_mb": sum(v.nbytes for k, v in out.items() if k.startswith("pd_")) / 2**20,
-           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "machine": f"{platform.node()} ({os.cpu_count()} CPUs, jax {jax.__version__}, {jax.default_backend()})"}
+           "output_mb": sum(v.nbytes for k, v in out.items() if k.startswith("pd_")) / 2**20}
     print(json.dumps(row))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / f"p3_{jax.default_backend()}.json").write_text(json.dumps(row, indent=1))

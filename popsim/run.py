@@ -84,8 +84,7 @@ def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     print(f"\npopsim qualify: {len(plan)} published observations, {cfg.n_subjects} subjects per arm "
           f"({time.time() - t0:.0f} s)")
     print(summary.round(3).to_string(index=False))
-    for kind, path in files.items():
-        print(f"  {kind:<8} {path}")
+    _print_files(files)
     return files
 
 
@@ -112,9 +111,26 @@ def run_calibration(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, P
     for use in ("fit", "check"):
         part = table[(table["use"] == use) & table["in_interval"].notna()]
         print(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
-    for kind, p in files.items():
-        print(f"  {kind:<8} {p}")
+    _print_files(files)
     return files
+
+
+def _write_study(cfg: Config, out_dir: Path, config_yaml: str, name: str, ds, figure, tables=None) -> dict[str, Path]:
+    """Write a study's Dataset (with provenance), tidy summary, extra ``tables`` ({key: DataFrame}) and
+    ``figure`` (a function of the Dataset) as ``<name>.*`` in ``out_dir``."""
+    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
+    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
+    files = {"dataset": write_dataset(ds, out_dir / f"{name}{suffix}"),
+             "summary": write_table(summary_table(ds), out_dir / f"{name}_summary.csv")}
+    for key, df in (tables or {}).items():
+        files[key] = write_table(df, out_dir / f"{name}_{key}.csv")
+    files["figure"] = _save(figure(ds), out_dir / f"{name}.png")
+    return files
+
+
+def _print_files(files: dict[str, Path]) -> None:
+    for kind, path in files.items():
+        print(f"  {kind:<8} {path}")
 
 
 def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
@@ -125,12 +141,8 @@ def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     t0 = time.time()
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     ds, rec = run_elderly_study(cfg, dtype, progress=_progress)
-    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
-    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
-    files = {"dataset": write_dataset(ds, out_dir / f"elderly{suffix}"),
-             "summary": write_table(summary_table(ds), out_dir / "elderly_summary.csv"),
-             "doses": write_table(rec, out_dir / "elderly_recommended_doses.csv")}
-    files["figure"] = _save(plot_elderly(ds, rec, cfg.elderly), out_dir / "elderly.png")
+    files = _write_study(cfg, out_dir, config_yaml, "elderly", ds, lambda d: plot_elderly(d, rec, cfg.elderly),
+                         {"recommended_doses": rec})
     e = cfg.elderly
     print(f"\npopsim elderly: {len(e.drugs)} drugs x {len(e.cohorts)} cohorts x {cfg.n_subjects} subjects, "
           f"{cfg.grid.days:g} days once daily ({time.time() - t0:.0f} s)")
@@ -139,8 +151,7 @@ def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
           f"fall-rate ratio <= {e.fall_rate_ratio_cap:g}")
     table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(e.cohorts)]
     print(table.round(3).to_string())
-    for kind, path in files.items():
-        print(f"  {kind:<8} {path}")
+    _print_files(files)
     return files
 
 
@@ -152,22 +163,16 @@ def run_hepatic(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     t0 = time.time()
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     ds = run_hepatic_study(cfg, dtype, progress=_progress)
-    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
     h = cfg.hepatic
     rank = ranking(ds, h.cohorts[0])
-    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
-    files = {"dataset": write_dataset(ds, out_dir / f"hepatic{suffix}"),
-             "summary": write_table(summary_table(ds), out_dir / "hepatic_summary.csv"),
-             "ranking": write_table(rank, out_dir / "hepatic_ranking.csv")}
-    files["figure"] = _save(plot_hepatic(ds), out_dir / "hepatic.png")
+    files = _write_study(cfg, out_dir, config_yaml, "hepatic", ds, plot_hepatic, {"ranking": rank})
     print(f"\npopsim hepatic: {len(h.drugs)} drugs x {len(h.cohorts)} cohorts x {cfg.n_subjects} subjects, "
           f"{cfg.grid.days:g} days ({time.time() - t0:.0f} s); exposure relative to {h.cohorts[0]} and ranking "
           "by median net sedation on the last day (1 = least):")
     cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
             "sedation_mean_ss", "rank_by_sedation"]
     print(rank[cols].round(3).to_string(index=False))
-    for kind, path in files.items():
-        print(f"  {kind:<8} {path}")
+    _print_files(files)
     return files
 
 
@@ -179,11 +184,7 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     t0 = time.time()
     dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
     ds = run_overdose_study(cfg, dtype, progress=_progress)
-    ds.attrs.update(provenance(config_yaml, cfg.seed, cfg.precision))
-    suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"
-    files = {"dataset": write_dataset(ds, out_dir / f"overdose{suffix}"),
-             "summary": write_table(summary_table(ds), out_dir / "overdose_summary.csv")}
-    files["figure"] = _save(plot_overdose(ds), out_dir / "overdose.png")
+    files = _write_study(cfg, out_dir, config_yaml, "overdose", ds, plot_overdose)
     o = cfg.overdose
     print(f"\npopsim overdose: {o.benzodiazepine} ({o.benzo_route}) x {list(o.opioids)} in {cfg.cohort.name}, "
           f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects ({time.time() - t0:.0f} s)")
@@ -191,8 +192,7 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
     print("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose (columns):")
     print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
-    for kind, path in files.items():
-        print(f"  {kind:<8} {path}")
+    _print_files(files)
     return files
 
 
@@ -334,8 +334,7 @@ def _report(cfg: Config, ds, elapsed: float, files: dict[str, Path]) -> None:
     med = ds["fluctuation_ss"].median("subject").to_series()
     print("Median steady-state peak-trough fluctuation (Cmax - Cmin)/Cavg:")
     print(med.unstack("interval_h").round(3).to_string())
-    for kind, path in files.items():
-        print(f"  {kind:<8} {path}")
+    _print_files(files)
 
 
 def compose(cfg) -> Config:

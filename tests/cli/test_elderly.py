@@ -19,7 +19,7 @@ TINY = ["+experiment=elderly", "n_subjects=64", "grid.days=7", "elderly.search_p
 def elderly(tmp_path_factory):
     out = tmp_path_factory.mktemp("elderly")
     files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"]), pd.read_csv(files["doses"])
+    return files, read_dataset(files["dataset"]), pd.read_csv(files["recommended_doses"])
 
 
 def test_outputs_and_dataset_contract(elderly):
