@@ -21,7 +21,8 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("calibration", "elderly", "hepatic", "interdose", "overdose", "population", "qualify")
+EXPERIMENTS = ("calibration", "cyp_inhibition", "elderly", "hepatic", "interdose", "overdose", "population",
+               "qualify")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -299,6 +300,56 @@ class HepaticConfig:
 
 
 @dataclass
+class CypInhibitionConfig:
+    """The ``cyp_inhibition`` experiment: ``drugs`` at ``dose_de_mg`` daily diazepam equivalents split
+    over ``hours_of_day`` for the grid's days in the cohort, alone and with each perpetrator
+    (``perpetrators``: name -> [dose mg, interval h], oral) taken ``throughout``, ``started`` on
+    ``start_day`` or ``stopped`` after ``stop_day``."""
+
+    drugs: list[str] = field(default_factory=lambda: ["alprazolam", "midazolam", "triazolam", "diazepam",
+                                                      "lorazepam"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [5.0])
+    hours_of_day: list[float] = field(default_factory=lambda: [8.0, 20.0])
+    # usual regimens (as in the clinical DDI studies of shared/science/data; ritonavir: the boosting dose)
+    perpetrators: dict[str, list[float]] = field(default_factory=lambda: {
+        "ritonavir": [100.0, 12.0], "ketoconazole": [400.0, 24.0], "itraconazole": [200.0, 24.0],
+        "clarithromycin": [500.0, 12.0], "erythromycin": [500.0, 8.0], "voriconazole": [200.0, 12.0],
+        "fluconazole": [200.0, 24.0]})
+    schedules: list[str] = field(default_factory=lambda: ["throughout", "started", "stopped"])
+    start_day: float = 7.0
+    stop_day: float = 14.0
+    checkpoint_days: list[float] = field(default_factory=lambda: [7.0, 14.0, 21.0, 28.0])
+
+    SCHEDULES: ClassVar[tuple[str, ...]] = ("throughout", "started", "stopped")
+
+    def check(self, path: str, grid) -> None:
+        from popsim.drugs.library import load, names
+
+        # drugs, doses, hours and checkpoints are validated as in the hepatic experiment
+        HepaticConfig(cohorts=["adult"], drugs=self.drugs, dose_de_mg=self.dose_de_mg,
+                      hours_of_day=self.hours_of_day, checkpoint_days=self.checkpoint_days).check(path, grid)
+        perps = [n for n in names() if load(n).kind == "perpetrator"]
+        if not self.perpetrators:
+            raise ValueError(f"{path}.perpetrators: at least one")
+        for name, regimen in self.perpetrators.items():
+            _choice(f"{path}.perpetrators key", name, perps)
+            if len(regimen) != 2:
+                raise ValueError(f"{path}.perpetrators.{name}={list(regimen)!r}; allowed: [dose_mg, interval_h]")
+            _finite(f"{path}.perpetrators.{name}[0] (dose_mg)", regimen[0], low=0, low_open=True, high=10000)
+            _finite(f"{path}.perpetrators.{name}[1] (interval_h)", regimen[1], low=0, low_open=True, high=168)
+            if abs(regimen[1] / grid.dt_h - round(regimen[1] / grid.dt_h)) > 1e-9:
+                raise ValueError(f"{path}.perpetrators.{name}[1]={regimen[1]!r}; allowed: a multiple of grid.dt_h")
+        if not self.schedules or len(set(self.schedules)) != len(self.schedules):
+            raise ValueError(f"{path}.schedules={list(self.schedules)!r}; allowed: a non-empty list without repeats")
+        for i, sch in enumerate(self.schedules):
+            _choice(f"{path}.schedules[{i}]", sch, self.SCHEDULES)
+        for key in ("start_day", "stop_day"):
+            _finite(f"{path}.{key}", getattr(self, key), low=0, high=grid.days)
+            if getattr(self, key) != round(getattr(self, key)):
+                raise ValueError(f"{path}.{key}={getattr(self, key)!r}; allowed: whole days")
+
+
+@dataclass
 class ElderlyConfig:
     """The ``elderly`` experiment: ``drugs`` at daily diazepam-equivalent doses ``dose_de_mg`` (Ashton)
     taken once daily at ``dose_hour`` for the grid's days, in each of ``cohorts`` (preset names).
@@ -438,6 +489,7 @@ class Config:
     elderly: ElderlyConfig = field(default_factory=ElderlyConfig)
     overdose: OverdoseConfig = field(default_factory=OverdoseConfig)
     hepatic: HepaticConfig = field(default_factory=HepaticConfig)
+    cyp_inhibition: CypInhibitionConfig = field(default_factory=CypInhibitionConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -473,6 +525,8 @@ class Config:
             self.overdose.check("overdose")
         elif self.experiment == "hepatic":
             self.hepatic.check("hepatic", self.grid)
+        elif self.experiment == "cyp_inhibition":
+            self.cyp_inhibition.check("cyp_inhibition", self.grid)
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
+__all__ = ["label", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
            "plot_overdose",
            "plot_predicted_vs_observed", "plot_trajectory_bands"]
 
@@ -217,5 +217,45 @@ def plot_hepatic(ds: xr.Dataset):
         ax.set_visible(False)
     axes[0, 0].legend(fontsize=7)
     fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cyp_inhibition(ds: xr.Dataset):
+    """Left: median last-day Cavg ratio (with / without the perpetrator, same subjects) per drug and
+    perpetrator, for each schedule.  Right: median mean alpha1 occupancy at each checkpoint for each
+    drug alone and with the first perpetrator started and stopped mid-regimen."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
+    idx = ds.indexes["regimen"]
+    drugs = list(dict.fromkeys(idx.get_level_values("drug")))
+    perps = [p for p in dict.fromkeys(idx.get_level_values("inhibitor")) if p != "none"]
+    schedules = [s for s in dict.fromkeys(idx.get_level_values("schedule")) if s != "none"]
+    med = ds["cavg_ratio_ss"].median("subject").to_series().droplevel("dose_de_mg")
+    med = med[~med.index.duplicated()]
+    width = 0.8 / max(len(perps), 1)
+    sched = "throughout" if "throughout" in schedules else schedules[0]
+    for j, p in enumerate(perps):
+        ax.bar(np.arange(len(drugs)) + (j - (len(perps) - 1) / 2) * width,
+               [med.get((d, p, sched), np.nan) for d in drugs], width, label=p, color=f"C{j}")
+    ax.axhline(1.0, color="0.4", ls=":")
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
+    ax.set_ylabel("median Cavg ratio, last day (with / without; log)")
+    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4 perpetrator ({sched})", 50), fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    occ = ds["occupancy_a1_mean_day"].median("subject").to_series().droplevel("dose_de_mg")
+    occ = occ[~occ.index.duplicated()]
+    for k, d in enumerate(drugs):
+        for sch, ls in (("none", "-"), ("started", "--"), ("stopped", ":")):
+            key = (d, "none", "none") if sch == "none" else (d, perps[0], sch)
+            if sch != "none" and sch not in schedules:
+                continue
+            bx.plot(ds["day"], [occ.get((day,) + key, np.nan) for day in ds["day"].values], ls, color=f"C{k}",
+                    label=f"{d}" if sch == "none" else None)
+    bx.set_xlabel("day")
+    bx.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 30))
+    bx.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen", 50),
+                 fontsize=10)
+    bx.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -57,7 +57,8 @@ def _progress(label: str, unit: str = "subjects"):
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
-    runners = {"calibration": run_calibration, "elderly": run_elderly, "hepatic": run_hepatic,
+    runners = {"calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
+               "hepatic": run_hepatic,
                "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
                "qualify": run_qualify}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
@@ -172,6 +173,26 @@ def run_hepatic(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
             "sedation_mean_ss", "rank_by_sedation"]
     print(rank[cols].round(3).to_string(index=False))
+    _print_files(files)
+    return files
+
+
+def run_cyp_inhibition(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Each benzodiazepine alone and with each CYP3A4 perpetrator, throughout, started or stopped."""
+    from popsim.experiments.cyp_inhibition import run_cyp_inhibition_study
+    from popsim.plots import plot_cyp_inhibition
+
+    t0 = time.time()
+    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    ds = run_cyp_inhibition_study(cfg, dtype, progress=_progress)
+    files = _write_study(cfg, out_dir, config_yaml, "cyp_inhibition", ds, plot_cyp_inhibition)
+    c = cfg.cyp_inhibition
+    print(f"\npopsim cyp_inhibition: {len(c.drugs)} drugs x {len(c.perpetrators)} perpetrators x {c.schedules} in "
+          f"{cfg.cohort.name}, {cfg.n_subjects} subjects, {cfg.grid.days:g} days ({time.time() - t0:.0f} s)")
+    med = ds["cavg_ratio_ss"].median("subject").to_series()
+    table = med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in c.schedules else med
+    print("Median ratio of Cavg on the last day with / without the perpetrator (taken throughout):")
+    print(table.round(2).to_string())
     _print_files(files)
     return files
 

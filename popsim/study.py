@@ -13,6 +13,7 @@ paired.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable, Mapping, Sequence
 
 import jax.numpy as jnp
@@ -22,7 +23,7 @@ from popsim.cohort.presets import preset
 from popsim.config import CohortConfig
 from popsim.drugs.library import load
 from popsim.keys import root_key, stream_key
-from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
 from popsim.simulate import simulate
 
@@ -73,13 +74,16 @@ def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
 
 def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarray, *, dt: float, seed: int,
                  n_subjects: int, values: Mapping[str, float], others: Sequence[tuple[str, str]] = (),
-                 checkpoints_h: Sequence[float] = (), chunk_size: int = 8192, dtype=jnp.float32,
+                 checkpoints_h: Sequence[float] = (), perpetrator: str | None = None,
+                 perpetrator_doses: np.ndarray | None = None, chunk_size: int = 8192, dtype=jnp.float32,
                  progress: Callable | None = None) -> dict:
     """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
 
     ``cohort``: a cohort config or a preset name.  ``checkpoints_h``: times (h, whole days >= 1 day)
     at which the day before is summarised too (:data:`CHECKPOINT_VARIABLES`, arrays
     ``(checkpoint, regimen, subject)`` under ``by_day``), e.g. weekly to follow accumulation.
+    ``perpetrator``: a CYP3A4 perpetrator (oral) taken by every subject at ``perpetrator_doses``
+    ``(time,)`` mg per step; the drug's parameters then follow CYP3A4 activity hour by hour.
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication in ``others``.
     ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
     """
@@ -93,11 +97,16 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     first = len(windows)
     windows += tuple(Window(m - day, m) for m in marks)
     others = tuple(others)
-    spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
     cohort_cfg = preset(cohort) if isinstance(cohort, str) else cohort
-    model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True)
+    segment, perp, doses = 0, None, np.zeros(n_steps)
+    if perpetrator is not None:
+        segment, perp, doses = max(1, round(1.0 / dt)), Perpetrator(perpetrator, "oral"), perpetrator_doses
+        cohort_cfg = dataclasses.replace(cohort_cfg, p_perpetrator=1.0)
+    spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True, segment_steps=segment)
+    model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True,
+                          segment_steps=segment, perpetrator=perp)
     root = root_key(seed)
-    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, dtype),
+    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),
             {k: jnp.asarray(v, dtype) for k, v in values.items()})
     r = simulate(spec, model, args, U, n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)
     sig = list(spec.pd.signals)
