@@ -42,6 +42,10 @@ def grid_spec(drug: DrugConfig, cfg: Config, *, save: bool) -> GridSpec:
     return GridSpec(mammillary(drug.n_cmt, oral=oral), g.dt_h, n_steps, (channel,), windows=(window,), save=save)
 
 
+def _dtype(cfg: Config):
+    return jnp.float64 if cfg.precision == "float64" else jnp.float32
+
+
 def _progress(label: str, unit: str = "subjects"):
     start = time.time()
 
@@ -72,7 +76,7 @@ def run_qualify(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     path = Path(__file__).resolve().parents[1] / "experiments" / "qualify" / "plan.csv" if cfg.plan == "default" \
         else Path(cfg.plan)
     plan = read_plan(path)
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype,
                       progress=_progress("plan rows", "rows"))
     summary = summarise(results)
@@ -96,7 +100,7 @@ def run_calibration(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, P
     t0 = time.time()
     path = TARGETS if cfg.targets == "default" else Path(cfg.targets)
     targets = read_targets(path)
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
                                 seed=cfg.seed, dtype=dtype)
     table = report(targets, stats)
@@ -140,7 +144,7 @@ def run_elderly(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     from popsim.plots import plot_elderly
 
     t0 = time.time()
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     ds, rec = run_elderly_study(cfg, dtype, progress=_progress)
     files = _write_study(cfg, out_dir, config_yaml, "elderly", ds, lambda d: plot_elderly(d, rec, cfg.elderly),
                          {"recommended_doses": rec})
@@ -162,7 +166,7 @@ def run_hepatic(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]
     from popsim.plots import plot_hepatic
 
     t0 = time.time()
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     ds = run_hepatic_study(cfg, dtype, progress=_progress)
     h = cfg.hepatic
     rank = ranking(ds, h.cohorts[0])
@@ -183,7 +187,7 @@ def run_cyp_inhibition(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str
     from popsim.plots import plot_cyp_inhibition
 
     t0 = time.time()
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     ds = run_cyp_inhibition_study(cfg, dtype, progress=_progress)
     files = _write_study(cfg, out_dir, config_yaml, "cyp_inhibition", ds, plot_cyp_inhibition)
     c = cfg.cyp_inhibition
@@ -203,7 +207,7 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     from popsim.plots import plot_overdose
 
     t0 = time.time()
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     ds = run_overdose_study(cfg, dtype, progress=_progress)
     files = _write_study(cfg, out_dir, config_yaml, "overdose", ds, plot_overdose)
     o = cfg.overdose
@@ -240,7 +244,7 @@ def _save(fig, path: Path) -> Path:
 
 def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Every configured drug (typical values x IIV) x regimen."""
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
 
     def simulator(drug: DrugConfig):
         def sim(save: bool, n: int, progress=None):
@@ -260,7 +264,7 @@ def run_population(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Pa
     from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
     from popsim.regimen import fixed_interval
 
-    dtype = jnp.float64 if cfg.precision == "float64" else jnp.float32
+    dtype = _dtype(cfg)
     g = cfg.grid
     n_steps = round(g.days * 24 / g.dt_h) + 1
     w = round(g.summary_window_h / g.dt_h)
