@@ -22,7 +22,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
 EXPERIMENTS = ("calibration", "cyp_inhibition", "elderly", "hepatic", "interdose", "overdose", "population",
-               "qualify")
+               "qualify", "status_epilepticus")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -350,6 +350,53 @@ class CypInhibitionConfig:
 
 
 @dataclass
+class StatusEpilepticusConfig:
+    """The ``status_epilepticus`` experiment: single doses at t = 0 (``arms``: ``"<drug>_<route>_<dose
+    mg>"``), followed for ``hours`` on a 1-min grid; onset and duration of ``signal`` above each of
+    ``thresholds`` (the effective occupancy is unknown, so it is swept), and whether it is lost within
+    ``protect_h`` of the dose.  Default doses: the usual adult first-line doses (lorazepam 4 mg iv,
+    diazepam 10 mg iv, midazolam 10 mg im, midazolam 5 mg intranasal), user settings, not library
+    values.  Buccal midazolam and rectal diazepam are not in the library (literature.md has no
+    bioavailability or absorption numbers for them)."""
+
+    arms: list[str] = field(default_factory=lambda: ["lorazepam_iv_2", "lorazepam_iv_4", "diazepam_iv_10",
+                                                     "midazolam_im_10", "midazolam_intranasal_5"])
+    signal: str = "occupancy_a1"
+    thresholds: list[float] = field(default_factory=lambda: [0.3, 0.5, 0.7])
+    protect_h: float = 4.0
+    hours: float = 12.0
+
+    def check(self, path: str) -> None:
+        from popsim.drugs.library import load, names
+
+        benzos = [n for n in names() if load(n).kind == "benzodiazepine"]
+        if not self.arms or len(set(self.arms)) != len(self.arms):
+            raise ValueError(f"{path}.arms={list(self.arms)!r}; allowed: a non-empty list of '<drug>_<route>_<dose mg>' "
+                             "without repeats, e.g. lorazepam_iv_4")
+        for i, arm in enumerate(self.arms):
+            parts = str(arm).split("_")
+            if len(parts) != 3:
+                raise ValueError(f"{path}.arms[{i}]={arm!r}; allowed: '<drug>_<route>_<dose mg>', e.g. lorazepam_iv_4")
+            drug, route, dose = parts
+            _choice(f"{path}.arms[{i}] drug", drug, benzos)
+            _choice(f"{path}.arms[{i}] route", route, sorted(set(load(drug).routes) | {"iv"}))
+            try:
+                mg = float(dose)
+            except ValueError:
+                raise ValueError(f"{path}.arms[{i}]={arm!r}: dose {dose!r} is not a number") from None
+            _finite(f"{path}.arms[{i}] dose_mg", mg, low=0, low_open=True, high=100)
+        _choice(f"{path}.signal", self.signal, ("occupancy_a1", "occupancy_a2"))
+        if not self.thresholds or self.thresholds != sorted(set(self.thresholds)):
+            raise ValueError(f"{path}.thresholds={list(self.thresholds)!r}; allowed: a non-empty increasing list")
+        for i, t in enumerate(self.thresholds):
+            _finite(f"{path}.thresholds[{i}]", t, low=0, low_open=True, high=1)
+            if t >= 1:
+                raise ValueError(f"{path}.thresholds[{i}]={t!r}; allowed: an occupancy in (0, 1)")
+        _finite(f"{path}.hours", self.hours, low=1, high=72)
+        _finite(f"{path}.protect_h", self.protect_h, low=0, low_open=True, high=self.hours)
+
+
+@dataclass
 class ElderlyConfig:
     """The ``elderly`` experiment: ``drugs`` at daily diazepam-equivalent doses ``dose_de_mg`` (Ashton)
     taken once daily at ``dose_hour`` for the grid's days, in each of ``cohorts`` (preset names).
@@ -490,6 +537,7 @@ class Config:
     overdose: OverdoseConfig = field(default_factory=OverdoseConfig)
     hepatic: HepaticConfig = field(default_factory=HepaticConfig)
     cyp_inhibition: CypInhibitionConfig = field(default_factory=CypInhibitionConfig)
+    status_epilepticus: StatusEpilepticusConfig = field(default_factory=StatusEpilepticusConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -527,6 +575,8 @@ class Config:
             self.hepatic.check("hepatic", self.grid)
         elif self.experiment == "cyp_inhibition":
             self.cyp_inhibition.check("cyp_inhibition", self.grid)
+        elif self.experiment == "status_epilepticus":
+            self.status_epilepticus.check("status_epilepticus")
         elif self.experiment == "population":
             from popsim.drugs.library import load, names
 

@@ -17,7 +17,7 @@ import xarray as xr  # noqa: E402
 
 __all__ = ["label", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
            "plot_overdose",
-           "plot_predicted_vs_observed", "plot_trajectory_bands"]
+           "plot_predicted_vs_observed", "plot_status_epilepticus", "plot_trajectory_bands"]
 
 
 def label(var: xr.DataArray, width: int = 60) -> str:
@@ -257,5 +257,43 @@ def plot_cyp_inhibition(ds: xr.Dataset):
     bx.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen", 50),
                  fontsize=10)
     bx.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_status_epilepticus(ds: xr.Dataset):
+    """Left: median effect-site occupancy (and 90% population band) after each first-line dose over
+    the first hours, with the swept effective thresholds.  Right: median onset vs median duration
+    above each threshold per regimen (dose, drug and route)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
+    occ = ds["occupancy"]
+    t = ds["time"].values
+    q = occ.quantile([0.05, 0.5, 0.95], dim="subject")
+    names = [f"{d} {r} {x:g} mg" for d, r, x in ds.indexes["regimen"]]
+    for j, name in enumerate(names):
+        ax.fill_between(t, q.isel(regimen=j).sel(quantile=0.05), q.isel(regimen=j).sel(quantile=0.95),
+                        color=f"C{j}", alpha=0.15, lw=0)
+        ax.plot(t, q.isel(regimen=j).sel(quantile=0.5), color=f"C{j}", label=name)
+    for thr in ds["threshold"].values:
+        ax.axhline(thr, color="0.5", ls=":", lw=0.8)
+    ax.set_xlim(0, min(t[-1], 240))
+    ax.set_xlabel(label(ds["time"]))
+    ax.set_ylabel(label(occ, 45))
+    ax.set_title("median and 90% band; dotted: swept effective thresholds", fontsize=9)
+    ax.legend(fontsize=7)
+    onset = ds["onset_min"].median("subject")
+    duration = ds["duration_h"].median("subject")
+    markers = "os^vD"
+    for j, name in enumerate(names):
+        for k, thr in enumerate(ds["threshold"].values):
+            bx.plot(onset.isel(regimen=j, threshold=k), duration.isel(regimen=j, threshold=k),
+                    markers[k % len(markers)], color=f"C{j}", ms=7, label=f"threshold {thr:g}" if j == 0 else None)
+    bx.set_xscale("log")
+    bx.set_xlabel(textwrap.fill("median time to the effective occupancy [min] (log scale)", 50))
+    bx.set_ylabel(textwrap.fill(f"median time above it within {ds.sizes['time'] // 60} h [h]", 40))
+    bx.set_title("colours: regimens as on the left; markers: threshold", fontsize=9)
+    bx.legend(fontsize=7)
+    fig.suptitle(f"Status epilepticus: onset and duration of effect-site GABA-A occupancy "
+                 f"({ds.attrs.get('cohort', '')} cohort)", fontsize=11)
     fig.tight_layout()
     return fig

@@ -64,7 +64,7 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     runners = {"calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
                "hepatic": run_hepatic,
                "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
-               "qualify": run_qualify}
+               "qualify": run_qualify, "status_epilepticus": run_status_epilepticus}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
@@ -217,6 +217,26 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
     print("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose (columns):")
     print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
+    _print_files(files)
+    return files
+
+
+def run_status_epilepticus(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Onset and duration of effective effect-site occupancy after first-line doses, by drug and route."""
+    from popsim.experiments.status_epilepticus import run_status_epilepticus_study, summary
+    from popsim.plots import plot_status_epilepticus
+
+    t0 = time.time()
+    ds = run_status_epilepticus_study(cfg, _dtype(cfg), progress=_progress)
+    table = summary(ds)
+    files = _write_study(cfg, out_dir, config_yaml, "status_epilepticus", ds, plot_status_epilepticus,
+                         tables={"onset": table})
+    s = cfg.status_epilepticus
+    print(f"\npopsim status_epilepticus: {ds.sizes['regimen']} first-line doses x {cfg.n_subjects} subjects "
+          f"({cfg.cohort.name}), {s.signal} followed {s.hours:g} h ({time.time() - t0:.0f} s)")
+    print(f"Onset (min, 5th/50th/95th percentile of those reaching it), median duration (h), P(lost within "
+          f"{s.protect_h:g} h):")
+    print(table.round(3).to_string(index=False))
     _print_files(files)
     return files
 

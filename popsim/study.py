@@ -24,7 +24,7 @@ from popsim.config import CohortConfig
 from popsim.drugs.library import load
 from popsim.keys import root_key, stream_key
 from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
-from popsim.pk.grid import Window
+from popsim.pk.grid import Trigger, Window
 from popsim.simulate import simulate
 
 __all__ = ["APNOEA_MIN_H", "CHECKPOINT_VARIABLES", "VARIABLES", "cohort_dataset", "de_dose_mg", "simulate_arm"]
@@ -40,6 +40,7 @@ VARIABLES = {
     "occupancy_a1_min_ss": ("1", "trough GABA-A alpha1 agonist occupancy over the last day"),
     "occupancy_a2_mean_ss": ("1", "mean GABA-A alpha2 agonist occupancy over the last day"),
     "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
+    "occupancy_a1_tmax": ("h", "time of the peak GABA-A alpha1 agonist occupancy (since the first dose)"),
     "occupancy_swing_ss": ("1", "alpha1 occupancy swing (peak - trough) / peak over the last day"),
     "sedation_mean_ss": ("1", "mean net alpha1 sedation (occupancy minus tolerated part) over the last day"),
     "falls_expected": ("1", "expected number of falls over the horizon"),
@@ -76,7 +77,8 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
                  n_subjects: int, values: Mapping[str, float], others: Sequence[tuple[str, str]] = (),
                  checkpoints_h: Sequence[float] = (), perpetrator: str | None = None,
                  perpetrator_doses: np.ndarray | None = None, chunk_size: int = 8192, dtype=jnp.float32,
-                 progress: Callable | None = None) -> dict:
+                 progress: Callable | None = None, pd_above: Sequence[tuple[str, float]] = (),
+                 trajectories: Sequence[str] = (), trigger: Trigger | None = None) -> dict:
     """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
 
     ``cohort``: a cohort config or a preset name.  ``checkpoints_h``: times (h, whole days >= 1 day)
@@ -86,11 +88,18 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     ``(time,)`` mg per step; the drug's parameters then follow CYP3A4 activity hour by hour.
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication in ``others``.
     ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
+    ``pd_above``: ``(signal, threshold)`` pairs over the whole horizon; returned under ``above`` as
+    ``t_above`` (h) and ``t_first`` (h, NaN if never), each ``(pair, regimen, subject)``.
+    ``trajectories``: PD signals saved over the last day, under ``trajectories`` {signal: (time,
+    regimen, subject)} with their grid times ``times`` (h).  ``trigger``: a PD-fed dosing rule
+    (:class:`popsim.pk.grid.Trigger`) on the drug's channel; the count and last time of its doses under
+    ``trigger`` (``doses``, ``last``: (regimen, subject)).
     """
     n_steps = U.shape[1]
     day = min(round(DAY_H / dt), n_steps - 1)  # the last day, or the whole horizon if shorter
     ss = n_steps - 1 - day
-    windows = (Window(ss, n_steps - 1), Window(0, n_steps - 1)) + ((Window(0, ss),) if ss > 0 else ())
+    windows = (Window(ss, n_steps - 1), Window(0, n_steps - 1, pd_above=tuple(pd_above)))
+    windows += (Window(0, ss),) if ss > 0 else ()
     marks = [round(t / dt) for t in checkpoints_h]
     if any(not day <= m <= n_steps - 1 or abs(m * dt - t) > 1e-9 for m, t in zip(marks, checkpoints_h)):
         raise ValueError(f"checkpoints_h={list(checkpoints_h)!r}; allowed: grid times from 24 h to the horizon")
@@ -103,6 +112,10 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         segment, perp, doses = max(1, round(1.0 / dt)), Perpetrator(perpetrator, "oral"), perpetrator_doses
         cohort_cfg = dataclasses.replace(cohort_cfg, p_perpetrator=1.0)
     spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True, segment_steps=segment)
+    spec = dataclasses.replace(spec, save=bool(trajectories), save_from=ss if trajectories else 0, trigger=trigger)
+    unknown = [x for x in trajectories if x not in spec.pd.signals]
+    if unknown:
+        raise ValueError(f"trajectories {unknown}; allowed: {list(spec.pd.signals)}")
     model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True,
                           segment_steps=segment, perpetrator=perp)
     root = root_key(seed)
@@ -121,8 +134,8 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         "cavg_ss": r["auc"][0, 0].astype(float) / (day * dt),
         "occupancy_a1_mean_ss": pd("pd_mean", 0, "occupancy_a1"), "occupancy_a1_max_ss": occ_max,
         "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", 0, "occupancy_a2"),
-        "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
-    "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
+        "occupancy_a1_tmax": pd("pd_tmax", 1, "occupancy_a1"),
+        "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
         "sedation_mean_ss": pd("pd_mean", 0, "sedation"), "occupancy_a1_peak": pd("pd_max", 1, "occupancy_a1"),
         "falls_expected": pd("pd_end", 1, "falls_expected"),
         "fall_rate_ratio": pd("pd_end", 1, "falls_expected") / (r["params"]["FALL_H0"][0] * (n_steps - 1) * dt),
@@ -139,7 +152,16 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     by_day = {"cavg_day": np.stack([r["auc"][first + k, 0].astype(float) / (day * dt) for k in range(len(marks))]),
               "occupancy_a1_mean_day": np.stack([pd("pd_mean", first + k, "occupancy_a1") for k in range(len(marks))])
               } if marks else {}
-    return {"values": out, "by_day": by_day, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()}}
+    extra = {}
+    if pd_above:
+        extra["above"] = {"t_above": r["pd_t_above"][0].astype(float), "t_first": r["pd_t_first"][0].astype(float)}
+    if trajectories:
+        extra["trajectories"] = {x: r["pd"][x].astype(float) for x in trajectories}
+        extra["times"] = spec.times[ss:]
+    if trigger is not None:
+        extra["trigger"] = {"doses": r["trigger_doses"].astype(float), "last": r["trigger_last"].astype(float)}
+    return {"values": out, "by_day": by_day, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()},
+            **extra}
 
 
 def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str], drugs: Sequence[str],

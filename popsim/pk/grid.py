@@ -51,7 +51,7 @@ from popsim.pd.model import PDModel
 from popsim.pk.model import LinearModel, closest
 from popsim.pk.propagate import phi, phi_input
 
-__all__ = ["Channel", "Window", "GridSpec", "kernels", "simulate_one"]
+__all__ = ["Channel", "Trigger", "Window", "GridSpec", "kernels", "simulate_one"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +70,45 @@ class Channel:
 
 @dataclasses.dataclass(frozen=True)
 class Window:
-    """Summary window ``[start, end)`` in grid steps; thresholds in mg/L."""
+    """Summary window ``[start, end)`` in grid steps; thresholds in mg/L.
+
+    ``pd_above``: ``(signal, threshold)`` pairs of the PD model: time with the
+    signal above the threshold and the first grid time it is (both on the grid,
+    so to within ``dt``).
+    """
 
     start: int
     end: int
     above: tuple[float, ...] = ()
     below: tuple[float, ...] = ()
+    pd_above: tuple[tuple[str, float], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Trigger:
+    """A dosing rule fed back from the PD model (e.g. symptom-triggered dosing).
+
+    From step ``start`` on, every ``every`` steps, a bolus of ``amount`` mg goes
+    into input channel ``channel`` (an unlagged bolus channel) when the PD
+    signal ``signal`` (its left-limit value at that time) exceeds
+    ``threshold``; at most ``max_doses`` doses.  The rule adds to the
+    regimen's own inputs on that channel.
+    """
+
+    signal: str
+    threshold: float
+    amount: float
+    channel: int = 0
+    start: int = 0
+    every: int = 1
+    max_doses: int = 1000
+
+    def __post_init__(self):
+        if not (np.isfinite(self.amount) and self.amount > 0):
+            raise ValueError(f"trigger amount={self.amount!r} mg; allowed: a finite number > 0")
+        if self.every < 1 or self.start < 0 or self.max_doses < 1:
+            raise ValueError(f"trigger start={self.start!r}, every={self.every!r}, max_doses={self.max_doses!r}; "
+                             "allowed: start >= 0, every >= 1, max_doses >= 1")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +124,8 @@ class GridSpec:
     outputs : compartments whose concentrations are reported (mg/L).
     windows : summary windows (empty: no summaries).
     save : keep full trajectories (``(time,)`` per output and subject-regimen).
+    save_from : first saved step (trajectories cover ``times[save_from:]``).
+    trigger : a PD-fed dosing rule (:class:`Trigger`; needs ``pd``).
     segment_of_step : parameter segment per step (``None``: one segment).
     pd : a PD model stepped in the same loop (:mod:`popsim.pd.model`), driven
         by the concentrations of ``outputs``; its parameters are read from the
@@ -111,6 +146,8 @@ class GridSpec:
     segment_of_step: tuple[int, ...] | None = None
     unroll: int | None = None
     pd: PDModel | None = None
+    save_from: int = 0
+    trigger: Trigger | None = None
 
     def __post_init__(self):
         if not (np.isfinite(self.dt) and self.dt > 0):
@@ -134,10 +171,23 @@ class GridSpec:
             )
         if not self.save and not self.windows:
             raise ValueError("grid: nothing to return (save=False and no summary windows)")
+        if not 0 <= self.save_from < self.n_steps:
+            raise ValueError(f"grid save_from={self.save_from!r}; allowed: 0 to n_steps - 1 = {self.n_steps - 1}")
         if self.pd is not None:
             missing = [o for o in self.pd.inputs if o not in self.outputs]
             if missing:
                 raise ValueError(f"pd model reads outputs {missing}; the grid's outputs are {list(self.outputs)}")
+        wanted = [sig for w in self.windows for sig, _ in w.pd_above]
+        if self.trigger is not None:
+            wanted.append(self.trigger.signal)
+            t = self.trigger
+            if not 0 <= t.channel < len(self.channels) or self.channels[t.channel].kind != "bolus" \
+                    or self.channels[t.channel].lag:
+                raise ValueError(f"trigger channel={t.channel!r}; allowed: an unlagged bolus channel")
+        for sig in wanted:
+            allowed = list(self.pd.signals) if self.pd is not None else []
+            if sig not in allowed:
+                raise ValueError(f"pd signal {sig!r}; allowed: {allowed}" + closest(sig, allowed))
 
     @property
     def times(self) -> np.ndarray:
@@ -294,7 +344,11 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     window and signal: ``pd_max``, ``pd_min``, ``pd_mean`` (grid mean of the
     left-limit values), ``pd_end`` (value at the window end) and ``pd_tmax``
     (time of the maximum, h; the first grid time it is reached), and ``pd``
-    {signal: (time,)} if ``spec.save``.
+    {signal: (time,)} if ``spec.save``.  With ``pd_above`` pairs (concatenated
+    over windows): ``pd_t_above`` (h) and ``pd_t_first`` (h since t = 0, NaN
+    if never).  With ``spec.trigger``: ``trigger_doses`` (count) and
+    ``trigger_last`` (time of the last triggered dose, h; NaN if none).
+    Saved trajectories cover ``times[spec.save_from:]``.
     """
     dtype = ker["Phi"].dtype
     n_seg = ker["Phi"].shape[0]
@@ -331,9 +385,16 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
 
     pd = spec.pd
     signals = list(pd.signals) if pd is not None else []
+    pd_above = [(i, signals.index(sig), thr) for i, w in enumerate(spec.windows) for sig, thr in w.pd_above]
+    nan = jnp.asarray(jnp.nan, dtype)
 
     def update_pd(summ, step, values):
         new = {key: [list(row) for row in rows] for key, rows in summ.items()}
+        for j, (i, sig, thr) in enumerate(pd_above):
+            hit = (step >= starts[i]) & (step < ends[i]) & (values[sig] > thr)
+            new["pd_t_above"][0][j] = summ["pd_t_above"][0][j] + hit.astype(dtype)  # steps: exact in float32
+            first = hit & jnp.isnan(summ["pd_t_first"][0][j])
+            new["pd_t_first"][0][j] = jnp.where(first, (step * dt).astype(dtype), summ["pd_t_first"][0][j])
         for i, (a, b) in enumerate(zip(starts, ends)):
             inside = (step >= a) & (step < b)
             for j, v in enumerate(values):
@@ -346,24 +407,35 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
                 new["pd_end"][i][j] = jnp.where(step == b, v, summ["pd_end"][i][j])
         return new
 
-    def body(carry, xs):
-        A, summ, S = carry
+    trig = spec.trigger
+
+    def fire(T, step, value, w):
+        """The triggered dose at this step (added to ``w``) and the updated (count, last time)."""
+        count, last = T
+        due = (step >= trig.start) & ((step - trig.start) % trig.every == 0) & (count < trig.max_doses)
+        give = due & (value > trig.threshold)
+        w[trig.channel] = w[trig.channel] + jnp.where(give, trig.amount, 0.0).astype(dtype)
+        return [count + give.astype(dtype), jnp.where(give, (step * dt).astype(dtype), last)]
+
+    def body(carry, xs, save):
+        A, summ, S, T = carry
         w, step, seg = xs
         k = one if n_seg == 1 else {x: _entries(v[seg], mask[x]) for x, v in ker.items() if x != "m"}
         w = [w[v] for v in range(W.shape[1])]
         y = [_dot(k["C"][r], A, zero) for r in range(o)]
+        values = pd.values(S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else []
+        if trig is not None:
+            T = fire(T, step, values[signals.index(trig.signal)], w)
         y_plus = [y[r] + _dot(k["J"][r], w, zero) for r in range(o)] if n_win or pd is not None else None
         if n_win:
             summ = update(summ, step, y, y_plus, A[spec.model.n :])
         A = [_dot(k["Phi"][r], A, zero) + _dot(k["G"][r], w, zero) for r in range(len(A))]
-        values = []
         if pd is not None:
-            values = pd.values(S, dict(zip(spec.outputs, y)), pd_params)
             y_next = [_dot(k["C"][r], A, zero) for r in range(o)]
             S = pd.step(S, dict(zip(spec.outputs, y_plus)), dict(zip(spec.outputs, y_next)), pd_params, dt)
             if n_win:
                 summ = update_pd(summ, step, values)
-        return (A, summ, S), (tuple(y) + tuple(values) if spec.save else None)
+        return (A, summ, S, T), (tuple(y) + tuple(values) if save else None)
 
     A0 = [jnp.zeros((), dtype)] * spec.n_aug
     summ0 = {}
@@ -376,11 +448,27 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
             summ0.update({key: [[fill] * len(signals) for _ in range(n_win)]
                           for key, fill in (("pd_max", -big), ("pd_min", big), ("pd_mean", zero), ("pd_end", zero),
                                             ("pd_tmax", zero))})
+        if pd_above:
+            summ0.update({"pd_t_above": [[zero] * len(pd_above)], "pd_t_first": [[nan] * len(pd_above)]})
     S0 = pd.init(pd_params, dtype) if pd is not None else []
+    T0 = [zero, nan] if trig is not None else []
     seg = jnp.asarray(spec.segment_of_step or (0,) * spec.n_steps, jnp.int32)
-    (_, summ, _), ys = jax.lax.scan(body, (A0, summ0, S0), (W, jnp.arange(spec.n_steps), seg),
-                                    unroll=spec.unroll or (8 if jax.default_backend() == "gpu" else 1))
+    xs = (W, jnp.arange(spec.n_steps), seg)
+    unroll = spec.unroll or (8 if jax.default_backend() == "gpu" else 1)
+    carry, a = (A0, summ0, S0, T0), spec.save_from if spec.save else spec.n_steps
+    if a > 0:  # the steps before the saved part: no per-step outputs
+        carry, _ = jax.lax.scan(lambda c, x: body(c, x, False), carry, jax.tree_util.tree_map(lambda v: v[:a], xs),
+                                unroll=unroll)
+    ys = None
+    if a < spec.n_steps:
+        carry, ys = jax.lax.scan(lambda c, x: body(c, x, True), carry, jax.tree_util.tree_map(lambda v: v[a:], xs),
+                                 unroll=unroll)
+    _, summ, _, T = carry
     out = {key: jnp.stack([jnp.stack(row) for row in rows]) for key, rows in summ.items()}
+    if "pd_t_above" in out:
+        out["pd_t_above"] = out["pd_t_above"] * jnp.asarray(dt, dtype)
+    if trig is not None:
+        out["trigger_doses"], out["trigger_last"] = T
     if spec.save:
         out["conc"] = dict(zip(spec.outputs, ys[:o]))
         if signals:
