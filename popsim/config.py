@@ -22,7 +22,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
 EXPERIMENTS = ("calibration", "cyp_inhibition", "elderly", "hepatic", "interdose", "overdose", "population",
-               "qualify", "status_epilepticus")
+               "qualify", "receptor_subtypes", "status_epilepticus")
 
 
 def _finite(path: str, value: float, *, low: float, high: float = math.inf, low_open: bool = False) -> None:
@@ -350,6 +350,44 @@ class CypInhibitionConfig:
 
 
 @dataclass
+class ReceptorSubtypesConfig:
+    """The ``receptor_subtypes`` experiment: ``drugs`` at ``dose_de_mg`` daily diazepam equivalents on
+    each of ``schedules`` (name -> clock hours, the daily dose split equally) for the grid's days; the
+    last day is kept as a time course and split into night (``night_hours`` [start, end)) and day."""
+
+    drugs: list[str] = field(default_factory=lambda: ["alprazolam", "lorazepam", "clonazepam", "diazepam",
+                                                      "triazolam", "zolpidem"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [5.0])
+    schedules: dict[str, list[float]] = field(default_factory=lambda: {"bedtime": [22.0],
+                                                                       "three_times_daily": [8.0, 14.0, 22.0]})
+    night_hours: list[float] = field(default_factory=lambda: [22.0, 7.0])
+
+    def check(self, path: str, grid) -> None:
+        _check_arms(path, ["adult"], self.drugs, self.dose_de_mg)
+        _check_day_grid(path, grid.dt_h)
+        if grid.days < 2:
+            raise ValueError(f"grid.days={grid.days!r}: the {path} experiment keeps the last day at steady state; "
+                             "allowed: >= 2")
+        if not self.schedules:
+            raise ValueError(f"{path}.schedules: at least one (name -> clock hours)")
+        for name, hours in self.schedules.items():
+            if not hours or len(set(hours)) != len(hours):
+                raise ValueError(f"{path}.schedules.{name}={list(hours)!r}; allowed: a non-empty list without repeats")
+            for i, h in enumerate(hours):
+                _finite(f"{path}.schedules.{name}[{i}]", h, low=0, high=24)
+                if h >= 24 or abs(h / grid.dt_h - round(h / grid.dt_h)) > 1e-9:
+                    raise ValueError(f"{path}.schedules.{name}[{i}]={h!r}; allowed: a clock hour in [0, 24) on the grid")
+        if len(self.night_hours) != 2:
+            raise ValueError(f"{path}.night_hours={list(self.night_hours)!r}; allowed: [start, end] clock hours")
+        for i, h in enumerate(self.night_hours):
+            _finite(f"{path}.night_hours[{i}]", h, low=0, high=24)
+            if h >= 24 or abs(h / grid.dt_h - round(h / grid.dt_h)) > 1e-9:
+                raise ValueError(f"{path}.night_hours[{i}]={h!r}; allowed: a clock hour in [0, 24) on the grid")
+        if self.night_hours[0] == self.night_hours[1]:
+            raise ValueError(f"{path}.night_hours={list(self.night_hours)!r}: start and end must differ")
+
+
+@dataclass
 class StatusEpilepticusConfig:
     """The ``status_epilepticus`` experiment: single doses at t = 0 (``arms``: ``"<drug>_<route>_<dose
     mg>"``), followed for ``hours`` on a 1-min grid; onset and duration of ``signal`` above each of
@@ -538,6 +576,7 @@ class Config:
     hepatic: HepaticConfig = field(default_factory=HepaticConfig)
     cyp_inhibition: CypInhibitionConfig = field(default_factory=CypInhibitionConfig)
     status_epilepticus: StatusEpilepticusConfig = field(default_factory=StatusEpilepticusConfig)
+    receptor_subtypes: ReceptorSubtypesConfig = field(default_factory=ReceptorSubtypesConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -575,6 +614,8 @@ class Config:
             self.hepatic.check("hepatic", self.grid)
         elif self.experiment == "cyp_inhibition":
             self.cyp_inhibition.check("cyp_inhibition", self.grid)
+        elif self.experiment == "receptor_subtypes":
+            self.receptor_subtypes.check("receptor_subtypes", self.grid)
         elif self.experiment == "status_epilepticus":
             self.status_epilepticus.check("status_epilepticus")
         elif self.experiment == "population":

@@ -17,7 +17,7 @@ import xarray as xr  # noqa: E402
 
 __all__ = ["label", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
            "plot_overdose",
-           "plot_predicted_vs_observed", "plot_status_epilepticus", "plot_trajectory_bands"]
+           "plot_predicted_vs_observed", "plot_receptor_subtypes", "plot_status_epilepticus", "plot_trajectory_bands"]
 
 
 def label(var: xr.DataArray, width: int = 60) -> str:
@@ -295,5 +295,50 @@ def plot_status_epilepticus(ds: xr.Dataset):
     bx.legend(fontsize=7)
     fig.suptitle(f"Status epilepticus: onset and duration of effect-site GABA-A occupancy "
                  f"({ds.attrs.get('cohort', '')} cohort)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_receptor_subtypes(ds: xr.Dataset):
+    """Top: median alpha1 (solid) and alpha2 (dashed) occupancy over the clock of the last day, one
+    panel per schedule, one colour per drug (first dose of the sweep).  Bottom: median night and day
+    occupancy per subtype and drug for each schedule."""
+    idx = ds.indexes["regimen"]
+    drugs = list(dict.fromkeys(idx.get_level_values("drug")))
+    schedules = list(dict.fromkeys(idx.get_level_values("schedule")))
+    dose = float(ds["dose_de_mg"].values[0])
+    fig, axes = plt.subplots(2, len(schedules), figsize=(6.2 * len(schedules), 8.5), squeeze=False)
+    clock = ds["clock_h"].values
+    order = np.argsort(clock[:-1], kind="stable")
+    med = {s: ds[s].median("subject") for s in ("occupancy_a1", "occupancy_a2")}
+    for j, sch in enumerate(schedules):
+        ax = axes[0, j]
+        for k, d in enumerate(drugs):
+            for s, ls in (("occupancy_a1", "-"), ("occupancy_a2", "--")):
+                y = med[s].sel(drug=d, schedule=sch, dose_de_mg=dose).values[:-1]
+                ax.plot(clock[:-1][order], y[order], ls, color=f"C{k}", label=d if s == "occupancy_a1" else None)
+        night = ds.attrs.get("night_hours", [22, 7])
+        ax.axvspan(night[0], 24, color="0.9", zorder=0)
+        ax.axvspan(0, night[1], color="0.9", zorder=0)
+        ax.set_xlim(0, 24)
+        ax.set_xticks(range(0, 25, 3))
+        ax.set_xlabel(label(ds["clock_h"]))
+        ax.set_ylabel(textwrap.fill("median GABA-A occupancy over the last day [1] (solid alpha1, dashed alpha2)", 40))
+        ax.set_title(textwrap.fill(f"{sch}: {dose:g} mg/day diazepam-equivalent; shaded: night; alpha2 lies on "
+                                   "alpha1 for the non-selective drugs", 70), fontsize=9)
+        ax.legend(fontsize=7)
+        bx = axes[1, j]
+        bars = ["occupancy_a1_night", "occupancy_a1_day", "occupancy_a2_night", "occupancy_a2_day"]
+        width = 0.8 / len(bars)
+        for b, name in enumerate(bars):
+            v = [float(ds[name].median("subject").sel(drug=d, schedule=sch, dose_de_mg=dose)) for d in drugs]
+            bx.bar(np.arange(len(drugs)) + (b - 1.5) * width, v, width, color=f"C{b}",
+                   label=name.replace("occupancy_", "").replace("_", " "))
+        bx.set_xticks(range(len(drugs)), drugs, rotation=20)
+        bx.set_ylabel(textwrap.fill("median mean occupancy [1]", 30))
+        bx.set_title(f"{sch}: night (hypnotic window) vs day; alpha1 sedation, alpha2 anxiolysis", fontsize=9)
+        bx.legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"GABA-A alpha1 vs alpha2 occupancy at steady state ({ds.attrs.get('cohort', '')} cohort)",
+                 fontsize=11)
     fig.tight_layout()
     return fig

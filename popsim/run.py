@@ -64,7 +64,8 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     runners = {"calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
                "hepatic": run_hepatic,
                "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
-               "qualify": run_qualify, "status_epilepticus": run_status_epilepticus}
+               "qualify": run_qualify, "receptor_subtypes": run_receptor_subtypes,
+               "status_epilepticus": run_status_epilepticus}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
 
 
@@ -217,6 +218,26 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
     print("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose (columns):")
     print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
+    _print_files(files)
+    return files
+
+
+def run_receptor_subtypes(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """alpha1 vs alpha2 occupancy over the day for classical benzodiazepines and zolpidem."""
+    from popsim.experiments.receptor_subtypes import run_receptor_subtypes_study
+    from popsim.plots import plot_receptor_subtypes
+
+    t0 = time.time()
+    ds = run_receptor_subtypes_study(cfg, _dtype(cfg), progress=_progress)
+    names = ["occupancy_a1_night", "occupancy_a1_day", "occupancy_a2_night", "occupancy_a2_day", "selectivity_a1_a2"]
+    table = ds[names].median("subject").to_dataframe().reset_index()
+    table = table.drop(columns=[c for c in table.columns if c not in ["drug", "schedule", "dose_de_mg", *names]])
+    files = _write_study(cfg, out_dir, config_yaml, "receptor_subtypes", ds, plot_receptor_subtypes,
+                         tables={"by_subtype": table})
+    print(f"\npopsim receptor_subtypes: {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
+          f"({cfg.cohort.name}), last of {cfg.grid.days:g} days ({time.time() - t0:.0f} s)")
+    print("Median occupancy by subtype, night and day, and the alpha1/alpha2 ratio:")
+    print(table.round(3).to_string(index=False))
     _print_files(files)
     return files
 

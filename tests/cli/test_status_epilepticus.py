@@ -11,7 +11,7 @@ import pytest
 from popsim.io import read_dataset
 from popsim.run import configure, run
 
-TINY = ["+experiment=status_epilepticus", "n_subjects=24", "status_epilepticus.hours=6",
+TINY = ["+experiment=status_epilepticus", "n_subjects=24", "save_subjects=0", "status_epilepticus.hours=6",
         "status_epilepticus.arms=[lorazepam_iv_2,lorazepam_iv_4,midazolam_intranasal_5]",
         "status_epilepticus.thresholds=[0.1,0.3]", "status_epilepticus.protect_h=2"]
 

@@ -1,0 +1,79 @@
+"""The receptor_subtypes experiment end to end at tiny size: Dataset contract, subtype occupancy
+against the closed form of competitive binding, day/night split against the on-line daily mean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from popsim.drugs.library import load
+from popsim.experiments.receptor_subtypes import night_mask
+from popsim.io import read_dataset
+from popsim.run import configure, run
+
+TINY = ["+experiment=receptor_subtypes", "n_subjects=16", "save_subjects=0", "grid.days=3", "grid.dt_h=0.5",
+        "receptor_subtypes.drugs=[diazepam,triazolam,zolpidem]"]
+
+
+@pytest.fixture(scope="module")
+def rs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rs")
+    files = run(configure(TINY), out, "test")
+    return files, read_dataset(files["dataset"])
+
+
+def test_outputs_and_dataset_contract(rs):
+    files, ds = rs
+    assert all(Path(p).exists() for p in files.values())
+    assert ds.sizes == {"regimen": 3 * 2, "subject": 16, "time": 49}
+    assert ds["occupancy_a1"].dims == ("regimen", "time", "subject")
+    for name, var in ds.data_vars.items():
+        assert var.attrs["units"] and var.attrs["long_name"], name
+    np.testing.assert_allclose(ds["clock_h"].values, np.arange(49) * 0.5 % 24)
+
+
+def test_subtype_occupancy_follows_competitive_binding(rs):
+    # occ_s = x_s / (1 + x_s) with x_a2 = x_a1 / S (S = EC50_a2 / EC50_a1, the entry's a1_selectivity):
+    # from the alpha1 occupancy, x_a1 = o1 / (1 - o1), so alpha2 follows in closed form.
+    _, ds = rs
+    S = load("zolpidem").pd["a1_selectivity"].value
+    o1 = ds["occupancy_a1"].sel(drug="zolpidem").values.astype(float)
+    o2 = ds["occupancy_a2"].sel(drug="zolpidem").values.astype(float)
+    x2 = o1 / (1 - o1) / S
+    np.testing.assert_allclose(o2, x2 / (1 + x2), rtol=2e-5, atol=1e-7)  # float32 run
+    assert float(ds["selectivity_a1_a2"].sel(drug="zolpidem").min()) > 5
+    # classical benzodiazepines: non-selective, both subtypes see the same drive
+    np.testing.assert_array_equal(ds["occupancy_a1"].sel(drug="diazepam"), ds["occupancy_a2"].sel(drug="diazepam"))
+
+
+def test_day_and_night_split_the_online_daily_mean(rs):
+    # The on-line mean over the last day (time loop) equals the night/day means of the saved course
+    # weighted by their shares of the day.
+    _, ds = rs
+    clock = ds["clock_h"].values[:-1]
+    night = night_mask(clock, (22.0, 7.0))
+    assert night.sum() == 18  # 22:00-07:00 on a 30-min grid
+    share = night.mean()
+    for s in ("occupancy_a1", "occupancy_a2"):
+        mixed = share * ds[f"{s}_night"] + (1 - share) * ds[f"{s}_day"]
+        np.testing.assert_allclose(mixed, ds[f"{s}_mean_ss"], rtol=1e-5)
+
+
+def test_a_short_hypnotic_at_bedtime_acts_at_night(rs):
+    _, ds = rs
+    med = ds[["occupancy_a1_night", "occupancy_a1_day"]].median("subject").sel(schedule="bedtime", dose_de_mg=5.0)
+    assert float(med["occupancy_a1_night"].sel(drug="triazolam")) > 3 * float(med["occupancy_a1_day"].sel(drug="triazolam"))
+    # diazepam (t1/2 ~ 1-2 days, with nordiazepam) hardly swings over the day
+    ratio = float(med["occupancy_a1_night"].sel(drug="diazepam")) / float(med["occupancy_a1_day"].sel(drug="diazepam"))
+    assert 1.0 <= ratio < 1.2
+
+
+def test_bad_overrides_are_refused_before_compute():
+    with pytest.raises(Exception, match="receptor_subtypes.schedules.bedtime\\[0\\]=25.0; allowed"):
+        configure(TINY + ["receptor_subtypes.schedules.bedtime=[25]"])
+    with pytest.raises(Exception, match="receptor_subtypes.drugs\\[0\\]='zolpidm'; allowed: .*did you mean 'zolpidem'"):
+        configure(TINY + ["receptor_subtypes.drugs=[zolpidm]"])
+    with pytest.raises(Exception, match="receptor_subtypes.night_hours=\\[7.0, 7.0\\]: start and end must differ"):
+        configure(TINY + ["receptor_subtypes.night_hours=[7,7]"])
