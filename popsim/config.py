@@ -21,7 +21,7 @@ __all__ = ["CohortConfig", "Config", "DrugConfig", "PerpetratorConfig", "GridCon
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
-EXPERIMENTS = ("calibration", "cyp_inhibition", "elderly", "hepatic", "interdose", "overdose", "population",
+EXPERIMENTS = ("alcohol", "calibration", "cyp_inhibition", "elderly", "hepatic", "interdose", "overdose", "population",
                "qualify", "receptor_subtypes", "status_epilepticus")
 
 
@@ -350,6 +350,64 @@ class CypInhibitionConfig:
 
 
 @dataclass
+class AlcoholConfig:
+    """The ``alcohol`` experiment: ``grams_per_day`` of ethanol over ``drinking_hours`` for
+    ``drinking_days``, then a stop at midnight and ``days_after`` days of follow-up; from
+    ``treatment_start_h`` after the stop, ``drug`` given on a fixed schedule (``fixed_mg_per_day``,
+    6-hourly) or symptom-triggered (``trigger_mg`` when the withdrawal drive exceeds each of
+    ``trigger_drive`` at a check every ``check_every_h``, at most ``max_doses``).  Grid: ``grid.dt_h``.
+    The default doses and rule are the shape of common protocols (user settings, not library values)."""
+
+    drug: str = "diazepam"
+    grams_per_day: list[float] = field(default_factory=lambda: [0.0, 120.0, 200.0])
+    drinking_hours: list[float] = field(default_factory=lambda: [10.0, 13.0, 16.0, 19.0, 22.0])
+    drinking_days: float = 28.0
+    days_after: float = 7.0
+    treatment_start_h: float = 2.0
+    fixed_mg_per_day: list[float] = field(default_factory=lambda: [40.0, 30.0, 20.0, 10.0])
+    trigger_mg: float = 20.0
+    trigger_drive: list[float] = field(default_factory=lambda: [0.05, 0.1])
+    check_every_h: float = 1.0
+    max_doses: int = 30
+
+    def check(self, path: str, dt_h: float) -> None:
+        from popsim.drugs.library import load, names
+
+        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes]
+        _choice(f"{path}.drug", self.drug, benzos)
+        _check_day_grid(path, dt_h)
+        for key in ("grams_per_day", "drinking_hours", "fixed_mg_per_day", "trigger_drive"):
+            values = getattr(self, key)
+            if not values or len(set(values)) != len(values):
+                raise ValueError(f"{path}.{key}={list(values)!r}; allowed: a non-empty list without repeats")
+        for i, g in enumerate(self.grams_per_day):
+            _finite(f"{path}.grams_per_day[{i}]", g, low=0, high=500)
+        for i, h in enumerate(self.drinking_hours):
+            _finite(f"{path}.drinking_hours[{i}]", h, low=0, high=24)
+            if h >= 24 or abs(h / dt_h - round(h / dt_h)) > 1e-9:
+                raise ValueError(f"{path}.drinking_hours[{i}]={h!r}; allowed: a clock hour in [0, 24) on the grid")
+        for i, x in enumerate(self.fixed_mg_per_day):
+            _finite(f"{path}.fixed_mg_per_day[{i}]", x, low=0, high=500)
+        for i, x in enumerate(self.trigger_drive):
+            _finite(f"{path}.trigger_drive[{i}]", x, low=0, low_open=True, high=1)
+            if x >= 1:
+                raise ValueError(f"{path}.trigger_drive[{i}]={x!r}; allowed: a drive in (0, 1)")
+        _finite(f"{path}.drinking_days", self.drinking_days, low=1, high=365)
+        _finite(f"{path}.days_after", self.days_after, low=1, high=60)
+        for key in ("drinking_days", "days_after"):
+            if getattr(self, key) != round(getattr(self, key)):
+                raise ValueError(f"{path}.{key}={getattr(self, key)!r}; allowed: whole days")
+        _finite(f"{path}.trigger_mg", self.trigger_mg, low=0, low_open=True, high=200)
+        for key, high in (("treatment_start_h", self.days_after * 24 - 1), ("check_every_h", 24.0)):
+            value = getattr(self, key)
+            _finite(f"{path}.{key}", value, low=0, low_open=key == "check_every_h", high=high)
+            if abs(value / dt_h - round(value / dt_h)) > 1e-9:
+                raise ValueError(f"{path}.{key}={value!r}; allowed: a multiple of grid.dt_h={dt_h!r}")
+        if not isinstance(self.max_doses, int) or not 1 <= self.max_doses <= 500:
+            raise ValueError(f"{path}.max_doses={self.max_doses!r}; allowed: an integer 1 to 500")
+
+
+@dataclass
 class ReceptorSubtypesConfig:
     """The ``receptor_subtypes`` experiment: ``drugs`` at ``dose_de_mg`` daily diazepam equivalents on
     each of ``schedules`` (name -> clock hours, the daily dose split equally) for the grid's days; the
@@ -577,6 +635,7 @@ class Config:
     cyp_inhibition: CypInhibitionConfig = field(default_factory=CypInhibitionConfig)
     status_epilepticus: StatusEpilepticusConfig = field(default_factory=StatusEpilepticusConfig)
     receptor_subtypes: ReceptorSubtypesConfig = field(default_factory=ReceptorSubtypesConfig)
+    alcohol: AlcoholConfig = field(default_factory=AlcoholConfig)
     output_format: str = "netcdf"
 
     def __post_init__(self):
@@ -614,6 +673,8 @@ class Config:
             self.hepatic.check("hepatic", self.grid)
         elif self.experiment == "cyp_inhibition":
             self.cyp_inhibition.check("cyp_inhibition", self.grid)
+        elif self.experiment == "alcohol":
+            self.alcohol.check("alcohol", self.grid.dt_h)
         elif self.experiment == "receptor_subtypes":
             self.receptor_subtypes.check("receptor_subtypes", self.grid)
         elif self.experiment == "status_epilepticus":

@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +70,9 @@ def summary_table(ds: xr.Dataset, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd
         lead = var.dims[:-2]
         for combo in itertools.product(*(ds[d].values for d in lead)):
             sel = var.sel(dict(zip(lead, combo))) if lead else var
-            q = np.nanquantile(sel.values, quantiles, axis=1)  # (quantile, regimen)
+            with warnings.catch_warnings():  # a regimen where the variable is undefined (all NaN) gives NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                q = np.nanquantile(sel.values, quantiles, axis=1)  # (quantile, regimen)
             for r, label in enumerate(ds.indexes["regimen"]):
                 for qi, qv in enumerate(quantiles):
                     rows.append({**dict(zip(lead, combo)), **dict(zip(levels, label)), "variable": name,

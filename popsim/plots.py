@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
+__all__ = ["label", "plot_alcohol", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
            "plot_overdose",
            "plot_predicted_vs_observed", "plot_receptor_subtypes", "plot_status_epilepticus", "plot_trajectory_bands"]
 
@@ -340,5 +340,49 @@ def plot_receptor_subtypes(ds: xr.Dataset):
         bx.legend(fontsize=7, loc="upper left")
     fig.suptitle(f"GABA-A alpha1 vs alpha2 occupancy at steady state ({ds.attrs.get('cohort', '')} cohort)",
                  fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_alcohol(ds: xr.Dataset):
+    """Left: median withdrawal drive (90% band) after the stop at the largest intake, one line per
+    treatment.  Right: P(clinically significant withdrawal) after the stop by intake and treatment,
+    with the median total benzodiazepine given."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
+    idx = ds.indexes["regimen"]
+    top = max(idx.get_level_values("grams_per_day"))
+    t = ds["time"].values
+    q = ds["withdrawal_drive_a2_quantiles"]
+    keys = [k for k in idx if k[0] == top]
+    for j, key in enumerate(keys):
+        name = key[1] if key[1] != "triggered" else f"triggered at drive > {key[2]:g}"
+        sel = q.sel(regimen=key)
+        ax.fill_between(t, sel.sel(quantile=0.05), sel.sel(quantile=0.95), color=f"C{j}", alpha=0.12, lw=0)
+        ax.plot(t, sel.sel(quantile=0.5), color=f"C{j}", label=name)
+    ax.axvline(0, color="k", ls=":", lw=0.8)
+    ax.set_xlabel(label(ds["time"]))
+    ax.set_ylabel(label(q, 45))
+    ax.set_title(f"{top:g} g/day for {ds.attrs.get('drinking_days', '?')} days, then stop; {ds.attrs.get('drug', '')}",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    p = ds["p_withdrawal_after_stop"].mean("subject")
+    mg = ds["benzodiazepine_mg"].median("subject")
+    grams = list(dict.fromkeys(idx.get_level_values("grams_per_day")))
+    treatments = list(dict.fromkeys((k[1], k[2]) for k in idx))
+    width = 0.8 / len(treatments)
+    for j, (name, thr) in enumerate(treatments):
+        keys = [(g, name, thr) for g in grams]
+        x = np.arange(len(grams)) + (j - (len(treatments) - 1) / 2) * width
+        v = [float(p.sel(regimen=k)) for k in keys]
+        bx.bar(x, v, width, color=f"C{j}", label=name if name != "triggered" else f"triggered > {thr:g}")
+        for xi, vi, k in zip(x, v, keys):
+            bx.text(xi, vi + 0.01, f"{float(mg.sel(regimen=k)):.0f}", ha="center", fontsize=6)
+    bx.set_xticks(range(len(grams)), [f"{g:g}" for g in grams])
+    bx.set_xlabel(label(ds["grams_per_day"]))
+    bx.set_ylabel(textwrap.fill("P(clinically significant withdrawal) after the stop [1]", 40))
+    bx.set_title("numbers: median total benzodiazepine given [mg]", fontsize=9)
+    bx.legend(fontsize=7)
+    fig.suptitle(f"Alcohol withdrawal: fixed vs symptom-triggered {ds.attrs.get('drug', '')} "
+                 f"({ds.attrs.get('cohort', '')} cohort)", fontsize=11)
     fig.tight_layout()
     return fig

@@ -61,7 +61,7 @@ def _progress(label: str, unit: str = "subjects"):
 def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Run the experiment ``cfg.experiment`` and write its outputs to ``out_dir``."""
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
-    runners = {"calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
+    runners = {"alcohol": run_alcohol, "calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
                "hepatic": run_hepatic,
                "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
                "qualify": run_qualify, "receptor_subtypes": run_receptor_subtypes,
@@ -218,6 +218,24 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
     print("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose (columns):")
     print(table.droplevel(["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]).round(3).to_string())
+    _print_files(files)
+    return files
+
+
+def run_alcohol(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Chronic drinking, withdrawal on stopping, and fixed vs symptom-triggered benzodiazepine."""
+    from popsim.experiments.alcohol import run_alcohol_study, summary
+    from popsim.plots import plot_alcohol
+
+    t0 = time.time()
+    ds = run_alcohol_study(cfg, _dtype(cfg), progress=_progress)
+    table = summary(ds)
+    files = _write_study(cfg, out_dir, config_yaml, "alcohol", ds, plot_alcohol, tables={"treatments": table})
+    a = cfg.alcohol
+    print(f"\npopsim alcohol: {a.drinking_days:g} days of drinking {list(a.grams_per_day)} g/day, stop, {a.drug} "
+          f"none / fixed / symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
+          f"({time.time() - t0:.0f} s)")
+    print(table.round(3).to_string(index=False))
     _print_files(files)
     return files
 

@@ -78,7 +78,8 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
                  checkpoints_h: Sequence[float] = (), perpetrator: str | None = None,
                  perpetrator_doses: np.ndarray | None = None, chunk_size: int = 8192, dtype=jnp.float32,
                  progress: Callable | None = None, pd_above: Sequence[tuple[str, float]] = (),
-                 trajectories: Sequence[str] = (), trigger: Trigger | None = None) -> dict:
+                 trajectories: Sequence[str] = (), trajectories_from_h: float | None = None,
+                 trigger: Trigger | None = None) -> dict:
     """Per (regimen, subject) summaries (:data:`VARIABLES`) and ``covariates`` (subject,) of one arm.
 
     ``cohort``: a cohort config or a preset name.  ``checkpoints_h``: times (h, whole days >= 1 day)
@@ -90,8 +91,8 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
     ``pd_above``: ``(signal, threshold)`` pairs over the whole horizon; returned under ``above`` as
     ``t_above`` (h) and ``t_first`` (h, NaN if never), each ``(pair, regimen, subject)``.
-    ``trajectories``: PD signals saved over the last day, under ``trajectories`` {signal: (time,
-    regimen, subject)} with their grid times ``times`` (h).  ``trigger``: a PD-fed dosing rule
+    ``trajectories``: PD signals saved over the last day (from ``trajectories_from_h`` if given), under
+    ``trajectories`` {signal: (time, regimen, subject)} with their grid times ``times`` (h).  ``trigger``: a PD-fed dosing rule
     (:class:`popsim.pk.grid.Trigger`) on the drug's channel; the count and last time of its doses under
     ``trigger`` (``doses``, ``last``: (regimen, subject)).
     """
@@ -112,7 +113,11 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         segment, perp, doses = max(1, round(1.0 / dt)), Perpetrator(perpetrator, "oral"), perpetrator_doses
         cohort_cfg = dataclasses.replace(cohort_cfg, p_perpetrator=1.0)
     spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True, segment_steps=segment)
-    spec = dataclasses.replace(spec, save=bool(trajectories), save_from=ss if trajectories else 0, trigger=trigger)
+    save_from = ss if trajectories_from_h is None else round(trajectories_from_h / dt)
+    if trajectories and not 0 <= save_from < n_steps:
+        raise ValueError(f"trajectories_from_h={trajectories_from_h!r}; allowed: a time within the horizon")
+    spec = dataclasses.replace(spec, save=bool(trajectories), save_from=save_from if trajectories else 0,
+                               trigger=trigger)
     unknown = [x for x in trajectories if x not in spec.pd.signals]
     if unknown:
         raise ValueError(f"trajectories {unknown}; allowed: {list(spec.pd.signals)}")
@@ -127,8 +132,8 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     def pd(stat, window, name):
         return r[stat][window, sig.index(name)].astype(float)
 
-    hw_end = -np.log1p(-np.minimum(pd("pd_end", 1, "p_withdrawal"), 1 - 1e-12))
-    hw_ss = -np.log1p(-np.minimum(pd("pd_end", 2, "p_withdrawal"), 1 - 1e-12)) if ss > 0 else 0.0
+    hw_end = pd("pd_end", 1, "withdrawal_cumhaz")
+    hw_ss = pd("pd_end", 2, "withdrawal_cumhaz") if ss > 0 else 0.0
     occ_max, occ_min = pd("pd_max", 0, "occupancy_a1"), pd("pd_min", 0, "occupancy_a1")
     out = {
         "cavg_ss": r["auc"][0, 0].astype(float) / (day * dt),
@@ -157,7 +162,7 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         extra["above"] = {"t_above": r["pd_t_above"][0].astype(float), "t_first": r["pd_t_first"][0].astype(float)}
     if trajectories:
         extra["trajectories"] = {x: r["pd"][x].astype(float) for x in trajectories}
-        extra["times"] = spec.times[ss:]
+        extra["times"] = spec.times[save_from:]
     if trigger is not None:
         extra["trigger"] = {"doses": r["trigger_doses"].astype(float), "last": r["trigger_last"].astype(float)}
     return {"values": out, "by_day": by_day, "covariates": {k: np.asarray(v) for k, v in r["covariates"].items()},

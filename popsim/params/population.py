@@ -211,7 +211,8 @@ class Physiological:
         for other, _ in self.others:
             if other == "ethanol":
                 cv = {"vmax": ETHANOL["iiv_vmax"].value}
-                out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"])
+                out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"],
+                                          values["ethanol_vmax_ratio"])
             else:
                 out |= comedication_parameters(other, phys, eta["kon"])
         return out | score_parameters(cov["age"], values)

@@ -36,6 +36,10 @@ PD: dict[str, Constant] = {
     "ec50_age_old": Constant(72.0, "y", "nominal age of the older groups of B7/B10/B11", "A", (67.0, 78.0)),
     "iiv_ec50": Constant(0.189, "1", "SD of log EC50 between subjects: Yassen 2007's fentanyl EC50 IIV (C9), borrowed "
                          "for the benzodiazepines (no benzodiazepine EC50 IIV in literature.md)", "A", (0.1, 0.5)),
+    "ethanol_vmax_ratio": Constant(1.0, "1", "the subject's ethanol elimination capacity (Vmax) over that of "
+                                   "Norberg's healthy men (D1); chronic heavy drinkers eliminate about twice as fast "
+                                   "as social drinkers: beta 30 +/- 9 vs 15 +/- 4 mg/dL/h (Winek 1984, D5), hence the "
+                                   "upper end 2.0 (D)", "D", (1.0, 2.0)),
     # --- neuroadaptation ---------------------------------------------------------
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "

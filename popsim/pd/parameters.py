@@ -45,7 +45,7 @@ PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
            "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
            "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
-           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None}
+           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
 
 
 # Physically meaningful bounds of each runtime constant: (low, high, low open?)
@@ -54,7 +54,8 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
            "gaba_ventilation_emax": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "hypoxaemia_ve": (0.0, 1.0, False), "apnoea_ve": (0.0, 1.0, False), "fall_rate_72": (0.0, 1.0, True),
-           "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True)}
+           "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True),
+           "ethanol_vmax_ratio": (0.0, 10.0, True)}
 
 
 def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -121,13 +122,14 @@ def comedication_parameters(drug: str, phys, eta_kon) -> dict:
     return out
 
 
-def ethanol_parameters(phys, eta_vmax) -> dict:
+def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
     """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
-    availability ``E_F``) for one subject, and ethanol's GABA-A EC50s (mg/L)."""
+    availability ``E_F``) for one subject, and ethanol's GABA-A EC50s (mg/L).  ``vmax_ratio``: the runtime
+    constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
     e = {k: q.value for k, q in ETHANOL.items()}
     lean = phys["lean_ratio"]
     return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),
-            "VMAX": e["vmax"] * phys["liver_size"] * jnp.exp(eta_vmax), "KM": jnp.asarray(e["km"]),
+            "VMAX": e["vmax"] * vmax_ratio * phys["liver_size"] * jnp.exp(eta_vmax), "KM": jnp.asarray(e["km"]),
             "CLD": e["cld"] * lean ** PD_ALLOMETRY, "VC": e["vc"] * lean, "VT": e["vt"] * lean,
             "ethanol_EC50_a1": jnp.asarray(e["ec50"]), "ethanol_EC50_a2": jnp.asarray(e["ec50"])}
 

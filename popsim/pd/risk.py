@@ -109,6 +109,9 @@ class Risk(PDModel):
             "p_hip_fracture": ("1", "probability of a hip fracture since t = 0"),
             "p_withdrawal": ("1", "probability of clinically significant withdrawal since t = 0"),
             "p_seizure": ("1", "probability of a withdrawal seizure since t = 0"),
+            "withdrawal_cumhaz": ("1", "cumulative hazard of clinically significant withdrawal since t = 0 "
+                                       "(differences give the probability over any period without round-off)"),
+            "seizure_cumhaz": ("1", "cumulative hazard of a withdrawal seizure since t = 0"),
             "withdrawal_onset": ("h", "hazard-weighted mean time of withdrawal"),
             "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold since t = 0"),
             "time_apnoea": ("h", "time with ventilation below the apnoea threshold since t = 0"),
@@ -184,4 +187,4 @@ class Risk(PDModel):
         out += self.ethanol.values(e, c, p) if self.ethanol is not None else []
         onset = jnp.where(hw > 0, thw / jnp.where(hw > 0, hw, 1.0), jnp.nan)
         return out + [ve, ve_add, hf, -jnp.expm1(-hf), -jnp.expm1(-p["P_FX"] * hf), -jnp.expm1(-hw),
-                      -jnp.expm1(-hs), onset, thyp, tapn]
+                      -jnp.expm1(-hs), hw, hs, onset, thyp, tapn]
