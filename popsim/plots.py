@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-__all__ = ["label", "plot_alcohol", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic",
+__all__ = ["label", "plot_alcohol", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic", "plot_interdose",
            "plot_overdose",
            "plot_predicted_vs_observed", "plot_receptor_subtypes", "plot_status_epilepticus", "plot_trajectory_bands"]
 
@@ -384,5 +384,42 @@ def plot_alcohol(ds: xr.Dataset):
     bx.legend(fontsize=7)
     fig.suptitle(f"Alcohol withdrawal: fixed vs symptom-triggered {ds.attrs.get('drug', '')} "
                  f"({ds.attrs.get('cohort', '')} cohort)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_interdose(ds: xr.Dataset):
+    """Left: median alpha1 occupancy swing at steady state against the dosing interval, per formulation
+    (largest daily dose; 90% population band).  Right: P(clinically significant withdrawal during the
+    last day) against the interval, per formulation and daily dose."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
+    idx = ds.indexes["regimen"]
+    forms = list(dict.fromkeys(idx.get_level_values("formulation")))
+    doses = sorted(set(idx.get_level_values("dose_de_mg")))
+    top = doses[-1]
+    swing = ds["occupancy_swing_ss"].quantile([0.05, 0.5, 0.95], "subject")
+    p = ds["p_withdrawal_last_day"].mean("subject")
+    for j, f in enumerate(forms):
+        s = swing.sel(formulation=f, dose_de_mg=top)
+        tau = s["interval_h"].values
+        ax.fill_between(tau, s.sel(quantile=0.05), s.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
+        ax.plot(tau, s.sel(quantile=0.5), "o-", color=f"C{j}", label=f)
+        for k, x in enumerate(doses):
+            v = p.sel(formulation=f, dose_de_mg=x)
+            bx.plot(v["interval_h"], v, "o-" if x == top else "s--", color=f"C{j}",
+                    label=f"{f}, {x:g} mg/day DE")
+    ax.set_xlabel(label(ds["interval_h"]))
+    ax.set_ylabel(label(ds["occupancy_swing_ss"], 45))
+    ax.set_title(f"{top:g} mg/day diazepam-equivalent: median and 90% band", fontsize=9)
+    ax.legend(fontsize=7)
+    bx.set_xlabel(label(ds["interval_h"]))
+    bx.set_ylabel(label(ds["p_withdrawal_last_day"], 45))
+    bx.set_yscale("symlog", linthresh=1e-3)
+    bx.set_title("population mean (interdose withdrawal at steady state)", fontsize=9)
+    bx.legend(fontsize=6)
+    for a in (ax, bx):
+        a.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
+    fig.suptitle(f"Interdose swing and withdrawal ({ds.attrs.get('cohort', '')} cohort, day "
+                 f"{ds.attrs.get('days', '?')})", fontsize=11)
     fig.tight_layout()
     return fig

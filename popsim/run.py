@@ -63,7 +63,7 @@ def run(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     jax.config.update("jax_enable_x64", cfg.precision == "float64")
     runners = {"alcohol": run_alcohol, "calibration": run_calibration, "cyp_inhibition": run_cyp_inhibition, "elderly": run_elderly,
                "hepatic": run_hepatic,
-               "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
+               "fluctuation": run_fluctuation, "interdose": run_interdose, "overdose": run_overdose, "population": run_population,
                "qualify": run_qualify, "receptor_subtypes": run_receptor_subtypes,
                "status_epilepticus": run_status_epilepticus}
     return runners[cfg.experiment](cfg, out_dir, config_yaml)
@@ -222,6 +222,24 @@ def run_overdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path
     return files
 
 
+def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Occupancy swing and interdose withdrawal by formulation, daily dose and dosing interval."""
+    from popsim.experiments.interdose import run_interdose_study
+    from popsim.plots import plot_interdose
+
+    t0 = time.time()
+    ds = run_interdose_study(cfg, _dtype(cfg), progress=_progress)
+    files = _write_study(cfg, out_dir, config_yaml, "interdose", ds, plot_interdose)
+    print(f"\npopsim interdose: {list(cfg.interdose.formulations)} x {ds.sizes['regimen']} regimens x "
+          f"{cfg.n_subjects} subjects ({cfg.cohort.name}), {cfg.grid.days:g} days ({time.time() - t0:.0f} s)")
+    table = ds[["occupancy_swing_ss", "occupancy_a1_min_ss"]].median("subject").to_dataframe()
+    table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
+    print("Median occupancy swing and trough, and mean P(withdrawal during the last day), by regimen:")
+    print(table[["occupancy_swing_ss", "occupancy_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
+    _print_files(files)
+    return files
+
+
 def run_alcohol(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
     """Chronic drinking, withdrawal on stopping, and fixed vs symptom-triggered benzodiazepine."""
     from popsim.experiments.alcohol import run_alcohol_study, summary
@@ -301,8 +319,8 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def run_interdose(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
-    """Every configured drug (typical values x IIV) x regimen."""
+def run_fluctuation(cfg: Config, out_dir: Path, config_yaml: str) -> dict[str, Path]:
+    """Every configured drug (typical values x IIV) x regimen: PK only."""
     dtype = _dtype(cfg)
 
     def simulator(drug: DrugConfig):

@@ -88,8 +88,9 @@ class Window:
 class Trigger:
     """A dosing rule fed back from the PD model (e.g. symptom-triggered dosing).
 
-    From step ``start`` on, every ``every`` steps, a bolus of ``amount`` mg goes
-    into input channel ``channel`` (an unlagged bolus channel) when the PD
+    From step ``start`` on, every ``every`` steps, a dose of ``amount`` mg goes
+    into input channel ``channel`` (an unlagged bolus channel, whose
+    bioavailability applies as to any dose on it) when the PD
     signal ``signal`` (its left-limit value at that time) exceeds
     ``threshold``; at most ``max_doses`` doses.  The rule adds to the
     regimen's own inputs on that channel.
@@ -106,6 +107,8 @@ class Trigger:
     def __post_init__(self):
         if not (np.isfinite(self.amount) and self.amount > 0):
             raise ValueError(f"trigger amount={self.amount!r} mg; allowed: a finite number > 0")
+        if not np.isfinite(self.threshold):
+            raise ValueError(f"trigger threshold={self.threshold!r}; allowed: a finite number")
         if self.every < 1 or self.start < 0 or self.max_doses < 1:
             raise ValueError(f"trigger start={self.start!r}, every={self.every!r}, max_doses={self.max_doses!r}; "
                              "allowed: start >= 0, every >= 1, max_doses >= 1")
@@ -169,8 +172,8 @@ class GridSpec:
             raise ValueError(
                 f"segment_of_step has {len(self.segment_of_step)} entries; expected one per step ({self.n_steps})"
             )
-        if not self.save and not self.windows:
-            raise ValueError("grid: nothing to return (save=False and no summary windows)")
+        if not self.save and not self.windows and self.trigger is None:
+            raise ValueError("grid: nothing to return (save=False, no summary windows and no trigger)")
         if not 0 <= self.save_from < self.n_steps:
             raise ValueError(f"grid save_from={self.save_from!r}; allowed: 0 to n_steps - 1 = {self.n_steps - 1}")
         if self.pd is not None:
@@ -345,8 +348,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     left-limit values), ``pd_end`` (value at the window end) and ``pd_tmax``
     (time of the maximum, h; the first grid time it is reached), and ``pd``
     {signal: (time,)} if ``spec.save``.  With ``pd_above`` pairs (concatenated
-    over windows): ``pd_t_above`` (h) and ``pd_t_first`` (h since t = 0, NaN
-    if never).  With ``spec.trigger``: ``trigger_doses`` (count) and
+    over windows, shape ``(1, pair)``): ``pd_t_above`` (h) and ``pd_t_first``
+    (h since t = 0, NaN if never).  With ``spec.trigger``: ``trigger_doses`` (count) and
     ``trigger_last`` (time of the last triggered dose, h; NaN if none).
     Saved trajectories cover ``times[spec.save_from:]``.
     """

@@ -1,6 +1,6 @@
 """Compare simulated steady-state trough/peak with the 2^(-tau/t1/2) law.
 
-Usage: python experiments/interdose/analyse.py outputs/interdose/<date_time>
+Usage: python experiments/fluctuation/analyse.py outputs/fluctuation/<date_time>
 """
 
 import sys
@@ -11,7 +11,7 @@ import numpy as np
 from popsim.io import read_dataset
 
 run = Path(sys.argv[1])
-ds = read_dataset(run / "interdose.nc")
+ds = read_dataset(run / "fluctuation.nc")
 for drug in dict.fromkeys(ds.indexes["regimen"].get_level_values("drug")):
     sub = ds.sel(drug=drug, dose_mg=ds["dose_mg"].values[0])
     t_half = np.log(2) * sub["param_V1"] / sub["param_CL"]  # (interval_h, subject)

@@ -1,0 +1,122 @@
+"""The fluctuation experiment (PK with typical parameters) end to end, its Dataset contract and bad-input messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from popsim.io import read_dataset
+from popsim.run import configure
+from popsim.run import run
+
+TINY = ["+experiment=fluctuation", "n_subjects=6", "save_subjects=2", "grid.dt_h=1", "grid.days=14"]
+
+
+
+
+@pytest.fixture(scope="module")
+def fluctuation(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fluctuation")
+    files = run(configure(TINY), out, "test")
+    return files, read_dataset(files["dataset"])
+
+
+def test_outputs_written_with_units_and_provenance(fluctuation):
+    files, ds = fluctuation
+    assert all(Path(p).exists() for p in files.values())
+    for name, var in ds.variables.items():
+        if name not in ("regimen", "subject", "trajectory_subject", "drug", "dose_mg", "interval_h"):
+            assert var.attrs.get("units") and var.attrs.get("long_name"), name
+    for key in ("popsim_version", "git_commit", "config_yaml", "seed", "jax_version", "jax_backend", "precision",
+                "command_line", "created"):
+        assert key in ds.attrs
+    assert ds["fluctuation_ss"].sel(drug="clonazepam", dose_mg=1.0, interval_h=12.0).shape == (6,)
+
+
+def test_steady_state_average_equals_dose_rate_over_clearance(fluctuation):
+    # Alprazolam-like t1/2 ~ 11 h: after 14 days (30 half-lives) the exact AUC over
+    # the last 24 h equals F * daily dose / CL.  float32 accumulation over 337
+    # steps: measured 2e-6 relative; bound 1e-4.
+    _, ds = fluctuation
+    for tau in (6.0, 8.0, 12.0, 24.0):
+        sub = ds.sel(drug="alprazolam", dose_mg=0.5, interval_h=tau)
+        expected = sub["param_F"] * 0.5 / tau / sub["param_CL"]
+        np.testing.assert_allclose(sub["cavg_ss"], expected, rtol=1e-4)
+
+
+def test_fluctuation_grows_with_interval(fluctuation):
+    # For a fixed subject and drug, (Cmax-Cmin)/Cavg rises with tau (seed law 2^(-tau/t1/2)).
+    _, ds = fluctuation
+    for drug in ("alprazolam", "clonazepam"):
+        f = ds["fluctuation_ss"].sel(drug=drug, dose_mg=1.0).transpose("interval_h", "subject").values
+        assert np.all(np.diff(f, axis=0) > 0)
+
+
+def test_same_seed_same_numbers_any_chunk(tmp_path):
+    a = run(configure(TINY + ["chunk_size=1"]), tmp_path / "a", "a")
+    b = run(configure(TINY + ["chunk_size=1000"]), tmp_path / "b", "b")
+    da, db = read_dataset(a["dataset"]), read_dataset(b["dataset"])
+    for name in da.data_vars:
+        np.testing.assert_array_equal(da[name].values, db[name].values, err_msg=name)
+
+
+def test_zarr_round_trip(tmp_path):
+    files = run(configure(TINY + ["output_format=zarr"]), tmp_path, "z")
+    ds = read_dataset(files["dataset"])
+    assert ds.sel(drug="alprazolam", interval_h=24.0, dose_mg=0.5)["cmax_ss"].attrs["units"] == "mg L-1"
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (["regimen.dose_mg=[-1]"], "regimen.dose_mg[0]=-1"),
+        (["precision=float33"], "did you mean 'float32'"),
+        (["grid.dt_h=0"], "grid.dt_h=0"),
+        (["regimen.interval_h=[7.5]", "grid.dt_h=1"], "multiple of grid.dt_h"),
+        (["drugs.alprazolam.route=orla"], "did you mean 'oral'"),
+        (["drugs.alprazolam.typical.CL=-3"], "drugs.alprazolam.typical.CL=-3"),
+        (["drugs.alprazolam.cv.CL=1e-3"], None),  # YAML 1.1 would read 1e-3 as a string: must parse as a float
+    ],
+)
+def test_bad_values_are_named(override, message):
+    if message is None:
+        assert configure(TINY + override).drugs["alprazolam"].cv["CL"] == pytest.approx(1e-3)
+        return
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        configure(TINY + override)
+
+
+def test_cli_runs_and_rejects_unknown_keys(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "popsim", *TINY, "save_subjects=0", f"hydra.run.dir={tmp_path}"],
+                        capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "fluctuation.nc").exists() and "fluctuation_summary.csv" in ok.stdout
+    for bad, needle in (("n_subject=5", "n_subject"), ("+experiment=fluctuatio", "fluctuatio"),
+                        ("drugs.alprazolam.typical.CLL=3", "CLL")):
+        res = subprocess.run([sys.executable, "-m", "popsim", *TINY[1:], bad] if bad.startswith("+") else
+                             [sys.executable, "-m", "popsim", *TINY, bad], capture_output=True, text=True, cwd=tmp_path)
+        assert res.returncode != 0 and needle in res.stderr, res.stderr[-500:]
+
+
+def test_multirun_jobs_get_seeds_from_base_seed_and_overrides(tmp_path):
+    # Two jobs of a sweep: each seed is derived from the base seed and the job's overrides
+    # (popsim.keys.job_seed), recorded in the job's Dataset; job_seed=base keeps the base seed.
+    from popsim.keys import job_seed
+
+    sweep = ["-m", *TINY, "save_subjects=0", "seed=5", "grid.days=7,14", f"hydra.sweep.dir={tmp_path}"]
+    res = subprocess.run([sys.executable, "-m", "popsim", *sweep], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for k in (0, 1):
+        overrides = yaml.safe_load((tmp_path / str(k) / ".hydra" / "overrides.yaml").read_text())
+        seed = int(read_dataset(tmp_path / str(k) / "fluctuation.nc").attrs["seed"])
+        assert seed == job_seed(5, overrides) != 5
+    assert job_seed(5, ["grid.days=7"]) != job_seed(5, ["grid.days=14"])
+    keep = subprocess.run([sys.executable, "-m", "popsim", *sweep[:-1], "job_seed=base",
+                           f"hydra.sweep.dir={tmp_path / 'base'}"], capture_output=True, text=True, cwd=tmp_path)
+    assert keep.returncode == 0, keep.stderr[-2000:]
+    assert {int(read_dataset(tmp_path / "base" / str(k) / "fluctuation.nc").attrs["seed"]) for k in (0, 1)} == {5}
