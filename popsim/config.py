@@ -375,10 +375,13 @@ class InterdoseConfig:
         if not self.interval_h or len(set(self.interval_h)) != len(self.interval_h):
             raise ValueError(f"{path}.interval_h={list(self.interval_h)!r}; allowed: a non-empty list without repeats")
         for i, tau in enumerate(self.interval_h):
-            _finite(f"{path}.interval_h[{i}]", tau, low=0, low_open=True, high=168)
-            if abs(tau / grid.dt_h - round(tau / grid.dt_h)) > 1e-9:
-                raise ValueError(f"{path}.interval_h[{i}]={tau!r}; allowed: a multiple of grid.dt_h={grid.dt_h!r}")
+            _finite(f"{path}.interval_h[{i}]", tau, low=0, low_open=True, high=24)
+            if abs(tau / grid.dt_h - round(tau / grid.dt_h)) > 1e-9 or abs(24.0 / tau - round(24.0 / tau)) > 1e-9:
+                raise ValueError(f"{path}.interval_h[{i}]={tau!r}; allowed: a multiple of grid.dt_h={grid.dt_h!r} that "
+                                 "divides 24 h (the steady-state window is the last day)")
         _finite(f"{path}.xr_release_h", self.xr_release_h, low=0, low_open=True, high=24)
+        if abs(self.xr_release_h / grid.dt_h - round(self.xr_release_h / grid.dt_h)) > 1e-9:
+            raise ValueError(f"{path}.xr_release_h={self.xr_release_h!r}; allowed: a multiple of grid.dt_h={grid.dt_h!r}")
         if grid.days < 2:
             raise ValueError(f"grid.days={grid.days!r}: the {path} experiment reads the last day at steady state; "
                              "allowed: >= 2")
@@ -408,7 +411,9 @@ class AlcoholConfig:
     def check(self, path: str, dt_h: float) -> None:
         from popsim.drugs.library import load, names
 
-        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes]
+        # the symptom-triggered dose enters in the time loop, which needs an oral route without lag time
+        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes
+                  and load(n).routes["oral"].lag is None]
         _choice(f"{path}.drug", self.drug, benzos)
         _check_day_grid(path, dt_h)
         for key in ("grams_per_day", "drinking_hours", "fixed_mg_per_day", "trigger_drive"):
@@ -516,7 +521,8 @@ class StatusEpilepticusConfig:
             except ValueError:
                 raise ValueError(f"{path}.arms[{i}]={arm!r}: dose {dose!r} is not a number") from None
             _finite(f"{path}.arms[{i}] dose_mg", mg, low=0, low_open=True, high=100)
-        _choice(f"{path}.signal", self.signal, ("occupancy_a1", "occupancy_a2"))
+        # the first-line drugs are non-selective, so alpha1 and alpha2 occupancy coincide
+        _choice(f"{path}.signal", self.signal, ("occupancy_a1",))
         if not self.thresholds or self.thresholds != sorted(set(self.thresholds)):
             raise ValueError(f"{path}.thresholds={list(self.thresholds)!r}; allowed: a non-empty increasing list")
         for i, t in enumerate(self.thresholds):

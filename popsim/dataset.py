@@ -137,14 +137,19 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
         ds["time"].attrs = {"units": "h", "long_name": "time since first dose", "standard_name": "time"}
         ds["conc"] = (("time", "regimen", "trajectory_subject"), conc,
                       {"units": "mg L-1", "long_name": "plasma concentration (kept subjects)"})
-    covariates = parts[0]["sim"].get("covariates") or {}
-    for name, values in covariates.items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", np.asarray(values))})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, parts[0]["sim"].get("covariates") or {})
     ds["subject"].attrs = {"long_name": "virtual subject index (same person in every run with this seed)"}
     ds.attrs.update(attrs)
     ds.attrs["steady_state_window_h"] = float(window_h)
+    return ds
+
+
+def with_covariates(ds: xr.Dataset, covariates, dims: tuple[str, ...] = ("subject",)) -> xr.Dataset:
+    """``ds`` with each covariate (arrays over ``dims``) as a coordinate, with its units and long name."""
+    for name, values in covariates.items():
+        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
+        ds = ds.assign_coords({name: (dims, np.asarray(values))})
+        ds[name].attrs = {"units": units, "long_name": long_name}
     return ds
 
 

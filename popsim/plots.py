@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from popsim.regimen import night_mask  # noqa: E402
+
 __all__ = ["label", "plot_alcohol", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic", "plot_interdose",
            "plot_overdose",
            "plot_predicted_vs_observed", "plot_receptor_subtypes", "plot_status_epilepticus", "plot_trajectory_bands"]
@@ -290,7 +292,7 @@ def plot_status_epilepticus(ds: xr.Dataset):
                     markers[k % len(markers)], color=f"C{j}", ms=7, label=f"threshold {thr:g}" if j == 0 else None)
     bx.set_xscale("log")
     bx.set_xlabel(textwrap.fill("median time to the effective occupancy [min] (log scale)", 50))
-    bx.set_ylabel(textwrap.fill(f"median time above it within {ds.sizes['time'] // 60} h [h]", 40))
+    bx.set_ylabel(textwrap.fill(f"median time above it within {float(ds['time'].values[-1]) / 60:g} h [h]", 40))
     bx.set_title("colours: regimens as on the left; markers: threshold", fontsize=9)
     bx.legend(fontsize=7)
     fig.suptitle(f"Status epilepticus: onset and duration of effect-site GABA-A occupancy "
@@ -317,9 +319,9 @@ def plot_receptor_subtypes(ds: xr.Dataset):
             for s, ls in (("occupancy_a1", "-"), ("occupancy_a2", "--")):
                 y = med[s].sel(drug=d, schedule=sch, dose_de_mg=dose).values[:-1]
                 ax.plot(clock[:-1][order], y[order], ls, color=f"C{k}", label=d if s == "occupancy_a1" else None)
-        night = ds.attrs.get("night_hours", [22, 7])
-        ax.axvspan(night[0], 24, color="0.9", zorder=0)
-        ax.axvspan(0, night[1], color="0.9", zorder=0)
+        night = night_mask(clock[:-1], tuple(ds.attrs.get("night_hours", [22, 7])))
+        ax.fill_between(clock[:-1][order], 0, 1, where=night[order], transform=ax.get_xaxis_transform(),
+                        color="0.9", zorder=0, step="post")
         ax.set_xlim(0, 24)
         ax.set_xticks(range(0, 25, 3))
         ax.set_xlabel(label(ds["clock_h"]))
@@ -337,7 +339,8 @@ def plot_receptor_subtypes(ds: xr.Dataset):
         bx.set_xticks(range(len(drugs)), drugs, rotation=20)
         bx.set_ylabel(textwrap.fill("median mean occupancy [1]", 30))
         bx.set_title(f"{sch}: night (hypnotic window) vs day; alpha1 sedation, alpha2 anxiolysis", fontsize=9)
-        bx.legend(fontsize=7, loc="upper left")
+        bx.set_ylim(top=bx.get_ylim()[1] * 1.2)
+        bx.legend(fontsize=7, loc="upper left", ncol=4)
     fig.suptitle(f"GABA-A alpha1 vs alpha2 occupancy at steady state ({ds.attrs.get('cohort', '')} cohort)",
                  fontsize=11)
     fig.tight_layout()
@@ -400,12 +403,12 @@ def plot_interdose(ds: xr.Dataset):
     swing = ds["occupancy_swing_ss"].quantile([0.05, 0.5, 0.95], "subject")
     p = ds["p_withdrawal_last_day"].mean("subject")
     for j, f in enumerate(forms):
-        s = swing.sel(formulation=f, dose_de_mg=top)
+        s = swing.sel(formulation=f, dose_de_mg=top).sortby("interval_h")
         tau = s["interval_h"].values
         ax.fill_between(tau, s.sel(quantile=0.05), s.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
         ax.plot(tau, s.sel(quantile=0.5), "o-", color=f"C{j}", label=f)
         for k, x in enumerate(doses):
-            v = p.sel(formulation=f, dose_de_mg=x)
+            v = p.sel(formulation=f, dose_de_mg=x).sortby("interval_h")
             bx.plot(v["interval_h"], v, "o-" if x == top else "s--", color=f"C{j}",
                     label=f"{f}, {x:g} mg/day DE")
     ax.set_xlabel(label(ds["interval_h"]))

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["daily_schedule", "fixed_interval", "sweep"]
+__all__ = ["daily_schedule", "fixed_interval", "night_mask", "sweep"]
 
 
 def fixed_interval(
@@ -73,3 +73,9 @@ def daily_schedule(n_steps: int, dt_h: float, daily_mg, hours_of_day: tuple[floa
             if day * per_day + o < n_steps:
                 u[day * per_day + o] += mg / len(offsets)
     return u
+
+
+def night_mask(clock_h: np.ndarray, night: tuple[float, float]) -> np.ndarray:
+    """True where the clock hour is in the night ``[start, end)`` (wrapping past midnight if start > end)."""
+    start, end = night
+    return (clock_h >= start) | (clock_h < end) if start > end else (clock_h >= start) & (clock_h < end)

@@ -114,13 +114,11 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
         cohort_cfg = dataclasses.replace(cohort_cfg, p_perpetrator=1.0)
     spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True, segment_steps=segment)
     save_from = ss if trajectories_from_h is None else round(trajectories_from_h / dt)
-    if trajectories and not 0 <= save_from < n_steps:
-        raise ValueError(f"trajectories_from_h={trajectories_from_h!r}; allowed: a time within the horizon")
+    if trajectories and (not 0 <= save_from < n_steps or (trajectories_from_h is not None
+                                                          and abs(save_from * dt - trajectories_from_h) > 1e-9)):
+        raise ValueError(f"trajectories_from_h={trajectories_from_h!r}; allowed: a grid time within the horizon")
     spec = dataclasses.replace(spec, save=bool(trajectories), save_from=save_from if trajectories else 0,
-                               trigger=trigger)
-    unknown = [x for x in trajectories if x not in spec.pd.signals]
-    if unknown:
-        raise ValueError(f"trajectories {unknown}; allowed: {list(spec.pd.signals)}")
+                               saved=tuple(trajectories) or None, trigger=trigger)
     model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True,
                           segment_steps=segment, perpetrator=perp)
     root = root_key(seed)
@@ -177,7 +175,7 @@ def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str]
     import pandas as pd
     import xarray as xr
 
-    from popsim.dataset import COVARIATE_ATTRS
+    from popsim.dataset import with_covariates
 
     n = len(doses_de)
     index = pd.MultiIndex.from_tuples([(d, x) for d in drugs for x in doses_de], names=["drug", "dose_de_mg"])
@@ -196,10 +194,8 @@ def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str]
             v = np.stack([np.concatenate([results[c, d]["by_day"][name][:, :n] for d in drugs], axis=1)
                           for c in cohorts])
             ds[name] = (("cohort", "day", "regimen", "subject"), v, {"units": units, "long_name": long_name})
-    for name in covariates[cohorts[0]]:
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: (("cohort", "subject"), np.stack([covariates[c][name] for c in cohorts]))})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, {name: np.stack([covariates[c][name] for c in cohorts]) for name in covariates[cohorts[0]]},
+                         ("cohort", "subject"))
     ds["dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose in diazepam equivalents (Ashton)"}
     ds["dose_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose of the drug"}
     ds["subject"].attrs = {"long_name": "virtual subject index within its cohort (same person in every regimen)"}

@@ -8,6 +8,10 @@ events.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
 import numpy as np
 import pytest
@@ -16,6 +20,21 @@ from scipy.integrate import solve_ivp
 # A (subject, time) / (subject,) division silently runs along the wrong axis
 # when the two sizes happen to match; make any implicit rank promotion an error.
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+
+@pytest.fixture
+def analyse():
+    """``analyse(name, files)``: run ``experiments/<name>/analyse.py`` on the folder of a run's
+    ``files["dataset"]`` and return its output (the test fails on an error)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def run_script(name: str, files: dict) -> str:
+        res = subprocess.run([sys.executable, str(root / "experiments" / name / "analyse.py"),
+                              str(Path(files["dataset"]).parent)], capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stderr[-2000:]
+        return res.stdout
+
+    return run_script
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.dataset import COVARIATE_ATTRS
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Trigger
 from popsim.study import simulate_arm
@@ -60,9 +60,9 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
     n = round((a.drinking_days + a.days_after) * 24 / dt) + 1
     stop = round(a.drinking_days * 24 / dt)
     start = stop + round(a.treatment_start_h / dt)
-    common = dict(dt=dt, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, others=(("ethanol", "oral"),),
-                  chunk_size=cfg.chunk_size, dtype=dtype, trajectories=TRACKED,
-                  trajectories_from_h=(a.drinking_days - 1) * 24.0)
+    common = {"dt": dt, "seed": cfg.seed, "n_subjects": cfg.n_subjects, "values": values,
+              "others": (("ethanol", "oral"),), "chunk_size": cfg.chunk_size, "dtype": dtype, "trajectories": TRACKED,
+              "trajectories_from_h": (a.drinking_days - 1) * 24.0}
     arms = [("none", 0.0, None), ("fixed", 0.0, None)]
     arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, a.trigger_mg, start=start,
                                         every=round(a.check_every_h / dt), max_doses=a.max_doses))
@@ -83,7 +83,8 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
                 "p_fall"].shape))
     traj = {s: np.concatenate([p["trajectories"][s] for p in parts], axis=1) for s in TRACKED}  # (time, reg, sub)
     t = parts[0]["times"] - a.drinking_days * 24.0
-    at_stop, at_start = np.searchsorted(t, 0.0), np.searchsorted(t, a.treatment_start_h)
+    at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
+    at_start = at_stop + start - stop
     index = pd.MultiIndex.from_tuples(labels, names=LEVELS)
     ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
     ds = ds.assign_coords(subject=np.arange(cfg.n_subjects), quantile=list(QUANTILES), time=t)
@@ -115,7 +116,7 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
         f"peak net alpha1 sedation from the treatment start on while blood ethanol is below {SOBER_MG_L:g} mg/L "
         "(the benzodiazepine's own sedation: lower in drinkers by cross-tolerance; NaN if never sober)")
     add("benzodiazepine_mg", np.concatenate(given), "mg", f"total {a.drug} given after the stop")
-    trig = [p["trigger"] if "trigger" in p else None for p in parts]
+    trig = [p.get("trigger") for p in parts]
     doses = np.concatenate([x["doses"] if x else np.zeros_like(p["values"]["p_fall"]) for x, p in zip(trig, parts)])
     last = np.concatenate([x["last"] if x else np.full_like(p["values"]["p_fall"], np.nan) for x, p in zip(trig, parts)])
     add("triggered_doses", doses, "1", f"number of symptom-triggered doses of {a.trigger_mg:g} mg")
@@ -125,22 +126,20 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
         q = np.quantile(traj[s], QUANTILES, axis=-1)  # (quantile, time, regimen)
         ds[f"{s}_quantiles"] = (("regimen", "quantile", "time"), np.moveaxis(q, -1, 0).astype(np.float32),
                                 {"units": units, "long_name": f"{long_name}: population quantiles"})
-    for name, v in parts[0]["covariates"].items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, parts[0]["covariates"])
     ds["time"].attrs = {"units": "h", "long_name": "time since the stop (midnight after the last drinking day)"}
     ds["grams_per_day"].attrs = {"units": "g d-1", "long_name": "ethanol drunk per day"}
     ds["trigger_drive"].attrs = {"units": "1", "long_name": "withdrawal drive that triggers a dose (0: not triggered)"}
     ds.attrs.update({"drug": a.drug, "cohort": cfg.cohort.name, "drinking_days": a.drinking_days,
+                     "max_doses": a.max_doses,
                      "treatment_start_h": a.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"]})
     return ds
 
 
 def summary(ds: xr.Dataset) -> pd.DataFrame:
     """Per regimen: P(withdrawal) and P(seizure) after the stop, median total benzodiazepine (and its
-    95th percentile), median peak sedation during treatment (all of it, and sober) and adaptation at
-    the stop."""
+    95th percentile), median peak sedation during treatment (all of it, and sober), adaptation at the
+    stop, the fraction of subjects at the triggered-dose cap and with blood ethanol above 4 g/L."""
     names = ["p_withdrawal_after_stop", "p_seizure_after_stop", "p_withdrawal_last_drinking_day"]
     df = ds[names].mean("subject").to_dataframe()
     df["benzodiazepine_mg_p50"] = ds["benzodiazepine_mg"].median("subject").to_series()
@@ -148,4 +147,6 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
     df["sedation_peak_treatment_p50"] = ds["sedation_peak_treatment"].median("subject").to_series()
     df["sedation_peak_sober_p50"] = ds["sedation_peak_sober"].median("subject").to_series()
     df["adaptation_at_stop_p50"] = ds["adaptation_at_stop"].median("subject").to_series()
+    df["p_at_dose_cap"] = (ds["triggered_doses"] >= ds.attrs["max_doses"]).mean("subject").to_series()
+    df["p_ethanol_over_4_g_l"] = (ds["ethanol_peak_last_day"] > 4000.0).mean("subject").to_series()
     return df[[c for c in df.columns if c not in LEVELS]].reset_index()

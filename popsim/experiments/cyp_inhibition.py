@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
 from popsim.regimen import daily_schedule, fixed_interval
 from popsim.study import CHECKPOINT_VARIABLES, VARIABLES, de_dose_mg, simulate_arm
@@ -77,12 +78,7 @@ def run_cyp_inhibition_study(cfg, dtype, progress=None) -> xr.Dataset:
     for name, long_name in what.items():
         ds[name] = (("regimen", "subject"), np.concatenate([q[name] for _, q in parts]),
                     {"units": "1", "long_name": long_name})
-    from popsim.dataset import COVARIATE_ATTRS
-
-    for name, v in covariates.items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, covariates)
     ds.attrs.update({"cohort": cfg.cohort.name, "start_day": c.start_day, "stop_day": c.stop_day,
                      "perpetrator_regimens": "; ".join(f"{k} {v[0]:g} mg every {v[1]:g} h"
                                                        for k, v in c.perpetrators.items())})

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.dataset import COVARIATE_ATTRS
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
 from popsim.study import VARIABLES, de_dose_mg, simulate_arm
 
@@ -63,10 +63,7 @@ def run_interdose_study(cfg, dtype, progress=None) -> xr.Dataset:
         units, long_name = VARIABLES[name]
         ds[name] = (("regimen", "subject"), np.concatenate([p["values"][name] for p in parts]),
                     {"units": units, "long_name": long_name})
-    for name, v in parts[0]["covariates"].items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, parts[0]["covariates"])
     ds["dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose in diazepam equivalents"}
     ds["dose_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose of the drug"}
     ds["interval_h"].attrs = {"units": "h", "long_name": "dosing interval"}

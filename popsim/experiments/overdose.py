@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
 from popsim.study import APNOEA_MIN_H, VARIABLES, simulate_arm
 
@@ -74,12 +75,7 @@ def run_overdose_study(cfg, dtype, progress=None) -> xr.Dataset:
     ds["severe_respiratory_depression"] = (("regimen", "subject"), severe,
                                            {"units": "1", "long_name": "apnoea of at least 15 s (ventilation below the "
                                                                        "apnoea threshold, as in Bailey 1990): 1 yes, 0 no"})
-    from popsim.dataset import COVARIATE_ATTRS
-
-    for name, v in covariates.items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, covariates)
     attrs = {"opioid_mg": ("mg", "opioid dose, iv"), "benzo_mg": ("mg", f"benzodiazepine dose, {o.benzo_route} at t = 0"),
              "naloxone_mg": ("mg", "naloxone dose"), "flumazenil_mg": ("mg", "flumazenil dose, iv"),
              "rescue_delay_min": ("min", "time of the rescue after the opioid")}

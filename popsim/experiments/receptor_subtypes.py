@@ -15,21 +15,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.dataset import COVARIATE_ATTRS
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
-from popsim.regimen import daily_schedule
+from popsim.regimen import daily_schedule, night_mask
 from popsim.study import VARIABLES, de_dose_mg, simulate_arm
 
-__all__ = ["LEVELS", "night_mask", "run_receptor_subtypes_study"]
+__all__ = ["LEVELS", "run_receptor_subtypes_study"]
 
 LEVELS = ["drug", "schedule", "dose_de_mg"]
 SIGNALS = ("occupancy_a1", "occupancy_a2")
-
-
-def night_mask(clock_h: np.ndarray, night: tuple[float, float]) -> np.ndarray:
-    """True where the clock hour is in the night ``[start, end)`` (wrapping past midnight)."""
-    start, end = night
-    return (clock_h >= start) | (clock_h < end) if start > end else (clock_h >= start) & (clock_h < end)
 
 
 def run_receptor_subtypes_study(cfg, dtype, progress=None) -> xr.Dataset:
@@ -74,10 +68,7 @@ def run_receptor_subtypes_study(cfg, dtype, progress=None) -> xr.Dataset:
                     {"units": units, "long_name": long_name})
     ds["selectivity_a1_a2"] = (("regimen", "subject"), ds["occupancy_a1_mean_ss"].values / ds["occupancy_a2_mean_ss"].values,
                                {"units": "1", "long_name": "mean alpha1 over mean alpha2 occupancy, last day"})
-    for name, v in parts[0]["covariates"].items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, parts[0]["covariates"])
     ds["time"].attrs = {"units": "h", "long_name": "time since the first dose (last simulated day)"}
     ds["clock_h"].attrs = {"units": "h", "long_name": "clock time"}
     ds["dose_de_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose in diazepam equivalents"}

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.dataset import COVARIATE_ATTRS
+from popsim.dataset import with_covariates
 from popsim.pd.parameters import check_values
 from popsim.study import VARIABLES, simulate_arm
 
@@ -48,7 +48,8 @@ def run_status_epilepticus_study(cfg, dtype, progress=None) -> xr.Dataset:
         U[:, 0, 0] = doses
         r = simulate_arm(cfg.cohort, drug, route, U, dt=DT, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
                          chunk_size=cfg.chunk_size, dtype=dtype, pd_above=[(s.signal, t) for t in s.thresholds],
-                         trajectories=(s.signal,), progress=progress and progress(f"{drug}/{route}"))
+                         trajectories=(s.signal,), trajectories_from_h=0.0,
+                         progress=progress and progress(f"{drug}/{route}"))
         labels += [(drug, route, x) for x in doses]
         parts.append(r)
         covariates, times = r["covariates"], r["times"]
@@ -56,7 +57,8 @@ def run_status_epilepticus_study(cfg, dtype, progress=None) -> xr.Dataset:
     ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
     ds = ds.assign_coords(threshold=np.asarray(s.thresholds, float), subject=np.arange(cfg.n_subjects),
                           time=np.asarray(times) * 60.0)
-    first = np.concatenate([p["above"]["t_first"] for p in parts], axis=1)  # (threshold, regimen, subject)
+    # (threshold, regimen, subject); onsets are grid times, rebuilt from the step in float64
+    first = np.round(np.concatenate([p["above"]["t_first"] for p in parts], axis=1) / DT) * DT
     above = np.concatenate([p["above"]["t_above"] for p in parts], axis=1)
     reached = np.isfinite(first)
     dims = ("threshold", "regimen", "subject")
@@ -69,18 +71,17 @@ def run_status_epilepticus_study(cfg, dtype, progress=None) -> xr.Dataset:
     ds["effect_lost"] = (dims, lost.astype(float), {
         "units": "1", "long_name": f"reached, then back below the threshold within {s.protect_h:g} h of the dose "
                                    "(onset + duration, exact for one rise and fall): 1 yes, 0 no"})
-    for name in ("occupancy_a1_peak", "occupancy_a1_tmax"):
-        units, long_name = VARIABLES[name]
-        ds[name] = (("regimen", "subject"), np.concatenate([p["values"][name] for p in parts]),
-                    {"units": units, "long_name": long_name})
+    units, long_name = VARIABLES["occupancy_a1_peak"]
+    ds["occupancy_a1_peak"] = (("regimen", "subject"), np.concatenate([p["values"]["occupancy_a1_peak"] for p in parts]),
+                               {"units": units, "long_name": long_name})
+    tmax = np.round(np.concatenate([p["values"]["occupancy_a1_tmax"] for p in parts]) / DT) * DT * 60.0
+    ds["peak_time_min"] = (("regimen", "subject"), tmax, {"units": "min", "long_name": "time of the peak alpha1 "
+                                                          "occupancy after the dose"})
     ds["occupancy"] = (("regimen", "time", "subject"),
                        np.concatenate([np.moveaxis(p["trajectories"][s.signal], 0, 1) for p in parts]).astype(np.float32),
                        {"units": "1", "long_name": f"GABA-A {s.signal.split('_')[1]} agonist occupancy "
                                                    "(effect site, parent and active metabolites)"})
-    for name, v in covariates.items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
-        ds = ds.assign_coords({name: ("subject", v)})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+    ds = with_covariates(ds, covariates)
     ds["threshold"].attrs = {"units": "1", "long_name": f"effective {s.signal} (swept: no published target)"}
     ds["time"].attrs = {"units": "min", "long_name": "time since the dose"}
     ds["dose_mg"].attrs = {"units": "mg", "long_name": "single dose at t = 0"}
@@ -89,12 +90,17 @@ def run_status_epilepticus_study(cfg, dtype, progress=None) -> xr.Dataset:
 
 
 def summary(ds: xr.Dataset) -> pd.DataFrame:
-    """Per regimen x threshold: P(reached), onset percentiles (min, among those who reach it), median
-    duration (h) and P(effect lost within protect_h)."""
+    """Per regimen x threshold: median peak occupancy and its time (the same for every threshold),
+    P(reached), onset percentiles (min, among those who reach it), median duration (h) and P(effect
+    lost within protect_h)."""
     with warnings.catch_warnings():  # a threshold nobody reaches has no onset percentiles (NaN)
         warnings.simplefilter("ignore", RuntimeWarning)
         q = ds["onset_min"].quantile([0.05, 0.5, 0.95], dim="subject", skipna=True)
     df = pd.DataFrame({
+        "occupancy_peak_p50": ds["occupancy_a1_peak"].median("subject").broadcast_like(ds["reached"].isel(
+            subject=0, drop=True)).to_series(),
+        "peak_time_min_p50": ds["peak_time_min"].median("subject").broadcast_like(ds["reached"].isel(
+            subject=0, drop=True)).to_series(),
         "p_reached": ds["reached"].mean("subject").to_series(),
         "onset_min_p05": q.sel(quantile=0.05, drop=True).to_series(),
         "onset_min_p50": q.sel(quantile=0.5, drop=True).to_series(),

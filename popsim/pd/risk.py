@@ -109,8 +109,8 @@ class Risk(PDModel):
             "p_hip_fracture": ("1", "probability of a hip fracture since t = 0"),
             "p_withdrawal": ("1", "probability of clinically significant withdrawal since t = 0"),
             "p_seizure": ("1", "probability of a withdrawal seizure since t = 0"),
-            "withdrawal_cumhaz": ("1", "cumulative hazard of clinically significant withdrawal since t = 0 "
-                                       "(differences give the probability over any period without round-off)"),
+            "withdrawal_cumhaz": ("1", ("cumulative hazard of clinically significant withdrawal since t = 0 "
+                                        "(differences give the probability over any period without round-off)")),
             "seizure_cumhaz": ("1", "cumulative hazard of a withdrawal seizure since t = 0"),
             "withdrawal_onset": ("h", "hazard-weighted mean time of withdrawal"),
             "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold since t = 0"),

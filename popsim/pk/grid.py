@@ -51,7 +51,7 @@ from popsim.pd.model import PDModel
 from popsim.pk.model import LinearModel, closest
 from popsim.pk.propagate import phi, phi_input
 
-__all__ = ["Channel", "Trigger", "Window", "GridSpec", "kernels", "simulate_one"]
+__all__ = ["Channel", "GridSpec", "Trigger", "Window", "kernels", "simulate_one"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +128,9 @@ class GridSpec:
     windows : summary windows (empty: no summaries).
     save : keep full trajectories (``(time,)`` per output and subject-regimen).
     save_from : first saved step (trajectories cover ``times[save_from:]``).
+    saved : the outputs and PD signals whose trajectories are kept (``None``:
+        all); saving only what is needed keeps host memory at
+        ``len(saved) x time x regimen x subject``.
     trigger : a PD-fed dosing rule (:class:`Trigger`; needs ``pd``).
     segment_of_step : parameter segment per step (``None``: one segment).
     pd : a PD model stepped in the same loop (:mod:`popsim.pd.model`), driven
@@ -150,6 +153,7 @@ class GridSpec:
     unroll: int | None = None
     pd: PDModel | None = None
     save_from: int = 0
+    saved: tuple[str, ...] | None = None
     trigger: Trigger | None = None
 
     def __post_init__(self):
@@ -180,6 +184,11 @@ class GridSpec:
             missing = [o for o in self.pd.inputs if o not in self.outputs]
             if missing:
                 raise ValueError(f"pd model reads outputs {missing}; the grid's outputs are {list(self.outputs)}")
+        if self.saved is not None:
+            allowed = list(self.outputs) + (list(self.pd.signals) if self.pd is not None else [])
+            for name in self.saved:
+                if name not in allowed:
+                    raise ValueError(f"grid saved={name!r}; allowed: {allowed}" + closest(name, allowed))
         wanted = [sig for w in self.windows for sig, _ in w.pd_above]
         if self.trigger is not None:
             wanted.append(self.trigger.signal)
@@ -339,7 +348,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
 
     Returns
     -------
-    ``conc`` {output name: (time,)} in mg/L if ``spec.save``.  Per window (leading
+    ``conc`` {output name: (time,)} in mg/L if ``spec.save`` (those in ``spec.saved``).  Per window (leading
     axis ``window``, then ``output``): ``cmax``, ``cmin`` and ``c_end`` (value
     at the window end, a trough when a dose is due then) in mg/L, ``auc``
     (mg*h/L, exact), and ``t_above``/``t_below`` (h, counted on the grid, one
@@ -411,6 +420,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         return new
 
     trig = spec.trigger
+    names = list(spec.outputs) + signals
+    kept = [k for k, n in enumerate(names) if spec.saved is None or n in spec.saved]
 
     def fire(T, step, value, w):
         """The triggered dose at this step (added to ``w``) and the updated (count, last time)."""
@@ -438,7 +449,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
             S = pd.step(S, dict(zip(spec.outputs, y_plus)), dict(zip(spec.outputs, y_next)), pd_params, dt)
             if n_win:
                 summ = update_pd(summ, step, values)
-        return (A, summ, S, T), (tuple(y) + tuple(values) if save else None)
+        return (A, summ, S, T), (tuple((y + values)[k] for k in kept) if save else None)
 
     A0 = [jnp.zeros((), dtype)] * spec.n_aug
     summ0 = {}
@@ -473,7 +484,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     if trig is not None:
         out["trigger_doses"], out["trigger_last"] = T
     if spec.save:
-        out["conc"] = dict(zip(spec.outputs, ys[:o]))
+        traj = dict(zip([names[k] for k in kept], ys))
+        out["conc"] = {n: traj[n] for n in spec.outputs if n in traj}
         if signals:
-            out["pd"] = dict(zip(signals, ys[o:]))
+            out["pd"] = {n: traj[n] for n in signals if n in traj}
     return out

@@ -70,9 +70,15 @@ def test_cross_tolerance_and_treatment(alc):
 def test_bad_overrides_are_refused_before_compute():
     with pytest.raises(Exception, match="alcohol.drug='zolpidem'; allowed: \\[.*'diazepam'"):
         configure(TINY + ["alcohol.drug=zolpidem"])
+    with pytest.raises(Exception, match="alcohol.drug='lorazepam'; allowed: \\[.*'oxazepam'"):  # oral lag time
+        configure(TINY + ["alcohol.drug=lorazepam"])
     with pytest.raises(Exception, match="alcohol.trigger_drive\\[0\\]=1.5; allowed"):
         configure(TINY + ["alcohol.trigger_drive=[1.5]"])
     with pytest.raises(Exception, match="alcohol.check_every_h=1.5; allowed: a multiple of grid.dt_h=1.0"):
         configure(TINY + ["alcohol.check_every_h=1.5"])
     with pytest.raises(Exception, match="pd.ethanol_vmax_ratio=0.0; allowed"):
         configure(TINY + ["pd.ethanol_vmax_ratio=0"])
+
+
+def test_the_analysis_script_reads_the_run(alc, analyse):
+    assert 'P(withdrawal)' in analyse("alcohol", alc[0])

@@ -56,3 +56,7 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY + ["cyp_inhibition.schedules=[during]"])
     with pytest.raises(Exception, match="cyp_inhibition.perpetrators key='rifampin'; allowed:"):
         configure(TINY + ["+cyp_inhibition.perpetrators.rifampin=[600,24]"])
+
+
+def test_the_analysis_script_reads_the_run(cyp, analyse):
+    assert 'median Cavg ratio' in analyse("cyp_inhibition", cyp[0])

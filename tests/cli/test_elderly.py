@@ -59,3 +59,7 @@ def test_dose_search_is_consistent_and_older_people_need_less(elderly):
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):
         configure(TINY + [override])
+
+
+def test_the_analysis_script_reads_the_run(elderly, analyse):
+    assert 'recommended starting dose [mg/day]' in analyse("elderly", elderly[0])

@@ -120,3 +120,7 @@ def test_multirun_jobs_get_seeds_from_base_seed_and_overrides(tmp_path):
                            f"hydra.sweep.dir={tmp_path / 'base'}"], capture_output=True, text=True, cwd=tmp_path)
     assert keep.returncode == 0, keep.stderr[-2000:]
     assert {int(read_dataset(tmp_path / "base" / str(k) / "fluctuation.nc").attrs["seed"]) for k in (0, 1)} == {5}
+
+
+def test_the_analysis_script_reads_the_run(fluctuation, analyse):
+    assert 'law 2^(-tau/t1/2)' in analyse("fluctuation", fluctuation[0])

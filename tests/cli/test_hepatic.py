@@ -55,3 +55,7 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY + ["hepatic.checkpoint_days=[14,7]"])
     with pytest.raises(Exception, match="hepatic.drugs=\\['lorazepam', 'lorazepam'\\]; allowed: a non-empty list"):
         configure(TINY + ["hepatic.drugs=[lorazepam,lorazepam]"])
+
+
+def test_the_analysis_script_reads_the_run(hepatic, analyse):
+    assert 'median net alpha1 sedation' in analyse("hepatic", hepatic[0])

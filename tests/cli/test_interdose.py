@@ -71,5 +71,13 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY + ["interdose.formulations=[alprazolam_sr]"])
     with pytest.raises(Exception, match="interdose.interval_h\\[0\\]=7.3; allowed: a multiple of grid.dt_h=0.5"):
         configure(TINY + ["interdose.interval_h=[7.3]"])
+    with pytest.raises(Exception, match="interdose.interval_h\\[0\\]=16.0; allowed: .* that divides 24 h"):
+        configure(TINY + ["interdose.interval_h=[16]"])
+    with pytest.raises(Exception, match="interdose.xr_release_h=0.1; allowed: a multiple of grid.dt_h=0.5"):
+        configure(TINY + ["interdose.xr_release_h=0.1"])
     with pytest.raises(Exception, match="interdose.formulations=\\['clonazepam', 'clonazepam'\\]; allowed"):
         configure(TINY + ["interdose.formulations=[clonazepam,clonazepam]"])
+
+
+def test_the_analysis_script_reads_the_run(inter, analyse):
+    assert 'median alpha1 occupancy swing' in analyse("interdose", inter[0])

@@ -68,3 +68,7 @@ def test_surface_is_monotone_and_rescue_helps(overdose):
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):
         configure(TINY + [override])
+
+
+def test_the_analysis_script_reads_the_run(overdose, analyse):
+    assert 'P(apnoea >= 15 s)' in analyse("overdose", overdose[0])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from popsim.drugs.library import load
-from popsim.experiments.receptor_subtypes import night_mask
+from popsim.regimen import night_mask
 from popsim.io import read_dataset
 from popsim.run import configure, run
 
@@ -77,3 +77,7 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY + ["receptor_subtypes.drugs=[zolpidm]"])
     with pytest.raises(Exception, match="receptor_subtypes.night_hours=\\[7.0, 7.0\\]: start and end must differ"):
         configure(TINY + ["receptor_subtypes.night_hours=[7,7]"])
+
+
+def test_the_analysis_script_reads_the_run(rs, analyse):
+    assert 'occupancy_a1_night' in analyse("receptor_subtypes", rs[0])

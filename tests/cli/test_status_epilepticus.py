@@ -46,11 +46,12 @@ def test_online_onset_and_duration_match_the_saved_time_course(se):
         duration = above.sum(axis=1) / 60.0
         first = np.where(above.any(axis=1), t[np.argmax(above, axis=1)], np.nan)
         np.testing.assert_allclose(ds["duration_h"].values[k], duration, rtol=1e-6)
-        np.testing.assert_allclose(ds["onset_min"].values[k], first, rtol=1e-6)
+        np.testing.assert_allclose(ds["onset_min"].values[k], first, rtol=1e-12)
         np.testing.assert_array_equal(ds["reached"].values[k], above.any(axis=1))
     # peak occupancy from the on-line maximum equals the trajectory's maximum
     np.testing.assert_allclose(ds["occupancy_a1_peak"].values, occ.max(axis=1), rtol=1e-6)
-    np.testing.assert_allclose(ds["occupancy_a1_tmax"].values * 60.0, t[occ.argmax(axis=1)], rtol=1e-6)
+    np.testing.assert_allclose(ds["peak_time_min"].values, t[occ.argmax(axis=1)], rtol=1e-9)
+    np.testing.assert_array_equal(ds["onset_min"].values[np.isfinite(ds["onset_min"].values)] % 1.0, 0.0)  # whole minutes
 
 
 def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(se):
@@ -73,3 +74,7 @@ def test_bad_overrides_are_refused_before_compute():
         configure(TINY[:1] + ["status_epilepticus.thresholds=[1.5]"])
     with pytest.raises(Exception, match="status_epilepticus.arms\\[0\\] dose_mg=-4.0; allowed"):
         configure(TINY[:1] + ["status_epilepticus.arms=[lorazepam_iv_-4]"])
+
+
+def test_the_analysis_script_reads_the_run(se, analyse):
+    assert 'onset_min(>0.3)' in analyse("status_epilepticus", se[0])

@@ -220,3 +220,18 @@ def test_save_from_out_of_range(save_from):
 def test_trigger_rejects_bad_numbers(kw):
     with pytest.raises(ValueError, match="trigger"):
         Trigger(**({"signal": "occupancy_a1", "threshold": 0.1, "amount": 1.0} | kw))
+
+
+def test_saved_keeps_only_the_named_trajectories(x64):
+    # The same run with every trajectory and with two named ones: the kept ones are identical, the
+    # others absent, and the summaries unchanged.
+    spec_all = spec_(windows=(Window(0, 192),))
+    spec_two = dataclasses.replace(spec_all, saved=("effect", "occupancy_a1"))
+    full, two = run(spec_all), run(spec_two)
+    assert set(two["conc"]) == {"effect"} and set(two["pd"]) == {"occupancy_a1"}
+    np.testing.assert_array_equal(two["conc"]["effect"], full["conc"]["effect"])
+    np.testing.assert_array_equal(two["pd"]["occupancy_a1"], full["pd"]["occupancy_a1"])
+    for key in ("cmax", "pd_max", "pd_mean"):
+        np.testing.assert_array_equal(two[key], full[key])
+    with pytest.raises(ValueError, match="grid saved='ocupancy_a1'; allowed: .*did you mean 'occupancy_a1'"):
+        dataclasses.replace(spec_all, saved=("ocupancy_a1",))
