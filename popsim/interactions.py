@@ -5,7 +5,8 @@ For one subject (scalars and ``(time,)`` arrays; ``simulate.py`` batches):
 1. the perpetrator is simulated on the grid with its own individual
    parameters (:mod:`popsim.params.derive`); the unbound concentration at the
    liver inlet is ``fu (C_sys + FG Fa ka A_lumen / Qh)`` and in the enterocytes
-   ``Fa ka A_lumen / Q_ent`` (the "Q_gut" model: drug crossing the gut wall, unbound),
+   ``fu_gut Fa ka A_lumen / Q_ent`` (the "Q_gut" model: drug crossing the gut wall; ``fu_gut``
+   the entry's unbound fraction in the enterocytes, 1 unless given),
    both converted to umol/L with the molar mass (only the absorbed fraction
    of the dose enters the gut wall, and only what escapes it the portal vein);
 2. the amount of active enzyme ``E`` (1 = baseline) in liver and gut follows
@@ -63,7 +64,8 @@ def inhibitor_concentrations(
     fg = oral.fg.value if oral is not None and oral.fg is not None else 1.0
     flux = fa * ka * lumen_mg  # mg/h entering the gut wall
     liver = drug.fu.value * (c_sys_mg_l + fg * flux / qh_l_h) * to_um
-    gut = flux / TURNOVER["q_ent_l_h"].value * to_um
+    fu_gut = drug.inhibition.fu_gut.value if drug.inhibition is not None and drug.inhibition.fu_gut is not None else 1.0
+    gut = fu_gut * flux / TURNOVER["q_ent_l_h"].value * to_um
     return liver, gut
 
 

@@ -32,12 +32,17 @@ FIT = {
     ("Kim 2018", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.ki",
     ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.ki",
-    # Induction from the iv midazolam dose-response (hepatic only, as literature.md note B(3) advises);
-    # every oral and every other iv rifampicin row is a check.
+    # Induction from the iv midazolam dose-response (hepatic only, as literature.md note B(3) advises),
+    # then the gut-wall exposure (fu_gut) from the oral arms of the same study, with the hepatic
+    # constants held; every other rifampicin row is a check.
     ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 10.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 25.0): "rifampicin.inhibition.emax/ec50",
     ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "oral", 5.0): "rifampicin.inhibition.fu_gut",
+    ("Kharasch 2011", "oral", 10.0): "rifampicin.inhibition.fu_gut",
+    ("Kharasch 2011", "oral", 25.0): "rifampicin.inhibition.fu_gut",
+    ("Kharasch 2011", "oral", 75.0): "rifampicin.inhibition.fu_gut",
     ("Saari 2006", "iv", 400.0): "voriconazole.inhibition.ki",
     ("Olkkola 1994", "oral", 400.0): "midazolam.routes.oral.fg",
     ("Olkkola 1996", "iv", 200.0): "itraconazole.inhibition.ki",

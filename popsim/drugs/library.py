@@ -91,7 +91,9 @@ class Inhibition:
 
     ``ki`` competitive inhibition constant; ``kinact_max`` (1/h) and ``KI``
     mechanism-based inactivation; ``emax`` (fold increase in enzyme synthesis)
-    and ``ec50`` induction.  Any subset may be present.
+    and ``ec50`` induction.  Any subset may be present.  ``fu_gut``: the
+    unbound fraction of the perpetrator in the enterocytes (absent: 1, all of
+    what crosses the gut wall is free).
     """
 
     ki: Quantity | None = None
@@ -99,6 +101,7 @@ class Inhibition:
     kinact_max: Quantity | None = None
     emax: Quantity | None = None
     ec50: Quantity | None = None
+    fu_gut: Quantity | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +159,7 @@ _FIELDS = {
     "pathway": ("fraction", 0.0, 1.0), "metabolite": ("fraction", 0.0, 1.0), "iiv": ("fraction", 0.0, 3.0),
     "f": ("fraction", 0.0, 1.0), "ka": ("rate", 0.0, 1e4), "lag": ("time", 0.0, 24.0), "fg": ("fraction", 0.0, 1.0),
     "ki": ("concentration_um", 0.0, 1e4), "KI": ("concentration_um", 0.0, 1e4), "kinact_max": ("rate", 0.0, 1e3),
-    "emax": ("number", 0.0, 1e3), "ec50": ("concentration_um", 0.0, 1e4),
+    "emax": ("number", 0.0, 1e3), "ec50": ("concentration_um", 0.0, 1e4), "fu_gut": ("fraction", 0.0, 1.0),
 }
 # pd block: key -> (dimension, low, high).  ``ec50``: total plasma concentration of
 # half-maximal GABA-A effect (benzodiazepines; alpha1/sedation) or of half
@@ -265,7 +268,7 @@ def parse(raw: Mapping, where: str) -> Drug:
     _keys(f"{where}.physchem", phys, {"mw", "logp", "pka"})
     inh = None
     if "inhibition" in raw:
-        _keys(f"{where}.inhibition", raw["inhibition"], {"ki", "KI", "kinact_max", "emax", "ec50"})
+        _keys(f"{where}.inhibition", raw["inhibition"], {"ki", "KI", "kinact_max", "emax", "ec50", "fu_gut"})
         inh = Inhibition(**{k: q(f"{where}.inhibition.{k}", v, k) for k, v in raw["inhibition"].items()})
         if (inh.KI is None) != (inh.kinact_max is None) or (inh.emax is None) != (inh.ec50 is None):
             raise LibraryError(f"{where}.inhibition: KI and kinact_max go together, as do emax and ec50")

@@ -370,6 +370,14 @@ def test_inhibitor_concentrations_units(x64):
     g = load("grapefruit_juice")
     liver, ent = inhibitor_concentrations(g, jnp.zeros(1), jnp.ones(1), jnp.asarray(1.0), jnp.asarray(90.0))
     assert float(ent[0]) > 1e5 * float(liver[0]) > 0
+    # Rifampicin's enterocyte exposure is scaled by its fitted fu_gut (0.01); the liver inlet is not.
+    r = load("rifampicin")
+    assert r.inhibition.fu_gut.value == 0.01
+    free = dataclasses.replace(r, inhibition=dataclasses.replace(r.inhibition, fu_gut=None))
+    args = (jnp.asarray([0.5]), jnp.asarray([300.0]), jnp.asarray(1.2), jnp.asarray(90.0))
+    (liver_r, ent_r), (liver_1, ent_1) = inhibitor_concentrations(r, *args), inhibitor_concentrations(free, *args)
+    np.testing.assert_allclose(np.asarray(ent_r), 0.01 * np.asarray(ent_1), rtol=1e-15)
+    np.testing.assert_array_equal(np.asarray(liver_r), np.asarray(liver_1))
 
 
 # ---------------------------------------------------------------------------
