@@ -166,7 +166,7 @@ SPECIAL = [
     *contrast("Abernethy 1983 lorazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873",
               "lorazepam", "oral", 2.0, "obese", "healthy_young", "literature.md B23",
               ("vss_ratio", 131 / 77, "fitted: lorazepam.disposition.adipose_share; Vd 131 vs 77 L", "fit"),
-              ("clearance_ratio", 102 / 63, "CL 102 vs 63 mL/min")),
+              ("clearance_ratio", 102 / 63, "fitted: physiology.ugt_fat_exponent; CL 102 vs 63 mL/min", "fit")),
     *contrast("Abernethy 1983 oxazepam", "Abernethy DR et al. J Lab Clin Med 1983;101:873",
               "oxazepam", "oral", 15.0, "obese", "healthy_young", "literature.md B23",
               ("vss_ratio", 97 / 38, "Vd 97 vs 38 L"),
