@@ -11,6 +11,6 @@ import pandas as pd
 
 run = Path(sys.argv[1])
 rec = pd.read_csv(run / "elderly_recommended_doses.csv")
-table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")
+table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(dict.fromkeys(rec["cohort"]))]
 print("recommended starting dose [mg/day]:")
 print(table.round(3).to_string())

@@ -12,7 +12,9 @@ the committed 1000-subject report reproduces them within 2%, Monte Carlo).  The
 reproduce the bounds of its target's published interval (the other constants
 re-fitted or held; fit.py prints them); where the target has no interval
 (withdrawal_k) the range is the prior searched.  The ``range`` of every A, M and F value is
-its prior for parameter-uncertainty draws.
+its prior for parameter-uncertainty draws.  The falls and withdrawal constants were refitted
+after glucuronidation started to rise with body fat (issue 3); their ranges are those of the
+previous fit (not recomputed; the new values lie inside them).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ PD: dict[str, Constant] = {
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
-    "tolerance": Constant(0.7015, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
+    "tolerance": Constant(0.6997, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
                           "sedation): fitted to the hip-fracture rate ratio of users vs non-users in the first 2 "
                           "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F", (0.0, 0.826)),
     # --- falls -------------------------------------------------------------------
@@ -55,7 +57,7 @@ PD: dict[str, Constant] = {
                                     "121/100 person-years (>=80 y, taken at 85 y) (E8) (D); extrapolated "
                                     "log-linearly outside 72-85 y; no sex effect (none in literature.md)", "D",
                                     (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
-    "fall_beta": Constant(4.94, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
+    "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
                           "E1)", "F", (2.66, 7.07)),
     "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
@@ -75,15 +77,15 @@ PD: dict[str, Constant] = {
     "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea (>= 15 s without "
                           "breathing, C39): a popsim assumption", "A", (0.0, 0.25)),
     # --- withdrawal --------------------------------------------------------------
-    "withdrawal_k": Constant(16.0, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
+    "withdrawal_k": Constant(18.6, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
                              "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
                              "(Schweizer 1990, E24)", "F", (1e-4, 100.0)),
-    "withdrawal_n": Constant(3.53, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
+    "withdrawal_n": Constant(3.55, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
                              "alpha2 occupancy).  Must exceed 1: the time integral of the mismatch is the same for "
                              "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
                              "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
                              "Parr 2009, E37)", "F", (1.85, 5.37)),
-    "seizure_k": Constant(0.00184, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
+    "seizure_k": Constant(0.0019, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
                           "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
                           (0.00078, 0.0036)),
 }
