@@ -67,20 +67,18 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
     arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, a.trigger_mg, start=start,
                                         every=round(a.check_every_h / dt), max_doses=a.max_doses))
              for thr in a.trigger_drive]
-    labels, parts, given = [], [], []
-    for untriggered in (True, False):
-        for name, thr, trigger in arms:
-            if (trigger is None) != untriggered:
-                continue
-            rows = [(g, name, thr) for g in a.grams_per_day]
-            U = np.stack([_inputs(a, n, dt, g, name == "fixed") for g, _, _ in rows])
-            r = simulate_arm(cfg.cohort, a.drug, "oral", U, trigger=trigger, **common,
-                             progress=progress and progress(f"{name} {thr:g}" if trigger else name))
-            labels += rows
-            parts.append(r)
-            fixed_mg = U[:, :, 0].sum(axis=1)[:, None]
-            given.append(r["trigger"]["doses"] * a.trigger_mg if trigger else np.broadcast_to(fixed_mg, r["values"][
-                "p_fall"].shape))
+    labels, parts, doses, last, given = [], [], [], [], []
+    for name, thr, trigger in arms:
+        rows = [(g, name, thr) for g in a.grams_per_day]
+        U = np.stack([_inputs(a, n, dt, g, name == "fixed") for g, _, _ in rows])
+        r = simulate_arm(cfg.cohort, a.drug, "oral", U, trigger=trigger, **common,
+                         progress=progress and progress(f"{name} {thr:g}" if trigger else name))
+        labels += rows
+        parts.append(r)
+        shape = (len(rows), cfg.n_subjects)
+        doses.append(r["trigger"]["doses"] if trigger else np.zeros(shape))
+        last.append(r["trigger"]["last"] if trigger else np.full(shape, np.nan))
+        given.append(doses[-1] * a.trigger_mg + U[:, :, 0].sum(axis=1)[:, None])  # triggered + scheduled
     traj = {s: np.concatenate([p["trajectories"][s] for p in parts], axis=1) for s in TRACKED}  # (time, reg, sub)
     t = parts[0]["times"] - a.drinking_days * 24.0
     at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
@@ -116,9 +114,7 @@ def run_alcohol_study(cfg, dtype, progress=None) -> xr.Dataset:
         f"peak net alpha1 sedation from the treatment start on while blood ethanol is below {SOBER_MG_L:g} mg/L "
         "(the benzodiazepine's own sedation: lower in drinkers by cross-tolerance; NaN if never sober)")
     add("benzodiazepine_mg", np.concatenate(given), "mg", f"total {a.drug} given after the stop")
-    trig = [p.get("trigger") for p in parts]
-    doses = np.concatenate([x["doses"] if x else np.zeros_like(p["values"]["p_fall"]) for x, p in zip(trig, parts)])
-    last = np.concatenate([x["last"] if x else np.full_like(p["values"]["p_fall"], np.nan) for x, p in zip(trig, parts)])
+    doses, last = np.concatenate(doses), np.concatenate(last)
     add("triggered_doses", doses, "1", f"number of symptom-triggered doses of {a.trigger_mg:g} mg")
     add("last_triggered_dose_h", last - a.drinking_days * 24.0, "h", "time of the last symptom-triggered dose after "
         "the stop (NaN: none)")
