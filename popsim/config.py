@@ -411,10 +411,12 @@ class AlcoholConfig:
     def check(self, path: str, dt_h: float) -> None:
         from popsim.drugs.library import load, names
 
-        # the symptom-triggered dose enters in the time loop, which needs an oral route without lag time
-        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes
-                  and load(n).routes["oral"].lag is None]
+        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes]
         _choice(f"{path}.drug", self.drug, benzos)
+        lag = load(self.drug).routes["oral"].lag
+        if lag is not None and lag.value >= dt_h:  # the triggered dose must arrive within its grid step
+            raise ValueError(f"{path}.drug={self.drug!r}: its oral lag time {lag.value:.3g} h is not shorter than "
+                             f"grid.dt_h={dt_h!r}; allowed: a grid step longer than the lag, or a drug without lag")
         _check_day_grid(path, dt_h)
         for key in ("grams_per_day", "drinking_hours", "fixed_mg_per_day", "trigger_drive"):
             values = getattr(self, key)

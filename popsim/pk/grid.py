@@ -89,11 +89,13 @@ class Trigger:
     """A dosing rule fed back from the PD model (e.g. symptom-triggered dosing).
 
     From step ``start`` on, every ``every`` steps, a dose of ``amount`` mg goes
-    into input channel ``channel`` (an unlagged bolus channel, whose
-    bioavailability applies as to any dose on it) when the PD
-    signal ``signal`` (its left-limit value at that time) exceeds
-    ``threshold``; at most ``max_doses`` doses.  The rule adds to the
-    regimen's own inputs on that channel.
+    into input channel ``channel`` (a bolus channel, whose bioavailability and
+    lag apply as to any dose on it) when the PD signal ``signal`` (its
+    left-limit value at that time) exceeds ``threshold``; at most
+    ``max_doses`` doses.  The rule adds to the regimen's own inputs on that
+    channel.  On a lagged channel the lag must be shorter than one grid step
+    (the dose then arrives within the step, exactly); a subject whose lag is
+    longer gets NaN outputs rather than a dose at the wrong time.
     """
 
     signal: str
@@ -193,9 +195,8 @@ class GridSpec:
         if self.trigger is not None:
             wanted.append(self.trigger.signal)
             t = self.trigger
-            if not 0 <= t.channel < len(self.channels) or self.channels[t.channel].kind != "bolus" \
-                    or self.channels[t.channel].lag:
-                raise ValueError(f"trigger channel={t.channel!r}; allowed: an unlagged bolus channel")
+            if not 0 <= t.channel < len(self.channels) or self.channels[t.channel].kind != "bolus":
+                raise ValueError(f"trigger channel={t.channel!r}; allowed: a bolus channel")
         for sig in wanted:
             allowed = list(self.pd.signals) if self.pd is not None else []
             if sig not in allowed:
@@ -423,12 +424,15 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     names = list(spec.outputs) + signals
     kept = [k for k, n in enumerate(names) if spec.saved is None or n in spec.saved]
 
+    if trig is not None:  # a whole-step lag would need a delay line: poison instead of dosing early
+        amount = jnp.where(ker["m"][0][trig.channel] == 0, trig.amount, jnp.nan).astype(dtype)
+
     def fire(T, step, value, w):
         """The triggered dose at this step (added to ``w``) and the updated (count, last time)."""
         count, last = T
         due = (step >= trig.start) & ((step - trig.start) % trig.every == 0) & (count < trig.max_doses)
         give = due & (value > trig.threshold)
-        w[trig.channel] = w[trig.channel] + jnp.where(give, trig.amount, 0.0).astype(dtype)
+        w[trig.channel] = w[trig.channel] + jnp.where(give, amount, 0.0)
         return [count + give.astype(dtype), jnp.where(give, (step * dt).astype(dtype), last)]
 
     def body(carry, xs, save):
