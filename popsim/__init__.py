@@ -15,6 +15,7 @@ if "xla_force_host_platform_device_count" not in _os.environ.get("XLA_FLAGS", ""
 from popsim.pk.events import predict_events as predict_events  # noqa: E402
 from popsim.pk.grid import Channel as Channel  # noqa: E402
 from popsim.pk.grid import GridSpec as GridSpec  # noqa: E402
+from popsim.pk.grid import Trigger as Trigger  # noqa: E402
 from popsim.pk.grid import Window as Window  # noqa: E402
 from popsim.pk.model import Compartment as Compartment  # noqa: E402
 from popsim.pk.model import Flow as Flow  # noqa: E402
