@@ -37,6 +37,32 @@ def analyse():
     return run_script
 
 
+@pytest.fixture(scope="session")
+def run_study(tmp_path_factory):
+    """``run_study(overrides)``: run an experiment in a fresh folder; returns its ``files`` and Dataset."""
+    from popsim.io import read_dataset
+    from popsim.run import configure, run
+
+    def go(overrides: list[str]):
+        files = run(configure(overrides), tmp_path_factory.mktemp("study"), "test")
+        return files, read_dataset(files["dataset"])
+
+    return go
+
+
+def check_outputs(files: dict, ds) -> None:
+    """Every written file exists and every variable of the Dataset carries CF ``units`` and ``long_name``."""
+    assert all(Path(p).exists() for p in files.values()), files
+    for name, var in ds.data_vars.items():
+        assert var.attrs["units"] and var.attrs["long_name"], name
+
+
+@pytest.fixture(scope="session")
+def outputs_ok():
+    """The Dataset contract check (:func:`check_outputs`) as a fixture, for the CLI tests."""
+    return check_outputs
+
+
 @pytest.fixture
 def x64():
     """Run one test in float64 without leaving x64 switched on for later tests."""

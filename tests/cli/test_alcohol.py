@@ -3,13 +3,10 @@ cross-tolerance, treatment effect, and bad overrides."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=alcohol", "n_subjects=16", "save_subjects=0", "grid.dt_h=1.0", "alcohol.drinking_days=5",
         "alcohol.days_after=2", "alcohol.grams_per_day=[0,200]", "alcohol.trigger_drive=[0.05]",
@@ -17,19 +14,15 @@ TINY = ["+experiment=alcohol", "n_subjects=16", "save_subjects=0", "grid.dt_h=1.
 
 
 @pytest.fixture(scope="module")
-def alc(tmp_path_factory):
-    out = tmp_path_factory.mktemp("alc")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def alc(run_study):
+    return run_study(TINY)
 
 
-def test_outputs_and_dataset_contract(alc):
+def test_outputs_and_dataset_contract(alc, outputs_ok):
     files, ds = alc
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds.sizes["regimen"] == 2 * 3 and ds.sizes["subject"] == 16
     assert ds["withdrawal_drive_a2_quantiles"].dims == ("regimen", "quantile", "time")
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     assert ds.attrs["ethanol_vmax_ratio"] == 2.0  # the experiment's chronic-drinker setting
     np.testing.assert_allclose(ds["time"].values[[0, -1]], [-24.0, 48.0])
 

@@ -2,35 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=cyp_inhibition", "n_subjects=32", "grid.days=14", "cyp_inhibition.checkpoint_days=[7,14]",
         "cyp_inhibition.drugs=[alprazolam,lorazepam]", "cyp_inhibition.start_day=7", "cyp_inhibition.stop_day=7"]
 
 
 @pytest.fixture(scope="module")
-def cyp(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cyp")
+def cyp(run_study):
     # one perpetrator keeps it small (dict overrides merge, so the others are removed with ~)
-    files = run(configure(TINY + [f"~cyp_inhibition.perpetrators.{p}" for p in
-                                  ("ketoconazole", "itraconazole", "clarithromycin", "erythromycin", "voriconazole",
-                                   "fluconazole")]), out, "test")
-    return files, read_dataset(files["dataset"])
+    return run_study(TINY + [f"~cyp_inhibition.perpetrators.{p}" for p in
+                             ("ketoconazole", "itraconazole", "clarithromycin", "erythromycin", "voriconazole",
+                              "fluconazole")])
 
 
-def test_outputs_and_dataset_contract(cyp):
+def test_outputs_and_dataset_contract(cyp, outputs_ok):
     files, ds = cyp
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     # 2 drugs x (control + ritonavir x 3 schedules)
     assert ds.sizes["regimen"] == 2 * 4 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     control = ds["cavg_ratio_ss"].sel(drug="alprazolam", dose_de_mg=5.0, inhibitor="none", schedule="none")
     np.testing.assert_array_equal(control, 1.0)  # the control arm is its own reference
 

@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=elderly", "n_subjects=64", "grid.days=7", "elderly.search_points=10",
         "elderly.drugs=[lorazepam,alprazolam]", "elderly.cohorts=[healthy_young,very_elderly]"]
 
 
 @pytest.fixture(scope="module")
-def elderly(tmp_path_factory):
-    out = tmp_path_factory.mktemp("elderly")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"]), pd.read_csv(files["recommended_doses"])
+def elderly(run_study):
+    files, ds = run_study(TINY)
+    return files, ds, pd.read_csv(files["recommended_doses"])
 
 
-def test_outputs_and_dataset_contract(elderly):
+def test_outputs_and_dataset_contract(elderly, outputs_ok):
     files, ds, _ = elderly
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds.sizes["cohort"] == 2 and ds.sizes["subject"] == 64 and ds.sizes["regimen"] == 2 * 3
     sel = ds["p_fall"].sel(drug="lorazepam", dose_de_mg=5.0, cohort="very_elderly")
     assert sel.dims == ("subject",) and np.all((sel > 0) & (sel < 1))
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     assert ds["age"].dims == ("cohort", "subject") and float(ds["age"].sel(cohort="very_elderly").min()) >= 80
     for key in ("popsim_version", "git_commit", "config_yaml", "seed"):
         assert key in ds.attrs

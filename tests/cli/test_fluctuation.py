@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from popsim.io import read_dataset
-from popsim.run import configure
-from popsim.run import run
+from popsim.run import configure, run
 
 TINY = ["+experiment=fluctuation", "n_subjects=6", "save_subjects=2", "grid.dt_h=1", "grid.days=14"]
 
@@ -20,10 +19,8 @@ TINY = ["+experiment=fluctuation", "n_subjects=6", "save_subjects=2", "grid.dt_h
 
 
 @pytest.fixture(scope="module")
-def fluctuation(tmp_path_factory):
-    out = tmp_path_factory.mktemp("fluctuation")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def fluctuation(run_study):
+    return run_study(TINY)
 
 
 def test_outputs_written_with_units_and_provenance(fluctuation):

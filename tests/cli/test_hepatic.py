@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=hepatic", "n_subjects=64", "grid.days=14", "hepatic.checkpoint_days=[7,14]",
         "hepatic.drugs=[alprazolam,lorazepam]", "hepatic.cohorts=[adult,cirrhosis_c]"]
 
 
 @pytest.fixture(scope="module")
-def hepatic(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hepatic")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"]), pd.read_csv(files["ranking"])
+def hepatic(run_study):
+    files, ds = run_study(TINY)
+    return files, ds, pd.read_csv(files["ranking"])
 
 
-def test_outputs_and_dataset_contract(hepatic):
+def test_outputs_and_dataset_contract(hepatic, outputs_ok):
     files, ds, rank = hepatic
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds["occupancy_a1_mean_day"].dims == ("cohort", "day", "regimen", "subject")
     np.testing.assert_array_equal(ds["day"], [7.0, 14.0])
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     assert len(rank) == 4 and set(rank["rank_by_sedation"]) == {1, 2}
 
 

@@ -3,14 +3,11 @@ the release schedule, swing laws, and bad overrides."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from popsim.experiments.interdose import doses
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=interdose", "n_subjects=16", "save_subjects=0", "grid.dt_h=0.5", "grid.days=6",
         "interdose.formulations=[alprazolam,alprazolam_xr,clonazepam]", "interdose.dose_de_mg=[40]",
@@ -18,10 +15,8 @@ TINY = ["+experiment=interdose", "n_subjects=16", "save_subjects=0", "grid.dt_h=
 
 
 @pytest.fixture(scope="module")
-def inter(tmp_path_factory):
-    out = tmp_path_factory.mktemp("inter")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def inter(run_study):
+    return run_study(TINY)
 
 
 def test_release_schedule_conserves_the_daily_dose():
@@ -36,12 +31,10 @@ def test_release_schedule_conserves_the_daily_dose():
     np.testing.assert_allclose(xr.sum(), 2.0 * 8 / 24 * (8 + 18 / 32))
 
 
-def test_outputs_and_dataset_contract(inter):
+def test_outputs_and_dataset_contract(inter, outputs_ok):
     files, ds = inter
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds.sizes == {"regimen": 3 * 3, "subject": 16}
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     np.testing.assert_allclose(ds["dose_mg"].sel(formulation="alprazolam", interval_h=8.0), 2.0)  # 40 x 0.5/10
 
 

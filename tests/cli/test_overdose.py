@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=overdose", "n_subjects=32", "overdose.hours=2", "overdose.opioid_at_min=30",
         "overdose.opioids=[fentanyl]", "overdose.opioid_mg.fentanyl=[0,0.2,0.4]",
@@ -18,19 +15,15 @@ TINY = ["+experiment=overdose", "n_subjects=32", "overdose.hours=2", "overdose.o
 
 
 @pytest.fixture(scope="module")
-def overdose(tmp_path_factory):
-    out = tmp_path_factory.mktemp("overdose")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def overdose(run_study):
+    return run_study(TINY)
 
 
-def test_outputs_and_dataset_contract(overdose):
+def test_outputs_and_dataset_contract(overdose, outputs_ok):
     files, ds = overdose
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     # 2 benzodiazepine x 3 opioid doses, then naloxone, flumazenil, and both
     assert ds.sizes["regimen"] == 6 + 3 and ds.sizes["subject"] == 32
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     nadir = ds["ventilation_nadir"].sel(opioid_drug="fentanyl", opioid_mg=0.4, benzo_mg=4.0, naloxone_route="none",
                                         naloxone_mg=0.0, flumazenil_mg=0.0, rescue_delay_min=0.0)
     assert nadir.dims == ("subject",)

@@ -3,34 +3,27 @@ against the closed form of competitive binding, day/night split against the on-l
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from popsim.drugs.library import load
 from popsim.regimen import night_mask
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=receptor_subtypes", "n_subjects=16", "save_subjects=0", "grid.days=3", "grid.dt_h=0.5",
         "receptor_subtypes.drugs=[diazepam,triazolam,zolpidem]"]
 
 
 @pytest.fixture(scope="module")
-def rs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rs")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def rs(run_study):
+    return run_study(TINY)
 
 
-def test_outputs_and_dataset_contract(rs):
+def test_outputs_and_dataset_contract(rs, outputs_ok):
     files, ds = rs
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds.sizes == {"regimen": 3 * 2, "subject": 16, "time": 49}
     assert ds["occupancy_a1"].dims == ("regimen", "time", "subject")
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     np.testing.assert_allclose(ds["clock_h"].values, np.arange(49) * 0.5 % 24)
 
 

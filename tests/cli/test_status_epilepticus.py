@@ -3,13 +3,10 @@ duration against the saved occupancy time course, dose ordering, and bad overrid
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from popsim.io import read_dataset
-from popsim.run import configure, run
+from popsim.run import configure
 
 TINY = ["+experiment=status_epilepticus", "n_subjects=24", "save_subjects=0", "status_epilepticus.hours=6",
         "status_epilepticus.arms=[lorazepam_iv_2,lorazepam_iv_4,midazolam_intranasal_5]",
@@ -17,20 +14,16 @@ TINY = ["+experiment=status_epilepticus", "n_subjects=24", "save_subjects=0", "s
 
 
 @pytest.fixture(scope="module")
-def se(tmp_path_factory):
-    out = tmp_path_factory.mktemp("se")
-    files = run(configure(TINY), out, "test")
-    return files, read_dataset(files["dataset"])
+def se(run_study):
+    return run_study(TINY)
 
 
-def test_outputs_and_dataset_contract(se):
+def test_outputs_and_dataset_contract(se, outputs_ok):
     files, ds = se
-    assert all(Path(p).exists() for p in files.values())
+    outputs_ok(files, ds)
     assert ds.sizes == {"regimen": 3, "threshold": 2, "subject": 24, "time": 6 * 60 + 1}
     assert ds["onset_min"].dims == ("threshold", "regimen", "subject")
     assert ds["occupancy"].dims == ("regimen", "time", "subject")
-    for name, var in ds.data_vars.items():
-        assert var.attrs["units"] and var.attrs["long_name"], name
     assert ds.sel(drug="lorazepam", route="iv", dose_mg=4.0)["onset_min"].shape == (2, 24)
 
 

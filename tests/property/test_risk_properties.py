@@ -9,7 +9,6 @@ import math
 
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 from popsim.cohort.presets import preset
 from popsim.keys import root_key, stream_key
