@@ -146,15 +146,26 @@ def simulate(
     f = _compiled(spec, subjects, n_dev)
     Uj = jnp.asarray(U, dtype)
     result = None
-    for start in range(0, n_subjects, chunk):
-        stop = min(start + chunk, n_subjects)
-        ids = jnp.arange(start, start + chunk, dtype=jnp.int32)
-        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], f(ids, args, Uj))
+
+    def store(start, stop, out):
+        nonlocal result
+        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], out)
         if result is None:
             result = jax.tree_util.tree_map(lambda x: np.empty(x.shape[:-1] + (n_subjects,), x.dtype), part)
         jax.tree_util.tree_map(lambda dst, src: dst.__setitem__((..., slice(start, stop)), src), result, part)
         if progress:
             progress(stop, n_subjects)
+
+    # Dispatch is asynchronous: chunk k+1 is queued before chunk k is copied
+    # to the host, so the copy overlaps the next chunk's compute.
+    pending = None
+    for start in range(0, n_subjects, chunk):
+        stop = min(start + chunk, n_subjects)
+        out = f(jnp.arange(start, start + chunk, dtype=jnp.int32), args, Uj)
+        if pending is not None:
+            store(*pending)
+        pending = (start, stop, out)
+    store(*pending)
     params, covariates, out = result
     return {"params": params, "covariates": covariates, **out}
 

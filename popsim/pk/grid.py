@@ -28,8 +28,10 @@ scalars, so under ``vmap`` every state variable is one contiguous
 ``(subject,)`` array (structure of arrays) and a step is a few fused
 multiply-adds streaming through memory.  (Fusing several steps per iteration
 was measured slower on XLA:CPU: it recomputes earlier steps inside the fused
-expression.)  Summaries are updated in the same body, so memory does not grow
-with the number of time points unless trajectories are requested.
+expression.)  Summaries are updated on line, so memory does not grow with the
+number of time points unless trajectories are requested; the loop is cut
+into pieces at the window edges (:func:`_segments`) so that each step updates
+one set of running summaries, without per-window masks.
 
 Parameters may change in piecewise-constant *segments*:
 ``segment_of_step[k]`` names the parameter set that governs step
@@ -40,6 +42,7 @@ are continuous across a change.  Lag shifts use the first segment's lag.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Literal, Mapping
 
 import jax
@@ -281,7 +284,8 @@ def kernels(spec: GridSpec, p: Mapping[str, Float[Array, ""]]) -> dict[str, Arra
     s = K.shape[0]
     G0, G1, J, shifts = [], [], [], []
     for c in spec.channels:
-        e = jnp.zeros(s, K.dtype).at[spec.model.index(c.cmt)].set(1.0)
+        i = spec.model.index(c.cmt)
+        e = jnp.zeros(s, K.dtype).at[i].set(1.0)
         F = p[c.f] if c.f else jnp.ones((), K.dtype)
         if c.lag:
             steps = p[c.lag] / dt
@@ -292,10 +296,10 @@ def kernels(spec: GridSpec, p: Mapping[str, Float[Array, ""]]) -> dict[str, Arra
             rest = dt
             shifts.append(jnp.zeros((), jnp.int32))
         if c.kind == "bolus":
-            G0.append(F * (phi(K, rest) @ e if c.lag else Phi @ e))
+            G0.append(F * (phi(K, rest)[:, i] if c.lag else Phi[:, i]))
             # Right-limit jump of the outputs when the bolus lands exactly on t_k
             # (always without lag; with lag only when it is a whole number of steps).
-            J.append(F * (C @ e) * (rest == dt).astype(K.dtype))
+            J.append(F * C[:, i] * (rest == dt).astype(K.dtype))
         else:
             Phi_r, x_r = phi_input(K, rest, F * e)
             G0.append(x_r)
@@ -336,6 +340,25 @@ def _dot(row, x, zero):
     return total
 
 
+def _segments(spec: GridSpec) -> list[tuple[int, int, tuple[int, ...], bool]]:
+    """The time loop cut at every window edge (and where saving starts): ``(first step, end step,
+    windows covering it, saved)`` per piece.
+
+    Each piece is its own ``lax.scan`` whose body updates one set of running
+    summaries only if some window covers it; window summaries are combined
+    from their pieces afterwards, and the values a window needs at its edges
+    (AUC, the concentration and PD signals at its end) are read from the state
+    between pieces.  The body so carries no per-window masks: on XLA:CPU each
+    carried summary is a kernel per step, which made summaries cost more than
+    the PK itself.
+    """
+    cuts = {0, spec.n_steps} | {e for w in spec.windows for e in (w.start, w.end)}
+    cuts |= {spec.save_from} if spec.save else set()
+    edges = sorted(cuts)
+    return [(p, q, tuple(i for i, w in enumerate(spec.windows) if w.start <= p and q <= w.end),
+             spec.save and p >= spec.save_from) for p, q in zip(edges[:-1], edges[1:])]
+
+
 def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time channel"],
                  pd_params: Mapping[str, Float[Array, ""]] | None = None) -> dict[str, Array]:
     """Run one subject on one regimen.
@@ -369,60 +392,50 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     mask = spec.pattern
     one = {k: _entries(v[0], mask[k]) for k, v in ker.items() if k != "m"}
     zero = jnp.zeros((), dtype)
-    o, n_win, dt = len(spec.outputs), len(spec.windows), spec.dt
-    starts = np.array([w.start for w in spec.windows], np.int32)
-    ends = np.array([w.end for w in spec.windows], np.int32)
-    above = [(i, t) for i, w in enumerate(spec.windows) for t in w.above]
-    below = [(i, t) for i, w in enumerate(spec.windows) for t in w.below]
     big = jnp.asarray(jnp.finfo(dtype).max, dtype)
-
-    def update(summ, step, y, y_plus, auc_now):
-        # Scalars again (one per window x output): the step counter is shared by
-        # all subjects, so the window tests are unbatched and cost nothing.
-        new = {key: [list(row) for row in rows] for key, rows in summ.items()}
-        for i, (a, b) in enumerate(zip(starts, ends)):
-            inside = (step >= a) & (step < b)
-            for r in range(o):
-                new["cmax"][i][r] = jnp.where(inside, jnp.maximum(summ["cmax"][i][r], jnp.maximum(y[r], y_plus[r])),
-                                              summ["cmax"][i][r])
-                new["cmin"][i][r] = jnp.where(inside, jnp.minimum(summ["cmin"][i][r], y[r]), summ["cmin"][i][r])
-                new["auc"][i][r] = summ["auc"][i][r] + jnp.where(step == b, auc_now[r], 0.0) - jnp.where(
-                    step == a, auc_now[r], 0.0)
-                new["c_end"][i][r] = jnp.where(step == b, y[r], summ["c_end"][i][r])
-        for key, pairs, cmp in (("t_above", above, jnp.greater), ("t_below", below, jnp.less)):
-            for j, (i, thr) in enumerate(pairs):
-                inside = (step >= starts[i]) & (step < ends[i])
-                for r in range(o):
-                    new[key][r][j] = summ[key][r][j] + jnp.where(inside & cmp(y[r], thr), dt, 0.0)
-        return new
-
+    nan = jnp.asarray(jnp.nan, dtype)
+    o, dt, windows = len(spec.outputs), spec.dt, spec.windows
     pd = spec.pd
     signals = list(pd.signals) if pd is not None else []
-    pd_above = [(i, signals.index(sig), thr) for i, w in enumerate(spec.windows) for sig, thr in w.pd_above]
-    nan = jnp.asarray(jnp.nan, dtype)
-
-    def update_pd(summ, step, values):
-        new = {key: [list(row) for row in rows] for key, rows in summ.items()}
-        for j, (i, sig, thr) in enumerate(pd_above):
-            hit = (step >= starts[i]) & (step < ends[i]) & (values[sig] > thr)
-            new["pd_t_above"][0][j] = summ["pd_t_above"][0][j] + hit.astype(dtype)  # steps: exact in float32
-            first = hit & jnp.isnan(summ["pd_t_first"][0][j])
-            new["pd_t_first"][0][j] = jnp.where(first, (step * dt).astype(dtype), summ["pd_t_first"][0][j])
-        for i, (a, b) in enumerate(zip(starts, ends)):
-            inside = (step >= a) & (step < b)
-            for j, v in enumerate(values):
-                # NaN propagates as through jnp.maximum: once a NaN is the maximum it stays
-                higher = inside & ((v > summ["pd_max"][i][j]) | jnp.isnan(v))
-                new["pd_tmax"][i][j] = jnp.where(higher, (step * dt).astype(v.dtype), summ["pd_tmax"][i][j])
-                new["pd_max"][i][j] = jnp.where(higher, v, summ["pd_max"][i][j])
-                new["pd_min"][i][j] = jnp.where(inside, jnp.minimum(summ["pd_min"][i][j], v), summ["pd_min"][i][j])
-                new["pd_mean"][i][j] = summ["pd_mean"][i][j] + jnp.where(inside, v / float(b - a), 0.0)
-                new["pd_end"][i][j] = jnp.where(step == b, v, summ["pd_end"][i][j])
-        return new
-
     trig = spec.trigger
     names = list(spec.outputs) + signals
     kept = [k for k, n in enumerate(names) if spec.saved is None or n in spec.saved]
+
+    def levels(active):
+        """The thresholds counted in a piece covered by windows ``active``: (above, below, PD (signal, threshold))."""
+        pick = lambda f: tuple(sorted({x for i in active for x in f(windows[i])}))  # noqa: E731
+        return (pick(lambda w: w.above), pick(lambda w: w.below),
+                pick(lambda w: [(signals.index(s), t) for s, t in w.pd_above]))
+
+    def acc0(lv):
+        above, below, pd_lv = lv
+        acc = {"cmax": [-big] * o, "cmin": [big] * o, "above": [[zero] * o for _ in above],
+               "below": [[zero] * o for _ in below]}
+        if pd is not None:
+            acc.update(pd_max=[-big] * len(signals), pd_tmax=[zero] * len(signals), pd_min=[big] * len(signals),
+                       pd_sum=[zero] * len(signals), pd_hits=[zero] * len(pd_lv), pd_first=[nan] * len(pd_lv))
+        return acc
+
+    def accumulate(acc, lv, step, y, y_plus, values):
+        """One step of a piece's running summaries; counts are in steps (exact in float32)."""
+        above, below, pd_lv = lv
+        t = (step * dt).astype(dtype)
+        new = {"cmax": [jnp.maximum(m, jnp.maximum(a, b)) for m, a, b in zip(acc["cmax"], y, y_plus)],
+               "cmin": [jnp.minimum(m, a) for m, a in zip(acc["cmin"], y)],
+               "above": [[c + (a > thr).astype(dtype) for c, a in zip(row, y)] for row, thr in zip(acc["above"], above)],
+               "below": [[c + (a < thr).astype(dtype) for c, a in zip(row, y)] for row, thr in zip(acc["below"], below)]}
+        if pd is not None:
+            # NaN propagates as through jnp.maximum: once a NaN is the maximum it stays
+            higher = [(v > m) | jnp.isnan(v) for v, m in zip(values, acc["pd_max"])]
+            hits = [values[j] > thr for j, thr in pd_lv]
+            new.update(
+                pd_max=[jnp.where(h, v, m) for h, v, m in zip(higher, values, acc["pd_max"])],
+                pd_tmax=[jnp.where(h, t, m) for h, m in zip(higher, acc["pd_tmax"])],
+                pd_min=[jnp.minimum(m, v) for m, v in zip(acc["pd_min"], values)],
+                pd_sum=[m + v for m, v in zip(acc["pd_sum"], values)],
+                pd_hits=[c + h.astype(dtype) for c, h in zip(acc["pd_hits"], hits)],
+                pd_first=[jnp.where(h & jnp.isnan(f), t, f) for h, f in zip(hits, acc["pd_first"])])
+        return new
 
     if trig is not None:  # a whole-step lag would need a delay line: poison instead of dosing early
         amount = jnp.where(ker["m"][0][trig.channel] == 0, trig.amount, jnp.nan).astype(dtype)
@@ -435,61 +448,110 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         w[trig.channel] = w[trig.channel] + jnp.where(give, amount, 0.0)
         return [count + give.astype(dtype), jnp.where(give, (step * dt).astype(dtype), last)]
 
-    def body(carry, xs, save):
-        A, summ, S, T = carry
-        w, step, seg = xs
-        k = one if n_seg == 1 else {x: _entries(v[seg], mask[x]) for x, v in ker.items() if x != "m"}
-        w = [w[v] for v in range(W.shape[1])]
+    def kernel_at(seg):
+        return one if n_seg == 1 else {x: _entries(v[seg], mask[x]) for x, v in ker.items() if x != "m"}
+
+    def observe(k, A, S):
+        """Concentrations and PD signals at a grid time (left limits)."""
         y = [_dot(k["C"][r], A, zero) for r in range(o)]
-        values = pd.values(S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else []
+        return y, (pd.values(S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else [])
+
+    def body(carry, xs, save, lv):
+        A, acc, S, T = carry
+        w, step, seg = xs
+        k = kernel_at(seg)
+        w = [w[v] for v in range(W.shape[1])]
+        y, values = observe(k, A, S)
         if trig is not None:
             T = fire(T, step, values[signals.index(trig.signal)], w)
-        y_plus = [y[r] + _dot(k["J"][r], w, zero) for r in range(o)] if n_win or pd is not None else None
-        if n_win:
-            summ = update(summ, step, y, y_plus, A[spec.model.n :])
+        y_plus = [y[r] + _dot(k["J"][r], w, zero) for r in range(o)] if lv is not None or pd is not None else None
+        if lv is not None:
+            acc = accumulate(acc, lv, step, y, y_plus, values)
         A = [_dot(k["Phi"][r], A, zero) + _dot(k["G"][r], w, zero) for r in range(len(A))]
         if pd is not None:
             y_next = [_dot(k["C"][r], A, zero) for r in range(o)]
             S = pd.step(S, dict(zip(spec.outputs, y_plus)), dict(zip(spec.outputs, y_next)), pd_params, dt)
-            if n_win:
-                summ = update_pd(summ, step, values)
-        return (A, summ, S, T), (tuple((y + values)[k] for k in kept) if save else None)
+        return (A, acc, S, T), (tuple((y + values)[k] for k in kept) if save else None)
 
-    A0 = [jnp.zeros((), dtype)] * spec.n_aug
-    summ0 = {}
-    if n_win:
-        zero = jnp.zeros((), dtype)
-        summ0 = {key: [[fill] * o for _ in range(n_win)]
-                 for key, fill in (("cmax", -big), ("cmin", big), ("auc", zero), ("c_end", zero))}
-        summ0.update({k: [[zero] * len(v) for _ in range(o)] for k, v in (("t_above", above), ("t_below", below)) if v})
-        if signals:
-            summ0.update({key: [[fill] * len(signals) for _ in range(n_win)]
-                          for key, fill in (("pd_max", -big), ("pd_min", big), ("pd_mean", zero), ("pd_end", zero),
-                                            ("pd_tmax", zero))})
-        if pd_above:
-            summ0.update({"pd_t_above": [[zero] * len(pd_above)], "pd_t_first": [[nan] * len(pd_above)]})
-    S0 = pd.init(pd_params, dtype) if pd is not None else []
-    T0 = [zero, nan] if trig is not None else []
-    seg = jnp.asarray(spec.segment_of_step or (0,) * spec.n_steps, jnp.int32)
-    xs = (W, jnp.arange(spec.n_steps), seg)
+    seg_of = spec.segment_of_step or (0,) * spec.n_steps
+    xs = (W, jnp.arange(spec.n_steps), jnp.asarray(seg_of, jnp.int32))
     unroll = spec.unroll or (8 if jax.default_backend() == "gpu" else 1)
-    carry, a = (A0, summ0, S0, T0), spec.save_from if spec.save else spec.n_steps
-    if a > 0:  # the steps before the saved part: no per-step outputs
-        carry, _ = jax.lax.scan(lambda c, x: body(c, x, False), carry, jax.tree_util.tree_map(lambda v: v[:a], xs),
-                                unroll=unroll)
-    ys = None
-    if a < spec.n_steps:
-        carry, ys = jax.lax.scan(lambda c, x: body(c, x, True), carry, jax.tree_util.tree_map(lambda v: v[a:], xs),
-                                 unroll=unroll)
-    _, summ, _, T = carry
-    out = {key: jnp.stack([jnp.stack(row) for row in rows]) for key, rows in summ.items()}
-    if "pd_t_above" in out:
-        out["pd_t_above"] = out["pd_t_above"] * jnp.asarray(dt, dtype)
+    A, S, T = [zero] * spec.n_aug, (pd.init(pd_params, dtype) if pd is not None else []), (
+        [zero, nan] if trig is not None else [])
+    edge_steps = {e for w in windows for e in (w.start, w.end)}
+    at, pieces, ys = {}, {}, []  # at: values at window edges; pieces: {first step: (end, levels, summaries)}
+    for p, q, active, save in _segments(spec):
+        lv = levels(active) if active else None
+        if p in edge_steps or p == 0:
+            y, values = observe(kernel_at(seg_of[p]), A, S)
+            at[p] = {"auc": A[spec.model.n:], "y": y, "pd": values}
+            first, acc = p, acc0(lv) if lv else {}
+        # else: only saving starts here; the summaries run on, so they do not depend on save_from
+        part = jax.tree_util.tree_map(lambda v: v[p:q], xs)
+        (A, acc, S, T), y_seq = jax.lax.scan(lambda c, x: body(c, x, save, lv), (A, acc, S, T), part, unroll=unroll)
+        if lv:
+            pieces[first] = (q, lv, acc)
+        if save:
+            ys.append(y_seq)
+
+    out = {}
+    if windows:
+        out = _combine(spec, [(p, *rest) for p, rest in pieces.items()], at, dt, signals, o, dtype)
     if trig is not None:
         out["trigger_doses"], out["trigger_last"] = T
     if spec.save:
-        traj = dict(zip([names[k] for k in kept], ys))
+        traj = {names[k]: jnp.concatenate([y_seq[j] for y_seq in ys]) for j, k in enumerate(kept)}
         out["conc"] = {n: traj[n] for n in spec.outputs if n in traj}
         if signals:
             out["pd"] = {n: traj[n] for n in signals if n in traj}
     return out
+
+
+def _first_max(parts):
+    """(max, time of its first occurrence) over pieces in time order; NaN propagates as in :func:`simulate_one`."""
+    m, t = parts[0]
+    for pm, pt in parts[1:]:
+        higher = (pm > m) | jnp.isnan(pm)
+        m, t = jnp.where(higher, pm, m), jnp.where(higher, pt, t)
+    return m, t
+
+
+def _combine(spec: GridSpec, pieces, at, dt: float, signals, o: int, dtype) -> dict[str, Array]:
+    """Window summaries from the summaries of the pieces they cover and the values at their edges."""
+    out = {k: [] for k in ("cmax", "cmin", "auc", "c_end")}
+    t_level = {"above": [[] for _ in range(o)], "below": [[] for _ in range(o)]}
+    pd_out = {k: [] for k in ("pd_max", "pd_min", "pd_mean", "pd_end", "pd_tmax")}
+    hits, firsts = [], []
+    for w in spec.windows:
+        parts = [(lv, acc) for p, q, lv, acc in pieces if w.start <= p and q <= w.end]
+        a, b = at[w.start], at[w.end]
+        out["cmax"].append([functools.reduce(jnp.maximum, [acc["cmax"][r] for _, acc in parts]) for r in range(o)])
+        out["cmin"].append([functools.reduce(jnp.minimum, [acc["cmin"][r] for _, acc in parts]) for r in range(o)])
+        out["auc"].append([hi - lo for hi, lo in zip(b["auc"], a["auc"])])
+        out["c_end"].append(b["y"])
+        for key, idx, thresholds in (("above", 0, w.above), ("below", 1, w.below)):
+            for thr in thresholds:
+                for r in range(o):
+                    count = sum(acc[key][lv[idx].index(thr)][r] for lv, acc in parts)
+                    t_level[key][r].append(count * jnp.asarray(dt, dtype))
+        if signals:
+            mt = [_first_max([(acc["pd_max"][j], acc["pd_tmax"][j]) for _, acc in parts]) for j in range(len(signals))]
+            pd_out["pd_max"].append([m for m, _ in mt])
+            pd_out["pd_tmax"].append([t for _, t in mt])
+            pd_out["pd_min"].append([functools.reduce(jnp.minimum, [acc["pd_min"][j] for _, acc in parts])
+                                     for j in range(len(signals))])
+            pd_out["pd_mean"].append([sum(acc["pd_sum"][j] for _, acc in parts) / float(w.end - w.start)
+                                      for j in range(len(signals))])
+            pd_out["pd_end"].append(b["pd"])
+            for sig, thr in w.pd_above:
+                key = (signals.index(sig), thr)
+                hits.append(sum(acc["pd_hits"][lv[2].index(key)] for lv, acc in parts) * jnp.asarray(dt, dtype))
+                firsts.append(functools.reduce(lambda x, y: jnp.where(jnp.isnan(x), y, x),
+                                               [acc["pd_first"][lv[2].index(key)] for lv, acc in parts]))
+    res = {k: jnp.stack([jnp.stack(row) for row in rows]) for k, rows in out.items()}
+    res.update({f"t_{k}": jnp.stack([jnp.stack(row) for row in rows]) for k, rows in t_level.items() if rows[0]})
+    if signals:
+        res.update({k: jnp.stack([jnp.stack(row) for row in rows]) for k, rows in pd_out.items()})
+    if hits:
+        res["pd_t_above"], res["pd_t_first"] = jnp.stack(hits)[None], jnp.stack(firsts)[None]
+    return res

@@ -17,13 +17,24 @@ LAPACK once per matrix) and as accurate (measured: 1e-15 relative in float64,
 
 from __future__ import annotations
 
-import functools
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 __all__ = ["advance", "expm", "phi", "phi_input", "periodic_steady_state"]
+
+
+def _mm(A: Float[Array, "n n"], B: Float[Array, "n n"]) -> Float[Array, "n n"]:
+    """``A @ B`` as ``n`` broadcast products summed in order: exact float32/float64 arithmetic in
+    every backend (a GPU's default float32 matmul may use TF32, measured 4e-4 relative error on
+    P1), and batched over subjects XLA fuses it into one elementwise loop, where a dot of 4x4 or
+    larger matrices runs one small matrix product per subject (measured 7x slower for the 4x4 of
+    P1 with AUC, 2x for 3x3)."""
+    out = A[:, 0, None] * B[None, 0, :]
+    for k in range(1, A.shape[-1]):
+        out = out + A[:, k, None] * B[None, k, :]
+    return out
 
 
 def expm(M: Float[Array, "n n"]) -> Float[Array, "n n"]:
@@ -40,12 +51,9 @@ def expm(M: Float[Array, "n n"]) -> Float[Array, "n n"]:
     X = M * jnp.exp2(-s.astype(M.dtype))
     eye = jnp.eye(M.shape[0], dtype=M.dtype)
     E = eye
-    # Full-precision products: on GPUs the default float32 matmul may use
-    # TF32 (10-bit mantissa), measured 4e-4 relative error on P1.
-    mm = functools.partial(jnp.matmul, precision=jax.lax.Precision.HIGHEST)
     for k in range(q, 0, -1):
-        E = eye + mm(X, E) / k
-    return jax.lax.fori_loop(0, s, lambda _, E: mm(E, E), E)
+        E = eye + _mm(X, E) / k
+    return jax.lax.fori_loop(0, s, lambda _, E: _mm(E, E), E)
 
 
 def phi(K: Float[Array, "n n"], t: Float[Array, ""]) -> Float[Array, "n n"]:
