@@ -30,7 +30,7 @@ multiply-adds streaming through memory.  (Fusing several steps per iteration
 was measured slower on XLA:CPU: it recomputes earlier steps inside the fused
 expression.)  Summaries are updated on line, so memory does not grow with the
 number of time points unless trajectories are requested; the loop is cut
-into pieces at the window edges (:func:`_segments`) so that each step updates
+into pieces at the window edges (:func:`_pieces`) so that each step updates
 one set of running summaries, without per-window masks.
 
 Parameters may change in piecewise-constant *segments*:
@@ -340,7 +340,7 @@ def _dot(row, x, zero):
     return total
 
 
-def _segments(spec: GridSpec) -> list[tuple[int, int, tuple[int, ...], bool]]:
+def _pieces(spec: GridSpec) -> list[tuple[int, int, tuple[int, ...], bool]]:
     """The time loop cut at every window edge (and where saving starts): ``(first step, end step,
     windows covering it, saved)`` per piece.
 
@@ -480,7 +480,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         [zero, nan] if trig is not None else [])
     edge_steps = {e for w in windows for e in (w.start, w.end)}
     at, pieces, ys = {}, {}, []  # at: values at window edges; pieces: {first step: (end, levels, summaries)}
-    for p, q, active, save in _segments(spec):
+    for p, q, active, save in _pieces(spec):
         lv = levels(active) if active else None
         if p in edge_steps or p == 0:
             y, values = observe(kernel_at(seg_of[p]), A, S)

@@ -431,6 +431,42 @@ def test_summaries_match_brute_force(ode, x64):
             np.testing.assert_allclose(np.asarray(out[key][j]), expect, rtol=1e-14)  # exact counts
 
 
+def test_summaries_across_a_parameter_change_at_a_window_edge(ode, x64):
+    """Windows that start, end or run across a change of V1 and CL (step 40) vs the ODE oracle.
+
+    The loop is cut into pieces at the window edges; the values read at an
+    edge (c_end, the AUC accumulators) must use the parameters of the step that
+    starts there, as the loop itself does (C at t_k with the segment of step k).
+    """
+    dt, n, sub, change = 1.0, 81, 32, 40
+    p0 = {"KA": 0.8, "CL": 2.0, "V1": 20.0, "Q2": 3.0, "V2": 40.0}
+    p1 = {**p0, "CL": 5.0, "V1": 35.0}
+    model = mammillary(2)
+    windows = (Window(10, change, above=(1.0,)), Window(change, 70, below=(0.5,)), Window(20, 60), Window(0, 80))
+    seg = tuple(0 if k < change else 1 for k in range(n))
+    spec = GridSpec(model, dt, n, (Channel("depot"),), windows=windows, segment_of_step=seg)
+    u = one_channel(n, range(0, 72, 12), 50.0)
+    kers = [kernels(spec, {k: jnp.asarray(v, jnp.float64) for k, v in q.items()}) for q in (p0, p1)]
+    ker = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *kers)
+    out = simulate_one(spec, ker, jnp.asarray(u))
+
+    Ks = [ode.rate_matrix(model.names, ode.mammillary_flows(q, 2, True)) for q in (p0, p1)]
+    boluses, infusions = ode.events(u, dt, [("bolus", 0, 1.0, 0.0)])
+    t_fine = np.arange((n - 1) * sub + 1) * (dt / sub)
+    X = ode.states(Ks, [0.0, change * dt], 3, boluses, infusions, t_fine)
+    v1 = np.where(np.arange(n) < change, p0["V1"], p1["V1"])  # V1 of the step starting at t_k
+    grid = X[::sub, 1] / v1
+    for w, win in enumerate(windows):
+        ks = slice(win.start, win.end)
+        auc = sum(simpson(X[k * sub : (k + 1) * sub + 1, 1] / v1[k], dx=dt / sub) for k in range(win.start, win.end))
+        assert float(out["auc"][w, 0]) == pytest.approx(auc, rel=1e-8), w
+        assert float(out["cmax"][w, 0]) == pytest.approx(grid[ks].max(), rel=1e-9), w
+        assert float(out["cmin"][w, 0]) == pytest.approx(grid[ks].min(), rel=1e-9), w
+        assert float(out["c_end"][w, 0]) == pytest.approx(grid[win.end], rel=1e-9), w
+    assert float(out["t_above"][0, 0]) == dt * np.sum(grid[10:change] > 1.0)
+    assert float(out["t_below"][0, 0]) == dt * np.sum(grid[change:70] < 0.5)
+
+
 def test_cmax_sees_lagged_bolus_arriving_on_grid_point(x64):
     """An IV bolus with a lag of exactly 2 steps arrives at t_2; cmax must include its peak.
 
