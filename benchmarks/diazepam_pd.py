@@ -3,6 +3,7 @@ adult physiological cohort on a 1 h grid, timed over a regimen array (compile ti
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import resource
@@ -13,8 +14,10 @@ from timing import median_wall
 __all__ = ["run_diazepam_pd"]
 
 
-def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk: int) -> tuple[dict, dict, list]:
-    """(timing and machine fields, simulate() output, PD signal names) for regimens ``U`` (regimen, time, 1)."""
+def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk: int,
+                    summarised: tuple[str, ...]) -> tuple[dict, dict, list]:
+    """(timing and machine fields, simulate() output, PD signal names) for regimens ``U`` (regimen, time, 1);
+    ``summarised``: the signals with window max/min/mean (every signal's value at the window ends is kept)."""
     import jax
     import jax.numpy as jnp
 
@@ -24,7 +27,8 @@ def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk
     from popsim.pd.parameters import check_values
     from popsim.simulate import simulate
 
-    spec = victim_spec("diazepam", "oral", 1.0, n_steps, windows=windows, pd=True)
+    spec = dataclasses.replace(victim_spec("diazepam", "oral", 1.0, n_steps, windows=windows, pd=True),
+                               summarised=summarised)
     model = Physiological("diazepam", "oral", frozen_cohort(preset("adult")), 1.0, n_steps, pd=True)
     root = root_key(0)
     values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}

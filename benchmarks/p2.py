@@ -39,7 +39,7 @@ def main() -> None:
     windows = (Window(n_steps - 1 - 24, n_steps - 1), Window(0, n_steps - 1))
     grid = list(itertools.product(np.linspace(2.0, 20.0, 10), (6, 8, 12, 24), range(25)))
     U = np.stack([fixed_interval(n_steps, 1.0, d, tau, float(start)) for d, tau, start in grid])[..., None]
-    row, out, _ = run_diazepam_pd(n_steps, windows, U, args.n, args.chunk)
+    row, out, _ = run_diazepam_pd(n_steps, windows, U, args.n, args.chunk, ("occupancy_a1", "occupancy_a2"))
     reduced = sum(v.nbytes for k, v in out.items() if k in ("cmax", "cmin", "auc", "c_end") or k.startswith("pd_"))
     row = {"problem": "P2", **row, "reduced_output_mb": reduced / 2**20,
            "full_size_reduced_output_gb_estimate": reduced / args.n * 10_000 / 2**30}

@@ -52,7 +52,7 @@ def main() -> None:
 
     n_steps = DAYS * 24 + 1
     U = np.stack([daily_schedule(n_steps, 1.0, plan, (8.0, 20.0)) for plan in tapers()])[..., None]
-    row, out, sig = run_diazepam_pd(n_steps, (Window(STABLE * 24, n_steps - 1),), U, args.n, args.chunk)
+    row, out, sig = run_diazepam_pd(n_steps, (Window(STABLE * 24, n_steps - 1),), U, args.n, args.chunk, ())
     p_wd = out["pd_end"][0, sig.index("p_withdrawal")]  # (regimen, subject)
     row = {"problem": "P3", **row,
            # from 25 mg/day: 50% cuts every 3 days (fastest) vs 5% cuts every 28 days (slowest)

@@ -93,15 +93,15 @@ class _Run:
 
     def __call__(self, drug, route, population, dt, n_steps, U, windows, others=()):
         model = Physiological(drug, route, frozen_cohort(preset(population)), dt, n_steps, others=others, pd=True)
-        spec = victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True)
+        spec = dataclasses.replace(victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True),
+                                   summarised=("withdrawal_drive_a2",))  # pd_tmax below; the rest at window ends
         root = root_key(self.seed)
         args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, self.dtype),
                 {k: jnp.asarray(v, self.dtype) for k, v in self.values.items()})
         r = simulate(spec, model, args, U, n_subjects=self.n_subjects, dtype=self.dtype)
-        sig = list(spec.pd.signals)
         # (window, regimen, subject) per signal
-        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(sig)}
-                for key in ("pd_min", "pd_end", "pd_tmax")}
+        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(names)}
+                for key, names in (("pd_end", spec.pd.signals), ("pd_tmax", spec.summarised))}
 
 
 def _bailey(run: _Run) -> dict[str, np.ndarray]:

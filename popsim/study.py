@@ -30,6 +30,8 @@ from popsim.simulate import simulate
 __all__ = ["APNOEA_MIN_H", "CHECKPOINT_VARIABLES", "VARIABLES", "cohort_dataset", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
+# PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)
+SUMMARISED = ("occupancy_a1", "occupancy_a2", "sedation")
 APNOEA_MIN_H = 15.0 / 3600.0  # an apnoea lasts at least 15 s (Bailey 1990, literature.md C39)
 
 # name -> (units, long_name)
@@ -117,8 +119,9 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     if trajectories and (not 0 <= save_from < n_steps or (trajectories_from_h is not None
                                                           and abs(save_from * dt - trajectories_from_h) > 1e-9)):
         raise ValueError(f"trajectories_from_h={trajectories_from_h!r}; allowed: a grid time within the horizon")
+    summarised = SUMMARISED + (("ventilation", "ventilation_additive") if spec.pd.mu is not None else ())
     spec = dataclasses.replace(spec, save=bool(trajectories), save_from=save_from if trajectories else 0,
-                               saved=tuple(trajectories) or None, trigger=trigger)
+                               saved=tuple(trajectories) or None, trigger=trigger, summarised=summarised)
     model = Physiological(drug, route, frozen_cohort(cohort_cfg), dt, n_steps, others=others, pd=True,
                           segment_steps=segment, perpetrator=perp)
     root = root_key(seed)
@@ -128,7 +131,7 @@ def simulate_arm(cohort: CohortConfig | str, drug: str, route: str, U: np.ndarra
     sig = list(spec.pd.signals)
 
     def pd(stat, window, name):
-        return r[stat][window, sig.index(name)].astype(float)
+        return r[stat][window, (sig if stat == "pd_end" else summarised).index(name)].astype(float)
 
     hw_end = pd("pd_end", 1, "withdrawal_cumhaz")
     hw_ss = pd("pd_end", 2, "withdrawal_cumhaz") if ss > 0 else 0.0

@@ -259,3 +259,23 @@ def test_saved_keeps_only_the_named_trajectories(x64):
         np.testing.assert_array_equal(two[key], full[key])
     with pytest.raises(ValueError, match="grid saved='ocupancy_a1'; allowed: .*did you mean 'occupancy_a1'"):
         dataclasses.replace(spec_all, saved=("ocupancy_a1",))
+
+
+def test_summarised_signals_keep_their_summaries_and_order(x64):
+    """``summarised`` keeps pd_max/pd_tmax/pd_min/pd_mean of the named signals, in that order, bitwise equal to
+    the full run; pd_end still covers every signal; no names gives empty statistics, not an error."""
+    windows = (Window(0, 150), Window(30, 192, pd_above=(("occupancy_a1", 0.5),)))
+    full = run(spec_(windows=windows, save=False))
+    some = run(spec_(windows=windows, save=False, summarised=("withdrawal_drive_a1", "occupancy_a1")))
+    none = run(spec_(windows=windows, save=False, summarised=()))
+    for key in ("pd_max", "pd_tmax", "pd_min", "pd_mean"):
+        assert some[key].shape == (2, 2) and none[key].shape == (2, 0)
+        np.testing.assert_array_equal(some[key], full[key][:, [2, 0]], err_msg=key)
+    for out in (some, none):
+        for key in ("pd_end", "pd_t_above", "pd_t_first", "cmax", "auc"):
+            np.testing.assert_array_equal(out[key], full[key], err_msg=key)
+
+
+def test_summarised_names_unknown_signals():
+    with pytest.raises(ValueError, match=r"pd signal 'ocupancy_a1'; allowed: \['occupancy_a1'.*did you mean"):
+        spec_(windows=(Window(0, 10),), summarised=("ocupancy_a1",))
