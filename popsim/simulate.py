@@ -83,7 +83,7 @@ def _compiled(spec: GridSpec, subjects: Callable, n_devices: int) -> Callable:
         with jax.default_matmul_precision("highest"):
             ker = jax.vmap(lambda q: kernels(spec, q))(p)
         pd = {k: p[k][0] for k in spec.pd.parameters} if spec.pd is not None else None
-        out = jax.vmap(lambda u: simulate_one(spec, ker, u, pd), out_axes=-1)(U)
+        out = jax.vmap(lambda u: simulate_one(spec, ker, u, pd, joined=False), out_axes=-1)(U)
         return p, cov, out
 
     batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)
@@ -145,14 +145,25 @@ def simulate(
     chunk = -(-min(chunk_size, n_subjects) // lanes) * lanes
     f = _compiled(spec, subjects, n_dev)
     Uj = jnp.asarray(U, dtype)
-    result = None
+    result, traj = None, None
 
     def store(start, stop, out):
-        nonlocal result
-        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], out)
+        nonlocal result, traj
+        p, cov, summaries = out
+        # trajectories come as time pieces ({group: {name: (piece, ...)}}): written straight into place
+        pieces = {g: summaries.pop(g) for g in ("conc", "pd") if g in summaries}
+        part = jax.tree_util.tree_map(lambda x: np.asarray(x)[..., : stop - start], (p, cov, summaries))
         if result is None:
             result = jax.tree_util.tree_map(lambda x: np.empty(x.shape[:-1] + (n_subjects,), x.dtype), part)
+            traj = {g: {k: np.empty((sum(x.shape[0] for x in v),) + v[0].shape[1:-1] + (n_subjects,), v[0].dtype)
+                        for k, v in group.items()} for g, group in pieces.items()}
         jax.tree_util.tree_map(lambda dst, src: dst.__setitem__((..., slice(start, stop)), src), result, part)
+        for g, group in pieces.items():
+            for k, v in group.items():
+                t = 0
+                for x in v:
+                    traj[g][k][t : t + x.shape[0], ..., start:stop] = np.asarray(x)[..., : stop - start]
+                    t += x.shape[0]
         if progress:
             progress(stop, n_subjects)
 
@@ -167,7 +178,7 @@ def simulate(
         pending = (start, stop, out)
     store(*pending)
     params, covariates, out = result
-    return {"params": params, "covariates": covariates, **out}
+    return {"params": params, "covariates": covariates, **out, **traj}
 
 
 def simulate_grid(

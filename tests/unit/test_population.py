@@ -44,6 +44,10 @@ def test_subject_is_the_same_person_whatever_n_chunk_or_regimen():
     big = simulate_grid(SPEC, TV, CV, U2, n_subjects=1000, seed=0, chunk_size=1000)
     np.testing.assert_array_equal(small["params"]["CL"], big["params"]["CL"][:, :300])
     np.testing.assert_array_equal(small["cmax"][..., 0, :], big["cmax"][..., 1, :300])
+    # trajectories arrive in three time pieces (cut at the window edges 24 and 48) and are joined on the host
+    assert small["conc"]["central"].shape == (49, 1, 300)
+    np.testing.assert_array_equal(small["conc"]["central"][:, 0], big["conc"]["central"][:, 1, :300])
+    np.testing.assert_array_equal(small["conc"]["central"][48, 0], small["c_end"][0, 0, 0])  # value at t = 48 h
 
 
 def test_float32_and_float64_simulate_the_same_people():
