@@ -120,6 +120,9 @@ def simulate(
     chunk_size : subjects per compiled call (rounded up to a multiple of 128
         per device); the last chunk is padded so nothing recompiles and every
         subject takes the same compiled code path (bitwise chunk invariance).
+        Chunk k+1 is queued before chunk k is copied to the host, so two
+        chunks' outputs are in device memory at once: size chunks for that
+        when trajectories are kept on a GPU.
 
     Returns
     -------

@@ -196,6 +196,10 @@ class GridSpec:
             missing = [o for o in self.pd.inputs if o not in self.outputs]
             if missing:
                 raise ValueError(f"pd model reads outputs {missing}; the grid's outputs are {list(self.outputs)}")
+        for key in ("saved", "summarised"):
+            names = getattr(self, key)
+            if names is not None and not (isinstance(names, tuple) and all(isinstance(n, str) for n in names)):
+                raise ValueError(f"grid {key}={names!r}; allowed: a tuple of names (or None)")
         if self.saved is not None:
             allowed = list(self.outputs) + (list(self.pd.signals) if self.pd is not None else [])
             for name in self.saved:

@@ -279,3 +279,6 @@ def test_summarised_signals_keep_their_summaries_and_order(x64):
 def test_summarised_names_unknown_signals():
     with pytest.raises(ValueError, match=r"pd signal 'ocupancy_a1'; allowed: \['occupancy_a1'.*did you mean"):
         spec_(windows=(Window(0, 10),), summarised=("ocupancy_a1",))
+    for bad in ("occupancy_a1", ["occupancy_a1"]):  # a bare string would be read letter by letter
+        with pytest.raises(ValueError, match=r"grid summarised=.*; allowed: a tuple of names"):
+            spec_(windows=(Window(0, 10),), summarised=bad)
