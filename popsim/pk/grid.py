@@ -149,10 +149,12 @@ class GridSpec:
         first parameter segment.
     unroll : time steps per loop iteration (``lax.scan``'s unroll); ``None``
         picks 8 on GPUs (measured 1.7x faster than 1 on an H200: the fused
-        steps share one read of the propagators) and on XLA:CPU 2 for the
-        loop pieces without PD or saved values (P1 reductions 1.4x in float32,
-        1.1x in float64) and 1 otherwise (2 was 10% slower with trajectories
-        and 12% with the risk PD model; larger values were slower still).
+        steps share one read of the propagators) and 1 elsewhere.  On XLA:CPU
+        2 makes PK-only reductions 1.4x faster (P1, float32) but trajectories
+        and the risk PD model 10-12% slower, and it fuses a grid with
+        parameter segments differently from one without, so their results
+        are no longer bitwise equal where they should agree (a drug spared
+        by a perpetrator).
     """
 
     model: LinearModel
@@ -494,7 +496,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
 
     seg_of = spec.segment_of_step or (0,) * spec.n_steps
     xs = (W, jnp.arange(spec.n_steps), jnp.asarray(seg_of, jnp.int32))
-    gpu = jax.default_backend() == "gpu"
+    unroll = spec.unroll or (8 if jax.default_backend() == "gpu" else 1)
     A, S, T = [zero] * spec.n_aug, (pd.init(pd_params, dtype) if pd is not None else []), (
         [zero, nan] if trig is not None else [])
     edge_steps = {e for w in windows for e in (w.start, w.end)}
@@ -507,7 +509,6 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
             first, acc = p, acc0(lv) if lv else {}
         # else: only saving starts here; the summaries run on, so they do not depend on save_from
         part = jax.tree_util.tree_map(lambda v: v[p:q], xs)
-        unroll = spec.unroll or (8 if gpu else 2 if pd is None and not save else 1)
         (A, acc, S, T), y_seq = jax.lax.scan(lambda c, x: body(c, x, save, lv), (A, acc, S, T), part, unroll=unroll)
         if lv:
             pieces[first] = (q, lv, acc)
