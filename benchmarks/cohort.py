@@ -36,7 +36,7 @@ def main() -> None:
 
     from popsim.cohort.presets import preset
     from popsim.keys import root_key, stream_key
-    from popsim.params.population import Physiological, frozen_cohort
+    from popsim.arm import Physiological, frozen_cohort
 
     model = Physiological(args.drug, "oral", frozen_cohort(preset("adult")), 1.0, 2)
     n_dev = len(jax.devices())

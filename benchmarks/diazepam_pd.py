@@ -23,7 +23,7 @@ def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk
 
     from popsim.cohort.presets import preset
     from popsim.keys import root_key, stream_key
-    from popsim.params.population import Physiological, frozen_cohort, victim_spec
+    from popsim.arm import Physiological, frozen_cohort, victim_spec
     from popsim.pd.parameters import check_values
     from popsim.simulate import simulate
 

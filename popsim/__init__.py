@@ -1,27 +1,25 @@
 """popsim: population-scale Monte Carlo PK/PD simulation.
 
-On a CPU-only host, popsim exposes one XLA host device per core (unless
-``XLA_FLAGS`` already says otherwise) so that :mod:`popsim.simulate` can shard
-subjects across cores; this must happen before JAX starts its backend.
+The engine (grid and event modes), the study-arm API and the experiment
+driver; ``python -m popsim`` sets the process-wide XLA device and matplotlib
+settings (:mod:`popsim.__main__`).
 """
 
-import os as _os
-
-if "xla_force_host_platform_device_count" not in _os.environ.get("XLA_FLAGS", ""):
-    _os.environ["XLA_FLAGS"] = (
-        _os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={_os.cpu_count() or 1}"
-    ).strip()
-
-from popsim.pk.events import predict_events as predict_events  # noqa: E402
-from popsim.pk.grid import Channel as Channel  # noqa: E402
-from popsim.pk.grid import GridSpec as GridSpec  # noqa: E402
-from popsim.pk.grid import Trigger as Trigger  # noqa: E402
-from popsim.pk.grid import Window as Window  # noqa: E402
-from popsim.pk.model import Compartment as Compartment  # noqa: E402
-from popsim.pk.model import Flow as Flow  # noqa: E402
-from popsim.pk.model import LinearModel as LinearModel  # noqa: E402
-from popsim.pk.model import mammillary as mammillary  # noqa: E402
-from popsim.pk.model import parent_metabolite_chain as parent_metabolite_chain  # noqa: E402
-from popsim.simulate import simulate_grid as simulate_grid  # noqa: E402
+from popsim.arm import Arm as Arm
+from popsim.arm import run_arm as run_arm
+from popsim.drugs.library import load as load
+from popsim.io import read_dataset as read_dataset
+from popsim.pk.events import predict_events as predict_events
+from popsim.pk.grid import Channel as Channel
+from popsim.pk.grid import GridSpec as GridSpec
+from popsim.pk.grid import Trigger as Trigger
+from popsim.pk.grid import Window as Window
+from popsim.pk.model import Compartment as Compartment
+from popsim.pk.model import Flow as Flow
+from popsim.pk.model import LinearModel as LinearModel
+from popsim.pk.model import mammillary as mammillary
+from popsim.pk.model import parent_metabolite_chain as parent_metabolite_chain
+from popsim.simulate import simulate_grid as simulate_grid
+from popsim.study import simulate_arm as simulate_arm
 
 __version__ = "0.1.0"

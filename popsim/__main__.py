@@ -1,15 +1,32 @@
-"""``python -m popsim +experiment=<name> [key=value ...]``."""
+"""``python -m popsim +experiment=<name> [key=value ...]``.
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+Process-wide settings live here, not in the library: the matplotlib backend
+(files, no display) and, on a CPU-only host, one XLA host device per core so
+that :mod:`popsim.simulate` can shard subjects across cores (this must happen
+before JAX starts its backend, so before popsim is imported).
+"""
 
-from popsim.config import register
+import os
+
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={os.cpu_count() or 1}"
+    ).strip()
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from popsim.config import register  # noqa: E402
 
 register()
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+@hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
     from pathlib import Path
 
@@ -19,9 +36,10 @@ def main(cfg: DictConfig) -> None:
     from popsim.run import compose, run
 
     hc = HydraConfig.get()
+    overrides = list(hc.overrides.task)
     if hc.mode == RunMode.MULTIRUN and cfg.get("job_seed", "derive") == "derive":
-        cfg.seed = job_seed(cfg.seed, list(hc.overrides.task))
-    run(compose(cfg), Path(hc.runtime.output_dir), OmegaConf.to_yaml(cfg, resolve=True))
+        cfg.seed = job_seed(cfg.seed, overrides)
+    run(compose(cfg, overrides), Path(hc.runtime.output_dir))
 
 
 if __name__ == "__main__":

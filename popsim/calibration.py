@@ -44,7 +44,7 @@ import xarray as xr
 
 from popsim.cohort.presets import preset
 from popsim.keys import root_key, stream_key
-from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.arm import Physiological, frozen_cohort, victim_spec
 from popsim.pd.parameters import RUNTIME, check_values
 from popsim.pk.grid import Window
 from popsim.regimen import daily_schedule

@@ -21,19 +21,117 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from popsim._validate import closest
 from popsim.cohort.model import COVARIATES
 
-__all__ = ["SUMMARIES", "build", "provenance"]
+__all__ = ["VARIABLES", "annotate", "attrs", "build", "provenance", "regimen_dataset", "register", "with_covariates"]
 
-# name -> (units, long_name) of the per subject x regimen steady-state summaries
-SUMMARIES = {
+# The one registry of Dataset metadata: name -> (units, long_name), for variables and coordinates.
+# Experiments add their own names with register() when their module is imported.
+VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
+    # subjects and covariates derived from them
+    "subject": ("1", "virtual subject index (the same person in every regimen and run with this seed)"),
+    "body_fat": ("1", "body fat fraction (Deurenberg 1991)"),
+    "cyp3a4_liver_min": ("1", "lowest hepatic CYP3A4 activity reached (fraction of baseline)"),
+    "cyp3a4_gut_min": ("1", "lowest gut-wall CYP3A4 activity reached (fraction of baseline)"),
+    # regimen levels and other coordinates
+    "dose_de_mg": ("mg d-1", "daily dose in diazepam equivalents (Ashton)"),
+    "dose_mg": ("mg d-1", "daily dose of the drug"),
+    "interval_h": ("h", "dosing interval"),
+    "day": ("d", "checkpoint: end of the day summarised (days since the first dose)"),
+    "threshold": ("mg L-1", "plasma concentration threshold"),
+    "quantile": ("1", "population quantile"),
+    # steady-state exposure (the steady-state window: the last day in the clinical experiments)
     "cmax_ss": ("mg L-1", "peak plasma concentration over the steady-state window"),
     "cmin_ss": ("mg L-1", "trough plasma concentration over the steady-state window"),
     "cavg_ss": ("mg L-1", "average plasma concentration over the steady-state window (exact AUC / duration)"),
     "auc_ss": ("mg h L-1", "area under the plasma concentration curve over the steady-state window (exact)"),
     "fluctuation_ss": ("1", "peak-trough fluctuation (Cmax-Cmin)/Cavg, steady state"),
     "peak_trough_ratio_ss": ("1", "peak-trough ratio Cmax / Cmin at steady state"),
+    # the clinical readout of popsim.study.simulate_arm
+    "occupancy_a1_mean_ss": ("1", "mean GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a1_max_ss": ("1", "peak GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a1_min_ss": ("1", "trough GABA-A alpha1 agonist occupancy over the last day"),
+    "occupancy_a2_mean_ss": ("1", "mean GABA-A alpha2 agonist occupancy over the last day"),
+    "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
+    "occupancy_a1_tmax": ("h", "time of the peak GABA-A alpha1 agonist occupancy (since the first dose)"),
+    "occupancy_swing_ss": ("1", "alpha1 occupancy swing (peak - trough) / peak over the last day"),
+    "sedation_mean_ss": ("1", "mean net alpha1 sedation (occupancy minus tolerated part) over the last day"),
+    "falls_expected": ("1", "expected number of falls over the horizon"),
+    "fall_rate_ratio": ("1", "expected falls over those of the same subject untreated"),
+    "p_fall": ("1", "probability of at least one fall over the horizon"),
+    "p_hip_fracture": ("1", "probability of a hip fracture over the horizon"),
+    "p_withdrawal": ("1", "probability of clinically significant withdrawal over the horizon"),
+    "p_withdrawal_last_day": ("1", "probability of clinically significant withdrawal in the last day "
+                                   "(interdose withdrawal at steady state)"),
+    "p_seizure": ("1", "probability of a withdrawal seizure over the horizon"),
+    "ventilation_nadir": ("1", "lowest minute ventilation, fraction of baseline"),
+    "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold"),
+    "time_apnoea": ("h", "time with ventilation below the apnoea threshold"),
+    "synergy_index": ("1", "largest ventilatory depression over that expected without interaction (Bliss)"),
+    # per checkpoint day
+    "cavg_day": ("mg L-1", "average plasma concentration of the drug over the day ending at the checkpoint"),
+    "occupancy_a1_mean_day": ("1", "mean GABA-A alpha1 agonist occupancy over the day ending at the checkpoint"),
 }
+
+# units of the individual parameters (param_<name>)
+PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",
+               "F": "1", "ALAG": "h", "KE0": "h-1"}
+
+
+def register(entries) -> None:
+    """Add ``{name: (units, long_name)}`` to :data:`VARIABLES`; a name already there with other
+    metadata is an error (one name, one meaning)."""
+    for name, meta in entries.items():
+        meta = tuple(meta)
+        if len(meta) != 2 or not all(isinstance(x, str) and x for x in meta):
+            raise ValueError(f"{name}: metadata {meta!r}; allowed: (units, long_name), both non-empty strings")
+        if VARIABLES.get(name, meta) != meta:
+            raise ValueError(f"{name} is registered as {VARIABLES[name]!r}; {meta!r} would give it a second meaning")
+        VARIABLES[name] = meta
+
+
+def attrs(name: str) -> dict[str, str]:
+    """``{"units", "long_name"}`` of a registered name."""
+    if name not in VARIABLES:
+        raise KeyError(f"{name!r} has no units and long_name in popsim.dataset.VARIABLES; register it"
+                       + closest(name, VARIABLES))
+    units, long_name = VARIABLES[name]
+    return {"units": units, "long_name": long_name}
+
+
+def annotate(ds: xr.Dataset, **local: tuple[str, str]) -> xr.Dataset:
+    """``ds`` with ``units``/``long_name`` on every variable and coordinate from the registry, or from
+    ``local`` (name=(units, long_name)) for a name whose meaning is this Dataset's own (e.g. ``dose_mg``
+    as a single dose).  A data variable without either is an error."""
+    for name in list(ds.variables):
+        if name in local:
+            units, long_name = local[name]
+            ds[name].attrs.update(units=units, long_name=long_name)
+        elif name in VARIABLES:
+            ds[name].attrs.update(attrs(name))
+        elif name in ds.data_vars and not {"units", "long_name"} <= set(ds[name].attrs):
+            attrs(name)  # raises, naming the variable
+    return ds
+
+
+def regimen_dataset(labels, levels, values=None, *, dims=("regimen", "subject"), n_subjects: int | None = None,
+                    covariates=None, covariate_dims=("subject",), **local) -> xr.Dataset:
+    """A Dataset over ``regimen`` (a MultiIndex of ``levels`` from the tuples ``labels``) x ``subject``.
+
+    ``values``: name -> array over ``dims``; ``covariates``: name -> array over
+    ``covariate_dims`` (coordinates); ``n_subjects``: the subject coordinate when
+    no value gives it.  Metadata by :func:`annotate` (``local`` as there).
+    """
+    index = pd.MultiIndex.from_tuples([tuple(lab) for lab in labels], names=list(levels))
+    ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
+    for name, v in (values or {}).items():
+        ds[name] = (dims, np.asarray(v))
+    if "subject" not in ds.coords:
+        n = n_subjects if n_subjects is not None else next(iter(ds.data_vars.values())).sizes["subject"]
+        ds = ds.assign_coords(subject=np.arange(n))
+    ds = with_covariates(ds, covariates or {}, covariate_dims)
+    return annotate(ds, **local)
 
 
 def _git_commit() -> str:
@@ -101,7 +199,7 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
     ds = ds.assign_coords(subject=np.arange(n_sub), threshold=np.asarray(thresholds, float))
     ds["threshold"].attrs = {"units": "mg L-1", "long_name": "plasma concentration threshold"}
     for name, v in values.items():
-        units, long_name = SUMMARIES[name]
+        units, long_name = VARIABLES[name]
         ds[name] = (("regimen", "subject"), v, {"units": units, "long_name": long_name})
     metabolites = list(dict.fromkeys(m for part in parts for m in part.get("metabolites", ())))
     if metabolites:
@@ -116,7 +214,7 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
                     key = "auc" if name == "cavg_ss" else name[:4]
                     block[metabolites.index(m)] = part["sim"][key][0, j + 1] / (window_h if key == "auc" else 1.0)
                 blocks.append(block)
-            units, long_name = SUMMARIES[name]
+            units, long_name = VARIABLES[name]
             ds[f"metabolite_{name}"] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1),
                                         {"units": units, "long_name": f"{long_name}, metabolite (NaN: not formed)"})
     if thresholds:
@@ -129,7 +227,7 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
     for k in names:
         v = cat(lambda p: np.broadcast_to(p["sim"]["params"].get(k, np.full((1, n_sub), np.nan))[0],
                                           (len(p["labels"]), n_sub)))
-        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": _PARAM_UNITS.get(k, "1"),
+        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": PARAM_UNITS.get(k, "1"),
                                                 "long_name": f"individual {k} (first parameter segment)"})
     if parts[0]["traj"] is not None:
         conc = cat(lambda p: p["traj"]["conc"]["central"])  # (time, regimen, kept)
@@ -147,17 +245,6 @@ def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], windo
 def with_covariates(ds: xr.Dataset, covariates, dims: tuple[str, ...] = ("subject",)) -> xr.Dataset:
     """``ds`` with each covariate (arrays over ``dims``) as a coordinate, with its units and long name."""
     for name, values in covariates.items():
-        units, long_name = COVARIATE_ATTRS.get(name, ("1", name))
         ds = ds.assign_coords({name: (dims, np.asarray(values))})
-        ds[name].attrs = {"units": units, "long_name": long_name}
+        ds[name].attrs = attrs(name)
     return ds
-
-
-COVARIATE_ATTRS = {name: attrs for name, attrs in COVARIATES.items()} | {
-    "body_fat": ("1", "body fat fraction (Deurenberg 1991)"),
-    "cyp3a4_liver_min": ("1", "lowest hepatic CYP3A4 activity reached (fraction of baseline)"),
-    "cyp3a4_gut_min": ("1", "lowest gut-wall CYP3A4 activity reached (fraction of baseline)"),
-}
-
-_PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",
-                "F": "1", "ALAG": "h", "KE0": "h-1"}

@@ -1,25 +1,28 @@
-"""Figures as pure views of a Dataset: ``plot_x(ds, *, ax=None) -> Axes``.
+"""Plot primitives shared by the experiments: pure views of a Dataset, ``plot_x(ds, *, ax=None) -> Axes``.
 
 Labels come from each variable's ``long_name [units]``; nothing here calls
-``plt.show()``.
+``plt.show()`` or chooses a matplotlib backend (``python -m popsim`` does),
+and pyplot is imported only when an axes is made.  Each experiment's own
+views and its figure live in its module (:mod:`popsim.experiments`).
 """
 
 from __future__ import annotations
 
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from popsim.regimen import night_mask  # noqa: E402
+import numpy as np
+import xarray as xr
 
 __all__ = ["label", "plot_alcohol", "plot_cyp_inhibition", "plot_elderly", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_hepatic", "plot_interdose",
            "plot_overdose",
            "plot_predicted_vs_observed", "plot_receptor_subtypes", "plot_status_epilepticus", "plot_trajectory_bands"]
+
+
+def new_axes(figsize=(6, 4)):
+    """A new axes on its own figure (for a view called without ``ax``)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
 
 
 def label(var: xr.DataArray, width: int = 60) -> str:
@@ -29,7 +32,7 @@ def label(var: xr.DataArray, width: int = 60) -> str:
 
 def plot_fluctuation_by_interval(ds: xr.Dataset, *, dose_mg: float | None = None, ax=None):
     """Median and 90% population interval of peak-trough fluctuation vs dosing interval, per drug."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    ax = ax or new_axes()
     var = ds["fluctuation_ss"]
     dose_mg = float(ds.indexes["regimen"].get_level_values("dose_mg")[0]) if dose_mg is None else dose_mg
     for drug in dict.fromkeys(ds.indexes["regimen"].get_level_values("drug")):
@@ -47,7 +50,7 @@ def plot_fluctuation_by_interval(ds: xr.Dataset, *, dose_mg: float | None = None
 
 def plot_trajectory_bands(ds: xr.Dataset, *, ax=None, **sel):
     """5-95% and 25-75% bands and median of the kept subjects' concentrations for one regimen."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    ax = ax or new_axes()
     conc = ds["conc"].sel(**sel) if sel else ds["conc"].isel(regimen=0)
     q = np.nanquantile(conc.values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=-1)
     t = ds["time"].values
@@ -63,7 +66,7 @@ def plot_trajectory_bands(ds: xr.Dataset, *, ax=None, **sel):
 
 def plot_predicted_vs_observed(ds: xr.Dataset, *, ax=None):
     """Predicted vs observed (log-log) with the identity, 2-fold lines and Guest limits; fitted rows hollow."""
-    ax = ax or plt.subplots(figsize=(5.5, 5.5))[1]
+    ax = ax or new_axes((5.5, 5.5))
     obs, pred = ds["observed"].values, ds["predicted"].values
     lo, hi = ds["predicted_low"].values, ds["predicted_high"].values
     ratio = ds["endpoint_units"].values == "ratio"
@@ -97,7 +100,7 @@ def plot_exposure_by_covariate(ds: xr.Dataset, *, var: str = "cavg_ss", covariat
                                ax=None, **sel):
     """Median and 90% population interval of ``var`` per bin of a subject covariate, one line per drug,
     at one dose and interval (the first of each unless given in ``sel``)."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     sel = {"dose_mg": float(idx.get_level_values("dose_mg")[0]),
            "interval_h": float(idx.get_level_values("interval_h")[-1])} | sel
@@ -387,42 +390,5 @@ def plot_alcohol(ds: xr.Dataset):
     bx.legend(fontsize=7)
     fig.suptitle(f"Alcohol withdrawal: fixed vs symptom-triggered {ds.attrs.get('drug', '')} "
                  f"({ds.attrs.get('cohort', '')} cohort)", fontsize=11)
-    fig.tight_layout()
-    return fig
-
-
-def plot_interdose(ds: xr.Dataset):
-    """Left: median alpha1 occupancy swing at steady state against the dosing interval, per formulation
-    (largest daily dose; 90% population band).  Right: P(clinically significant withdrawal during the
-    last day) against the interval, per formulation and daily dose."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
-    idx = ds.indexes["regimen"]
-    forms = list(dict.fromkeys(idx.get_level_values("formulation")))
-    doses = sorted(set(idx.get_level_values("dose_de_mg")))
-    top = doses[-1]
-    swing = ds["occupancy_swing_ss"].quantile([0.05, 0.5, 0.95], "subject")
-    p = ds["p_withdrawal_last_day"].mean("subject")
-    for j, f in enumerate(forms):
-        s = swing.sel(formulation=f, dose_de_mg=top).sortby("interval_h")
-        tau = s["interval_h"].values
-        ax.fill_between(tau, s.sel(quantile=0.05), s.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
-        ax.plot(tau, s.sel(quantile=0.5), "o-", color=f"C{j}", label=f)
-        for k, x in enumerate(doses):
-            v = p.sel(formulation=f, dose_de_mg=x).sortby("interval_h")
-            bx.plot(v["interval_h"], v, "o-" if x == top else "s--", color=f"C{j}",
-                    label=f"{f}, {x:g} mg/day DE")
-    ax.set_xlabel(label(ds["interval_h"]))
-    ax.set_ylabel(label(ds["occupancy_swing_ss"], 45))
-    ax.set_title(f"{top:g} mg/day diazepam-equivalent: median and 90% band", fontsize=9)
-    ax.legend(fontsize=7)
-    bx.set_xlabel(label(ds["interval_h"]))
-    bx.set_ylabel(label(ds["p_withdrawal_last_day"], 45))
-    bx.set_yscale("symlog", linthresh=1e-3)
-    bx.set_title("population mean (interdose withdrawal at steady state)", fontsize=9)
-    bx.legend(fontsize=6)
-    for a in (ax, bx):
-        a.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
-    fig.suptitle(f"Interdose swing and withdrawal ({ds.attrs.get('cohort', '')} cohort, day "
-                 f"{ds.attrs.get('days', '?')})", fontsize=11)
     fig.tight_layout()
     return fig

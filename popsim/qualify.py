@@ -41,9 +41,9 @@ import xarray as xr
 from popsim.cohort.presets import preset, preset_names
 from popsim.drugs.library import load, names
 from popsim.keys import root_key, stream_key
-from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
+from popsim.arm import Perpetrator, Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
-from popsim.pk.model import closest
+from popsim._validate import closest
 from popsim.regimen import fixed_interval
 from popsim.simulate import simulate
 

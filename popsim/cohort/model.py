@@ -11,8 +11,8 @@ Covariates (one subject, scalars): ``age`` (years), ``male`` (0/1),
 state), and 0/1 indicators ``perpetrator`` (takes the experiment's CYP3A4
 perpetrator), ``opioid`` and ``alcohol``.
 
-Distribution parameters come from :class:`popsim.config.CohortConfig`; the
-presets in ``configs/cohort/`` describe the populations they are named for.
+Distribution parameters come from :class:`popsim.cohort.spec.CohortConfig`; the
+presets in ``popsim/configs/cohort/`` describe the populations they are named for.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpyro
 import numpyro.distributions as dist
 from jaxtyping import Array, Float, Int
 
-from popsim.config import PREGNANCY, CohortConfig
+from popsim.cohort.spec import PREGNANCY, CohortConfig
 from popsim.keys import subject_key
 
 __all__ = ["COVARIATES", "subject_model", "sample_subject"]

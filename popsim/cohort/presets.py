@@ -1,4 +1,4 @@
-"""Cohort presets (``configs/cohort/*.yaml``) by name, outside Hydra (e.g. in a qualification plan)."""
+"""Cohort presets (``popsim/configs/cohort/*.yaml``, package data) by name, outside Hydra (e.g. in a qualification plan)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from pathlib import Path
 import yaml
 from omegaconf import OmegaConf
 
-from popsim.config import CohortConfig
-from popsim.pk.model import closest
+from popsim.cohort.spec import CohortConfig
+from popsim._validate import closest
 
 __all__ = ["PRESETS", "preset", "preset_names"]
 
-PRESETS = Path(__file__).resolve().parents[2] / "configs" / "cohort"
+PRESETS = Path(__file__).resolve().parents[1] / "configs" / "cohort"
 
 
 def preset_names() -> tuple[str, ...]:

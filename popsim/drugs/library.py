@@ -29,7 +29,7 @@ from typing import Mapping
 
 import yaml
 
-from popsim.pk.model import closest
+from popsim._validate import closest
 
 __all__ = ["Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species", "KINDS",
            "ENZYMES", "ROUTES"]

@@ -1,1 +1,46 @@
-"""Clinical experiments built on :mod:`popsim.study` (one module per question in shared/science/mission.md)."""
+"""The registry of experiments: one module per clinical question (shared/science/mission.md).
+
+Adding an experiment is a new module here (see :mod:`popsim.experiments.base`), its
+``popsim/configs/experiment/<name>.yaml``, its ``experiments/<name>/`` folder (README,
+analysis script) and one line in :data:`MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from popsim.experiments.base import Experiment
+
+__all__ = ["MODULES", "REGISTRY"]
+
+MODULES = (
+    "alcohol",
+    "calibration",
+    "cyp_inhibition",
+    "elderly",
+    "fluctuation",
+    "hepatic",
+    "interdose",
+    "overdose",
+    "population",
+    "qualify",
+    "receptor_subtypes",
+    "status_epilepticus",
+)
+
+
+def _load() -> dict[str, Experiment]:
+    out = {}
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"popsim.experiments.{name}")
+        except ModuleNotFoundError as e:  # MIGRATION: modules not yet moved (removed when all are in)
+            if e.name != f"popsim.experiments.{name}":
+                raise
+            continue
+        if hasattr(module, "EXPERIMENT"):  # MIGRATION
+            out[module.EXPERIMENT.name] = module.EXPERIMENT
+    return out
+
+
+REGISTRY: dict[str, Experiment] = _load()

@@ -34,7 +34,7 @@ from popsim.params.derive import unbound_fraction
 from popsim.params.physiology import CONSTANTS
 from popsim.pd.constants import ETHANOL, PD
 from popsim.pd.potency import ec50_unbound
-from popsim.pk.model import closest
+from popsim._validate import closest
 
 __all__ = ["RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
            "role_prefix", "score_parameters"]

@@ -53,7 +53,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from popsim.pk.model import LinearModel, closest
+from popsim._validate import closest
+from popsim.pk.model import LinearModel
 from popsim.pk.propagate import advance, periodic_steady_state, phi
 
 __all__ = ["predict_events"]

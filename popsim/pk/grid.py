@@ -51,7 +51,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from popsim.pd.model import PDModel
-from popsim.pk.model import LinearModel, closest
+from popsim._validate import closest
+from popsim.pk.model import LinearModel
 from popsim.pk.propagate import phi, phi_input
 
 __all__ = ["Channel", "GridSpec", "Trigger", "Window", "kernels", "simulate_one"]

@@ -17,7 +17,6 @@ concentrations are mg/L (= ug/mL).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from typing import Mapping
 
@@ -25,20 +24,15 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from popsim._validate import closest
+
 __all__ = [
     "Compartment",
     "Flow",
     "LinearModel",
-    "closest",
     "mammillary",
     "parent_metabolite_chain",
 ]
-
-
-def closest(name: str, choices) -> str:
-    """A ``did you mean`` suffix for an unknown name, or an empty string."""
-    match = difflib.get_close_matches(name, list(choices), n=1)
-    return f"; did you mean {match[0]!r}?" if match else ""
 
 
 @dataclasses.dataclass(frozen=True)

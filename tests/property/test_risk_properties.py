@@ -12,7 +12,7 @@ import numpy as np
 
 from popsim.cohort.presets import preset
 from popsim.keys import root_key, stream_key
-from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.arm import Physiological, frozen_cohort, victim_spec
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Channel, GridSpec, Window
 from popsim.pk.model import mammillary

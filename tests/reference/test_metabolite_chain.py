@@ -9,7 +9,7 @@ from popsim.cohort.presets import preset
 from popsim.drugs.library import load
 from popsim.keys import root_key, stream_key
 from popsim.drugs.library import species
-from popsim.params.population import Physiological, frozen_cohort, victim_spec
+from popsim.arm import Physiological, frozen_cohort, victim_spec
 from popsim.pk.grid import Window
 from popsim.regimen import fixed_interval
 from popsim.simulate import simulate

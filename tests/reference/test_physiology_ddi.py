@@ -27,13 +27,13 @@ import pandas as pd
 import pytest
 from scipy.integrate import solve_ivp
 
-from popsim.config import CohortConfig
+from popsim.cohort.spec import CohortConfig
 from popsim.drugs.library import Inhibition, Quantity, load, names
 from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
 from popsim.keys import root_key, stream_key
 from popsim.params.derive import pk_parameters
 from popsim.params.physiology import body_fat_fraction, physiology
-from popsim.params.population import Perpetrator, Physiological, frozen_cohort, victim_spec
+from popsim.arm import Perpetrator, Physiological, frozen_cohort, victim_spec
 from popsim.qualify import COLUMNS, guest_limit, read_plan
 from popsim.regimen import fixed_interval
 from popsim.simulate import simulate

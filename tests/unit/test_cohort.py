@@ -17,7 +17,7 @@ from scipy import stats
 
 from popsim.cohort import COVARIATES, sample_subject
 from popsim.cohort.presets import PRESETS, preset, preset_names
-from popsim.config import PREGNANCY, CohortConfig
+from popsim.cohort.spec import PREGNANCY, CohortConfig
 from popsim.keys import root_key, stream_key
 
 N = 20000

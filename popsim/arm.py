@@ -1,6 +1,12 @@
-"""The physiological subject model: cohort covariates -> physiology -> a library drug's parameters.
+"""Study arms: who takes what on which grid, assembled into one compiled simulation.
 
-:class:`Physiological` is a subject model for :func:`popsim.simulate.simulate`
+:class:`Arm` describes one arm (cohort, drug and route, co-medications, a CYP3A4
+perpetrator, grid); :func:`run_arm` simulates it over regimens and returns an
+:class:`ArmOutput` whose windows and signals are read by name.  Every
+experiment, the qualification, the calibration, the benchmarks and the tests
+build their simulations this way.
+
+Underneath, :class:`Physiological` is the subject model for :func:`popsim.simulate.simulate`
 (hashable: it is part of the compile cache key).  For subject ``i`` it samples
 the covariates (``cohort`` key stream), derives physiology, draws the drug's
 published IIV (``iiv`` stream, keyed by drug and parameter), and, when a CYP3A4
@@ -13,12 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Callable, Mapping, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
 
 from popsim.cohort.model import sample_subject
-from popsim.config import CohortConfig
+from popsim.cohort.presets import preset
+from popsim.cohort.spec import CohortConfig
+from popsim._validate import closest
 from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
 from popsim.params.derive import pk_parameters
@@ -31,10 +42,13 @@ from popsim.pd.mu import MuReceptor
 from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_parameters, role_prefix,
                                   score_parameters)
 from popsim.pd.risk import Risk
+from popsim.keys import root_key, stream_key
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
+from popsim.simulate import simulate
 
-__all__ = ["Perpetrator", "Physiological", "frozen_cohort", "risk_model", "victim_spec"]
+__all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "frozen_cohort", "risk_model", "run_arm",
+           "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,9 +185,9 @@ class Physiological:
         return -(-self.n_steps // self.segment_steps) if self.segment_steps else 1
 
     def __call__(self, i, args, dtype):
-        cohort_stream, iiv_stream, doses = args[:3]
+        iiv_stream, doses = args.iiv_stream, args.perpetrator_doses
         cov = sample_subject(CohortConfig(**{k: list(v) if isinstance(v, tuple) else v for k, v in self.cohort}),
-                             cohort_stream, i)
+                             args.cohort_stream, i)
         cov = {k: v.astype(dtype) for k, v in cov.items()}
         phys = physiology(cov)
         drug = load(self.drug)
@@ -196,7 +210,7 @@ class Physiological:
             po = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta_o, al, ag))(a_liver, a_gut)
             params |= {f"{P}{k}": v for k, v in po.items()}
         if self.pd:
-            params |= self._pd_parameters(cov, phys, i, iiv_stream, args[3], chain, dtype)
+            params |= self._pd_parameters(cov, phys, i, iiv_stream, args.pd_values, chain, dtype)
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:
             covariates |= {"cyp3a4_liver_min": a_liver.min(), "cyp3a4_gut_min": a_gut.min()}
@@ -242,3 +256,149 @@ class Physiological:
             a = jnp.concatenate([a, jnp.repeat(a[-1:], pad)]).reshape(self.n_segments, self.segment_steps)
             out.append(a.mean(axis=1))
         return out
+
+
+class SubjectArgs(NamedTuple):
+    """The runtime inputs of :class:`Physiological` (arrays: new values never recompile)."""
+
+    cohort_stream: Array  # key of the covariate stream (popsim.keys.stream_key(root, "cohort"))
+    iiv_stream: Array  # key of the random-effect stream ("iiv")
+    perpetrator_doses: Float[Array, "time"]  # mg per step of the arm's perpetrator (zeros: a control arm)
+    pd_values: Mapping[str, Float[Array, ""]]  # runtime PD constants (popsim.pd.parameters.check_values); {} without PD
+
+
+@dataclasses.dataclass(frozen=True)
+class Arm:
+    """One arm of a study: who, what, on which grid.
+
+    ``cohort``: a :class:`popsim.cohort.spec.CohortConfig` or a preset name.
+    ``drug`` by ``route`` (its library metabolites too, with ``metabolites``);
+    ``others``: co-medications ``(drug, route)`` (an opioid, naloxone,
+    flumazenil, ethanol), each with its own input channel after the drug's.
+    ``perpetrator``: a CYP3A4 perpetrator by ``perpetrator_route``, taken by the
+    cohort's ``p_perpetrator`` fraction (by everyone if the cohort sets none);
+    the drug's parameters then follow CYP3A4 activity hour by hour (every step
+    on grids coarser than 1 h).  ``pd``: GABA-A, mu-receptor and risk-score
+    models in the time loop.  Grid: ``n_steps`` points ``dt`` hours apart.
+    """
+
+    drug: str
+    route: str = "oral"
+    cohort: CohortConfig | str = "adult"
+    dt: float = 1.0
+    n_steps: int = 25
+    others: tuple[tuple[str, str], ...] = ()
+    perpetrator: str | None = None
+    perpetrator_route: str = "oral"
+    pd: bool = True
+    metabolites: bool = True
+
+    @property
+    def cohort_config(self) -> CohortConfig:
+        c = preset(self.cohort) if isinstance(self.cohort, str) else self.cohort
+        if self.perpetrator is not None and c.p_perpetrator == 0:
+            c = dataclasses.replace(c, p_perpetrator=1.0)
+        return c
+
+    @property
+    def segment_steps(self) -> int:
+        """Steps per parameter segment: 1 h with a perpetrator (at least one step), else none."""
+        return max(1, round(1.0 / self.dt)) if self.perpetrator is not None else 0
+
+    def model(self) -> Physiological:
+        perp = Perpetrator(self.perpetrator, self.perpetrator_route) if self.perpetrator is not None else None
+        return Physiological(self.drug, self.route, frozen_cohort(self.cohort_config), self.dt, self.n_steps,
+                             segment_steps=self.segment_steps, perpetrator=perp, metabolites=self.metabolites,
+                             others=tuple(self.others), pd=self.pd)
+
+    def spec(self, windows: tuple[Window, ...] = (), **grid) -> GridSpec:
+        """The arm's :class:`popsim.pk.grid.GridSpec`; ``grid``: further GridSpec fields (save, saved, ...)."""
+        spec = victim_spec(self.drug, self.route, self.dt, self.n_steps, windows=windows, others=tuple(self.others),
+                           pd=self.pd, metabolites=self.metabolites, segment_steps=self.segment_steps)
+        return dataclasses.replace(spec, **grid) if grid else spec
+
+    def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, float] | None = None) -> SubjectArgs:
+        """The runtime inputs for ``seed``: perpetrator doses ``(time,)`` mg per step, PD constants."""
+        if perpetrator_doses is not None and self.perpetrator is None:
+            raise ValueError(f"perpetrator doses for an arm of {self.drug} without a perpetrator")
+        if self.pd and values is None:
+            raise ValueError(f"an arm of {self.drug} with PD needs the runtime PD constants (values=...)")
+        doses = np.zeros(self.n_steps) if perpetrator_doses is None else np.asarray(perpetrator_doses, float)
+        if doses.shape != (self.n_steps,):
+            raise ValueError(f"perpetrator doses have shape {doses.shape}; expected ({self.n_steps},)")
+        root = root_key(seed)
+        return SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),
+                           {k: jnp.asarray(v, dtype) for k, v in (values or {}).items()} if self.pd else {})
+
+
+@dataclasses.dataclass(frozen=True)
+class ArmOutput:
+    """What :func:`run_arm` returns: summaries read by window name and output or signal name.
+
+    ``raw`` is the dict of :func:`popsim.simulate.simulate`; ``windows`` the
+    window names in the spec's order.  numpy arrays, ``(regimen, subject)``
+    unless stated.
+    """
+
+    spec: GridSpec
+    windows: tuple[str, ...]
+    raw: dict
+
+    def stat(self, stat: str, window: str, name: str) -> np.ndarray:
+        """One summary: ``stat`` in ``cmax``, ``cmin``, ``auc``, ``c_end`` (``name`` an output) or
+        ``pd_end``, ``pd_max``, ``pd_min``, ``pd_mean``, ``pd_tmax`` (``name`` a PD signal; all but
+        ``pd_end`` only for the spec's summarised signals) over the window named ``window``."""
+        if window not in self.windows:
+            raise ValueError(f"window {window!r}; this arm has {list(self.windows)}" + closest(window, self.windows))
+        if stat in ("cmax", "cmin", "auc", "c_end"):
+            names = self.spec.outputs
+        elif stat == "pd_end":
+            names = tuple(self.spec.pd.signals)
+        elif stat in ("pd_max", "pd_min", "pd_mean", "pd_tmax"):
+            names = tuple(self.spec.summarised if self.spec.summarised is not None else self.spec.pd.signals)
+        else:
+            raise ValueError(f"stat {stat!r}; allowed: cmax, cmin, auc, c_end, pd_end, pd_max, pd_min, pd_mean, pd_tmax")
+        if name not in names:
+            raise ValueError(f"{stat} of {name!r}; allowed: {list(names)}" + closest(name, names))
+        return self.raw[stat][self.windows.index(window), names.index(name)]
+
+    def above(self, signal_threshold: tuple[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Time above (h) and first time above (h, NaN if never) of a ``pd_above`` pair of the windows."""
+        pairs = [p for w in self.spec.windows for p in w.pd_above]
+        k = pairs.index(tuple(signal_threshold))
+        return self.raw["pd_t_above"][0, k], self.raw["pd_t_first"][0, k]
+
+    def trajectory(self, name: str) -> np.ndarray:
+        """A kept trajectory ``(time, regimen, subject)``: an output's concentration or a PD signal."""
+        return self.raw["pd"][name] if name in self.raw.get("pd", {}) else self.raw["conc"][name]
+
+    @property
+    def times(self) -> np.ndarray:
+        """Grid times (h) of the kept trajectories."""
+        return self.spec.times[self.spec.save_from:]
+
+    @property
+    def params(self) -> dict:
+        return self.raw["params"]
+
+    @property
+    def covariates(self) -> dict:
+        return {k: np.asarray(v) for k, v in self.raw["covariates"].items()}
+
+
+def run_arm(arm: Arm, regimens: np.ndarray, *, seed: int, n_subjects: int, windows: Mapping[str, Window] | None = None,
+            values: Mapping[str, float] | None = None, perpetrator_doses=None, chunk_size: int = 8192,
+            dtype=jnp.float32, progress: Callable | None = None, **grid) -> ArmOutput:
+    """Simulate ``n_subjects`` of ``arm`` over ``regimens``, ``(regimen, time, channel)`` (channel 0 the
+    drug, then one per co-medication), in one compiled program.
+
+    ``windows``: name -> :class:`popsim.pk.grid.Window`.  ``values``: the runtime
+    PD constants (with PD).  ``perpetrator_doses``: ``(time,)`` mg per step of
+    the arm's perpetrator.  ``grid``: further :class:`popsim.pk.grid.GridSpec`
+    fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``).
+    """
+    windows = dict(windows or {})
+    spec = arm.spec(tuple(windows.values()), **grid)
+    raw = simulate(spec, arm.model(), arm.args(seed, dtype, perpetrator_doses, values), regimens,
+                   n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)
+    return ArmOutput(spec, tuple(windows), raw)
