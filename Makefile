@@ -1,6 +1,6 @@
 # popsim: two commands set everything up on a fresh machine.
 #   make run    create .venv, install, run the default experiment
-#   make test   install (if needed) and run the test suite
+#   make test   install (if needed), lint (ruff) and run the test suite
 #   make bench  benchmark problems P1, P2 and P3 and cohort sampling (writes benchmarks/results/)
 PYTHON ?= python3
 VENV := .venv
@@ -20,6 +20,7 @@ run: $(STAMP)
 	$(PY) -m popsim +experiment=$(EXPERIMENT)
 
 test: $(STAMP)
+	$(PY) -m ruff check popsim tests benchmarks experiments
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -1,9 +1,9 @@
 """The shared set-up of P2 and P3: oral diazepam -> nordiazepam -> oxazepam with the Risk PD model in an
-adult physiological cohort on a 1 h grid, timed over a regimen array (compile time apart)."""
+adult physiological cohort on a 1 h grid (one :class:`popsim.arm.Arm`), timed over a regimen array
+(compile time apart)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import platform
 import resource
@@ -14,25 +14,22 @@ from timing import median_wall
 __all__ = ["run_diazepam_pd"]
 
 
-def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk: int,
-                    summarised: tuple[str, ...]) -> tuple[dict, dict, list]:
-    """(timing and machine fields, simulate() output, PD signal names) for regimens ``U`` (regimen, time, 1);
-    ``summarised``: the signals with window max/min/mean (every signal's value at the window ends is kept)."""
+def run_diazepam_pd(n_steps: int, windows: dict, U: np.ndarray, n_subjects: int, chunk: int,
+                    summarised: tuple[str, ...]):
+    """(timing and machine fields, :class:`popsim.arm.ArmOutput`) for regimens ``U`` (regimen, time, 1);
+    ``windows``: name -> :class:`popsim.pk.grid.Window`; ``summarised``: the signals with window
+    max/min/mean (every signal's value at the window ends is kept).  The timed call is the simulation
+    alone (:func:`popsim.simulate.simulate` on the arm's model, grid and runtime inputs)."""
     import jax
     import jax.numpy as jnp
 
-    from popsim.cohort.presets import preset
-    from popsim.keys import root_key, stream_key
-    from popsim.arm import Physiological, frozen_cohort, victim_spec
+    from popsim.arm import Arm, ArmOutput
     from popsim.pd.parameters import check_values
     from popsim.simulate import simulate
 
-    spec = dataclasses.replace(victim_spec("diazepam", "oral", 1.0, n_steps, windows=windows, pd=True),
-                               summarised=summarised)
-    model = Physiological("diazepam", "oral", frozen_cohort(preset("adult")), 1.0, n_steps, pd=True)
-    root = root_key(0)
-    values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
-    sim_args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, jnp.float32), values)
+    arm = Arm("diazepam", "oral", "adult", 1.0, n_steps, pd=True)
+    spec, model = arm.spec(tuple(windows.values()), summarised=summarised), arm.model()
+    sim_args = arm.args(0, jnp.float32, values=check_values())
     holder = {}
 
     def run():
@@ -45,4 +42,4 @@ def run_diazepam_pd(n_steps: int, windows, U: np.ndarray, n_subjects: int, chunk
            "full_size_wall_s_estimate": 10_000 * U.shape[0] * n_steps / (stp / timing["wall_s"]),
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "machine": f"{platform.node()} ({os.cpu_count()} CPUs, jax {jax.__version__}, {jax.default_backend()})"}
-    return row, holder["out"], list(spec.pd.signals)
+    return row, ArmOutput(spec, tuple(windows), holder["out"])

@@ -5,7 +5,11 @@ compiled simulation with outputs left on the device (compile excluded, median
 of 3) and end to end through ``simulate_grid`` (including the copy to host),
 in float32 and float64, full trajectories and reductions only.  Saves the
 first 4096 subjects' results to ``OUTDIR/p1_<precision>.npz``; compare them on
-the CPU with ``python benchmarks/gpu_check.py --compare OUTDIR``.
+the CPU with ``python benchmarks/gpu_check.py --compare OUTDIR``.  ``P1_N`` sets N (a smoke run on
+any machine: ``P1_N=256 python benchmarks/gpu_check.py /tmp/gpu && python benchmarks/gpu_check.py --compare
+/tmp/gpu``).  The P1 model has typical values x IIV (no cohort), so it is run through
+:func:`popsim.simulate.simulate_grid` and, for the device-only timing, its compiled program with the
+runtime inputs of :class:`popsim.simulate.TypicalIIV` (typical values, CVs, the ``iiv`` stream key).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import median_wall
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import median_wall, use_all_cores  # noqa: E402
+
+use_all_cores()  # before jax (CPU only: one XLA host device per core; an accelerator is used as it is)
 
 from p1 import CV, N_STEPS, TV, regimen, spec  # noqa: E402
 
@@ -95,9 +102,9 @@ def compare(folder: Path) -> None:
         jax.config.update("jax_enable_x64", precision == "float64")
         dtype = jnp.float64 if precision == "float64" else jnp.float32
         gpu = np.load(folder / f"p1_{precision}.npz")
-        cpu_t = simulate_grid(spec(True), TV, CV, regimen(), n_subjects=KEEP, seed=0, dtype=dtype)
-        cpu_r = simulate_grid(spec(False), TV, CV, regimen(), n_subjects=KEEP, seed=0, dtype=dtype)
-        keep = min(KEEP, gpu["conc"].shape[-1])
+        keep = min(KEEP, gpu["conc"].shape[-1])  # the first subjects (fewer than KEEP when P1_N was smaller)
+        cpu_t = simulate_grid(spec(True), TV, CV, regimen(), n_subjects=keep, seed=0, dtype=dtype)
+        cpu_r = simulate_grid(spec(False), TV, CV, regimen(), n_subjects=keep, seed=0, dtype=dtype)
         pairs = {"conc": (cpu_t["conc"]["central"], gpu["conc"][..., :keep])}
         pairs.update({k: (cpu_r[k], gpu[k][..., :keep]) for k in ("cmax", "cmin", "auc", "c_end")})
         for k, (c, g) in pairs.items():
@@ -114,7 +121,8 @@ def compare(folder: Path) -> None:
             one = lambda p: simulate_one(s, jax.tree_util.tree_map(lambda x: x[None], kernels(s, p)),  # noqa: E731
                                          jnp.asarray(regimen()[0], dtype))["conc"]["central"]
             with jax.default_matmul_precision("highest"):
-                c = np.asarray(jax.jit(jax.vmap(one, out_axes=-1))({k: jnp.asarray(v, dtype) for k, v in params.items()}))
+                c = np.asarray(jax.jit(jax.vmap(one, out_axes=-1))(
+                    {k: jnp.asarray(v, dtype) for k, v in params.items()}))
             g = gpu["conc"][:, 0, :keep]
             mask = np.abs(c) >= 1e-9 * np.max(np.abs(c))
             print(f"{precision} conc on identical parameters: max relative GPU-CPU difference "

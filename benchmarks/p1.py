@@ -10,7 +10,8 @@ above a threshold; nothing per time point stored), the naive JAX baseline
 (per-subject ``expm``, ``lax.scan`` one step at a time, ``vmap``) and a
 ``scipy.integrate.solve_ivp`` loop on a small subsample, all on this machine.
 
-Usage: ``python benchmarks/p1.py [--sizes 1000 10000 ...] [--out DIR]``.
+Usage: ``python benchmarks/p1.py [--sizes 1000 10000 ...] [--out DIR]``; a smoke run of seconds:
+``python benchmarks/p1.py --sizes 256 --naive-n 256 --scipy-n 2 --out /tmp/p1``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import median_wall
+from timing import median_wall, use_all_cores
 
 HERE = Path(__file__).resolve().parent
 TV = dict(KA=1.5, CL=3.0, V1=30.0, Q2=5.0, V2=60.0, F=0.9)
@@ -115,6 +116,7 @@ def run_scipy(n: int) -> dict:
 
 def child(args) -> None:
     if args.child == "popsim":
+        use_all_cores()  # popsim shards subjects over one XLA device per core (the baselines run as written)
         res = run_popsim(args.n, args.precision, args.mode, args.chunk)
     elif args.child == "naive":
         res = run_naive(args.n, args.precision)
@@ -142,14 +144,16 @@ def main() -> None:
     ap.add_argument("--mode", default="trajectories")
     ap.add_argument("--chunk", type=int, default=8192)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000, 1000000])
+    ap.add_argument("--naive-n", type=int, default=100000, help="subjects of the naive JAX baseline")
+    ap.add_argument("--scipy-n", type=int, default=20, help="subjects of the scipy loop")
     ap.add_argument("--out", type=Path, default=HERE / "results")
     args = ap.parse_args()
     if args.child:
         return child(args)
 
-    rows = [measure("scipy", 20, "float64")]
+    rows = [measure("scipy", args.scipy_n, "float64")]
     for precision in ("float32", "float64"):
-        rows.append(measure("naive", 100000, precision))
+        rows.append(measure("naive", args.naive_n, precision))
         for n in args.sizes:
             for mode in ("trajectories", "reductions"):
                 rows.append(measure("popsim", n, precision, mode))

@@ -1,12 +1,22 @@
-"""Wall time of a call: the first call (compile + run) and the median of ``runs`` more."""
+"""Shared by the benchmarks: one XLA host device per core, and the wall time of a call."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
 
-__all__ = ["median_wall"]
+__all__ = ["median_wall", "use_all_cores"]
+
+
+def use_all_cores() -> None:
+    """One XLA host device per CPU core (as ``python -m popsim`` does), so that :mod:`popsim.simulate`
+    shards subjects across cores; it takes effect only before JAX starts its backend (call it before
+    importing jax).  ``XLA_FLAGS`` that already set a device count are left alone."""
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + f" --xla_force_host_platform_device_count={os.cpu_count() or 1}").strip()
 
 
 def median_wall(call, runs: int = 3) -> dict:

@@ -43,4 +43,12 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    import sys
+
+    from popsim.run import check_keys
+
+    try:
+        check_keys(sys.argv[1:])
+    except ValueError as e:
+        sys.exit(f"popsim: {e}")
     main()

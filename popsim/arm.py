@@ -263,7 +263,7 @@ class SubjectArgs(NamedTuple):
 
     cohort_stream: Array  # key of the covariate stream (popsim.keys.stream_key(root, "cohort"))
     iiv_stream: Array  # key of the random-effect stream ("iiv")
-    perpetrator_doses: Float[Array, "time"]  # mg per step of the arm's perpetrator (zeros: a control arm)
+    perpetrator_doses: Float[Array, " time"]  # mg per step of the arm's perpetrator (zeros: a control arm)
     pd_values: Mapping[str, Float[Array, ""]]  # runtime PD constants (popsim.pd.parameters.check_values); {} without PD
 
 
@@ -357,7 +357,8 @@ class ArmOutput:
         elif stat in ("pd_max", "pd_min", "pd_mean", "pd_tmax"):
             names = tuple(self.spec.summarised if self.spec.summarised is not None else self.spec.pd.signals)
         else:
-            raise ValueError(f"stat {stat!r}; allowed: cmax, cmin, auc, c_end, pd_end, pd_max, pd_min, pd_mean, pd_tmax")
+            raise ValueError(f"stat {stat!r}; allowed: cmax, cmin, auc, c_end, pd_end, pd_max, pd_min, pd_mean, "
+                             "pd_tmax")
         if name not in names:
             raise ValueError(f"{stat} of {name!r}; allowed: {list(names)}" + closest(name, names))
         return self.raw[stat][self.windows.index(window), names.index(name)]

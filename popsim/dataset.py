@@ -74,9 +74,9 @@ VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
     "occupancy_a1_mean_day": ("1", "mean GABA-A alpha1 agonist occupancy over the day ending at the checkpoint"),
 }
 
-# units of the individual parameters (param_<name>)
+# units of the individual parameters (param_<name>; a metabolite's ``M1_CL`` has the units of ``CL``)
 PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",
-               "F": "1", "ALAG": "h", "KE0": "h-1"}
+               "F": "1", "FM": "1", "ALAG": "h", "KE0": "h-1"}
 
 
 def register(entries) -> None:
@@ -163,80 +163,83 @@ def provenance(config_yaml: str, seed: int, precision: str) -> dict[str, str | i
         "python": platform.python_version(),
         "command_line": " ".join(sys.argv),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "sampling_convention": "grid values are left limits C(t-), before any dose at t; Cmax also includes right limits",
+        "sampling_convention": ("grid values are left limits C(t-), before any dose at t; Cmax also includes right "
+                                "limits"),
     }
 
 
-def build(parts: list[dict], times_h: np.ndarray, thresholds: list[float], window_h: float, attrs: dict) -> xr.Dataset:
-    """Assemble one Dataset from per-drug results.
+def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs: dict) -> xr.Dataset:
+    """The Dataset of a regimen sweep over drugs (the fluctuation and population experiments).
 
-    Each part has ``labels`` (one dict of swept values per regimen), ``sim``
-    (output of :func:`popsim.simulate.simulate` or ``simulate_grid`` for all
-    subjects; its ``covariates``, if any, become coordinates on ``subject``;
-    with ``metabolites`` (names of outputs 1, 2, ... of the grid), their
-    steady-state Cmax, Cmin and Cavg over a ``metabolite`` dimension; with
-    window 0 the steady-state window) and ``traj`` (the same for the kept
-    subjects, with trajectories).
+    Each part is one drug: ``labels`` (one dict of swept values per regimen, the same keys in
+    every part: the ``regimen`` levels), ``out`` (a :class:`popsim.arm.ArmOutput` for all
+    subjects; its window named ``window`` is the steady-state window, ``window_h`` hours, with
+    the ``thresholds`` (mg/L) as ``above``; its ``covariates``, if any, become coordinates on
+    ``subject``), ``traj`` (the same for the kept subjects, with trajectories, or None) and
+    ``metabolites`` ({library name: grid output}, e.g. ``{"nordiazepam": "M1_central"}``): their
+    steady-state Cmax, Cmin and Cavg over a ``metabolite`` dimension (NaN for a drug that does
+    not form one).  Every variable is read by window and output name; ``attrs`` are global.
     """
-    labels = [lab for part in parts for lab in part["labels"]]
-    index = pd.MultiIndex.from_frame(pd.DataFrame(labels))
-    index.names = list(labels[0])
+    import re
+
+    levels = list(parts[0]["labels"][0])
+    labels = [tuple(lab[k] for k in levels) for part in parts for lab in part["labels"]]
+    local = {"drug": ("1", "drug"), "dose_mg": ("mg", "dose per administration"),
+             "time": ("h", "time since first dose"),
+             "trajectory_subject": ("1", "virtual subject index of a kept trajectory (the same person as subject)"),
+             "metabolite": ("1", "active metabolite (library name)")}
 
     def cat(get):
         return np.concatenate([get(part) for part in parts], axis=-2)  # regimen axis
 
-    cmax = cat(lambda p: p["sim"]["cmax"][0, 0])
-    cmin = cat(lambda p: p["sim"]["cmin"][0, 0])
-    auc = cat(lambda p: p["sim"]["auc"][0, 0])
+    def time_above(out, output):  # (threshold, regimen, subject): the thresholds of ``window``
+        k = out.windows.index(window)
+        first = sum(len(w.above) for w in out.spec.windows[:k])
+        return out.raw["t_above"][out.spec.outputs.index(output), first:first + len(out.spec.windows[k].above)]
+
+    cmax, cmin, auc = (cat(lambda p, s=s: p["out"].stat(s, window, "central")) for s in ("cmax", "cmin", "auc"))
     cavg = auc / window_h
     values = {
         "cmax_ss": cmax, "cmin_ss": cmin, "cavg_ss": cavg, "auc_ss": auc,
         "fluctuation_ss": (cmax - cmin) / cavg, "peak_trough_ratio_ss": cmax / cmin,
     }
-    n_sub = cmax.shape[-1]
-    coords = xr.Coordinates.from_pandas_multiindex(index, "regimen")
-    ds = xr.Dataset(coords=coords)
-    ds = ds.assign_coords(subject=np.arange(n_sub), threshold=np.asarray(thresholds, float))
-    ds["threshold"].attrs = {"units": "mg L-1", "long_name": "plasma concentration threshold"}
-    for name, v in values.items():
-        units, long_name = VARIABLES[name]
-        ds[name] = (("regimen", "subject"), v, {"units": units, "long_name": long_name})
-    metabolites = list(dict.fromkeys(m for part in parts for m in part.get("metabolites", ())))
+    ds = regimen_dataset(labels, levels, values, covariates=parts[0]["out"].covariates, **local)
+    n_sub = ds.sizes["subject"]
+    ds = ds.assign_coords(threshold=np.asarray(thresholds, float))
+    metabolites = list(dict.fromkeys(m for part in parts for m in part.get("metabolites", {})))
     if metabolites:
         ds = ds.assign_coords(metabolite=metabolites)
-        ds["metabolite"].attrs = {"long_name": "active metabolite (library name)"}
         for name in ("cmax_ss", "cmin_ss", "cavg_ss"):
+            stat = "auc" if name == "cavg_ss" else name.removesuffix("_ss")
             blocks = []
             for part in parts:
-                n_reg = len(part["labels"])
-                block = np.full((len(metabolites), n_reg, n_sub), np.nan)
-                for j, m in enumerate(part.get("metabolites", ())):
-                    key = "auc" if name == "cavg_ss" else name[:4]
-                    block[metabolites.index(m)] = part["sim"][key][0, j + 1] / (window_h if key == "auc" else 1.0)
+                block = np.full((len(metabolites), len(part["labels"]), n_sub), np.nan)
+                for m, output in part.get("metabolites", {}).items():
+                    block[metabolites.index(m)] = part["out"].stat(stat, window, output) / (
+                        window_h if stat == "auc" else 1.0)
                 blocks.append(block)
             units, long_name = VARIABLES[name]
             ds[f"metabolite_{name}"] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1),
                                         {"units": units, "long_name": f"{long_name}, metabolite (NaN: not formed)"})
-    if thresholds:
-        t_above = cat(lambda p: p["sim"]["t_above"][0])  # (threshold, regimen, subject)
+    if len(thresholds):
         ds["fraction_above_ss"] = (
-            ("threshold", "regimen", "subject"), t_above / window_h,
+            ("threshold", "regimen", "subject"), cat(lambda p: time_above(p["out"], "central")) / window_h,
             {"units": "1", "long_name": "fraction of the steady-state window above the threshold (grid count)"},
         )
-    names = sorted({k for part in parts for k in part["sim"]["params"]})
-    for k in names:
-        v = cat(lambda p: np.broadcast_to(p["sim"]["params"].get(k, np.full((1, n_sub), np.nan))[0],
+    for k in sorted({k for part in parts for k in part["out"].params}):
+        v = cat(lambda p: np.broadcast_to(p["out"].params.get(k, np.full((1, n_sub), np.nan))[0],
                                           (len(p["labels"]), n_sub)))
-        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": PARAM_UNITS.get(k, "1"),
-                                                "long_name": f"individual {k} (first parameter segment)"})
+        base = re.fullmatch(r"(?:M\d+_)?(.*)", k).group(1)  # a metabolite's M1_CL: units of CL
+        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": PARAM_UNITS.get(base, "1"),
+                                                        "long_name": f"individual {k} (first parameter segment)"})
     if parts[0]["traj"] is not None:
-        conc = cat(lambda p: p["traj"]["conc"]["central"])  # (time, regimen, kept)
-        ds = ds.assign_coords(time=times_h, trajectory_subject=np.arange(conc.shape[-1]))
-        ds["time"].attrs = {"units": "h", "long_name": "time since first dose", "standard_name": "time"}
+        conc = cat(lambda p: p["traj"].trajectory("central"))  # (time, regimen, kept)
+        ds = ds.assign_coords(time=parts[0]["traj"].times, trajectory_subject=np.arange(conc.shape[-1]))
         ds["conc"] = (("time", "regimen", "trajectory_subject"), conc,
                       {"units": "mg L-1", "long_name": "plasma concentration (kept subjects)"})
-    ds = with_covariates(ds, parts[0]["sim"].get("covariates") or {})
-    ds["subject"].attrs = {"long_name": "virtual subject index (same person in every run with this seed)"}
+    ds = annotate(ds, **local)
+    if "time" in ds.coords:
+        ds["time"].attrs["standard_name"] = "time"
     ds.attrs.update(attrs)
     ds.attrs["steady_state_window_h"] = float(window_h)
     return ds

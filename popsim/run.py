@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import typing
 from pathlib import Path
 
 import jax
@@ -16,13 +17,13 @@ import jax.numpy as jnp
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from popsim._validate import choice
+from popsim._validate import choice, closest
 from popsim.config import RUN_KEYS, Config
 from popsim.dataset import provenance
 from popsim.experiments import REGISTRY
 from popsim.io import write_dataset, write_table
 
-__all__ = ["CONFIGS", "compose", "configure", "recorded_config", "run"]
+__all__ = ["CONFIGS", "check_keys", "compose", "configure", "recorded_config", "replace_study", "run"]
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
@@ -37,6 +38,52 @@ def _progress(label: str, unit: str = "subjects"):
                   file=sys.stderr, flush=True)
 
     return show
+
+
+# Hydra's own flags that take a value (the token after them is not an override)
+_FLAGS_WITH_VALUE = ("-c", "--cfg", "-p", "--package", "-cn", "--config-name", "-cp", "--config-path", "-cd",
+                     "--config-dir", "--info", "-sc", "--shell-completion", "--experimental-rerun")
+
+
+def check_keys(arguments) -> None:
+    """Refuse an override whose key the schemas do not have, with the allowed keys and a "did you mean",
+    before Hydra composes anything.  ``arguments``: the command line after ``python -m popsim`` (Hydra's
+    flags are skipped) or a list of overrides.  Group choices (``+experiment=``, ``cohort=``) and values
+    are checked by composition and :func:`compose`; this checks key paths."""
+    tokens, skip = [], False
+    for a in arguments:
+        if skip or a.startswith("-"):
+            skip = not skip and a in _FLAGS_WITH_VALUE
+            continue
+        tokens.append(a)
+    parsed = OverridesParser.create().parse_overrides(tokens)
+    chosen = [o for o in parsed if o.key_or_group == "experiment"]
+    name = chosen[-1].value() if chosen else None
+    if name is not None:
+        choice("experiment", name, REGISTRY)
+    for o in parsed:
+        key = o.package or o.key_or_group  # a group chosen into a package (+drug@study.drugs.x=...): the package
+        if key.startswith("hydra") or key == "experiment" or "/" in key:
+            continue
+        parts = key.split(".")
+        if parts[0] == "study":
+            if name is None:
+                raise ValueError(f"{key}: study keys need an experiment first, e.g. +experiment=interdose {key}=...")
+            schema, where, parts = REGISTRY[name].schema, f"study (the {name} experiment)", parts[1:]
+        else:
+            schema, where = Config, "the run configuration"
+        path = [] if schema is Config else ["study"]
+        for part in parts:
+            if not dataclasses.is_dataclass(schema):
+                break  # a dict or list value: its keys are checked with the values
+            fields = [f.name for f in dataclasses.fields(schema)]
+            if part not in fields:
+                raise ValueError(f"{key}: {'.'.join(path + [part])} is not a key of {where}; allowed: {fields}"
+                                 + closest(part, fields))
+            path.append(part)
+            schema = typing.get_type_hints(schema).get(part)
+            schema = schema if isinstance(schema, type) else None
+            where = ".".join(path)
 
 
 def compose(cfg, overrides=()) -> Config:
@@ -54,15 +101,16 @@ def compose(cfg, overrides=()) -> Config:
         raise ValueError(f"study: the {exp.name} experiment reads {exp.schema.__name__}, got "
                          f"{type(c.study).__name__}; select it with +experiment={exp.name} alone")
     for override in OverridesParser.create().parse_overrides(list(overrides)):
-        key = override.key_or_group
-        root = key.split(".")[0].split("@")[0]
+        key = override.package or override.key_or_group
+        root = key.split(".")[0]
         if root in RUN_KEYS or root in ("hydra", "experiment") or exp.reads_key(key):
             continue
         raise ValueError(f"{key}: the {exp.name} experiment does not read this key (it reads "
                          f"{', '.join(exp.reads) or 'no shared key'}, and study.*); remove "
                          f"{override.input_line or key}")
-    if any(r.startswith("grid") for r in exp.reads):
-        c.grid.check("grid")
+    grid = [k for k in ("dt_h", "days", "summary_window_h") if exp.reads_key(f"grid.{k}") or "grid" in exp.reads]
+    if grid:
+        c.grid.check("grid", grid)
     if "cohort" in exp.reads:
         c.cohort.check("cohort")
     if "pd" in exp.reads:
@@ -81,6 +129,7 @@ def configure(overrides=()) -> Config:
 
     from popsim.config import register
 
+    check_keys(overrides)
     register()
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
         return compose(hydra_compose(config_name="config", overrides=list(overrides)), overrides)

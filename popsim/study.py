@@ -6,9 +6,9 @@ regimens in one compiled program and returns per (regimen, subject)
 summaries: steady-state exposure and receptor occupancy over the last day
 (the "ss" window, ``[n_steps - 1 - 24 h, n_steps - 1)``, or the whole horizon
 if it is shorter), and the scores over the whole horizon; their units and long
-names are in :data:`popsim.dataset.VARIABLES` (the Dataset contract).  Subject ``i`` of a cohort is the same person in every
-arm and regimen (common random numbers): differences between regimens are
-paired.
+names are in :data:`popsim.dataset.VARIABLES` (the Dataset contract).  Subject
+``i`` of a cohort is the same person in every arm and regimen (common random
+numbers): differences between regimens are paired.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ import numpy as np
 from popsim._validate import choice, finite, unique
 from popsim.arm import Arm, run_arm
 from popsim.drugs.library import load
+from popsim.pd.parameters import role_prefix
 from popsim.pk.grid import Trigger, Window
 
-__all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_clock_hours", "check_day_grid", "cohort_dataset",
-           "de_dose_mg", "simulate_arm"]
+__all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "check_clock_hours", "check_day_grid",
+           "cohort_dataset", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
 # PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)
@@ -65,6 +66,17 @@ def check_clock_hours(path: str, hours: Sequence[float], dt_h: float) -> None:
         finite(f"{path}[{i}]", h, low=0, high=24)
         if h >= 24 or abs(h / dt_h - round(h / dt_h)) > 1e-9:
             raise ValueError(f"{path}[{i}]={h!r}; allowed: a clock hour in [0, 24) on the grid")
+
+
+def check_checkpoint_days(path: str, days, grid_days: float) -> None:
+    """Checkpoints: a non-empty increasing list of whole days from 1 to the grid's ``grid_days``."""
+    days = list(days)
+    if not days or days != sorted(set(days)):
+        raise ValueError(f"{path}={days!r}; allowed: a non-empty increasing list")
+    for i, d in enumerate(days):
+        finite(f"{path}[{i}]", d, low=1, high=grid_days)
+        if d != round(d):
+            raise ValueError(f"{path}[{i}]={d!r}; allowed: whole days")
 
 
 def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
@@ -119,7 +131,7 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     if trajectories and (not 0 <= save_from < n_steps or (trajectories_from_h is not None
                                                           and abs(save_from * dt - trajectories_from_h) > 1e-9)):
         raise ValueError(f"trajectories_from_h={trajectories_from_h!r}; allowed: a grid time within the horizon")
-    ventilation = any(load(d).kind == "opioid" for d, _ in arm.others)
+    ventilation = any(role_prefix(d) == "O_" for d, _ in arm.others)  # risk_model steps the mu receptor
     summarised = SUMMARISED + (("ventilation", "ventilation_additive") if ventilation else ())
     r = run_arm(arm, U, seed=seed, n_subjects=n_subjects, windows=windows, values=values,
                 perpetrator_doses=perpetrator_doses, chunk_size=chunk_size, dtype=dtype, progress=progress,
@@ -138,7 +150,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
         "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", "ss", "occupancy_a2"),
         "occupancy_a1_tmax": pd("pd_tmax", "horizon", "occupancy_a1"),
         "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
-        "sedation_mean_ss": pd("pd_mean", "ss", "sedation"), "occupancy_a1_peak": pd("pd_max", "horizon", "occupancy_a1"),
+        "sedation_mean_ss": pd("pd_mean", "ss", "sedation"),
+        "occupancy_a1_peak": pd("pd_max", "horizon", "occupancy_a1"),
         "falls_expected": pd("pd_end", "horizon", "falls_expected"),
         "fall_rate_ratio": pd("pd_end", "horizon", "falls_expected") / (r.params["FALL_H0"][0] * (n_steps - 1) * dt),
         "p_fall": pd("pd_end", "horizon", "p_fall"), "p_hip_fracture": pd("pd_end", "horizon", "p_hip_fracture"),
@@ -190,6 +203,6 @@ def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str]
             v = np.stack([np.concatenate([results[c, d].by_day[name][:, :n] for d in drugs], axis=1)
                           for c in cohorts])
             ds[name] = (("cohort", "day", "regimen", "subject"), v)
-    ds = with_covariates(ds, {name: np.stack([covariates[c][name] for c in cohorts]) for name in covariates[cohorts[0]]},
-                         ("cohort", "subject"))
+    stacked = {name: np.stack([covariates[c][name] for c in cohorts]) for name in covariates[cohorts[0]]}
+    ds = with_covariates(ds, stacked, ("cohort", "subject"))
     return annotate(ds)

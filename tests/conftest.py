@@ -8,11 +8,20 @@ events.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import jax
+# As `python -m popsim` does: one XLA host device per core, so the tests run the sharded path.
+if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                               + f" --xla_force_host_platform_device_count={os.cpu_count() or 1}").strip()
+
+import jax  # noqa: E402
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -44,10 +53,50 @@ def run_study(tmp_path_factory):
     from popsim.run import configure, run
 
     def go(overrides: list[str]):
-        files = run(configure(overrides), tmp_path_factory.mktemp("study"), "test")
+        files = run(configure(overrides), tmp_path_factory.mktemp("study"), progress=False)
         return files, read_dataset(files["dataset"])
 
     return go
+
+
+@pytest.fixture(scope="session")
+def tiny(run_study):
+    """``tiny(name, *overrides)``: (files, Dataset) of the experiment's tiny run (``EXPERIMENT.tiny``) in
+    float64, with extra ``overrides``; each run once per session, shared by the contract and science tests."""
+    from popsim.experiments import REGISTRY
+
+    cache = {}
+
+    def go(name: str, *overrides: str):
+        key = (name, *overrides)
+        if key not in cache:
+            cache[key] = run_study([f"+experiment={name}", *REGISTRY[name].tiny, "precision=float64", *overrides])
+        return cache[key]
+
+    return go
+
+
+@pytest.fixture(scope="module")
+def study(request, tiny):
+    """(files, Dataset) of the tiny run of the test module's experiment (its ``NAME``)."""
+    return tiny(request.module.NAME)
+
+
+@pytest.fixture
+def refused(request):
+    """``refused(overrides, message)``: configuring the test module's experiment (``NAME``, at its tiny
+    size) with ``overrides`` (one or a list) fails before any compute, with a ValueError whose message
+    matches the regular expression ``message``."""
+    from popsim.experiments import REGISTRY
+    from popsim.run import configure
+
+    def check(overrides, message: str) -> None:
+        name = request.module.NAME
+        extra = [overrides] if isinstance(overrides, str) else list(overrides)
+        with pytest.raises(ValueError, match=message):
+            configure([f"+experiment={name}", *REGISTRY[name].tiny, *extra])
+
+    return check
 
 
 def check_outputs(files: dict, ds) -> None:

@@ -1,4 +1,5 @@
-"""Fit the risk-score constants marked ``fit`` in targets.csv, one published target each.
+"""Fit the risk-score constants marked ``fit`` in popsim's targets (``popsim/experiments/data/
+calibration_targets.csv``), one published target each.
 
 Each constant is found by root finding (Brent) on its own target with the others
 held; in pairs that interact (tolerance with fall_beta, withdrawal_n with
@@ -20,7 +21,7 @@ import sys
 
 from scipy.optimize import brentq
 
-from popsim.calibration import read_targets, scenario_statistics
+from popsim.experiments.calibration import read_targets, scenario_statistics
 from popsim.pd.parameters import check_values
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000

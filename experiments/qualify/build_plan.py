@@ -1,4 +1,5 @@
-"""Build popsim's qualification plan (``plan.csv`` beside this file).
+"""Build popsim's qualification plan (``popsim/experiments/data/qualify_plan.csv``, package data:
+:data:`popsim.experiments.qualify.PLAN`).
 
 Rows come from two sources:
 
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
+from popsim.experiments.qualify import PLAN
+
 VICTIM_DOSE = {("midazolam", "oral"): 7.5, ("midazolam", "iv"): 3.5, ("triazolam", "oral"): 0.25,
                ("alprazolam", "oral"): 1.0}
 PERPETRATORS = {"Ketoconazole", "Itraconazole", "Erythromycin", "Fluconazole", "Voriconazole", "Rifampicin"}
@@ -204,7 +206,7 @@ SPECIAL = [
 
 def main(csv: Path) -> None:
     plan = pd.DataFrame(ddi_rows(csv) + SPECIAL, columns=COLUMNS)
-    plan.to_csv(HERE / "plan.csv", index=False)
+    plan.to_csv(PLAN, index=False)
     print(plan.groupby(["use", "endpoint"]).size().to_string())
 
 

@@ -9,7 +9,8 @@ root::
     python experiments/qualify/calibrate.py ketoconazole inhibition.ki=0.003,0.005,0.01,0.015
     python experiments/qualify/calibrate.py rifampicin inhibition.emax=10,20 inhibition.ec50=0.3,1
 
-(every combination of the listed values; values in the units written in the entry).  The plan rows are the ``fit`` rows whose ``note`` says ``fitted: <drug>.`` and
+(every combination of the listed values; values in the units written in the entry).  The plan rows
+are the ``fit`` rows of popsim's plan whose ``note`` says ``fitted: <drug>.`` and
 names the constant (e.g. ``fitted: ketoconazole.inhibition.ki``).
 """
 
@@ -25,10 +26,8 @@ import numpy as np
 import yaml
 
 import popsim.drugs.library as library
-from popsim.qualify import qualify, read_plan
+from popsim.experiments.qualify import PLAN, qualify, read_plan
 from popsim.simulate import _compiled
-
-HERE = Path(__file__).resolve().parent
 
 
 def set_value(path: Path, key: str, value: float) -> None:
@@ -43,7 +42,7 @@ def set_value(path: Path, key: str, value: float) -> None:
 
 
 def main(drug: str, grid: dict[str, list[float]], n_subjects: int = 128) -> None:
-    plan = read_plan(HERE / "plan.csv")
+    plan = read_plan(PLAN)
     leaves = [key.split(".")[-1] for key in grid]
     rows = plan[(plan["use"] == "fit") & plan["note"].str.contains(f"fitted: {drug}.", regex=False)
                 & plan["note"].apply(lambda note: any(leaf in note for leaf in leaves))]

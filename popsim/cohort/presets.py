@@ -1,4 +1,5 @@
-"""Cohort presets (``popsim/configs/cohort/*.yaml``, package data) by name, outside Hydra (e.g. in a qualification plan)."""
+"""Cohort presets (``popsim/configs/cohort/*.yaml``, package data) by name, outside Hydra (e.g. in a
+qualification plan)."""
 
 from __future__ import annotations
 

@@ -201,13 +201,15 @@ def _quantity(where: str, raw, field: str, refs: Mapping[str, str], weight: floa
     factor, per_kg = table[units]
     factor *= weight if per_kg else 1.0
     if raw["ref"] not in refs:
-        raise LibraryError(f"{where}.ref={raw['ref']!r} is not in references {sorted(refs)}" + closest(raw["ref"], refs))
+        raise LibraryError(f"{where}.ref={raw['ref']!r} is not in references {sorted(refs)}"
+                           + closest(raw["ref"], refs))
     if raw["status"] not in STATUS:
         raise LibraryError(f"{where}.status={raw['status']!r}; allowed: {list(STATUS)}")
 
     def num(x, what):
         if isinstance(x, (str, bool)) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            raise LibraryError(f"{where}.{what}={x!r}; allowed: a finite number (YAML reads 1e-3 as text: write 1.0e-3)")
+            raise LibraryError(f"{where}.{what}={x!r}; allowed: a finite number (YAML reads 1e-3 as text: write "
+                               "1.0e-3)")
         v = float(x) * factor
         if not low <= v <= high:
             raise LibraryError(f"{where}.{what}={x!r} {units} = {v:g} {INTERNAL[dim]}; allowed: {low:g} to {high:g}")

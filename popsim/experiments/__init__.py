@@ -30,17 +30,8 @@ MODULES = (
 
 
 def _load() -> dict[str, Experiment]:
-    out = {}
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"popsim.experiments.{name}")
-        except ModuleNotFoundError as e:  # MIGRATION: modules not yet moved (removed when all are in)
-            if e.name != f"popsim.experiments.{name}":
-                raise
-            continue
-        if hasattr(module, "EXPERIMENT"):  # MIGRATION
-            out[module.EXPERIMENT.name] = module.EXPERIMENT
-    return out
+    modules = [importlib.import_module(f"popsim.experiments.{name}") for name in MODULES]
+    return {m.EXPERIMENT.name: m.EXPERIMENT for m in modules}
 
 
 REGISTRY: dict[str, Experiment] = _load()

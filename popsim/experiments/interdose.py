@@ -20,11 +20,11 @@ import xarray as xr
 from popsim._validate import finite, on_grid, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import regimen_dataset
+from popsim.dataset import annotate, regimen_dataset
 from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
-from popsim.plots import label, new_axes
+from popsim.plots import label, new_axes, side_by_side
 from popsim.study import check_arms, de_dose_mg, simulate_arm
 
 __all__ = ["EXPERIMENT", "InterdoseStudy", "doses", "figure", "plot_swing", "plot_withdrawal", "run"]
@@ -99,8 +99,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
                          covariates=parts[0].covariates)
     ds = ds.assign_coords(drug=("regimen", [f.removesuffix("_xr") for f, _, _ in labels]),
                           dose_mg=("regimen", [de_dose_mg(f.removesuffix("_xr"), x) for f, x, _ in labels]))
-    ds["drug"].attrs = {"units": "1", "long_name": "library drug of the formulation"}
-    ds["dose_mg"].attrs = {"units": "mg d-1", "long_name": "daily dose of the drug"}
+    ds = annotate(ds, drug=("1", "library drug of the formulation"))
     ds.attrs.update({"cohort": cfg.cohort.name, "xr_release_h": s.xr_release_h, "days": g.days})
     table = ds[["occupancy_swing_ss", "occupancy_a1_min_ss"]].median("subject").to_dataframe()
     table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
@@ -154,15 +153,9 @@ def plot_withdrawal(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Swing (left) and interdose withdrawal (right)."""
-    import matplotlib.pyplot as plt
-
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 5))
-    plot_swing(ds, ax=ax)
-    plot_withdrawal(ds, ax=bx)
-    fig.suptitle(f"Interdose swing and withdrawal ({ds.attrs.get('cohort', '')} cohort, day "
-                 f"{ds.attrs.get('days', '?')})", fontsize=11)
-    fig.tight_layout()
-    return fig
+    title = (f"Interdose swing and withdrawal ({ds.attrs.get('cohort', '')} cohort, day "
+             f"{ds.attrs.get('days', '?')})")
+    return side_by_side(ds, (plot_swing, plot_withdrawal), title=title)
 
 
 EXPERIMENT = Experiment(

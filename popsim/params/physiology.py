@@ -17,7 +17,8 @@ drug multipliers:
 * enzymes: CYP3A4, CYP2C19 (phenotype), UGT relative activities per gram of
   liver; glucuronidation is spared by age (B14-B16), so the age-related loss
   of liver volume lowers CYP clearance only, and rises with fat mass
-  (conjugation CL grows with weight in obesity, B26; exponent fitted on B23); pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
+  (conjugation CL grows with weight in obesity, B26; exponent fitted on B23);
+  pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
   expands body water (the lean part of drug volumes);
 * albumin relative to a healthy adult (sets the unbound fraction of
   albumin-bound drugs), and GFR relative to the reference adult
@@ -73,7 +74,8 @@ CONSTANTS: dict[str, Constant] = {
                                  "hardly changes (Abernethy & Greenblatt 1986, B26). Fitted on the lorazepam clearance "
                                  "ratio obese vs control, 102 vs 63 mL/min (Abernethy 1983, B23; plan row marked fit): "
                                  "predicted 1.46 / 1.54 / 1.62 / 1.71 at 0.25 / 0.3 / 0.35 / 0.4 (200 subjects) vs "
-                                 "1.62 observed; the range keeps the fold within 5%. Oxazepam's ratio in the same study "
+                                 "1.62 observed; the range keeps the fold within 5%. Oxazepam's ratio in the same "
+                                 "study "
                                  "(3.14) is a check", "F", (0.3, 0.4)),
     "cp_ugt": Constant((1.0, 1.0, 1.0, 1.0), "1", "glucuronidation spared in liver disease: Shull 1976 (B30), "
                        "Hoyumpa 1981 (B89); B38 lists no UGT factor", "V"),
@@ -126,7 +128,8 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     """Covariates (see :mod:`popsim.cohort.model`) -> physiology of one subject.
 
     Returns ``lean_kg``, ``fat_kg``; ``lean_ratio`` (lean volume, including the
-    water gained in pregnancy), ``fat_ratio`` (to the reference subject); ``qh_l_h`` hepatic blood flow through the liver (L/h);
+    water gained in pregnancy), ``fat_ratio`` (to the reference subject); ``qh_l_h`` hepatic blood flow
+    through the liver (L/h);
     ``shunt`` fraction of portal blood bypassing the liver; ``liver_size``
     relative liver mass; ``cyp3a4``, ``cyp2c19``, ``ugt``, ``other`` enzyme
     activity per gram of liver relative to the reference; ``albumin`` and

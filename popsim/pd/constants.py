@@ -48,7 +48,8 @@ PD: dict[str, Constant] = {
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
     "tolerance": Constant(0.6997, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
                           "sedation): fitted to the hip-fracture rate ratio of users vs non-users in the first 2 "
-                          "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F", (0.0, 0.826)),
+                          "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F",
+                          (0.0, 0.826)),
     # --- falls -------------------------------------------------------------------
     "fall_rate_72": Constant(0.47 / _HOURS_PER_YEAR, "1/h", "falls per person-hour at 70-74 y: 47 falls/100 "
                              "person-years (Campbell 1990 via PMC4125318, E8)", "V", (0.35 / _HOURS_PER_YEAR,

@@ -23,13 +23,21 @@ Signal: the central (blood) ethanol concentration in mg/L (1 g/L = 0.1 g/dL).
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from popsim.pd.model import PDModel
+from popsim.pd.model import PDModel, Scalar
 from popsim.pk.model import Compartment, Flow, LinearModel
 
-__all__ = ["EthanolMM", "ethanol_gut"]
+__all__ = ["EthanolMM", "EthanolState", "ethanol_gut"]
+
+
+class EthanolState(NamedTuple):
+    """State of :class:`EthanolMM`: ethanol amounts (mg) in the central and peripheral compartments."""
+
+    central: Scalar
+    peripheral: Scalar
 
 
 def ethanol_gut() -> LinearModel:
@@ -60,12 +68,8 @@ class EthanolMM(PDModel):
     def signals(self) -> dict[str, tuple[str, str]]:
         return {"ethanol": ("mg L-1", "blood ethanol concentration (central compartment)")}
 
-    @property
-    def n_states(self) -> int:
-        return 2
-
-    def init(self, p, dtype):
-        return [jnp.zeros((), dtype), jnp.zeros((), dtype)]
+    def init(self, p, dtype) -> EthanolState:
+        return EthanolState(jnp.zeros((), dtype), jnp.zeros((), dtype))
 
     def _rates(self, a, flux, p):
         cc, ct = a[0] / p["VC"], a[1] / p["VT"]
@@ -73,7 +77,7 @@ class EthanolMM(PDModel):
         dist = p["CLD"] * (cc - ct)
         return [flux - elim - dist, dist]
 
-    def step(self, state, c0, c1, p, dt):
+    def step(self, state, c0, c1, p, dt) -> EthanolState:
         h = dt / self.substeps
         f0, f1 = p["E_KA"] * c0[self.site], p["E_KA"] * c1[self.site]
         # A drained depot decays exponentially within a step, so the flux is interpolated
@@ -90,7 +94,7 @@ class EthanolMM(PDModel):
             r3 = self._rates([x + 0.5 * h * r for x, r in zip(a, r2)], flux(0.5), p)
             r4 = self._rates([x + h * r for x, r in zip(a, r3)], flux(1.0), p)
             a = [x + h / 6 * (q1 + 2 * q2 + 2 * q3 + q4) for x, q1, q2, q3, q4 in zip(a, r1, r2, r3, r4)]
-        return [jnp.maximum(x, 0.0) for x in a]
+        return EthanolState(*[jnp.maximum(x, 0.0) for x in a])
 
-    def values(self, state, c, p):
-        return [state[0] / p["VC"]]
+    def values(self, state, c, p) -> dict[str, Scalar]:
+        return {"ethanol": state.central / p["VC"]}

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import jax.numpy as jnp
 
 from popsim.pd.model import PDModel, Scalar
 
-__all__ = ["GabaAdaptation", "relaxation", "site_prefix"]
+__all__ = ["GabaAdaptation", "GabaState", "relaxation", "site_prefix"]
+
+
+class GabaState(NamedTuple):
+    """State of :class:`GabaAdaptation`: the adapted level of each subtype, in ``subtypes`` order."""
+
+    adaptation: tuple[Scalar, ...]
 
 
 def relaxation(a0: Scalar, u0: Scalar, u1: Scalar, k: Scalar, dt: float) -> Scalar:
@@ -83,19 +90,16 @@ class GabaAdaptation(PDModel):
             out.append(x / (1.0 + x + y))
         return out
 
-    @property
-    def n_states(self) -> int:
-        return len(self.subtypes)
+    def init(self, p, dtype) -> GabaState:
+        return GabaState(tuple(jnp.zeros((), dtype) for _ in self.subtypes))
 
-    def init(self, p, dtype) -> list[Scalar]:
-        return [jnp.zeros((), dtype) for _ in self.subtypes]
-
-    def step(self, state, c0, c1, p, dt):
+    def step(self, state, c0, c1, p, dt) -> GabaState:
         occ0, occ1 = self.occupancy(c0, p), self.occupancy(c1, p)
-        return [relaxation(a, u0, u1, p["KADAPT"], dt) for a, u0, u1 in zip(state, occ0, occ1)]
+        return GabaState(tuple(relaxation(a, u0, u1, p["KADAPT"], dt)
+                               for a, u0, u1 in zip(state.adaptation, occ0, occ1)))
 
-    def values(self, state, c, p):
-        out = []
-        for a, o in zip(state, self.occupancy(c, p)):
-            out += [o, a, jnp.maximum(a - o, 0.0)]
+    def values(self, state, c, p) -> dict[str, Scalar]:
+        out = {}
+        for s, a, o in zip(self.subtypes, state.adaptation, self.occupancy(c, p)):
+            out |= {f"occupancy_{s}": o, f"adaptation_{s}": a, f"withdrawal_drive_{s}": jnp.maximum(a - o, 0.0)}
         return out

@@ -1,13 +1,18 @@
 """PD models driven by the grid's concentrations, stepped inside the same time loop as the PK.
 
 A :class:`PDModel` is static (hashable, part of the :class:`popsim.pk.grid.GridSpec`)
-and works on scalars for one subject.  Each grid step ``[t_k, t_{k+1})`` it
-receives the output concentrations at both ends of the step (the right limit
-after any dose at ``t_k`` and the left limit at ``t_{k+1}``) and advances its
-own states; the signals it reports at ``t_k`` are functions of the states and
-of the concentrations at ``t_k`` (left limits, like the concentrations).  Signals are
-summarised per window (max, min, grid mean, value at the window end) and kept
-as trajectories when the grid saves them.
+and works on scalars for one subject.  Its state is a pytree of scalars (a
+``NamedTuple`` per model; for a composition, the tuple of its models' states,
+as ``optax.chain`` builds its state) carried through the grid's ``lax.scan``.
+Each grid step ``[t_k, t_{k+1})`` it receives the output concentrations at
+both ends of the step (the right limit after any dose at ``t_k`` and the left
+limit at ``t_{k+1}``) and advances its state; the signals it reports at
+``t_k`` are functions of the state and of the concentrations at ``t_k`` (left
+limits, like the concentrations), returned by name (:meth:`PDModel.values`):
+the grid puts them in :attr:`PDModel.signals` order in one place
+(:func:`ordered_values`), so no code depends on the order they are computed
+in.  Signals are summarised per window (max, min, grid mean, value at the
+window end) and kept as trajectories when the grid saves them.
 
 Between grid points the driving concentrations are taken linear (their
 values at both ends are exact), so a PD state is at best second-order
@@ -22,13 +27,14 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Mapping, Sequence
+from typing import Any, Mapping
 
 from jaxtyping import Array, Float
 
-__all__ = ["Composite", "PDModel"]
+__all__ = ["Composite", "PDModel", "ordered_values"]
 
 Scalar = Float[Array, ""]
+State = Any  # a pytree of scalars (a NamedTuple, or a tuple of the child states of a composition)
 
 
 class PDModel(abc.ABC):
@@ -49,32 +55,39 @@ class PDModel(abc.ABC):
     def signals(self) -> dict[str, tuple[str, str]]:
         """Reported signals: name -> (units, long_name), in output order."""
 
-    @property
     @abc.abstractmethod
-    def n_states(self) -> int:
-        """Number of states (the length of :meth:`init`'s list)."""
+    def init(self, p: Mapping[str, Scalar], dtype) -> State:
+        """State at t = 0."""
 
     @abc.abstractmethod
-    def init(self, p: Mapping[str, Scalar], dtype) -> list[Scalar]:
-        """States at t = 0."""
-
-    @abc.abstractmethod
-    def step(self, state: Sequence[Scalar], c0: Mapping[str, Scalar], c1: Mapping[str, Scalar],
-             p: Mapping[str, Scalar], dt: float) -> list[Scalar]:
-        """States at the end of one grid step.
+    def step(self, state: State, c0: Mapping[str, Scalar], c1: Mapping[str, Scalar],
+             p: Mapping[str, Scalar], dt: float) -> State:
+        """State at the end of one grid step (the same pytree structure as ``state``).
 
         ``c0``/``c1``: output concentrations (mg/L) at the start (right limit,
         after a dose given then) and at the end (left limit) of the step.
         """
 
     @abc.abstractmethod
-    def values(self, state: Sequence[Scalar], c: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> list[Scalar]:
-        """Signals (in :attr:`signals` order) from the states and concentrations at one time."""
+    def values(self, state: State, c: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> dict[str, Scalar]:
+        """Signals by name (the keys of :attr:`signals`) from the state and concentrations at one time."""
+
+
+def ordered_values(model: PDModel, state: State, c: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> list[Scalar]:
+    """``model``'s signals at one time as a list in :attr:`PDModel.signals` order (what the grid carries)."""
+    values = model.values(state, c, p)
+    names = list(model.signals)
+    if set(values) != set(names):
+        raise ValueError(f"{type(model).__name__}.values returns {sorted(values)}; its signals are {sorted(names)}")
+    return [values[n] for n in names]
 
 
 @dataclasses.dataclass(frozen=True)
 class Composite(PDModel):
-    """Several PD models stepped together (their signal names must not clash; parameters are shared by name)."""
+    """Several PD models stepped together (their signal names must not clash; parameters are shared by name).
+
+    The state is the tuple of the models' states; the signals are theirs, model by model.
+    """
 
     models: tuple[PDModel, ...]
 
@@ -96,22 +109,11 @@ class Composite(PDModel):
     def signals(self) -> dict[str, tuple[str, str]]:
         return {k: v for m in self.models for k, v in m.signals.items()}
 
-    @property
-    def n_states(self) -> int:
-        return sum(m.n_states for m in self.models)
+    def init(self, p, dtype) -> tuple:
+        return tuple(m.init(p, dtype) for m in self.models)
 
-    def _split(self, state):
-        out, i = [], 0
-        for m in self.models:
-            out.append(list(state[i : i + m.n_states]))
-            i += m.n_states
-        return out
+    def step(self, state, c0, c1, p, dt) -> tuple:
+        return tuple(m.step(s, c0, c1, p, dt) for m, s in zip(self.models, state))
 
-    def init(self, p, dtype):
-        return [x for m in self.models for x in m.init(p, dtype)]
-
-    def step(self, state, c0, c1, p, dt):
-        return [x for m, s in zip(self.models, self._split(state)) for x in m.step(s, c0, c1, p, dt)]
-
-    def values(self, state, c, p):
-        return [x for m, s in zip(self.models, self._split(state)) for x in m.values(s, c, p)]
+    def values(self, state, c, p) -> dict[str, Scalar]:
+        return {k: v for m, s in zip(self.models, state) for k, v in m.values(s, c, p).items()}

@@ -22,13 +22,21 @@ choose dt accordingly (the engine is exact for the PK at any dt).
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from popsim.pd.model import PDModel
+from popsim.pd.model import PDModel, Scalar
 from popsim.pk.propagate import expm
 
-__all__ = ["MuReceptor"]
+__all__ = ["MuReceptor", "MuState"]
+
+
+class MuState(NamedTuple):
+    """State of :class:`MuReceptor`: the fractions of receptors bound (``antagonist`` None without one)."""
+
+    opioid: Scalar
+    antagonist: Scalar | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,12 +78,8 @@ class MuReceptor(PDModel):
             out["mu_bound_antagonist"] = ("1", "fraction of mu-opioid receptors bound by the antagonist")
         return out
 
-    @property
-    def n_states(self) -> int:
-        return len(self._ligands)
-
-    def init(self, p, dtype):
-        return [jnp.zeros((), dtype) for _ in self._ligands]
+    def init(self, p, dtype) -> MuState:
+        return MuState(*[jnp.zeros((), dtype) for _ in self._ligands])
 
     def _augmented(self, conc, p, dtype):
         """``[[M, b], [0, 0]]`` for ``dR/dt = M R + b`` at the given concentrations."""
@@ -89,16 +93,20 @@ class MuReceptor(PDModel):
         rows.append([jnp.zeros((), dtype)] * (n + 1))
         return jnp.stack([jnp.stack([jnp.asarray(x, dtype) for x in row]) for row in rows])
 
-    def step(self, state, c0, c1, p, dt):
-        dtype = state[0].dtype
+    def step(self, state, c0, c1, p, dt) -> MuState:
+        bound = [state.opioid] + ([state.antagonist] if self.antagonist_site is not None else [])
+        dtype = state.opioid.dtype
         h = dt / self.substeps
-        x = jnp.stack(list(state) + [jnp.ones((), dtype)])
+        x = jnp.stack(bound + [jnp.ones((), dtype)])
         for k in range(self.substeps):
             f = (k + 0.5) / self.substeps
             conc = [c0[site] + f * (c1[site] - c0[site]) for site, _ in self._ligands]
             E = expm(self._augmented(conc, p, dtype) * h)
             x = sum(E[:, j] * x[j] for j in range(len(x)))  # exact products, no batched dot (see expm)
-        return [x[i] for i in range(len(self._ligands))]
+        return MuState(*[x[i] for i in range(len(self._ligands))])
 
-    def values(self, state, c, p):
-        return list(state)
+    def values(self, state, c, p) -> dict[str, Scalar]:
+        out = {"mu_bound_opioid": state.opioid}
+        if self.antagonist_site is not None:
+            out["mu_bound_antagonist"] = state.antagonist
+        return out

@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from popsim.pd.model import PDModel
+from popsim.pd.model import PDModel, ordered_values
 from popsim._validate import closest
 from popsim.pk.model import LinearModel
 from popsim.pk.propagate import phi, phi_input
@@ -443,8 +443,10 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         t = (step * dt).astype(dtype)
         new = {"cmax": [jnp.maximum(m, jnp.maximum(a, b)) for m, a, b in zip(acc["cmax"], y, y_plus)],
                "cmin": [jnp.minimum(m, a) for m, a in zip(acc["cmin"], y)],
-               "above": [[c + (a > thr).astype(dtype) for c, a in zip(row, y)] for row, thr in zip(acc["above"], above)],
-               "below": [[c + (a < thr).astype(dtype) for c, a in zip(row, y)] for row, thr in zip(acc["below"], below)]}
+               "above": [[c + (a > thr).astype(dtype) for c, a in zip(row, y)]
+                         for row, thr in zip(acc["above"], above)],
+               "below": [[c + (a < thr).astype(dtype) for c, a in zip(row, y)]
+                         for row, thr in zip(acc["below"], below)]}
         if pd is not None:
             # NaN propagates as through jnp.maximum: once a NaN is the maximum it stays
             values_s = [values[j] for j in summ]
@@ -476,7 +478,7 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     def observe(k, A, S):
         """Concentrations and PD signals at a grid time (left limits)."""
         y = [_dot(k["C"][r], A, zero) for r in range(o)]
-        return y, (pd.values(S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else [])
+        return y, (ordered_values(pd, S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else [])
 
     def body(carry, xs, save, lv):
         A, acc, S, T = carry

@@ -1,34 +1,28 @@
-"""The alcohol experiment end to end at tiny size: Dataset contract, the symptom-triggered rule,
-cross-tolerance, treatment effect, and bad overrides."""
+"""The alcohol experiment end to end at tiny size: the symptom-triggered rule, cross-tolerance,
+treatment effect, and its own bad overrides (files, metadata and the analysis script: the contract
+tests over the registry)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
+from popsim.experiments.alcohol import EXPERIMENT
 from popsim.run import configure
 
-TINY = ["+experiment=alcohol", "n_subjects=16", "save_subjects=0", "grid.dt_h=1.0", "alcohol.drinking_days=5",
-        "alcohol.days_after=2", "alcohol.grams_per_day=[0,200]", "alcohol.trigger_drive=[0.05]",
-        "alcohol.fixed_mg_per_day=[40,30]", "alcohol.max_doses=6", "alcohol.check_every_h=2"]
+NAME = "alcohol"
 
 
-@pytest.fixture(scope="module")
-def alc(run_study):
-    return run_study(TINY)
-
-
-def test_outputs_and_dataset_contract(alc, outputs_ok):
-    files, ds = alc
-    outputs_ok(files, ds)
+def test_dimensions_and_horizon(study):
+    _, ds = study
     assert ds.sizes["regimen"] == 2 * 3 and ds.sizes["subject"] == 16
     assert ds["withdrawal_drive_a2_quantiles"].dims == ("regimen", "quantile", "time")
     assert ds.attrs["ethanol_vmax_ratio"] == 2.0  # the experiment's chronic-drinker setting
+    # the horizon is drinking_days + days_after (grid.days is not read); the course starts a day before the stop
     np.testing.assert_allclose(ds["time"].values[[0, -1]], [-24.0, 48.0])
 
 
-def test_symptom_triggered_rule(alc):
-    _, ds = alc
+def test_symptom_triggered_rule(study):
+    _, ds = study
     trig = ds.sel(treatment="triggered")
     doses, last = trig["triggered_doses"].values, trig["last_triggered_dose_h"].values
     np.testing.assert_array_equal(trig["benzodiazepine_mg"].values, doses * 20.0)
@@ -44,8 +38,8 @@ def test_symptom_triggered_rule(alc):
     np.testing.assert_array_equal(ds.sel(treatment="fixed")["benzodiazepine_mg"], 70.0)
 
 
-def test_cross_tolerance_and_treatment(alc):
-    _, ds = alc
+def test_cross_tolerance_and_treatment(study):
+    _, ds = study
     fixed = ds.sel(treatment="fixed", trigger_drive=0.0)
     # the same subjects on the same diazepam doses, once ethanol is gone: the same occupancy over a
     # higher adapted level, so every drinker is sedated less (cross-tolerance)
@@ -60,21 +54,16 @@ def test_cross_tolerance_and_treatment(alc):
     np.testing.assert_array_equal(ds["p_withdrawal_after_stop"].sel(grams_per_day=0.0), 0.0)
 
 
-def test_bad_overrides_are_refused_before_compute():
-    with pytest.raises(Exception, match="alcohol.drug='zolpidem'; allowed: \\[.*'diazepam'"):
-        configure(TINY + ["alcohol.drug=zolpidem"])
+def test_bad_overrides_are_refused_before_compute(refused):
+    refused(["study.drug=zolpidem"], "study.drug='zolpidem'; allowed: \\[.*'diazepam'")
     # lorazepam's oral lag (16 min) must fit in a grid step for the triggered dose to arrive within it
-    configure(TINY + ["alcohol.drug=lorazepam"])
-    with pytest.raises(Exception, match="alcohol.drug='lorazepam': its oral lag time 0.267 h is not shorter than "
-                                        "grid.dt_h=0.25"):
-        configure(TINY + ["alcohol.drug=lorazepam", "grid.dt_h=0.25", "alcohol.check_every_h=1"])
-    with pytest.raises(Exception, match="alcohol.trigger_drive\\[0\\]=1.5; allowed"):
-        configure(TINY + ["alcohol.trigger_drive=[1.5]"])
-    with pytest.raises(Exception, match="alcohol.check_every_h=1.5; allowed: a multiple of grid.dt_h=1.0"):
-        configure(TINY + ["alcohol.check_every_h=1.5"])
-    with pytest.raises(Exception, match="pd.ethanol_vmax_ratio=0.0; allowed"):
-        configure(TINY + ["pd.ethanol_vmax_ratio=0"])
-
-
-def test_the_analysis_script_reads_the_run(alc, analyse):
-    assert 'P(withdrawal)' in analyse("alcohol", alc[0])
+    configure([f"+experiment={NAME}", *EXPERIMENT.tiny, "study.drug=lorazepam"])
+    refused(["study.drug=lorazepam", "grid.dt_h=0.25", "study.check_every_h=1"],
+            "study.drug='lorazepam': its oral lag time 0.267 h is not shorter than grid.dt_h=0.25")
+    refused(["study.trigger_drive=[1.5]"], "study.trigger_drive\\[0\\]=1.5; allowed")
+    refused(["study.check_every_h=1.5"], "study.check_every_h=1.5; allowed: a multiple of grid.dt_h=1.0")
+    refused(["study.drinking_hours=[10.5]"],
+            "study.drinking_hours\\[0\\]=10.5; allowed: a clock hour in \\[0, 24\\) on the grid")
+    refused(["pd.ethanol_vmax_ratio=0"], "pd.ethanol_vmax_ratio=0.0; allowed")
+    # the horizon comes from drinking_days + days_after: grid.days is not a key of this experiment
+    refused(["grid.days=3"], "grid.days: the alcohol experiment does not read this key")

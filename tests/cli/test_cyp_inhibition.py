@@ -1,35 +1,27 @@
-"""The cyp_inhibition experiment end to end at tiny size: Dataset contract, paired ratios, schedules."""
+"""The cyp_inhibition experiment at tiny size: paired ratios, schedules, and its own bad overrides."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
-from popsim.run import configure
 
-TINY = ["+experiment=cyp_inhibition", "n_subjects=32", "grid.days=14", "cyp_inhibition.checkpoint_days=[7,14]",
-        "cyp_inhibition.drugs=[alprazolam,lorazepam]", "cyp_inhibition.start_day=7", "cyp_inhibition.stop_day=7"]
-
-
-@pytest.fixture(scope="module")
-def cyp(run_study):
-    # one perpetrator keeps it small (dict overrides merge, so the others are removed with ~)
-    return run_study(TINY + [f"~cyp_inhibition.perpetrators.{p}" for p in
-                             ("ketoconazole", "itraconazole", "clarithromycin", "erythromycin", "voriconazole",
-                              "fluconazole")])
+# ritonavir and ketoconazole (dict overrides merge, so the other perpetrators are removed with ~)
+NAME = "cyp_inhibition"
 
 
-def test_outputs_and_dataset_contract(cyp, outputs_ok):
-    files, ds = cyp
-    outputs_ok(files, ds)
-    # 2 drugs x (control + ritonavir x 3 schedules)
-    assert ds.sizes["regimen"] == 2 * 4 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
+def test_dataset(study):
+    _, ds = study
+    # 2 drugs x (control + 2 perpetrators x 3 schedules)
+    assert ds.sizes["regimen"] == 2 * 7 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
     control = ds["cavg_ratio_ss"].sel(drug="alprazolam", dose_de_mg=5.0, inhibitor="none", schedule="none")
     np.testing.assert_array_equal(control, 1.0)  # the control arm is its own reference
 
 
-def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(cyp):
-    _, ds = cyp
+def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(study):
+    _, ds = study
     ratio = ds["cavg_ratio_ss"].median("subject")
     alpr = float(ratio.sel(drug="alprazolam", inhibitor="ritonavir", schedule="throughout").squeeze())
     lora = ratio.sel(drug="lorazepam", inhibitor="ritonavir").values
@@ -44,12 +36,14 @@ def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(cyp):
         occ.sel(inhibitor="ritonavir", schedule="throughout"))
 
 
-def test_bad_overrides_are_refused_before_compute():
-    with pytest.raises(Exception, match="cyp_inhibition.schedules\\[0\\]='during'; allowed:"):
-        configure(TINY + ["cyp_inhibition.schedules=[during]"])
-    with pytest.raises(Exception, match="cyp_inhibition.perpetrators key='rifampin'; allowed:"):
-        configure(TINY + ["+cyp_inhibition.perpetrators.rifampin=[600,24]"])
-
-
-def test_the_analysis_script_reads_the_run(cyp, analyse):
-    assert 'median Cavg ratio' in analyse("cyp_inhibition", cyp[0])
+@pytest.mark.parametrize("override, message", [
+    ("study.schedules=[during]", "study.schedules[0]='during'; allowed:"),
+    ("+study.perpetrators.rifampin=[600,24]", "study.perpetrators key='rifampin'; allowed:"),
+    ("study.perpetrators.ritonavir=[100]", "study.perpetrators.ritonavir=[100.0]; allowed: [dose_mg, interval_h]"),
+    ("study.stop_day=7.5", "study.stop_day=7.5; allowed: whole days"),
+    ("study.checkpoint_days=[14,7]", "study.checkpoint_days=[14.0, 7.0]; allowed: a non-empty increasing"),
+    ("study.drugs=[fentanyl]", "has no diazepam-equivalent dose"),
+    ("cohort=ritonavir_boosted", "cohort.p_perpetrator=1.0: the cyp_inhibition experiment gives the perpetrator"),
+])
+def test_bad_overrides_are_refused_before_compute(override, message, refused):
+    refused([override], re.escape(message))

@@ -1,32 +1,40 @@
-"""The elderly experiment end to end at tiny size: Dataset contract, dose search, bad input."""
+"""The elderly experiment at tiny size: the Dataset's shape, the dose search, and its own bad overrides."""
 
 from __future__ import annotations
+
+import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from popsim.experiments.elderly import EXPERIMENT
 from popsim.run import configure
 
-TINY = ["+experiment=elderly", "n_subjects=64", "grid.days=7", "elderly.search_points=10",
-        "elderly.drugs=[lorazepam,alprazolam]", "elderly.cohorts=[healthy_young,very_elderly]"]
+NAME = "elderly"
 
 
 @pytest.fixture(scope="module")
-def elderly(run_study):
-    files, ds = run_study(TINY)
+def elderly(study):
+    files, ds = study
     return files, ds, pd.read_csv(files["recommended_doses"])
 
 
-def test_outputs_and_dataset_contract(elderly, outputs_ok):
-    files, ds, _ = elderly
-    outputs_ok(files, ds)
+def test_dataset(elderly):
+    _, ds, rec = elderly
     assert ds.sizes["cohort"] == 2 and ds.sizes["subject"] == 64 and ds.sizes["regimen"] == 2 * 3
     sel = ds["p_fall"].sel(drug="lorazepam", dose_de_mg=5.0, cohort="very_elderly")
     assert sel.dims == ("subject",) and np.all((sel > 0) & (sel < 1))
     assert ds["age"].dims == ("cohort", "subject") and float(ds["age"].sel(cohort="very_elderly").min()) >= 80
-    for key in ("popsim_version", "git_commit", "config_yaml", "seed"):
-        assert key in ds.attrs
+    # what the figure reads is in the Dataset: the recommendations table's doses per cohort x drug
+    by = rec.set_index(["cohort", "drug"])
+    for name in ("recommended_de_mg", "fall_capped_de_mg"):
+        assert ds[name].dims == ("cohort", "drug_searched")
+        for c in ds["cohort"].values:
+            for d in ds["drug_searched"].values:
+                np.testing.assert_array_equal(ds[name].sel(cohort=c, drug_searched=d), by.loc[(c, d), name])
+    assert ds.attrs["reference_cohort"] == "healthy_young" and float(ds.attrs["reference_dose_de_mg"]) == 5.0
 
 
 def test_dose_search_is_consistent_and_older_people_need_less(elderly):
@@ -44,16 +52,22 @@ def test_dose_search_is_consistent_and_older_people_need_less(elderly):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("elderly.drugs=[lorazepan]", "elderly.drugs[0]='lorazepan'; allowed:"),
-    ("elderly.drugs=[fentanyl]", "has no diazepam-equivalent dose"),
-    ("elderly.cohorts=[eldery]", "did you mean 'elderly'"),
-    ("elderly.reference_dose_de_mg=50", "need search_min_de_mg < reference_dose_de_mg < search_max_de_mg"),
-    ("grid.dt_h=7", "grid.dt_h=7.0: the elderly experiment doses by clock hour; allowed: a step dividing 24 h"),
+    ("study.drugs=[lorazepan]", "study.drugs[0]='lorazepan'; allowed:"),
+    ("study.drugs=[fentanyl]", "has no diazepam-equivalent dose"),
+    ("study.cohorts=[eldery]", "did you mean 'elderly'"),
+    ("study.cohorts=[]", "study.cohorts=[]; allowed: a non-empty list without repeats"),
+    ("study.reference_dose_de_mg=50", "need search_min_de_mg < reference_dose_de_mg < search_max_de_mg"),
+    ("study.dose_hour=22.5", "study.dose_hour=22.5; allowed: a clock hour in [0, 24) on the grid"),
+    ("study.search_points=3", "study.search_points=3; allowed: an integer 4 to 64"),
 ])
-def test_bad_overrides_are_refused_before_compute(override, message):
-    with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):
-        configure(TINY + [override])
+def test_bad_overrides_are_refused_before_compute(override, message, refused):
+    refused([override], re.escape(message))
 
 
-def test_the_analysis_script_reads_the_run(elderly, analyse):
-    assert 'recommended starting dose [mg/day]' in analyse("elderly", elderly[0])
+def test_a_grid_step_that_does_not_divide_the_day_is_refused(refused):
+    # on the command line grid.check refuses such a step first (for grid.summary_window_h=24)
+    cfg = configure([f"+experiment={NAME}", *EXPERIMENT.tiny])
+    cfg = dataclasses.replace(cfg, grid=dataclasses.replace(cfg.grid, dt_h=7.0))
+    with pytest.raises(ValueError, match=re.escape("grid.dt_h=7.0: the elderly experiment doses by clock hour; "
+                                                   "allowed: a step dividing 24 h")):
+        cfg.study.check(cfg)

@@ -1,23 +1,15 @@
-"""The interdose experiment (library drugs, PD on line) end to end at tiny size: Dataset contract,
-the release schedule, swing laws, and bad overrides."""
+"""The interdose experiment (library drugs, PD on line) at tiny size: the release schedule, swing laws,
+and its own bad overrides (the contract is in test_contract.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from popsim.experiments.interdose import doses
+from popsim.experiments.interdose import EXPERIMENT, doses
 from popsim.run import configure
 
-TINY = ["+experiment=interdose", "n_subjects=16", "save_subjects=0", "grid.dt_h=0.5", "grid.days=6",
-        "interdose.formulations=[alprazolam,alprazolam_xr,clonazepam]", "interdose.dose_de_mg=[40]",
-        "interdose.interval_h=[8,12,24]", "interdose.xr_release_h=12"]
-
-
-@pytest.fixture(scope="module")
-def inter(run_study):
-    return run_study(TINY)
-
+NAME = "interdose"
 
 def test_release_schedule_conserves_the_daily_dose():
     n, dt = round(72 / 0.5) + 1, 0.5
@@ -31,15 +23,14 @@ def test_release_schedule_conserves_the_daily_dose():
     np.testing.assert_allclose(xr.sum(), 2.0 * 8 / 24 * (8 + 18 / 32))
 
 
-def test_outputs_and_dataset_contract(inter, outputs_ok):
-    files, ds = inter
-    outputs_ok(files, ds)
+def test_regimens_and_doses(study):
+    _, ds = study
     assert ds.sizes == {"regimen": 3 * 3, "subject": 16}
     np.testing.assert_allclose(ds["dose_mg"].sel(formulation="alprazolam", interval_h=8.0), 2.0)  # 40 x 0.5/10
 
 
-def test_swing_laws(inter):
-    _, ds = inter
+def test_swing_laws(study):
+    _, ds = study
     swing = ds["occupancy_swing_ss"]
     for f in ("alprazolam", "clonazepam"):
         s = swing.sel(formulation=f, dose_de_mg=40.0)
@@ -59,18 +50,14 @@ def test_swing_laws(inter):
     assert (p >= 0).all() and (p <= 1).all()
 
 
-def test_bad_overrides_are_refused_before_compute():
-    with pytest.raises(Exception, match="interdose.formulations\\[0\\]='alprazolam_sr'"):
-        configure(TINY + ["interdose.formulations=[alprazolam_sr]"])
-    with pytest.raises(Exception, match="interdose.interval_h\\[0\\]=7.3; allowed: a multiple of grid.dt_h=0.5"):
-        configure(TINY + ["interdose.interval_h=[7.3]"])
-    with pytest.raises(Exception, match="interdose.interval_h\\[0\\]=16.0; allowed: .* that divides 24 h"):
-        configure(TINY + ["interdose.interval_h=[16]"])
-    with pytest.raises(Exception, match="interdose.xr_release_h=0.1; allowed: a multiple of grid.dt_h=0.5"):
-        configure(TINY + ["interdose.xr_release_h=0.1"])
-    with pytest.raises(Exception, match="interdose.formulations=\\['clonazepam', 'clonazepam'\\]; allowed"):
-        configure(TINY + ["interdose.formulations=[clonazepam,clonazepam]"])
-
-
-def test_the_analysis_script_reads_the_run(inter, analyse):
-    assert 'median alpha1 occupancy swing' in analyse("interdose", inter[0])
+@pytest.mark.parametrize("override, message", [
+    ("study.formulations=[alprazolam_sr]", r"study.formulations\[0\]='alprazolam_sr'"),
+    ("study.interval_h=[7.3]", r"study.interval_h\[0\]=7.3; allowed: a multiple of grid.dt_h=0.5"),
+    ("study.interval_h=[16]", r"study.interval_h\[0\]=16.0; allowed: .* that divides 24 h"),
+    ("study.xr_release_h=0.1", r"study.xr_release_h=0.1; allowed: a multiple of grid.dt_h=0.5"),
+    ("study.formulations=[clonazepam,clonazepam]", r"study.formulations=\['clonazepam', 'clonazepam'\]; allowed"),
+    ("grid.days=1", r"grid.days=1.0: the interdose experiment reads the last day at steady state"),
+])
+def test_bad_overrides_are_refused_before_compute(override, message):
+    with pytest.raises(ValueError, match=message):
+        configure(["+experiment=interdose", *EXPERIMENT.tiny, override])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "popsim" / "configs"
 
 
 def test_slurm_launcher_config_composes():

@@ -1,27 +1,17 @@
-"""The overdose experiment end to end at tiny size: Dataset contract, surface and rescue, bad input."""
+"""The overdose experiment end to end at tiny size: the dose surface, synergy and rescue, and its own
+bad overrides (files, metadata and the analysis script: the contract tests over the registry)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from popsim.run import configure
 
-TINY = ["+experiment=overdose", "n_subjects=32", "overdose.hours=2", "overdose.opioid_at_min=30",
-        "overdose.opioids=[fentanyl]", "overdose.opioid_mg.fentanyl=[0,0.2,0.4]",
-        "overdose.rescue_opioid_mg.fentanyl=0.4",
-        "overdose.benzo_mg=[0,4]", "overdose.naloxone_routes=[iv]", "overdose.naloxone_mg=[2]",
-        "overdose.rescue_delays_min=[5]"]
+NAME = "overdose"
 
 
-@pytest.fixture(scope="module")
-def overdose(run_study):
-    return run_study(TINY)
-
-
-def test_outputs_and_dataset_contract(overdose, outputs_ok):
-    files, ds = overdose
-    outputs_ok(files, ds)
+def test_regimens(study):
+    _, ds = study
     # 2 benzodiazepine x 3 opioid doses, then naloxone, flumazenil, and both
     assert ds.sizes["regimen"] == 6 + 3 and ds.sizes["subject"] == 32
     nadir = ds["ventilation_nadir"].sel(opioid_drug="fentanyl", opioid_mg=0.4, benzo_mg=4.0, naloxone_route="none",
@@ -29,8 +19,8 @@ def test_outputs_and_dataset_contract(overdose, outputs_ok):
     assert nadir.dims == ("subject",)
 
 
-def test_surface_is_monotone_and_rescue_helps(overdose):
-    _, ds = overdose
+def test_surface_is_monotone_and_rescue_helps(study):
+    _, ds = study
     grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
     nadir = grid["ventilation_nadir"].to_series().unstack("subject")
     for b in (0.0, 4.0):
@@ -51,17 +41,12 @@ def test_surface_is_monotone_and_rescue_helps(overdose):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("overdose.opioids=[oxycodone]", "overdose.opioids[0]='oxycodone'; allowed:"),
-    ("overdose.benzodiazepine=fentanyl", "is a opioid; allowed: a benzodiazepine or Z-drug"),
-    ("overdose.naloxone_routes=[nasal]", "did you mean 'intranasal'"),
-    ("overdose.benzo_mg=[-1]", "overdose.benzo_mg[0]=-1"),
-    ("overdose.benzo_mg=[]", "overdose.benzo_mg=[]; allowed: a non-empty list without repeats"),
-    ("overdose.opioid_at_min=118", "= 123 min; allowed: within the horizon hours x 60 - 1 = 119 min"),
+    ("study.opioids=[oxycodone]", "study.opioids[0]='oxycodone'; allowed:"),
+    ("study.benzodiazepine=fentanyl", "is a opioid; allowed: a benzodiazepine or Z-drug"),
+    ("study.naloxone_routes=[nasal]", "did you mean 'intranasal'"),
+    ("study.benzo_mg=[-1]", "study.benzo_mg[0]=-1"),
+    ("study.benzo_mg=[]", "study.benzo_mg=[]; allowed: a non-empty list without repeats"),
+    ("study.opioid_at_min=118", "= 123 min; allowed: within the horizon hours x 60 - 1 = 119 min"),
 ])
-def test_bad_overrides_are_refused_before_compute(override, message):
-    with pytest.raises(Exception, match=message.replace("[", r"\[").replace("]", r"\]")):
-        configure(TINY + [override])
-
-
-def test_the_analysis_script_reads_the_run(overdose, analyse):
-    assert 'P(apnoea >= 15 s)' in analyse("overdose", overdose[0])
+def test_bad_overrides_are_refused_before_compute(override, message, refused):
+    refused([override], message.replace("[", r"\[").replace("]", r"\]"))

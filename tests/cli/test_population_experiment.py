@@ -1,28 +1,21 @@
-"""The population experiment: library drugs in cohort presets, covariates as coordinates, bad overrides."""
+"""The population experiment: library drugs in cohort presets, covariates as coordinates, a CYP3A4
+perpetrator, metabolites, bad overrides.  Files and units are the contract tests' (test_contract.py)."""
 
 from __future__ import annotations
-
 
 import numpy as np
 import pytest
 
+from popsim.experiments.population import EXPERIMENT
 from popsim.io import read_dataset
-from popsim.run import configure
-from popsim.run import run
+from popsim.run import configure, run
 
-TINY = ["+experiment=population", "n_subjects=256", "save_subjects=0", "grid.days=10", "grid.dt_h=1",
-        "library=[alprazolam,lorazepam]", "regimen.dose_mg=[1.0]", "regimen.interval_h=[24]"]
-
+TINY = ["+experiment=population", *EXPERIMENT.tiny]
 
 
 @pytest.fixture(scope="module")
-def young_and_old(tmp_path_factory):
-    out = {}
-    for cohort in ("healthy_young", "very_elderly"):
-        d = tmp_path_factory.mktemp(cohort)
-        files = run(configure(TINY + [f"cohort={cohort}"]), d, "test")
-        out[cohort] = read_dataset(files["dataset"])
-    return out
+def young_and_old(run_study):
+    return {cohort: run_study(TINY + [f"cohort={cohort}"])[1] for cohort in ("healthy_young", "very_elderly")}
 
 
 def test_covariates_are_subject_coordinates_within_the_preset(young_and_old):
@@ -51,8 +44,11 @@ def test_age_raises_phase_one_exposure_more_than_phase_two(young_and_old):
     ("cohort.age_min=300", r"cohort.age_min=300.0; allowed: a finite number >= 0.0 and <= 120.0"),
     ("cohort.age_max=110", r"outside the range the physiology was built for .*allow_extrapolation"),
     ("cohort.p_male=1.5", r"cohort.p_male=1.5; allowed"),
-    ("library=[alprazolan]", r"library\[0\]='alprazolan'.*did you mean 'alprazolam'"),
-    ("route=intranasal", r"route='intranasal'; allowed: \['oral'\]"),
+    ("study.library=[alprazolan]", r"study.library\[0\]='alprazolan'.*did you mean 'alprazolam'"),
+    ("study.library=[]", r"study.library: the population experiment needs drug names"),
+    ("study.route=intranasal", r"study.route='intranasal'; allowed: \['oral'\]"),
+    ("study.save_subjects=300", r"study.save_subjects=300; allowed: 0 <= study.save_subjects <= n_subjects=256"),
+    ("study.regimen.interval_h=[0.5]", r"study.regimen.interval_h\[0\]=0.5; allowed: a multiple of grid.dt_h=1"),
 ])
 def test_bad_overrides_name_key_and_allowed_values(override, message):
     with pytest.raises(ValueError, match=message):
@@ -65,10 +61,10 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
     # must rise.  How much is not a validated number (ritonavir's constants are recalled, M): only
     # its direction and a floor of 1.5-fold (the label-cited short-term effect is about 2.5-fold).
     base = TINY + ["grid.days=4"]
-    plain = read_dataset(run(configure(base), tmp_path / "plain", "test")["dataset"])
+    plain = read_dataset(run(configure(base), tmp_path / "plain", progress=False)["dataset"])
     boosted = read_dataset(run(configure(base + [
-        "cohort=ritonavir_boosted", "perpetrator.drug=ritonavir", "perpetrator.dose_mg=100",
-        "perpetrator.interval_h=12"]), tmp_path / "boosted", "test")["dataset"])
+        "cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=100",
+        "study.perpetrator.interval_h=12"]), tmp_path / "boosted", progress=False)["dataset"])
     np.testing.assert_array_equal(plain["age"], boosted["age"])
     np.testing.assert_array_equal(plain["auc_ss"].sel(drug="lorazepam"), boosted["auc_ss"].sel(drug="lorazepam"))
     ratio = boosted["auc_ss"].sel(drug="alprazolam") / plain["auc_ss"].sel(drug="alprazolam")
@@ -78,9 +74,16 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
 
 @pytest.mark.parametrize(("overrides", "message"), [
     (["cohort=ritonavir_boosted"], r"cohort.p_perpetrator=1.0 but no perpetrator is configured"),
-    (["perpetrator.drug=ritonavr", "perpetrator.dose_mg=100"], r"perpetrator.drug='ritonavr'.*did you mean 'ritonavir'"),
-    (["perpetrator.drug=lorazepam", "perpetrator.dose_mg=1"], r"does not inhibit or induce CYP3A4"),
-    (["perpetrator.drug=ritonavir", "perpetrator.dose_mg=-5"], r"perpetrator.dose_mg=-5.0; allowed"),
+    (["study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=100"],
+     r"study.perpetrator.drug='ritonavir' but cohort.p_perpetrator=0: nobody takes it"),
+    (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavr", "study.perpetrator.dose_mg=100"],
+     r"study.perpetrator.drug='ritonavr'.*did you mean 'ritonavir'"),
+    (["cohort=ritonavir_boosted", "study.perpetrator.drug=lorazepam", "study.perpetrator.dose_mg=1"],
+     r"study.perpetrator.drug='lorazepam' does not inhibit or induce CYP3A4"),
+    (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=-5"],
+     r"study.perpetrator.dose_mg=-5.0; allowed"),
+    (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=100",
+      "study.perpetrator.interval_h=0.5"], r"study.perpetrator.interval_h=0.5; allowed: a multiple of grid.dt_h=1"),
 ])
 def test_bad_perpetrator_settings_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -92,9 +95,8 @@ def test_metabolites_get_their_own_summaries(tmp_path):
     # metabolite, so its entries are NaN.  At steady state of a linear chain the metabolite's average
     # concentration is FM * F * dose rate / CL_M: checked against the subject's own parameters is the
     # formation-law test (tests/reference/test_metabolite_chain.py); here the wiring and labels.
-    ds = read_dataset(run(configure(TINY[:-3] + ["library=[diazepam,lorazepam]", "regimen.dose_mg=[5.0]",
-                                                 "regimen.interval_h=[24]", "grid.days=21"]),
-                          tmp_path, "test")["dataset"])
+    ds = read_dataset(run(configure(TINY + ["study.library=[diazepam,lorazepam]", "study.regimen.dose_mg=[5.0]",
+                                            "grid.days=21"]), tmp_path, progress=False)["dataset"])
     assert list(ds["metabolite"].values) == ["nordiazepam", "oxazepam"]
     m = ds["metabolite_cavg_ss"]
     assert m.attrs["units"] == "mg L-1" and "metabolite" in m.attrs["long_name"]

@@ -1,48 +1,34 @@
-"""The qualify experiment end to end on a small plan: files, Dataset contract, fitted rows, bad input."""
+"""The qualify experiment at tiny size (four studies of popsim's plan): results, fitted rows, the static
+cross-check, and bad plans and selections refused before any compute."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from popsim.io import read_dataset
-from popsim.qualify import read_plan
+from popsim.experiments.qualify import EXPERIMENT, PLAN, read_plan
 from popsim.run import configure
-from popsim.run import run
 
-ROOT = Path(__file__).resolve().parents[2]
-PLAN = ROOT / "experiments" / "qualify" / "plan.csv"
-
-
+# Three rows that were fitted (an interaction with a perpetrator's own kinetics, a gut-only interaction
+# and a special population) and checked ones.
+TINY = ["+experiment=qualify", *EXPERIMENT.tiny]
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    out = tmp_path_factory.mktemp("qualify")
-    plan = read_plan(PLAN)
-    # Three rows that were fitted (an interaction with a perpetrator's own kinetics, a gut-only
-    # interaction and a special population) and one checked row.
-    keep = plan["study"].str.startswith(("Saari 2006 (iv", "Kupferschmidt", "Abernethy 1984 alprazolam",
-                                         "MacGilchrist"))
-    path = out / "plan.csv"
-    plan[keep].to_csv(path, index=False)
-    files = run(configure(["+experiment=qualify", f"plan={path}", "n_subjects=64"]), out, "test")
-    return files, read_dataset(files["dataset"]), pd.read_csv(files["results"])
+def small(run_study):
+    files, ds = run_study(TINY)
+    return files, ds, pd.read_csv(files["results"])
 
 
-def test_outputs_and_dataset_contract(small):
+def test_results_and_dataset_agree(small):
     files, ds, results = small
-    assert all(Path(p).exists() for p in files.values())
-    assert ds.sizes["observation"] == len(results) >= 6
-    for name in ("observed", "predicted", "predicted_low", "predicted_high", "fold", "within_2fold"):
-        assert ds[name].attrs["units"] and ds[name].attrs["long_name"]
-    for key in ("popsim_version", "git_commit", "config_yaml", "seed", "plan"):
-        assert key in ds.attrs
+    assert ds.sizes["observation"] == len(results) == 7
+    assert ds.attrs["plan"] == str(PLAN)
     np.testing.assert_allclose(ds["fold"], ds["predicted"] / ds["observed"], rtol=1e-12)
     assert np.all(ds["predicted_low"] <= ds["predicted"]) and np.all(ds["predicted"] <= ds["predicted_high"])
+    summary = pd.read_csv(files["summary"])
+    assert summary["n"].sum() == len(results) and set(summary["use"]) == {"fit", "check"}
 
 
 def test_fitted_rows_reproduce_what_they_were_fitted_to(small):
@@ -62,12 +48,20 @@ def test_static_cross_check_is_reported_for_interactions(small):
     assert len(auc) and np.all(np.isfinite(auc["static_predicted"])) and np.all(auc["static_predicted"] >= 1)
 
 
-def test_missing_plan_and_bad_rows_are_named(tmp_path):
-    with pytest.raises(ValueError, match="plan: the qualify experiment needs plan"):
-        configure(["+experiment=qualify", "plan="])
+def test_missing_plan_bad_rows_and_unknown_studies_are_named(tmp_path):
+    with pytest.raises(ValueError, match="study.plan: the qualify experiment needs study.plan"):
+        configure(["+experiment=qualify", "study.plan="])
+    with pytest.raises(ValueError, match=r"study.plan='/nonexistent/plan.csv': no such file"):
+        configure(["+experiment=qualify", "study.plan=/nonexistent/plan.csv"])
+    with pytest.raises(ValueError, match=r"study.studies\[0\]='Kupferschmit 1995' is not a study of the plan .*"
+                                         r"did you mean 'Kupferschmidt 1995'"):
+        configure(["+experiment=qualify", "study.studies=[Kupferschmit 1995]"])
     bad = read_plan(PLAN).head(2).copy()
     bad.loc[bad.index[0], "population"] = "eldery"
     path = tmp_path / "bad.csv"
     bad.to_csv(path, index=False)
-    with pytest.raises(ValueError, match=r"plan row 2: population='eldery'.*did you mean 'elderly'"):
+    message = r"plan row 2: population='eldery'.*did you mean 'elderly'"
+    with pytest.raises(ValueError, match=message):
         read_plan(path)
+    with pytest.raises(ValueError, match=message):  # at configuration, before any compute
+        configure(["+experiment=qualify", f"study.plan={path}"])

@@ -1,5 +1,6 @@
-"""The receptor_subtypes experiment end to end at tiny size: Dataset contract, subtype occupancy
-against the closed form of competitive binding, day/night split against the on-line daily mean."""
+"""The receptor_subtypes experiment end to end at tiny size: subtype occupancy against the closed form
+of competitive binding, day/night split against the on-line daily mean, and its own bad overrides
+(files, metadata and the analysis script: the contract tests over the registry)."""
 
 from __future__ import annotations
 
@@ -8,29 +9,21 @@ import pytest
 
 from popsim.drugs.library import load
 from popsim.regimen import night_mask
-from popsim.run import configure
 
-TINY = ["+experiment=receptor_subtypes", "n_subjects=16", "save_subjects=0", "grid.days=3", "grid.dt_h=0.5",
-        "receptor_subtypes.drugs=[diazepam,triazolam,zolpidem]"]
+NAME = "receptor_subtypes"
 
 
-@pytest.fixture(scope="module")
-def rs(run_study):
-    return run_study(TINY)
-
-
-def test_outputs_and_dataset_contract(rs, outputs_ok):
-    files, ds = rs
-    outputs_ok(files, ds)
+def test_dimensions_and_clock(study):
+    _, ds = study
     assert ds.sizes == {"regimen": 3 * 2, "subject": 16, "time": 49}
     assert ds["occupancy_a1"].dims == ("regimen", "time", "subject")
     np.testing.assert_allclose(ds["clock_h"].values, np.arange(49) * 0.5 % 24)
 
 
-def test_subtype_occupancy_follows_competitive_binding(rs):
+def test_subtype_occupancy_follows_competitive_binding(study):
     # occ_s = x_s / (1 + x_s) with x_a2 = x_a1 / S (S = EC50_a2 / EC50_a1, the entry's a1_selectivity):
     # from the alpha1 occupancy, x_a1 = o1 / (1 - o1), so alpha2 follows in closed form.
-    _, ds = rs
+    _, ds = study
     S = load("zolpidem").pd["a1_selectivity"].value
     o1 = ds["occupancy_a1"].sel(drug="zolpidem").values.astype(float)
     o2 = ds["occupancy_a2"].sel(drug="zolpidem").values.astype(float)
@@ -41,10 +34,10 @@ def test_subtype_occupancy_follows_competitive_binding(rs):
     np.testing.assert_array_equal(ds["occupancy_a1"].sel(drug="diazepam"), ds["occupancy_a2"].sel(drug="diazepam"))
 
 
-def test_day_and_night_split_the_online_daily_mean(rs):
+def test_day_and_night_split_the_online_daily_mean(study):
     # The on-line mean over the last day (time loop) equals the night/day means of the saved course
     # weighted by their shares of the day.
-    _, ds = rs
+    _, ds = study
     clock = ds["clock_h"].values[:-1]
     night = night_mask(clock, (22.0, 7.0))
     assert night.sum() == 18  # 22:00-07:00 on a 30-min grid
@@ -54,23 +47,22 @@ def test_day_and_night_split_the_online_daily_mean(rs):
         np.testing.assert_allclose(mixed, ds[f"{s}_mean_ss"], rtol=1e-5)
 
 
-def test_a_short_hypnotic_at_bedtime_acts_at_night(rs):
-    _, ds = rs
+def test_a_short_hypnotic_at_bedtime_acts_at_night(study):
+    _, ds = study
     med = ds[["occupancy_a1_night", "occupancy_a1_day"]].median("subject").sel(schedule="bedtime", dose_de_mg=5.0)
-    assert float(med["occupancy_a1_night"].sel(drug="triazolam")) > 3 * float(med["occupancy_a1_day"].sel(drug="triazolam"))
+    triazolam = med.sel(drug="triazolam")
+    assert float(triazolam["occupancy_a1_night"]) > 3 * float(triazolam["occupancy_a1_day"])
     # diazepam (t1/2 ~ 1-2 days, with nordiazepam) hardly swings over the day
     ratio = float(med["occupancy_a1_night"].sel(drug="diazepam")) / float(med["occupancy_a1_day"].sel(drug="diazepam"))
     assert 1.0 <= ratio < 1.2
 
 
-def test_bad_overrides_are_refused_before_compute():
-    with pytest.raises(Exception, match="receptor_subtypes.schedules.bedtime\\[0\\]=25.0; allowed"):
-        configure(TINY + ["receptor_subtypes.schedules.bedtime=[25]"])
-    with pytest.raises(Exception, match="receptor_subtypes.drugs\\[0\\]='zolpidm'; allowed: .*did you mean 'zolpidem'"):
-        configure(TINY + ["receptor_subtypes.drugs=[zolpidm]"])
-    with pytest.raises(Exception, match="receptor_subtypes.night_hours=\\[7.0, 7.0\\]: start and end must differ"):
-        configure(TINY + ["receptor_subtypes.night_hours=[7,7]"])
-
-
-def test_the_analysis_script_reads_the_run(rs, analyse):
-    assert 'occupancy_a1_night' in analyse("receptor_subtypes", rs[0])
+@pytest.mark.parametrize("override, message", [
+    ("study.schedules.bedtime=[25]", "study.schedules.bedtime\\[0\\]=25.0; allowed"),
+    ("study.drugs=[zolpidm]", "study.drugs\\[0\\]='zolpidm'; allowed: .*did you mean 'zolpidem'"),
+    ("study.night_hours=[7,7]", "study.night_hours=\\[7.0, 7.0\\]: start and end must differ"),
+    ("study.night_hours=[22]", "study.night_hours=\\[22.0\\]; allowed: \\[start, end\\] clock hours"),
+    ("grid.days=1", "grid.days=1.0: the receptor_subtypes experiment keeps the last day at steady state"),
+])
+def test_bad_overrides_are_refused_before_compute(override, message, refused):
+    refused([override], message)

@@ -1,37 +1,37 @@
-"""The status_epilepticus experiment end to end at tiny size: Dataset contract, on-line onset and
-duration against the saved occupancy time course, dose ordering, and bad overrides."""
+"""The status_epilepticus experiment end to end at tiny size: on-line onset and duration against the
+saved occupancy time course, dose ordering, and its own bad overrides (files, metadata and the
+analysis script: the contract tests over the registry)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from popsim.experiments.status_epilepticus import parse_arms
 from popsim.run import configure
 
-TINY = ["+experiment=status_epilepticus", "n_subjects=24", "save_subjects=0", "status_epilepticus.hours=6",
-        "status_epilepticus.arms=[lorazepam_iv_2,lorazepam_iv_4,midazolam_intranasal_5]",
-        "status_epilepticus.thresholds=[0.1,0.3]", "status_epilepticus.protect_h=2"]
+NAME = "status_epilepticus"
 
 
-@pytest.fixture(scope="module")
-def se(run_study):
-    return run_study(TINY)
-
-
-def test_outputs_and_dataset_contract(se, outputs_ok):
-    files, ds = se
-    outputs_ok(files, ds)
+def test_dimensions(study):
+    _, ds = study
     assert ds.sizes == {"regimen": 3, "threshold": 2, "subject": 24, "time": 6 * 60 + 1}
     assert ds["onset_min"].dims == ("threshold", "regimen", "subject")
     assert ds["occupancy"].dims == ("regimen", "time", "subject")
     assert ds.sel(drug="lorazepam", route="iv", dose_mg=4.0)["onset_min"].shape == (2, 24)
+    assert ds["dose_mg"].attrs["units"] == "mg"  # a single dose here, not the registry's daily dose
 
 
-def test_online_onset_and_duration_match_the_saved_time_course(se):
+def test_arms_are_parsed_once_into_drug_and_route_groups():
+    assert parse_arms(["lorazepam_iv_2", "midazolam_im_10", "lorazepam_iv_4"]) == [
+        ("lorazepam", "iv", [2.0, 4.0]), ("midazolam", "im", [10.0])]
+
+
+def test_online_onset_and_duration_match_the_saved_time_course(study):
     # Two code paths: the on-line threshold summary in the time loop and the saved trajectory.  On the
     # grid both see the same left-limit values, so they agree exactly (1 min grid); the summary window
     # is [0, horizon), without the last grid point.
-    _, ds = se
+    _, ds = study
     occ = ds["occupancy"].values[:, :-1]  # (regimen, time, subject)
     t = ds["time"].values[:-1]
     for k, thr in enumerate(ds["threshold"].values):
@@ -44,11 +44,12 @@ def test_online_onset_and_duration_match_the_saved_time_course(se):
     # peak occupancy from the on-line maximum equals the trajectory's maximum
     np.testing.assert_allclose(ds["occupancy_a1_peak"].values, occ.max(axis=1), rtol=1e-6)
     np.testing.assert_allclose(ds["peak_time_min"].values, t[occ.argmax(axis=1)], rtol=1e-9)
-    np.testing.assert_array_equal(ds["onset_min"].values[np.isfinite(ds["onset_min"].values)] % 1.0, 0.0)  # whole minutes
+    onset = ds["onset_min"].values
+    np.testing.assert_array_equal(onset[np.isfinite(onset)] % 1.0, 0.0)  # whole minutes
 
 
-def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(se):
-    _, ds = se
+def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(study):
+    _, ds = study
     lo = ds.sel(drug="lorazepam", route="iv", dose_mg=2.0)
     hi = ds.sel(drug="lorazepam", route="iv", dose_mg=4.0)
     both = np.isfinite(lo["onset_min"].values)
@@ -58,16 +59,17 @@ def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(se):
     assert (hi["reached"].values >= lo["reached"].values).all()
 
 
-def test_bad_overrides_are_refused_before_compute():
-    with pytest.raises(Exception, match="arms\\[0\\] route='buccal'; allowed: \\['im', 'intranasal', 'iv', 'oral'\\]"):
-        configure(TINY[:1] + ["status_epilepticus.arms=[midazolam_buccal_10]"])
-    with pytest.raises(Exception, match="arms\\[1\\] drug='lorazepan'; allowed: .*did you mean 'lorazepam'"):
-        configure(TINY[:1] + ["status_epilepticus.arms=[diazepam_iv_10,lorazepan_iv_4]"])
-    with pytest.raises(Exception, match="status_epilepticus.thresholds\\[0\\]=1.5; allowed"):
-        configure(TINY[:1] + ["status_epilepticus.thresholds=[1.5]"])
-    with pytest.raises(Exception, match="status_epilepticus.arms\\[0\\] dose_mg=-4.0; allowed"):
-        configure(TINY[:1] + ["status_epilepticus.arms=[lorazepam_iv_-4]"])
-
-
-def test_the_analysis_script_reads_the_run(se, analyse):
-    assert 'onset_min(>0.3)' in analyse("status_epilepticus", se[0])
+@pytest.mark.parametrize("override, message", [
+    ("study.arms=[midazolam_buccal_10]", "study.arms\\[0\\] route='buccal'; allowed: \\['im', 'intranasal', 'iv', "
+                                         "'oral'\\]"),
+    ("study.arms=[diazepam_iv_10,lorazepan_iv_4]", "study.arms\\[1\\] drug='lorazepan'; allowed: .*did you mean "
+                                                   "'lorazepam'"),
+    ("study.arms=[lorazepam_iv_-4]", "study.arms\\[0\\] dose_mg=-4.0; allowed"),
+    ("study.arms=[lorazepam_iv]", "study.arms\\[0\\]='lorazepam_iv'; allowed: '<drug>_<route>_<dose mg>'"),
+    ("study.arms=[lorazepam_iv_four]", "study.arms\\[0\\]='lorazepam_iv_four': dose 'four' is not a number"),
+    ("study.thresholds=[1.5]", "study.thresholds\\[0\\]=1.5; allowed"),
+    ("study.thresholds=[0.5,0.3]", "study.thresholds=\\[0.5, 0.3\\]; allowed: a non-empty increasing list"),
+])
+def test_bad_overrides_are_refused_before_compute(override, message):
+    with pytest.raises(Exception, match=message):
+        configure([f"+experiment={NAME}", override])

@@ -12,7 +12,7 @@ import numpy as np
 
 from popsim.cohort.presets import preset
 from popsim.keys import root_key, stream_key
-from popsim.arm import Physiological, frozen_cohort, victim_spec
+from popsim.arm import Physiological, SubjectArgs, frozen_cohort, victim_spec
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Channel, GridSpec, Window
 from popsim.pk.model import mammillary
@@ -30,7 +30,7 @@ def simulate_pd(drug, route, cohort, dt, regimens, *, others=(), windows=(), sav
     model = Physiological(drug, route, frozen_cohort(preset(cohort)), dt, n, others=others, pd=True)
     root = root_key(7)
     values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
-    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n, jnp.float32), values)
+    args = SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n, jnp.float32), values)
     return list(spec.pd.signals), simulate(spec, model, args, regimens, n_subjects=N_SUBJECTS)
 
 
@@ -123,8 +123,9 @@ def test_longer_interval_never_smaller_occupancy_swing():
 
 def test_trough_to_peak_is_two_to_the_minus_tau_over_half_life(x64):
     # One compartment, iv bolus every tau h for 14 days (at least 34 half-lives before the last interval,
-    # so what is left of the approach to steady state, 2^(-N tau / t1/2), is below 1e-10): cmin/cmax over the last interval
-    # is exactly 2^(-tau / t1/2) at steady state; the grid is exact, so 1e-6 is rounding with a wide margin.
+    # so what is left of the approach to steady state, 2^(-N tau / t1/2), is below 1e-10): cmin/cmax over
+    # the last interval is exactly 2^(-tau / t1/2) at steady state; the grid is exact, so 1e-6 is rounding
+    # with a wide margin.
     taus, n = (6, 8, 12, 24), 14 * 24 + 1
     spec = GridSpec(mammillary(1, oral=False), 1.0, n, (Channel("central"),),
                     windows=tuple(Window(n - 1 - tau, n - 1) for tau in taus), save=False)

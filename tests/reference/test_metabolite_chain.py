@@ -5,14 +5,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from popsim.cohort.presets import preset
-from popsim.drugs.library import load
-from popsim.keys import root_key, stream_key
-from popsim.drugs.library import species
-from popsim.arm import Physiological, frozen_cohort, victim_spec
+from popsim.arm import Arm, run_arm, victim_spec
+from popsim.drugs.library import load, species
 from popsim.pk.grid import Window
 from popsim.regimen import fixed_interval
-from popsim.simulate import simulate
 
 
 def test_chain_follows_the_library():
@@ -29,13 +25,11 @@ def test_metabolite_exposure_obeys_the_formation_law(x64):
     # below 100 h (>= 28 half-lives observed, truncation < 3e-9) are compared, at 1e-7.  (In float32
     # the accumulation over 2880 steps alone reaches 2e-4.)
     dt, T, dose = 1.0, 24 * 120 + 1, 10.0
-    model = Physiological("diazepam", "oral", frozen_cohort(preset("adult")), dt, T)
-    spec = victim_spec("diazepam", "oral", dt, T, windows=(Window(0, T - 1),))
-    root = root_key(0)
-    r = simulate(spec, model, (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(T, jnp.float64)),
-                 fixed_interval(T, dt, dose, 1e6)[None, :, None], n_subjects=256, dtype=jnp.float64)
-    p = {k: v[0] for k, v in r["params"].items()}
-    auc = r["auc"][0, :, 0]  # (output, subject)
+    arm = Arm("diazepam", "oral", "adult", dt, T, pd=False)
+    r = run_arm(arm, fixed_interval(T, dt, dose, 1e6)[None, :, None], seed=0, n_subjects=256,
+                windows={"all": Window(0, T - 1)}, dtype=jnp.float64)
+    p = {k: v[0] for k, v in r.params.items()}
+    auc = [r.stat("auc", "all", out)[0] for out in ("central", "M1_central", "M2_central")]  # (subject,) each
     half = [np.log(2) * p[f"{s}V1"] / p[f"{s}CL"] for s in ("", "M1_", "M2_")]
     ok = np.max(half, axis=0) < 100
     assert ok.sum() > 150

@@ -30,13 +30,11 @@ from scipy.integrate import solve_ivp
 from popsim.cohort.spec import CohortConfig
 from popsim.drugs.library import Inhibition, Quantity, load, names
 from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
-from popsim.keys import root_key, stream_key
 from popsim.params.derive import pk_parameters
 from popsim.params.physiology import body_fat_fraction, physiology
-from popsim.arm import Perpetrator, Physiological, frozen_cohort, victim_spec
-from popsim.qualify import COLUMNS, guest_limit, read_plan
+from popsim.arm import Arm, run_arm, victim_spec
+from popsim.experiments.qualify import COLUMNS, guest_limit, read_plan
 from popsim.regimen import fixed_interval
-from popsim.simulate import simulate
 
 QH_REF = 90.0  # L/h, popsim's reference hepatic blood flow (stated in the module docstrings)
 
@@ -391,20 +389,15 @@ DT, N_STEPS, N_SUBJECTS = 0.25, 97, 64  # 24 h
 
 @pytest.fixture(scope="module")
 def ddi_runs():
-    cohort = frozen_cohort(CohortConfig(p_perpetrator=1.0))
-    perp = Physiological("midazolam", "iv", cohort, DT, N_STEPS, segment_steps=4,
-                         perpetrator=Perpetrator("ketoconazole"))
-    alone = Physiological("midazolam", "iv", cohort, DT, N_STEPS)
-    root = root_key(7)
+    perp = Arm("midazolam", "iv", CohortConfig(p_perpetrator=1.0), DT, N_STEPS, perpetrator="ketoconazole", pd=False)
+    alone = dataclasses.replace(perp, perpetrator=None)
+    half = dataclasses.replace(perp, cohort=CohortConfig(p_perpetrator=0.5))
     U = fixed_interval(N_STEPS, DT, 1.0, 24.0)[None, :, None]
 
-    def run(model, doses):
-        spec = victim_spec("midazolam", "iv", DT, N_STEPS, segment_steps=model.segment_steps, save=True)
-        args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, jnp.float32))
-        return simulate(spec, model, args, U, n_subjects=N_SUBJECTS)
+    def run(arm, doses):
+        return run_arm(arm, U, seed=7, n_subjects=N_SUBJECTS, perpetrator_doses=doses if arm.perpetrator else None,
+                       save=True).raw
 
-    half = Physiological("midazolam", "iv", frozen_cohort(CohortConfig(p_perpetrator=0.5)), DT, N_STEPS,
-                         segment_steps=4, perpetrator=Perpetrator("ketoconazole"))
     return {
         "alone": run(alone, np.zeros(N_STEPS)),
         "zero": run(perp, np.zeros(N_STEPS)),
@@ -501,7 +494,8 @@ def test_read_plan_accepts_a_valid_plan(tmp_path):
         (ABSOLUTE_ROW | dict(endpoint="auc_ratio"),
          "plan row 3: endpoint auc_ratio needs a perpetrator or a control_population"),
         (ABSOLUTE_ROW | dict(dose_mg=-1.0), "plan row 3: dose_mg=-1.0; allowed: a finite number > 0"),
-        (INTERACTION_ROW | dict(perpetrator_dose_mg=-400), "plan row 3: perpetrator_dose_mg=-400; allowed: a number > 0"),
+        (INTERACTION_ROW | dict(perpetrator_dose_mg=-400),
+         "plan row 3: perpetrator_dose_mg=-400; allowed: a number > 0"),
         (ABSOLUTE_ROW | dict(route="rectal"), "plan row 3: route='rectal'"),
         (ABSOLUTE_ROW | dict(population="eldery"), "plan row 3: population='eldery' is not a cohort preset"),
         (INTERACTION_ROW | dict(control_population="elderly"),

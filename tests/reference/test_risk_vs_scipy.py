@@ -222,3 +222,52 @@ def test_threshold_times_are_exact_for_ventilation_linear_over_a_step(results, n
         s = (thr - v0) / (v1 - v0)  # where the chord crosses, as a fraction of the step
     below = np.where(v0 < thr, np.where(v1 < thr, 1.0, s), np.where(v1 < thr, 1.0 - s, 0.0)) * dt
     np.testing.assert_allclose(got[name], np.concatenate([[0.0], np.cumsum(below)]), rtol=1e-12, atol=1e-12)
+
+
+def test_a_registered_score_adds_its_signals_and_changes_no_other(x64):
+    # A score is one class plus its place in Risk's list: here the integral of net sedation (trapezoidal,
+    # like the hazards), appended to the default scores.  The other signals stay bitwise the same and in
+    # the same order, and the new one is the trapezoidal integral of the reported sedation (rounding only).
+    import dataclasses
+    from typing import NamedTuple
+
+    from popsim.pd import SCORES as DEFAULT_SCORES
+    from popsim.pd import Score
+
+    class Area(NamedTuple):
+        area: jnp.ndarray
+
+    @dataclasses.dataclass(frozen=True)
+    class SedationArea(Score):
+        parameters = ()
+        cumulative = {"sedation_area": ("h", "integral of net sedation since t = 0")}
+
+        def init(self, p, dtype):
+            return Area(jnp.zeros((), dtype))
+
+        def step(self, state, d0, d1, p, dt):
+            return Area(state.area + 0.5 * dt * (d0.sedation + d1.sedation))
+
+        def values(self, state, d, p):
+            return {"sedation_area": state.area}
+
+    dt, n = 0.25, 4 * 96 + 1
+    u = np.zeros((n, 1))
+    u[: 3 * 96 : 32, 0] = DOSE_B
+    p = {k: jnp.asarray(v, jnp.float64) for k, v in (BENZO | SCORES).items()}
+    out = {}
+    for name, scores in (("default", DEFAULT_SCORES), ("added", DEFAULT_SCORES + (SedationArea(),))):
+        risk = Risk(GabaAdaptation(sites=("effect",)), scores=scores)
+        spec = GridSpec(mammillary(1, oral=True, effect=True), dt, n, (Channel("depot", f="F"),),
+                        outputs=("effect",), save=True, pd=risk)
+        ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, p))
+        traj = simulate_one(spec, ker, jnp.asarray(u), p)["pd"]
+        out[name] = (list(risk.signals), {k: np.asarray(v) for k, v in traj.items()})
+    (names, base), (names_added, added) = out["default"], out["added"]
+    assert names_added == names + ["sedation_area"]
+    for k in names:
+        np.testing.assert_array_equal(added[k], base[k])
+    sed = base["sedation"]
+    trapezoid = np.concatenate([[0.0], np.cumsum(0.5 * dt * (sed[:-1] + sed[1:]))])
+    np.testing.assert_allclose(added["sedation_area"], trapezoid, rtol=1e-12, atol=1e-15)
+    assert added["sedation_area"][-1] > 1.0  # not vacuous

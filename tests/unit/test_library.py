@@ -214,7 +214,8 @@ def test_missing_ref_names_the_quantity(raw):
 
 def test_ref_not_in_references_suggests(raw):
     raw["disposition"]["bp"]["ref"] = "scr"
-    with pytest.raises(LibraryError, match=re.escape("testdrug.yaml.disposition.bp.ref='scr' is not in references")) as e:
+    message = "testdrug.yaml.disposition.bp.ref='scr' is not in references"
+    with pytest.raises(LibraryError, match=re.escape(message)) as e:
         parse(raw, WHERE)
     assert "did you mean 'src'?" in str(e.value)
 

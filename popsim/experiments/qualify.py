@@ -2,9 +2,10 @@
 
 A *plan* is a CSV with one row per published observation (columns in
 :data:`COLUMNS`; ``use`` marks rows that informed a parameter choice, ``fit``,
-apart from rows only predicted, ``check``).  Each row becomes one or two
-*arms* simulated with the physiological subject model
-(:class:`popsim.params.population.Physiological`) on a 0.25 h grid:
+apart from rows only predicted, ``check``); popsim's own is :data:`PLAN`
+(``study.plan=default``; ``study.studies`` selects some of its studies).  Each
+row becomes one or two *arms* (:class:`popsim.arm.Arm`, PK only, physiological
+subjects) on a 0.25 h grid:
 
 * a row with a ``perpetrator``: the same cohort with and without the
   perpetrator's doses (common random numbers: the same people);
@@ -31,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -38,17 +40,22 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from popsim._validate import closest, unique
+from popsim.arm import Arm, run_arm
 from popsim.cohort.presets import preset, preset_names
+from popsim.config import Study
+from popsim.dataset import annotate, register
 from popsim.drugs.library import load, names
-from popsim.keys import root_key, stream_key
-from popsim.arm import Perpetrator, Physiological, frozen_cohort, victim_spec
+from popsim.experiments.base import Experiment, Result
 from popsim.pk.grid import Window
-from popsim._validate import closest
+from popsim.plots import new_axes
 from popsim.regimen import fixed_interval
-from popsim.simulate import simulate
 
-__all__ = ["COLUMNS", "ENDPOINTS", "guest_limit", "qualify", "read_plan", "summarise", "to_dataset"]
+__all__ = ["COLUMNS", "ENDPOINTS", "EXPERIMENT", "PLAN", "QualifyStudy", "figure", "guest_limit",
+           "plot_predicted_vs_observed", "qualify", "read_plan", "run", "static_auc_ratio", "summarise", "to_dataset"]
 
+PLAN = Path(__file__).resolve().parent / "data" / "qualify_plan.csv"  # popsim's own plan (built by
+# experiments/qualify/build_plan.py)
 COLUMNS = ("study", "reference", "drug", "route", "dose_mg", "interval_h", "n_doses", "population", "perpetrator",
            "perpetrator_route", "perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses",
            "victim_start_h", "endpoint", "observed", "control_population")
@@ -59,8 +66,7 @@ ENDPOINTS = {
     "vss_ratio": "ratio", "half_life_h": "h", "clearance_l_h": "L/h", "vss_l": "L", "auc_ng_h_ml": "ng h/mL",
     "cmax_ng_ml": "ng/mL",
 }
-DT_H = 0.25
-SEGMENT_STEPS = 4  # CYP3A4 activity is averaged over 1 h parameter segments
+DT_H = 0.25  # with a perpetrator, CYP3A4 activity is averaged over 1 h parameter segments (popsim.arm.Arm)
 
 
 def _population(text: str, row: int) -> tuple[str, dict]:
@@ -73,7 +79,8 @@ def _population(text: str, row: int) -> tuple[str, dict]:
     over = {}
     for item in filter(None, (m[2] or "").split(",")):
         key, _, value = item.partition("=")
-        over[key.strip()] = value.strip().lower() == "true" if value.strip().lower() in ("true", "false") else float(value)
+        flag = value.strip().lower()
+        over[key.strip()] = flag == "true" if flag in ("true", "false") else float(value)
     return m[1], over
 
 
@@ -98,7 +105,8 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         row = i + 2  # the CSV line
         for col in ("drug",) + (("perpetrator",) if r["perpetrator"] else ()):
             if r[col] not in known:
-                raise ValueError(f"plan row {row}: {col}={r[col]!r} is not in the drug library" + closest(r[col], known))
+                raise ValueError(f"plan row {row}: {col}={r[col]!r} is not in the drug library"
+                                 + closest(r[col], known))
         if r["route"] not in load(r["drug"]).routes:
             raise ValueError(f"plan row {row}: route={r['route']!r}; {r['drug']} has {sorted(load(r['drug']).routes)}")
         if r["perpetrator"]:
@@ -139,7 +147,8 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         if r["perpetrator"]:
             for col in ("perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses"):
                 try:
-                    values = [float(v) for v in str(r[col]).split(";")] if col == "perpetrator_dose_mg" else [float(r[col])]
+                    text = str(r[col]).split(";") if col == "perpetrator_dose_mg" else [r[col]]
+                    values = [float(v) for v in text]
                     ok = all(v > 0 and math.isfinite(v) for v in values)
                 except ValueError:
                     ok = False
@@ -179,7 +188,7 @@ def _half_life(drug: str) -> float:
     return math.log(2) * d.vss.value / d.cl.value
 
 
-def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype) -> dict[str, np.ndarray]:
+def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype, chunk_size: int = 8192) -> dict[str, np.ndarray]:
     """Per-subject AUC(0-inf) (mg h/L), Cmax (mg/L), half-life (h), dose/AUC (L/h), Vss (L)."""
     last = arm.start_h + (arm.n_doses - 1) * arm.interval_h
     tail = max(24.0, 10 * _half_life(arm.drug))
@@ -187,36 +196,35 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype) -> dict[str, np.
     # before its first dose): arms differing only in timing share one compiled program.
     days = 2 ** math.ceil(math.log2(max((last + tail) / 24.0, 1.0)))
     n_steps = round(days * 24 / DT_H) + 1
-    windows = (Window(0, n_steps - 1), Window(0, n_steps - 2))
-    perp = Perpetrator(arm.perpetrator, arm.perpetrator_route) if arm.perpetrator else None
+    windows = {"horizon": Window(0, n_steps - 1), "to_last_step_but_one": Window(0, n_steps - 2)}
     cohort = cohort_of(arm.population)
-    if perp is not None:
-        cohort = dataclasses.replace(cohort, p_perpetrator=1.0)
-    model = Physiological(arm.drug, arm.route, frozen_cohort(cohort), DT_H, n_steps,
-                          segment_steps=SEGMENT_STEPS if perp else 0, perpetrator=perp)
-    spec = victim_spec(arm.drug, arm.route, DT_H, n_steps, segment_steps=model.segment_steps, windows=windows)
+    if arm.perpetrator:
+        cohort = dataclasses.replace(cohort, p_perpetrator=1.0)  # every subject of the arm takes it
+    a = Arm(arm.drug, arm.route, cohort, DT_H, n_steps, perpetrator=arm.perpetrator or None,
+            perpetrator_route=arm.perpetrator_route or "oral", pd=False)
     U = fixed_interval(n_steps, DT_H, arm.dose_mg, arm.interval_h, arm.start_h, n_doses=arm.n_doses)[None, :, None]
     doses = np.zeros(n_steps)
     every = round(arm.perpetrator_interval_h / DT_H)
     for k, amount in enumerate(arm.perpetrator_dose_mg):
         if k * every < n_steps:
             doses[k * every] += amount
-    root = root_key(seed)
-    args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype))
-    r = simulate(spec, model, args, U, n_subjects=n_subjects, dtype=dtype)
-    c1, c2 = r["c_end"][0, 0, 0].astype(float), r["c_end"][1, 0, 0].astype(float)
+    r = run_arm(a, U, seed=seed, n_subjects=n_subjects, windows=windows,
+                perpetrator_doses=doses if arm.perpetrator else None, chunk_size=chunk_size, dtype=dtype)
+    c1 = r.stat("c_end", "horizon", "central")[0].astype(float)  # the last grid point
+    c2 = r.stat("c_end", "to_last_step_but_one", "central")[0].astype(float)  # the one before
     with np.errstate(divide="ignore", invalid="ignore"):
         lam = np.log(c2 / c1) / DT_H  # NaN where the victim has gone below the float range
     # The extrapolated tail C_last / lambda_z, or nothing where nothing is left to extrapolate.
     tail_auc = np.where((c1 > 0) & (lam > 0), c1 / np.where(lam > 0, lam, 1.0), 0.0)
-    auc = r["auc"][0, 0, 0] + tail_auc
-    p = r["params"]
+    auc = r.stat("auc", "horizon", "central")[0] + tail_auc
+    p = r.params
     vss = p["V1"][0] + (p["V2"][0] if "V2" in p else 0.0)
-    out = {"auc": auc, "cmax": r["cmax"][0, 0, 0], "half_life": np.log(2) / lam,
+    out = {"auc": auc, "cmax": r.stat("cmax", "horizon", "central")[0], "half_life": np.log(2) / lam,
            "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
-    out["clearance_per_kg"] = out["clearance"] / r["covariates"]["weight_kg"]
-    if perp is not None:
-        out |= {k: r["covariates"][k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min")}
+    covariates = r.covariates
+    out["clearance_per_kg"] = out["clearance"] / covariates["weight_kg"]
+    if arm.perpetrator:
+        out |= {k: covariates[k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min")}
     return out
 
 
@@ -263,11 +271,12 @@ def guest_limit(observed: float) -> float:
     return (1 + 2 * (R - 1)) / R
 
 
-def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=jnp.float32,
+def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=jnp.float32, chunk_size: int = 8192,
             progress=None) -> pd.DataFrame:
     """Predict every plan row; returns the plan with ``predicted``, ``predicted_low/high`` (90% MC
     interval), ``fold`` (predicted / observed), ``within_2fold``, ``within_guest`` (interaction
-    ratios only) and ``static_predicted`` (AUC interaction ratios: :func:`static_auc_ratio`)."""
+    ratios only) and ``static_predicted`` (AUC interaction ratios: :func:`static_auc_ratio`).
+    ``progress(done, total)``: called after each row."""
     cache: dict[_Arm, dict] = {}
 
     def arm(r, population, with_perpetrator: bool) -> dict:
@@ -281,7 +290,7 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=j
                                     perpetrator_dose_mg=tuple(amounts) if with_perpetrator else (),
                                     perpetrator_interval_h=float(r["perpetrator_interval_h"]))
         if a not in cache:
-            cache[a] = _simulate_arm(a, n_subjects, seed, dtype)
+            cache[a] = _simulate_arm(a, n_subjects, seed, dtype, chunk_size)
         return cache[a]
 
     out = []
@@ -325,7 +334,9 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_VARIABLES = {
+# the Dataset's variables (over ``observation``): every one is a ratio, or in the endpoint's unit
+# (the ``endpoint_units`` coordinate) for absolute endpoints
+VARIABLES = {
     "observed": ("1", "observed value (ratio, or in the endpoint's unit)"),
     "predicted": ("1", "predicted value: geometric-mean ratio of the arms, or geometric mean"),
     "predicted_low": ("1", "5th percentile of the bootstrap distribution of the prediction (Monte Carlo)"),
@@ -335,6 +346,7 @@ _VARIABLES = {
     "within_guest": ("1", "within the Guest 2011 limits (1 true, 0 false, NaN: not an interaction ratio)"),
     "static_predicted": ("1", "mechanistic static AUC ratio at the lowest CYP3A4 activity reached (cross-check)"),
 }
+register(VARIABLES)
 
 
 def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -350,9 +362,109 @@ def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
         if col in results:
             ds = ds.assign_coords({col: ("observation", results[col].astype(str).to_numpy())})
     ds = ds.assign_coords(endpoint_units=("observation", results["endpoint"].map(ENDPOINTS).to_numpy().astype(str)))
-    for name, (units, long_name) in _VARIABLES.items():
+    for name in VARIABLES:
         values = results[name].astype(float).to_numpy() if name in results else np.full(len(results), np.nan)
-        ds[name] = ("observation", values, {"units": units, "long_name": long_name})
+        ds[name] = ("observation", values)
+    # here "perpetrator" is the row's perpetrator drug, not the covariate of that name
+    ds = annotate(ds, perpetrator=("1", "CYP3A4 perpetrator of the plan row (library drug; empty: none)"))
     ds["observation"].attrs = {"long_name": "plan row (one published observation)"}
     ds.attrs.update(attrs)
     return ds
+
+
+@dataclass
+class QualifyStudy(Study):
+    """``plan``: the qualification plan, a CSV (``default``: popsim's own, :data:`PLAN`); ``studies``:
+    simulate only the rows of these studies (names in the plan's ``study`` column; empty: every row)."""
+
+    plan: str = "default"
+    studies: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return PLAN if self.plan == "default" else Path(self.plan)
+
+    def check(self, cfg) -> None:
+        self.rows()
+
+    def rows(self) -> pd.DataFrame:
+        """The plan (checked row by row), only the rows of ``studies`` if given, in the plan's order."""
+        if not self.plan:
+            raise ValueError("study.plan: the qualify experiment needs study.plan=<path to a plan CSV> "
+                             "(default: popsim's own)")
+        if not self.path.is_file():
+            raise ValueError(f"study.plan={self.plan!r}: no such file; allowed: a plan CSV, or default")
+        plan = read_plan(self.path)
+        if not self.studies:
+            return plan
+        unique("study.studies", self.studies)
+        known = list(dict.fromkeys(plan["study"]))
+        for i, name in enumerate(self.studies):
+            if name not in known:
+                raise ValueError(f"study.studies[{i}]={name!r} is not a study of the plan {self.path}"
+                                 + closest(name, known))
+        return plan[plan["study"].isin(self.studies)].reset_index(drop=True)
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Every row of the plan: the results table, its summary and the Dataset over ``observation``."""
+    s = cfg.study
+    plan = s.rows()
+    results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size,
+                      progress=progress and progress("plan rows", "rows"))
+    summary = summarise(results)
+    return Result(to_dataset(results, {"plan": str(s.path)}), {"results": results, "summary": summary},
+                  f"{len(plan)} published observations, {cfg.n_subjects} subjects per arm",
+                  summary.round(3).to_string(index=False))
+
+
+def plot_predicted_vs_observed(ds: xr.Dataset, *, ax=None):
+    """Predicted vs observed (log-log) with the identity, 2-fold lines and Guest limits; fitted rows hollow."""
+    ax = ax or new_axes((5.5, 5.5))
+    obs, pred = ds["observed"].values, ds["predicted"].values
+    lo, hi = ds["predicted_low"].values, ds["predicted_high"].values
+    ratio = ds["endpoint_units"].values == "ratio"
+    edge = np.r_[obs[ratio], pred[ratio]]
+    grid = np.geomspace(min(edge.min(), 0.5) / 1.5, max(edge.max(), 2) * 1.5, 200)
+    R = np.where(grid >= 1, grid, 1 / grid)
+    limit = (1 + 2 * (R - 1)) / R
+    ax.plot(grid, grid, "k-", lw=0.8, label="identity")
+    ax.plot(grid, 2 * grid, "k--", lw=0.6, label="2-fold")
+    ax.plot(grid, grid / 2, "k--", lw=0.6)
+    ax.plot(grid, grid * limit, "k:", lw=0.8, label="Guest limits")
+    ax.plot(grid, grid / limit, "k:", lw=0.8)
+    for endpoint in dict.fromkeys(ds["endpoint"].values[ratio]):
+        for use, fill in (("check", True), ("fit", False)):
+            m = ratio & (ds["endpoint"].values == endpoint) & (ds["use"].values == use)
+            if not m.any():
+                continue
+            line = ax.errorbar(obs[m], pred[m], yerr=[pred[m] - lo[m], hi[m] - pred[m]], fmt="o", ms=5, lw=0.6,
+                               mfc=None if fill else "none", label=f"{endpoint} ({use})")
+            line[0].set_alpha(0.85)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("observed ratio [1]")
+    ax.set_ylabel("predicted ratio [1] (90% Monte Carlo interval)")
+    ax.set_title("Qualification: interaction and special-population ratios")
+    ax.legend(frameon=False, fontsize=7)
+    return ax
+
+
+def figure(ds: xr.Dataset):
+    """Predicted vs observed ratios."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 6.5))
+    plot_predicted_vs_observed(ds, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+EXPERIMENT = Experiment(
+    name="qualify", schema=QualifyStudy, run=run, figure=figure, reads=(),
+    # three fitted rows (an interaction with a perpetrator's own kinetics, a gut-only interaction, a special
+    # population) and checked ones
+    tiny=("n_subjects=64", "study.studies=['Saari 2006 (iv with Perpetrator (Voriconazole))',"
+          "'Abernethy 1984 alprazolam','MacGilchrist 1986','Kupferschmidt 1995']"),
+    question="Does popsim reproduce published interaction and special-population studies, including those "
+             "nothing was fitted to?")

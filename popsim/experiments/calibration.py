@@ -1,12 +1,12 @@
 """Calibration report of the risk scores: each published target, the simulated value with its
 Monte Carlo interval, whether it falls in the published interval, and whether it was fitted.
 
-Targets are rows of a CSV (``experiments/calibration/targets.csv``; columns
-:data:`COLUMNS`); ``use`` is ``fit`` for the targets a constant of
+Targets are rows of a CSV (popsim's own is :data:`TARGETS`, ``study.targets=default``;
+``study.ids`` selects some of its rows; columns :data:`COLUMNS`); ``use`` is ``fit`` for the targets a constant of
 :data:`popsim.pd.constants.PD` was fitted to (named in ``fits``) and
 ``check`` for those only predicted.  Each ``statistic`` is computed by one of
-three scenarios (all with :class:`popsim.params.population.Physiological`
-subjects and the on-line :class:`popsim.pd.risk.Risk` model):
+three scenarios (all :class:`popsim.arm.Arm` of physiological subjects with the
+on-line :class:`popsim.pd.risk.Risk` model):
 
 * ``bailey``: healthy young volunteers (70 kg doses), midazolam 0.05 mg/kg iv
   and fentanyl 2 ug/kg iv alone and together (Bailey 1990, C39), on a 1-min
@@ -34,6 +34,7 @@ The Monte Carlo interval is the 95% percentile bootstrap over subjects.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -42,19 +43,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.cohort.presets import preset
-from popsim.keys import root_key, stream_key
-from popsim.arm import Physiological, frozen_cohort, victim_spec
+from popsim._validate import closest, unique
+from popsim.arm import Arm, ArmOutput, run_arm
+from popsim.config import Study
+from popsim.dataset import annotate, register
+from popsim.experiments.base import Experiment, Result
 from popsim.pd.parameters import RUNTIME, check_values
 from popsim.pk.grid import Window
+from popsim.plots import new_axes
 from popsim.regimen import daily_schedule
-from popsim.simulate import simulate
 from popsim.study import APNOEA_MIN_H
 
-__all__ = ["COLUMNS", "FALL_REGIMENS", "TARGETS", "calibration_figure", "read_targets", "report", "scenario_statistics",
-           "to_dataset"]
+__all__ = ["COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "figure", "plot_calibration",
+           "read_targets", "report", "run", "scenario_statistics", "to_dataset"]
 
-TARGETS = Path(__file__).resolve().parents[1] / "experiments" / "calibration" / "targets.csv"
+TARGETS = Path(__file__).resolve().parent / "data" / "calibration_targets.csv"  # popsim's own targets
 COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "use", "fits", "note")
 
 # Usual geriatric doses (mg per day, clock hours): a popsim assumption (label starting doses for older
@@ -85,48 +88,51 @@ def read_targets(path: str | Path = TARGETS) -> pd.DataFrame:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Run:
+class _Sim:
+    """Simulates an arm (with PD) for every scenario: the same subjects (seed), size and PD constants."""
+
     seed: int
     n_subjects: int
     dtype: object
     values: Mapping[str, float]
+    chunk_size: int = 8192
+    progress: Callable | None = None
 
-    def __call__(self, drug, route, population, dt, n_steps, U, windows, others=()):
-        model = Physiological(drug, route, frozen_cohort(preset(population)), dt, n_steps, others=others, pd=True)
-        spec = dataclasses.replace(victim_spec(drug, route, dt, n_steps, windows=windows, others=others, pd=True),
-                                   summarised=("withdrawal_drive_a2",))  # pd_tmax below; the rest at window ends
-        root = root_key(self.seed)
-        args = (stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n_steps, self.dtype),
-                {k: jnp.asarray(v, self.dtype) for k, v in self.values.items()})
-        r = simulate(spec, model, args, U, n_subjects=self.n_subjects, dtype=self.dtype)
-        # (window, regimen, subject) per signal
-        return {key: {s: r[key][:, j].astype(float) for j, s in enumerate(names)}
-                for key, names in (("pd_end", spec.pd.signals), ("pd_tmax", spec.summarised))}
+    def __call__(self, arm: Arm, U: np.ndarray, windows: Mapping[str, Window], label: str) -> ArmOutput:
+        return run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, windows=windows, values=self.values,
+                       chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
+                       summarised=("withdrawal_drive_a2",))  # pd_tmax below; the rest at window ends
 
 
-def _bailey(run: _Run) -> dict[str, np.ndarray]:
+def _end(r: ArmOutput, window: str, signal: str, stat: str = "pd_end") -> np.ndarray:
+    """(regimen, subject) value of a PD signal at the end of a window (or ``stat`` over it), as float64."""
+    return r.stat(stat, window, signal).astype(float)
+
+
+def _bailey(sim: _Sim) -> dict[str, np.ndarray]:
     dt, n = 1 / 60, 181
     U = np.zeros((4, n, 3))
     U[[0, 2, 3], 1, 0] = 0.05 * 70  # midazolam
     U[[1, 2, 3], 1, 1] = 2e-3 * 70  # fentanyl
     U[3, 11, 2] = 0.5  # flumazenil 0.5 mg at 10 min
-    r = run("midazolam", "iv", "healthy_young", dt, n, U, (Window(0, n - 1), Window(0, 31)),
-            others=(("fentanyl", "iv"), ("flumazenil", "iv")))
-    hyp, apn = r["pd_end"]["time_hypoxaemia"][0], r["pd_end"]["time_apnoea"][0]
-    ve30 = r["pd_end"]["ventilation"][1]  # at 30 min
+    arm = Arm("midazolam", "iv", "healthy_young", dt, n, others=(("fentanyl", "iv"), ("flumazenil", "iv")))
+    r = sim(arm, U, {"horizon": Window(0, n - 1), "to_30_min": Window(0, 31)}, "bailey")
+    hyp, apn = _end(r, "horizon", "time_hypoxaemia"), _end(r, "horizon", "time_apnoea")
+    ve30 = _end(r, "to_30_min", "ventilation")  # at 30 min after the doses
     return {"hyp_mid": hyp[0] > 0, "hyp_fen": hyp[1] > 0, "hyp_both": hyp[2] > 0,
             "apn_fen": apn[1] >= APNOEA_MIN_H, "apn_both": apn[2] >= APNOEA_MIN_H,
             "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
 
 
-def _falls(run: _Run) -> dict[str, np.ndarray]:
+def _falls(sim: _Sim) -> dict[str, np.ndarray]:
     dt, days = 1.0, 180
     n = days * 24 + 1
-    windows = tuple(Window(0, d * 24) for d in (14, 28, days))
+    windows = {f"days_0_{d}": Window(0, d * 24) for d in (14, 28, days)}
     out = {}
     for drug, (mg, hours, _) in FALL_REGIMENS.items():
         U = np.stack([np.zeros(n)] + [daily_schedule(n, dt, [k * mg] * days, hours) for k in (1, 2)])[..., None]
-        h = run(drug, "oral", "elderly", dt, n, U, windows)["pd_end"]["falls_expected"]  # (window, regimen, subj)
+        r = sim(Arm(drug, "oral", "elderly", dt, n), U, windows, f"falls {drug}")
+        h = np.stack([_end(r, w, "falls_expected") for w in windows])  # (window, regimen, subject)
         for k, arm in enumerate(("none", "use", "double")):
             out[f"{drug}.{arm}"] = h[:, k].T  # (subject, window)
     return out
@@ -139,7 +145,7 @@ def _taper(days_on: int, mg: float, weeks: int, follow: int) -> list[float]:
     return [mg] * days_on + [x for x in steps for _ in range(7)] + [0.0] * follow
 
 
-def _withdrawal(run: _Run) -> dict[str, np.ndarray]:
+def _withdrawal(sim: _Sim) -> dict[str, np.ndarray]:
     dt, on, follow = 1.0, 84, 42
     out = {}
     for drug, mg, hours in (("diazepam", 15.0, (8.0, 14.0, 20.0)), ("alprazolam", 0.75, (8.0, 14.0, 20.0))):
@@ -147,20 +153,25 @@ def _withdrawal(run: _Run) -> dict[str, np.ndarray]:
         n = len(plans["taper"]) * 24 + 1
         U = np.stack([daily_schedule(n, dt, p, hours) for p in plans.values()])[..., None]
         stop = (on - 1) * 24 + round(hours[-1] / dt)  # the abrupt arm's last dose
-        windows = (Window(0, stop), Window(0, n - 1), Window(stop, stop + 14 * 24))
-        r = run(drug, "oral", "adult", dt, n, U, windows)
-        h = -np.log1p(-np.minimum(r["pd_end"]["p_withdrawal"], 1 - 1e-12))  # cumulative hazards (window, regimen, subject)
+        windows = {"to_stop": Window(0, stop), "horizon": Window(0, n - 1), "after_stop": Window(stop, stop + 14 * 24)}
+        r = sim(Arm(drug, "oral", "adult", dt, n), U, windows, f"withdrawal {drug}")
+
+        def hazard(window):  # cumulative hazards (regimen, subject)
+            return -np.log1p(-np.minimum(_end(r, window, "p_withdrawal"), 1 - 1e-12))
+
+        h0, h1 = hazard("to_stop"), hazard("horizon")
         for k, name in enumerate(plans):
-            out[f"{drug}.{name}.h"] = h[1, k] - h[0, k]
+            out[f"{drug}.{name}.h"] = h1[k] - h0[k]
         # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
-        out[f"{drug}.abrupt.peak_h"] = r["pd_tmax"]["withdrawal_drive_a2"][2, 0] - stop * dt
+        out[f"{drug}.abrupt.peak_h"] = _end(r, "after_stop", "withdrawal_drive_a2", "pd_tmax")[0] - stop * dt
     mg, n_days = 5.0, on + 30 + follow
     plan = [mg] * on + [mg - 0.5 * (1 + d // 3) for d in range(30)] + [0.0] * follow
     n = n_days * 24 + 1
     U = daily_schedule(n, dt, plan, (2.0, 8.0, 14.0, 20.0))[None, :, None]
-    r = run("alprazolam", "oral", "adult", dt, n, U, (Window(0, on * 24), Window(0, n - 1)))["pd_end"]
-    s = -np.log1p(-np.minimum(r["p_seizure"][:, 0], 1 - 1e-12))
-    out["alprazolam.seizure.h"] = s[1] - s[0]
+    r = sim(Arm("alprazolam", "oral", "adult", dt, n), U, {"on_drug": Window(0, on * 24), "horizon": Window(0, n - 1)},
+            "seizures alprazolam")
+    s0, s1 = (-np.log1p(-np.minimum(_end(r, w, "p_seizure")[0], 1 - 1e-12)) for w in ("on_drug", "horizon"))
+    out["alprazolam.seizure.h"] = s1 - s0
     return out
 
 
@@ -216,11 +227,13 @@ SCENARIOS = {"bailey": _bailey, "falls": _falls, "withdrawal": _withdrawal}
 
 
 def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None, n_subjects: int = 500,
-                        seed: int = 0, dtype=jnp.float32, bootstrap: int = BOOTSTRAP) -> pd.DataFrame:
-    """Simulate the scenarios the ``statistics`` need; estimate and 95% bootstrap interval of each."""
-    run = _Run(seed, n_subjects, dtype, check_values(values))
+                        seed: int = 0, dtype=jnp.float32, bootstrap: int = BOOTSTRAP, chunk_size: int = 8192,
+                        progress: Callable | None = None) -> pd.DataFrame:
+    """Simulate the scenarios the ``statistics`` need; estimate and 95% bootstrap interval of each.
+    ``progress(label)``: a progress callback ``(done, total)`` for each simulated arm."""
+    sim = _Sim(seed, n_subjects, dtype, check_values(values), chunk_size, progress)
     needed = sorted({STATISTICS[s][0] for s in statistics})
-    data = {name: SCENARIOS[name](run) for name in needed}
+    data = {name: SCENARIOS[name](sim) for name in needed}
     rng = np.random.default_rng(seed)
     rows = []
     for s in statistics:
@@ -248,6 +261,17 @@ def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
 
 
 STATISTIC_UNITS = {"peak_withdrawal_alprazolam_h": "h"}
+_PER_TARGET = "units per target in the units_of_target coordinate (1 = probability or ratio, h = hours)"
+VARIABLES = {
+    "published": ("1", "published value"),
+    "simulated": ("1", "simulated value"),
+    "mc_lo": ("1", "simulated value, 2.5% bootstrap quantile over subjects"),
+    "mc_hi": ("1", "simulated value, 97.5% bootstrap quantile over subjects"),
+    "in_interval": ("1", "simulated value within the published interval (1 yes, 0 no, NaN no interval)"),
+}
+register(VARIABLES)
+# names whose meaning here is this Dataset's own
+LOCAL = {"lo": ("1", "published interval, lower bound"), "hi": ("1", "published interval, upper bound")}
 
 
 def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -258,48 +282,112 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
         coords[c] = ("target", table[c].astype(str).to_numpy())
     coords["units_of_target"] = ("target", np.asarray(units))
     ds = xr.Dataset(coords=coords, attrs=attrs)
-    what = {"published": "published value", "lo": "published interval, lower bound",
-            "hi": "published interval, upper bound", "simulated": "simulated value",
-            "mc_lo": "simulated value, 2.5% bootstrap quantile over subjects",
-            "mc_hi": "simulated value, 97.5% bootstrap quantile over subjects"}
-    for name, long_name in what.items():
-        ds[name] = ("target", table[name].to_numpy(float), {
-            "units": "1", "long_name": long_name,
-            "comment": "units per target in the units_of_target coordinate (1 = probability or ratio, h = hours)"})
-    ds["in_interval"] = ("target", table["in_interval"].to_numpy(float),
-                         {"units": "1", "long_name": "simulated value within the published interval (1 yes, 0 no, "
-                                                     "NaN no interval)"})
+    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval"):
+        ds[name] = ("target", table[name].to_numpy(float))
+    ds = annotate(ds, **LOCAL)
+    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi"):
+        ds[name].attrs["comment"] = _PER_TARGET
     return ds
 
 
-def calibration_figure(table: pd.DataFrame):
-    """Simulated vs published per target: published interval (bar), published value (open circle),
-    simulated value with its Monte Carlo interval (filled: fitted; open square: checked)."""
-    import matplotlib.pyplot as plt
+@dataclass
+class CalibrationStudy(Study):
+    """``targets``: the target table, a CSV (``default``: popsim's own, :data:`TARGETS`); ``ids``: only
+    these targets (the ``id`` column; empty: every row).  The score constants are ``pd.<constant>``."""
 
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.5))
-    y = np.arange(len(table))[::-1]
-    for yi, (_, r) in zip(y, table.iterrows()):
-        scale = r["published"] if np.isfinite(r["published"]) and r["published"] > 0 else np.nan
+    targets: str = "default"
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return TARGETS if self.targets == "default" else Path(self.targets)
+
+    def check(self, cfg) -> None:
+        self.rows()
+
+    def rows(self) -> pd.DataFrame:
+        """The targets (checked), only the rows of ``ids`` if given, in the table's order."""
+        if not self.targets:
+            raise ValueError("study.targets: the calibration experiment needs study.targets=<path to a targets CSV> "
+                             "(default: popsim's own)")
+        if not self.path.is_file():
+            raise ValueError(f"study.targets={self.targets!r}: no such file; allowed: a targets CSV, or default")
+        t = read_targets(self.path)
+        if not self.ids:
+            return t
+        unique("study.ids", self.ids)
+        known = list(t["id"])
+        for i, name in enumerate(self.ids):
+            if name not in known:
+                raise ValueError(f"study.ids[{i}]={name!r} is not a target of {self.path}" + closest(name, known))
+        return t[t["id"].isin(self.ids)].reset_index(drop=True)
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Every target: the report table and the Dataset over ``target``."""
+    s = cfg.study
+    targets = s.rows()
+    stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
+                                seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size, progress=progress)
+    table = report(targets, stats)
+    cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval"]
+    lines = [table[cols].round(4).to_string(index=False)]
+    for use in ("fit", "check"):
+        part = table[(table["use"] == use) & table["in_interval"].notna()]
+        lines.append(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
+    return Result(to_dataset(table, {"targets": str(s.path)}), {"report": table},
+                  f"{len(table)} published targets, {cfg.n_subjects} subjects per scenario", "\n".join(lines))
+
+
+def plot_calibration(ds: xr.Dataset, *, ax=None):
+    """Simulated vs published per target: published interval (bar), published value (open circle),
+    simulated value with its Monte Carlo interval (filled: fitted; open square: checked), each over
+    the published value (over the upper bound of the interval where that is 0)."""
+    from matplotlib.lines import Line2D
+
+    n = ds.sizes["target"]
+    ax = ax or new_axes((8, 0.35 * n + 1.5))
+    pub, lo, hi = ds["published"].values, ds["lo"].values, ds["hi"].values
+    sim, mc_lo, mc_hi = ds["simulated"].values, ds["mc_lo"].values, ds["mc_hi"].values
+    use = ds["use"].values
+    y = np.arange(n)[::-1]
+    for i, yi in enumerate(y):
+        scale = pub[i] if np.isfinite(pub[i]) and pub[i] > 0 else np.nan
         if not np.isfinite(scale):
-            scale = r["hi"] if np.isfinite(r["hi"]) and r["hi"] > 0 else 1.0
-        if np.isfinite(r["lo"]) and np.isfinite(r["hi"]):
-            ax.plot([r["lo"] / scale, r["hi"] / scale], [yi, yi], color="0.7", lw=6, solid_capstyle="butt")
-        ax.plot(r["published"] / scale, yi, "o", mfc="none", mec="k")
-        fitted = r["use"] == "fit"
-        ax.errorbar(r["simulated"] / scale, yi, xerr=[[max(r["simulated"] - r["mc_lo"], 0) / scale],
-                                                    [max(r["mc_hi"] - r["simulated"], 0) / scale]],
+            scale = hi[i] if np.isfinite(hi[i]) and hi[i] > 0 else 1.0
+        if np.isfinite(lo[i]) and np.isfinite(hi[i]):
+            ax.plot([lo[i] / scale, hi[i] / scale], [yi, yi], color="0.7", lw=6, solid_capstyle="butt")
+        ax.plot(pub[i] / scale, yi, "o", mfc="none", mec="k")
+        fitted = use[i] == "fit"
+        ax.errorbar(sim[i] / scale, yi, xerr=[[max(sim[i] - mc_lo[i], 0) / scale], [max(mc_hi[i] - sim[i], 0) / scale]],
                     fmt="s", color="C3" if fitted else "C0", mfc="C3" if fitted else "none")
-    ax.set_yticks(y, [f"{r.id} {r.statistic}" for r in table.itertuples()], fontsize=8)
+    ax.set_yticks(y, [f"{t} {s}" for t, s in zip(ds["target"].values, ds["statistic"].values)], fontsize=8)
     ax.axvline(1.0, color="0.5", ls=":")
-    ax.set_xlim(-0.05, max(2.5, float(np.nanmax(table["simulated"] / table["published"].where(
-        table["published"] > 0, table["hi"]))) + 0.1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = sim / np.where(pub > 0, pub, hi)
+    ax.set_xlim(-0.05, max(2.5, float(np.nanmax(relative)) + 0.1))
     ax.set_xlabel("value / published value (published 0: / upper bound of its interval)")
-    ax.legend(handles=[plt.Line2D([], [], color="0.7", lw=6, label="published interval"),
-                       plt.Line2D([], [], marker="o", mfc="none", mec="k", ls="", label="published value"),
-                       plt.Line2D([], [], marker="s", color="C3", ls="", label="simulated, fitted (95% MC)"),
-                       plt.Line2D([], [], marker="s", mfc="none", color="C0", ls="", label="simulated, checked")],
+    ax.legend(handles=[Line2D([], [], color="0.7", lw=6, label="published interval"),
+                       Line2D([], [], marker="o", mfc="none", mec="k", ls="", label="published value"),
+                       Line2D([], [], marker="s", color="C3", ls="", label="simulated, fitted (95% MC)"),
+                       Line2D([], [], marker="s", mfc="none", color="C0", ls="", label="simulated, checked")],
               fontsize=8, loc="lower right")
     ax.set_title("popsim risk scores against published targets", fontsize=11)
+    return ax
+
+
+def figure(ds: xr.Dataset):
+    """Every target against its published value."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.35 * ds.sizes["target"] + 1.5))
+    plot_calibration(ds, ax=ax)
     fig.tight_layout()
     return fig
+
+
+EXPERIMENT = Experiment(
+    name="calibration", schema=CalibrationStudy, run=run, figure=figure, reads=("pd",),
+    tiny=("n_subjects=64", "study.ids=[R1,R2,R3,R4,R5,R6]"),  # the respiratory targets (one scenario)
+    question="Do the risk scores (falls, respiratory depression, withdrawal) reproduce the published targets, "
+             "both those they were fitted to and those only checked?")

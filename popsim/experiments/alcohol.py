@@ -1,0 +1,286 @@
+"""Question 5 (alcohol): chronic drinking, cross-tolerance, withdrawal on stopping, and symptom-triggered
+benzodiazepine loading vs a fixed schedule.
+
+Every subject drinks ``grams_per_day`` of ethanol (split over ``drinking_hours``) for ``drinking_days``
+and stops at midnight after the last drinking day (t_stop).  Ethanol is one more GABA-A agonist of
+the shared adaptation state, so drinking builds tolerance that the benzodiazepine meets
+(cross-tolerance), and stopping leaves the adapted level unsupported (withdrawal).  From
+``treatment_start_h`` after t_stop, three treatments: none; a fixed schedule (``fixed_mg_per_day``,
+6-hourly); or symptom-triggered loading, ``trigger_mg`` whenever the withdrawal drive exceeds
+``trigger_drive`` at a check every ``check_every_h`` (at most ``max_doses``), simulated in the time
+loop (:class:`popsim.pk.grid.Trigger`).  Probabilities are over the period after t_stop, from
+differences of the cumulative hazards.  The horizon is ``drinking_days + days_after`` on the
+``grid.dt_h`` step (``grid.days`` is not read).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from popsim._validate import choice, finite, on_grid, unique
+from popsim.arm import Arm, risk_model
+from popsim.config import Study
+from popsim.dataset import annotate, register, regimen_dataset
+from popsim.experiments.base import Experiment, Result
+from popsim.io import summary_table
+from popsim.pd.parameters import check_values
+from popsim.pk.grid import Trigger
+from popsim.plots import label, new_axes, side_by_side
+from popsim.study import check_clock_hours, check_day_grid, simulate_arm
+
+__all__ = ["AlcoholStudy", "EXPERIMENT", "LEVELS", "QUANTILES", "figure", "inputs", "plot_treatments",
+           "plot_withdrawal_drive", "run", "summary"]
+
+LEVELS = ["grams_per_day", "treatment", "trigger_drive"]
+QUANTILES = (0.05, 0.5, 0.95)
+SOBER_MG_L = 10.0  # blood ethanol taken as none left (0.01 g/L)
+TRACKED = ("ethanol", "occupancy_a2", "adaptation_a2", "withdrawal_drive_a2", "sedation", "withdrawal_cumhaz",
+           "seizure_cumhaz")
+# signals kept as population quantiles over time (units and long names: the PD model's)
+SHOWN = ("ethanol", "occupancy_a2", "withdrawal_drive_a2", "sedation")
+SIGNALS = risk_model(1, (("ethanol", "oral"),)).signals
+
+register({
+    "grams_per_day": ("g d-1", "ethanol drunk per day"),
+    "trigger_drive": ("1", "withdrawal drive that triggers a dose (0: not triggered)"),
+    "p_withdrawal_after_stop": ("1", "probability of clinically significant withdrawal from the stop to the end "
+                                     "(days_after attribute)"),
+    "p_seizure_after_stop": ("1", "probability of a withdrawal seizure from the stop to the end (days_after "
+                                  "attribute)"),
+    "p_withdrawal_last_drinking_day": ("1", "probability of clinically significant withdrawal on the last drinking "
+                                            "day (between drinks)"),
+    "withdrawal_drive_peak": ("1", "peak withdrawal drive after the stop"),
+    "withdrawal_peak_h": ("h", "time of the peak withdrawal drive after the stop"),
+    "adaptation_at_stop": ("1", "GABA-A alpha2 adaptation state at the stop (tolerance carried into the treatment)"),
+    "ethanol_peak_last_day": ("mg L-1", "peak blood ethanol concentration on the last drinking day"),
+    "sedation_peak_treatment": ("1", "peak net alpha1 sedation from the treatment start on (oversedation)"),
+    "sedation_peak_sober": ("1", f"peak net alpha1 sedation from the treatment start on while blood ethanol is below "
+                                 f"{SOBER_MG_L:g} mg/L (the benzodiazepine's own sedation: lower in drinkers by "
+                                 "cross-tolerance; NaN if never sober)"),
+    "benzodiazepine_mg": ("mg", "total benzodiazepine (the drug attribute) given after the stop"),
+    "triggered_doses": ("1", "number of symptom-triggered doses (of trigger_mg each, attribute)"),
+    "last_triggered_dose_h": ("h", "time of the last symptom-triggered dose after the stop (NaN: none)"),
+} | {f"{x}_quantiles": (SIGNALS[x][0], f"{SIGNALS[x][1]}: population quantiles") for x in SHOWN})
+# names whose meaning is this Dataset's own
+LOCAL = {"time": ("h", "time since the stop (midnight after the last drinking day)")}
+
+
+@dataclass
+class AlcoholStudy(Study):
+    """``grams_per_day`` of ethanol over ``drinking_hours`` for ``drinking_days``, then a stop at midnight and
+    ``days_after`` days of follow-up; from ``treatment_start_h`` after the stop, ``drug`` given on a fixed
+    schedule (``fixed_mg_per_day``, 6-hourly) or symptom-triggered (``trigger_mg`` when the withdrawal
+    drive exceeds each of ``trigger_drive`` at a check every ``check_every_h``, at most ``max_doses``).
+    Grid step: ``grid.dt_h``.  The default doses and rule are the shape of common protocols (user
+    settings, not library values)."""
+
+    drug: str = "diazepam"
+    grams_per_day: list[float] = field(default_factory=lambda: [0.0, 120.0, 200.0])
+    drinking_hours: list[float] = field(default_factory=lambda: [10.0, 13.0, 16.0, 19.0, 22.0])
+    drinking_days: float = 28.0
+    days_after: float = 7.0
+    treatment_start_h: float = 2.0
+    fixed_mg_per_day: list[float] = field(default_factory=lambda: [40.0, 30.0, 20.0, 10.0])
+    trigger_mg: float = 20.0
+    trigger_drive: list[float] = field(default_factory=lambda: [0.05, 0.1])
+    check_every_h: float = 1.0
+    max_doses: int = 30
+
+    def check(self, cfg) -> None:
+        from popsim.drugs.library import load, names
+
+        dt_h = cfg.grid.dt_h
+        benzos = [n for n in names() if load(n).kind == "benzodiazepine" and "oral" in load(n).routes]
+        choice("study.drug", self.drug, benzos)
+        lag = load(self.drug).routes["oral"].lag
+        if lag is not None and lag.value >= dt_h:  # the triggered dose must arrive within its grid step
+            raise ValueError(f"study.drug={self.drug!r}: its oral lag time {lag.value:.3g} h is not shorter than "
+                             f"grid.dt_h={dt_h!r}; allowed: a grid step longer than the lag, or a drug without lag")
+        check_day_grid("alcohol", dt_h)
+        for key in ("grams_per_day", "fixed_mg_per_day", "trigger_drive"):
+            unique(f"study.{key}", getattr(self, key))
+        for i, g in enumerate(self.grams_per_day):
+            finite(f"study.grams_per_day[{i}]", g, low=0, high=500)
+        check_clock_hours("study.drinking_hours", self.drinking_hours, dt_h)
+        for i, x in enumerate(self.fixed_mg_per_day):
+            finite(f"study.fixed_mg_per_day[{i}]", x, low=0, high=500)
+        for i, x in enumerate(self.trigger_drive):
+            finite(f"study.trigger_drive[{i}]", x, low=0, low_open=True, high=1)
+            if x >= 1:
+                raise ValueError(f"study.trigger_drive[{i}]={x!r}; allowed: a drive in (0, 1)")
+        finite("study.drinking_days", self.drinking_days, low=1, high=365)
+        finite("study.days_after", self.days_after, low=1, high=60)
+        for key in ("drinking_days", "days_after"):
+            if getattr(self, key) != round(getattr(self, key)):
+                raise ValueError(f"study.{key}={getattr(self, key)!r}; allowed: whole days")
+        finite("study.trigger_mg", self.trigger_mg, low=0, low_open=True, high=200)
+        for key, high in (("treatment_start_h", self.days_after * 24 - 1), ("check_every_h", 24.0)):
+            value = getattr(self, key)
+            finite(f"study.{key}", value, low=0, low_open=key == "check_every_h", high=high)
+            on_grid(f"study.{key}", value, dt_h)
+        if not isinstance(self.max_doses, int) or not 1 <= self.max_doses <= 500:
+            raise ValueError(f"study.max_doses={self.max_doses!r}; allowed: an integer 1 to 500")
+
+
+def inputs(s: AlcoholStudy, n: int, dt: float, grams: float, fixed: bool) -> np.ndarray:
+    """(time, 2) inputs: benzodiazepine (mg) and ethanol (mg) per grid step."""
+    U = np.zeros((n, 2))
+    for day in range(int(s.drinking_days)):
+        for h in s.drinking_hours:
+            U[round((day * 24 + h) / dt), 1] += grams * 1000.0 / len(s.drinking_hours)
+    if fixed:
+        start = s.drinking_days * 24 + s.treatment_start_h
+        for day, mg in enumerate(s.fixed_mg_per_day):
+            for k in range(4):
+                step = round((start + day * 24 + 6 * k) / dt)
+                if step < n:
+                    U[step, 0] += mg / 4
+    return U
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over regimen (:data:`LEVELS`) x subject, and population quantiles of the tracked signals
+    over regimen x quantile x time (h since the stop, from one day before)."""
+    s, dt = cfg.study, cfg.grid.dt_h
+    values = check_values(cfg.pd)
+    n = round((s.drinking_days + s.days_after) * 24 / dt) + 1
+    stop = round(s.drinking_days * 24 / dt)
+    start = stop + round(s.treatment_start_h / dt)
+    arm = Arm(s.drug, "oral", cfg.cohort, dt, n, others=(("ethanol", "oral"),))
+    arms = [("none", 0.0, None), ("fixed", 0.0, None)]
+    arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, s.trigger_mg, start=start,
+                                        every=round(s.check_every_h / dt), max_doses=s.max_doses))
+             for thr in s.trigger_drive]
+    labels, parts, doses, last, given = [], [], [], [], []
+    for name, thr, trigger in arms:
+        rows = [(g, name, thr) for g in s.grams_per_day]
+        U = np.stack([inputs(s, n, dt, g, name == "fixed") for g, _, _ in rows])
+        r = simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, chunk_size=cfg.chunk_size,
+                         dtype=dtype, trajectories=TRACKED, trajectories_from_h=(s.drinking_days - 1) * 24.0,
+                         trigger=trigger, progress=progress and progress(f"{name} {thr:g}" if trigger else name))
+        labels += rows
+        parts.append(r)
+        shape = (len(rows), cfg.n_subjects)
+        doses.append(r.trigger["doses"] if trigger else np.zeros(shape))
+        last.append(r.trigger["last"] if trigger else np.full(shape, np.nan))
+        given.append(doses[-1] * s.trigger_mg + U[:, :, 0].sum(axis=1)[:, None])  # triggered + scheduled
+    traj = {x: np.concatenate([p.trajectories[x] for p in parts], axis=1) for x in TRACKED}  # (time, reg, sub)
+    t = parts[0].times - s.drinking_days * 24.0
+    at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
+    at_start = at_stop + start - stop
+    out = {}
+    for kind in ("withdrawal", "seizure"):
+        h = traj[f"{kind}_cumhaz"]
+        out[f"p_{kind}_after_stop"] = -np.expm1(-(h[-1] - h[at_stop]))
+    h = traj["withdrawal_cumhaz"]
+    out["p_withdrawal_last_drinking_day"] = -np.expm1(-(h[at_stop] - h[0]))
+    drive = traj["withdrawal_drive_a2"][at_stop:]
+    out["withdrawal_drive_peak"] = drive.max(axis=0)
+    out["withdrawal_peak_h"] = t[at_stop:][drive.argmax(axis=0)]
+    out["adaptation_at_stop"] = traj["adaptation_a2"][at_stop]
+    out["ethanol_peak_last_day"] = traj["ethanol"][:at_stop].max(axis=0)
+    out["sedation_peak_treatment"] = traj["sedation"][at_start:].max(axis=0)
+    sober = traj["ethanol"][at_start:] < SOBER_MG_L
+    sed = np.where(sober, traj["sedation"][at_start:], -np.inf).max(axis=0)
+    out["sedation_peak_sober"] = np.where(sober.any(axis=0), sed, np.nan)
+    out["benzodiazepine_mg"] = np.concatenate(given)
+    out["triggered_doses"] = np.concatenate(doses)
+    out["last_triggered_dose_h"] = np.concatenate(last) - s.drinking_days * 24.0
+    ds = regimen_dataset(labels, LEVELS, {k: np.asarray(v, float) for k, v in out.items()},
+                         covariates=parts[0].covariates)
+    ds = ds.assign_coords(quantile=list(QUANTILES), time=t)
+    for x in SHOWN:
+        q = np.quantile(traj[x], QUANTILES, axis=-1)  # (quantile, time, regimen)
+        ds[f"{x}_quantiles"] = (("regimen", "quantile", "time"), np.moveaxis(q, -1, 0).astype(np.float32))
+    ds = annotate(ds, **LOCAL)
+    ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "drinking_days": s.drinking_days,
+                     "days_after": s.days_after, "max_doses": s.max_doses, "trigger_mg": s.trigger_mg,
+                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"]})
+    table = summary(ds)
+    return Result(ds, {"summary": summary_table(ds), "treatments": table},
+                  f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "
+                  f"symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects",
+                  table.round(3).to_string(index=False))
+
+
+def summary(ds: xr.Dataset) -> pd.DataFrame:
+    """Per regimen: P(withdrawal) and P(seizure) after the stop, median total benzodiazepine (and its
+    95th percentile), median peak sedation during treatment (all of it, and sober), adaptation at the
+    stop, the fraction of subjects at the triggered-dose cap and with blood ethanol above 4 g/L."""
+    names = ["p_withdrawal_after_stop", "p_seizure_after_stop", "p_withdrawal_last_drinking_day"]
+    df = ds[names].mean("subject").to_dataframe()
+    df["benzodiazepine_mg_p50"] = ds["benzodiazepine_mg"].median("subject").to_series()
+    df["benzodiazepine_mg_p95"] = ds["benzodiazepine_mg"].quantile(0.95, "subject").drop_vars("quantile").to_series()
+    df["sedation_peak_treatment_p50"] = ds["sedation_peak_treatment"].median("subject").to_series()
+    df["sedation_peak_sober_p50"] = ds["sedation_peak_sober"].median("subject").to_series()
+    df["adaptation_at_stop_p50"] = ds["adaptation_at_stop"].median("subject").to_series()
+    df["p_at_dose_cap"] = (ds["triggered_doses"] >= ds.attrs["max_doses"]).mean("subject").to_series()
+    df["p_ethanol_over_4_g_l"] = (ds["ethanol_peak_last_day"] > 4000.0).mean("subject").to_series()
+    return df[[c for c in df.columns if c not in LEVELS]].reset_index()
+
+
+def plot_withdrawal_drive(ds: xr.Dataset, *, ax=None):
+    """Median withdrawal drive (90% band) around the stop at the largest intake, one line per treatment."""
+    ax = ax or new_axes()
+    idx = ds.indexes["regimen"]
+    top = max(idx.get_level_values("grams_per_day"))
+    t = ds["time"].values
+    q = ds["withdrawal_drive_a2_quantiles"]
+    for j, key in enumerate(k for k in idx if k[0] == top):
+        name = key[1] if key[1] != "triggered" else f"triggered at drive > {key[2]:g}"
+        sel = q.sel(regimen=key)
+        ax.fill_between(t, sel.sel(quantile=0.05), sel.sel(quantile=0.95), color=f"C{j}", alpha=0.12, lw=0)
+        ax.plot(t, sel.sel(quantile=0.5), color=f"C{j}", label=name)
+    ax.axvline(0, color="k", ls=":", lw=0.8)
+    ax.set_xlabel(label(ds["time"]))
+    ax.set_ylabel(label(q, 45))
+    ax.set_title(f"{top:g} g/day for {ds.attrs.get('drinking_days', '?')} days, then stop; {ds.attrs.get('drug', '')}",
+                 fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_treatments(ds: xr.Dataset, *, ax=None):
+    """P(clinically significant withdrawal) after the stop by intake and treatment, with the median total
+    benzodiazepine given over each bar."""
+    ax = ax or new_axes()
+    idx = ds.indexes["regimen"]
+    p = ds["p_withdrawal_after_stop"].mean("subject")
+    mg = ds["benzodiazepine_mg"].median("subject")
+    grams = list(dict.fromkeys(idx.get_level_values("grams_per_day")))
+    treatments = list(dict.fromkeys((k[1], k[2]) for k in idx))
+    width = 0.8 / len(treatments)
+    for j, (name, thr) in enumerate(treatments):
+        keys = [(g, name, thr) for g in grams]
+        x = np.arange(len(grams)) + (j - (len(treatments) - 1) / 2) * width
+        v = [float(p.sel(regimen=k)) for k in keys]
+        ax.bar(x, v, width, color=f"C{j}", label=name if name != "triggered" else f"triggered > {thr:g}")
+        for xi, vi, k in zip(x, v, keys):
+            ax.text(xi, vi + 0.01, f"{float(mg.sel(regimen=k)):.0f}", ha="center", fontsize=6)
+    ax.set_xticks(range(len(grams)), [f"{g:g}" for g in grams])
+    ax.set_xlabel(label(ds["grams_per_day"]))
+    ax.set_ylabel(textwrap.fill("P(clinically significant withdrawal) after the stop [1]", 40))
+    ax.set_title("numbers: median total benzodiazepine given [mg]", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def figure(ds: xr.Dataset):
+    """Withdrawal drive around the stop (left) and withdrawal by intake and treatment (right)."""
+    title = (f"Alcohol withdrawal: fixed vs symptom-triggered {ds.attrs.get('drug', '')} "
+             f"({ds.attrs.get('cohort', '')} cohort)")
+    return side_by_side(ds, (plot_withdrawal_drive, plot_treatments), title=title)
+
+
+EXPERIMENT = Experiment(
+    name="alcohol", schema=AlcoholStudy, run=run, figure=figure, reads=("cohort", "grid.dt_h", "pd"),
+    tiny=("n_subjects=16", "grid.dt_h=1.0", "study.drinking_days=5", "study.days_after=2",
+          "study.grams_per_day=[0,200]", "study.trigger_drive=[0.05]", "study.fixed_mg_per_day=[40,30]",
+          "study.max_doses=6", "study.check_every_h=2"),
+    question="After chronic drinking and a stop, how likely are withdrawal and seizures, and how do a fixed and a "
+             "symptom-triggered benzodiazepine schedule compare (total dose, oversedation, cross-tolerance)?")

@@ -1,0 +1,223 @@
+"""Question 3 (CYP3A4 inhibitors): each benzodiazepine alone and with each perpetrator, taken
+throughout, started mid-regimen or stopped mid-regimen.
+
+Every subject of the cohort takes the perpetrator in its arms (the same people as in the control arm:
+ratios are paired).  The perpetrator is simulated per subject and CYP3A4 activity in liver and gut
+follows its unbound concentrations hour by hour (:mod:`popsim.interactions`); the drug's clearance
+and bioavailability follow.  One compiled program per drug x perpetrator; the schedules are runtime
+inputs.  Per subject: the readout of :func:`popsim.study.simulate_arm`, weekly checkpoints, and the
+ratios to the control arm of Cavg and of mean alpha1 occupancy on the last day.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from popsim._validate import choice, finite, on_grid, unique
+from popsim.arm import Arm
+from popsim.config import Study
+from popsim.dataset import annotate, register, regimen_dataset
+from popsim.experiments.base import Experiment, Result
+from popsim.io import summary_table
+from popsim.pd.parameters import check_values
+from popsim.plots import new_axes, side_by_side
+from popsim.regimen import daily_schedule, fixed_interval
+from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, de_dose_mg,
+                          simulate_arm)
+
+__all__ = ["EXPERIMENT", "SCHEDULES", "CypInhibitionStudy", "figure", "perpetrator_doses", "plot_exposure_ratio",
+           "plot_occupancy_course", "run"]
+
+LEVELS = ["drug", "dose_de_mg", "inhibitor", "schedule"]
+SCHEDULES = ("throughout", "started", "stopped")
+register({
+    "cavg_ratio_ss": ("1", "Cavg over the last day with the perpetrator / without (same subject)"),
+    "occupancy_ratio_ss": ("1", "mean alpha1 occupancy over the last day with the perpetrator / without"),
+})
+# level names whose meaning is this Dataset's own
+LOCAL = {"inhibitor": ("1", "CYP3A4 perpetrator taken with the drug (none: the control arm)"),
+         "schedule": ("1", "when the perpetrator is taken: throughout, started on start_day, stopped after "
+                           "stop_day (none: the control arm)")}
+
+
+@dataclass
+class CypInhibitionStudy(Study):
+    """``drugs`` at ``dose_de_mg`` daily diazepam equivalents split over ``hours_of_day`` for the grid's days
+    in the cohort, alone and with each perpetrator (``perpetrators``: name -> [dose mg, interval h], oral)
+    taken ``throughout``, ``started`` on ``start_day`` or ``stopped`` after ``stop_day``; the day before
+    each of ``checkpoint_days`` is summarised."""
+
+    drugs: list[str] = field(default_factory=lambda: ["alprazolam", "midazolam", "triazolam", "diazepam",
+                                                      "lorazepam"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [5.0])
+    hours_of_day: list[float] = field(default_factory=lambda: [8.0, 20.0])
+    # usual regimens (as in the clinical DDI studies of shared/science/data; ritonavir: the boosting dose)
+    perpetrators: dict[str, list[float]] = field(default_factory=lambda: {
+        "ritonavir": [100.0, 12.0], "ketoconazole": [400.0, 24.0], "itraconazole": [200.0, 24.0],
+        "clarithromycin": [500.0, 12.0], "erythromycin": [500.0, 8.0], "voriconazole": [200.0, 12.0],
+        "fluconazole": [200.0, 24.0]})
+    schedules: list[str] = field(default_factory=lambda: list(SCHEDULES))
+    start_day: float = 7.0
+    stop_day: float = 14.0
+    checkpoint_days: list[float] = field(default_factory=lambda: [7.0, 14.0, 21.0, 28.0])
+
+    def check(self, cfg) -> None:
+        from popsim.drugs.library import load, names
+
+        g = cfg.grid
+        check_arms("study", [], self.drugs, self.dose_de_mg)
+        check_day_grid("cyp_inhibition", g.dt_h)
+        check_clock_hours("study.hours_of_day", self.hours_of_day, g.dt_h)
+        check_checkpoint_days("study.checkpoint_days", self.checkpoint_days, g.days)
+        if cfg.cohort.p_perpetrator != 0:
+            raise ValueError(f"cohort.p_perpetrator={cfg.cohort.p_perpetrator!r}: the cyp_inhibition experiment gives "
+                             "the perpetrator to every subject of its perpetrator arms and to none in the control "
+                             "arm; allowed: 0")
+        perps = [n for n in names() if load(n).kind == "perpetrator"]
+        if not self.perpetrators:
+            raise ValueError("study.perpetrators: at least one")
+        for name, regimen in self.perpetrators.items():
+            choice("study.perpetrators key", name, perps)
+            if len(regimen) != 2:
+                raise ValueError(f"study.perpetrators.{name}={list(regimen)!r}; allowed: [dose_mg, interval_h]")
+            finite(f"study.perpetrators.{name}[0] (dose_mg)", regimen[0], low=0, low_open=True, high=10000)
+            finite(f"study.perpetrators.{name}[1] (interval_h)", regimen[1], low=0, low_open=True, high=168)
+            on_grid(f"study.perpetrators.{name}[1]", regimen[1], g.dt_h)
+        unique("study.schedules", self.schedules)
+        for i, sch in enumerate(self.schedules):
+            choice(f"study.schedules[{i}]", sch, SCHEDULES)
+        for key in ("start_day", "stop_day"):
+            finite(f"study.{key}", getattr(self, key), low=0, high=g.days)
+            if getattr(self, key) != round(getattr(self, key)):
+                raise ValueError(f"study.{key}={getattr(self, key)!r}; allowed: whole days")
+
+
+def perpetrator_doses(n_steps: int, dt: float, dose_mg: float, interval_h: float, schedule: str, start_day: float,
+                      stop_day: float) -> np.ndarray:
+    """(time,) perpetrator doses for a schedule: ``throughout``, ``started`` on ``start_day``, ``stopped``
+    after ``stop_day``."""
+    if schedule == "throughout":
+        return fixed_interval(n_steps, dt, dose_mg, interval_h)
+    if schedule == "started":
+        return fixed_interval(n_steps, dt, dose_mg, interval_h, start_day * 24.0)
+    n = int(np.ceil(stop_day * 24.0 / interval_h))
+    return fixed_interval(n_steps, dt, dose_mg, interval_h, n_doses=n)
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over regimen (:data:`LEVELS`; the control arm is ``inhibitor="none", schedule="none"``) x
+    subject, with the checkpoint days."""
+    s, g = cfg.study, cfg.grid
+    checkpoints = [d * 24.0 for d in s.checkpoint_days]
+    values = check_values(cfg.pd)
+    labels, parts = [], []
+    covariates = None
+    for d in s.drugs:
+        U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
+                                     tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
+        common = dict(seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
+                      chunk_size=cfg.chunk_size, dtype=dtype)
+        control = simulate_arm(Arm(d, "oral", cfg.cohort, g.dt_h, g.n_steps), U,
+                               progress=progress and progress(f"{d}/none"), **common)
+        covariates = control.covariates
+        arms = [("none", "none", control)]
+        for perp, (mg, tau) in s.perpetrators.items():
+            arm = Arm(d, "oral", cfg.cohort, g.dt_h, g.n_steps, perpetrator=perp)
+            for sch in s.schedules:
+                doses = perpetrator_doses(g.n_steps, g.dt_h, mg, tau, sch, s.start_day, s.stop_day)
+                arms.append((perp, sch, simulate_arm(arm, U, perpetrator_doses=doses,
+                                                     progress=progress and progress(f"{d}/{perp}/{sch}"), **common)))
+        for perp, sch, r in arms:
+            ratios = {"cavg_ratio_ss": r.values["cavg_ss"] / control.values["cavg_ss"],
+                      "occupancy_ratio_ss": r.values["occupancy_a1_mean_ss"] / control.values["occupancy_a1_mean_ss"]}
+            parts.append((r, ratios))
+            labels += [(d, x, perp, sch) for x in s.dose_de_mg]
+    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([r.values[name] for r, _ in parts])
+                                          for name in parts[0][0].values}, covariates=covariates)
+    ds = ds.assign_coords(day=np.asarray(s.checkpoint_days, float))
+    for name in parts[0][0].by_day:
+        ds[name] = (("day", "regimen", "subject"), np.concatenate([r.by_day[name] for r, _ in parts], axis=1))
+    for name in parts[0][1]:
+        ds[name] = (("regimen", "subject"), np.concatenate([q[name] for _, q in parts]))
+    ds = annotate(ds, **LOCAL)
+    ds.attrs.update({"cohort": cfg.cohort.name, "start_day": s.start_day, "stop_day": s.stop_day,
+                     "perpetrator_regimens": "; ".join(f"{k} {v[0]:g} mg every {v[1]:g} h"
+                                                       for k, v in s.perpetrators.items())})
+    med = ds["cavg_ratio_ss"].median("subject").to_series()
+    table = med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in s.schedules else med
+    report = ("Median ratio of Cavg on the last day with / without the perpetrator (taken throughout):\n"
+              + table.round(2).to_string())
+    return Result(ds, {"summary": summary_table(ds)},
+                  f"{len(s.drugs)} drugs x {len(s.perpetrators)} perpetrators x {list(s.schedules)} in "
+                  f"{cfg.cohort.name}, {cfg.n_subjects} subjects, {g.days:g} days", report)
+
+
+def _levels(ds: xr.Dataset):
+    idx = ds.indexes["regimen"]
+    drugs = list(dict.fromkeys(idx.get_level_values("drug")))
+    perps = [p for p in dict.fromkeys(idx.get_level_values("inhibitor")) if p != "none"]
+    schedules = [s for s in dict.fromkeys(idx.get_level_values("schedule")) if s != "none"]
+    return drugs, perps, schedules
+
+
+def plot_exposure_ratio(ds: xr.Dataset, *, ax=None):
+    """Median last-day Cavg ratio (with / without the perpetrator, same subjects) per drug and perpetrator,
+    taken throughout (or the first schedule run)."""
+    ax = ax or new_axes()
+    drugs, perps, schedules = _levels(ds)
+    med = ds["cavg_ratio_ss"].median("subject").to_series().droplevel("dose_de_mg")
+    med = med[~med.index.duplicated()]
+    width = 0.8 / max(len(perps), 1)
+    sched = "throughout" if "throughout" in schedules else schedules[0]
+    for j, p in enumerate(perps):
+        ax.bar(np.arange(len(drugs)) + (j - (len(perps) - 1) / 2) * width,
+               [med.get((d, p, sched), np.nan) for d in drugs], width, label=p, color=f"C{j}")
+    ax.axhline(1.0, color="0.4", ls=":")
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
+    ax.set_ylabel("median Cavg ratio, last day (with / without; log)")
+    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4 perpetrator ({sched})", 50), fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_occupancy_course(ds: xr.Dataset, *, ax=None):
+    """Median mean alpha1 occupancy at each checkpoint for each drug alone (solid) and with the first
+    perpetrator started (dashed) and stopped (dotted) mid-regimen."""
+    ax = ax or new_axes()
+    drugs, perps, schedules = _levels(ds)
+    occ = ds["occupancy_a1_mean_day"].median("subject").to_series().droplevel("dose_de_mg")
+    occ = occ[~occ.index.duplicated()]
+    for k, d in enumerate(drugs):
+        for sch, ls in (("none", "-"), ("started", "--"), ("stopped", ":")):
+            key = (d, "none", "none") if sch == "none" else (d, perps[0], sch)
+            if sch != "none" and sch not in schedules:
+                continue
+            ax.plot(ds["day"], [occ.get((day,) + key, np.nan) for day in ds["day"].values], ls, color=f"C{k}",
+                    label=f"{d}" if sch == "none" else None)
+    ax.set_xlabel("day")
+    ax.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 30))
+    ax.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen", 50),
+                 fontsize=10)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def figure(ds: xr.Dataset):
+    """Cavg ratios (left), occupancy over the weeks when the first perpetrator is started or stopped (right)."""
+    return side_by_side(ds, (plot_exposure_ratio, plot_occupancy_course))
+
+
+EXPERIMENT = Experiment(
+    name="cyp_inhibition", schema=CypInhibitionStudy, run=run, figure=figure,
+    reads=("cohort", "grid.dt_h", "grid.days", "pd"),
+    tiny=("n_subjects=32", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
+          "study.start_day=7", "study.stop_day=7")
+    + tuple(f"~study.perpetrators.{p}" for p in ("itraconazole", "clarithromycin", "erythromycin", "voriconazole",
+                                                 "fluconazole")),
+    question="How much do the CYP3A4 perpetrators raise each benzodiazepine's exposure and receptor occupancy, and "
+             "what happens when the perpetrator is started or stopped partway through a regimen?")

@@ -1,0 +1,136 @@
+"""Question 3 (liver disease): Child-Pugh A/B/C vs healthy adults for Phase I drugs (diazepam,
+alprazolam, midazolam) and glucuronidated LOT drugs (lorazepam, oxazepam, temazepam).
+
+Each cohort x drug is one compiled program; the day before each checkpoint (weekly by default) is
+summarised, so accumulation over weeks is visible, and the scores cover the whole horizon.  The
+ranking orders drugs within each cohort by the median net alpha1 sedation on the last day at the
+same diazepam-equivalent dose (lower first), with the exposure ratio to healthy adults and the
+accumulation ratio (last checkpoint over first) beside it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from popsim._validate import unique
+from popsim.arm import Arm
+from popsim.config import Study
+from popsim.experiments.base import Experiment, Result
+from popsim.io import summary_table
+from popsim.pd.parameters import check_values
+from popsim.plots import new_axes
+from popsim.regimen import daily_schedule
+from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, cohort_dataset,
+                          de_dose_mg, simulate_arm)
+
+__all__ = ["EXPERIMENT", "HepaticStudy", "figure", "plot_accumulation", "ranking", "run"]
+
+
+@dataclass
+class HepaticStudy(Study):
+    """``drugs`` at ``dose_de_mg`` daily diazepam equivalents, split over ``hours_of_day``, for the grid's
+    days in each of ``cohorts`` (preset names; the first is the healthy reference of the ranking); the
+    day before each of ``checkpoint_days`` is summarised to follow accumulation."""
+
+    cohorts: list[str] = field(default_factory=lambda: ["adult", "cirrhosis_a", "cirrhosis_b", "cirrhosis_c"])
+    drugs: list[str] = field(default_factory=lambda: ["diazepam", "alprazolam", "midazolam", "lorazepam",
+                                                      "oxazepam", "temazepam"])
+    dose_de_mg: list[float] = field(default_factory=lambda: [5.0])
+    hours_of_day: list[float] = field(default_factory=lambda: [8.0, 20.0])
+    checkpoint_days: list[float] = field(default_factory=lambda: [7.0, 14.0, 21.0, 28.0])
+
+    def check(self, cfg) -> None:
+        unique("study.cohorts", self.cohorts)
+        check_arms("study", self.cohorts, self.drugs, self.dose_de_mg)
+        check_day_grid("hepatic", cfg.grid.dt_h)
+        check_clock_hours("study.hours_of_day", self.hours_of_day, cfg.grid.dt_h)
+        check_checkpoint_days("study.checkpoint_days", self.checkpoint_days, cfg.grid.days)
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject with the checkpoint days, and the
+    ranking."""
+    s, g = cfg.study, cfg.grid
+    checkpoints = [d * 24.0 for d in s.checkpoint_days]
+    values = check_values(cfg.pd)
+    results, covariates = {}, {}
+    for c in s.cohorts:
+        for d in s.drugs:
+            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
+                                         tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
+            results[c, d] = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed,
+                                         n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
+                                         chunk_size=cfg.chunk_size, dtype=dtype,
+                                         progress=progress and progress(f"{c}/{d}"))
+            covariates[c] = results[c, d].covariates
+    ds = cohort_dataset(results, covariates, s.cohorts, s.drugs, s.dose_de_mg, checkpoints)
+    rank = ranking(ds, s.cohorts[0])
+    cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
+            "sedation_mean_ss", "rank_by_sedation"]
+    report = (f"Exposure relative to {s.cohorts[0]} and ranking by median net sedation on the last day (1 = least):\n"
+              + rank[cols].round(3).to_string(index=False))
+    return Result(ds, {"summary": summary_table(ds), "ranking": rank},
+                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days",
+                  report)
+
+
+def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
+    """One row per cohort x drug x dose: medians of exposure, sedation and scores, and the rank."""
+    med = ds[["cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall", "p_withdrawal_last_day"]].median("subject")
+    df = med.to_dataframe().reset_index()
+    ref = df[df["cohort"] == healthy].set_index(["drug", "dose_de_mg"])["cavg_ss"]
+    same = list(zip(df["drug"], df["dose_de_mg"]))
+    df["exposure_ratio_to_healthy"] = df["cavg_ss"].to_numpy() / ref.loc[same].to_numpy()
+    occ = ds["occupancy_a1_mean_day"].median("subject")
+    acc = (occ.isel(day=-1) / occ.isel(day=0)).to_dataframe(name="accumulation_last_over_first_checkpoint")
+    df = df.merge(acc.reset_index()[["cohort", "drug", "dose_de_mg", "accumulation_last_over_first_checkpoint"]],
+                  on=["cohort", "drug", "dose_de_mg"])
+    df["rank_by_sedation"] = df.groupby(["cohort", "dose_de_mg"])["sedation_mean_ss"].rank(method="min").astype(int)
+    return df.sort_values(["dose_de_mg", "cohort", "rank_by_sedation"]).reset_index(drop=True)
+
+
+def plot_accumulation(ds: xr.Dataset, *, drug: str, ax=None):
+    """Median mean alpha1 occupancy of the day before each checkpoint for ``drug``, one line per cohort
+    (first dose of the sweep)."""
+    ax = ax or new_axes((4.2, 3.4))
+    occ = ds["occupancy_a1_mean_day"].median("subject")
+    dose = float(ds["dose_de_mg"].values[0])
+    for j, c in enumerate(ds["cohort"].values):
+        ax.plot(ds["day"], occ.sel(cohort=c, drug=drug, dose_de_mg=dose), "o-", color=f"C{j}", label=str(c))
+    ax.set_title(f"{drug}, {dose:g} mg/day diazepam-equivalent", fontsize=9)
+    ax.set_xlabel("day")
+    return ax
+
+
+def figure(ds: xr.Dataset):
+    """One panel per drug (:func:`plot_accumulation`), so accumulation over weeks and the cohort contrast
+    show together."""
+    import matplotlib.pyplot as plt
+
+    drugs = list(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug")))
+    cols = min(3, len(drugs))
+    rows = -(-len(drugs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False, sharey=True)
+    for ax, d in zip(axes.flat, drugs):
+        plot_accumulation(ds, drug=d, ax=ax)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 28))
+    for ax in list(axes.flat)[len(drugs):]:
+        ax.set_visible(False)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+EXPERIMENT = Experiment(
+    name="hepatic", schema=HepaticStudy, run=run, figure=figure, reads=("grid.dt_h", "grid.days", "pd"),
+    tiny=("n_subjects=64", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
+          "study.cohorts=[adult,cirrhosis_c]"),
+    question="In Child-Pugh A, B and C cirrhosis, how much more do the Phase I benzodiazepines accumulate than the "
+             "glucuronidated LOT drugs, what does that do to sedation and the risk scores, and which drug is safer?")

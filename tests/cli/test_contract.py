@@ -1,0 +1,130 @@
+"""The contract every registered experiment keeps, in one parametrised test per clause.
+
+A tiny run (``EXPERIMENT.tiny``, float64) writes its files; every variable carries CF ``units`` and
+``long_name``; the provenance records the resolved configuration and only the keys the experiment
+reads; the analysis script in ``experiments/<name>/`` runs on the outputs; the numbers equal those
+main wrote before the restructure (``tests/data/main_5ab7fe9/``); a key of another experiment, a
+shared key the experiment does not read and a misspelt key are refused before any compute, naming
+the key (with a "did you mean" where one is close).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+from popsim.config import RUN_KEYS
+from popsim.experiments import MODULES, REGISTRY
+from popsim.experiments.base import SHARED
+from popsim.run import check_keys, configure
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = ROOT / "tests" / "data" / "main_5ab7fe9"
+NAMES = sorted(REGISTRY)
+# candidate overrides of shared keys, to find one an experiment does not read
+SHARED_OVERRIDES = ("cohort=obese", "+pd.fall_beta=3.0", "grid.days=3", "grid.dt_h=0.5", "grid.summary_window_h=12")
+
+
+def test_every_module_is_registered():
+    assert NAMES == sorted(MODULES)
+    for name, exp in REGISTRY.items():
+        assert exp.name == name and (ROOT / "popsim" / "configs" / "experiment" / f"{name}.yaml").exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_outputs_and_dataset_contract(name, tiny):
+    files, ds = tiny(name)
+    assert {"dataset", "figure"} <= set(files) and all(Path(p).exists() for p in files.values())
+    for var in ds.data_vars.values():
+        assert var.attrs.get("units") and var.attrs.get("long_name"), var.name
+    for key in ("popsim_version", "git_commit", "config_yaml", "seed", "precision", "jax_backend"):
+        assert key in ds.attrs, key
+    recorded = yaml.safe_load(ds.attrs["config_yaml"])
+    assert recorded["experiment"] == name and recorded["precision"] == "float64"
+    exp = REGISTRY[name]
+    for group in SHARED:
+        assert (group in recorded) == any(r.split(".")[0] == group for r in exp.reads), group
+    assert set(recorded) <= set(RUN_KEYS) | set(SHARED)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if (ROOT / "experiments" / n / "analyse.py").exists()])
+def test_analysis_script_runs(name, tiny):
+    files, _ = tiny(name)
+    res = subprocess.run([sys.executable, str(ROOT / "experiments" / name / "analyse.py"),
+                          str(Path(files["dataset"]).parent)], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_numbers_are_those_of_main(name, tiny):
+    # The restructure moved code and left the numerics alone: on the machine where the references
+    # were written, every variable is bitwise equal (checked when they were made).  Across machines
+    # XLA may contract or vectorise differently, so 1e-9 relative (float64) bounds that, far below
+    # any modelling difference; variables that main did not write are new and not compared.
+    _, ds = tiny(name)
+    ref = xr.open_dataset(MAIN / f"{name}.nc").load()
+    for var in ref.variables:
+        assert var in ds.variables, var
+        a, b = ref[var].values, ds[var].values
+        assert a.shape == b.shape, var
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(b, a, rtol=1e-9, atol=0, equal_nan=True, err_msg=var)
+        else:
+            assert np.array_equal(a, b), var
+
+
+def _other_study_key(name):
+    mine = {f.name for f in dataclasses.fields(REGISTRY[name].schema)}
+    for other in NAMES:
+        for f in dataclasses.fields(REGISTRY[other].schema):
+            if f.name not in mine:
+                return other, f.name
+    raise AssertionError("every study key is shared")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_key_of_another_experiment_is_refused(name):
+    other, key = _other_study_key(name)
+    with pytest.raises(ValueError, match=rf"study.{key} is not a key of study \(the {name} experiment\)"):
+        configure([f"+experiment={name}", f"study.{key}=1"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_shared_key_it_does_not_read_is_refused(name):
+    exp = REGISTRY[name]
+    override = next(o for o in SHARED_OVERRIDES if not exp.reads_key(o.split("=")[0].lstrip("+")))
+    key = override.split("=")[0].lstrip("+")
+    with pytest.raises(ValueError, match=rf"^{key}: the {name} experiment does not read this key"):
+        configure([f"+experiment={name}", override])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_misspelt_keys_get_a_did_you_mean(name):
+    field = dataclasses.fields(REGISTRY[name].schema)[0].name
+    typo = field[:-1] + ("x" if field[-1] != "x" else "y")
+    with pytest.raises(ValueError, match=rf"study.{typo} is not a key .*did you mean '{field}'\?"):
+        check_keys([f"+experiment={name}", f"study.{typo}=1"])
+    with pytest.raises(ValueError, match=r"n_subject is not a key of the run configuration.*did you mean 'n_subjects'"):
+        check_keys([f"+experiment={name}", "n_subject=5"])
+    with pytest.raises(ValueError, match=rf"experiment='{name[:-1]}'; allowed: .*did you mean '{name}'"):
+        check_keys([f"+experiment={name[:-1]}"])
+
+
+def test_hydra_flags_are_not_read_as_overrides():
+    check_keys(["-m", "--cfg", "job", "+experiment=interdose", "seed=1,2", "hydra/launcher=basic",
+                "hydra.run.dir=/tmp/x", "cohort=elderly"])
+
+
+def test_the_command_line_refuses_a_misspelt_key_before_hydra():
+    res = subprocess.run([sys.executable, "-m", "popsim", "+experiment=interdose", "n_subject=5"],
+                         capture_output=True, text=True, check=False, cwd=ROOT)
+    assert res.returncode != 0
+    assert "n_subject is not a key of the run configuration" in res.stderr and "did you mean 'n_subjects'" in res.stderr
