@@ -313,8 +313,10 @@ class Arm:
 
     def spec(self, windows: tuple[Window, ...] = (), **grid) -> GridSpec:
         """The arm's :class:`popsim.pk.grid.GridSpec`; ``grid``: further GridSpec fields (save, saved, ...)."""
+        grid = dict(grid)
         spec = victim_spec(self.drug, self.route, self.dt, self.n_steps, windows=windows, others=tuple(self.others),
-                           pd=self.pd, metabolites=self.metabolites, segment_steps=self.segment_steps)
+                           pd=self.pd, metabolites=self.metabolites, segment_steps=self.segment_steps,
+                           save=grid.pop("save", False))
         return dataclasses.replace(spec, **grid) if grid else spec
 
     def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, float] | None = None) -> SubjectArgs:

@@ -8,6 +8,7 @@ views and its figure live in its module (:mod:`popsim.experiments`).
 
 from __future__ import annotations
 
+import collections
 import textwrap
 
 import numpy as np
@@ -26,14 +27,15 @@ def new_axes(figsize=(6, 4)):
 
 def side_by_side(ds: xr.Dataset, views, *, title: str = "", panel=(6.5, 5.0)):
     """A figure of ``views`` (each called as ``view(ds, ax=ax)``) side by side, each panel ``panel``
-    inches, with an optional overall ``title``: the figure of most experiments."""
+    inches, with an optional overall ``title``, a template filled from the Dataset's attributes (e.g.
+    ``"... ({cohort} cohort)"``; a missing one reads ``?``): the figure of most experiments."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(views), figsize=(panel[0] * len(views), panel[1]), squeeze=False)
     for view, ax in zip(views, axes[0]):
         view(ds, ax=ax)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title.format_map(collections.defaultdict(lambda: "?", ds.attrs)), fontsize=11)
     fig.tight_layout()
     return fig
 

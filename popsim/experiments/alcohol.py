@@ -143,71 +143,6 @@ def inputs(s: AlcoholStudy, n: int, dt: float, grams: float, fixed: bool) -> np.
     return U
 
 
-def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x subject, and population quantiles of the tracked signals
-    over regimen x quantile x time (h since the stop, from one day before)."""
-    s, dt = cfg.study, cfg.grid.dt_h
-    values = check_values(cfg.pd)
-    n = round((s.drinking_days + s.days_after) * 24 / dt) + 1
-    stop = round(s.drinking_days * 24 / dt)
-    start = stop + round(s.treatment_start_h / dt)
-    arm = Arm(s.drug, "oral", cfg.cohort, dt, n, others=(("ethanol", "oral"),))
-    arms = [("none", 0.0, None), ("fixed", 0.0, None)]
-    arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, s.trigger_mg, start=start,
-                                        every=round(s.check_every_h / dt), max_doses=s.max_doses))
-             for thr in s.trigger_drive]
-    labels, parts, doses, last, given = [], [], [], [], []
-    for name, thr, trigger in arms:
-        rows = [(g, name, thr) for g in s.grams_per_day]
-        U = np.stack([inputs(s, n, dt, g, name == "fixed") for g, _, _ in rows])
-        r = simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, chunk_size=cfg.chunk_size,
-                         dtype=dtype, trajectories=TRACKED, trajectories_from_h=(s.drinking_days - 1) * 24.0,
-                         trigger=trigger, progress=progress and progress(f"{name} {thr:g}" if trigger else name))
-        labels += rows
-        parts.append(r)
-        shape = (len(rows), cfg.n_subjects)
-        doses.append(r.trigger["doses"] if trigger else np.zeros(shape))
-        last.append(r.trigger["last"] if trigger else np.full(shape, np.nan))
-        given.append(doses[-1] * s.trigger_mg + U[:, :, 0].sum(axis=1)[:, None])  # triggered + scheduled
-    traj = {x: np.concatenate([p.trajectories[x] for p in parts], axis=1) for x in TRACKED}  # (time, reg, sub)
-    t = parts[0].times - s.drinking_days * 24.0
-    at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
-    at_start = at_stop + start - stop
-    out = {}
-    for kind in ("withdrawal", "seizure"):
-        h = traj[f"{kind}_cumhaz"]
-        out[f"p_{kind}_after_stop"] = -np.expm1(-(h[-1] - h[at_stop]))
-    h = traj["withdrawal_cumhaz"]
-    out["p_withdrawal_last_drinking_day"] = -np.expm1(-(h[at_stop] - h[0]))
-    drive = traj["withdrawal_drive_a2"][at_stop:]
-    out["withdrawal_drive_peak"] = drive.max(axis=0)
-    out["withdrawal_peak_h"] = t[at_stop:][drive.argmax(axis=0)]
-    out["adaptation_at_stop"] = traj["adaptation_a2"][at_stop]
-    out["ethanol_peak_last_day"] = traj["ethanol"][:at_stop].max(axis=0)
-    out["sedation_peak_treatment"] = traj["sedation"][at_start:].max(axis=0)
-    sober = traj["ethanol"][at_start:] < SOBER_MG_L
-    sed = np.where(sober, traj["sedation"][at_start:], -np.inf).max(axis=0)
-    out["sedation_peak_sober"] = np.where(sober.any(axis=0), sed, np.nan)
-    out["benzodiazepine_mg"] = np.concatenate(given)
-    out["triggered_doses"] = np.concatenate(doses)
-    out["last_triggered_dose_h"] = np.concatenate(last) - s.drinking_days * 24.0
-    ds = regimen_dataset(labels, LEVELS, {k: np.asarray(v, float) for k, v in out.items()},
-                         covariates=parts[0].covariates)
-    ds = ds.assign_coords(quantile=list(QUANTILES), time=t)
-    for x in SHOWN:
-        q = np.quantile(traj[x], QUANTILES, axis=-1)  # (quantile, time, regimen)
-        ds[f"{x}_quantiles"] = (("regimen", "quantile", "time"), np.moveaxis(q, -1, 0).astype(np.float32))
-    ds = annotate(ds, **LOCAL)
-    ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "drinking_days": s.drinking_days,
-                     "days_after": s.days_after, "max_doses": s.max_doses, "trigger_mg": s.trigger_mg,
-                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"]})
-    table = summary(ds)
-    return Result(ds, {"summary": summary_table(ds), "treatments": table},
-                  f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "
-                  f"symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects",
-                  table.round(3).to_string(index=False))
-
-
 def summary(ds: xr.Dataset) -> pd.DataFrame:
     """Per regimen: P(withdrawal) and P(seizure) after the stop, median total benzodiazepine (and its
     95th percentile), median peak sedation during treatment (all of it, and sober), adaptation at the
@@ -272,9 +207,73 @@ def plot_treatments(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Withdrawal drive around the stop (left) and withdrawal by intake and treatment (right)."""
-    title = (f"Alcohol withdrawal: fixed vs symptom-triggered {ds.attrs.get('drug', '')} "
-             f"({ds.attrs.get('cohort', '')} cohort)")
-    return side_by_side(ds, (plot_withdrawal_drive, plot_treatments), title=title)
+    return side_by_side(ds, (plot_withdrawal_drive, plot_treatments),
+                        title="Alcohol withdrawal: fixed vs symptom-triggered {drug} ({cohort} cohort)")
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over regimen (:data:`LEVELS`) x subject, and population quantiles of the tracked signals
+    over regimen x quantile x time (h since the stop, from one day before)."""
+    s, dt = cfg.study, cfg.grid.dt_h
+    values = check_values(cfg.pd)
+    n = round((s.drinking_days + s.days_after) * 24 / dt) + 1
+    stop = round(s.drinking_days * 24 / dt)
+    start = stop + round(s.treatment_start_h / dt)
+    arm = Arm(s.drug, "oral", cfg.cohort, dt, n, others=(("ethanol", "oral"),))
+    arms = [("none", 0.0, None), ("fixed", 0.0, None)]
+    arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, s.trigger_mg, start=start,
+                                        every=round(s.check_every_h / dt), max_doses=s.max_doses))
+             for thr in s.trigger_drive]
+    labels, parts, doses, last, given = [], [], [], [], []
+    for name, thr, trigger in arms:
+        rows = [(g, name, thr) for g in s.grams_per_day]
+        U = np.stack([inputs(s, n, dt, g, name == "fixed") for g, _, _ in rows])
+        r = simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, chunk_size=cfg.chunk_size,
+                         dtype=dtype, trajectories=TRACKED, trajectories_from_h=(s.drinking_days - 1) * 24.0,
+                         trigger=trigger, progress=progress and progress(f"{name} {thr:g}" if trigger else name))
+        labels += rows
+        parts.append(r)
+        shape = (len(rows), cfg.n_subjects)
+        doses.append(r.trigger["doses"] if trigger else np.zeros(shape))
+        last.append(r.trigger["last"] if trigger else np.full(shape, np.nan))
+        given.append(doses[-1] * s.trigger_mg + U[:, :, 0].sum(axis=1)[:, None])  # triggered + scheduled
+    traj = {x: np.concatenate([p.trajectories[x] for p in parts], axis=1) for x in TRACKED}  # (time, reg, sub)
+    t = parts[0].times - s.drinking_days * 24.0
+    at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
+    at_start = at_stop + start - stop
+    out = {}
+    for kind in ("withdrawal", "seizure"):
+        h = traj[f"{kind}_cumhaz"]
+        out[f"p_{kind}_after_stop"] = -np.expm1(-(h[-1] - h[at_stop]))
+    h = traj["withdrawal_cumhaz"]
+    out["p_withdrawal_last_drinking_day"] = -np.expm1(-(h[at_stop] - h[0]))
+    drive = traj["withdrawal_drive_a2"][at_stop:]
+    out["withdrawal_drive_peak"] = drive.max(axis=0)
+    out["withdrawal_peak_h"] = t[at_stop:][drive.argmax(axis=0)]
+    out["adaptation_at_stop"] = traj["adaptation_a2"][at_stop]
+    out["ethanol_peak_last_day"] = traj["ethanol"][:at_stop].max(axis=0)
+    out["sedation_peak_treatment"] = traj["sedation"][at_start:].max(axis=0)
+    sober = traj["ethanol"][at_start:] < SOBER_MG_L
+    sed = np.where(sober, traj["sedation"][at_start:], -np.inf).max(axis=0)
+    out["sedation_peak_sober"] = np.where(sober.any(axis=0), sed, np.nan)
+    out["benzodiazepine_mg"] = np.concatenate(given)
+    out["triggered_doses"] = np.concatenate(doses)
+    out["last_triggered_dose_h"] = np.concatenate(last) - s.drinking_days * 24.0
+    ds = regimen_dataset(labels, LEVELS, {k: np.asarray(v, float) for k, v in out.items()},
+                         covariates=parts[0].covariates)
+    ds = ds.assign_coords(quantile=list(QUANTILES), time=t)
+    for x in SHOWN:
+        q = np.quantile(traj[x], QUANTILES, axis=-1)  # (quantile, time, regimen)
+        ds[f"{x}_quantiles"] = (("regimen", "quantile", "time"), np.moveaxis(q, -1, 0).astype(np.float32))
+    ds = annotate(ds, **LOCAL)
+    ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "drinking_days": s.drinking_days,
+                     "days_after": s.days_after, "max_doses": s.max_doses, "trigger_mg": s.trigger_mg,
+                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"]})
+    table = summary(ds)
+    return Result(ds, {"summary": summary_table(ds), "treatments": table},
+                  f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "
+                  f"symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects",
+                  table.round(3).to_string(index=False))
 
 
 EXPERIMENT = Experiment(

@@ -11,12 +11,16 @@ write -> report.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, NamedTuple
+from pathlib import Path
+from typing import Callable, ClassVar, NamedTuple
 
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Experiment", "Result", "SHARED"]
+from popsim._validate import closest, unique
+from popsim.config import Study
+
+__all__ = ["Experiment", "Result", "SHARED", "TableStudy"]
 
 # the shared configuration groups an experiment may read (a key of one it does not read is refused)
 SHARED = ("cohort", "grid", "pd")
@@ -67,3 +71,38 @@ class Experiment:
     def reads_key(self, key: str) -> bool:
         """Whether an override of ``key`` (a dotted path) is read by this experiment."""
         return any(key == r or key.startswith(r + ".") for r in self.reads)
+
+
+@dataclasses.dataclass
+class TableStudy(Study):
+    """A study whose input is a table (a plan, a target list).  ``TABLE`` names, in order: the experiment,
+    the key of the CSV's path (``default``: the package's own file), the key of a selection, the column it
+    selects on, the default path and the reader (which checks every row).  The selection keeps only the
+    rows whose column is one of its values (empty: every row), in the table's order.  Every error names
+    the key, before any compute."""
+
+    TABLE: ClassVar[tuple[str, str, str, str, Path, Callable[[Path], pd.DataFrame]]]
+
+    def check(self, cfg) -> None:
+        self.rows()
+
+    def rows(self) -> tuple[Path, pd.DataFrame]:
+        """The table's path and its (selected) rows."""
+        experiment, key, select_key, column, default, read = self.TABLE
+        value, selected = getattr(self, key), getattr(self, select_key)
+        if not value:
+            raise ValueError(f"study.{key}: the {experiment} experiment needs study.{key}=<path to a CSV> "
+                             "(default: popsim's own)")
+        path = default if value == "default" else Path(value)
+        if not path.is_file():
+            raise ValueError(f"study.{key}={value!r}: no such file; allowed: a CSV, or default")
+        table = read(path)
+        if not selected:
+            return path, table
+        unique(f"study.{select_key}", selected)
+        known = list(dict.fromkeys(table[column]))
+        for i, name in enumerate(selected):
+            if name not in known:
+                raise ValueError(f"study.{select_key}[{i}]={name!r} is not in the {column} column of {path}"
+                                 + closest(name, known))
+        return path, table[table[column].isin(list(selected))].reset_index(drop=True)

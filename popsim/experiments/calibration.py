@@ -43,14 +43,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim._validate import closest, unique
 from popsim.arm import Arm, ArmOutput, run_arm
-from popsim.config import Study
 from popsim.dataset import annotate, register
-from popsim.experiments.base import Experiment, Result
+from popsim.experiments.base import Experiment, Result, TableStudy
 from popsim.pd.parameters import RUNTIME, check_values
 from popsim.pk.grid import Window
-from popsim.plots import new_axes
+from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
 
@@ -291,42 +289,20 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
 
 
 @dataclass
-class CalibrationStudy(Study):
+class CalibrationStudy(TableStudy):
     """``targets``: the target table, a CSV (``default``: popsim's own, :data:`TARGETS`); ``ids``: only
     these targets (the ``id`` column; empty: every row).  The score constants are ``pd.<constant>``."""
 
     targets: str = "default"
     ids: list[str] = field(default_factory=list)
 
-    @property
-    def path(self) -> Path:
-        return TARGETS if self.targets == "default" else Path(self.targets)
-
-    def check(self, cfg) -> None:
-        self.rows()
-
-    def rows(self) -> pd.DataFrame:
-        """The targets (checked), only the rows of ``ids`` if given, in the table's order."""
-        if not self.targets:
-            raise ValueError("study.targets: the calibration experiment needs study.targets=<path to a targets CSV> "
-                             "(default: popsim's own)")
-        if not self.path.is_file():
-            raise ValueError(f"study.targets={self.targets!r}: no such file; allowed: a targets CSV, or default")
-        t = read_targets(self.path)
-        if not self.ids:
-            return t
-        unique("study.ids", self.ids)
-        known = list(t["id"])
-        for i, name in enumerate(self.ids):
-            if name not in known:
-                raise ValueError(f"study.ids[{i}]={name!r} is not a target of {self.path}" + closest(name, known))
-        return t[t["id"].isin(self.ids)].reset_index(drop=True)
+    TABLE = ("calibration", "targets", "ids", "id", TARGETS, read_targets)
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Every target: the report table and the Dataset over ``target``."""
     s = cfg.study
-    targets = s.rows()
+    path, targets = s.rows()
     stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
                                 seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size, progress=progress)
     table = report(targets, stats)
@@ -335,7 +311,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     for use in ("fit", "check"):
         part = table[(table["use"] == use) & table["in_interval"].notna()]
         lines.append(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
-    return Result(to_dataset(table, {"targets": str(s.path)}), {"report": table},
+    return Result(to_dataset(table, {"targets": str(path)}), {"report": table},
                   f"{len(table)} published targets, {cfg.n_subjects} subjects per scenario", "\n".join(lines))
 
 
@@ -378,12 +354,7 @@ def plot_calibration(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Every target against its published value."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 0.35 * ds.sizes["target"] + 1.5))
-    plot_calibration(ds, ax=ax)
-    fig.tight_layout()
-    return fig
+    return side_by_side(ds, (plot_calibration,), panel=(8.0, 0.35 * ds.sizes["target"] + 1.5))
 
 
 EXPERIMENT = Experiment(

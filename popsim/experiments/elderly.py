@@ -158,35 +158,6 @@ def _dataset(results, covariates, s: ElderlyStudy, report, search, rec: pd.DataF
     return annotate(ds)
 
 
-def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject, and the recommendations."""
-    s, g = cfg.study, cfg.grid
-    search = np.geomspace(s.search_min_de_mg, s.search_max_de_mg, s.search_points)
-    report = list(dict.fromkeys([*s.dose_de_mg]))
-    doses = report + [s.reference_dose_de_mg] + list(search)
-    values = check_values(cfg.pd)
-    cohorts = list(dict.fromkeys([*s.cohorts, s.reference_cohort]))
-    results, covariates = {}, {}
-    for c in cohorts:
-        for d in s.drugs:
-            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)), (s.dose_hour,))
-                          for x in doses])[..., None]
-            r = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed, n_subjects=cfg.n_subjects,
-                             values=values, chunk_size=cfg.chunk_size, dtype=dtype,
-                             progress=progress and progress(f"{c}/{d}"))
-            results[c, d] = r
-            covariates[c] = r.covariates
-    rec = recommend(results, covariates, s, doses, search, values)
-    ds = _dataset(results, covariates, s, report, search, rec)
-    table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(s.cohorts)]
-    text = (f"Recommended starting dose (mg/day): matches the median alpha1 occupancy of {s.reference_dose_de_mg:g} mg "
-            f"diazepam-equivalent in {s.reference_cohort}; fall-capped: median fall-rate ratio <= "
-            f"{s.fall_rate_ratio_cap:g}\n" + table.round(3).to_string())
-    return Result(ds, {"summary": summary_table(ds), "recommended_doses": rec},
-                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days "
-                  "once daily", text)
-
-
 def plot_recommended(ds: xr.Dataset, *, ax=None):
     """Recommended starting dose (diazepam equivalents) per drug and cohort (bars), with the fall-capped
     dose (triangles) and the reference dose."""
@@ -230,6 +201,35 @@ def plot_dose_occupancy(ds: xr.Dataset, *, ax=None):
 def figure(ds: xr.Dataset):
     """Recommended and fall-capped doses (left), dose-occupancy curves by cohort (right)."""
     return side_by_side(ds, (plot_recommended, plot_dose_occupancy))
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject, and the recommendations."""
+    s, g = cfg.study, cfg.grid
+    search = np.geomspace(s.search_min_de_mg, s.search_max_de_mg, s.search_points)
+    report = list(dict.fromkeys([*s.dose_de_mg]))
+    doses = report + [s.reference_dose_de_mg] + list(search)
+    values = check_values(cfg.pd)
+    cohorts = list(dict.fromkeys([*s.cohorts, s.reference_cohort]))
+    results, covariates = {}, {}
+    for c in cohorts:
+        for d in s.drugs:
+            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)), (s.dose_hour,))
+                          for x in doses])[..., None]
+            r = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed, n_subjects=cfg.n_subjects,
+                             values=values, chunk_size=cfg.chunk_size, dtype=dtype,
+                             progress=progress and progress(f"{c}/{d}"))
+            results[c, d] = r
+            covariates[c] = r.covariates
+    rec = recommend(results, covariates, s, doses, search, values)
+    ds = _dataset(results, covariates, s, report, search, rec)
+    table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(s.cohorts)]
+    text = (f"Recommended starting dose (mg/day): matches the median alpha1 occupancy of {s.reference_dose_de_mg:g} mg "
+            f"diazepam-equivalent in {s.reference_cohort}; fall-capped: median fall-rate ratio <= "
+            f"{s.fall_rate_ratio_cap:g}\n" + table.round(3).to_string())
+    return Result(ds, {"summary": summary_table(ds), "recommended_doses": rec},
+                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days "
+                  "once daily", text)
 
 
 EXPERIMENT = Experiment(

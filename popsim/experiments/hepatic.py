@@ -52,33 +52,6 @@ class HepaticStudy(Study):
         check_checkpoint_days("study.checkpoint_days", self.checkpoint_days, cfg.grid.days)
 
 
-def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject with the checkpoint days, and the
-    ranking."""
-    s, g = cfg.study, cfg.grid
-    checkpoints = [d * 24.0 for d in s.checkpoint_days]
-    values = check_values(cfg.pd)
-    results, covariates = {}, {}
-    for c in s.cohorts:
-        for d in s.drugs:
-            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
-                                         tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
-            results[c, d] = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed,
-                                         n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
-                                         chunk_size=cfg.chunk_size, dtype=dtype,
-                                         progress=progress and progress(f"{c}/{d}"))
-            covariates[c] = results[c, d].covariates
-    ds = cohort_dataset(results, covariates, s.cohorts, s.drugs, s.dose_de_mg, checkpoints)
-    rank = ranking(ds, s.cohorts[0])
-    cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
-            "sedation_mean_ss", "rank_by_sedation"]
-    report = (f"Exposure relative to {s.cohorts[0]} and ranking by median net sedation on the last day (1 = least):\n"
-              + rank[cols].round(3).to_string(index=False))
-    return Result(ds, {"summary": summary_table(ds), "ranking": rank},
-                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days",
-                  report)
-
-
 def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
     """One row per cohort x drug x dose: medians of exposure, sedation and scores, and the rank."""
     med = ds[["cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall", "p_withdrawal_last_day"]].median("subject")
@@ -126,6 +99,33 @@ def figure(ds: xr.Dataset):
     fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject with the checkpoint days, and the
+    ranking."""
+    s, g = cfg.study, cfg.grid
+    checkpoints = [d * 24.0 for d in s.checkpoint_days]
+    values = check_values(cfg.pd)
+    results, covariates = {}, {}
+    for c in s.cohorts:
+        for d in s.drugs:
+            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
+                                         tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
+            results[c, d] = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed,
+                                         n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
+                                         chunk_size=cfg.chunk_size, dtype=dtype,
+                                         progress=progress and progress(f"{c}/{d}"))
+            covariates[c] = results[c, d].covariates
+    ds = cohort_dataset(results, covariates, s.cohorts, s.drugs, s.dose_de_mg, checkpoints)
+    rank = ranking(ds, s.cohorts[0])
+    cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
+            "sedation_mean_ss", "rank_by_sedation"]
+    report = (f"Exposure relative to {s.cohorts[0]} and ranking by median net sedation on the last day (1 = least):\n"
+              + rank[cols].round(3).to_string(index=False))
+    return Result(ds, {"summary": summary_table(ds), "ranking": rank},
+                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days",
+                  report)
 
 
 EXPERIMENT = Experiment(

@@ -81,35 +81,6 @@ def doses(n_steps: int, dt: float, daily_mg: float, interval_h: float, release_h
     return u
 
 
-def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x subject."""
-    s, g = cfg.study, cfg.grid
-    values = check_values(cfg.pd)
-    labels, parts = [], []
-    for form in s.formulations:
-        drug, xr_release = form.removesuffix("_xr"), form.endswith("_xr")
-        rows = [(form, x, tau) for x in s.dose_de_mg for tau in s.interval_h]
-        U = np.stack([doses(g.n_steps, g.dt_h, de_dose_mg(drug, x), tau, s.xr_release_h if xr_release else 0.0)
-                      for _, x, tau in rows])[..., None]
-        arm = Arm(drug, "oral", cfg.cohort, g.dt_h, g.n_steps)
-        parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
-                                  chunk_size=cfg.chunk_size, dtype=dtype, progress=progress and progress(form)))
-        labels += rows
-    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([p.values[name] for p in parts]) for name in OUTPUTS},
-                         covariates=parts[0].covariates)
-    ds = ds.assign_coords(drug=("regimen", [f.removesuffix("_xr") for f, _, _ in labels]),
-                          dose_mg=("regimen", [de_dose_mg(f.removesuffix("_xr"), x) for f, x, _ in labels]))
-    ds = annotate(ds, drug=("1", "library drug of the formulation"))
-    ds.attrs.update({"cohort": cfg.cohort.name, "xr_release_h": s.xr_release_h, "days": g.days})
-    table = ds[["occupancy_swing_ss", "occupancy_a1_min_ss"]].median("subject").to_dataframe()
-    table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
-    report = ("Median occupancy swing and trough, and mean P(withdrawal during the last day), by regimen:\n"
-              + table[["occupancy_swing_ss", "occupancy_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
-    return Result(ds, {"summary": summary_table(ds)},
-                  f"{list(s.formulations)} x {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
-                  f"({cfg.cohort.name}), {g.days:g} days", report)
-
-
 def plot_swing(ds: xr.Dataset, *, ax=None):
     """Median alpha1 occupancy swing at steady state (90% population band) against the dosing interval,
     per formulation, at the largest daily dose."""
@@ -153,9 +124,37 @@ def plot_withdrawal(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Swing (left) and interdose withdrawal (right)."""
-    title = (f"Interdose swing and withdrawal ({ds.attrs.get('cohort', '')} cohort, day "
-             f"{ds.attrs.get('days', '?')})")
-    return side_by_side(ds, (plot_swing, plot_withdrawal), title=title)
+    return side_by_side(ds, (plot_swing, plot_withdrawal),
+                        title="Interdose swing and withdrawal ({cohort} cohort, day {days})")
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over regimen (:data:`LEVELS`) x subject."""
+    s, g = cfg.study, cfg.grid
+    values = check_values(cfg.pd)
+    labels, parts = [], []
+    for form in s.formulations:
+        drug, xr_release = form.removesuffix("_xr"), form.endswith("_xr")
+        rows = [(form, x, tau) for x in s.dose_de_mg for tau in s.interval_h]
+        U = np.stack([doses(g.n_steps, g.dt_h, de_dose_mg(drug, x), tau, s.xr_release_h if xr_release else 0.0)
+                      for _, x, tau in rows])[..., None]
+        arm = Arm(drug, "oral", cfg.cohort, g.dt_h, g.n_steps)
+        parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
+                                  chunk_size=cfg.chunk_size, dtype=dtype, progress=progress and progress(form)))
+        labels += rows
+    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([p.values[name] for p in parts]) for name in OUTPUTS},
+                         covariates=parts[0].covariates)
+    ds = ds.assign_coords(drug=("regimen", [f.removesuffix("_xr") for f, _, _ in labels]),
+                          dose_mg=("regimen", [de_dose_mg(f.removesuffix("_xr"), x) for f, x, _ in labels]))
+    ds = annotate(ds, drug=("1", "library drug of the formulation"))
+    ds.attrs.update({"cohort": cfg.cohort.name, "xr_release_h": s.xr_release_h, "days": g.days})
+    table = ds[["occupancy_swing_ss", "occupancy_a1_min_ss"]].median("subject").to_dataframe()
+    table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
+    report = ("Median occupancy swing and trough, and mean P(withdrawal during the last day), by regimen:\n"
+              + table[["occupancy_swing_ss", "occupancy_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
+    return Result(ds, {"summary": summary_table(ds)},
+                  f"{list(s.formulations)} x {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
+                  f"({cfg.cohort.name}), {g.days:g} days", report)
 
 
 EXPERIMENT = Experiment(

@@ -40,15 +40,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim._validate import closest, unique
+from popsim._validate import closest
 from popsim.arm import Arm, run_arm
 from popsim.cohort.presets import preset, preset_names
-from popsim.config import Study
 from popsim.dataset import annotate, register
 from popsim.drugs.library import load, names
-from popsim.experiments.base import Experiment, Result
+from popsim.experiments.base import Experiment, Result, TableStudy
 from popsim.pk.grid import Window
-from popsim.plots import new_axes
+from popsim.plots import new_axes, side_by_side
 from popsim.regimen import fixed_interval
 
 __all__ = ["COLUMNS", "ENDPOINTS", "EXPERIMENT", "PLAN", "QualifyStudy", "figure", "guest_limit",
@@ -373,47 +372,24 @@ def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
 
 
 @dataclass
-class QualifyStudy(Study):
+class QualifyStudy(TableStudy):
     """``plan``: the qualification plan, a CSV (``default``: popsim's own, :data:`PLAN`); ``studies``:
     simulate only the rows of these studies (names in the plan's ``study`` column; empty: every row)."""
 
     plan: str = "default"
     studies: list[str] = field(default_factory=list)
 
-    @property
-    def path(self) -> Path:
-        return PLAN if self.plan == "default" else Path(self.plan)
-
-    def check(self, cfg) -> None:
-        self.rows()
-
-    def rows(self) -> pd.DataFrame:
-        """The plan (checked row by row), only the rows of ``studies`` if given, in the plan's order."""
-        if not self.plan:
-            raise ValueError("study.plan: the qualify experiment needs study.plan=<path to a plan CSV> "
-                             "(default: popsim's own)")
-        if not self.path.is_file():
-            raise ValueError(f"study.plan={self.plan!r}: no such file; allowed: a plan CSV, or default")
-        plan = read_plan(self.path)
-        if not self.studies:
-            return plan
-        unique("study.studies", self.studies)
-        known = list(dict.fromkeys(plan["study"]))
-        for i, name in enumerate(self.studies):
-            if name not in known:
-                raise ValueError(f"study.studies[{i}]={name!r} is not a study of the plan {self.path}"
-                                 + closest(name, known))
-        return plan[plan["study"].isin(self.studies)].reset_index(drop=True)
+    TABLE = ("qualify", "plan", "studies", "study", PLAN, read_plan)
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Every row of the plan: the results table, its summary and the Dataset over ``observation``."""
     s = cfg.study
-    plan = s.rows()
+    path, plan = s.rows()
     results = qualify(plan, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size,
                       progress=progress and progress("plan rows", "rows"))
     summary = summarise(results)
-    return Result(to_dataset(results, {"plan": str(s.path)}), {"results": results, "summary": summary},
+    return Result(to_dataset(results, {"plan": str(path)}), {"results": results, "summary": summary},
                   f"{len(plan)} published observations, {cfg.n_subjects} subjects per arm",
                   summary.round(3).to_string(index=False))
 
@@ -452,12 +428,7 @@ def plot_predicted_vs_observed(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Predicted vs observed ratios."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 6.5))
-    plot_predicted_vs_observed(ds, ax=ax)
-    fig.tight_layout()
-    return fig
+    return side_by_side(ds, (plot_predicted_vs_observed,), panel=(6.5, 6.5))
 
 
 EXPERIMENT = Experiment(

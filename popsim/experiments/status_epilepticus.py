@@ -112,50 +112,6 @@ class StatusEpilepticusStudy(Study):
         finite("study.protect_h", self.protect_h, low=0, low_open=True, high=self.hours)
 
 
-def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x ``threshold`` x subject, and the occupancy time course over
-    regimen x time x subject."""
-    s = cfg.study
-    values = check_values(cfg.pd)
-    n = round(s.hours / DT) + 1
-    labels, parts = [], []
-    for drug, route, doses in parse_arms(s.arms):
-        U = np.zeros((len(doses), n, 1))
-        U[:, 0, 0] = doses
-        arm = Arm(drug, route, cfg.cohort, DT, n)
-        parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
-                                  chunk_size=cfg.chunk_size, dtype=dtype,
-                                  pd_above=[(s.signal, t) for t in s.thresholds],
-                                  trajectories=(s.signal,), trajectories_from_h=0.0,
-                                  progress=progress and progress(f"{drug}/{route}")))
-        labels += [(drug, route, x) for x in doses]
-    ds = regimen_dataset(labels, LEVELS, n_subjects=cfg.n_subjects, covariates=parts[-1].covariates)
-    ds = ds.assign_coords(threshold=np.asarray(s.thresholds, float), time=np.asarray(parts[-1].times) * 60.0)
-    # (threshold, regimen, subject); onsets are grid times, rebuilt from the step in float64
-    first = np.round(np.concatenate([p.above["t_first"] for p in parts], axis=1) / DT) * DT
-    above = np.concatenate([p.above["t_above"] for p in parts], axis=1)
-    reached = np.isfinite(first)
-    lost = reached & (np.nan_to_num(first) + above < s.protect_h)
-    dims = ("threshold", "regimen", "subject")
-    ds["onset_min"] = (dims, first * 60.0)
-    ds["duration_h"] = (dims, above)
-    ds["reached"] = (dims, reached.astype(float))
-    ds["effect_lost"] = (dims, lost.astype(float))
-    ds["occupancy_a1_peak"] = (("regimen", "subject"), np.concatenate([p.values["occupancy_a1_peak"] for p in parts]))
-    tmax = np.round(np.concatenate([p.values["occupancy_a1_tmax"] for p in parts]) / DT) * DT * 60.0
-    ds["peak_time_min"] = (("regimen", "subject"), tmax)
-    ds["occupancy"] = (("regimen", "time", "subject"),
-                       np.concatenate([np.moveaxis(p.trajectories[s.signal], 0, 1) for p in parts]).astype(np.float32))
-    ds = annotate(ds, **LOCAL)
-    ds.attrs.update({"signal": s.signal, "protect_h": s.protect_h, "hours": s.hours, "cohort": cfg.cohort.name})
-    table = summary(ds)
-    report = (f"Onset (min, 5th/50th/95th percentile of those reaching it), median duration (h), P(lost within "
-              f"{s.protect_h:g} h):\n" + table.round(3).to_string(index=False))
-    return Result(ds, {"summary": summary_table(ds), "onset": table},
-                  f"{ds.sizes['regimen']} first-line doses x {cfg.n_subjects} subjects ({cfg.cohort.name}), "
-                  f"{s.signal} followed {s.hours:g} h", report)
-
-
 def summary(ds: xr.Dataset) -> pd.DataFrame:
     """Per regimen x threshold: median peak occupancy and its time (the same for every threshold),
     P(reached), onset percentiles (min, among those who reach it), median duration (h) and P(effect
@@ -222,9 +178,53 @@ def plot_onset_duration(ds: xr.Dataset, *, ax=None):
 
 def figure(ds: xr.Dataset):
     """Occupancy time courses (left) and onset vs duration (right)."""
-    title = (f"Status epilepticus: onset and duration of effect-site GABA-A occupancy "
-             f"({ds.attrs.get('cohort', '')} cohort)")
-    return side_by_side(ds, (plot_occupancy, plot_onset_duration), title=title)
+    return side_by_side(ds, (plot_occupancy, plot_onset_duration),
+                        title="Status epilepticus: onset and duration of effect-site GABA-A occupancy "
+                              "({cohort} cohort)")
+
+
+def run(cfg, *, dtype, progress=None) -> Result:
+    """Dataset over regimen (:data:`LEVELS`) x ``threshold`` x subject, and the occupancy time course over
+    regimen x time x subject."""
+    s = cfg.study
+    values = check_values(cfg.pd)
+    n = round(s.hours / DT) + 1
+    labels, parts = [], []
+    for drug, route, doses in parse_arms(s.arms):
+        U = np.zeros((len(doses), n, 1))
+        U[:, 0, 0] = doses
+        arm = Arm(drug, route, cfg.cohort, DT, n)
+        parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
+                                  chunk_size=cfg.chunk_size, dtype=dtype,
+                                  pd_above=[(s.signal, t) for t in s.thresholds],
+                                  trajectories=(s.signal,), trajectories_from_h=0.0,
+                                  progress=progress and progress(f"{drug}/{route}")))
+        labels += [(drug, route, x) for x in doses]
+    ds = regimen_dataset(labels, LEVELS, n_subjects=cfg.n_subjects, covariates=parts[-1].covariates)
+    ds = ds.assign_coords(threshold=np.asarray(s.thresholds, float), time=np.asarray(parts[-1].times) * 60.0)
+    # (threshold, regimen, subject); onsets are grid times, rebuilt from the step in float64
+    first = np.round(np.concatenate([p.above["t_first"] for p in parts], axis=1) / DT) * DT
+    above = np.concatenate([p.above["t_above"] for p in parts], axis=1)
+    reached = np.isfinite(first)
+    lost = reached & (np.nan_to_num(first) + above < s.protect_h)
+    dims = ("threshold", "regimen", "subject")
+    ds["onset_min"] = (dims, first * 60.0)
+    ds["duration_h"] = (dims, above)
+    ds["reached"] = (dims, reached.astype(float))
+    ds["effect_lost"] = (dims, lost.astype(float))
+    ds["occupancy_a1_peak"] = (("regimen", "subject"), np.concatenate([p.values["occupancy_a1_peak"] for p in parts]))
+    tmax = np.round(np.concatenate([p.values["occupancy_a1_tmax"] for p in parts]) / DT) * DT * 60.0
+    ds["peak_time_min"] = (("regimen", "subject"), tmax)
+    ds["occupancy"] = (("regimen", "time", "subject"),
+                       np.concatenate([np.moveaxis(p.trajectories[s.signal], 0, 1) for p in parts]).astype(np.float32))
+    ds = annotate(ds, **LOCAL)
+    ds.attrs.update({"signal": s.signal, "protect_h": s.protect_h, "hours": s.hours, "cohort": cfg.cohort.name})
+    table = summary(ds)
+    report = (f"Onset (min, 5th/50th/95th percentile of those reaching it), median duration (h), P(lost within "
+              f"{s.protect_h:g} h):\n" + table.round(3).to_string(index=False))
+    return Result(ds, {"summary": summary_table(ds), "onset": table},
+                  f"{ds.sizes['regimen']} first-line doses x {cfg.n_subjects} subjects ({cfg.cohort.name}), "
+                  f"{s.signal} followed {s.hours:g} h", report)
 
 
 EXPERIMENT = Experiment(

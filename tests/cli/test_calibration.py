@@ -48,7 +48,7 @@ def test_bad_targets_and_constants(tmp_path):
         configure(["+experiment=calibration", f"study.targets={tmp_path / 't.csv'}"])
     with pytest.raises(ValueError, match="study.targets: the calibration experiment needs study.targets"):
         configure(["+experiment=calibration", "study.targets="])
-    with pytest.raises(ValueError, match=r"study.ids\[1\]='RR1' is not a target of .*did you mean 'R1'"):
+    with pytest.raises(ValueError, match=r"study.ids\[1\]='RR1' is not in the id column of .*did you mean 'R1'"):
         configure(["+experiment=calibration", "study.ids=[R2,RR1]"])
     with pytest.raises(Exception, match="pd.fall_bta.*did you mean 'fall_beta'"):
         configure(["+experiment=calibration", "+pd.fall_bta=2"])

@@ -7,17 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from popsim.experiments.qualify import EXPERIMENT, PLAN, read_plan
+from popsim.experiments.qualify import PLAN, read_plan
 from popsim.run import configure
 
-# Three rows that were fitted (an interaction with a perpetrator's own kinetics, a gut-only interaction
-# and a special population) and checked ones.
-TINY = ["+experiment=qualify", *EXPERIMENT.tiny]
+# EXPERIMENT.tiny: three rows that were fitted (an interaction with a perpetrator's own kinetics, a
+# gut-only interaction and a special population) and checked ones
+NAME = "qualify"
 
 
 @pytest.fixture(scope="module")
-def small(run_study):
-    files, ds = run_study(TINY)
+def small(study):
+    files, ds = study
     return files, ds, pd.read_csv(files["results"])
 
 
@@ -53,7 +53,7 @@ def test_missing_plan_bad_rows_and_unknown_studies_are_named(tmp_path):
         configure(["+experiment=qualify", "study.plan="])
     with pytest.raises(ValueError, match=r"study.plan='/nonexistent/plan.csv': no such file"):
         configure(["+experiment=qualify", "study.plan=/nonexistent/plan.csv"])
-    with pytest.raises(ValueError, match=r"study.studies\[0\]='Kupferschmit 1995' is not a study of the plan .*"
+    with pytest.raises(ValueError, match=r"study.studies\[0\]='Kupferschmit 1995' is not in the study column of .*"
                                          r"did you mean 'Kupferschmidt 1995'"):
         configure(["+experiment=qualify", "study.studies=[Kupferschmit 1995]"])
     bad = read_plan(PLAN).head(2).copy()
