@@ -28,6 +28,7 @@ register()
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
 def main(cfg: DictConfig) -> None:
+    import sys
     from pathlib import Path
 
     from hydra.types import RunMode
@@ -39,7 +40,11 @@ def main(cfg: DictConfig) -> None:
     overrides = list(hc.overrides.task)
     if hc.mode == RunMode.MULTIRUN and cfg.get("job_seed", "derive") == "derive":
         cfg.seed = job_seed(cfg.seed, overrides)
-    run(compose(cfg, overrides), Path(hc.runtime.output_dir))
+    try:
+        c = compose(cfg)
+    except ValueError as e:
+        sys.exit(f"popsim: {e}")
+    run(c, Path(hc.runtime.output_dir))
 
 
 if __name__ == "__main__":
@@ -47,8 +52,12 @@ if __name__ == "__main__":
 
     from popsim.run import check_keys
 
+    from hydra.errors import OverrideParseException
+
     try:
         check_keys(sys.argv[1:])
     except ValueError as e:
         sys.exit(f"popsim: {e}")
+    except OverrideParseException:
+        pass  # Hydra reports a malformed override itself
     main()

@@ -276,17 +276,18 @@ class Arm:
     ``others``: co-medications ``(drug, route)`` (an opioid, naloxone,
     flumazenil, ethanol), each with its own input channel after the drug's.
     ``perpetrator``: a CYP3A4 perpetrator by ``perpetrator_route``, taken by the
-    cohort's ``p_perpetrator`` fraction (by everyone if the cohort sets none);
+    cohort's ``p_perpetrator`` fraction, or by everyone if that is 0 (an arm of
+    a DDI study: the same people as the control arm without a perpetrator);
     the drug's parameters then follow CYP3A4 activity hour by hour (every step
     on grids coarser than 1 h).  ``pd``: GABA-A, mu-receptor and risk-score
     models in the time loop.  Grid: ``n_steps`` points ``dt`` hours apart.
     """
 
     drug: str
-    route: str = "oral"
-    cohort: CohortConfig | str = "adult"
-    dt: float = 1.0
-    n_steps: int = 25
+    route: str
+    cohort: CohortConfig | str
+    dt: float
+    n_steps: int
     others: tuple[tuple[str, str], ...] = ()
     perpetrator: str | None = None
     perpetrator_route: str = "oral"

@@ -15,6 +15,7 @@ allowed range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -151,6 +152,10 @@ class Study:
     """Base of the experiments' schemas (the ``study`` group).  A subclass lives in its experiment's
     module, with ``check(cfg)`` validating its keys against the whole :class:`Config` (errors name
     ``study.<key>``)."""
+
+    # whether the study gives the cohort's p_perpetrator fraction a CYP3A4 perpetrator (else a cohort
+    # with p_perpetrator > 0 is refused: nobody would take one)
+    PERPETRATOR: ClassVar[bool] = False
 
     def check(self, cfg: "Config") -> None:
         """Refuse a value out of range, before any compute."""

@@ -35,6 +35,15 @@ VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
     "cyp3a4_liver_min": ("1", "lowest hepatic CYP3A4 activity reached (fraction of baseline)"),
     "cyp3a4_gut_min": ("1", "lowest gut-wall CYP3A4 activity reached (fraction of baseline)"),
     # regimen levels and other coordinates
+    "regimen": ("1", "regimen: one combination of the swept levels (a MultiIndex)"),
+    "drug": ("1", "library drug"),
+    "cohort": ("1", "cohort preset"),
+    "formulation": ("1", "formulation: a library drug, or <drug>_xr for its extended release"),
+    "schedule": ("1", "dosing schedule (named clock hours)"),
+    "route": ("1", "route of administration"),
+    "opioid_drug": ("1", "opioid (library drug, iv)"),
+    "naloxone_route": ("1", "naloxone route (none: no naloxone)"),
+    "treatment": ("1", "treatment after the stop: none, a fixed schedule or symptom-triggered"),
     "dose_de_mg": ("mg d-1", "daily dose in diazepam equivalents (Ashton)"),
     "dose_mg": ("mg d-1", "daily dose of the drug"),
     "interval_h": ("h", "dosing interval"),
@@ -44,7 +53,8 @@ VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
     # steady-state exposure (the steady-state window: the last day in the clinical experiments)
     "cmax_ss": ("mg L-1", "peak plasma concentration over the steady-state window"),
     "cmin_ss": ("mg L-1", "trough plasma concentration over the steady-state window"),
-    "cavg_ss": ("mg L-1", "average plasma concentration over the steady-state window (exact AUC / duration)"),
+    "cavg_ss": ("mg L-1", "average plasma concentration of the drug over the steady-state window (exact AUC / "
+                          "duration)"),
     "auc_ss": ("mg h L-1", "area under the plasma concentration curve over the steady-state window (exact)"),
     "fluctuation_ss": ("1", "peak-trough fluctuation (Cmax-Cmin)/Cavg, steady state"),
     "peak_trough_ratio_ss": ("1", "peak-trough ratio Cmax / Cmin at steady state"),
@@ -103,14 +113,14 @@ def attrs(name: str) -> dict[str, str]:
 def annotate(ds: xr.Dataset, **local: tuple[str, str]) -> xr.Dataset:
     """``ds`` with ``units``/``long_name`` on every variable and coordinate from the registry, or from
     ``local`` (name=(units, long_name)) for a name whose meaning is this Dataset's own (e.g. ``dose_mg``
-    as a single dose).  A data variable without either is an error."""
+    as a single dose).  A variable or coordinate without either is an error."""
     for name in list(ds.variables):
         if name in local:
             units, long_name = local[name]
             ds[name].attrs.update(units=units, long_name=long_name)
         elif name in VARIABLES:
             ds[name].attrs.update(attrs(name))
-        elif name in ds.data_vars and not {"units", "long_name"} <= set(ds[name].attrs):
+        elif not {"units", "long_name"} <= set(ds[name].attrs):
             attrs(name)  # raises, naming the variable
     return ds
 
@@ -136,7 +146,11 @@ def regimen_dataset(labels, levels, values=None, *, dims=("regimen", "subject"),
 
 def _git_commit() -> str:
     try:
-        root = Path(__file__).resolve().parents[1]
+        root = Path(__file__).resolve().parents[1]  # the checkout of an editable install; else not a repository
+        top = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                             timeout=5)
+        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root:
+            return "unknown"  # installed into another repository's tree: its commit is not popsim's
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=5)

@@ -15,6 +15,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Glob
 from omegaconf import OmegaConf
 
 from popsim._validate import choice, closest
@@ -22,8 +23,9 @@ from popsim.config import RUN_KEYS, Config
 from popsim.dataset import provenance
 from popsim.experiments import REGISTRY
 from popsim.io import write_dataset, write_table
+from popsim.pd.parameters import check_values
 
-__all__ = ["CONFIGS", "check_keys", "compose", "configure", "recorded_config", "replace_study", "run"]
+__all__ = ["CONFIGS", "check_keys", "compose", "configure", "recorded_config", "run"]
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
@@ -46,10 +48,12 @@ _FLAGS_WITH_VALUE = ("-c", "--cfg", "-p", "--package", "-cn", "--config-name", "
 
 
 def check_keys(arguments) -> None:
-    """Refuse an override whose key the schemas do not have, with the allowed keys and a "did you mean",
-    before Hydra composes anything.  ``arguments``: the command line after ``python -m popsim`` (Hydra's
-    flags are skipped) or a list of overrides.  Group choices (``+experiment=``, ``cohort=``) and values
-    are checked by composition and :func:`compose`; this checks key paths."""
+    """Refuse, before Hydra composes or launches anything, an override whose key the schemas do not have
+    (with the allowed keys and a "did you mean") and an override of a shared key (``cohort``, ``grid.*``,
+    ``pd.*``) that the chosen experiment does not read (naming the key and the experiment).
+    ``arguments``: the command line after ``python -m popsim`` (Hydra's flags are skipped) or a list of
+    overrides; a sweep over experiments (``-m +experiment=a,b``) is checked for each.  Values are checked
+    by :func:`compose`."""
     tokens, skip = [], False
     for a in arguments:
         if skip or a.startswith("-"):
@@ -58,41 +62,50 @@ def check_keys(arguments) -> None:
         tokens.append(a)
     parsed = OverridesParser.create().parse_overrides(tokens)
     chosen = [o for o in parsed if o.key_or_group == "experiment"]
-    name = chosen[-1].value() if chosen else None
-    if name is not None:
+    if not chosen:
+        raise ValueError("no experiment selected; run e.g. `python -m popsim +experiment=interdose` (experiments: "
+                         f"{sorted(REGISTRY)})")
+    last = chosen[-1]
+    names = (last.value().filter(sorted(REGISTRY)) if isinstance(last.value(), Glob)
+             else list(last.sweep_string_iterator()) if last.is_sweep_override() else [last.value()])
+    for name in names:
         choice("experiment", name, REGISTRY)
-    for o in parsed:
-        key = o.package or o.key_or_group  # a group chosen into a package (+drug@study.drugs.x=...): the package
-        if key.startswith("hydra") or key == "experiment" or "/" in key:
-            continue
-        parts = key.split(".")
-        if parts[0] == "study":
-            if name is None:
-                raise ValueError(f"{key}: study keys need an experiment first, e.g. +experiment=interdose {key}=...")
-            schema, where, parts = REGISTRY[name].schema, f"study (the {name} experiment)", parts[1:]
-        else:
-            schema, where = Config, "the run configuration"
-        path = [] if schema is Config else ["study"]
-        for part in parts:
-            if not dataclasses.is_dataclass(schema):
-                break  # a dict or list value: its keys are checked with the values
-            fields = [f.name for f in dataclasses.fields(schema)]
-            if part not in fields:
-                raise ValueError(f"{key}: {'.'.join(path + [part])} is not a key of {where}; allowed: {fields}"
-                                 + closest(part, fields))
-            path.append(part)
-            schema = typing.get_type_hints(schema).get(part)
-            schema = schema if isinstance(schema, type) else None
-            where = ".".join(path)
+        for o in parsed:
+            _check_key(REGISTRY[name], o)
 
 
-def compose(cfg, overrides=()) -> Config:
-    """Composed OmegaConf -> validated :class:`Config`, before any compute.
+def _check_key(exp, o) -> None:
+    key = o.package or o.key_or_group  # a group chosen into a package (+drug@study.drugs.x=...): the package
+    if key.startswith("hydra") or key == "experiment" or "/" in key:
+        return
+    parts = key.split(".")
+    if parts[0] == "study":
+        schema, where, parts = exp.schema, f"study (the {exp.name} experiment)", parts[1:]
+    else:
+        schema, where = Config, "the run configuration"
+        if parts[0] not in RUN_KEYS and parts[0] in (f.name for f in dataclasses.fields(Config)) \
+                and not exp.reads_key(key):
+            raise ValueError(f"{key}: the {exp.name} experiment does not read this key (it reads "
+                             f"{', '.join(exp.reads) or 'no shared key'}, and study.*); remove {o.input_line or key}")
+    path = [] if schema is Config else ["study"]
+    for part in parts:
+        if not dataclasses.is_dataclass(schema):
+            return  # a dict or list value: its keys are checked with the values
+        fields = [f.name for f in dataclasses.fields(schema)]
+        if part not in fields:
+            raise ValueError(f"{key}: {'.'.join(path + [part])} is not a key of {where}; allowed: {fields}"
+                             + closest(part, fields))
+        path.append(part)
+        schema = typing.get_type_hints(schema).get(part)
+        schema = schema if isinstance(schema, type) else None
+        where = ".".join(path)
+
+
+def compose(cfg) -> Config:
+    """Composed OmegaConf -> validated :class:`Config`, before any compute (keys: :func:`check_keys`).
 
     Range checks run here: the run keys, then the shared groups the experiment
-    reads (``cohort``, ``grid``, ``pd``) and its own ``study`` keys.  An
-    override (``overrides``: the command line's) of a shared key the
-    experiment does not read is an error naming the key and the experiment.
+    reads (``cohort``, ``grid``, ``pd``) and its own ``study`` keys.
     """
     c = OmegaConf.to_object(cfg)
     choice("experiment", c.experiment, REGISTRY)
@@ -100,22 +113,16 @@ def compose(cfg, overrides=()) -> Config:
     if type(c.study) is not exp.schema:
         raise ValueError(f"study: the {exp.name} experiment reads {exp.schema.__name__}, got "
                          f"{type(c.study).__name__}; select it with +experiment={exp.name} alone")
-    for override in OverridesParser.create().parse_overrides(list(overrides)):
-        key = override.package or override.key_or_group
-        root = key.split(".")[0]
-        if root in RUN_KEYS or root in ("hydra", "experiment") or exp.reads_key(key):
-            continue
-        raise ValueError(f"{key}: the {exp.name} experiment does not read this key (it reads "
-                         f"{', '.join(exp.reads) or 'no shared key'}, and study.*); remove "
-                         f"{override.input_line or key}")
     grid = [k for k in ("dt_h", "days", "summary_window_h") if exp.reads_key(f"grid.{k}") or "grid" in exp.reads]
     if grid:
         c.grid.check("grid", grid)
     if "cohort" in exp.reads:
         c.cohort.check("cohort")
-    if "pd" in exp.reads:
-        from popsim.pd.parameters import check_values
-
+        if c.cohort.p_perpetrator > 0 and not c.study.PERPETRATOR:
+            raise ValueError(f"cohort.p_perpetrator={c.cohort.p_perpetrator!r} (cohort {c.cohort.name}): the "
+                             f"{exp.name} experiment gives the cohort no CYP3A4 perpetrator; allowed: 0 (a cohort "
+                             "without one), or an experiment that sets a perpetrator (population, cyp_inhibition)")
+    if exp.reads_pd:
         check_values(c.pd)
     c.study.check(c)
     return c
@@ -132,7 +139,7 @@ def configure(overrides=()) -> Config:
     check_keys(overrides)
     register()
     with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        return compose(hydra_compose(config_name="config", overrides=list(overrides)), overrides)
+        return compose(hydra_compose(config_name="config", overrides=list(overrides)))
 
 
 def recorded_config(cfg: Config) -> str:
@@ -142,7 +149,10 @@ def recorded_config(cfg: Config) -> str:
     kept = {k: v for k, v in full.items() if k in RUN_KEYS}
     for key in exp.reads:
         root, _, leaf = key.partition(".")
-        if leaf:
+        if root == "pd":
+            values = check_values(cfg.pd)  # the constants used, defaults included
+            kept["pd"] = {k: values[k] for k in exp.pd_constants()}
+        elif leaf:
             kept.setdefault(root, {})[leaf] = full[root][leaf]
         else:
             kept[root] = full[root]
@@ -182,10 +192,3 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     for kind, path in files.items():
         print(f"  {kind:<8} {path}")
     return files
-
-
-def replace_study(cfg: Config, **changes) -> Config:
-    """``cfg`` with some of its study keys changed (validated again), for notebooks and tests."""
-    out = dataclasses.replace(cfg, study=dataclasses.replace(cfg.study, **changes))
-    out.study.check(out)
-    return out

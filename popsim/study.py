@@ -23,9 +23,10 @@ from popsim.arm import Arm, run_arm
 from popsim.drugs.library import load
 from popsim.pd.parameters import role_prefix
 from popsim.pk.grid import Trigger, Window
+from popsim.regimen import daily_schedule
 
 __all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "check_clock_hours", "check_day_grid",
-           "cohort_dataset", "de_dose_mg", "simulate_arm"]
+           "cohort_dataset", "daily_regimens", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
 # PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)
@@ -77,6 +78,15 @@ def check_checkpoint_days(path: str, days, grid_days: float) -> None:
         finite(f"{path}[{i}]", d, low=1, high=grid_days)
         if d != round(d):
             raise ValueError(f"{path}[{i}]={d!r}; allowed: whole days")
+
+
+def daily_regimens(grid, drug: str, doses: Sequence[tuple[float, Sequence[float]]]) -> np.ndarray:
+    """``(regimen, time, 1)`` oral inputs on ``grid`` (a :class:`popsim.config.GridConfig`): per regimen a
+    daily diazepam-equivalent dose of ``drug`` split equally over its clock hours, every day of the grid;
+    ``doses``: one ``(dose_de_mg, hours)`` per regimen."""
+    days = int(np.ceil(grid.days))
+    return np.stack([daily_schedule(grid.n_steps, grid.dt_h, [de_dose_mg(drug, x)] * days, tuple(hours))
+                     for x, hours in doses])[..., None]
 
 
 def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:

@@ -277,7 +277,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 
 EXPERIMENT = Experiment(
-    name="alcohol", schema=AlcoholStudy, run=run, figure=figure, reads=("cohort", "grid.dt_h", "pd"),
+    name="alcohol", schema=AlcoholStudy, run=run, figure=figure,
+    reads=("cohort", "grid.dt_h", "pd.gaba", "pd.withdrawal", "pd.ethanol"),
     tiny=("n_subjects=16", "grid.dt_h=1.0", "study.drinking_days=5", "study.days_after=2",
           "study.grams_per_day=[0,200]", "study.trigger_drive=[0.05]", "study.fixed_mg_per_day=[40,30]",
           "study.max_doses=6", "study.check_every_h=2"),

@@ -19,6 +19,7 @@ import xarray as xr
 
 from popsim._validate import closest, unique
 from popsim.config import Study
+from popsim.pd.parameters import PARTS
 
 __all__ = ["Experiment", "Result", "SHARED", "TableStudy"]
 
@@ -50,9 +51,11 @@ class Experiment:
     :class:`popsim.config.Config` (its ``study`` an instance of ``schema``),
     ``dtype`` the JAX float type, ``progress(label)`` a progress-bar factory
     (or ``None``).  ``figure(ds) -> matplotlib Figure``: a view of the Dataset
-    alone.  ``reads``: the shared keys it reads, a group (``"cohort"``) or one
-    key of it (``"grid.dt_h"``); ``tiny``: overrides for a run of seconds (the
-    contract tests); ``question``: one line.
+    alone.  ``reads``: the shared keys it reads, a group (``"cohort"``), one key
+    of it (``"grid.dt_h"``) or, for ``pd``, the parts of the PD model whose
+    outputs it writes (``"pd.gaba"``, ``"pd.falls"``, ...: their constants,
+    :data:`popsim.pd.parameters.PARTS`); ``tiny``: overrides for a run of
+    seconds (the contract tests); ``question``: one line.
     """
 
     name: str
@@ -65,12 +68,27 @@ class Experiment:
 
     def __post_init__(self):
         for key in self.reads:
-            if key.split(".")[0] not in SHARED:
-                raise ValueError(f"experiment {self.name}: reads {key!r}; allowed: {list(SHARED)} or their keys")
+            root, _, leaf = key.partition(".")
+            if root not in SHARED or (root == "pd" and leaf and leaf not in PARTS):
+                raise ValueError(f"experiment {self.name}: reads {key!r}; allowed: {list(SHARED)}, their keys, or "
+                                 f"pd.<part> of {list(PARTS)}")
 
     def reads_key(self, key: str) -> bool:
         """Whether an override of ``key`` (a dotted path) is read by this experiment."""
+        root, _, leaf = key.partition(".")
+        if root == "pd" and leaf:
+            part = next((p for p, names in PARTS.items() if leaf.split(".")[0] in names), None)
+            return "pd" in self.reads or (f"pd.{part}" in self.reads if part else self.reads_pd)
         return any(key == r or key.startswith(r + ".") for r in self.reads)
+
+    @property
+    def reads_pd(self) -> bool:
+        return any(r == "pd" or r.startswith("pd.") for r in self.reads)
+
+    def pd_constants(self) -> tuple[str, ...]:
+        """The runtime PD constants it reads."""
+        return tuple(k for part, names in PARTS.items() for k in names
+                     if "pd" in self.reads or f"pd.{part}" in self.reads)
 
 
 @dataclasses.dataclass

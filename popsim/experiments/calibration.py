@@ -358,7 +358,8 @@ def figure(ds: xr.Dataset):
 
 
 EXPERIMENT = Experiment(
-    name="calibration", schema=CalibrationStudy, run=run, figure=figure, reads=("pd",),
+    name="calibration", schema=CalibrationStudy, run=run, figure=figure,
+    reads=("pd.gaba", "pd.falls", "pd.withdrawal", "pd.ventilation"),
     tiny=("n_subjects=64", "study.ids=[R1,R2,R3,R4,R5,R6]"),  # the respiratory targets (one scenario)
     question="Do the risk scores (falls, respiratory depression, withdrawal) reproduce the published targets, "
              "both those they were fitted to and those only checked?")

@@ -25,8 +25,8 @@ from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
 from popsim.plots import new_axes, side_by_side
-from popsim.regimen import daily_schedule, fixed_interval
-from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, de_dose_mg,
+from popsim.regimen import fixed_interval
+from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, daily_regimens,
                           simulate_arm)
 
 __all__ = ["EXPERIMENT", "SCHEDULES", "CypInhibitionStudy", "figure", "perpetrator_doses", "plot_exposure_ratio",
@@ -50,6 +50,8 @@ class CypInhibitionStudy(Study):
     in the cohort, alone and with each perpetrator (``perpetrators``: name -> [dose mg, interval h], oral)
     taken ``throughout``, ``started`` on ``start_day`` or ``stopped`` after ``stop_day``; the day before
     each of ``checkpoint_days`` is summarised."""
+
+    PERPETRATOR = True  # its own check refuses a cohort fraction: the arms give it to everyone
 
     drugs: list[str] = field(default_factory=lambda: ["alprazolam", "midazolam", "triazolam", "diazepam",
                                                       "lorazepam"])
@@ -117,8 +119,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     labels, parts = [], []
     covariates = None
     for d in s.drugs:
-        U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
-                                     tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
+        U = daily_regimens(g, d, [(x, s.hours_of_day) for x in s.dose_de_mg])
         common = dict(seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
                       chunk_size=cfg.chunk_size, dtype=dtype)
         control = simulate_arm(Arm(d, "oral", cfg.cohort, g.dt_h, g.n_steps), U,
@@ -214,7 +215,7 @@ def figure(ds: xr.Dataset):
 
 EXPERIMENT = Experiment(
     name="cyp_inhibition", schema=CypInhibitionStudy, run=run, figure=figure,
-    reads=("cohort", "grid.dt_h", "grid.days", "pd"),
+    reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
     tiny=("n_subjects=32", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
           "study.start_day=7", "study.stop_day=7")
     + tuple(f"~study.perpetrators.{p}" for p in ("itraconazole", "clarithromycin", "erythromycin", "voriconazole",

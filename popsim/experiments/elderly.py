@@ -29,8 +29,8 @@ from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
 from popsim.plots import new_axes, side_by_side
-from popsim.regimen import daily_schedule
-from popsim.study import check_arms, check_clock_hours, check_day_grid, cohort_dataset, de_dose_mg, simulate_arm
+from popsim.study import (check_arms, check_clock_hours, check_day_grid, cohort_dataset, daily_regimens, de_dose_mg,
+                          simulate_arm)
 
 __all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_occupancy", "plot_recommended", "recommend", "run"]
 
@@ -214,8 +214,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     results, covariates = {}, {}
     for c in cohorts:
         for d in s.drugs:
-            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)), (s.dose_hour,))
-                          for x in doses])[..., None]
+            U = daily_regimens(g, d, [(x, (s.dose_hour,)) for x in doses])
             r = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed, n_subjects=cfg.n_subjects,
                              values=values, chunk_size=cfg.chunk_size, dtype=dtype,
                              progress=progress and progress(f"{c}/{d}"))
@@ -233,7 +232,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 
 EXPERIMENT = Experiment(
-    name="elderly", schema=ElderlyStudy, run=run, figure=figure, reads=("grid.dt_h", "grid.days", "pd"),
+    name="elderly", schema=ElderlyStudy, run=run, figure=figure,
+    reads=("grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
     tiny=("n_subjects=64", "grid.days=7", "study.search_points=10", "study.drugs=[lorazepam,alprazolam]",
           "study.cohorts=[healthy_young,very_elderly]"),
     question="How much lower should a benzodiazepine's starting dose be at 65-80 and over 80, and which dose "

@@ -13,7 +13,6 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -24,9 +23,8 @@ from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
 from popsim.plots import new_axes
-from popsim.regimen import daily_schedule
 from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, cohort_dataset,
-                          de_dose_mg, simulate_arm)
+                          daily_regimens, simulate_arm)
 
 __all__ = ["EXPERIMENT", "HepaticStudy", "figure", "plot_accumulation", "ranking", "run"]
 
@@ -110,8 +108,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     results, covariates = {}, {}
     for c in s.cohorts:
         for d in s.drugs:
-            U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(d, x)] * int(np.ceil(g.days)),
-                                         tuple(s.hours_of_day)) for x in s.dose_de_mg])[..., None]
+            U = daily_regimens(g, d, [(x, s.hours_of_day) for x in s.dose_de_mg])
             results[c, d] = simulate_arm(Arm(d, "oral", c, g.dt_h, g.n_steps), U, seed=cfg.seed,
                                          n_subjects=cfg.n_subjects, values=values, checkpoints_h=checkpoints,
                                          chunk_size=cfg.chunk_size, dtype=dtype,
@@ -129,7 +126,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 
 EXPERIMENT = Experiment(
-    name="hepatic", schema=HepaticStudy, run=run, figure=figure, reads=("grid.dt_h", "grid.days", "pd"),
+    name="hepatic", schema=HepaticStudy, run=run, figure=figure,
+    reads=("grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
     tiny=("n_subjects=64", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
           "study.cohorts=[adult,cirrhosis_c]"),
     question="In Child-Pugh A, B and C cirrhosis, how much more do the Phase I benzodiazepines accumulate than the "

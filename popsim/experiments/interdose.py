@@ -158,7 +158,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 
 EXPERIMENT = Experiment(
-    name="interdose", schema=InterdoseStudy, run=run, figure=figure, reads=("cohort", "grid.dt_h", "grid.days", "pd"),
+    name="interdose", schema=InterdoseStudy, run=run, figure=figure,
+    reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
     tiny=("n_subjects=16", "grid.dt_h=0.5", "grid.days=6", "study.formulations=[alprazolam,alprazolam_xr,clonazepam]",
           "study.dose_de_mg=[40]", "study.interval_h=[8,12,24]", "study.xr_release_h=12"),
     question="How far does GABA-A occupancy swing between doses, and how likely is withdrawal between doses, for "

@@ -238,7 +238,7 @@ def figure(ds: xr.Dataset):
 
 
 EXPERIMENT = Experiment(
-    name="overdose", schema=OverdoseStudy, run=run, figure=figure, reads=("cohort", "pd"),
+    name="overdose", schema=OverdoseStudy, run=run, figure=figure, reads=("cohort", "pd.gaba", "pd.ventilation"),
     tiny=("n_subjects=32", "study.hours=2", "study.opioid_at_min=30", "study.opioids=[fentanyl]",
           "study.opioid_mg.fentanyl=[0,0.2,0.4]", "study.rescue_opioid_mg.fentanyl=0.4", "study.benzo_mg=[0,4]",
           "study.naloxone_routes=[iv]", "study.naloxone_mg=[2]", "study.rescue_delays_min=[5]"),

@@ -37,6 +37,8 @@ class PopulationStudy(Study):
     save_subjects: int = 20
     perpetrator: PerpetratorConfig = field(default_factory=PerpetratorConfig)
 
+    PERPETRATOR = True
+
     def check(self, cfg) -> None:
         from popsim.drugs.library import load, names
 

@@ -24,8 +24,8 @@ from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
 from popsim.plots import label, new_axes
-from popsim.regimen import daily_schedule, night_mask
-from popsim.study import check_arms, check_clock_hours, check_day_grid, de_dose_mg, simulate_arm
+from popsim.regimen import night_mask
+from popsim.study import check_arms, check_clock_hours, check_day_grid, daily_regimens, de_dose_mg, simulate_arm
 
 __all__ = ["EXPERIMENT", "LEVELS", "ReceptorSubtypesStudy", "figure", "plot_clock", "plot_night_day", "run"]
 
@@ -83,8 +83,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     labels, parts = [], []
     for drug in s.drugs:
         rows = [(name, x) for name in s.schedules for x in s.dose_de_mg]
-        U = np.stack([daily_schedule(g.n_steps, g.dt_h, [de_dose_mg(drug, x)] * int(np.ceil(g.days)),
-                                     tuple(s.schedules[name])) for name, x in rows])[..., None]
+        U = daily_regimens(g, drug, [(x, s.schedules[name]) for name, x in rows])
         arm = Arm(drug, "oral", cfg.cohort, g.dt_h, g.n_steps)
         parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
                                   chunk_size=cfg.chunk_size, dtype=dtype, trajectories=SIGNALS,
@@ -187,7 +186,7 @@ def figure(ds: xr.Dataset):
 
 EXPERIMENT = Experiment(
     name="receptor_subtypes", schema=ReceptorSubtypesStudy, run=run, figure=figure,
-    reads=("cohort", "grid.dt_h", "grid.days", "pd"),
+    reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls"),
     tiny=("n_subjects=16", "grid.days=3", "grid.dt_h=0.5", "study.drugs=[diazepam,triazolam,zolpidem]"),
     question="How do GABA-A alpha1 (sedation, sleep) and alpha2 (anxiolysis) occupancy compare over the day, night "
              "and day, for classical benzodiazepines and the alpha1-preferring zolpidem?")

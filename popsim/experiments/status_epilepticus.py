@@ -228,7 +228,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 
 EXPERIMENT = Experiment(
-    name="status_epilepticus", schema=StatusEpilepticusStudy, run=run, figure=figure, reads=("cohort", "pd"),
+    name="status_epilepticus", schema=StatusEpilepticusStudy, run=run, figure=figure, reads=("cohort", "pd.gaba"),
     tiny=("n_subjects=24", "study.hours=6", "study.arms=[lorazepam_iv_2,lorazepam_iv_4,midazolam_intranasal_5]",
           "study.thresholds=[0.1,0.3]", "study.protect_h=2"),
     question="How fast does a first-line benzodiazepine (by drug, route and dose) reach an effective effect-site "

@@ -36,7 +36,7 @@ from popsim.pd.constants import ETHANOL, PD
 from popsim.pd.potency import ec50_unbound
 from popsim._validate import closest
 
-__all__ = ["RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
+__all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
            "role_prefix", "score_parameters"]
 
 PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
@@ -46,6 +46,17 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hi
            "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
            "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
            "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
+
+
+# Which part of the PD model reads each runtime constant: an experiment declares the parts whose outputs
+# it reports (popsim.experiments.base.Experiment.reads, e.g. "pd.falls"), and a constant of another part
+# is refused on its command line (it would change nothing it writes).
+PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
+         "falls": ("fall_beta", "hip_fracture_per_fall", "fall_rate_72", "fall_rate_age_slope"),
+         "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
+         "ventilation": ("gaba_ventilation_emax", "synergy_psi", "hypoxaemia_ve", "apnoea_ve"),
+         "ethanol": ("ethanol_vmax_ratio",)}
+assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 
 
 # Physically meaningful bounds of each runtime constant: (low, high, low open?)

@@ -141,5 +141,8 @@ class Risk(PDModel):
         out |= self.mu.values(state.mu, c, p) if self.mu is not None else {}
         out |= self.ethanol.values(state.ethanol, c, p) if self.ethanol is not None else {}
         for s, x in zip(self.scores, state.scores):
-            out |= s.values(x, d, p)
+            v = s.values(x, d, p)
+            if set(v) != set(s.signals):  # at trace time: a score reports exactly its own signals
+                raise ValueError(f"{type(s).__name__}.values returns {sorted(v)}; its signals are {sorted(s.signals)}")
+            out |= v
         return out

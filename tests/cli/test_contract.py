@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "tests" / "data" / "main_5ab7fe9"
 NAMES = sorted(REGISTRY)
 # candidate overrides of shared keys, to find one an experiment does not read
-SHARED_OVERRIDES = ("cohort=obese", "+pd.fall_beta=3.0", "grid.days=3", "grid.dt_h=0.5", "grid.summary_window_h=12")
+SHARED_OVERRIDES = ("cohort=obese", "+pd.fall_beta=3.0", "+pd.synergy_psi=2.0", "+pd.ethanol_vmax_ratio=2.0",
+                    "grid.days=3", "grid.dt_h=0.5", "grid.summary_window_h=12")
 
 
 def test_every_module_is_registered():
@@ -42,8 +43,9 @@ def test_every_module_is_registered():
 def test_outputs_and_dataset_contract(name, tiny):
     files, ds = tiny(name)
     assert {"dataset", "figure"} <= set(files) and all(Path(p).exists() for p in files.values())
-    for var in ds.data_vars.values():
-        assert var.attrs.get("units") and var.attrs.get("long_name"), var.name
+    for name in ds.variables:  # data variables and coordinates (the regimen MultiIndex is rebuilt on reading)
+        if name != "regimen":
+            assert ds[name].attrs.get("units") and ds[name].attrs.get("long_name"), name
     for key in ("popsim_version", "git_commit", "config_yaml", "seed", "precision", "jax_backend"):
         assert key in ds.attrs, key
     recorded = yaml.safe_load(ds.attrs["config_yaml"])
@@ -52,6 +54,7 @@ def test_outputs_and_dataset_contract(name, tiny):
     for group in SHARED:
         assert (group in recorded) == any(r.split(".")[0] == group for r in exp.reads), group
     assert set(recorded) <= set(RUN_KEYS) | set(SHARED)
+    assert set(recorded.get("pd", {})) == set(exp.pd_constants())  # every constant used, with its value
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if (ROOT / "experiments" / n / "analyse.py").exists()])
@@ -69,6 +72,8 @@ def test_numbers_are_those_of_main(name, tiny):
     # were written, every variable is bitwise equal (checked when they were made).  Across machines
     # XLA may contract or vectorise differently, so 1e-9 relative (float64) bounds that, far below
     # any modelling difference; variables that main did not write are new and not compared.
+    if not (MAIN / f"{name}.nc").exists():
+        pytest.skip(f"{name} is newer than the restructure: no output of main to compare with")
     _, ds = tiny(name)
     ref = xr.open_dataset(MAIN / f"{name}.nc").load()
     for var in ref.variables:
@@ -100,7 +105,9 @@ def test_a_key_of_another_experiment_is_refused(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_a_shared_key_it_does_not_read_is_refused(name):
     exp = REGISTRY[name]
-    override = next(o for o in SHARED_OVERRIDES if not exp.reads_key(o.split("=")[0].lstrip("+")))
+    override = next((o for o in SHARED_OVERRIDES if not exp.reads_key(o.split("=")[0].lstrip("+"))), None)
+    if override is None:
+        pytest.skip(f"{name} reads every shared key")
     key = override.split("=")[0].lstrip("+")
     with pytest.raises(ValueError, match=rf"^{key}: the {name} experiment does not read this key"):
         configure([f"+experiment={name}", override])

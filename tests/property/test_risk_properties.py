@@ -1,4 +1,4 @@
-"""Properties of the risk scores through the public path (physiological subjects, popsim.simulate.simulate).
+"""Properties of the risk scores through the public path (an arm of physiological subjects, popsim.arm.run_arm).
 
 128 subjects per test in float32 (the production precision); every property is per subject.
 """
@@ -10,28 +10,22 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from popsim.cohort.presets import preset
-from popsim.keys import root_key, stream_key
-from popsim.arm import Physiological, SubjectArgs, frozen_cohort, victim_spec
+from popsim.arm import Arm, run_arm
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Channel, GridSpec, Window
 from popsim.pk.model import mammillary
-from popsim.simulate import simulate, simulate_grid
+from popsim.simulate import simulate_grid
 
 N_SUBJECTS = 128
 MINUTE = 1 / 60
 SLACK = 1e-6  # float32 rounding of a fraction of baseline (or of hours) that the property orders
 
 
-def simulate_pd(drug, route, cohort, dt, regimens, *, others=(), windows=(), save=False):
-    """Signal names and :func:`simulate`'s output for ``regimens`` (regimen, time, channel) with the Risk model."""
-    n = regimens.shape[1]
-    spec = victim_spec(drug, route, dt, n, windows=windows, save=save, others=others, pd=True)
-    model = Physiological(drug, route, frozen_cohort(preset(cohort)), dt, n, others=others, pd=True)
-    root = root_key(7)
-    values = {k: jnp.asarray(v, jnp.float32) for k, v in check_values().items()}
-    args = SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.zeros(n, jnp.float32), values)
-    return list(spec.pd.signals), simulate(spec, model, args, regimens, n_subjects=N_SUBJECTS)
+def simulate_pd(drug, route, cohort, dt, regimens, *, others=(), windows=None, save=False):
+    """The arm's output (:class:`popsim.arm.ArmOutput`) for ``regimens`` (regimen, time, channel) with the
+    Risk model; ``windows``: name -> Window."""
+    arm = Arm(drug, route, cohort, dt, regimens.shape[1], others=others)
+    return run_arm(arm, regimens, seed=7, n_subjects=N_SUBJECTS, windows=windows, values=check_values(), save=save)
 
 
 def test_more_opioid_never_less_depression():
@@ -40,9 +34,9 @@ def test_more_opioid_never_less_depression():
     doses = (0.0, 0.025, 0.05, 0.1, 0.2, 0.4)
     u = np.zeros((len(doses), 181, 2))
     u[:, 0, 0], u[:, 0, 1] = 3.5, doses
-    names, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u, others=(("fentanyl", "iv"),),
-                             windows=(Window(0, 180),))
-    nadir = out["pd_min"][0, names.index("ventilation")]  # (regimen, subject)
+    out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u, others=(("fentanyl", "iv"),),
+                      windows={"all": Window(0, 180)})
+    nadir = out.stat("pd_min", "all", "ventilation")  # (regimen, subject)
     assert np.all(np.diff(nadir, axis=0) <= 0.0)
     assert np.all(nadir[-1] < nadir[0])  # not vacuous: median 0.80 without fentanyl, 0 with 0.4 mg
 
@@ -54,9 +48,10 @@ def test_naloxone_never_worse():
     u = np.zeros((2, 181, 3))
     u[:, 0, :2] = 3.5, 0.1
     u[1, 5, 2] = 0.4
-    _, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
-                         others=(("fentanyl", "iv"), ("naloxone", "iv")), save=True)
-    ve, hypox = out["pd"]["ventilation"], out["pd"]["time_hypoxaemia"][-1]  # (time, regimen, subject), (regimen, s.)
+    out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
+                      others=(("fentanyl", "iv"), ("naloxone", "iv")), save=True)
+    ve = out.trajectory("ventilation")  # (time, regimen, subject)
+    hypox = out.trajectory("time_hypoxaemia")[-1]  # (regimen, subject)
     assert np.all(ve[:, 1] >= ve[:, 0] - SLACK)
     assert np.all(hypox[1] <= hypox[0] + SLACK)
     # Not vacuous: without naloxone every subject is hypoxaemic (median 1.15 h), with it 0.05 h.
@@ -69,9 +64,9 @@ def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_par
     u = np.zeros((3, 181, 4))
     u[:, 0, 0] = 3.5
     u[1:, 0, 1], u[1:, 5, 2], u[2, 5, 3] = 0.1, 2.0, 0.5
-    _, out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
-                         others=(("fentanyl", "iv"), ("naloxone", "iv"), ("flumazenil", "iv")), save=True)
-    pd, eg = out["pd"], check_values()["gaba_ventilation_emax"]
+    out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
+                      others=(("fentanyl", "iv"), ("naloxone", "iv"), ("flumazenil", "iv")), save=True)
+    pd, eg = out.raw["pd"], check_values()["gaba_ventilation_emax"]
     k = 20  # 15 min after naloxone, near its peak effect (it wears off within the hour and the opioid rebinds)
     # Naloxone leaves the GABA-A part alone: sedation is that of midazolam alone, whose ventilation is 1 - EG S.
     np.testing.assert_allclose(pd["sedation"][:, 1], pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
@@ -99,8 +94,8 @@ def test_slower_taper_never_raises_withdrawal():
     for r, w in enumerate(weeks):
         taper = np.clip(1 - (t - stop) / (w * 7 * 24), 0.0, 1.0) if w else 0.0
         u[r, t, 0] = np.where(t < stop, 1.0, taper)
-    names, out = simulate_pd("lorazepam", "oral", "adult", 1.0, u, windows=(Window(0, n - 1),))
-    p_wd = out["pd_end"][0, names.index("p_withdrawal")]  # (regimen, subject) at day 140
+    out = simulate_pd("lorazepam", "oral", "adult", 1.0, u, windows={"all": Window(0, n - 1)})
+    p_wd = out.stat("pd_end", "all", "p_withdrawal")  # (regimen, subject) at day 140
     assert np.all(np.diff(p_wd, axis=0) <= SLACK)
     assert np.all(p_wd[-1] < p_wd[0])  # not vacuous: median 0.41 abrupt, 0.17 over 8 weeks
 
@@ -113,11 +108,10 @@ def test_longer_interval_never_smaller_occupancy_swing():
     u = np.zeros((len(taus), n, 1))
     for r, tau in enumerate(taus):
         u[r, : n - 1 : round(tau / dt), 0] = 2.0 * tau / 24
-    windows = tuple(Window(n - 1 - round(tau / dt), n - 1) for tau in taus)
-    names, out = simulate_pd("alprazolam", "oral", "adult", dt, u, windows=windows)
-    j = names.index("occupancy_a1")
-    peak = np.stack([out["pd_max"][r, j, r] for r in range(len(taus))])  # window r is regimen r's last interval
-    trough = np.stack([out["pd_min"][r, j, r] for r in range(len(taus))])
+    windows = {f"last_{tau}_h": Window(n - 1 - round(tau / dt), n - 1) for tau in taus}  # regimen r's last interval
+    out = simulate_pd("alprazolam", "oral", "adult", dt, u, windows=windows)
+    peak = np.stack([out.stat("pd_max", f"last_{tau}_h", "occupancy_a1")[r] for r, tau in enumerate(taus)])
+    trough = np.stack([out.stat("pd_min", f"last_{tau}_h", "occupancy_a1")[r] for r, tau in enumerate(taus)])
     assert np.all(np.diff((peak - trough) / peak, axis=0) >= 0.0)
 
 
@@ -151,11 +145,11 @@ def test_ethanol_cross_tolerance():
     evenings = np.arange(29) * 24 + 19
     U[1, evenings, 1] = 56000.0
     U[:, 30 * 24 + 10, 0] = 10.0
-    window = (Window(30 * 24 + 10, n - 1),)
-    sig, out = simulate_pd("diazepam", "oral", "adult", dt, U, others=(("ethanol", "oral"),), windows=window)
-    assert out["pd_max"][0, sig.index("ethanol")].max() < 1.0  # mg/L
-    occ, sed = out["pd_max"][0, sig.index("occupancy_a1")], out["pd_max"][0, sig.index("sedation")]
+    window = {"after": Window(30 * 24 + 10, n - 1)}
+    out = simulate_pd("diazepam", "oral", "adult", dt, U, others=(("ethanol", "oral"),), windows=window)
+    assert out.stat("pd_max", "after", "ethanol").max() < 1.0  # mg/L
+    occ, sed = out.stat("pd_max", "after", "occupancy_a1"), out.stat("pd_max", "after", "sedation")
     np.testing.assert_allclose(occ[1], occ[0], rtol=1e-5)
     assert np.all(sed[1] < sed[0] - 1e-3), (sed[0] - sed[1]).min()
-    p_wd = out["pd_end"][0, sig.index("p_withdrawal")]
+    p_wd = out.stat("pd_end", "after", "p_withdrawal")
     assert np.all(p_wd[1] > p_wd[0])
