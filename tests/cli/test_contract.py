@@ -135,3 +135,15 @@ def test_the_command_line_refuses_a_misspelt_key_before_hydra():
                          capture_output=True, text=True, check=False, cwd=ROOT)
     assert res.returncode != 0
     assert "n_subject is not a key of the run configuration" in res.stderr and "did you mean 'n_subjects'" in res.stderr
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "cohort" in REGISTRY[n].reads])
+def test_cohort_fractions_nothing_uses_are_refused(name):
+    # a fraction of the cohort that would take a perpetrator, an opioid or alcohol, where the experiment
+    # gives none of them by that fraction, would be sampled and recorded but change nothing
+    with pytest.raises(ValueError, match=r"cohort.p_alcohol=0.5: no experiment gives a fraction"):
+        configure([f"+experiment={name}", "cohort.p_alcohol=0.5"])
+    if not REGISTRY[name].schema.PERPETRATOR:
+        with pytest.raises(ValueError, match=rf"cohort.p_perpetrator=1.0 \(cohort ritonavir_boosted\): the {name} "
+                                             "experiment gives the cohort no CYP3A4 perpetrator"):
+            configure([f"+experiment={name}", "cohort=ritonavir_boosted"])
