@@ -53,8 +53,12 @@ def run_study(tmp_path_factory):
     from popsim.run import configure, run
 
     def go(overrides: list[str]):
-        files = run(configure(overrides), tmp_path_factory.mktemp("study"), progress=False)
-        return files, read_dataset(files["dataset"])
+        x64 = jax.config.jax_enable_x64
+        try:  # run() sets x64 for the run's precision: leave it as the other tests expect it
+            files = run(configure(overrides), tmp_path_factory.mktemp("study"), progress=False)
+            return files, read_dataset(files["dataset"])
+        finally:
+            jax.config.update("jax_enable_x64", x64)
 
     return go
 

@@ -268,6 +268,16 @@ VARIABLES = {
     "in_interval": ("1", "simulated value within the published interval (1 yes, 0 no, NaN no interval)"),
 }
 register(VARIABLES)
+register({  # coordinates over target: the columns of the target table
+    "target": ("1", "calibration target (its id in the target table)"),
+    "row": ("1", "row of shared/science/literature.md the target comes from"),
+    "outcome": ("1", "outcome the target measures"),
+    "statistic": ("1", "simulated statistic compared with the target"),
+    "use": ("1", "fit: a value of popsim was fitted to it; check: only predicted"),
+    "fits": ("1", "the runtime PD constant fitted to the target (fitted targets)"),
+    "note": ("1", "note on the target"),
+    "units_of_target": ("1", "units of the target's values (1 = probability or ratio, h = hours)"),
+})
 # names whose meaning here is this Dataset's own
 LOCAL = {"lo": ("1", "published interval, lower bound"), "hi": ("1", "published interval, upper bound")}
 

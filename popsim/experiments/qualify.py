@@ -346,6 +346,17 @@ VARIABLES = {
     "static_predicted": ("1", "mechanistic static AUC ratio at the lowest CYP3A4 activity reached (cross-check)"),
 }
 register(VARIABLES)
+register({  # coordinates over observation: the columns of the plan
+    "observation": ("1", "plan row (one published observation)"),
+    "study": ("1", "published study arm of the plan row"),
+    "reference": ("1", "reference of the study"),
+    "population": ("1", "cohort preset of the arm"),
+    "control_population": ("1", "cohort preset of the control arm (empty: the same subjects without the perpetrator)"),
+    "endpoint": ("1", "endpoint compared (a ratio or an absolute value)"),
+    "use": ("1", "fit: a value of popsim was fitted to it; check: only predicted"),
+    "source": ("1", "source of the observation (shared/science/data or literature.md)"),
+    "endpoint_units": ("1", "units of the endpoint (ratio: dimensionless)"),
+})
 
 
 def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -366,7 +377,6 @@ def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
         ds[name] = ("observation", values)
     # here "perpetrator" is the row's perpetrator drug, not the covariate of that name
     ds = annotate(ds, perpetrator=("1", "CYP3A4 perpetrator of the plan row (library drug; empty: none)"))
-    ds["observation"].attrs = {"long_name": "plan row (one published observation)"}
     ds.attrs.update(attrs)
     return ds
 

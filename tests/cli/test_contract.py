@@ -43,9 +43,9 @@ def test_every_module_is_registered():
 def test_outputs_and_dataset_contract(name, tiny):
     files, ds = tiny(name)
     assert {"dataset", "figure"} <= set(files) and all(Path(p).exists() for p in files.values())
-    for name in ds.variables:  # data variables and coordinates (the regimen MultiIndex is rebuilt on reading)
-        if name != "regimen":
-            assert ds[name].attrs.get("units") and ds[name].attrs.get("long_name"), name
+    for var in ds.variables:  # data variables and coordinates (the regimen MultiIndex is rebuilt on reading)
+        if var != "regimen":
+            assert ds[var].attrs.get("units") and ds[var].attrs.get("long_name"), var
     for key in ("popsim_version", "git_commit", "config_yaml", "seed", "precision", "jax_backend"):
         assert key in ds.attrs, key
     recorded = yaml.safe_load(ds.attrs["config_yaml"])
