@@ -20,69 +20,18 @@ import jax
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 from popsim._validate import closest
 from popsim.cohort.model import COVARIATES
 
 __all__ = ["VARIABLES", "annotate", "attrs", "build", "provenance", "regimen_dataset", "register", "with_covariates"]
 
-# The one registry of Dataset metadata: name -> (units, long_name), for variables and coordinates.
-# Experiments add their own names with register() when their module is imported.
+# The one registry of Dataset metadata: name -> (units, long_name), for variables and coordinates: the
+# cohort model's covariates and the shared names of popsim/variables.yaml (package data); experiments add
+# their own with register() when their module is imported.
 VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
-    # subjects and covariates derived from them
-    "subject": ("1", "virtual subject index (the same person in every regimen and run with this seed)"),
-    "body_fat": ("1", "body fat fraction (Deurenberg 1991)"),
-    "cyp3a4_liver_min": ("1", "lowest hepatic CYP3A4 activity reached (fraction of baseline)"),
-    "cyp3a4_gut_min": ("1", "lowest gut-wall CYP3A4 activity reached (fraction of baseline)"),
-    # regimen levels and other coordinates
-    "regimen": ("1", "regimen: one combination of the swept levels (a MultiIndex)"),
-    "drug": ("1", "library drug"),
-    "cohort": ("1", "cohort preset"),
-    "formulation": ("1", "formulation: a library drug, or <drug>_xr for its extended release"),
-    "schedule": ("1", "dosing schedule (named clock hours)"),
-    "route": ("1", "route of administration"),
-    "opioid_drug": ("1", "opioid (library drug, iv)"),
-    "naloxone_route": ("1", "naloxone route (none: no naloxone)"),
-    "treatment": ("1", "treatment after the stop: none, a fixed schedule or symptom-triggered"),
-    "dose_de_mg": ("mg d-1", "daily dose in diazepam equivalents (Ashton)"),
-    "dose_mg": ("mg d-1", "daily dose of the drug"),
-    "interval_h": ("h", "dosing interval"),
-    "day": ("d", "checkpoint: end of the day summarised (days since the first dose)"),
-    "threshold": ("mg L-1", "plasma concentration threshold"),
-    "quantile": ("1", "population quantile"),
-    # steady-state exposure (the steady-state window: the last day in the clinical experiments)
-    "cmax_ss": ("mg L-1", "peak plasma concentration over the steady-state window"),
-    "cmin_ss": ("mg L-1", "trough plasma concentration over the steady-state window"),
-    "cavg_ss": ("mg L-1", "average plasma concentration of the drug over the steady-state window (exact AUC / "
-                          "duration)"),
-    "auc_ss": ("mg h L-1", "area under the plasma concentration curve over the steady-state window (exact)"),
-    "fluctuation_ss": ("1", "peak-trough fluctuation (Cmax-Cmin)/Cavg, steady state"),
-    "peak_trough_ratio_ss": ("1", "peak-trough ratio Cmax / Cmin at steady state"),
-    # the clinical readout of popsim.study.simulate_arm
-    "occupancy_a1_mean_ss": ("1", "mean GABA-A alpha1 agonist occupancy over the last day"),
-    "occupancy_a1_max_ss": ("1", "peak GABA-A alpha1 agonist occupancy over the last day"),
-    "occupancy_a1_min_ss": ("1", "trough GABA-A alpha1 agonist occupancy over the last day"),
-    "occupancy_a2_mean_ss": ("1", "mean GABA-A alpha2 agonist occupancy over the last day"),
-    "occupancy_a1_peak": ("1", "peak GABA-A alpha1 agonist occupancy over the horizon"),
-    "occupancy_a1_tmax": ("h", "time of the peak GABA-A alpha1 agonist occupancy (since the first dose)"),
-    "occupancy_swing_ss": ("1", "alpha1 occupancy swing (peak - trough) / peak over the last day"),
-    "sedation_mean_ss": ("1", "mean net alpha1 sedation (occupancy minus tolerated part) over the last day"),
-    "falls_expected": ("1", "expected number of falls over the horizon"),
-    "fall_rate_ratio": ("1", "expected falls over those of the same subject untreated"),
-    "p_fall": ("1", "probability of at least one fall over the horizon"),
-    "p_hip_fracture": ("1", "probability of a hip fracture over the horizon"),
-    "p_withdrawal": ("1", "probability of clinically significant withdrawal over the horizon"),
-    "p_withdrawal_last_day": ("1", "probability of clinically significant withdrawal in the last day "
-                                   "(interdose withdrawal at steady state)"),
-    "p_seizure": ("1", "probability of a withdrawal seizure over the horizon"),
-    "ventilation_nadir": ("1", "lowest minute ventilation, fraction of baseline"),
-    "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold"),
-    "time_apnoea": ("h", "time with ventilation below the apnoea threshold"),
-    "synergy_index": ("1", "largest ventilatory depression over that expected without interaction (Bliss)"),
-    # per checkpoint day
-    "cavg_day": ("mg L-1", "average plasma concentration of the drug over the day ending at the checkpoint"),
-    "occupancy_a1_mean_day": ("1", "mean GABA-A alpha1 agonist occupancy over the day ending at the checkpoint"),
-}
+    name: tuple(meta) for name, meta in yaml.safe_load((Path(__file__).parent / "variables.yaml").read_text()).items()}
 
 # units of the individual parameters (param_<name>; a metabolite's ``M1_CL`` has the units of ``CL``)
 PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",

@@ -86,6 +86,14 @@ def study(request, tiny):
     return tiny(request.module.NAME)
 
 
+@pytest.fixture(scope="module")
+def tables(study):
+    """The tidy tables (CSV files) of the module's tiny run, by their key in ``files``."""
+    import pandas as pd
+
+    return {key: pd.read_csv(path) for key, path in study[0].items() if str(path).endswith(".csv")}
+
+
 @pytest.fixture
 def refused(request):
     """``refused(overrides, message)``: configuring the test module's experiment (``NAME``, at its tiny

@@ -25,7 +25,7 @@ from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pk.grid import Channel, GridSpec, Window
 from popsim.pk.model import mammillary
-from popsim.plots import plot_exposure_by_covariate, plot_fluctuation_by_interval, plot_trajectory_bands
+from popsim.plots import plot_exposure_by_covariate, plot_fluctuation_by_interval, plot_trajectory_bands, side_by_side
 from popsim.regimen import sweep
 from popsim.simulate import simulate_grid
 
@@ -134,18 +134,12 @@ def run(cfg, *, dtype, progress=None) -> Result:
 def figure(ds: xr.Dataset):
     """Fluctuation against the dosing interval; the kept subjects' concentration bands for the last
     regimen of the sweep (if trajectories were kept); exposure by age (if the subjects have covariates)."""
-    import matplotlib.pyplot as plt
-
     panels = [plot_fluctuation_by_interval]
     if "conc" in ds:
         panels.append(plot_trajectory_bands)
     if "age" in ds.coords:
         panels.append(plot_exposure_by_covariate)
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2), squeeze=False)
-    for panel, ax in zip(panels, axes[0]):
-        panel(ds, ax=ax)
-    fig.tight_layout()
-    return fig
+    return side_by_side(ds, panels, panel=(6.0, 4.2))
 
 
 EXPERIMENT = Experiment(

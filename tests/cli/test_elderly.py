@@ -6,7 +6,6 @@ import dataclasses
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from popsim.experiments.elderly import EXPERIMENT
@@ -15,14 +14,8 @@ from popsim.run import configure
 NAME = "elderly"
 
 
-@pytest.fixture(scope="module")
-def elderly(study):
-    files, ds = study
-    return files, ds, pd.read_csv(files["recommended_doses"])
-
-
-def test_dataset(elderly):
-    _, ds, rec = elderly
+def test_dataset(study, tables):
+    (_, ds), rec = study, tables["recommended_doses"]
     assert ds.sizes["cohort"] == 2 and ds.sizes["subject"] == 64 and ds.sizes["regimen"] == 2 * 3
     sel = ds["p_fall"].sel(drug="lorazepam", dose_de_mg=5.0, cohort="very_elderly")
     assert sel.dims == ("subject",) and np.all((sel > 0) & (sel < 1))
@@ -37,8 +30,8 @@ def test_dataset(elderly):
     assert ds.attrs["reference_cohort"] == "healthy_young" and float(ds.attrs["reference_dose_de_mg"]) == 5.0
 
 
-def test_dose_search_is_consistent_and_older_people_need_less(elderly):
-    _, _, rec = elderly
+def test_dose_search_is_consistent_and_older_people_need_less(tables):
+    rec = tables["recommended_doses"]
     rec = rec.set_index(["drug", "cohort"])
     # The reference cohort's own recommended dose is the reference dose, up to the log-linear
     # interpolation between search points (10 points from 0.25 to 20 mg: ratio 1.63 per step).

@@ -6,29 +6,22 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
 
 NAME = "hepatic"
 
 
-@pytest.fixture(scope="module")
-def hepatic(study):
-    files, ds = study
-    return files, ds, pd.read_csv(files["ranking"])
-
-
-def test_dataset_and_ranking(hepatic):
-    _, ds, rank = hepatic
+def test_dataset_and_ranking(study, tables):
+    (_, ds), rank = study, tables["ranking"]
     assert ds["occupancy_a1_mean_day"].dims == ("cohort", "day", "regimen", "subject")
     np.testing.assert_array_equal(ds["day"], [7.0, 14.0])
     assert len(rank) == 4 and set(rank["rank_by_sedation"]) == {1, 2}
     np.testing.assert_allclose(rank.loc[rank["cohort"] == "adult", "exposure_ratio_to_healthy"], 1.0)
 
 
-def test_cirrhosis_hits_phase_one_and_spares_glucuronidation(hepatic):
-    _, ds, _ = hepatic
+def test_cirrhosis_hits_phase_one_and_spares_glucuronidation(study):
+    _, ds = study
     # Unbound exposure is what the receptor sees: occupancy of the same subjects' last day.
     occ = ds["occupancy_a1_mean_ss"].median("subject")
     ratio = occ.sel(cohort="cirrhosis_c") / occ.sel(cohort="adult")

@@ -15,14 +15,8 @@ from popsim.run import configure
 NAME = "qualify"
 
 
-@pytest.fixture(scope="module")
-def small(study):
-    files, ds = study
-    return files, ds, pd.read_csv(files["results"])
-
-
-def test_results_and_dataset_agree(small):
-    files, ds, results = small
+def test_results_and_dataset_agree(study, tables):
+    (files, ds), results = study, tables["results"]
     assert ds.sizes["observation"] == len(results) == 7
     assert ds.attrs["plan"] == str(PLAN)
     np.testing.assert_allclose(ds["fold"], ds["predicted"] / ds["observed"], rtol=1e-12)
@@ -31,19 +25,19 @@ def test_results_and_dataset_agree(small):
     assert summary["n"].sum() == len(results) and set(summary["use"]) == {"fit", "check"}
 
 
-def test_fitted_rows_reproduce_what_they_were_fitted_to(small):
+def test_fitted_rows_reproduce_what_they_were_fitted_to(tables):
     # The library values marked F were chosen on these rows at 128 subjects (squared log10 fold error
     # <= 0.0001-0.0007, i.e. within 7%); with 64 subjects the Monte Carlo spread of a geometric-mean
     # ratio is a few percent, so 1.2-fold is a bound a wrong or lost fitted value (e.g. voriconazole Ki
     # 0.5 instead of 0.18: 2.2 vs 3.6) fails.
-    _, _, results = small
+    results = tables["results"]
     fitted = results[results["use"] == "fit"]
     assert len(fitted) >= 3
     assert np.all(np.abs(np.log(fitted["fold"])) < np.log(1.2)), fitted[["study", "endpoint", "fold"]]
 
 
-def test_static_cross_check_is_reported_for_interactions(small):
-    _, _, results = small
+def test_static_cross_check_is_reported_for_interactions(tables):
+    results = tables["results"]
     auc = results[(results["perpetrator"].fillna("") != "") & (results["endpoint"] == "auc_ratio")]
     assert len(auc) and np.all(np.isfinite(auc["static_predicted"])) and np.all(auc["static_predicted"] >= 1)
 
