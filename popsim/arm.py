@@ -372,6 +372,13 @@ class ArmOutput:
         k = pairs.index(tuple(signal_threshold))
         return self.raw["pd_t_above"][0, k], self.raw["pd_t_first"][0, k]
 
+    def time_above(self, window: str, output: str) -> np.ndarray:
+        """Time (h) with ``output`` above each of the window's ``above`` thresholds, ``(threshold, regimen,
+        subject)``."""
+        k = self.windows.index(window)
+        first = sum(len(w.above) for w in self.spec.windows[:k])
+        return self.raw["t_above"][self.spec.outputs.index(output), first:first + len(self.spec.windows[k].above)]
+
     def trajectory(self, name: str) -> np.ndarray:
         """A kept trajectory ``(time, regimen, subject)``: an output's concentration or a PD signal."""
         return self.raw["pd"][name] if name in self.raw.get("pd", {}) else self.raw["conc"][name]

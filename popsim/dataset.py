@@ -10,6 +10,7 @@ for the subjects whose trajectories were kept, ``time`` x
 from __future__ import annotations
 
 import datetime
+import re
 import platform
 import subprocess
 import sys
@@ -144,22 +145,13 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
     steady-state Cmax, Cmin and Cavg over a ``metabolite`` dimension (NaN for a drug that does
     not form one).  Every variable is read by window and output name; ``attrs`` are global.
     """
-    import re
-
     levels = list(parts[0]["labels"][0])
     labels = [tuple(lab[k] for k in levels) for part in parts for lab in part["labels"]]
-    local = {"drug": ("1", "drug"), "dose_mg": ("mg", "dose per administration"),
-             "time": ("h", "time since first dose"),
-             "trajectory_subject": ("1", "virtual subject index of a kept trajectory (the same person as subject)"),
-             "metabolite": ("1", "active metabolite (library name)")}
+    # this Dataset's own meanings: a dose per administration, hours since the first dose
+    local = {"dose_mg": ("mg", "dose per administration"), "time": ("h", "time since first dose")}
 
     def cat(get):
         return np.concatenate([get(part) for part in parts], axis=-2)  # regimen axis
-
-    def time_above(out, output):  # (threshold, regimen, subject): the thresholds of ``window``
-        k = out.windows.index(window)
-        first = sum(len(w.above) for w in out.spec.windows[:k])
-        return out.raw["t_above"][out.spec.outputs.index(output), first:first + len(out.spec.windows[k].above)]
 
     cmax, cmin, auc = (cat(lambda p, s=s: p["out"].stat(s, window, "central")) for s in ("cmax", "cmin", "auc"))
     cavg = auc / window_h
@@ -186,21 +178,18 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
             ds[f"metabolite_{name}"] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1),
                                         {"units": units, "long_name": f"{long_name}, metabolite (NaN: not formed)"})
     if len(thresholds):
-        ds["fraction_above_ss"] = (
-            ("threshold", "regimen", "subject"), cat(lambda p: time_above(p["out"], "central")) / window_h,
-            {"units": "1", "long_name": "fraction of the steady-state window above the threshold (grid count)"},
-        )
+        ds["fraction_above_ss"] = (("threshold", "regimen", "subject"),
+                                   cat(lambda p: p["out"].time_above(window, "central")) / window_h)
     for k in sorted({k for part in parts for k in part["out"].params}):
         v = cat(lambda p: np.broadcast_to(p["out"].params.get(k, np.full((1, n_sub), np.nan))[0],
                                           (len(p["labels"]), n_sub)))
-        base = re.fullmatch(r"(?:M\d+_)?(.*)", k).group(1)  # a metabolite's M1_CL: units of CL
+        base = re.fullmatch(r"(?:M\d+_)?(.*)", k).group(1)  # a metabolite's M1_CL has the units of CL
         ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": PARAM_UNITS.get(base, "1"),
                                                         "long_name": f"individual {k} (first parameter segment)"})
     if parts[0]["traj"] is not None:
         conc = cat(lambda p: p["traj"].trajectory("central"))  # (time, regimen, kept)
         ds = ds.assign_coords(time=parts[0]["traj"].times, trajectory_subject=np.arange(conc.shape[-1]))
-        ds["conc"] = (("time", "regimen", "trajectory_subject"), conc,
-                      {"units": "mg L-1", "long_name": "plasma concentration (kept subjects)"})
+        ds["conc"] = (("time", "regimen", "trajectory_subject"), conc)
     ds = annotate(ds, **local)
     if "time" in ds.coords:
         ds["time"].attrs["standard_name"] = "time"

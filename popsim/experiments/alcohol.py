@@ -102,6 +102,8 @@ class AlcoholStudy(Study):
             raise ValueError(f"study.drug={self.drug!r}: its oral lag time {lag.value:.3g} h is not shorter than "
                              f"grid.dt_h={dt_h!r}; allowed: a grid step longer than the lag, or a drug without lag")
         check_day_grid("alcohol", dt_h)
+        if abs(6.0 / dt_h - round(6.0 / dt_h)) > 1e-9:  # else its doses would be rounded off the hour
+            raise ValueError(f"grid.dt_h={dt_h!r}: the fixed schedule doses every 6 h; allowed: a step dividing 6 h")
         for key in ("grams_per_day", "fixed_mg_per_day", "trigger_drive"):
             unique(f"study.{key}", getattr(self, key))
         for i, g in enumerate(self.grams_per_day):

@@ -273,7 +273,6 @@ register({  # coordinates over target: the columns of the target table
     "row": ("1", "row of shared/science/literature.md the target comes from"),
     "outcome": ("1", "outcome the target measures"),
     "statistic": ("1", "simulated statistic compared with the target"),
-    "use": ("1", "fit: a value of popsim was fitted to it; check: only predicted"),
     "fits": ("1", "the runtime PD constant fitted to the target (fitted targets)"),
     "note": ("1", "note on the target"),
     "units_of_target": ("1", "units of the target's values (1 = probability or ratio, h = hours)"),

@@ -118,10 +118,11 @@ def run(cfg, *, dtype, progress=None) -> Result:
     s, g = cfg.study, cfg.grid
 
     def simulator(drug: DrugConfig):
+        U = sweep(g.n_steps, g.dt_h, s.regimen.dose_mg, s.regimen.interval_h, s.regimen.start_h,
+                  infusion_h=drug.infusion_h)[1]
+
         def sim(save: bool, n: int, progress=None) -> ArmOutput:
             spec = grid_spec(drug, g, s.thresholds_mg_l, save=save)
-            U = sweep(g.n_steps, g.dt_h, s.regimen.dose_mg, s.regimen.interval_h, s.regimen.start_h,
-                      infusion_h=drug.infusion_h)[1]
             raw = simulate_grid(spec, drug.typical, drug.cv, U, n_subjects=n, seed=cfg.seed,
                                 chunk_size=cfg.chunk_size, dtype=dtype, progress=progress)
             return ArmOutput(spec, (WINDOW,), raw | {"covariates": {}})  # typical values x IIV: no covariates

@@ -52,16 +52,16 @@ class InterdoseStudy(Study):
         unique("study.formulations", self.formulations)
         for i, f in enumerate(self.formulations):
             try:
-                check_arms("study", [], [f.removesuffix("_xr")], [1.0])
+                check_arms("study", [], [f.removesuffix("_xr")], self.dose_de_mg)
             except ValueError as e:
                 raise ValueError(f"study.formulations[{i}]={f!r}: {e}") from None
-        check_arms("study", [], ["diazepam"], self.dose_de_mg)
         unique("study.interval_h", self.interval_h)
         for i, tau in enumerate(self.interval_h):
             finite(f"study.interval_h[{i}]", tau, low=0, low_open=True, high=24)
-            if abs(tau / grid.dt_h - round(tau / grid.dt_h)) > 1e-9 or abs(24.0 / tau - round(24.0 / tau)) > 1e-9:
-                raise ValueError(f"study.interval_h[{i}]={tau!r}; allowed: a multiple of grid.dt_h={grid.dt_h!r} "
-                                 "that divides 24 h (the steady-state window is the last day)")
+            on_grid(f"study.interval_h[{i}]", tau, grid.dt_h)
+            if abs(24.0 / tau - round(24.0 / tau)) > 1e-9:
+                raise ValueError(f"study.interval_h[{i}]={tau!r}; allowed: an interval that divides 24 h (the "
+                                 "steady-state window is the last day)")
         finite("study.xr_release_h", self.xr_release_h, low=0, low_open=True, high=24)
         on_grid("study.xr_release_h", self.xr_release_h, grid.dt_h)
         if grid.days < 2:

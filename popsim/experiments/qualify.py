@@ -353,7 +353,6 @@ register({  # coordinates over observation: the columns of the plan
     "population": ("1", "cohort preset of the arm"),
     "control_population": ("1", "cohort preset of the control arm (empty: the same subjects without the perpetrator)"),
     "endpoint": ("1", "endpoint compared (a ratio or an absolute value)"),
-    "use": ("1", "fit: a value of popsim was fitted to it; check: only predicted"),
     "source": ("1", "source of the observation (shared/science/data or literature.md)"),
     "endpoint_units": ("1", "units of the endpoint (ratio: dimensionless)"),
 })

@@ -67,3 +67,8 @@ def test_bad_overrides_are_refused_before_compute(refused):
     refused(["pd.ethanol_vmax_ratio=0"], "pd.ethanol_vmax_ratio=0.0; allowed")
     # the horizon comes from drinking_days + days_after: grid.days is not a key of this experiment
     refused(["grid.days=3"], "grid.days: the alcohol experiment does not read this key")
+
+
+def test_a_grid_off_the_six_hourly_schedule_is_refused(refused):
+    # the fixed schedule doses every 6 h: a 4 h grid would have moved its doses silently
+    refused(["grid.dt_h=4"], r"grid.dt_h=4.0: the fixed schedule doses every 6 h; allowed: a step dividing 6 h")
