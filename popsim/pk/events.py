@@ -5,7 +5,8 @@ this module answers "what does NONMEM predict at each of these records?" for
 an arbitrary record table, record by record, with NONMEM 7 (PREDPP) event
 semantics.  Every propagation is an exact matrix exponential from
 :mod:`popsim.pk.propagate`; steady states are solved analytically with
-:func:`~popsim.pk.propagate.periodic_steady_state`.
+:func:`~popsim.pk.propagate.periodic_steady_state` (dosing regimens) and
+:func:`~popsim.pk.propagate.constant_input_steady_state` (constant infusions).
 
 Conventions (NONMEM's where the oracle of ``../shared/conformance/nonmem_dosing``
 pins them, chosen and documented here where it does not):
@@ -27,7 +28,8 @@ pins them, chosen and documented here where it does not):
   a modeled duration (RATE = -2) the duration is kept and the rate becomes
   ``F*AMT/D``.  Infusions into the same compartment add.
 * Reset (EVID 3, EVID 4, SS = 1) empties every compartment and cancels running
-  infusions and pending lagged and additional doses.
+  infusions (steady-state infusions included) and pending lagged and
+  additional doses.
 * SS = 1 resets the system to the steady state of the regimen "AMT every II"
   (with the record's F, ALAG and rate) just before this record's dose, then
   gives the dose; SS = 2 adds that steady state to the current state.  The
@@ -38,6 +40,23 @@ pins them, chosen and documented here where it does not):
   ``k*II < ALAG``) are scheduled as implied doses, so the profile after an SS
   record equals that after long explicit dosing.  (The oracle covers
   ALAG < II only; NONMEM's own handling of ALAG >= II is not checked.)
+* A steady-state infusion (NONMEM: SS = 1 or 2 with AMT = 0, II = 0 and
+  RATE > 0, or RATE = -1 with the modeled rate R) says that the system is at
+  the steady state of a constant infusion at that rate into CMT; the infusion
+  goes on after the record, without end, until a reset (EVID 3, EVID 4 or
+  another SS = 1 record) cancels it.  SS = 1 resets the system to that steady
+  state (as any SS = 1 record, cancelling other infusions and pending doses);
+  SS = 2 adds it to the current state, and everything running goes on.  The
+  steady state is exact, ``K x = -r`` solved on the compartments the infusion
+  reaches (the others hold none of it); where one of them has no elimination
+  path there is none (amounts grow without bound) and the record is refused.
+  F has no effect on it: F scales amounts and never rates (above), and a
+  steady-state infusion has no amount and no end that F could move.  ALAG has
+  no effect either: a constant input running since ever is the same input
+  shifted by a lag.  RATE = -2 (modeled duration) and RATE = 0 are refused
+  on such a record, and so is II = 0 with SS = 1 or 2 and AMT > 0.  None of
+  this is checked against NONMEM output (the oracle has no steady-state
+  infusion); it is checked against closed forms and long explicit infusions.
 """
 
 from __future__ import annotations
@@ -55,7 +74,7 @@ import pandas as pd
 
 from popsim._validate import closest
 from popsim.pk.model import LinearModel
-from popsim.pk.propagate import advance, periodic_steady_state, phi
+from popsim.pk.propagate import advance, constant_input_steady_state, periodic_steady_state, phi
 
 __all__ = ["predict_events"]
 
@@ -110,6 +129,8 @@ def predict_events(
         duration), ``II`` (h), ``ADDL`` and ``SS`` (0, 1 or 2), all 0 when
         absent.  Only dose records (EVID 1 and 4) use AMT, CMT, RATE, II,
         ADDL and SS; other columns are ignored unless named in ``columns``.
+        SS = 1 or 2 with AMT = 0 and II = 0 is a steady-state infusion at
+        RATE (> 0, or -1 for the modeled rate) into CMT.
     model
         The compartment structure.
     params
@@ -142,7 +163,9 @@ def predict_events(
     ------
     ValueError
         For invalid input, before any compute, naming the field, the record
-        (ID and 0-based row), the value and the allowed range.
+        (ID and 0-based row), the value and the allowed range; also for a
+        steady-state infusion that has no steady state with its ID's
+        parameters.
     RuntimeError
         If JAX float64 (``jax_enable_x64``) is off.
     """
@@ -156,6 +179,7 @@ def predict_events(
     _validate(data, modifiers, targets, model)
     per_id = _parameters(params, model, data["ID"].unique())
     model.concentration_row(output, next(iter(per_id.values())))  # rejects an output without a volume
+    _check_steady_infusions(data, per_id, model, targets)
 
     out = np.empty(len(data))
     for subject, rows in data.groupby("ID", sort=False).indices.items():
@@ -240,7 +264,11 @@ def _validate(
     _check(data, dose & ~(_finite(data["ADDL"], 0) & (data["ADDL"] % 1 == 0)), "ADDL", "an integer >= 0")
     _check(data, dose & ~data["SS"].isin([0, 1, 2]), "SS", "0, 1 or 2")
     _check(data, dose & (data["ADDL"] > 0) & ~(data["II"] > 0), "II", "> 0 when ADDL > 0")
-    _check(data, dose & (data["SS"] > 0) & ~(data["II"] > 0), "II", "> 0 when SS is 1 or 2")
+    _check(data, dose & (data["SS"] > 0) & ~(data["II"] > 0) & (data["AMT"] > 0), "II",
+           "> 0 when SS is 1 or 2 and AMT > 0 (II = 0 with SS 1 or 2 is a steady-state infusion, which has AMT = 0)")
+    _check(data, _steady_infusions(data) & ~((data["RATE"] > 0) | (data["RATE"] == -1)), "RATE",
+           "> 0 or -1 (modeled rate) on a steady-state infusion (SS 1 or 2 with AMT = 0 and II = 0): "
+           "an infusion without end has no duration (-2) and is no bolus (0)")
     cmt = np.array([targets[int(k) - 1] if d else -1 for k, d in zip(data["CMT"], dose)])
     modeled = {"R": dose & (data["RATE"] == -1).to_numpy(), "D": dose & (data["RATE"] == -2).to_numpy()}
     for kind, needs in modeled.items():
@@ -254,6 +282,52 @@ def _validate(
         strict = kind in modeled
         _check(data, used & ~_finite(data[column], 0, strict), column,
                "finite and > 0" if strict else "finite and >= 0", f"{column} ({kind}:{model.names[i]})")
+
+
+def _steady_infusions(data: pd.DataFrame) -> np.ndarray:
+    """Rows of steady-state infusions: dose records with SS 1 or 2, AMT = 0 and II = 0."""
+    dose = data["EVID"].isin([1, 4]) & data["SS"].isin([1, 2])
+    return (dose & (data["AMT"] == 0) & (data["II"] == 0)).to_numpy()
+
+
+def _reached(K: np.ndarray, cmt: int) -> list[int]:
+    """Compartments that an input into ``cmt`` reaches through ``K``'s non-zero links: ``cmt`` and all downstream."""
+    seen, stack = {cmt}, [cmt]
+    while stack:
+        for j in np.flatnonzero(K[:, stack.pop()]).tolist():
+            if j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return sorted(seen)
+
+
+def _check_steady_infusions(
+    data: pd.DataFrame, per_id: Mapping[object, Mapping[str, jax.Array]], model: LinearModel, targets: Sequence[int]
+) -> None:
+    """Refuse a steady-state infusion whose steady state does not exist with its ID's parameters.
+
+    It exists iff ``K`` restricted to the compartments the infusion reaches is
+    non-singular (numerically: smallest singular value above ``n * eps``
+    times the largest); a zero eigenvalue is a trap, a set of reached
+    compartments with no elimination path, named from the null vector.
+    """
+    rates: dict[object, np.ndarray] = {}
+    for i in np.flatnonzero(_steady_infusions(data)):
+        subject = data["ID"].iloc[i]
+        if subject not in rates:
+            rates[subject] = np.asarray(model.rate_matrix(per_id[subject]))
+        cmt = targets[int(data["CMT"].iloc[i]) - 1]
+        reached = _reached(rates[subject], cmt)
+        _, sv, vh = np.linalg.svd(rates[subject][np.ix_(reached, reached)])
+        if sv[-1] <= sv[0] * len(reached) * np.finfo(np.float64).eps:
+            null = np.abs(vh[-1])
+            trapped = [model.names[reached[j]] for j in np.flatnonzero(null > 1e-6 * null.max())]
+            raise ValueError(
+                f"events row {i} (ID {subject}): CMT = {data['CMT'].iloc[i]} ({model.names[cmt]!r}) on a "
+                f"steady-state infusion (SS = {data['SS'].iloc[i]}, AMT = 0, II = 0), which has no steady state "
+                f"there: {trapped} receive its input and have no elimination path, so their amounts grow without "
+                "bound; allowed: a compartment from which every compartment reached is eliminated"
+            )
 
 
 def _parameters(
@@ -321,17 +395,26 @@ def _simulate(
         if record["EVID"] in (1, 4):
             dose, lag = _dose(record, targets[int(record["CMT"]) - 1], modifiers)
             ii = float(record["II"])
-            if record["SS"] == 1:
-                state = _steady_state(K, t, dose, ii, lag, seq)
-            elif record["SS"] == 2:
-                steady = _steady_state(K, t, dose, ii, lag, seq)
-                state.A = state.A + steady.A
-                state.infusions += steady.infusions
-                for item in steady.pending:
-                    heapq.heappush(state.pending, item)
-            for k in range(int(record["ADDL"]) + 1):
-                heapq.heappush(state.pending, (t + k * ii + lag, next(seq), dose))
-            _run_until(state, K, t)
+            if record["SS"] > 0 and ii == 0:  # steady-state infusion (AMT = 0, no ADDL); F and ALAG have no effect
+                steady = _infusion_steady_state(K, dose)
+                running = (math.inf, dose.cmt, dose.rate)
+                if record["SS"] == 1:
+                    state = _State(t, steady, [running])
+                else:
+                    state.A = state.A + steady
+                    state.infusions.append(running)
+            else:
+                if record["SS"] == 1:
+                    state = _steady_state(K, t, dose, ii, lag, seq)
+                elif record["SS"] == 2:
+                    steady = _steady_state(K, t, dose, ii, lag, seq)
+                    state.A = state.A + steady.A
+                    state.infusions += steady.infusions
+                    for item in steady.pending:
+                        heapq.heappush(state.pending, item)
+                for k in range(int(record["ADDL"]) + 1):
+                    heapq.heappush(state.pending, (t + k * ii + lag, next(seq), dose))
+                _run_until(state, K, t)
         states.append(state.A)
     return states
 
@@ -369,6 +452,18 @@ def _steady_state(K: jax.Array, t: float, dose: _Dose, ii: float, lag: float, se
         heapq.heappush(state.pending, (t + lag - k * ii, next(seq), dose))
     _run_until(state, K, t)
     return state
+
+
+def _infusion_steady_state(K: jax.Array, dose: _Dose) -> jax.Array:
+    """Amounts (mg, shape ``(n,)``) at the steady state of a constant infusion at ``dose.rate`` into ``dose.cmt``.
+
+    Solved on the compartments the infusion reaches (its steady state exists
+    there, checked by :func:`_check_steady_infusions`); the others hold none of it.
+    """
+    reached = _reached(np.asarray(K), dose.cmt)
+    r = jnp.zeros(len(reached), jnp.float64).at[reached.index(dose.cmt)].set(dose.rate)
+    x = constant_input_steady_state(K[np.ix_(reached, reached)], r)
+    return jnp.zeros(K.shape[0], jnp.float64).at[np.asarray(reached)].set(x)
 
 
 def _start(state: _State, dose: _Dose) -> None:

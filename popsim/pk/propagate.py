@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-__all__ = ["advance", "expm", "phi", "phi_input", "periodic_steady_state"]
+__all__ = ["advance", "constant_input_steady_state", "expm", "phi", "phi_input", "periodic_steady_state"]
 
 
 def _mm(A: Float[Array, "n n"], B: Float[Array, "n n"]) -> Float[Array, "n n"]:
@@ -91,3 +91,14 @@ def periodic_steady_state(Phi_tau: Float[Array, "n n"], b: Float[Array, " n"]) -
     """
     n = Phi_tau.shape[0]
     return jnp.linalg.solve(jnp.eye(n, dtype=Phi_tau.dtype) - Phi_tau, b)
+
+
+def constant_input_steady_state(K: Float[Array, "n n"], r: Float[Array, " n"]) -> Float[Array, " n"]:
+    """Steady state of ``dA/dt = K A + r`` under constant input ``r`` (mg/h): ``K x = -r``.
+
+    Solved directly, not by integrating; requires ``K`` non-singular (every
+    state eliminated), as :func:`periodic_steady_state` does.  A caller whose
+    input reaches only part of the system passes ``K`` and ``r`` restricted to
+    the states it reaches (the other states hold none of this input).
+    """
+    return jnp.linalg.solve(K, -r)

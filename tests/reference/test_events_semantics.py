@@ -227,3 +227,157 @@ def test_mixed_regimen_matches_solve_ivp():
     want = ode_reference(K, boluses, infusions, list(times))[:, 1] / ORAL2["V1"]
     assert want.max() > 1.0
     np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-10)
+
+
+# Steady-state infusions: SS = 1 or 2 with AMT = 0, II = 0 and RATE > 0 (or -1) put the system at the
+# steady state of a constant infusion, which goes on until a reset.  Closed forms: the central amount
+# is R / k10 (concentration R / CL) and a peripheral one is A1 * k12 / k21 (concentration R / CL too).
+
+R = 5.0  # mg/h
+
+
+def ss_infusion(**changes) -> dict:
+    return {"EVID": 1, "AMT": 0.0, "RATE": R, "II": 0.0, "SS": 1, **changes}
+
+
+def two_cmt_steady_amounts(params: dict, rate: float) -> dict[str, float]:
+    """Amounts (mg) at the steady state of an infusion into the central compartment, from the rate constants."""
+    k10, k12, k21 = params["CL"] / params["V1"], params["Q2"] / params["V1"], params["Q2"] / params["V2"]
+    central = rate / k10
+    return {"central": central, "periph1": central * k12 / k21}
+
+
+@pytest.mark.parametrize("evid", [1, 4])
+def test_steady_state_infusion_one_compartment_is_rate_over_clearance(evid):
+    times = [10.0, 10.5, 24.0, 100.0, 1000.0]
+    events = table(*obs([0.0, 10.0]), ss_infusion(TIME=10.0, EVID=evid), *obs(times))
+    got = predict_events(events, mammillary(1, oral=False), IV1).to_numpy()
+    # before the record (also an observation at its time placed before it): nothing; then R / CL for ever
+    np.testing.assert_array_equal(got[:2], 0.0)
+    np.testing.assert_allclose(got[2:], R / IV1["CL"], rtol=1e-10)
+    amount = got[2:] * IV1["V1"]
+    np.testing.assert_allclose(amount, R / (IV1["CL"] / IV1["V1"]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("output", ["central", "periph1"])
+def test_steady_state_infusion_two_compartments_matches_closed_form(output):
+    events = table(ss_infusion(TIME=3.0), *obs([3.0, 3.25, 12.0, 72.0, 500.0]))
+    got = predict_events(events, mammillary(2, oral=False), IV2, output=output).to_numpy()
+    volume = {"central": "V1", "periph1": "V2"}[output]
+    np.testing.assert_allclose(got * IV2[volume], two_cmt_steady_amounts(IV2, R)[output], rtol=1e-10)
+    np.testing.assert_allclose(got, R / IV2["CL"], rtol=1e-10)
+
+
+def test_steady_state_infusion_reaches_the_effect_compartment():
+    events = table(ss_infusion(), *obs([0.0, 1.0, 50.0]))
+    got = predict_events(events, mammillary(2, oral=False, effect=True), {**IV2, "KE0": 0.5}, output="effect")
+    np.testing.assert_allclose(got, R / IV2["CL"], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "model, params, cmt, output",
+    [
+        (mammillary(1, oral=False), IV1, 1, "central"),
+        (mammillary(2, oral=False), IV2, 1, "central"),
+        (mammillary(2, oral=False), IV2, 1, "periph1"),
+        (mammillary(2), ORAL2, 1, "central"),  # into the depot
+        (mammillary(2), ORAL2, 1, "periph1"),
+        (mammillary(2), ORAL2, 2, "central"),  # into the central compartment of the oral model
+    ],
+)
+def test_steady_state_infusion_equals_a_2000_h_explicit_infusion(model, params, cmt, output):
+    """An ordinary infusion at the same rate from time 0 (3000 h long, so running over every observation) is
+    within exp(-126) of steady state at 2000 h (slowest rate 0.063 /h): what is left is rounding of the
+    exponentials over up to 2100 h, measured ~1e-14; rtol 1e-12."""
+    times = 2000.0 + np.array([0.0, 0.25, 1.0, 6.0, 24.0, 100.0])
+    ss = table(ss_infusion(TIME=2000.0, CMT=cmt), *obs(times))
+    explicit = table({"EVID": 1, "AMT": R * 3000.0, "RATE": R, "CMT": cmt}, *obs(times))
+    got = predict_events(ss, model, params, output=output)[ss["EVID"] == 0].to_numpy()
+    want = predict_events(explicit, model, params, output=output)[explicit["EVID"] == 0].to_numpy()
+    np.testing.assert_allclose(got, R / params["CL"], rtol=1e-10)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_steady_state_infusion_2_adds_to_the_current_state():
+    """SS = 2 superposes: a bolus and an infusion running across the SS = 2 record (2-8 h) go on; the
+    prediction is the sum of the run without the steady-state infusion and the run with it alone."""
+    model, times = mammillary(2, oral=False), list(np.arange(0.0, 48.0, 0.5))
+    before = [{"EVID": 1, "AMT": 100.0}, {"TIME": 2.0, "EVID": 1, "AMT": 60.0, "RATE": 10.0}]
+    steady = [ss_infusion(TIME=6.0, SS=2)]
+
+    def run(records):  # doses before observations at the same time
+        events = table(*sorted(records + obs(times), key=lambda r: r.get("TIME", 0.0)))
+        return predict_events(events, model, IV2)[events["EVID"] == 0].to_numpy()
+
+    both, without, alone = run(before + steady), run(before), run(steady)
+    assert without.min() > 0.05 and alone.max() > 1.0
+    np.testing.assert_array_equal(alone[np.array(times) < 6.0], 0.0)
+    np.testing.assert_allclose(both, without + alone, rtol=1e-12)
+
+
+def test_steady_state_infusion_restricted_to_the_compartments_it_reaches():
+    """A compartment the infusion does not reach keeps its amount under SS = 2, even one without elimination
+    (where the rate matrix of the whole system is singular)."""
+    model = LinearModel(
+        (Compartment("central", "V1"), Compartment("store", "VS")), (Flow("central", None, "CL/V1"),)
+    )
+    events = table({"EVID": 1, "AMT": 30.0, "CMT": 2}, ss_infusion(TIME=5.0, SS=2), *obs([5.0, 50.0]))
+    params = {**IV1, "VS": 3.0}
+    np.testing.assert_allclose(predict_events(events, model, params), [0.0, R / IV1["CL"]] + [R / IV1["CL"]] * 2,
+                               rtol=1e-10)
+    np.testing.assert_allclose(predict_events(events, model, params, output="store"), 10.0, rtol=1e-15)
+
+
+def test_steady_state_infusion_runs_until_a_reset_and_later_doses_add():
+    k = IV1["CL"] / IV1["V1"]
+    css = R / IV1["CL"]
+    events = table(
+        ss_infusion(),
+        *obs([0.0, 5.0]),
+        {"TIME": 10.0, "EVID": 1, "AMT": 100.0},  # superposes on the infusion
+        *obs([10.0, 15.0, 40.0]),
+        {"TIME": 40.0, "EVID": 3},  # ends it
+        *obs([40.0, 45.0, 500.0]),
+    )
+    got = predict_events(events, mammillary(1, oral=False), IV1)
+    bolus = 10.0 * np.exp(-k * np.array([0.0, 0.0, 5.0, 30.0]))
+    want = [css, css, css, *(css + bolus), 0.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+def test_steady_state_infusion_1_cancels_what_runs_and_is_cancelled_by_the_next_ss_1():
+    k = IV1["CL"] / IV1["V1"]
+    events = table(
+        {"EVID": 1, "AMT": 100.0, "RATE": 10.0, "II": 24.0, "ADDL": 3},  # infusion 0-10 h, more at 24, 48, 72 h
+        ss_infusion(TIME=5.0),  # resets: the running infusion and the additional doses are cancelled
+        *obs([5.0, 12.0, 30.0, 60.0]),
+        ss_infusion(TIME=70.0, RATE=3.0),  # a new steady state replaces it
+        *obs([70.0, 100.0]),
+        {"TIME": 110.0, "EVID": 1, "AMT": 100.0, "SS": 1, "II": 12.0},  # steady state of 100 mg every 12 h alone
+        *obs([115.0, 150.0]),
+    )
+    got = predict_events(events, mammillary(1, oral=False), IV1).to_numpy()
+    peak = 10.0 / -np.expm1(-k * 12.0)
+    want = [infusion_iv(0.0, 10.0, 10.0), *[R / IV1["CL"]] * 5, *[3.0 / IV1["CL"]] * 3,
+            peak, peak * np.exp(-k * 5.0), peak * np.exp(-k * 40.0)]
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("modifiers", ["none", "modeled rate, F and ALAG"])
+def test_steady_state_infusion_into_a_depot(modifiers):
+    """Depot amount R / KA (a depot given a volume VD to read it), central concentration R / CL.  F and ALAG
+    change nothing (they scale amounts and delay starts; a steady-state infusion has neither)."""
+    model = LinearModel(
+        (Compartment("depot", "VD"), Compartment("central", "V1")),
+        (Flow("depot", "central", "KA"), Flow("central", None, "CL/V1")),
+    )
+    params = {"KA": 0.7, **IV1, "VD": 1.0}
+    columns = {"RAT": "R:depot", "BIO": "F:depot", "LAG": "ALAG:depot"}
+    record = ss_infusion(RAT=R, BIO=1.0, LAG=0.0)
+    if modifiers != "none":
+        record.update(RATE=-1.0, BIO=0.3, LAG=2.0)
+    events = table(record, *[{**r, "RAT": 1.0, "BIO": 1.0, "LAG": 0.0} for r in obs([0.0, 1.0, 2.0, 3.0, 100.0])])
+    depot = predict_events(events, model, params, output="depot", columns=columns)
+    central = predict_events(events, model, params, columns=columns)
+    np.testing.assert_allclose(depot, R / params["KA"], rtol=1e-10)
+    np.testing.assert_allclose(central, R / params["CL"], rtol=1e-10)

@@ -11,7 +11,7 @@ import pytest
 
 from popsim.pk import events as events_module
 from popsim.pk.events import predict_events
-from popsim.pk.model import mammillary
+from popsim.pk.model import Compartment, Flow, LinearModel, mammillary
 
 MODEL = mammillary(2)  # depot, central, periph1
 PARAMS = {"KA": 1.0, "CL": 4.0, "V1": 10.0, "Q2": 2.0, "V2": 20.0}
@@ -47,9 +47,22 @@ def base() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_valid_table_reaches_the_simulation():
+# A steady-state infusion record (SS 1 or 2, AMT = 0, II = 0, RATE > 0 or -1) in place of row 0's dose.
+SS_INFUSION = {"AMT": 0.0, "II": 0.0, "ADDL": 0, "SS": 1, "RATE": 5.0}
+
+
+@pytest.mark.parametrize("change, columns", [
+    ({}, COLUMNS),
+    (SS_INFUSION, COLUMNS),
+    ({**SS_INFUSION, "SS": 2, "CMT": 2}, COLUMNS),
+    ({**SS_INFUSION, "RATE": -1.0}, {**COLUMNS, "LAGT": "R:depot"}),
+], ids=["dosing", "SS=1 infusion", "SS=2 infusion", "SS infusion, modeled rate"])
+def test_valid_table_reaches_the_simulation(change, columns):
+    events = base()
+    for column, value in change.items():
+        events.loc[0, column] = value
     with pytest.raises(AssertionError, match="simulated"):
-        predict_events(base(), MODEL, PARAMS, columns=COLUMNS)
+        predict_events(events, MODEL, PARAMS, columns=columns)
 
 
 CASES = [
@@ -61,7 +74,18 @@ CASES = [
     ({"TIME": np.nan}, 1, "events row 1 (ID 1): TIME = nan; allowed: finite"),
     ({"EVID": 5}, 1, "events row 1 (ID 1): EVID = 5.0; allowed: 0, 1, 2, 3 or 4"),
     ({"II": 0.0}, 0, "events row 0 (ID 1): II = 0.0; allowed: > 0 when ADDL > 0"),
-    ({"ADDL": 0, "II": 0.0, "SS": 1}, 0, "events row 0 (ID 1): II = 0.0; allowed: > 0 when SS is 1 or 2"),
+    ({"ADDL": 0, "II": 0.0, "SS": 1}, 0, "events row 0 (ID 1): II = 0.0; allowed: > 0 when SS is 1 or 2 and AMT > 0 "
+     "(II = 0 with SS 1 or 2 is a steady-state infusion, which has AMT = 0)"),
+    ({"ADDL": 0, "II": 0.0, "SS": 2, "RATE": 10.0}, 3, "events row 3 (ID 2): II = 0.0; allowed: > 0 when SS is 1 or 2 "
+     "and AMT > 0"),
+    ({**SS_INFUSION, "RATE": -2.0, "CMT": 2}, 0, "events row 0 (ID 1): RATE = -2.0; allowed: > 0 or -1 (modeled rate) "
+     "on a steady-state infusion (SS 1 or 2 with AMT = 0 and II = 0): an infusion without end has no duration (-2) "
+     "and is no bolus (0)"),
+    ({**SS_INFUSION, "RATE": 0.0, "SS": 2}, 3, "events row 3 (ID 2): RATE = 0.0; allowed: > 0 or -1 (modeled rate) "
+     "on a steady-state infusion"),
+    ({**SS_INFUSION, "ADDL": 2}, 0, "events row 0 (ID 1): II = 0.0; allowed: > 0 when ADDL > 0"),
+    ({**SS_INFUSION, "RATE": -1.0}, 0, "events row 0 (ID 1): RATE = -1.0; allowed: -1 only with a column mapped to "
+     "'R:depot'"),
     ({"ADDL": 1.5}, 0, "events row 0 (ID 1): ADDL = 1.5; allowed: an integer >= 0"),
     ({"ADDL": -1}, 0, "events row 0 (ID 1): ADDL = -1.0; allowed: an integer >= 0"),
     ({"SS": 3}, 3, "events row 3 (ID 2): SS = 3.0; allowed: 0, 1 or 2"),
@@ -135,3 +159,27 @@ def test_float32_mode_is_refused():
     jax.config.update("jax_enable_x64", False)
     with pytest.raises(RuntimeError, match="jax_enable_x64"):
         predict_events(base(), MODEL, PARAMS, columns=COLUMNS)
+
+
+URINE = LinearModel(  # urine collects what the central compartment clears and loses nothing
+    (Compartment("central", "V1"), Compartment("urine", "VU")), (Flow("central", "urine", "CL/V1"),)
+)
+CLOSED = LinearModel(  # a and b exchange, nothing leaves: a trap of two compartments
+    (Compartment("a", "VA"), Compartment("b", "VB")), (Flow("a", "b", "KAB"), Flow("b", "a", "KBA"))
+)
+
+
+@pytest.mark.parametrize("model, params, cmt, message", [
+    (URINE, {"CL": 2.0, "V1": 10.0, "VU": 1.0}, 1,
+     "events row 3 (ID 2): CMT = 1.0 ('central') on a steady-state infusion (SS = 1.0, AMT = 0, II = 0), which has "
+     "no steady state there: ['urine'] receive its input and have no elimination path, so their amounts grow "
+     "without bound; allowed: a compartment from which every compartment reached is eliminated"),
+    (URINE, {"CL": 2.0, "V1": 10.0, "VU": 1.0}, 2, "CMT = 2.0 ('urine') on a steady-state infusion"),
+    (CLOSED, {"KAB": 0.3, "KBA": 0.7, "VA": 1.0, "VB": 1.0}, 1, "which has no steady state there: ['a', 'b'] receive"),
+], ids=["downstream trap", "infused trap", "closed pair"])
+def test_steady_state_infusion_without_a_steady_state_is_refused(model, params, cmt, message):
+    events = base()
+    for column, value in {**SS_INFUSION, "CMT": cmt}.items():
+        events.loc[3, column] = value
+    with pytest.raises(ValueError, match=re.escape(message)):
+        predict_events(events, model, params, output=model.names[0])
