@@ -31,7 +31,7 @@ import yaml
 
 from popsim._validate import closest
 
-__all__ = ["Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species", "KINDS",
+__all__ = ["Choice", "Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species", "KINDS",
            "ENZYMES", "ROUTES"]
 
 DATA = Path(__file__).parent / "data"
@@ -39,6 +39,8 @@ KINDS = ("benzodiazepine", "z_drug", "metabolite", "opioid", "antidote", "ethano
 ENZYMES = ("cyp3a4", "cyp2c19", "ugt", "other")
 ROUTES = ("oral", "iv", "im", "intranasal", "sublingual", "rectal", "buccal")
 STATUS = ("V", "V2", "D", "M", "A", "F")
+ACID_BASE = ("neutral", "base", "acid")
+BINDING = ("albumin", "aag")
 
 # Reported units of each dimension -> (factor to the internal unit, per kilogram of
 # the entry's reference weight?).
@@ -71,6 +73,17 @@ class Quantity:
     citation: str
     status: str
     range: tuple[float, float] | None = None
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """A cited categorical fact (e.g. the plasma binding protein), with ``value`` one of the allowed names."""
+
+    value: str
+    ref: str
+    citation: str
+    status: str
     note: str = ""
 
 
@@ -120,12 +133,13 @@ class Drug:
     pathways: Mapping[str, Quantity]
     routes: Mapping[str, Route]
     iiv: Mapping[str, Quantity]
-    adipose_share: Quantity
+    binding: Choice
     v1_share: Quantity | None = None
     q: Quantity | None = None
     mw: Quantity | None = None
     logp: Quantity | None = None
     pka: Quantity | None = None
+    acid_base: Choice | None = None
     ashton_mg: Quantity | None = None
     metabolites: Mapping[str, Quantity] = dataclasses.field(default_factory=dict)
     inhibition: Inhibition | None = None
@@ -153,7 +167,7 @@ class Drug:
 # field -> (dimension, low, high) physical range in internal units
 _FIELDS = {
     "cl": ("clearance", 0.0, 2000.0), "vss": ("volume", 0.1, 1e5), "fu": ("fraction", 0.0, 1.0),
-    "bp": ("number", 0.3, 3.0), "fe": ("fraction", 0.0, 1.0), "adipose_share": ("fraction", 0.0, 1.0),
+    "bp": ("number", 0.3, 3.0), "fe": ("fraction", 0.0, 1.0),
     "v1_share": ("fraction", 0.0, 1.0), "q": ("clearance", 0.0, 5000.0), "mw": ("molar_mass", 10.0, 2000.0),
     "logp": ("number", -5.0, 10.0), "pka": ("number", -5.0, 16.0), "ashton_mg": ("dose", 0.0, 1000.0),
     "pathway": ("fraction", 0.0, 1.0), "metabolite": ("fraction", 0.0, 1.0), "iiv": ("fraction", 0.0, 3.0),
@@ -173,7 +187,7 @@ _PD = {
 }
 _TOP = {"name", "kind", "references", "reference_weight_kg", "n_cmt", "disposition", "routes", "iiv",
         "physchem", "ashton_mg", "metabolites", "inhibition", "pd", "notes"}
-_DISPOSITION = {"cl", "vss", "fu", "bp", "fe", "pathways", "adipose_share", "v1_share", "q"}
+_DISPOSITION = {"cl", "vss", "fu", "bp", "fe", "pathways", "binding", "v1_share", "q"}
 
 
 class LibraryError(ValueError):
@@ -227,6 +241,19 @@ def _quantity(where: str, raw, field: str, refs: Mapping[str, str], weight: floa
     return Quantity(value, INTERNAL[dim], raw["ref"], refs[raw["ref"]], raw["status"], rng, str(raw.get("note", "")))
 
 
+def _choice(where: str, raw, allowed, refs: Mapping[str, str]) -> Choice:
+    _keys(where, raw, {"value", "ref", "status", "note"}, ("value", "ref", "status"))
+    if raw["value"] not in allowed:
+        raise LibraryError(f"{where}.value={raw['value']!r}; allowed: {list(allowed)}" + closest(str(raw["value"]),
+                                                                                                 allowed))
+    if raw["ref"] not in refs:
+        raise LibraryError(f"{where}.ref={raw['ref']!r} is not in references {sorted(refs)}"
+                           + closest(raw["ref"], refs))
+    if raw["status"] not in STATUS:
+        raise LibraryError(f"{where}.status={raw['status']!r}; allowed: {list(STATUS)}")
+    return Choice(raw["value"], raw["ref"], refs[raw["ref"]], raw["status"], str(raw.get("note", "")))
+
+
 def parse(raw: Mapping, where: str) -> Drug:
     """Validate one entry (already read from YAML) and convert it to a :class:`Drug`."""
     _keys(where, raw, _TOP, ("name", "kind", "references", "reference_weight_kg", "n_cmt", "disposition",
@@ -239,22 +266,24 @@ def parse(raw: Mapping, where: str) -> Drug:
     wt = raw["reference_weight_kg"]
     if not isinstance(wt, (int, float)) or not 2 <= wt <= 250:
         raise LibraryError(f"{where}.reference_weight_kg={wt!r}; allowed: 2 to 250")
-    if raw["n_cmt"] not in (1, 2):
-        raise LibraryError(f"{where}.n_cmt={raw['n_cmt']!r}; allowed: 1, 2")
+    if raw["n_cmt"] not in (1, 2, 3):
+        raise LibraryError(f"{where}.n_cmt={raw['n_cmt']!r}; allowed: 1 (one well-stirred volume), 2 (central + "
+                           "slow tissues) or 3 (central + lean slow tissues + adipose)")
+    if ("v1_share" in raw["disposition"]) != ("q" in raw["disposition"]) or (
+            "v1_share" in raw["disposition"] and raw["n_cmt"] != 2):
+        raise LibraryError(f"{where}.disposition: published compartments (v1_share and q, together) need n_cmt=2")
 
     def q(w, r, f):
         return _quantity(w, r, f, refs, float(wt))
 
     d = raw["disposition"]
-    _keys(f"{where}.disposition", d, _DISPOSITION, ("cl", "vss", "fu", "bp", "fe", "pathways", "adipose_share"))
+    _keys(f"{where}.disposition", d, _DISPOSITION, ("cl", "vss", "fu", "bp", "fe", "pathways", "binding"))
     _keys(f"{where}.disposition.pathways", d["pathways"], ENZYMES)
     pathways = {k: q(f"{where}.disposition.pathways.{k}", v, "pathway") for k, v in d["pathways"].items()}
     total = sum(p.value for p in pathways.values())
     if abs(total - 1.0) > 0.01:
         raise LibraryError(f"{where}.disposition.pathways: fractions of non-renal clearance sum to {total:.3g}; "
                            "allowed: 1 (within 0.01)")
-    if (raw["n_cmt"] == 2) != ("v1_share" in d and "q" in d) or (raw["n_cmt"] == 1 and ("v1_share" in d or "q" in d)):
-        raise LibraryError(f"{where}.disposition: n_cmt=2 needs v1_share and q; n_cmt=1 takes neither")
 
     routes = {}
     _keys(f"{where}.routes", raw["routes"], ROUTES)
@@ -267,7 +296,10 @@ def parse(raw: Mapping, where: str) -> Drug:
 
     _keys(f"{where}.iiv", raw["iiv"], {"cl", "vss", "ka"})
     phys = raw.get("physchem", {})
-    _keys(f"{where}.physchem", phys, {"mw", "logp", "pka"})
+    _keys(f"{where}.physchem", phys, {"mw", "logp", "pka", "acid_base"})
+    if ("pka" in phys) != ("acid_base" in phys):
+        raise LibraryError(f"{where}.physchem: pka and acid_base go together (without them the drug is taken as "
+                           "neutral)")
     inh = None
     if "inhibition" in raw:
         _keys(f"{where}.inhibition", raw["inhibition"], {"ki", "KI", "kinact_max", "emax", "ec50", "fu_gut"})
@@ -281,9 +313,12 @@ def parse(raw: Mapping, where: str) -> Drug:
         name=raw["name"], kind=raw["kind"], reference_weight_kg=float(wt), n_cmt=raw["n_cmt"],
         pathways=pathways, routes=routes,
         iiv={k: q(f"{where}.iiv.{k}", v, "iiv") for k, v in raw["iiv"].items()},
-        **{k: q(f"{where}.disposition.{k}", d[k], k) for k in ("cl", "vss", "fu", "bp", "fe", "adipose_share")},
+        **{k: q(f"{where}.disposition.{k}", d[k], k) for k in ("cl", "vss", "fu", "bp", "fe")},
         **{k: q(f"{where}.disposition.{k}", d[k], k) for k in ("v1_share", "q") if k in d},
-        **{k: q(f"{where}.physchem.{k}", v, k) for k, v in phys.items()},
+        binding=_choice(f"{where}.disposition.binding", d["binding"], BINDING, refs),
+        **{k: q(f"{where}.physchem.{k}", v, k) for k, v in phys.items() if k != "acid_base"},
+        acid_base=_choice(f"{where}.physchem.acid_base", phys["acid_base"], ACID_BASE, refs)
+        if "acid_base" in phys else None,
         ashton_mg=q(f"{where}.ashton_mg", raw["ashton_mg"], "ashton_mg") if "ashton_mg" in raw else None,
         metabolites={k: q(f"{where}.metabolites.{k}", v, "metabolite") for k, v in raw.get("metabolites", {}).items()},
         inhibition=inh, pd={k: q(f"{where}.pd.{k}", v, f"pd.{k}") for k, v in raw.get("pd", {}).items()},

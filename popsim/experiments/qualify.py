@@ -445,6 +445,6 @@ EXPERIMENT = Experiment(
     # three fitted rows (an interaction with a perpetrator's own kinetics, a gut-only interaction, a special
     # population) and checked ones
     tiny=("n_subjects=64", "study.studies=['Saari 2006 (iv with Perpetrator (Voriconazole))',"
-          "'Abernethy 1984 alprazolam','MacGilchrist 1986','Kupferschmidt 1995']"),
+          "'Shull 1976','MacGilchrist 1986','Kupferschmidt 1995']"),
     question="Does popsim reproduce published interaction and special-population studies, including those "
              "nothing was fitted to?")

@@ -10,17 +10,23 @@ Clearance is built from pathways (all for one subject, scalars):
   of non-renal clearance;
 * for a subject, each enzyme's intrinsic clearance is scaled by liver size
   and that enzyme's relative activity (and, for CYP3A4, by the time-varying
-  activity left by a perpetrator), the unbound fraction follows albumin,
-  ``fu = 1 / (1 + (1/fu_ref - 1) albumin)``, and renal clearance follows GFR;
+  activity left by a perpetrator), the unbound fraction follows the drug's
+  binding protein (albumin or alpha1-acid glycoprotein) through its plasma
+  volume fraction ``f``, ``fu = 1 / ((1 - f) + f K)`` with ``K`` solved from
+  the healthy fu (literature.md P102), and renal clearance follows GFR;
 * oral bioavailability ``F = Fa FG FH`` with ``FH = 1 - CL_Hb/Qh`` (plus the
   porto-systemic shunt, which bypasses the liver) and a gut wall whose CYP3A4
   extraction scales with gut CYP3A4 activity,
   ``FG = 1 / (1 + (1/FG_ref - 1) a_gut)``; ``Fa`` is what the published F
   leaves after FG and FH at the reference;
-* volumes split into a lean part and an adipose part (``adipose_share`` of
-  Vss at the reference), each scaling with the subject's lean and fat mass.
+* volumes come from the subject's tissues and the drug's tissue:plasma
+  partition coefficients at the subject's unbound fraction
+  (:mod:`popsim.params.tissues`, Rodgers & Rowland), lumped into the entry's
+  ``n_cmt`` mammillary compartments; so fat mass, albumin, age and
+  pregnancy move volume the way they move the tissues and the binding.
 
-Log-normal IIV acts on top: on intrinsic clearance (all pathways), Vss and ka.
+Log-normal IIV acts on top: on intrinsic clearance (all pathways), on every
+volume (Vss) and on ka.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from popsim.drugs.library import ENZYMES, Drug
+from popsim.params import tissues
 from popsim.params.physiology import CONSTANTS
 
 __all__ = ["fraction_absorbed", "pk_parameters", "reference_intrinsic", "unbound_fraction"]
@@ -47,8 +54,31 @@ def reference_intrinsic(drug: Drug) -> dict[str, float]:
 
 
 def unbound_fraction(drug: Drug, phys: dict[str, Float[Array, ""]]) -> Float[Array, ""]:
-    """The subject's plasma unbound fraction: ``1 / (1 + (1/fu_ref - 1) albumin)``."""
-    return 1.0 / (1.0 + (1.0 / drug.fu.value - 1.0) * phys["albumin"])
+    """The subject's plasma unbound fraction, ``1 / ((1 - f) + f K)`` (literature.md P102): ``f`` the
+    volume fraction of the drug's binding protein (albumin or AAG) in plasma, ``K`` solved from the
+    entry's fu at the healthy fraction."""
+    f_ref = CONSTANTS["protein_fraction"].value[("albumin", "aag").index(drug.binding.value)]
+    k = (1.0 / drug.fu.value - (1.0 - f_ref)) / f_ref
+    f = f_ref * phys[drug.binding.value]
+    return 1.0 / ((1.0 - f) + f * k)
+
+
+def disposition(drug: Drug, phys: dict[str, Float[Array, ""]], fu: Float[Array, ""]) -> dict[str, Float[Array, ""]]:
+    """Typical volumes and intercompartmental clearances of one subject (no IIV): tissue Kp at the
+    subject's unbound fraction, lumped into ``drug.n_cmt`` compartments (:func:`popsim.params.tissues.lumped`).
+
+    An entry with published compartments (``v1_share`` and ``q``: kept only where the drug's
+    physicochemistry is missing and its PD was fitted on that PK, the opioids and naloxone) splits the
+    subject's Vss by ``v1_share`` and scales ``q`` allometrically with lean mass."""
+    kind = drug.acid_base.value if drug.acid_base is not None else "neutral"
+    pka = drug.pka.value if drug.pka is not None else None
+    kp = tissues.partition(tissues.model_lipophilicity(drug), pka, kind, fu, drug.bp.value)
+    if drug.v1_share is None:
+        return tissues.lumped(drug.n_cmt, kp, phys, drug.bp.value)
+    vss = tissues.vss(kp, phys, drug.bp.value)
+    share = drug.v1_share.value
+    return {"V1": share * vss, "V2": (1 - share) * vss,
+            "Q2": drug.q.value * phys["lean_ratio"] ** CONSTANTS["allometric_exponent"].value}
 
 
 def _fg_ref(drug: Drug, route: str) -> float:
@@ -73,27 +103,22 @@ def pk_parameters(
     cyp3a4_liver, cyp3a4_gut : fraction of CYP3A4 activity left (1 = none
         inhibited), e.g. from :mod:`popsim.interactions`.
 
-    Returns CL, V1 (L/h, L), Q2 and V2 for two compartments, KA (1/h), F and
+    Returns CL, V1 (L/h, L), Q2 and V2 (two or three compartments), Q3 and V3 (three), KA (1/h), F and
     (where the route has one) ALAG (h) for extravascular routes.  ``route="iv"`` gives the systemic parameters of
     any entry (also of a metabolite formed in the body).
     """
     if route != "iv" and route not in drug.routes:
         raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
-    fub = unbound_fraction(drug, phys) / drug.bp.value
+    fu = unbound_fraction(drug, phys)
+    fub = fu / drug.bp.value
     activity = {e: phys[e] for e in ENZYMES} | {"cyp3a4": phys["cyp3a4"] * cyp3a4_liver}
     clint = sum(v * activity[e] for e, v in reference_intrinsic(drug).items()) * phys["liver_size"]
     clint = clint * jnp.exp(eta.get("cl", 0.0))
     qh = phys["qh_l_h"]
     clhb = qh * fub * clint / (qh + fub * clint)
     cl = drug.bp.value * clhb + drug.fe.value * drug.cl.value * phys["gfr"]
-    phi = drug.adipose_share.value
-    vss = drug.vss.value * ((1 - phi) * phys["lean_ratio"] + phi * phys["fat_ratio"]) * jnp.exp(eta.get("vss", 0.0))
-    out = {"CL": cl}
-    if drug.n_cmt == 1:
-        out["V1"] = vss
-    else:
-        size = phys["lean_ratio"] ** CONSTANTS["allometric_exponent"].value
-        out |= {"V1": drug.v1_share.value * vss, "V2": (1 - drug.v1_share.value) * vss, "Q2": drug.q.value * size}
+    scale = jnp.exp(eta.get("vss", 0.0))
+    out = {"CL": cl} | {k: v * scale if k.startswith("V") else v for k, v in disposition(drug, phys, fu).items()}
     if route == "iv":
         return out
     r = drug.routes[route]

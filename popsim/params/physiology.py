@@ -18,32 +18,32 @@ drug multipliers:
   liver; glucuronidation is spared by age (B14-B16), so the age-related loss
   of liver volume lowers CYP clearance only, and rises with fat mass
   (conjugation CL grows with weight in obesity, B26; exponent fitted on B23);
-  pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT and
-  expands body water (the lean part of drug volumes);
-* albumin relative to a healthy adult (sets the unbound fraction of
-  albumin-bound drugs), and GFR relative to the reference adult
-  (Cockcroft-Gault form).
+  pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT;
+* plasma binding proteins relative to a healthy adult: albumin (Child-Pugh,
+  B38; pregnancy, Whittaker & Lind 1993, P111; age, an assumption) and
+  alpha1-acid glycoprotein (Child-Pugh, B38), which set the unbound fraction
+  of the drugs bound to each; GFR relative to the reference adult
+  (Cockcroft-Gault form);
+* tissue volumes and blood flows (:mod:`popsim.params.tissues`): the ICRP
+  reference man and woman scaled by fat-free mass, adipose tissue from fat
+  mass, plasma volume expanding in pregnancy.
 
 The reference subject (all factors 1) is a 35-year-old man, 70 kg, 176 cm.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-__all__ = ["CONSTANTS", "Constant", "REFERENCE", "physiology", "body_fat_fraction"]
+from popsim.params import tissues
+from popsim.params.constant import Constant
 
-
-@dataclasses.dataclass(frozen=True)
-class Constant:
-    value: float | tuple[float, ...]
-    units: str
-    source: str
-    status: str
-    range: tuple[float, float] | None = None
+__all__ = ["CONSTANTS", "Constant", "REFERENCE", "physiology", "body_fat_fraction", "deurenberg",
+           "reference_physiology"]
 
 
 _DEURENBERG = "Deurenberg P, Weststrate JA, Seidell JC. Br J Nutr 1991;65:105-14 (formula recalled, not read here)"
@@ -77,9 +77,23 @@ CONSTANTS: dict[str, Constant] = {
                                  "1.62 observed; the range keeps the fold within 5%. Oxazepam's ratio in the same "
                                  "study "
                                  "(3.14) is a check", "F", (0.3, 0.4)),
-    "cp_ugt": Constant((1.0, 1.0, 1.0, 1.0), "1", "glucuronidation spared in liver disease: Shull 1976 (B30), "
-                       "Hoyumpa 1981 (B89); B38 lists no UGT factor", "V"),
+    "ugt_cp_exponent": Constant(0.91, "1", "glucuronidation in liver disease: total clearance of the LOT drugs is "
+                                "preserved (oxazepam t1/2, CL, Vd not different in hepatitis and cirrhosis, Shull 1976, "
+                                "B30; Hoyumpa 1981, B89) although their unbound fraction rises with the albumin deficit; "
+                                "so UGT capacity scales with hepatocyte function, indexed by the Child-Pugh albumin "
+                                "factor (B38) to this exponent.  Fitted (F) on B30: oxazepam clearance of the reference "
+                                "subject in Child-Pugh B equal to healthy (0.912; classes A and C alone would give 0.80 "
+                                "and 0.92, the range); B38 lists no UGT factor", "F", (0.8, 0.92)),
     "cp_albumin": Constant((1.0, 0.81, 0.68, 0.5), "1", _B38, "V"),
+    "cp_aag": Constant((1.0, 0.6, 0.56, 0.3), "1", _B38 + " (alpha1-acid glycoprotein)", "V"),
+    # Unbound fraction from the binding protein's plasma volume fraction f (P102, Edginton & Willmann 2008
+    # via OSP): fu = 1 / ((1 - f) + f K), K solved from the healthy fu, f scaled by the protein's factor.
+    "protein_fraction": Constant((0.022, 0.0004), "1", "healthy plasma volume fractions of albumin and AAG "
+                                 "(Edginton & Willmann 2008 via OSP Qualification-HI, literature.md P102)", "V"),
+    "albumin_fall_by_85": Constant(0.1, "1", "serum albumin falls with age: popsim assumption, linear from 40 y "
+                                   "reaching 10% lower at 85 (no numbers in literature.md; diazepam and "
+                                   "nordiazepam fu rise with age, r = 0.27-0.44, P6-P8; oxazepam fu 9.8 vs 5.1% "
+                                   "at 80-94 vs 26-42 y, B16, would need a far larger fall)", "A", (0.0, 0.3)),
     "cp_gfr": Constant((1.0, 1.0, 0.7, 0.36), "1", _B38, "V"),
     # CYP2C19 normal/intermediate/poor: diazepam CL 19.5 / 7.2 / 2.8 mL/min (Qin 1999, A46); with the
     # CYP2C19 share of diazepam's clearance 1 - 2.8/19.5 = 0.856 (poor metabolisers have none), an
@@ -92,12 +106,11 @@ CONSTANTS: dict[str, Constant] = {
                             "popsim assumptions", "A", (1.0, 2.0)),
     "preg_ugt": Constant((1.0, 1.15, 1.3, 1.5, 1.0), "1", "UGT activity increased in pregnancy (direction: Anderson "
                          "2005, B41); the magnitude is a popsim assumption", "A", (1.0, 2.5)),
-    "preg_water": Constant((1.0, 1.02, 1.07, 1.12, 1.0), "1", "lean (water) volume in pregnancy: total body water "
-                           "rises about 6-8 L by term, plasma volume 40-50% (Hytten F. Br J Obstet Gynaecol 1985; "
-                           "recalled, not read here); 1.12 at term on ~50 L of lean-tissue water, t1/t2 interpolated",
-                           "M", (1.0, 1.2)),
-    "preg_albumin": Constant((1.0, 0.95, 0.85, 0.8, 1.0), "1", "albumin falls in pregnancy: popsim assumption on "
-                             "the magnitude", "A", (0.7, 1.0)),
+    "preg_albumin": Constant((1.0, 0.94, 0.85, 0.78, 1.0), "1", "serum albumin in pregnancy, Whittaker PG & Lind "
+                             "T 1993 (literature.md P111): -1.9 g/L by 7 weeks and a further -8.2 g/L by 36 weeks, "
+                             "-22% overall (baseline 45.9 g/L, D); t1/t2/t3 at 10/24/36 weeks interpolated "
+                             "linearly between 7 and 36 weeks; postpartum back to 1 (popsim assumptions)", "D",
+                             (0.7, 1.0)),
 }
 
 REFERENCE = {"age": 35.0, "male": 1.0, "height_cm": 176.0, "weight_kg": 70.0}
@@ -108,10 +121,15 @@ def _c(name: str, index=None):
     return jnp.asarray(v)[index] if index is not None else v
 
 
-def body_fat_fraction(bmi, age, male) -> Float[Array, ""]:
+def deurenberg(bmi, age, male, xp=jnp):
     """Deurenberg 1991: body fat % = 1.2 BMI + 0.23 age - 10.8 male - 5.4, as a fraction in [0.03, 0.7]."""
-    a, b, c, d = _c("deurenberg")
-    return jnp.clip((a * bmi + b * age + c * male + d) / 100.0, 0.03, 0.7)
+    a, b, c, d = CONSTANTS["deurenberg"].value
+    return xp.clip((a * bmi + b * age + c * male + d) / 100.0, 0.03, 0.7)
+
+
+def body_fat_fraction(bmi, age, male) -> Float[Array, ""]:
+    """Body fat fraction of one subject (:func:`deurenberg`)."""
+    return deurenberg(bmi, age, male)
 
 
 def _body(age, male, height_cm, weight_kg):
@@ -127,13 +145,12 @@ def _age_fall(age, name):
 def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     """Covariates (see :mod:`popsim.cohort.model`) -> physiology of one subject.
 
-    Returns ``lean_kg``, ``fat_kg``; ``lean_ratio`` (lean volume, including the
-    water gained in pregnancy), ``fat_ratio`` (to the reference subject); ``qh_l_h`` hepatic blood flow
-    through the liver (L/h);
-    ``shunt`` fraction of portal blood bypassing the liver; ``liver_size``
-    relative liver mass; ``cyp3a4``, ``cyp2c19``, ``ugt``, ``other`` enzyme
-    activity per gram of liver relative to the reference; ``albumin`` and
-    ``gfr`` relative to the reference.
+    Returns ``lean_kg``, ``fat_kg``; ``lean_ratio`` (lean mass relative to the reference subject);
+    ``qh_l_h`` hepatic blood flow through the liver (L/h); ``shunt`` fraction of portal blood bypassing
+    the liver; ``liver_size`` relative liver mass; ``cyp3a4``, ``cyp2c19``, ``ugt``, ``other`` enzyme
+    activity per gram of liver relative to the reference; ``albumin``, ``aag`` and ``gfr`` relative to the
+    reference; and the tissue volumes and flows of :func:`popsim.params.tissues.body` (``v_<tissue>``,
+    ``plasma_l``, ``rbc_l``, ``q_<tissue>``).
     """
     lean, fat = _body(cov["age"], cov["male"], cov["height_cm"], cov["weight_kg"])
     ref_lean, ref_fat = _body(*(jnp.asarray(REFERENCE[k]) for k in ("age", "male", "height_cm", "weight_kg")))
@@ -144,11 +161,13 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     share = _c("portal_share")
     flow = _c("qh_l_h") * size * _age_fall(cov["age"], "liver_flow_fall_by_75")
     age_years = jnp.clip(cov["age"], 18.0, 100.0)
+    albumin_age = 1.0 - _c("albumin_fall_by_85") * jnp.clip((cov["age"] - 40.0) / 45.0, 0.0, 60.0 / 45.0)
+    body = tissues.body(cov["male"], lean, fat, tissues.reference_na_lean(True), tissues.reference_na_lean(False),
+                        _age_fall(cov["age"], "liver_volume_fall_by_75"), preg)
     return {
         "lean_kg": lean,
         "fat_kg": fat,
-        "lean_ratio": lean / ref_lean * _c("preg_water", preg),
-        "fat_ratio": fat / ref_fat,
+        "lean_ratio": lean / ref_lean,
         "qh_l_h": flow * (share * portal + (1 - share) * arterial),
         "shunt": 1.0 - portal,
         "liver_size": size * _age_fall(cov["age"], "liver_volume_fall_by_75"),
@@ -158,10 +177,25 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
         # 80-94 vs 26-42 y, B16; B15): UGT capacity does not shrink with the liver-volume loss that lowers
         # CYP clearance, i.e. activity per gram of liver rises by its inverse.
         # ... and rises with body fat (B26, B23): conjugation CL grows with weight in obesity.
-        "ugt": _c("cp_ugt", cp) * _c("preg_ugt", preg) / _age_fall(cov["age"], "liver_volume_fall_by_75")
+        "ugt": _c("cp_albumin", cp) ** _c("ugt_cp_exponent") * _c("preg_ugt", preg) / _age_fall(cov["age"], "liver_volume_fall_by_75")
         * (fat / ref_fat) ** _c("ugt_fat_exponent"),
         "other": jnp.ones_like(flow),
-        "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg),
+        "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg) * albumin_age,
+        "aag": _c("cp_aag", cp),
         # Cockcroft-Gault shape: (140 - age) x lean mass, relative to the reference adult
         "gfr": _c("cp_gfr", cp) * (140.0 - age_years) / (140.0 - REFERENCE["age"]) * lean / ref_lean,
-    }
+    } | body
+
+
+def reference_covariates() -> dict[str, Float[Array, ""]]:
+    """The covariates of the reference subject (35-year-old man, 70 kg, 176 cm, no disease)."""
+    c = dict(REFERENCE, bmi=REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100.0) ** 2, child_pugh=0.0,
+             cyp2c19=0.0, pregnancy=0.0)
+    return {k: jnp.asarray(float(v)) for k, v in c.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def reference_physiology() -> dict[str, float]:
+    """:func:`physiology` of the reference subject as float64 numbers (evaluated eagerly, also inside a trace)."""
+    with jax.ensure_compile_time_eval(), jax.enable_x64(True):
+        return {k: float(v) for k, v in physiology(reference_covariates()).items()}

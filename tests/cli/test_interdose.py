@@ -37,10 +37,12 @@ def test_swing_laws(study):
         # the same subjects: a longer interval at the same daily dose never swings less
         assert (s.sel(interval_h=12.0) >= s.sel(interval_h=8.0)).all()
         assert (s.sel(interval_h=24.0) >= s.sel(interval_h=12.0)).all()
-    # a release that lasts exactly the interval is a constant input: no swing at steady state (what is
-    # left on day 6 is the last of the approach to steady state, about 1% in the slowest subjects)
+    # a release that lasts exactly the interval is a constant input: no swing at steady state.  What is
+    # left on day 6 is the last of the approach to steady state, (e^{-120k} - e^{-144k}) / (1 - e^{-144k}):
+    # 2.8% in the slowest of these 16 subjects (alprazolam t1/2 about 30 h, an obese older woman: Vss
+    # grows with adipose tissue, B20 and B27 report 22 h in obesity), under 1% below t1/2 20 h.
     flat = swing.sel(formulation="alprazolam_xr", dose_de_mg=40.0, interval_h=12.0)
-    assert float(flat.max()) < 0.02
+    assert float(flat.max()) < 0.03
     assert float(flat.median()) < 0.05 * float(swing.sel(formulation="alprazolam", interval_h=12.0).median())
     # a short half-life swings more than a long one at the same interval (on day 6 clonazepam still
     # accumulates, which adds to its swing over the last day)

@@ -28,15 +28,13 @@ references:
 disposition:
   cl: {value: 2.0, units: mL/min/kg, ref: src, status: V}
   vss: {value: 1.5, units: L/kg, ref: src, status: V}
-  v1_share: {value: 25, units: "%", ref: src, status: D, note: "V1 / Vss"}
-  q: {value: 500, units: mL/min, ref: other, status: V2}
   fu: {value: 3.5, units: "%", range: [2.0, 5.0], ref: src, status: V}
   bp: {value: 0.8, units: "1", ref: src, status: V}
   fe: {value: 1.0, units: "%", ref: src, status: V}
   pathways:
     cyp3a4: {value: 0.7, units: "1", ref: src, status: D}
     ugt: {value: 0.3, units: "1", ref: src, status: D}
-  adipose_share: {value: 0.5, units: "1", range: [0.0, 1.0], ref: src, status: A}
+  binding: {value: aag, ref: other, status: V2, note: "bound to AAG"}
 routes:
   oral:
     f: {value: 60, units: "%", ref: src, status: V}
@@ -48,6 +46,8 @@ iiv:
   cl: {value: 0.3, units: "1", ref: src, status: A}
 physchem:
   mw: {value: 300.0, units: g/mol, ref: src, status: V}
+  pka: {value: 8.5, units: "1", ref: src, status: V}
+  acid_base: {value: base, ref: src, status: V}
 inhibition:
   ki: {value: 50, units: nmol/L, ref: other, status: F, note: "plan row 3"}
 """
@@ -114,8 +114,6 @@ def test_synthetic_entry_converts_to_internal_units(raw):
     assert d.reference_weight_kg == 80.0
     assert d.cl.value == approx(2.0 * 80 * 0.06) and d.cl.units == "L/h"  # 9.6 L/h
     assert d.vss.value == approx(1.5 * 80) and d.vss.units == "L"  # 120 L
-    assert d.q.value == approx(500 * 0.06)  # 30 L/h, not per kg
-    assert d.v1_share.value == approx(0.25)
     assert d.fu.value == approx(0.035) and d.fu.range == (approx(0.02), approx(0.05))
     assert d.fe.value == approx(0.01)
     assert d.routes["oral"].f.value == approx(0.6)
@@ -125,8 +123,9 @@ def test_synthetic_entry_converts_to_internal_units(raw):
     assert d.inhibition.ki.value == approx(0.05) and d.inhibition.ki.units == "umol/L"
     assert d.mw.value == 300.0
     assert d.pathways["cyp3a4"].value == 0.7 and d.pathways["ugt"].value == 0.3
-    assert d.q.citation == raw["references"]["other"] and d.q.status == "V2"
-    assert d.v1_share.note == "V1 / Vss"
+    assert d.binding.value == "aag" and d.binding.citation == raw["references"]["other"]
+    assert d.binding.status == "V2" and d.binding.note == "bound to AAG"
+    assert d.pka.value == 8.5 and d.acid_base.value == "base"
 
 
 def test_per_kg_units_follow_the_reference_weight(raw):
@@ -260,10 +259,29 @@ def test_extravascular_route_needs_ka(raw):
         parse(raw, WHERE)
 
 
-def test_two_compartments_need_v1_share_and_q(raw):
-    del raw["disposition"]["q"]
-    with pytest.raises(LibraryError, match=re.escape("testdrug.yaml.disposition: n_cmt=2 needs v1_share and q")):
-        parse(raw, WHERE)
+def test_compartment_count_and_categorical_facts_are_checked(raw):
+    bad = copy.deepcopy(raw)
+    bad["n_cmt"] = 4
+    with pytest.raises(LibraryError, match=re.escape("testdrug.yaml.n_cmt=4; allowed: 1")):
+        parse(bad, WHERE)
+    bad = copy.deepcopy(raw)
+    bad["disposition"]["binding"]["value"] = "albumine"
+    with pytest.raises(LibraryError, match=re.escape("disposition.binding.value='albumine'; allowed: ['albumin', "
+                                                     "'aag']; did you mean 'albumin'?")):
+        parse(bad, WHERE)
+    bad = copy.deepcopy(raw)
+    bad["physchem"]["acid_base"]["value"] = "zwitterion"
+    with pytest.raises(LibraryError, match=re.escape("physchem.acid_base.value='zwitterion'; allowed: ['neutral', "
+                                                     "'base', 'acid']")):
+        parse(bad, WHERE)
+    bad = copy.deepcopy(raw)
+    del bad["physchem"]["acid_base"]
+    with pytest.raises(LibraryError, match="pka and acid_base go together"):
+        parse(bad, WHERE)
+    bad = copy.deepcopy(raw)
+    bad["disposition"]["binding"]["ref"] = "nowhere"
+    with pytest.raises(LibraryError, match=re.escape("disposition.binding.ref='nowhere' is not in references")):
+        parse(bad, WHERE)
 
 
 def test_perpetrator_needs_inhibition_and_molar_mass(raw):
