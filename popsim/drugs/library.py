@@ -31,8 +31,8 @@ import yaml
 
 from popsim._validate import closest
 
-__all__ = ["Choice", "Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species", "KINDS",
-           "ENZYMES", "ROUTES"]
+__all__ = ["Choice", "Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species",
+           "KINDS", "ENZYMES", "ROUTES"]
 
 DATA = Path(__file__).parent / "data"
 KINDS = ("benzodiazepine", "z_drug", "metabolite", "opioid", "antidote", "ethanol", "perpetrator")

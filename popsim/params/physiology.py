@@ -77,13 +77,13 @@ CONSTANTS: dict[str, Constant] = {
                                  "1.62 observed; the range keeps the fold within 5%. Oxazepam's ratio in the same "
                                  "study "
                                  "(3.14) is a check", "F", (0.3, 0.4)),
-    "ugt_cp_exponent": Constant(0.91, "1", "glucuronidation in liver disease: total clearance of the LOT drugs is "
-                                "preserved (oxazepam t1/2, CL, Vd not different in hepatitis and cirrhosis, Shull 1976, "
-                                "B30; Hoyumpa 1981, B89) although their unbound fraction rises with the albumin deficit; "
-                                "so UGT capacity scales with hepatocyte function, indexed by the Child-Pugh albumin "
-                                "factor (B38) to this exponent.  Fitted (F) on B30: oxazepam clearance of the reference "
-                                "subject in Child-Pugh B equal to healthy (0.912; classes A and C alone would give 0.80 "
-                                "and 0.92, the range); B38 lists no UGT factor", "F", (0.8, 0.92)),
+    "ugt_cp_exponent": Constant(
+        0.91, "1", "glucuronidation in liver disease: total clearance of the LOT drugs is preserved (oxazepam "
+        "t1/2, CL, Vd not different in hepatitis and cirrhosis, Shull 1976, B30; Hoyumpa 1981, B89) although "
+        "their unbound fraction rises with the albumin deficit; so UGT capacity scales with hepatocyte function, "
+        "indexed by the Child-Pugh albumin factor (B38) to this exponent.  Fitted (F) on B30: oxazepam clearance "
+        "of the reference subject in Child-Pugh B equal to healthy (0.912; classes A and C alone would give 0.80 "
+        "and 0.92, the range); B38 lists no UGT factor", "F", (0.8, 0.92)),
     "cp_albumin": Constant((1.0, 0.81, 0.68, 0.5), "1", _B38, "V"),
     "cp_aag": Constant((1.0, 0.6, 0.56, 0.3), "1", _B38 + " (alpha1-acid glycoprotein)", "V"),
     # Unbound fraction from the binding protein's plasma volume fraction f (P102, Edginton & Willmann 2008
@@ -177,8 +177,8 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
         # 80-94 vs 26-42 y, B16; B15): UGT capacity does not shrink with the liver-volume loss that lowers
         # CYP clearance, i.e. activity per gram of liver rises by its inverse.
         # ... and rises with body fat (B26, B23): conjugation CL grows with weight in obesity.
-        "ugt": _c("cp_albumin", cp) ** _c("ugt_cp_exponent") * _c("preg_ugt", preg) / _age_fall(cov["age"], "liver_volume_fall_by_75")
-        * (fat / ref_fat) ** _c("ugt_fat_exponent"),
+        "ugt": _c("cp_albumin", cp) ** _c("ugt_cp_exponent") * _c("preg_ugt", preg)
+        / _age_fall(cov["age"], "liver_volume_fall_by_75") * (fat / ref_fat) ** _c("ugt_fat_exponent"),
         "other": jnp.ones_like(flow),
         "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg) * albumin_age,
         "aag": _c("cp_aag", cp),
