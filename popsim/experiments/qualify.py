@@ -217,7 +217,7 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype, chunk_size: int 
     tail_auc = np.where((c1 > 0) & (lam > 0), c1 / np.where(lam > 0, lam, 1.0), 0.0)
     auc = r.stat("auc", "horizon", "central")[0] + tail_auc
     p = r.params
-    vss = p["V1"][0] + (p["V2"][0] if "V2" in p else 0.0)
+    vss = sum(p[v][0] for v in ("V1", "V2", "V3") if v in p)
     out = {"auc": auc, "cmax": r.stat("cmax", "horizon", "central")[0], "half_life": np.log(2) / lam,
            "clearance": arm.n_doses * arm.dose_mg / auc, "vss": vss}
     covariates = r.covariates

@@ -7,7 +7,8 @@ target), so it is swept: for each threshold, the time of the first grid point ab
 within 1 min), the time above it (duration), whether it was reached, and whether it was lost within
 ``protect_h`` of the dose (a subject in whom a single dose no longer covers the window until a
 maintenance antiseizure drug acts: the candidates for recurrence; popsim has no seizure model, so
-this is not a recurrence probability).  The occupancy time course of every subject is kept.
+this is not a recurrence probability).  The occupancy and plasma concentration time courses of
+every subject are kept (the plasma course shows the early redistribution after an iv dose).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ LOCAL = {
     "threshold": ("1", "effective occupancy_a1 (swept: no published target)"),
     "time": ("min", "time since the dose"),
     "occupancy": ("1", "GABA-A a1 agonist occupancy (effect site, parent and active metabolites)"),
+    "plasma_conc": ("ng mL-1", "total plasma concentration of the drug given (parent only)"),
 }
 
 
@@ -184,8 +186,8 @@ def figure(ds: xr.Dataset):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x ``threshold`` x subject, and the occupancy time course over
-    regimen x time x subject."""
+    """Dataset over regimen (:data:`LEVELS`) x ``threshold`` x subject, and the occupancy and plasma
+    concentration time courses over regimen x time x subject."""
     s = cfg.study
     values = check_values(cfg.pd)
     n = round(s.hours / DT) + 1
@@ -197,7 +199,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
         parts.append(simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
                                   chunk_size=cfg.chunk_size, dtype=dtype,
                                   pd_above=[(s.signal, t) for t in s.thresholds],
-                                  trajectories=(s.signal,), trajectories_from_h=0.0,
+                                  trajectories=(s.signal, "central"), trajectories_from_h=0.0,
                                   progress=progress and progress(f"{drug}/{route}")))
         labels += [(drug, route, x) for x in doses]
     ds = regimen_dataset(labels, LEVELS, n_subjects=cfg.n_subjects, covariates=parts[-1].covariates)
@@ -217,6 +219,9 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds["peak_time_min"] = (("regimen", "subject"), tmax)
     ds["occupancy"] = (("regimen", "time", "subject"),
                        np.concatenate([np.moveaxis(p.trajectories[s.signal], 0, 1) for p in parts]).astype(np.float32))
+    # mg/L -> ng/mL: the early fall after an iv dose is redistribution into the tissues (popsim.params.tissues)
+    ds["plasma_conc"] = (("regimen", "time", "subject"), 1e3 * np.concatenate(
+        [np.moveaxis(p.trajectories["central"], 0, 1) for p in parts]).astype(np.float32))
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"signal": s.signal, "protect_h": s.protect_h, "hours": s.hours, "cohort": cfg.cohort.name})
     table = summary(ds)

@@ -22,6 +22,18 @@ def test_dimensions(study):
     assert ds["dose_mg"].attrs["units"] == "mg"  # a single dose here, not the registry's daily dose
 
 
+def test_iv_lorazepam_redistributes_before_its_terminal_phase(study):
+    # Three compartments from the tissue model: after an iv bolus the plasma level falls fast over the first
+    # hour (distribution, t1/2 about 0.9 h in the reference man; Nielsen-Kudsk 1983 fitted 0.31 h, G40),
+    # then slowly (terminal t1/2 14 h): from 5 to 60 min it loses more than from 60 min to 6 h.
+    _, ds = study
+    c = ds["plasma_conc"].sel(drug="lorazepam", route="iv", dose_mg=4.0).median("subject")
+    at = {m: float(c.sel(time=m)) for m in (5.0, 60.0, 360.0)}
+    assert at[60.0] / at[5.0] < at[360.0] / at[60.0] < 1.0
+    assert at[60.0] / at[5.0] < 0.75
+    assert ds["plasma_conc"].attrs["units"] == "ng mL-1"
+
+
 def test_arms_are_parsed_once_into_drug_and_route_groups():
     assert parse_arms(["lorazepam_iv_2", "midazolam_im_10", "lorazepam_iv_4"]) == [
         ("lorazepam", "iv", [2.0, 4.0]), ("midazolam", "im", [10.0])]

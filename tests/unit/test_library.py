@@ -275,6 +275,16 @@ def test_compartment_count_and_categorical_facts_are_checked(raw):
                                                      "'base', 'acid']")):
         parse(bad, WHERE)
     bad = copy.deepcopy(raw)
+    bad["disposition"]["v1_share"] = {"value": 0.2, "units": "1", "ref": "src", "status": "D"}
+    with pytest.raises(LibraryError, match=re.escape("published compartments (v1_share and q, together) need "
+                                                     "n_cmt=2")):
+        parse(bad, WHERE)  # no q
+    bad["disposition"]["q"] = {"value": 10, "units": "L/h", "ref": "src", "status": "V"}
+    assert parse(bad, WHERE).q.value == 10.0
+    bad["n_cmt"] = 3
+    with pytest.raises(LibraryError, match=re.escape("need n_cmt=2")):
+        parse(bad, WHERE)
+    bad = copy.deepcopy(raw)
     del bad["physchem"]["acid_base"]
     with pytest.raises(LibraryError, match="pka and acid_base go together"):
         parse(bad, WHERE)
