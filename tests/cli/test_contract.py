@@ -2,8 +2,9 @@
 
 A tiny run (``EXPERIMENT.tiny``, float64) writes its files; every variable carries CF ``units`` and
 ``long_name``; the provenance records the resolved configuration and only the keys the experiment
-reads; the analysis script in ``experiments/<name>/`` runs on the outputs; the numbers equal those
-main wrote before the restructure (``tests/data/main_5ab7fe9/``); a key of another experiment, a
+reads; the analysis script in ``experiments/<name>/`` runs on the outputs; the numbers equal the
+reference outputs (``tests/data/reference_outputs/``, rewritten by ``tests/data/make_reference_outputs.py``
+only for an intended change of numbers); a key of another experiment, a
 shared key the experiment does not read and a misspelt key are refused before any compute, naming
 the key (with a "did you mean" where one is close).
 """
@@ -26,7 +27,7 @@ from popsim.experiments.base import SHARED
 from popsim.run import check_keys, configure
 
 ROOT = Path(__file__).resolve().parents[2]
-MAIN = ROOT / "tests" / "data" / "main_5ab7fe9"
+MAIN = ROOT / "tests" / "data" / "reference_outputs"
 NAMES = sorted(REGISTRY)
 # candidate overrides of shared keys, to find one an experiment does not read
 SHARED_OVERRIDES = ("cohort=obese", "+pd.fall_beta=3.0", "+pd.synergy_psi=2.0", "+pd.ethanol_vmax_ratio=2.0",
@@ -68,12 +69,12 @@ def test_analysis_script_runs(name, tiny):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_numbers_are_those_of_main(name, tiny):
-    # The restructure moved code and left the numerics alone: on the machine where the references
-    # were written, every variable is bitwise equal (checked when they were made).  Across machines
-    # XLA may contract or vectorise differently, so 1e-9 relative (float64) bounds that, far below
-    # any modelling difference; variables that main did not write are new and not compared.
+    # A change that is not meant to move numbers leaves every variable of the reference outputs as it was:
+    # bitwise on the machine that wrote them (last for issue 13's distribution and CYP2C19 changes).
+    # Across machines XLA may contract or vectorise differently, so 1e-9 relative (float64) bounds that,
+    # far below any modelling difference; variables the references lack are new and not compared.
     if not (MAIN / f"{name}.nc").exists():
-        pytest.skip(f"{name} is newer than the restructure: no output of main to compare with")
+        pytest.skip(f"{name} has no reference output yet (tests/data/make_reference_outputs.py {name})")
     _, ds = tiny(name)
     ref = xr.open_dataset(MAIN / f"{name}.nc").load()
     for var in ref.variables:
