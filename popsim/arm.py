@@ -1,7 +1,7 @@
 """Study arms: who takes what on which grid, assembled into one compiled simulation.
 
 :class:`Arm` describes one arm (cohort, drug and route, co-medications, a CYP3A4
-perpetrator, grid); :func:`run_arm` simulates it over regimens and returns an
+or CYP2C19 perpetrator, grid); :func:`run_arm` simulates it over regimens and returns an
 :class:`ArmOutput` whose windows and signals are read by name.  Every
 experiment, the qualification, the calibration, the benchmarks and the tests
 build their simulations this way.
@@ -9,9 +9,10 @@ build their simulations this way.
 Underneath, :class:`Physiological` is the subject model for :func:`popsim.simulate.simulate`
 (hashable: it is part of the compile cache key).  For subject ``i`` it samples
 the covariates (``cohort`` key stream), derives physiology, draws the drug's
-published IIV (``iiv`` stream, keyed by drug and parameter), and, when a CYP3A4
+published IIV (``iiv`` stream, keyed by drug and parameter), and, when a
 perpetrator is given, simulates the perpetrator in the same subject and turns
-its concentrations into CYP3A4 activity over time (:mod:`popsim.interactions`),
+its concentrations into the activity of the enzymes it acts on (CYP3A4 in liver
+and gut wall, CYP2C19 in the liver) over time (:mod:`popsim.interactions`),
 which the victim's parameters follow segment by segment.
 """
 
@@ -31,7 +32,7 @@ from popsim.cohort.presets import preset
 from popsim.cohort.spec import CohortConfig
 from popsim._validate import closest
 from popsim.drugs.library import formed_mass_fraction, load, species
-from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
+from popsim.interactions import SITES, activities, inhibitor_concentrations
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
@@ -53,7 +54,8 @@ __all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "f
 
 @dataclasses.dataclass(frozen=True)
 class Perpetrator:
-    """A CYP3A4 perpetrator taken by ``route``; its doses are a runtime input (see :class:`Physiological`)."""
+    """A perpetrator (of CYP3A4 and/or CYP2C19) taken by ``route``; its doses are a runtime input (see
+    :class:`Physiological`)."""
 
     drug: str
     route: str = "oral"
@@ -61,7 +63,7 @@ class Perpetrator:
     def __post_init__(self):
         d = load(self.drug)
         if d.inhibition is None:
-            raise ValueError(f"perpetrator {self.drug!r} has no CYP3A4 inhibition or induction in the library")
+            raise ValueError(f"perpetrator {self.drug!r} has no enzyme inhibition or induction in the library")
         if self.route not in d.routes:
             raise ValueError(f"perpetrator {self.drug!r} route={self.route!r}; allowed: {sorted(d.routes)}")
 
@@ -143,7 +145,7 @@ class Physiological:
     """Subjects of a cohort taking ``drug`` by ``route`` (see the module docstring).
 
     ``dt`` and ``n_steps`` are the grid's; ``segment_steps`` the length of a
-    parameter segment in steps (needed with a perpetrator; CYP3A4 activity is
+    parameter segment in steps (needed with a perpetrator; enzyme activity is
     averaged over each segment).  ``metabolites``: also derive the parameters
     of the drug's library metabolites (prefixes ``M1_``, ``M2_``; ``M1_FM`` the
     mass of metabolite formed per mass of parent cleared, from the fraction
@@ -154,7 +156,7 @@ class Physiological:
     perpetrator's doses (mg per step; zeros for a control arm), so arms and
     perpetrator regimens share one compiled program.  ``others``: co-medications
     ``(drug, route)`` as in :func:`victim_spec` (their PK from the same
-    physiology and CYP3A4 activity, prefixed).  With ``pd`` the parameters of
+    physiology and enzyme activities, prefixed).  With ``pd`` the parameters of
     :func:`risk_model` are added (:mod:`popsim.pd.parameters`) and ``args``
     has a fourth element, the runtime PD constants
     (:func:`popsim.pd.parameters.check_values`, as arrays).
@@ -193,15 +195,19 @@ class Physiological:
         drug = load(self.drug)
         eta = etas({k: q.value for k, q in drug.iiv.items()}, iiv_stream, i, dtype, prefix=f"{drug.name}.")
         ones = jnp.ones(self.n_segments, dtype)
-        a_liver, a_gut = (ones, ones) if self.perpetrator is None else self._activity(cov, phys, i, iiv_stream, doses)
+        a_liver = {e: ones for e, sites in SITES.items() if "liver" in sites}
+        a_gut = {e: ones for e, sites in SITES.items() if "gut" in sites}
+        if self.perpetrator is not None:
+            act = self._activity(cov, phys, i, iiv_stream, doses)
+            a_liver, a_gut = a_liver | act["liver"], a_gut | act["gut"]
         params = jax.vmap(lambda al, ag: pk_parameters(drug, self.route, phys, eta, al, ag))(a_liver, a_gut)
         chain = species(self.drug) if self.metabolites else (self.drug,)
         for k, (parent, name) in enumerate(zip(chain, chain[1:]), start=1):
             m = load(name)
             eta_m = etas({key: q.value for key, q in m.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
-            pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al, 1.0))(a_liver)
+            pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al))(a_liver)
             formed = formed_mass_fraction(parent, name)
-            params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(a_liver, formed)}
+            params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(ones, formed)}
         for other, route in self.others:
             if other == "ethanol":
                 continue  # its parameters are PD parameters (the linear part is only the gut depot)
@@ -213,7 +219,8 @@ class Physiological:
             params |= self._pd_parameters(cov, phys, i, iiv_stream, args.pd_values, chain, dtype)
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:
-            covariates |= {"cyp3a4_liver_min": a_liver.min(), "cyp3a4_gut_min": a_gut.min()}
+            covariates |= {f"{e}_{site}_min": a[e].min() for site, a in (("liver", a_liver), ("gut", a_gut))
+                           for e in a}
         return {k: jnp.broadcast_to(v, (self.n_segments,)).astype(dtype) for k, v in params.items()}, covariates
 
     def _pd_parameters(self, cov, phys, i, iiv_stream, values, chain, dtype):
@@ -248,14 +255,15 @@ class Physiological:
             gut, ka = jnp.zeros_like(c_sys), jnp.zeros((), dtype)
         liver_um, gut_um = inhibitor_concentrations(perp, c_sys, gut, ka, phys["qh_l_h"])
         on = cov["perpetrator"]
-        out = []
-        for conc, kdeg in ((liver_um, TURNOVER["kdeg_liver"].value), (gut_um, TURNOVER["kdeg_gut"].value)):
-            a = activity(perp, conc, enzyme_course(perp, conc, self.dt, kdeg))
+        pad = self.n_segments * self.segment_steps - self.n_steps
+
+        def segments(a):  # taken by this subject or not; averaged over each parameter segment
             a = 1.0 - on * (1.0 - a)
-            pad = self.n_segments * self.segment_steps - self.n_steps
             a = jnp.concatenate([a, jnp.repeat(a[-1:], pad)]).reshape(self.n_segments, self.segment_steps)
-            out.append(a.mean(axis=1))
-        return out
+            return a.mean(axis=1)
+
+        return {site: {e: segments(a) for e, a in by_enzyme.items()}
+                for site, by_enzyme in activities(perp, liver_um, gut_um, self.dt).items()}
 
 
 class SubjectArgs(NamedTuple):
@@ -275,10 +283,10 @@ class Arm:
     ``drug`` by ``route`` (its library metabolites too, with ``metabolites``);
     ``others``: co-medications ``(drug, route)`` (an opioid, naloxone,
     flumazenil, ethanol), each with its own input channel after the drug's.
-    ``perpetrator``: a CYP3A4 perpetrator by ``perpetrator_route``, taken by the
+    ``perpetrator``: a CYP3A4/CYP2C19 perpetrator by ``perpetrator_route``, taken by the
     cohort's ``p_perpetrator`` fraction, or by everyone if that is 0 (an arm of
     a DDI study: the same people as the control arm without a perpetrator);
-    the drug's parameters then follow CYP3A4 activity hour by hour (every step
+    the drug's parameters then follow the enzyme activities hour by hour (every step
     on grids coarser than 1 h).  ``pd``: GABA-A, mu-receptor and risk-score
     models in the time loop.  Grid: ``n_steps`` points ``dt`` hours apart.
     """

@@ -66,7 +66,7 @@ class DrugConfig:
 
 @dataclass
 class PerpetratorConfig:
-    """A CYP3A4 perpetrator taken by the cohort's ``p_perpetrator`` fraction: ``dose_mg``
+    """A CYP3A4/CYP2C19 perpetrator taken by the cohort's ``p_perpetrator`` fraction: ``dose_mg``
     every ``interval_h`` from ``start_h`` (h on the grid), ``n_doses`` doses (0: until the
     end of the grid).  ``drug`` empty: none."""
 
@@ -83,7 +83,7 @@ class PerpetratorConfig:
         _choice(f"{path}.drug", self.drug, names())
         d = load(self.drug)
         if d.inhibition is None:
-            raise ValueError(f"{path}.drug={self.drug!r} does not inhibit or induce CYP3A4 in the library; "
+            raise ValueError(f"{path}.drug={self.drug!r} does not inhibit or induce CYP3A4 or CYP2C19 in the library; "
                              f"perpetrators: {[n for n in names() if load(n).inhibition is not None]}")
         _choice(f"{path}.route", self.route, sorted(d.routes))
         _finite(f"{path}.dose_mg", self.dose_mg, low=0, low_open=True)
@@ -153,7 +153,7 @@ class Study:
     module, with ``check(cfg)`` validating its keys against the whole :class:`Config` (errors name
     ``study.<key>``)."""
 
-    # whether the study gives the cohort's p_perpetrator fraction a CYP3A4 perpetrator (else a cohort
+    # whether the study gives the cohort's p_perpetrator fraction a CYP3A4/CYP2C19 perpetrator (else a cohort
     # with p_perpetrator > 0 is refused: nobody would take one)
     PERPETRATOR: ClassVar[bool] = False
 

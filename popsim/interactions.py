@@ -1,6 +1,9 @@
-"""Dynamic CYP3A4 interactions: a perpetrator's concentration-time course -> CYP3A4 activity over time.
+"""Dynamic interactions: a perpetrator's concentration-time course -> enzyme activity over time.
 
-For one subject (scalars and ``(time,)`` arrays; ``simulate.py`` batches):
+A perpetrator acts on the enzymes of :data:`popsim.drugs.library.INHIBITED`
+at the sites of :data:`SITES`: CYP3A4 in liver and gut wall, CYP2C19 in the
+liver.  For one subject (scalars and ``(time,)`` arrays; ``simulate.py``
+batches):
 
 1. the perpetrator is simulated on the grid with its own individual
    parameters (:mod:`popsim.params.derive`); the unbound concentration at the
@@ -9,15 +12,23 @@ For one subject (scalars and ``(time,)`` arrays; ``simulate.py`` batches):
    the entry's unbound fraction in the enterocytes, 1 unless given),
    both converted to umol/L with the molar mass (only the absorbed fraction
    of the dose enters the gut wall, and only what escapes it the portal vein);
-2. the amount of active enzyme ``E`` (1 = baseline) in liver and gut follows
-   turnover with mechanism-based inactivation and induction,
+2. the amount of active enzyme ``E`` (1 = baseline) of each enzyme at each
+   site follows turnover with mechanism-based inactivation and induction,
    ``dE/dt = kdeg (1 + Emax I/(EC50 + I)) - (kdeg + kinact I/(KI + I)) E``,
+   with that enzyme's constants and degradation rate (:data:`TURNOVER`),
    solved exactly within each grid step with ``I`` held at its value at the
    start of the step;
 3. the activity left is ``E / (1 + I/Ki)`` (reversible inhibition on top).
 
-The victim's clearance and oral bioavailability then follow the activity
-through piecewise-constant parameter segments (:mod:`popsim.params.derive`).
+The victim's clearance (each enzyme's share of it) and oral bioavailability
+then follow the activities through piecewise-constant parameter segments
+(:func:`popsim.params.derive.pk_parameters`).
+
+Gut-wall CYP2C19 is not represented: the intestine holds about 1/43 as much
+CYP2C19 as CYP3A4 (literature.md P86, Olivares-Morales 2016 and Galetin &
+Houston 2006; PK-Sim's RT-PCR ratio 1.28 is the outlier), and no library
+victim has a gut-wall extraction attributed to CYP2C19 (the entries' ``fg``
+are CYP3A4's).
 """
 
 from __future__ import annotations
@@ -26,16 +37,25 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from popsim.drugs.library import Drug
+from popsim.drugs.library import Drug, EnzymeEffect
 from popsim.params.physiology import Constant
 
-__all__ = ["TURNOVER", "activity", "enzyme_course", "inhibitor_concentrations"]
+__all__ = ["SITES", "TURNOVER", "activities", "activity", "enzyme_course", "inhibitor_concentrations"]
 
+SITES = {"cyp3a4": ("liver", "gut"), "cyp2c19": ("liver",)}  # where each enzyme is inhibited
+
+_P98 = ("Obach RS et al. 2007; Greenblatt DJ et al. 2003, as used in the OSP Rifampicin and Ritonavir models "
+        "(literature.md P98, P22)")
 TURNOVER = {
-    "kdeg_liver": Constant(0.0193, "1/h", "hepatic CYP3A4 degradation rate (half-life 36 h), Simcyp default after "
-                           "Yang J et al. 2008 Curr Drug Metab 9:384 (memory, unverified)", "M", (0.005, 0.03)),
-    "kdeg_gut": Constant(0.03, "1/h", "enterocyte CYP3A4 degradation rate (half-life 23 h), Simcyp default "
-                         "(memory, unverified)", "M", (0.02, 0.05)),
+    "kdeg_cyp3a4_liver": Constant(0.0193, "1/h", "hepatic CYP3A4 degradation rate, half-life 36 h: " + _P98 + ". "
+                                  "Range: half-lives 23-139 h, Yang J et al. 2008 Curr Drug Metab 9:384 (memory, "
+                                  "unverified)", "V", (0.005, 0.03)),
+    "kdeg_cyp3a4_gut": Constant(0.0301, "1/h", "enterocyte CYP3A4 degradation rate, half-life 23 h: " + _P98 + ". "
+                                "Range: memory, unverified", "V", (0.02, 0.05)),
+    "kdeg_cyp2c19_liver": Constant(0.0193, "1/h", "hepatic CYP2C19 degradation rate: no value in literature.md "
+                                   "(searched: P73-P100 give CYP3A4 turnover only); popsim assumption, taken as "
+                                   "CYP3A4's half-life of 36 h (P98), the range half-lives 18-100 h", "A",
+                                   (0.0069, 0.0385)),
     "q_ent_l_h": Constant(18.0, "L/h", "enterocytic blood flow of the Q_gut model, Yang J et al. 2007 Curr Drug "
                           "Metab 8:676 (memory, unverified)", "M", (10.0, 30.0)),
 }
@@ -69,13 +89,13 @@ def inhibitor_concentrations(
     return liver, gut
 
 
-def enzyme_course(drug: Drug, inhibitor_um: Float[Array, " time"], dt: float, kdeg: float) -> Float[Array, " time"]:
-    """Active enzyme relative to baseline at each grid time (left limits; E = 1 at t = 0)."""
-    inh = drug.inhibition
+def enzyme_course(effect: EnzymeEffect, inhibitor_um: Float[Array, " time"], dt: float, kdeg: float
+                  ) -> Float[Array, " time"]:
+    """Active enzyme relative to baseline at each grid time (left limits; E = 1 at t = 0) under ``effect``."""
     I = inhibitor_um
     zero = jnp.zeros_like(I)
-    loss = inh.kinact_max.value * I / (inh.KI.value + I) if inh.KI is not None else zero
-    gain = inh.emax.value * I / (inh.ec50.value + I) if inh.emax is not None else zero
+    loss = effect.kinact_max.value * I / (effect.KI.value + I) if effect.KI is not None else zero
+    gain = effect.emax.value * I / (effect.ec50.value + I) if effect.emax is not None else zero
     lam = kdeg + loss
     e_ss = kdeg * (1.0 + gain) / lam
     decay = jnp.exp(-lam * dt)
@@ -88,7 +108,20 @@ def enzyme_course(drug: Drug, inhibitor_um: Float[Array, " time"], dt: float, kd
     return course
 
 
-def activity(drug: Drug, inhibitor_um: Float[Array, " time"], enzyme: Float[Array, " time"]) -> Float[Array, " time"]:
-    """Fraction of baseline CYP3A4 activity left: active enzyme over ``1 + I/Ki``."""
-    ki = drug.inhibition.ki
-    return enzyme if ki is None else enzyme / (1.0 + inhibitor_um / ki.value)
+def activity(effect: EnzymeEffect, inhibitor_um: Float[Array, " time"], enzyme: Float[Array, " time"]
+             ) -> Float[Array, " time"]:
+    """Fraction of baseline activity left: active enzyme over ``1 + I/Ki``."""
+    return enzyme if effect.ki is None else enzyme / (1.0 + inhibitor_um / effect.ki.value)
+
+
+def activities(drug: Drug, liver_um: Float[Array, " time"], gut_um: Float[Array, " time"], dt: float
+               ) -> dict[str, dict[str, Float[Array, " time"]]]:
+    """Activity left at each grid time, ``{site: {enzyme: (time,)}}``, for every enzyme the perpetrator acts
+    on at every site of :data:`SITES` (from :func:`inhibitor_concentrations`)."""
+    conc = {"liver": liver_um, "gut": gut_um}
+    out: dict[str, dict] = {"liver": {}, "gut": {}}
+    for enzyme, effect in drug.inhibition.enzymes.items():
+        for site in SITES[enzyme]:
+            kdeg = TURNOVER[f"kdeg_{enzyme}_{site}"].value
+            out[site][enzyme] = activity(effect, conc[site], enzyme_course(effect, conc[site], dt, kdeg))
+    return out

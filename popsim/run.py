@@ -120,8 +120,9 @@ def compose(cfg) -> Config:
         c.cohort.check("cohort")
         if c.cohort.p_perpetrator > 0 and not c.study.PERPETRATOR:
             raise ValueError(f"cohort.p_perpetrator={c.cohort.p_perpetrator!r} (cohort {c.cohort.name}): the "
-                             f"{exp.name} experiment gives the cohort no CYP3A4 perpetrator; allowed: 0 (a cohort "
-                             "without one), or an experiment that sets a perpetrator (population, cyp_inhibition)")
+                             f"{exp.name} experiment gives the cohort no CYP3A4/CYP2C19 perpetrator; allowed: 0 (a "
+                             "cohort without one), or an experiment that sets a perpetrator (population, "
+                             "cyp_inhibition)")
         for key in ("p_opioid", "p_alcohol"):  # sampled as covariates, but no experiment doses by them yet
             if getattr(c.cohort, key) > 0:
                 raise ValueError(f"cohort.{key}={getattr(c.cohort, key)!r}: no experiment gives a fraction of the "

@@ -20,7 +20,7 @@ import numpy as np
 
 from popsim._validate import choice, finite, unique
 from popsim.arm import Arm, run_arm
-from popsim.drugs.library import load
+from popsim.drugs.library import load, species
 from popsim.pd.parameters import role_prefix
 from popsim.pk.grid import Trigger, Window
 from popsim.regimen import daily_schedule
@@ -107,6 +107,7 @@ class ArmResult(NamedTuple):
     trajectories: dict[str, np.ndarray]  # kept PD signals, (time, regimen, subject)
     times: np.ndarray  # grid times (h) of the trajectories
     trigger: dict[str, np.ndarray]  # with a trigger: doses (count), last (h)
+    metabolites: dict[str, np.ndarray] = {}  # library metabolite -> its Cavg over the last day (mg/L)
 
 
 def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values: Mapping[str, float],
@@ -185,7 +186,12 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     kept = {x: r.trajectory(x).astype(float) for x in trajectories}
     fired = {"doses": r.raw["trigger_doses"].astype(float), "last": r.raw["trigger_last"].astype(float)} \
         if trigger is not None else {}
-    return ArmResult(out, by_day, r.covariates, above, kept, r.times if trajectories else np.zeros(0), fired)
+    # the chain's metabolites are the grid outputs M1_central, M2_central, ... (popsim.arm.victim_spec)
+    chain = species(arm.drug)[1:] if arm.metabolites else ()
+    metabolites = {m: r.stat("auc", "ss", f"M{k}_central").astype(float) / (day * dt)
+                   for k, m in enumerate(chain, start=1)}
+    return ArmResult(out, by_day, r.covariates, above, kept, r.times if trajectories else np.zeros(0), fired,
+                     metabolites)
 
 
 def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str], drugs: Sequence[str],

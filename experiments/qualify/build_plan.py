@@ -8,7 +8,9 @@ Rows come from two sources:
   alprazolam) and a library perpetrator whose regimen is regular (one dose,
   one interval), with its AUC and Cmax ratios;
 * special-population contrasts typed in from ``literature.md`` table B, each
-  with its row ID.
+  with its row ID;
+* diazepam interactions typed in from ``literature.md`` (CYP2C19 and CYP3A4:
+  P91, P92, B85, B86), all recalled (M) or secondary (V2) numbers: checks only.
 
 The ``use`` column marks rows that informed a parameter choice (``fit``; the
 parameter is named in ``note``) apart from rows that were only predicted
@@ -31,24 +33,24 @@ VICTIM_DOSE = {("midazolam", "oral"): 7.5, ("midazolam", "iv"): 3.5, ("triazolam
 PERPETRATORS = {"Ketoconazole", "Itraconazole", "Erythromycin", "Fluconazole", "Voriconazole", "Rifampicin"}
 # Rows whose ratios were used to fit a library parameter (study ID, victim route, perpetrator dose) -> parameter
 FIT = {
-    ("Kim 2018", "iv", 400.0): "ketoconazole.inhibition.ki",
-    ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.ki",
-    ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.ki",
+    ("Kim 2018", "iv", 400.0): "ketoconazole.inhibition.cyp3a4.ki",
+    ("Shin 2013", "iv", 400.0): "ketoconazole.inhibition.cyp3a4.ki",
+    ("Shin 2016", "iv", 400.0): "ketoconazole.inhibition.cyp3a4.ki",
     # Induction from the iv midazolam dose-response (hepatic only, as literature.md note B(3) advises),
     # then the gut-wall exposure (fu_gut) from the oral arms of the same study, with the hepatic
     # constants held; every other rifampicin row is a check.
-    ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.emax/ec50",
-    ("Kharasch 2011", "iv", 10.0): "rifampicin.inhibition.emax/ec50",
-    ("Kharasch 2011", "iv", 25.0): "rifampicin.inhibition.emax/ec50",
-    ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.emax/ec50",
+    ("Kharasch 2011", "iv", 5.0): "rifampicin.inhibition.cyp3a4.emax/ec50",
+    ("Kharasch 2011", "iv", 10.0): "rifampicin.inhibition.cyp3a4.emax/ec50",
+    ("Kharasch 2011", "iv", 25.0): "rifampicin.inhibition.cyp3a4.emax/ec50",
+    ("Kharasch 2011", "iv", 75.0): "rifampicin.inhibition.cyp3a4.emax/ec50",
     ("Kharasch 2011", "oral", 5.0): "rifampicin.inhibition.fu_gut",
     ("Kharasch 2011", "oral", 10.0): "rifampicin.inhibition.fu_gut",
     ("Kharasch 2011", "oral", 25.0): "rifampicin.inhibition.fu_gut",
     ("Kharasch 2011", "oral", 75.0): "rifampicin.inhibition.fu_gut",
-    ("Saari 2006", "iv", 400.0): "voriconazole.inhibition.ki",
+    ("Saari 2006", "iv", 400.0): "voriconazole.inhibition.cyp3a4.ki",
     ("Olkkola 1994", "oral", 400.0): "midazolam.routes.oral.fg",
-    ("Olkkola 1996", "iv", 200.0): "itraconazole.inhibition.ki",
-    ("Swart 2002", "iv", 500.0): "erythromycin.inhibition.kinact_max",
+    ("Olkkola 1996", "iv", 200.0): "itraconazole.inhibition.cyp3a4.ki",
+    ("Swart 2002", "iv", 500.0): "erythromycin.inhibition.cyp3a4.kinact_max",
 }
 COLUMNS = ["study", "reference", "drug", "route", "dose_mg", "interval_h", "n_doses", "population", "perpetrator",
            "perpetrator_route", "perpetrator_dose_mg", "perpetrator_interval_h", "perpetrator_n_doses",
@@ -227,13 +229,51 @@ SPECIAL = [
                  perpetrator_interval_h=24.0, perpetrator_n_doses=1, victim_start_h=1.0)
       for row in contrast("Kupferschmidt 1995", "Kupferschmidt HHT et al. Clin Pharmacol Ther 1995;58:20",
                           "midazolam", "oral", 15.0, "healthy_young", "", "literature.md B55",
-                          ("auc_ratio", 1.52, "fitted: grapefruit_juice.inhibition.kinact_max; one glass of grapefruit "
-                           "juice", "fit"))],
+                          ("auc_ratio", 1.52, "fitted: grapefruit_juice.inhibition.cyp3a4.kinact_max; one glass of "
+                           "grapefruit juice", "fit"))],
+]
+
+
+def interaction(study, reference, drug, route, dose, population, perpetrator, perpetrator_dose, interval, n_doses,
+                start, source, *rows):
+    """One typed-in interaction study: the perpetrator's regimen, the victim's single dose at ``start`` h after
+    the perpetrator's first dose, and ``rows`` of ``(endpoint, observed, note)`` (all checks)."""
+    return [row | dict(perpetrator=perpetrator, perpetrator_route="oral", perpetrator_dose_mg=perpetrator_dose,
+                       perpetrator_interval_h=interval, perpetrator_n_doses=n_doses, victim_start_h=start)
+            for row in contrast(study, reference, drug, route, dose, population, "", source, *rows)]
+
+
+# Extensive metabolisers of the 1990s (mephenytoin phenotyping): every phenotype but PM, in the European
+# proportions of literature.md P73 (24.8, 40.6, 27.6, 4.7% of 97.7%).
+EXTENSIVE = "healthy_young[cyp2c19_ancestry=custom,cyp2c19=0|0.2538|0.4156|0.2825|0.0481]"
+SAARI07 = "Saari TI et al. Eur J Clin Pharmacol 2007;63:941 (memory, unverified: literature.md P92)"
+DIAZEPAM = [
+    *interaction("Saari 2007 voriconazole", SAARI07, "diazepam", "oral", 5.0, "healthy_young", "voriconazole",
+                 "400;400;200;200", 12.0, 4, 37.0, "literature.md P92 (M), B86 (V2)",
+                 ("auc_ratio", 2.2, "recalled AUC ratio 2.2 (P92, M); product information about 2-fold (B86, V2). "
+                  "Regimen recalled: voriconazole 400 mg bid day 1, 200 mg bid day 2, diazepam 5 mg 1 h after the "
+                  "last dose")),
+    *interaction("Saari 2007 fluconazole", SAARI07, "diazepam", "oral", 5.0, "healthy_young", "fluconazole",
+                 "400;200", 24.0, 2, 25.0, "literature.md P92 (M)",
+                 ("auc_ratio", 2.5, "recalled AUC ratio 2.5 (P92, M). Regimen recalled: fluconazole 400 mg day 1, "
+                  "200 mg day 2, diazepam 5 mg 1 h after the last dose")),
+    *interaction("Andersson 1990 omeprazole", "Andersson T et al. Clin Pharmacol Ther 1990;47:79 (memory, "
+                 "unverified: literature.md P91)", "diazepam", "iv", 7.0, EXTENSIVE, "omeprazole", 40.0, 24.0, 21,
+                 145.0, "literature.md P91 (M)",
+                 ("auc_ratio", 1 / (1 - 0.275), "recalled diazepam CL -25-30% in CYP2C19 extensive metabolisers "
+                  "(P91, M): AUC ratio of an iv dose 1 / (1 - 0.275) = 1.38. Regimen assumed: omeprazole 40 mg/day "
+                  "throughout, diazepam 0.1 mg/kg iv (7 mg) on day 7; no effect in poor metabolisers (not a row: "
+                  "a PM has no CYP2C19 to inhibit)")),
+    *interaction("Ahonen 1996 itraconazole (diazepam)", "Ahonen J et al. Fundam Clin Pharmacol 1996;10:314",
+                 "diazepam", "oral", 5.0, "healthy_young", "itraconazole", 200.0, 24.0, 4, 73.0,
+                 "literature.md B85 (M), B84 (V)",
+                 ("auc_ratio", 1.3, "recalled AUC +30% (B85, M); the abstract reports a small but significant "
+                  "increase (B84, V). Regimen: itraconazole 200 mg x 4 days (B84), diazepam on day 4 (assumed)")),
 ]
 
 
 def main(csv: Path) -> None:
-    plan = pd.DataFrame(ddi_rows(csv) + SPECIAL, columns=COLUMNS)
+    plan = pd.DataFrame(ddi_rows(csv) + SPECIAL + DIAZEPAM, columns=COLUMNS)
     plan.to_csv(PLAN, index=False)
     print(plan.groupby(["use", "endpoint"]).size().to_string())
 

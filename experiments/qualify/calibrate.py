@@ -6,12 +6,12 @@ change only when a value is chosen by hand and recorded in the entry (status
 ``F``, with the rows and the loss in its note).  Usage, from the repository
 root::
 
-    python experiments/qualify/calibrate.py ketoconazole inhibition.ki=0.003,0.005,0.01,0.015
-    python experiments/qualify/calibrate.py rifampicin inhibition.emax=10,20 inhibition.ec50=0.3,1
+    python experiments/qualify/calibrate.py ketoconazole inhibition.cyp3a4.ki=0.003,0.005,0.01,0.015
+    python experiments/qualify/calibrate.py rifampicin inhibition.cyp3a4.emax=10,20 inhibition.cyp3a4.ec50=0.3,1
 
 (every combination of the listed values; values in the units written in the entry).  The plan rows
 are the ``fit`` rows of popsim's plan whose ``note`` says ``fitted: <drug>.`` and
-names the constant (e.g. ``fitted: ketoconazole.inhibition.ki``).
+names the constant (e.g. ``fitted: ketoconazole.inhibition.cyp3a4.ki``).
 """
 
 from __future__ import annotations

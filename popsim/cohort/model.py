@@ -6,10 +6,11 @@ so adding or reordering sites never changes another covariate, and subject
 
 Covariates (one subject, scalars): ``age`` (years), ``male`` (0/1),
 ``height_cm``, ``bmi`` (kg/m^2), ``weight_kg``, ``child_pugh`` (0 none, 1 A,
-2 B, 3 C), ``cyp2c19`` (0 normal, 1 intermediate, 2 poor metaboliser),
+2 B, 3 C), ``cyp2c19`` (CYP2C19 phenotype: 0 poor, 1 intermediate, 2 normal,
+3 rapid, 4 ultrarapid metaboliser; :data:`popsim.cohort.spec.CYP2C19`),
 ``pregnancy`` (0 none, 1-3 trimester, 4 postpartum lactating; a cohort-level
-state), and 0/1 indicators ``perpetrator`` (takes the experiment's CYP3A4
-perpetrator), ``opioid`` and ``alcohol``.
+state), and 0/1 indicators ``perpetrator`` (takes the experiment's CYP3A4 or
+CYP2C19 perpetrator), ``opioid`` and ``alcohol``.
 
 Distribution parameters come from :class:`popsim.cohort.spec.CohortConfig`; the
 presets in ``popsim/configs/cohort/`` describe the populations they are named for.
@@ -37,9 +38,9 @@ COVARIATES = {
     "bmi": ("kg m-2", "body mass index"),
     "weight_kg": ("kg", "body weight"),
     "child_pugh": ("1", "Child-Pugh class (0 none, 1 A, 2 B, 3 C)"),
-    "cyp2c19": ("1", "CYP2C19 phenotype (0 normal, 1 intermediate, 2 poor metaboliser)"),
+    "cyp2c19": ("1", "CYP2C19 phenotype (0 poor, 1 intermediate, 2 normal, 3 rapid, 4 ultrarapid metaboliser)"),
     "pregnancy": ("1", "pregnancy state (0 none, 1-3 trimester, 4 postpartum lactating)"),
-    "perpetrator": ("1", "takes the CYP3A4 perpetrator (1) or not (0)"),
+    "perpetrator": ("1", "takes the experiment's CYP3A4/CYP2C19 perpetrator (1) or not (0)"),
     "opioid": ("1", "opioid co-use (1) or not (0)"),
     "alcohol": ("1", "alcohol use (1) or not (0)"),
 }
@@ -65,8 +66,7 @@ def subject_model(c: CohortConfig, key: Array) -> dict[str, Float[Array, ""]]:
     bmi = jnp.exp(log_bmi)
     weight = numpyro.deterministic("weight_kg", bmi * (height / 100.0) ** 2)
     child_pugh = draw("child_pugh", dist.Categorical(probs=jnp.asarray(c.child_pugh)))
-    p_em = 1.0 - c.p_cyp2c19_im - c.p_cyp2c19_pm
-    cyp2c19 = draw("cyp2c19", dist.Categorical(probs=jnp.asarray([p_em, c.p_cyp2c19_im, c.p_cyp2c19_pm])))
+    cyp2c19 = draw("cyp2c19", dist.Categorical(probs=jnp.asarray(c.cyp2c19_frequencies())))
     out = {
         "age": age, "male": male, "height_cm": height, "bmi": bmi, "weight_kg": weight,
         "child_pugh": child_pugh, "cyp2c19": cyp2c19,

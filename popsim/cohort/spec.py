@@ -2,16 +2,70 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from popsim._validate import choice as _choice
+from popsim._validate import closest as _closest
 from popsim._validate import finite as _finite
 
-__all__ = ["PREGNANCY", "CohortConfig"]
+__all__ = ["CYP2C19", "CYP2C19_ANCESTRY", "PREGNANCY", "CohortConfig", "Frequencies"]
 
 
 PREGNANCY = ("none", "t1", "t2", "t3", "postpartum_lactating")
+# CYP2C19 phenotypes in ascending activity: the codes 0-4 of the ``cyp2c19`` covariate and the order of
+# ``cohort.cyp2c19`` (poor, intermediate, normal, rapid, ultrarapid metaboliser; CPIC terms)
+CYP2C19 = ("pm", "im", "nm", "rm", "um")
+
+
+@dataclass(frozen=True)
+class Frequencies:
+    """Phenotype frequencies of one ancestry group as read (percent, in the order of :data:`CYP2C19`),
+    with their source and status (literature.md codes); :attr:`fractions` are normalised to sum 1."""
+
+    percent: tuple[float, float, float, float, float]
+    source: str
+    status: str
+    note: str
+
+    @property
+    def fractions(self) -> tuple[float, ...]:
+        total = sum(self.percent)
+        return tuple(p / total for p in self.percent)
+
+
+_P73_75 = ("Per Med 2022;19(4):327-339 (doi 10.2217/pme-2021-0175), Table 3 (authors not recorded), read at "
+           "pmc.ncbi.nlm.nih.gov/articles/PMC9318053/table/T3")
+_REST_TO_PM = ("RM and UM are not reported for this group (set to 0; *17 is rare in East Asians and Oceanians, "
+               "P77) and the rest of 100% is assigned to PM, as the PM genotypes *2/*3 and *3/*3 that the table "
+               "leaves out (*3 is frequent in Oceania, P77): a popsim assumption; give the frequencies with "
+               "cohort.cyp2c19_ancestry=custom to test it")
+CYP2C19_ANCESTRY = {
+    "european": Frequencies(
+        (2.1053, 24.8, 40.6, 27.6, 4.7), _P73_75 + " (literature.md P73)", "V",
+        "EUR reference set, n = 1,689,246; PM = *2/*2 + *2/*3 + *3/*3 = 2.1 + 0.005 + 0.0003%. The categories sum "
+        "to 99.8% (the rest is unassigned genotypes) and are normalised to 1; the PM share agrees with 1.8% "
+        "measured in 4301 Dutch volunteers (P78) and about 2% (A47)"),
+    "japanese": Frequencies(
+        (22.3, 44.0, 32.1, 1.6, 0.0), _P73_75 + " (literature.md P74)", "D",
+        "n = 184; NM 32.1, RM 1.6, UM 0, IM 44.0% read; PM is at least 15.7% (*2/*2 15.2, *3/*3 0.5; the *2/*3 "
+        "cell is cut off): PM = 100 - 77.7 = 22.3%, the rest of 100% taken as the missing PM cell"),
+    "korean": Frequencies(
+        (21.4, 42.6, 36.0, 0.0, 0.0), _P73_75 + " (literature.md P74)", "D",
+        "n = 75 (small); NM 36, RM 0, UM 0, IM 42.6% read; PM at least 17.3% (*2/*2 16, *3/*3 1.3; *2/*3 cut "
+        "off): PM = 100 - 78.6 = 21.4%, the rest of 100% taken as the missing PM cell"),
+    "filipino": Frequencies((19.9, 51.6, 28.5, 0.0, 0.0), _P73_75 + " (literature.md P75)", "A",
+                            "NM 28.5, IM 51.6, *2/*2 13.4% read (n = 118-186); " + _REST_TO_PM),
+    "native_hawaiian": Frequencies((16.4, 39.1, 44.5, 0.0, 0.0), _P73_75 + " (literature.md P75)", "A",
+                                   "NM 44.5, IM 39.1, *2/*2 7.5% read; " + _REST_TO_PM),
+    "marshallese": Frequencies((22.0, 44.1, 33.9, 0.0, 0.0), _P73_75 + " (literature.md P75)", "A",
+                               "NM 33.9, IM 44.1, *2/*2 11.0% read; " + _REST_TO_PM),
+    "samoan": Frequencies((21.3, 47.2, 31.5, 0.0, 0.0), _P73_75 + " (literature.md P75)", "A",
+                          "NM 31.5, IM 47.2, *2/*2 12.4% read; " + _REST_TO_PM),
+}
+# literature.md P79: no African phenotype frequencies were found, so there is no preset to offer
+_NOT_FOUND = {"african": "P79", "african_american": "P79", "black": "P79"}
 
 
 @dataclass
@@ -21,8 +75,11 @@ class CohortConfig:
     Age (years) is a normal truncated to ``[age_min, age_max]``; height (cm)
     a normal per sex; BMI (kg/m^2) a log-normal (median, geometric SD)
     truncated to ``[bmi_min, bmi_max]``; weight = BMI x height^2.  Categorical
-    covariates: ``child_pugh`` probabilities of none/A/B/C, CYP2C19 poor and
-    intermediate metaboliser fractions, and the fractions taking a CYP3A4
+    covariates: ``child_pugh`` probabilities of none/A/B/C; the CYP2C19
+    phenotype, with the frequencies of ``cyp2c19_ancestry`` (a group of
+    :data:`CYP2C19_ANCESTRY`, sourced from literature.md table P; default
+    ``european``) or, with ``cyp2c19_ancestry=custom``, the five fractions
+    ``cyp2c19`` = [pm, im, nm, rm, um] (summing to 1); the fractions taking a
     perpetrator, an opioid or alcohol.  ``pregnancy`` is a state of the whole
     cohort (women only).  The physiology equations were built for adults
     18-100 years, 35-250 kg, BMI 15-60; values outside are refused unless
@@ -42,8 +99,8 @@ class CohortConfig:
     bmi_min: float = 17.0
     bmi_max: float = 45.0
     child_pugh: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
-    p_cyp2c19_pm: float = 0.02
-    p_cyp2c19_im: float = 0.0
+    cyp2c19_ancestry: str = "european"
+    cyp2c19: Optional[list[float]] = None
     pregnancy: str = "none"
     p_perpetrator: float = 0.0
     p_opioid: float = 0.0
@@ -91,11 +148,9 @@ class CohortConfig:
         if not self.bmi_min < self.bmi_median < self.bmi_max:
             raise ValueError(f"{path}: need bmi_min < bmi_median < bmi_max; got {self.bmi_min}, {self.bmi_median}, "
                              f"{self.bmi_max}")
-        for key in ("p_male", "p_cyp2c19_pm", "p_cyp2c19_im", "p_perpetrator", "p_opioid", "p_alcohol"):
+        for key in ("p_male", "p_perpetrator", "p_opioid", "p_alcohol"):
             _finite(f"{path}.{key}", getattr(self, key), low=0, high=1)
-        if self.p_cyp2c19_pm + self.p_cyp2c19_im > 1:
-            raise ValueError(f"{path}: p_cyp2c19_pm + p_cyp2c19_im = {self.p_cyp2c19_pm + self.p_cyp2c19_im:g}; "
-                             "allowed: <= 1")
+        self._check_cyp2c19(path)
         if len(self.child_pugh) != 4:
             raise ValueError(f"{path}.child_pugh={self.child_pugh!r}; allowed: 4 probabilities (none, A, B, C)")
         for i, p in enumerate(self.child_pugh):
@@ -105,3 +160,37 @@ class CohortConfig:
         _choice(f"{path}.pregnancy", self.pregnancy, PREGNANCY)
         if self.pregnancy != "none" and self.p_male != 0:
             raise ValueError(f"{path}.pregnancy={self.pregnancy!r} needs p_male=0; got {self.p_male!r}")
+
+    def _check_cyp2c19(self, path: str) -> None:
+        groups = list(CYP2C19_ANCESTRY) + ["custom"]
+        a = self.cyp2c19_ancestry
+        if a in _NOT_FOUND:
+            raise ValueError(f"{path}.cyp2c19_ancestry={a!r}: no phenotype frequencies for this group were found "
+                             f"(literature.md {_NOT_FOUND[a]}); give them with {path}.cyp2c19_ancestry=custom "
+                             f"{path}.cyp2c19=[pm, im, nm, rm, um]; allowed: {groups}")
+        if a not in groups:
+            raise ValueError(f"{path}.cyp2c19_ancestry={a!r}; allowed: {groups}" + _closest(str(a), groups))
+        if a != "custom":
+            if self.cyp2c19 is not None:
+                raise ValueError(f"{path}.cyp2c19={list(self.cyp2c19)!r} is given with {path}.cyp2c19_ancestry={a!r}; "
+                                 f"set {path}.cyp2c19_ancestry=custom to use these frequencies, or leave "
+                                 f"{path}.cyp2c19 unset for those of {a!r}")
+            return
+        f = self.cyp2c19
+        if f is None:
+            raise ValueError(f"{path}.cyp2c19_ancestry='custom' needs {path}.cyp2c19=[pm, im, nm, rm, um] "
+                             "(fractions summing to 1)")
+        if len(f) != len(CYP2C19):
+            raise ValueError(f"{path}.cyp2c19={list(f)!r}; allowed: {len(CYP2C19)} fractions [pm, im, nm, rm, um] "
+                             "summing to 1")
+        for name, p in zip(CYP2C19, f):
+            _finite(f"{path}.cyp2c19[{CYP2C19.index(name)}] ({name})", p, low=0, high=1)
+        if abs(math.fsum(f) - 1) > 1e-6:
+            raise ValueError(f"{path}.cyp2c19={list(f)!r} sums to {math.fsum(f):g}; allowed: fractions "
+                             "[pm, im, nm, rm, um] summing to 1")
+
+    def cyp2c19_frequencies(self) -> tuple[float, ...]:
+        """Fractions of poor, intermediate, normal, rapid and ultrarapid metabolisers (:data:`CYP2C19` order)."""
+        if self.cyp2c19_ancestry == "custom":
+            return tuple(float(p) for p in self.cyp2c19)
+        return CYP2C19_ANCESTRY[self.cyp2c19_ancestry].fractions

@@ -31,12 +31,13 @@ import yaml
 
 from popsim._validate import closest
 
-__all__ = ["Choice", "Quantity", "Route", "Inhibition", "Drug", "formed_mass_fraction", "load", "names", "species",
-           "KINDS", "ENZYMES", "ROUTES"]
+__all__ = ["Choice", "Quantity", "Route", "EnzymeEffect", "Inhibition", "Drug", "formed_mass_fraction", "load",
+           "names", "species", "KINDS", "ENZYMES", "INHIBITED", "ROUTES"]
 
 DATA = Path(__file__).parent / "data"
 KINDS = ("benzodiazepine", "z_drug", "metabolite", "opioid", "antidote", "ethanol", "perpetrator")
 ENZYMES = ("cyp3a4", "cyp2c19", "ugt", "other")
+INHIBITED = ("cyp3a4", "cyp2c19")  # the enzymes a perpetrator can act on (popsim.interactions)
 ROUTES = ("oral", "iv", "im", "intranasal", "sublingual", "rectal", "buccal")
 STATUS = ("V", "V2", "D", "M", "A", "F")
 ACID_BASE = ("neutral", "base", "acid")
@@ -99,14 +100,12 @@ class Route:
 
 
 @dataclasses.dataclass(frozen=True)
-class Inhibition:
-    """Effect of a perpetrator on CYP3A4 (unbound concentrations in umol/L).
+class EnzymeEffect:
+    """A perpetrator's effect on one enzyme (unbound concentrations in umol/L).
 
-    ``ki`` competitive inhibition constant; ``kinact_max`` (1/h) and ``KI``
-    mechanism-based inactivation; ``emax`` (fold increase in enzyme synthesis)
-    and ``ec50`` induction.  Any subset may be present.  ``fu_gut``: the
-    unbound fraction of the perpetrator in the enterocytes (absent: 1, all of
-    what crosses the gut wall is free).
+    ``ki`` reversible (competitive) inhibition constant; ``kinact_max`` (1/h)
+    and ``KI`` mechanism-based inactivation; ``emax`` (fold increase in enzyme
+    synthesis) and ``ec50`` induction.  Any subset may be present.
     """
 
     ki: Quantity | None = None
@@ -114,7 +113,22 @@ class Inhibition:
     kinact_max: Quantity | None = None
     emax: Quantity | None = None
     ec50: Quantity | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Inhibition:
+    """A perpetrator's effects, per enzyme of :data:`INHIBITED` (at least one), and ``fu_gut``: the
+    unbound fraction of the perpetrator in the enterocytes (absent: 1, all of what crosses the gut
+    wall is free)."""
+
+    cyp3a4: EnzymeEffect | None = None
+    cyp2c19: EnzymeEffect | None = None
     fu_gut: Quantity | None = None
+
+    @property
+    def enzymes(self) -> dict[str, EnzymeEffect]:
+        """The enzymes acted on -> their constants."""
+        return {e: getattr(self, e) for e in INHIBITED if getattr(self, e) is not None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -302,10 +316,23 @@ def parse(raw: Mapping, where: str) -> Drug:
                            "neutral)")
     inh = None
     if "inhibition" in raw:
-        _keys(f"{where}.inhibition", raw["inhibition"], {"ki", "KI", "kinact_max", "emax", "ec50", "fu_gut"})
-        inh = Inhibition(**{k: q(f"{where}.inhibition.{k}", v, k) for k, v in raw["inhibition"].items()})
-        if (inh.KI is None) != (inh.kinact_max is None) or (inh.emax is None) != (inh.ec50 is None):
-            raise LibraryError(f"{where}.inhibition: KI and kinact_max go together, as do emax and ec50")
+        w = f"{where}.inhibition"
+        _keys(w, raw["inhibition"], INHIBITED + ("fu_gut",))
+        effects = {}
+        for enzyme in INHIBITED:
+            if enzyme in raw["inhibition"]:
+                block = raw["inhibition"][enzyme]
+                _keys(f"{w}.{enzyme}", block, ("ki", "KI", "kinact_max", "emax", "ec50"))
+                if not block:
+                    raise LibraryError(f"{w}.{enzyme}: at least one of ki, KI/kinact_max, emax/ec50")
+                e = EnzymeEffect(**{k: q(f"{w}.{enzyme}.{k}", v, k) for k, v in block.items()})
+                if (e.KI is None) != (e.kinact_max is None) or (e.emax is None) != (e.ec50 is None):
+                    raise LibraryError(f"{w}.{enzyme}: KI and kinact_max go together, as do emax and ec50")
+                effects[enzyme] = e
+        if not effects:
+            raise LibraryError(f"{w}: no enzyme; allowed: {list(INHIBITED)} (each with its constants)")
+        fu_gut = raw["inhibition"].get("fu_gut")
+        inh = Inhibition(**effects, fu_gut=q(f"{w}.fu_gut", fu_gut, "fu_gut") if fu_gut is not None else None)
     _keys(f"{where}.pd", raw.get("pd", {}), _PD)
     if raw["kind"] == "perpetrator" and (inh is None or "mw" not in phys):
         raise LibraryError(f"{where}: a perpetrator needs inhibition and physchem.mw (its constants are in umol/L)")

@@ -1,12 +1,14 @@
-"""Question 3 (CYP3A4 inhibitors): each benzodiazepine alone and with each perpetrator, taken
-throughout, started mid-regimen or stopped mid-regimen.
+"""Question 3 (CYP3A4 and CYP2C19 inhibitors): each benzodiazepine alone and with each perpetrator,
+taken throughout, started mid-regimen or stopped mid-regimen.
 
 Every subject of the cohort takes the perpetrator in its arms (the same people as in the control arm:
-ratios are paired).  The perpetrator is simulated per subject and CYP3A4 activity in liver and gut
-follows its unbound concentrations hour by hour (:mod:`popsim.interactions`); the drug's clearance
-and bioavailability follow.  One compiled program per drug x perpetrator; the schedules are runtime
-inputs.  Per subject: the readout of :func:`popsim.study.simulate_arm`, weekly checkpoints, and the
-ratios to the control arm of Cavg and of mean alpha1 occupancy on the last day.
+ratios are paired).  The perpetrator is simulated per subject and the activity of the enzymes it acts
+on (CYP3A4 in liver and gut, CYP2C19 in the liver) follows its unbound concentrations hour by hour
+(:mod:`popsim.interactions`); the drug's clearance (each pathway's share) and bioavailability follow,
+in each subject's CYP2C19 phenotype.  One compiled program per drug x perpetrator; the schedules are
+runtime inputs.  Per subject: the readout of :func:`popsim.study.simulate_arm`, weekly checkpoints, and
+the ratios to the control arm of Cavg (the drug's and each active metabolite's, e.g. nordiazepam and
+oxazepam after diazepam) and of mean alpha1 occupancy on the last day.
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ SCHEDULES = ("throughout", "started", "stopped")
 register({
     "cavg_ratio_ss": ("1", "Cavg over the last day with the perpetrator / without (same subject)"),
     "occupancy_ratio_ss": ("1", "mean alpha1 occupancy over the last day with the perpetrator / without"),
+    "metabolite_cavg_ss": ("mg L-1", "average plasma concentration of the active metabolite over the last day "
+                                     "(NaN: not formed from this drug)"),
+    "metabolite_cavg_ratio_ss": ("1", "metabolite Cavg over the last day with the perpetrator / without (same "
+                                      "subject; NaN: not formed)"),
 })
 # level names whose meaning is this Dataset's own
-LOCAL = {"inhibitor": ("1", "CYP3A4 perpetrator taken with the drug (none: the control arm)"),
+LOCAL = {"inhibitor": ("1", "CYP3A4/CYP2C19 perpetrator taken with the drug (none: the control arm)"),
          "schedule": ("1", "when the perpetrator is taken: throughout, started on start_day, stopped after "
                            "stop_day (none: the control arm)")}
 
@@ -61,7 +67,7 @@ class CypInhibitionStudy(Study):
     perpetrators: dict[str, list[float]] = field(default_factory=lambda: {
         "ritonavir": [100.0, 12.0], "ketoconazole": [400.0, 24.0], "itraconazole": [200.0, 24.0],
         "clarithromycin": [500.0, 12.0], "erythromycin": [500.0, 8.0], "voriconazole": [200.0, 12.0],
-        "fluconazole": [200.0, 24.0]})
+        "fluconazole": [200.0, 24.0], "fluvoxamine": [100.0, 24.0], "omeprazole": [40.0, 24.0]})
     schedules: list[str] = field(default_factory=lambda: list(SCHEDULES))
     start_day: float = 7.0
     stop_day: float = 14.0
@@ -112,7 +118,7 @@ def perpetrator_doses(n_steps: int, dt: float, dose_mg: float, interval_h: float
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Dataset over regimen (:data:`LEVELS`; the control arm is ``inhibitor="none", schedule="none"``) x
-    subject, with the checkpoint days."""
+    subject, with the checkpoint days, and over ``metabolite`` (the drugs' active library metabolites)."""
     s, g = cfg.study, cfg.grid
     checkpoints = [d * 24.0 for d in s.checkpoint_days]
     values = check_values(cfg.pd)
@@ -135,26 +141,42 @@ def run(cfg, *, dtype, progress=None) -> Result:
         for perp, sch, r in arms:
             ratios = {"cavg_ratio_ss": r.values["cavg_ss"] / control.values["cavg_ss"],
                       "occupancy_ratio_ss": r.values["occupancy_a1_mean_ss"] / control.values["occupancy_a1_mean_ss"]}
-            parts.append((r, ratios))
+            metabolites = {m: (c, c / control.metabolites[m]) for m, c in r.metabolites.items()}
+            parts.append((r, ratios, metabolites))
             labels += [(d, x, perp, sch) for x in s.dose_de_mg]
-    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([r.values[name] for r, _ in parts])
+    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([r.values[name] for r, _, _ in parts])
                                           for name in parts[0][0].values}, covariates=covariates)
     ds = ds.assign_coords(day=np.asarray(s.checkpoint_days, float))
     for name in parts[0][0].by_day:
-        ds[name] = (("day", "regimen", "subject"), np.concatenate([r.by_day[name] for r, _ in parts], axis=1))
+        ds[name] = (("day", "regimen", "subject"), np.concatenate([r.by_day[name] for r, _, _ in parts], axis=1))
     for name in parts[0][1]:
-        ds[name] = (("regimen", "subject"), np.concatenate([q[name] for _, q in parts]))
+        ds[name] = (("regimen", "subject"), np.concatenate([q[name] for _, q, _ in parts]))
+    metabolites = list(dict.fromkeys(m for _, _, ms in parts for m in ms))
+    if metabolites:
+        ds = ds.assign_coords(metabolite=metabolites)
+        for k, name in enumerate(("metabolite_cavg_ss", "metabolite_cavg_ratio_ss")):
+            blocks = [np.stack([ms[m][k] if m in ms else np.full_like(r.values["cavg_ss"], np.nan)
+                                for m in metabolites]) for r, _, ms in parts]
+            ds[name] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1))
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"cohort": cfg.cohort.name, "start_day": s.start_day, "stop_day": s.stop_day,
                      "perpetrator_regimens": "; ".join(f"{k} {v[0]:g} mg every {v[1]:g} h"
                                                        for k, v in s.perpetrators.items())})
-    med = ds["cavg_ratio_ss"].median("subject").to_series()
-    table = med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in s.schedules else med
     report = ("Median ratio of Cavg on the last day with / without the perpetrator (taken throughout):\n"
-              + table.round(2).to_string())
+              + _ratio_table(ds, s.schedules).round(2).to_string())
+    for m in metabolites:
+        report += (f"\n{m} (metabolite), the same ratio:\n"
+                   + _ratio_table(ds["metabolite_cavg_ratio_ss"].sel(metabolite=m), s.schedules).dropna(how="all")
+                   .round(2).to_string())
     return Result(ds, {"summary": summary_table(ds)},
                   f"{len(s.drugs)} drugs x {len(s.perpetrators)} perpetrators x {list(s.schedules)} in "
                   f"{cfg.cohort.name}, {cfg.n_subjects} subjects, {g.days:g} days", report)
+
+
+def _ratio_table(ratio, schedules):
+    """Median ratio over subjects, drug (x dose) by inhibitor, for the perpetrator taken throughout."""
+    med = (ratio["cavg_ratio_ss"] if isinstance(ratio, xr.Dataset) else ratio).median("subject").to_series()
+    return med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in schedules else med
 
 
 def _levels(ds: xr.Dataset):
@@ -181,7 +203,7 @@ def plot_exposure_ratio(ds: xr.Dataset, *, ax=None):
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
     ax.set_ylabel("median Cavg ratio, last day (with / without; log)")
-    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4 perpetrator ({sched})", 50), fontsize=10)
+    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4/CYP2C19 perpetrator ({sched})", 50), fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     return ax
 
@@ -216,9 +238,12 @@ def figure(ds: xr.Dataset):
 EXPERIMENT = Experiment(
     name="cyp_inhibition", schema=CypInhibitionStudy, run=run, figure=figure,
     reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
-    tiny=("n_subjects=32", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
-          "study.start_day=7", "study.stop_day=7")
-    + tuple(f"~study.perpetrators.{p}" for p in ("itraconazole", "clarithromycin", "erythromycin", "voriconazole",
-                                                 "fluconazole")),
-    question="How much do the CYP3A4 perpetrators raise each benzodiazepine's exposure and receptor occupancy, and "
+    # a CYP3A4 and a CYP2C19 perpetrator; a CYP3A4 substrate, diazepam (both enzymes, two active metabolites)
+    # and a glucuronidated drug
+    tiny=("n_subjects=32", "grid.days=14", "study.checkpoint_days=[7,14]",
+          "study.drugs=[alprazolam,diazepam,lorazepam]", "study.start_day=7", "study.stop_day=7")
+    + tuple(f"~study.perpetrators.{p}" for p in ("ketoconazole", "itraconazole", "clarithromycin", "erythromycin",
+                                                 "voriconazole", "fluconazole", "fluvoxamine")),
+    question="How much do the CYP3A4 and CYP2C19 perpetrators raise each benzodiazepine's (and its active "
+             "metabolites') exposure and receptor occupancy, and "
              "what happens when the perpetrator is started or stopped partway through a regimen?")

@@ -1,7 +1,7 @@
 """Library drugs in a virtual cohort (PK only): each subject's covariates (``cohort``: a preset such as
 ``cohort=elderly``, or its keys) act on physiology and so on clearance, volume and bioavailability;
 every drug of ``study.library`` (with its library metabolites) is taken by ``study.route`` on every
-dose x interval of ``study.regimen``.  Optionally a CYP3A4 perpetrator (``study.perpetrator``) is
+dose x interval of ``study.regimen``.  Optionally a CYP3A4/CYP2C19 perpetrator (``study.perpetrator``) is
 taken by the cohort's ``p_perpetrator`` fraction, and the drugs' parameters follow CYP3A4 activity
 hour by hour.
 
@@ -27,7 +27,7 @@ __all__ = ["EXPERIMENT", "PopulationStudy", "run"]
 @dataclass
 class PopulationStudy(Study):
     """``library`` drugs taken by ``route`` on every dose x interval of ``regimen`` by the cohort;
-    ``perpetrator``: a CYP3A4 perpetrator taken by the cohort's ``p_perpetrator`` fraction (``drug``
+    ``perpetrator``: a CYP3A4/CYP2C19 perpetrator taken by the cohort's ``p_perpetrator`` fraction (``drug``
     empty: none); ``thresholds_mg_l`` and ``save_subjects`` as in the fluctuation experiment."""
 
     library: list[str] = field(default_factory=lambda: ["alprazolam", "lorazepam", "midazolam"])
@@ -97,5 +97,5 @@ EXPERIMENT = Experiment(
     name="population", schema=PopulationStudy, run=run, figure=figure, reads=("cohort", "grid"),
     tiny=("n_subjects=256", "study.save_subjects=0", "grid.days=10", "grid.dt_h=1",
           "study.library=[alprazolam,lorazepam]", "study.regimen.dose_mg=[1.0]", "study.regimen.interval_h=[24]"),
-    question="How do a virtual cohort's covariates (through physiology) and a CYP3A4 perpetrator change "
+    question="How do a virtual cohort's covariates (through physiology) and a CYP3A4/CYP2C19 perpetrator change "
              "steady-state exposure to library drugs, by dose and interval (PK only)?")

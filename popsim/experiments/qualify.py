@@ -20,11 +20,16 @@ geometric means, with a 90% bootstrap interval over subjects (Monte Carlo
 uncertainty; subjects are resampled together when both arms are the same
 people); an absolute endpoint is the geometric mean.
 
+Endpoints are those of the drug (the parent); with a perpetrator the lowest
+activity of each inhibited enzyme is kept per subject (``cyp3a4_liver_min``,
+``cyp3a4_gut_min``, ``cyp2c19_liver_min``) for :func:`static_auc_ratio`.
+
 Verdicts: within 2-fold (``0.5 <= predicted/observed <= 2``) and, for
 interaction ratios, within the Guest limits (Guest EI et al. Drug Metab Dispos
 2011;39:170: limit ``(1 + 2 (R - 1)) / R`` with ``R`` the observed ratio or its
 inverse).  Population names are cohort presets, optionally with overrides:
-``elderly[p_male=1]``.
+``elderly[p_male=1]``, ``healthy_young[cyp2c19_ancestry=custom,cyp2c19=0|0.25|0.41|0.29|0.05]`` (a list
+joined by ``|``).
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ ENDPOINTS = {
     "vss_ratio": "ratio", "half_life_h": "h", "clearance_l_h": "L/h", "vss_l": "L", "auc_ng_h_ml": "ng h/mL",
     "cmax_ng_ml": "ng/mL",
 }
-DT_H = 0.25  # with a perpetrator, CYP3A4 activity is averaged over 1 h parameter segments (popsim.arm.Arm)
+DT_H = 0.25  # with a perpetrator, enzyme activity is averaged over 1 h parameter segments (popsim.arm.Arm)
 
 
 def _population(text: str, row: int) -> tuple[str, dict]:
@@ -78,9 +83,18 @@ def _population(text: str, row: int) -> tuple[str, dict]:
     over = {}
     for item in filter(None, (m[2] or "").split(",")):
         key, _, value = item.partition("=")
-        flag = value.strip().lower()
-        over[key.strip()] = flag == "true" if flag in ("true", "false") else float(value)
+        over[key.strip()] = _override(value.strip())
     return m[1], over
+
+
+def _override(text: str):
+    """A population override value: true/false, a number, numbers joined by ``|`` (a list), or a name."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return [float(v) for v in text.split("|")] if "|" in text else float(text)
+    except ValueError:
+        return text
 
 
 def cohort_of(text: str, row: int = 0):
@@ -111,8 +125,8 @@ def read_plan(path: str | Path) -> pd.DataFrame:
         if r["perpetrator"]:
             perp = load(r["perpetrator"])
             if perp.inhibition is None:
-                raise ValueError(f"plan row {row}: perpetrator={r['perpetrator']!r} has no CYP3A4 inhibition or "
-                                 "induction in the library")
+                raise ValueError(f"plan row {row}: perpetrator={r['perpetrator']!r} has no CYP3A4/CYP2C19 "
+                                 "inhibition or induction in the library")
             if (r["perpetrator_route"] or "oral") not in perp.routes:
                 raise ValueError(f"plan row {row}: perpetrator_route={r['perpetrator_route']!r}; "
                                  f"{r['perpetrator']} has {sorted(perp.routes)}")
@@ -223,20 +237,24 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype, chunk_size: int 
     covariates = r.covariates
     out["clearance_per_kg"] = out["clearance"] / covariates["weight_kg"]
     if arm.perpetrator:
-        out |= {k: covariates[k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min")}
+        out |= {k: covariates[k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min", "cyp2c19_liver_min")}
     return out
 
 
-def static_auc_ratio(drug: str, route: str, liver: np.ndarray, gut: np.ndarray) -> float:
-    """Mechanistic static AUC ratio (Fahmi et al. Drug Metab Dispos 2008;36:1698 form) at the lowest CYP3A4
-    activity the dynamic model reached in each subject (geometric mean over subjects): a cross-check only.
+def static_auc_ratio(drug: str, route: str, liver: np.ndarray, gut: np.ndarray,
+                     liver_cyp2c19: np.ndarray | float = 1.0) -> float:
+    """Mechanistic static AUC ratio (Fahmi et al. Drug Metab Dispos 2008;36:1698 form) at the lowest
+    activities the dynamic model reached in each subject (geometric mean over subjects): a cross-check only.
 
-    ``1 / (A_h fm + 1 - fm)`` with ``fm`` the CYP3A4 share of clearance, times ``1 / (A_g (1 - FG) + FG)``
-    for oral dosing.
+    ``1 / (A_3A4 fm_3A4 + A_2C19 fm_2C19 + 1 - fm_3A4 - fm_2C19)`` with ``fm`` each enzyme's share of
+    clearance in a normal metaboliser, times ``1 / (A_g (1 - FG) + FG)`` for oral dosing.
     """
     d = load(drug)
-    fm = (1 - d.fe.value) * (d.pathways["cyp3a4"].value if "cyp3a4" in d.pathways else 0.0)
-    ratio = 1 / (liver * fm + 1 - fm)
+
+    def fm(enzyme):
+        return (1 - d.fe.value) * (d.pathways[enzyme].value if enzyme in d.pathways else 0.0)
+
+    ratio = 1 / (liver * fm("cyp3a4") + liver_cyp2c19 * fm("cyp2c19") + 1 - fm("cyp3a4") - fm("cyp2c19"))
     if route == "oral" and d.routes["oral"].fg is not None:
         fg = d.routes["oral"].fg.value
         ratio = ratio / (gut * (1 - fg) + fg)
@@ -313,7 +331,7 @@ def qualify(plan: pd.DataFrame, *, n_subjects: int = 200, seed: int = 0, dtype=j
         if r["perpetrator"] and r["endpoint"] == "auc_ratio":
             treated = arm(r, r["population"], True)
             row["static_predicted"] = static_auc_ratio(r["drug"], r["route"], treated["cyp3a4_liver_min"],
-                                                       treated["cyp3a4_gut_min"])
+                                                       treated["cyp3a4_gut_min"], treated["cyp2c19_liver_min"])
         out.append(row)
         if progress:
             progress(k + 1, len(plan))
@@ -343,7 +361,7 @@ VARIABLES = {
     "fold": ("1", "predicted / observed"),
     "within_2fold": ("1", "0.5 <= predicted/observed <= 2 (1 true, 0 false)"),
     "within_guest": ("1", "within the Guest 2011 limits (1 true, 0 false, NaN: not an interaction ratio)"),
-    "static_predicted": ("1", "mechanistic static AUC ratio at the lowest CYP3A4 activity reached (cross-check)"),
+    "static_predicted": ("1", "mechanistic static AUC ratio at the lowest enzyme activities reached (cross-check)"),
 }
 register(VARIABLES)
 register({  # coordinates over observation: the columns of the plan
@@ -375,7 +393,7 @@ def to_dataset(results: pd.DataFrame, attrs: dict) -> xr.Dataset:
         values = results[name].astype(float).to_numpy() if name in results else np.full(len(results), np.nan)
         ds[name] = ("observation", values)
     # here "perpetrator" is the row's perpetrator drug, not the covariate of that name
-    ds = annotate(ds, perpetrator=("1", "CYP3A4 perpetrator of the plan row (library drug; empty: none)"))
+    ds = annotate(ds, perpetrator=("1", "CYP3A4/CYP2C19 perpetrator of the plan row (library drug; empty: none)"))
     ds.attrs.update(attrs)
     return ds
 

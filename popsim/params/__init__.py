@@ -2,7 +2,7 @@
 
 ``iiv``: log-normal inter-individual variability on typical values;
 ``physiology``: a subject's covariates -> liver, body composition, enzymes;
-``derive``: a library drug + physiology (+ CYP3A4 activity) -> the grid
+``derive``: a library drug + physiology (+ enzyme activity left by a perpetrator) -> the grid
 model's parameters.
 """
 

@@ -9,8 +9,8 @@ Clearance is built from pathways (all for one subject, scalars):
   split over CYP3A4, CYP2C19, UGT and other enzymes by the drug's fractions
   of non-renal clearance;
 * for a subject, each enzyme's intrinsic clearance is scaled by liver size
-  and that enzyme's relative activity (and, for CYP3A4, by the time-varying
-  activity left by a perpetrator), the unbound fraction follows the drug's
+  and that enzyme's relative activity (and, for CYP3A4 and CYP2C19, by the
+  time-varying activity left by a perpetrator), the unbound fraction follows the drug's
   binding protein (albumin or alpha1-acid glycoprotein) through its plasma
   volume fraction ``f``, ``fu = 1 / ((1 - f) + f K)`` with ``K`` solved from
   the healthy fu (literature.md P102), and renal clearance follows GFR;
@@ -31,10 +31,12 @@ volume (Vss) and on ka.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from popsim.drugs.library import ENZYMES, Drug
+from popsim.drugs.library import ENZYMES, INHIBITED, Drug
 from popsim.params import tissues
 from popsim.params.physiology import CONSTANTS
 
@@ -91,8 +93,8 @@ def pk_parameters(
     route: str,
     phys: dict[str, Float[Array, ""]],
     eta: dict[str, Float[Array, ""]],
-    cyp3a4_liver: Float[Array, ""] | float = 1.0,
-    cyp3a4_gut: Float[Array, ""] | float = 1.0,
+    liver: Mapping[str, Float[Array, ""] | float] | None = None,
+    gut: Mapping[str, Float[Array, ""] | float] | None = None,
 ) -> dict[str, Float[Array, ""]]:
     """PK parameters of one subject for :func:`popsim.pk.model.mammillary` (``drug.n_cmt``, oral unless iv).
 
@@ -100,8 +102,9 @@ def pk_parameters(
     ----------
     phys : :func:`popsim.params.physiology.physiology` output.
     eta : log-scale random effects ``cl``, ``vss``, ``ka`` (0 = typical).
-    cyp3a4_liver, cyp3a4_gut : fraction of CYP3A4 activity left (1 = none
-        inhibited), e.g. from :mod:`popsim.interactions`.
+    liver, gut : fraction of each enzyme's activity left in the liver (keys in
+        ``INHIBITED``: cyp3a4, cyp2c19) and in the gut wall (cyp3a4), e.g. from
+        :mod:`popsim.interactions`; a missing enzyme is not inhibited (1).
 
     Returns CL, V1 (L/h, L), Q2 and V2 (two or three compartments), Q3 and V3 (three), KA (1/h), F and
     (where the route has one) ALAG (h) for extravascular routes.  ``route="iv"`` gives the systemic parameters of
@@ -111,7 +114,11 @@ def pk_parameters(
         raise ValueError(f"{drug.name} has no {route!r} route; known: {sorted(drug.routes)}")
     fu = unbound_fraction(drug, phys)
     fub = fu / drug.bp.value
-    activity = {e: phys[e] for e in ENZYMES} | {"cyp3a4": phys["cyp3a4"] * cyp3a4_liver}
+    liver, gut = dict(liver or {}), dict(gut or {})
+    if not set(liver) <= set(INHIBITED) or not set(gut) <= {"cyp3a4"}:
+        raise ValueError(f"inhibited enzymes: liver {sorted(liver)}, gut {sorted(gut)}; allowed: liver "
+                         f"{list(INHIBITED)}, gut ['cyp3a4']")
+    activity = {e: phys[e] * liver[e] if e in liver else phys[e] for e in ENZYMES}
     clint = sum(v * activity[e] for e, v in reference_intrinsic(drug).items()) * phys["liver_size"]
     clint = clint * jnp.exp(eta.get("cl", 0.0))
     qh = phys["qh_l_h"]
@@ -125,7 +132,7 @@ def pk_parameters(
     fg_ref = _fg_ref(drug, route)
     if route == "oral":
         fa = fraction_absorbed(drug)
-        fg = 1.0 / (1.0 + (1.0 / fg_ref - 1.0) * cyp3a4_gut)
+        fg = 1.0 / (1.0 + (1.0 / fg_ref - 1.0) * gut.get("cyp3a4", 1.0))
         fh = phys["shunt"] + (1 - phys["shunt"]) * (1 - clhb / qh)
         out["F"] = fa * fg * fh
     else:  # im, intranasal, ...: absorbed into the systemic circulation, no first pass

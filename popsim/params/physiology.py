@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from popsim.cohort.spec import CYP2C19
 from popsim.params import tissues
 from popsim.params.constant import Constant
 
@@ -95,11 +96,17 @@ CONSTANTS: dict[str, Constant] = {
                                    "nordiazepam fu rise with age, r = 0.27-0.44, P6-P8; oxazepam fu 9.8 vs 5.1% "
                                    "at 80-94 vs 26-42 y, B16, would need a far larger fall)", "A", (0.0, 0.3)),
     "cp_gfr": Constant((1.0, 1.0, 0.7, 0.36), "1", _B38, "V"),
-    # CYP2C19 normal/intermediate/poor: diazepam CL 19.5 / 7.2 / 2.8 mL/min (Qin 1999, A46); with the
-    # CYP2C19 share of diazepam's clearance 1 - 2.8/19.5 = 0.856 (poor metabolisers have none), an
-    # intermediate metaboliser keeps (7.2 - 2.8) / (19.5 - 2.8) = 0.26 of the activity.
-    "cyp2c19_phenotype": Constant((1.0, 0.26, 0.0), "1", "derived from Qin XP et al. 1999 Clin Pharmacol Ther "
+    # CYP2C19 activity by phenotype (covariate codes 0-4: poor, intermediate, normal, rapid, ultrarapid).
+    # Poor/intermediate/normal: diazepam CL 2.8 / 7.2 / 19.5 mL/min (Qin 1999, A46); with the CYP2C19 share
+    # of diazepam's clearance 1 - 2.8/19.5 = 0.856 (poor metabolisers have none), an intermediate
+    # metaboliser keeps (7.2 - 2.8) / (19.5 - 2.8) = 0.26 of the activity.
+    "cyp2c19_phenotype": Constant((0.0, 0.26, 1.0), "1", "derived from Qin XP et al. 1999 Clin Pharmacol Ther "
                                   "66:642 (literature.md A46)", "D"),
+    "cyp2c19_rapid": Constant(1.0, "1", "rapid metaboliser (*1/*17) activity: no value in literature.md (P73-P94 "
+                              "give frequencies only); popsim assumption, the normal activity, until a source is "
+                              "read", "A", (1.0, 2.0)),
+    "cyp2c19_ultrarapid": Constant(1.0, "1", "ultrarapid metaboliser (*17/*17) activity: no value in literature.md; "
+                                   "popsim assumption, the normal activity, until a source is read", "A", (1.0, 3.0)),
     # Pregnancy none/t1/t2/t3/postpartum lactating
     "preg_cyp3a4": Constant((1.0, 1.2, 1.4, 1.6, 1.0), "1", "1.6-fold hepatic CYP3A4 activity in pregnancy "
                             "(PMC3603475, literature.md B42); t1/t2 interpolated and postpartum return to 1 are "
@@ -172,7 +179,8 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
         "shunt": 1.0 - portal,
         "liver_size": size * _age_fall(cov["age"], "liver_volume_fall_by_75"),
         "cyp3a4": _c("cp_cyp3a4", cp) * _c("preg_cyp3a4", preg),
-        "cyp2c19": _c("cp_cyp2c19", cp) * _c("cyp2c19_phenotype", cov["cyp2c19"].astype(jnp.int32)),
+        "cyp2c19": _c("cp_cyp2c19", cp) * jnp.asarray(_c("cyp2c19_phenotype") + (
+            _c("cyp2c19_rapid"), _c("cyp2c19_ultrarapid")))[cov["cyp2c19"].astype(jnp.int32)],
         # Glucuronidation is spared by age (lorazepam 15-73 y, B14; oxazepam CL 1.24 vs 1.44 mL/min/kg at
         # 80-94 vs 26-42 y, B16; B15): UGT capacity does not shrink with the liver-volume loss that lowers
         # CYP clearance, i.e. activity per gram of liver rises by its inverse.
@@ -188,9 +196,10 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
 
 
 def reference_covariates() -> dict[str, Float[Array, ""]]:
-    """The covariates of the reference subject (35-year-old man, 70 kg, 176 cm, no disease)."""
+    """The covariates of the reference subject (35-year-old man, 70 kg, 176 cm, no disease, CYP2C19 normal
+    metaboliser)."""
     c = dict(REFERENCE, bmi=REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100.0) ** 2, child_pugh=0.0,
-             cyp2c19=0.0, pregnancy=0.0)
+             cyp2c19=float(CYP2C19.index("nm")), pregnancy=0.0)
     return {k: jnp.asarray(float(v)) for k, v in c.items()}
 
 

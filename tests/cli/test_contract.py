@@ -146,5 +146,5 @@ def test_cohort_fractions_nothing_uses_are_refused(name):
         configure([f"+experiment={name}", "cohort.p_alcohol=0.5"])
     if not REGISTRY[name].schema.PERPETRATOR:
         with pytest.raises(ValueError, match=rf"cohort.p_perpetrator=1.0 \(cohort ritonavir_boosted\): the {name} "
-                                             "experiment gives the cohort no CYP3A4 perpetrator"):
+                                             "experiment gives the cohort no CYP3A4/CYP2C19 perpetrator"):
             configure([f"+experiment={name}", "cohort=ritonavir_boosted"])

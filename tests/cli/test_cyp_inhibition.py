@@ -8,16 +8,41 @@ import numpy as np
 import pytest
 
 
-# ritonavir and ketoconazole (dict overrides merge, so the other perpetrators are removed with ~)
+# ritonavir (CYP3A4) and omeprazole (CYP2C19) with alprazolam, diazepam and lorazepam (dict overrides
+# merge, so the other perpetrators are removed with ~)
 NAME = "cyp_inhibition"
 
 
 def test_dataset(study):
     _, ds = study
-    # 2 drugs x (control + 2 perpetrators x 3 schedules)
-    assert ds.sizes["regimen"] == 2 * 7 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
+    # 3 drugs x (control + 2 perpetrators x 3 schedules)
+    assert ds.sizes["regimen"] == 3 * 7 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
     control = ds["cavg_ratio_ss"].sel(drug="alprazolam", dose_de_mg=5.0, inhibitor="none", schedule="none")
     np.testing.assert_array_equal(control, 1.0)  # the control arm is its own reference
+    # diazepam's active metabolites, on their own dimension (NaN for drugs that do not form them)
+    assert list(ds["metabolite"].values) == ["nordiazepam", "oxazepam"]
+    assert ds["metabolite_cavg_ratio_ss"].dims == ("metabolite", "regimen", "subject")
+    assert np.isnan(ds["metabolite_cavg_ss"].sel(drug="lorazepam")).all()
+    m = ds["metabolite_cavg_ratio_ss"].sel(drug="diazepam", inhibitor="none", schedule="none")
+    np.testing.assert_array_equal(m, 1.0)
+
+
+def test_cyp2c19_inhibitor_acts_on_diazepam_and_nordiazepam_but_not_in_poor_metabolisers(study):
+    # Omeprazole inhibits CYP2C19 only: diazepam (fm,CYP2C19 0.86) rises; nordiazepam (0.44) changes too
+    # (its own clearance falls, but within 14 days its slower formation from the inhibited parent can
+    # outweigh that); alprazolam (CYP3A4) and lorazepam (UGT) are untouched, and so is every poor
+    # metaboliser of the cohort.
+    _, ds = study
+    sel = dict(inhibitor="omeprazole", schedule="throughout")
+    diaz = ds["cavg_ratio_ss"].sel(drug="diazepam", **sel).squeeze()
+    nord = ds["metabolite_cavg_ratio_ss"].sel(metabolite="nordiazepam", drug="diazepam", **sel).squeeze()
+    for other in ("alprazolam", "lorazepam"):
+        np.testing.assert_allclose(ds["cavg_ratio_ss"].sel(drug=other, **sel), 1.0, rtol=1e-9)
+    pm, nm = ds["cyp2c19"].values == 0, ds["cyp2c19"].values == 2
+    for ratio in (diaz, nord):  # float64 runs of two compiled programs: 1e-9
+        np.testing.assert_allclose(ratio.values[pm], 1.0, rtol=1e-9)  # empty if the 32 hold no PM (2%)
+    assert nm.any() and np.all(diaz.values[nm] > 1.05) and float(diaz.median()) > 1.2
+    assert np.max(np.abs(nord.values[nm] - 1)) > 0.05  # nordiazepam moves in normal metabolisers
 
 
 def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(study):
@@ -39,6 +64,8 @@ def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(study):
 @pytest.mark.parametrize("override, message", [
     ("study.schedules=[during]", "study.schedules[0]='during'; allowed:"),
     ("+study.perpetrators.rifampin=[600,24]", "study.perpetrators key='rifampin'; allowed:"),
+    ("+study.perpetrators.omeprazol=[40,24]", "study.perpetrators key='omeprazol'; allowed:"),
+    ("cohort.cyp2c19_ancestry=afrcan", "cohort.cyp2c19_ancestry='afrcan'; allowed:"),
     ("study.perpetrators.ritonavir=[100]", "study.perpetrators.ritonavir=[100.0]; allowed: [dose_mg, interval_h]"),
     ("study.stop_day=7.5", "study.stop_day=7.5; allowed: whole days"),
     ("study.checkpoint_days=[14,7]", "study.checkpoint_days=[14.0, 7.0]; allowed: a non-empty increasing"),

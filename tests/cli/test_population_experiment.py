@@ -83,7 +83,7 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
     (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavr", "study.perpetrator.dose_mg=100"],
      r"study.perpetrator.drug='ritonavr'.*did you mean 'ritonavir'"),
     (["cohort=ritonavir_boosted", "study.perpetrator.drug=lorazepam", "study.perpetrator.dose_mg=1"],
-     r"study.perpetrator.drug='lorazepam' does not inhibit or induce CYP3A4"),
+     r"study.perpetrator.drug='lorazepam' does not inhibit or induce CYP3A4 or CYP2C19"),
     (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=-5"],
      r"study.perpetrator.dose_mg=-5.0; allowed"),
     (["cohort=ritonavir_boosted", "study.perpetrator.drug=ritonavir", "study.perpetrator.dose_mg=100",

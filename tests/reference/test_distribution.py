@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import expm
 
+from popsim.cohort.spec import CYP2C19
 from popsim.drugs.library import load, names
 from popsim.params import tissues
 from popsim.params.derive import pk_parameters, unbound_fraction
@@ -31,7 +32,8 @@ from popsim.params.physiology import physiology, reference_covariates
 
 
 def _cov(age=35.0, male=1.0, height_cm=176.0, weight_kg=70.0, child_pugh=0, pregnancy=0):
-    c = dict(age=age, male=male, height_cm=height_cm, weight_kg=weight_kg, child_pugh=child_pugh, cyp2c19=0,
+    c = dict(age=age, male=male, height_cm=height_cm, weight_kg=weight_kg, child_pugh=child_pugh,
+             cyp2c19=CYP2C19.index("nm"),
              pregnancy=pregnancy, bmi=weight_kg / (height_cm / 100.0) ** 2)
     return {k: jnp.asarray(float(v)) for k, v in c.items()}
 
@@ -157,7 +159,7 @@ def test_fitted_lipophilicity_agrees_with_osp(name):
 # A priori Vss of the reference man from the measured (or recalled) log P alone, vs the library's observed
 # Vss: predicted / observed, as measured with the R&R tables above (README, "Distribution").
 APRIORI_FOLD = {"alprazolam": 1.208, "chlordiazepoxide": 1.554, "clarithromycin": 1.080, "clonazepam": 0.391,
-                "diazepam": 0.434, "itraconazole": 12.81, "lorazepam": 0.740, "midazolam": 1.855,
+                "diazepam": 0.434, "fluvoxamine": 0.247, "itraconazole": 12.81, "lorazepam": 0.740, "midazolam": 1.855,
                 "oxazepam": 0.645, "temazepam": 0.236, "triazolam": 2.150, "zolpidem": 1.393}
 
 
@@ -168,8 +170,8 @@ def test_apriori_vss_accuracy_on_the_library():
     for n in with_logp:
         assert fold[n] == pytest.approx(APRIORI_FOLD[n], rel=2e-3), n
     within = sum(1 / 2 <= f <= 2 for f in fold.values())
-    assert within == 7  # of 12: 58 %; GMFE 2.10 (itraconazole, 12.8-fold, is the outlier)
-    assert math.exp(np.mean(np.abs(np.log(list(fold.values()))))) == pytest.approx(2.105, abs=0.005)
+    assert within == 7  # of 13: 54 %; GMFE 2.21 (itraconazole, 12.8-fold, is the outlier)
+    assert math.exp(np.mean(np.abs(np.log(list(fold.values()))))) == pytest.approx(2.214, abs=0.005)
 
 
 @settings(max_examples=40, deadline=None)

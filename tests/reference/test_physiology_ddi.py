@@ -29,19 +29,23 @@ import rodgers_rowland as rr
 from scipy.integrate import solve_ivp
 
 from popsim.cohort.spec import CohortConfig
-from popsim.drugs.library import Inhibition, Quantity, load, names
-from popsim.interactions import TURNOVER, activity, enzyme_course, inhibitor_concentrations
+from popsim.drugs.library import EnzymeEffect, Inhibition, Quantity, load, names
+from popsim.interactions import TURNOVER, activities, activity, enzyme_course, inhibitor_concentrations
 from popsim.params import tissues
 from popsim.params.derive import pk_parameters
 from popsim.params.physiology import body_fat_fraction, physiology
 from popsim.arm import Arm, run_arm, victim_spec
+from popsim.pk.grid import Window
 from popsim.experiments.qualify import COLUMNS, guest_limit, read_plan
 from popsim.regimen import fixed_interval
 
 QH_REF = 90.0  # L/h, popsim's reference hepatic blood flow (stated in the module docstrings)
 
 
-def _cov(age=35.0, male=1.0, height_cm=176.0, weight_kg=70.0, child_pugh=0, cyp2c19=0, pregnancy=0):
+NM, IM, PM = 2, 1, 0  # CYP2C19 phenotype codes (popsim.cohort.spec.CYP2C19: pm, im, nm, rm, um)
+
+
+def _cov(age=35.0, male=1.0, height_cm=176.0, weight_kg=70.0, child_pugh=0, cyp2c19=NM, pregnancy=0):
     c = dict(age=age, male=male, height_cm=height_cm, weight_kg=weight_kg, child_pugh=child_pugh, cyp2c19=cyp2c19,
              pregnancy=pregnancy, bmi=weight_kg / (height_cm / 100.0) ** 2)
     return {k: jnp.asarray(float(v)) for k, v in c.items()}
@@ -133,7 +137,7 @@ def test_cyp2c19_phenotype_reproduces_qin_1999_diazepam(x64):
     # (0.26, 0) and diazepam's fm,CYP2C19 = 0.86 are both rounded from these numbers, and 1 % of CL is
     # renal: the predicted ratios agree within 10 %.
     d = load("diazepam")
-    cl = [float(pk_parameters(d, "iv", physiology(_cov(cyp2c19=g)), {})["CL"]) for g in (0, 1, 2)]
+    cl = [float(pk_parameters(d, "iv", physiology(_cov(cyp2c19=g)), {})["CL"]) for g in (NM, IM, PM)]
     assert cl[1] / cl[0] == pytest.approx(7.2 / 19.5, rel=0.1)
     assert cl[2] / cl[0] == pytest.approx(2.8 / 19.5, rel=0.1)
 
@@ -177,14 +181,15 @@ def test_reference_physiology_reproduces_oral_f(x64, name):
         assert F == pytest.approx(fg * fh, rel=1e-12) and F < r.f.value
 
 
-def _hand_well_stirred(d, route, ph, eta=None, a_liver=1.0, a_gut=1.0):
+def _hand_well_stirred(d, route, ph, eta=None, a_liver=1.0, a_gut=1.0, a_liver_2c19=1.0):
     """The derive docstring, written out again with plain floats."""
     eta = eta or {}
     fe, cl_ref, bp, fu_ref = d.fe.value, d.cl.value, d.bp.value, d.fu.value
     clhb_ref = (1 - fe) * cl_ref / bp
     fub_ref = fu_ref / bp
     clint_ref = QH_REF * clhb_ref / (fub_ref * (QH_REF - clhb_ref))  # inverted CL_Hb = Qh fub CLint / (Qh + fub CLint)
-    act = {"cyp3a4": ph["cyp3a4"] * a_liver, "cyp2c19": ph["cyp2c19"], "ugt": ph["ugt"], "other": ph["other"]}
+    act = {"cyp3a4": ph["cyp3a4"] * a_liver, "cyp2c19": ph["cyp2c19"] * a_liver_2c19, "ugt": ph["ugt"],
+           "other": ph["other"]}
     clint = sum(q.value * clint_ref * act[e] for e, q in d.pathways.items()) * ph["liver_size"]
     clint *= math.exp(eta.get("cl", 0.0))
     fu = rr.fu_p102(fu_ref, ph[d.binding.value], {"albumin": 0.022, "aag": 0.0004}[d.binding.value])
@@ -232,7 +237,7 @@ def _hand_well_stirred(d, route, ph, eta=None, a_liver=1.0, a_gut=1.0):
 
 SUBJECTS = {
     # a Child-Pugh C woman, 55 y, 163 cm, 68 kg, CYP2C19 intermediate metaboliser
-    "cirrhosis_c": dict(age=55.0, male=0.0, height_cm=163.0, weight_kg=68.0, child_pugh=3, cyp2c19=1),
+    "cirrhosis_c": dict(age=55.0, male=0.0, height_cm=163.0, weight_kg=68.0, child_pugh=3, cyp2c19=IM),
     "age_80": dict(age=80.0, male=1.0, height_cm=170.0, weight_kg=62.0),
 }
 CASES = [("midazolam", "oral"), ("midazolam", "iv"), ("midazolam", "intranasal"), ("alprazolam", "oral"),
@@ -246,9 +251,10 @@ def test_well_stirred_matches_a_hand_implementation(x64, subject, name, route):
     d = load(name)
     ph_j = physiology(_cov(**SUBJECTS[subject]))
     ph = {k: float(v) for k, v in ph_j.items()}
-    for eta, al, ag in (({}, 1.0, 1.0), ({"cl": 0.3, "vss": -0.2, "ka": 0.5}, 0.6, 0.25)):
-        got = pk_parameters(d, route, ph_j, {k: jnp.asarray(v) for k, v in eta.items()}, al, ag)
-        want = _hand_well_stirred(d, route, ph, eta, al, ag)
+    for eta, al, ag, a2 in (({}, 1.0, 1.0, 1.0), ({"cl": 0.3, "vss": -0.2, "ka": 0.5}, 0.6, 0.25, 0.3)):
+        got = pk_parameters(d, route, ph_j, {k: jnp.asarray(v) for k, v in eta.items()},
+                            {"cyp3a4": al, "cyp2c19": a2}, {"cyp3a4": ag})
+        want = _hand_well_stirred(d, route, ph, eta, al, ag, a2)
         assert set(got) == set(want)
         for k in want:  # a dozen float64 operations: 1e-12 relative
             assert float(got[k]) == pytest.approx(want[k], rel=1e-12), (k, eta)
@@ -275,7 +281,7 @@ def test_gut_and_liver_cyp3a4_both_raise_oral_midazolam_auc(x64):
     ph = physiology(_cov())
 
     def auc(al, ag):  # oral AUC per mg = F / CL
-        p = pk_parameters(d, "oral", ph, {}, al, ag)
+        p = pk_parameters(d, "oral", ph, {}, {"cyp3a4": al}, {"cyp3a4": ag})
         return float(p["F"] / p["CL"])
 
     base, liver, both = auc(1.0, 1.0), auc(0.5, 1.0), auc(0.5, 0.5)
@@ -283,6 +289,76 @@ def test_gut_and_liver_cyp3a4_both_raise_oral_midazolam_auc(x64):
     # Gut-wall CYP3A4 changes FG only (not systemic CL): the extra rise is exactly FG(0.5) / FG(1).
     fg = d.routes["oral"].fg.value
     assert both / liver == pytest.approx((1 / (1 + (1 / fg - 1) * 0.5)) / fg, rel=1e-12)
+
+
+def _closed_form_cl(d, enzymes_left: set[str]) -> float:
+    """Reference-subject CL (L/h) with only the pathways ``enzymes_left`` (plus renal), the rest fully
+    inhibited: the well-stirred liver written out again from the derive docstring."""
+    clhb_ref = (1 - d.fe.value) * d.cl.value / d.bp.value
+    fub = d.fu.value / d.bp.value
+    clint = QH_REF * clhb_ref / (fub * (QH_REF - clhb_ref)) * sum(
+        q.value for e, q in d.pathways.items() if e in enzymes_left)
+    return d.bp.value * QH_REF * fub * clint / (QH_REF + fub * clint) + d.fe.value * d.cl.value
+
+
+@pytest.mark.parametrize("name", ["diazepam", "nordiazepam"])
+def test_saturating_cyp2c19_inhibitor_leaves_the_non_cyp2c19_share(x64, name):
+    # A CYP2C19-only inhibitor at a very high unbound concentration (1e6 x Ki) through the dynamic
+    # interaction code: hepatic CYP2C19 activity ~1e-6, CYP3A4 untouched, so CL is that of the CYP3A4
+    # (+ renal) share alone (diazepam fm,CYP2C19 0.86, nordiazepam 0.44: library pathways).
+    d = load(name)
+    effect = load("omeprazole").inhibition.cyp2c19
+    omeprazole_like = _synthetic(Inhibition(cyp2c19=dataclasses.replace(effect, KI=None, kinact_max=None)))
+    ki = effect.ki.value
+    act = activities(omeprazole_like, jnp.full(4, 1e6 * ki), jnp.full(4, 1e6 * ki), 1.0)
+    assert set(act["liver"]) == {"cyp2c19"} and act["gut"] == {}
+    a = act["liver"]["cyp2c19"][-1]
+    assert float(a) == pytest.approx(1 / (1 + 1e6), rel=1e-12)
+    cl = float(pk_parameters(d, "iv", physiology(_cov()), {}, {"cyp2c19": a})["CL"])
+    # The left-over activity 1e-6 on a CYP2C19 share of at most 86%: 1e-5 relative bounds it.
+    assert cl == pytest.approx(_closed_form_cl(d, {"cyp3a4", "ugt", "other"}), rel=1e-5)
+    assert cl < 0.6 * d.cl.value  # and the inhibition is real
+
+
+def test_poor_metaboliser_is_untouched_by_a_cyp2c19_only_inhibitor(x64):
+    # PM: no CYP2C19 activity (Qin 1999), so any CYP2C19 inhibition leaves every parameter as it was.
+    ph = physiology(_cov(cyp2c19=PM))
+    for name in ("diazepam", "nordiazepam"):
+        d = load(name)
+        for route in ("oral", "iv"):
+            alone = pk_parameters(d, route, ph, {})
+            inhibited = pk_parameters(d, route, ph, {}, {"cyp2c19": 1e-4}, {"cyp3a4": 1.0})
+            for k in alone:
+                assert float(inhibited[k]) == float(alone[k]), (name, route, k)
+    # ... while a normal metaboliser loses most of diazepam's clearance.
+    nm = physiology(_cov())
+    assert float(pk_parameters(load("diazepam"), "iv", nm, {}, {"cyp2c19": 1e-4})["CL"]) < 0.2 * load(
+        "diazepam").cl.value
+
+
+@pytest.mark.parametrize("name", ["fluconazole", "voriconazole"])
+def test_azoles_inhibit_both_enzymes(x64, name):
+    # At an unbound concentration equal to each enzyme's Ki, each activity is halved (reversible only):
+    # CYP3A4 in liver and gut, CYP2C19 in the liver.
+    d = load(name)
+    inh = d.inhibition
+    assert set(inh.enzymes) == {"cyp3a4", "cyp2c19"}
+    for enzyme, sites in (("cyp3a4", ("liver", "gut")), ("cyp2c19", ("liver",))):
+        ki = inh.enzymes[enzyme].ki.value
+        act = activities(d, jnp.full(3, ki), jnp.full(3, ki), 1.0)
+        for site in sites:
+            np.testing.assert_allclose(np.asarray(act[site][enzyme]), 0.5, rtol=1e-12)
+    # and diazepam, cleared by both, loses clearance through each
+    ph = physiology(_cov())
+    d_cl = {e: float(pk_parameters(load("diazepam"), "iv", ph, {}, {e: 0.5})["CL"]) for e in ("cyp3a4", "cyp2c19")}
+    both = float(pk_parameters(load("diazepam"), "iv", ph, {}, {"cyp3a4": 0.5, "cyp2c19": 0.5})["CL"])
+    assert both < min(d_cl.values()) and max(d_cl.values()) < load("diazepam").cl.value
+
+
+def test_gut_cyp2c19_is_refused(x64):
+    with pytest.raises(ValueError, match=r"inhibited enzymes: liver \[\], gut \['cyp2c19'\]; allowed: liver "
+                                         r"\['cyp3a4', 'cyp2c19'\], gut \['cyp3a4'\]"):
+        pk_parameters(load("diazepam"), "oral", physiology(_cov()), {}, None, {"cyp2c19": 0.5})
 
 
 # ---------------------------------------------------------------------------
@@ -295,10 +371,10 @@ def _q(value, units="umol/L"):
 
 
 INHIBITIONS = {
-    "mbi_induction_reversible": Inhibition(ki=_q(0.05), KI=_q(0.3), kinact_max=_q(2.0, "1/h"), emax=_q(4.0, "1"),
+    "mbi_induction_reversible": EnzymeEffect(ki=_q(0.05), KI=_q(0.3), kinact_max=_q(2.0, "1/h"), emax=_q(4.0, "1"),
                                            ec50=_q(0.8)),
-    "mbi_only": Inhibition(KI=_q(1.2), kinact_max=_q(0.5, "1/h")),
-    "induction_only": Inhibition(emax=_q(7.0, "1"), ec50=_q(0.2)),
+    "mbi_only": EnzymeEffect(KI=_q(1.2), kinact_max=_q(0.5, "1/h")),
+    "induction_only": EnzymeEffect(emax=_q(7.0, "1"), ec50=_q(0.2)),
 }
 
 
@@ -306,7 +382,7 @@ def _synthetic(inhibition: Inhibition):
     return dataclasses.replace(load("ritonavir"), name="synthetic", inhibition=inhibition)
 
 
-def _oracle(inh: Inhibition, I: np.ndarray, dt: float, kdeg: float) -> np.ndarray:
+def _oracle(inh: EnzymeEffect, I: np.ndarray, dt: float, kdeg: float) -> np.ndarray:
     """E at the grid times by solve_ivp, I held at I[k] on [k dt, (k+1) dt]."""
     KI = inh.KI.value if inh.KI else 1.0
     kinact = inh.kinact_max.value if inh.kinact_max else 0.0
@@ -328,16 +404,17 @@ def _oracle(inh: Inhibition, I: np.ndarray, dt: float, kdeg: float) -> np.ndarra
 
 
 @pytest.mark.parametrize("which", INHIBITIONS)
-@pytest.mark.parametrize("kdeg", [TURNOVER["kdeg_liver"].value, TURNOVER["kdeg_gut"].value])
+@pytest.mark.parametrize("kdeg", [TURNOVER[k].value for k in ("kdeg_cyp3a4_liver", "kdeg_cyp3a4_gut",
+                                                                 "kdeg_cyp2c19_liver")])
 def test_enzyme_course_matches_solve_ivp(x64, which, kdeg):
     dt, n = 0.5, 240  # 120 h
     t = np.arange(n) * dt
     # A decaying dose, a gap, a plateau and a ramp: piecewise-constant on the grid by construction.
     I = np.where(t < 24, 1.5 * np.exp(-0.1 * t), 0.0) + np.where((t >= 48) & (t < 72), 0.4, 0.0) \
         + np.where(t >= 90, 0.05 * (t - 90), 0.0)
-    drug = _synthetic(INHIBITIONS[which])
-    E = np.asarray(enzyme_course(drug, jnp.asarray(I), dt, kdeg))
-    ref = _oracle(drug.inhibition, I, dt, kdeg)
+    effect = INHIBITIONS[which]
+    E = np.asarray(enzyme_course(effect, jnp.asarray(I), dt, kdeg))
+    ref = _oracle(effect, I, dt, kdeg)
     assert E.dtype == np.float64 and E[0] == 1.0
     # solve_ivp at rtol 1e-10 accumulated over 240 steps: measured 1.5e-9; 1e-8 leaves margin.
     np.testing.assert_allclose(E, ref, rtol=1e-8)
@@ -352,7 +429,7 @@ def test_constant_inhibitor_reaches_the_closed_form_steady_state(x64, which):
     gain = inh.emax.value * c / (inh.ec50.value + c) if inh.emax else 0.0
     lam = kdeg + loss
     ess = (1 + gain) * kdeg / lam
-    E = np.asarray(enzyme_course(_synthetic(inh), jnp.full(n, c), dt, kdeg))
+    E = np.asarray(enzyme_course(inh, jnp.full(n, c), dt, kdeg))
     assert E[-1] == pytest.approx(ess, rel=1e-12)
     # With I constant the exact solution is E(t) = Ess + (1 - Ess) exp(-lam t); 3000 recursive steps
     # accumulate ~1e-13 relative rounding, 1e-10 leaves margin.
@@ -360,17 +437,31 @@ def test_constant_inhibitor_reaches_the_closed_form_steady_state(x64, which):
 
 
 def test_zero_inhibitor_leaves_the_enzyme_at_baseline(x64):
-    E = enzyme_course(_synthetic(INHIBITIONS["mbi_induction_reversible"]), jnp.zeros(50), 0.25, 0.0193)
+    E = enzyme_course(INHIBITIONS["mbi_induction_reversible"], jnp.zeros(50), 0.25, 0.0193)
     np.testing.assert_array_equal(np.asarray(E), 1.0)
 
 
 def test_activity_is_enzyme_over_reversible_inhibition(x64):
     I = jnp.asarray([0.0, 0.01, 0.05, 0.2, 3.0])
     E = jnp.asarray([1.0, 0.9, 0.7, 0.5, 1.8])
-    with_ki = _synthetic(INHIBITIONS["mbi_induction_reversible"])  # ki = 0.05 umol/L
+    with_ki = INHIBITIONS["mbi_induction_reversible"]  # ki = 0.05 umol/L
     np.testing.assert_allclose(np.asarray(activity(with_ki, I, E)), np.asarray(E) / (1 + np.asarray(I) / 0.05),
                                rtol=1e-15)
-    np.testing.assert_array_equal(np.asarray(activity(_synthetic(INHIBITIONS["mbi_only"]), I, E)), np.asarray(E))
+    np.testing.assert_array_equal(np.asarray(activity(INHIBITIONS["mbi_only"], I, E)), np.asarray(E))
+
+
+def test_each_enzyme_follows_its_own_constants_and_turnover(x64):
+    # A perpetrator acting on CYP3A4 (liver and gut wall) and CYP2C19 (liver only): each course is the
+    # single-enzyme course with that enzyme's constants and that site's degradation rate (TURNOVER).
+    drug = _synthetic(Inhibition(cyp3a4=INHIBITIONS["mbi_only"], cyp2c19=INHIBITIONS["mbi_induction_reversible"]))
+    dt, liver, gut = 0.5, jnp.linspace(0.0, 2.0, 100), jnp.linspace(3.0, 0.0, 100)
+    got = activities(drug, liver, gut, dt)
+    assert set(got["liver"]) == {"cyp3a4", "cyp2c19"} and set(got["gut"]) == {"cyp3a4"}  # no gut CYP2C19 (P86)
+    for site, conc, enzyme in (("liver", liver, "cyp3a4"), ("gut", gut, "cyp3a4"), ("liver", liver, "cyp2c19")):
+        effect, kdeg = INHIBITIONS["mbi_only" if enzyme == "cyp3a4" else "mbi_induction_reversible"], \
+            TURNOVER[f"kdeg_{enzyme}_{site}"].value
+        want = activity(effect, conc, _oracle(effect, np.asarray(conc), dt, kdeg))
+        np.testing.assert_allclose(np.asarray(got[site][enzyme]), np.asarray(want), rtol=1e-8)  # as the oracle
 
 
 def test_inhibitor_concentrations_units(x64):
@@ -463,6 +554,29 @@ def test_only_subjects_taking_the_perpetrator_are_inhibited(ddi_runs):
     np.testing.assert_array_equal(r["params"]["CL"][:, on], ddi_runs["400mg"]["params"]["CL"][:, on])
 
 
+def test_omeprazole_spares_poor_metabolisers_end_to_end():
+    # A cohort of poor and normal metabolisers (custom frequencies) takes omeprazole (CYP2C19 only) with
+    # diazepam: the poor metabolisers' parameters are those of the same people without it (to float32
+    # rounding of two compiled programs, as above), the normal metabolisers' diazepam and nordiazepam
+    # clearances fall.
+    n, dt = 48, 1.0
+    cohort = CohortConfig(p_perpetrator=1.0, cyp2c19_ancestry="custom", cyp2c19=[0.5, 0.0, 0.5, 0.0, 0.0])
+    arm = Arm("diazepam", "oral", cohort, dt, n, perpetrator="omeprazole", pd=False)
+    U = fixed_interval(n, dt, 5.0, 24.0)[None, :, None]
+    w = {"all": Window(0, n - 1)}
+    on = run_arm(arm, U, seed=3, n_subjects=32, windows=w, perpetrator_doses=fixed_interval(n, dt, 40.0, 24.0))
+    off = run_arm(dataclasses.replace(arm, perpetrator=None), U, seed=3, n_subjects=32, windows=w)
+    pm = on.covariates["cyp2c19"] == 0
+    assert 0 < pm.sum() < 32 and set(np.unique(on.covariates["cyp2c19"])) == {0.0, 2.0}
+    assert np.all(on.covariates["cyp3a4_liver_min"] == 1.0) and np.all(on.covariates["cyp3a4_gut_min"] == 1.0)
+    assert np.all(on.covariates["cyp2c19_liver_min"] < 0.9)  # the inhibitor is there in everyone
+    for k in ("CL", "F", "M1_CL"):
+        want = np.broadcast_to(off.params[k][:, pm], on.params[k][:, pm].shape)
+        np.testing.assert_allclose(on.params[k][:, pm], want, rtol=3e-7, atol=0, err_msg=k)
+    for k in ("CL", "M1_CL"):  # after the first hour of omeprazole
+        assert np.all(on.params[k][2:, ~pm] < off.params[k][:, ~pm] * (1 - 1e-3)), k
+
+
 # ---------------------------------------------------------------------------
 # Qualification helpers
 # ---------------------------------------------------------------------------
@@ -492,6 +606,16 @@ def _plan(tmp_path, second_row):
     path = tmp_path / "plan.csv"
     pd.DataFrame([INTERACTION_ROW, second_row], columns=list(COLUMNS)).to_csv(path, index=False)
     return path
+
+
+def test_plan_population_overrides_take_names_and_lists():
+    from popsim.experiments.qualify import cohort_of
+
+    c = cohort_of("healthy_young[cyp2c19_ancestry=custom,cyp2c19=0|0.25|0.5|0.2|0.05,p_male=1]")
+    assert c.cyp2c19_frequencies() == (0.0, 0.25, 0.5, 0.2, 0.05) and c.p_male == 1.0
+    assert cohort_of("healthy_young[cyp2c19_ancestry=japanese]").cyp2c19_ancestry == "japanese"
+    with pytest.raises(ValueError, match=r"cohort\[healthy_young\]\.cyp2c19=\[0.0, 0.25, 0.5, 0.2, 0.1\] sums to 1.05"):
+        cohort_of("healthy_young[cyp2c19_ancestry=custom,cyp2c19=0|0.25|0.5|0.2|0.1]")
 
 
 def test_read_plan_accepts_a_valid_plan(tmp_path):

@@ -17,7 +17,7 @@ from scipy import stats
 
 from popsim.cohort import COVARIATES, sample_subject
 from popsim.cohort.presets import PRESETS, preset, preset_names
-from popsim.cohort.spec import PREGNANCY, CohortConfig
+from popsim.cohort.spec import CYP2C19, CYP2C19_ANCESTRY, PREGNANCY, CohortConfig
 from popsim.keys import root_key, stream_key
 
 N = 20000
@@ -28,7 +28,7 @@ P_MIN = 1e-3
 CONFIG = CohortConfig(
     age_min=18.0, age_max=65.0, age_mean=40.0, age_sd=20.0, p_male=0.3,
     bmi_median=27.0, bmi_gsd=1.3, bmi_min=17.0, bmi_max=40.0,
-    child_pugh=[0.4, 0.3, 0.2, 0.1], p_cyp2c19_pm=0.05, p_cyp2c19_im=0.25,
+    child_pugh=[0.4, 0.3, 0.2, 0.1], cyp2c19_ancestry="custom", cyp2c19=[0.05, 0.25, 0.4, 0.22, 0.08],
     p_perpetrator=0.4, p_opioid=0.1, p_alcohol=0.6,
 )
 
@@ -71,7 +71,8 @@ def test_subject_is_the_same_whatever_cohort_size_or_order(draws):
 def test_changing_one_distribution_leaves_the_other_covariates_alone():
     # Each site has its own key: a different Child-Pugh mix or perpetrator fraction moves no one's age.
     a = SAMPLE(4, np.arange(10))
-    other = dataclasses.replace(CONFIG, child_pugh=[0.0, 0.0, 0.0, 1.0], p_perpetrator=0.9, p_cyp2c19_pm=0.5)
+    other = dataclasses.replace(CONFIG, child_pugh=[0.0, 0.0, 0.0, 1.0], p_perpetrator=0.9,
+                                cyp2c19=[0.5, 0.1, 0.2, 0.1, 0.1])
     b = _sampler(other)(4, np.arange(10))
     for k in ("age", "male", "height_cm", "bmi", "weight_kg", "opioid", "alcohol"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
@@ -148,11 +149,41 @@ def test_indicator_fractions_are_binomial(draws, name, p):
 
 def test_categorical_frequencies(draws):
     c = CONFIG
-    for name, probs in (("child_pugh", c.child_pugh),
-                        ("cyp2c19", [1 - c.p_cyp2c19_im - c.p_cyp2c19_pm, c.p_cyp2c19_im, c.p_cyp2c19_pm])):
+    for name, probs in (("child_pugh", c.child_pugh), ("cyp2c19", c.cyp2c19)):
         counts = np.bincount(draws[name].astype(int), minlength=len(probs))
         assert len(counts) == len(probs), name
         assert stats.chisquare(counts, N * np.asarray(probs)).pvalue > P_MIN, name
+
+
+def test_default_cohort_has_the_european_cyp2c19_phenotype_frequencies():
+    # The default adult cohort: European frequencies (literature.md P73), intermediate metabolisers at
+    # their published 24.8%.  n = 200000 subjects with a fixed key; each phenotype's count is binomial, and
+    # |observed - configured| <= 4 binomial SD (two-sided 6e-5 per phenotype, about 3e-4 for the five).
+    c = CohortConfig()
+    c.check()
+    p = np.asarray(c.cyp2c19_frequencies())
+    n = 200_000
+    counts = np.bincount(_sampler(c)(3, np.arange(n))["cyp2c19"].astype(int), minlength=len(CYP2C19))
+    assert len(counts) == len(CYP2C19) == 5
+    np.testing.assert_array_less(np.abs(counts / n - p), 4 * np.sqrt(p * (1 - p) / n))
+    assert p[CYP2C19.index("im")] == pytest.approx(0.248 / 0.998, rel=1e-3)  # 24.8% of a table summing to 99.8%
+    assert p[CYP2C19.index("pm")] == pytest.approx(0.021, abs=0.001)  # about 2% (P73, P78, A47)
+
+
+@pytest.mark.parametrize("ancestry", CYP2C19_ANCESTRY)
+def test_every_ancestry_group_gives_five_fractions_summing_to_one(ancestry):
+    c = CohortConfig(cyp2c19_ancestry=ancestry)
+    c.check()
+    f = c.cyp2c19_frequencies()
+    assert len(f) == 5 and min(f) >= 0 and sum(f) == pytest.approx(1.0, abs=1e-12)
+    assert CYP2C19_ANCESTRY[ancestry].status in ("V", "D", "A") and CYP2C19_ANCESTRY[ancestry].source
+
+
+def test_custom_cyp2c19_frequencies_are_used_as_given():
+    f = [0.0, 0.1, 0.6, 0.2, 0.1]
+    c = CohortConfig(cyp2c19_ancestry="custom", cyp2c19=f)
+    c.check()
+    assert c.cyp2c19_frequencies() == tuple(f)
 
 
 # ---------------------------------------------------------------------------
@@ -175,7 +206,20 @@ def test_categorical_frequencies(draws):
         (dict(pregnancy="t2"), "cohort.pregnancy='t2' needs p_male=0; got 0.5"),
         (dict(pregnancy="t4", p_male=0.0), "cohort.pregnancy='t4'; allowed:"),
         (dict(bmi_median=50.0), "need bmi_min < bmi_median < bmi_max"),
-        (dict(p_cyp2c19_pm=0.6, p_cyp2c19_im=0.6), "p_cyp2c19_pm + p_cyp2c19_im = 1.2"),
+        (dict(cyp2c19_ancestry="europeen"), "cohort.cyp2c19_ancestry='europeen'; allowed: ['european', "),
+        (dict(cyp2c19_ancestry="african"), "cohort.cyp2c19_ancestry='african': no phenotype frequencies for this "
+                                           "group were found (literature.md P79)"),
+        (dict(cyp2c19=[0.0, 0.0, 1.0, 0.0, 0.0]), "cohort.cyp2c19=[0.0, 0.0, 1.0, 0.0, 0.0] is given with "
+                                                  "cohort.cyp2c19_ancestry='european'; set cohort.cyp2c19_ancestry="
+                                                  "custom"),
+        (dict(cyp2c19_ancestry="custom"), "cohort.cyp2c19_ancestry='custom' needs cohort.cyp2c19=[pm, im, nm, rm, "
+                                          "um]"),
+        (dict(cyp2c19_ancestry="custom", cyp2c19=[0.5, 0.5]), "cohort.cyp2c19=[0.5, 0.5]; allowed: 5 fractions "
+                                                               "[pm, im, nm, rm, um] summing to 1"),
+        (dict(cyp2c19_ancestry="custom", cyp2c19=[0.1, 0.3, 0.4, 0.1, 0.2]),
+         "cohort.cyp2c19=[0.1, 0.3, 0.4, 0.1, 0.2] sums to 1.1; allowed: fractions [pm, im, nm, rm, um] summing to 1"),
+        (dict(cyp2c19_ancestry="custom", cyp2c19=[-0.1, 0.3, 0.6, 0.1, 0.1]),
+         "cohort.cyp2c19[0] (pm)=-0.1; allowed: a finite number >= 0 and <= 1"),
     ],
 )
 def test_cohort_config_errors_name_key_and_value(overrides, message):
@@ -247,3 +291,19 @@ def test_presets_sample_within_their_bounds():
         assert np.all(d["pregnancy"] == PREGNANCY.index(c.pregnancy)), name
         if c.p_male == 0:
             assert np.all(d["male"] == 0), name
+
+
+def test_misspelt_ancestry_suggests_and_the_cli_refuses_unknown_keys():
+    with pytest.raises(ValueError, match="did you mean 'european'"):
+        CohortConfig(cyp2c19_ancestry="europeen").check()
+    from popsim.run import configure
+
+    # The old covariate keys are gone: a structured config refuses them by name.
+    with pytest.raises(Exception, match="p_cyp2c19_pm"):
+        configure(["+experiment=population", "cohort.p_cyp2c19_pm=0.1"])
+    c = configure(["+experiment=population", "cohort.cyp2c19_ancestry=custom", "cohort.cyp2c19=[0,0.2,0.6,0.15,0.05]"])
+    assert c.cohort.cyp2c19_frequencies() == (0.0, 0.2, 0.6, 0.15, 0.05)
+    with pytest.raises(ValueError, match=r"cohort.cyp2c19=\[0.0, 0.2, 0.6, 0.15, 0.05\] is given with "
+                                         "cohort.cyp2c19_ancestry='japanese'"):
+        configure(["+experiment=population", "cohort.cyp2c19_ancestry=japanese",
+                   "cohort.cyp2c19=[0,0.2,0.6,0.15,0.05]"])

@@ -49,7 +49,8 @@ physchem:
   pka: {value: 8.5, units: "1", ref: src, status: V}
   acid_base: {value: base, ref: src, status: V}
 inhibition:
-  ki: {value: 50, units: nmol/L, ref: other, status: F, note: "plan row 3"}
+  cyp2c19:
+    ki: {value: 50, units: nmol/L, ref: other, status: F, note: "plan row 3"}
 """
 WHERE = "testdrug.yaml"
 
@@ -120,7 +121,8 @@ def test_synthetic_entry_converts_to_internal_units(raw):
     assert d.routes["oral"].ka.value == approx(3.0) and d.routes["oral"].ka.units == "1/h"
     assert d.routes["oral"].lag.value == approx(0.25) and d.routes["oral"].lag.units == "h"
     assert d.routes["iv"].f.value == 1.0 and d.routes["iv"].ka is None
-    assert d.inhibition.ki.value == approx(0.05) and d.inhibition.ki.units == "umol/L"
+    assert d.inhibition.cyp2c19.ki.value == approx(0.05) and d.inhibition.cyp2c19.ki.units == "umol/L"
+    assert d.inhibition.cyp3a4 is None and list(d.inhibition.enzymes) == ["cyp2c19"]
     assert d.mw.value == 300.0
     assert d.pathways["cyp3a4"].value == 0.7 and d.pathways["ugt"].value == 0.3
     assert d.binding.value == "aag" and d.binding.citation == raw["references"]["other"]
@@ -304,9 +306,41 @@ def test_perpetrator_needs_inhibition_and_molar_mass(raw):
 
 
 def test_unpaired_mechanism_based_constants_are_rejected(raw):
-    raw["inhibition"]["KI"] = {"value": 1.0, "units": "umol/L", "ref": "src", "status": "V"}
-    with pytest.raises(LibraryError, match="KI and kinact_max go together"):
+    raw["inhibition"]["cyp2c19"]["KI"] = {"value": 1.0, "units": "umol/L", "ref": "src", "status": "V"}
+    with pytest.raises(LibraryError, match=re.escape("testdrug.yaml.inhibition.cyp2c19: KI and kinact_max go "
+                                                     "together")):
         parse(raw, WHERE)
+
+
+@pytest.mark.parametrize("edit, message", [
+    # constants belong to an enzyme: a constant directly under inhibition is refused by name
+    (lambda inh: inh.update(ki=inh.pop("cyp2c19")["ki"]),
+     "testdrug.yaml.inhibition.ki: unknown key; allowed: ['cyp2c19', 'cyp3a4', 'fu_gut']"),
+    (lambda inh: inh.update(cyp2c9=inh.pop("cyp2c19")), "testdrug.yaml.inhibition.cyp2c9: unknown key; allowed: "
+                                                         "['cyp2c19', 'cyp3a4', 'fu_gut']; did you mean 'cyp2c19'?"),
+    (lambda inh: inh["cyp2c19"].update(Ki=inh["cyp2c19"].pop("ki")),
+     "testdrug.yaml.inhibition.cyp2c19.Ki: unknown key; allowed: ['KI', 'ec50', 'emax', 'ki', 'kinact_max']"),
+    (lambda inh: inh.update(cyp2c19={}), "testdrug.yaml.inhibition.cyp2c19: at least one of ki, KI/kinact_max"),
+    (lambda inh: inh.pop("cyp2c19"), "testdrug.yaml.inhibition: no enzyme; allowed: ['cyp3a4', 'cyp2c19']"),
+])
+def test_inhibition_is_per_enzyme(raw, edit, message):
+    edit(raw["inhibition"])
+    with pytest.raises(LibraryError, match=re.escape(message)):
+        parse(raw, WHERE)
+
+
+def test_perpetrators_act_on_the_enzymes_of_their_evidence():
+    # Fluconazole and voriconazole inhibit CYP3A4 and CYP2C19; fluvoxamine both (P89, P90); omeprazole
+    # CYP2C19 only (P85); the CYP3A4-only perpetrators keep their CYP3A4 constants.
+    both = {"fluconazole", "voriconazole", "fluvoxamine"}
+    for name in names():
+        d = load(name)
+        if d.kind != "perpetrator":
+            continue
+        want = {"cyp3a4", "cyp2c19"} if name in both else {"cyp2c19"} if name == "omeprazole" else {"cyp3a4"}
+        assert set(d.inhibition.enzymes) == want, name
+    o = load("omeprazole").inhibition.cyp2c19
+    assert o.KI is not None and o.kinact_max is not None and o.ki is not None  # MBI (pre-incubation) + reversible
 
 
 def test_unknown_kind_suggests(raw):
