@@ -436,6 +436,32 @@ def test_constant_inhibitor_reaches_the_closed_form_steady_state(x64, which):
     np.testing.assert_allclose(E, ess + (1 - ess) * np.exp(-lam * dt * np.arange(n)), rtol=1e-10)
 
 
+def test_ritonavir_inactivation_dominates_over_its_ranges(x64):
+    # Ritonavir at a constant unbound 0.021 umol/L (its day-average at the liver inlet on 100 mg bid in a
+    # typical subject, the entry's notes): the closed-form steady state kdeg (1 + gain) / (kdeg + loss)
+    # / (1 + I/Ki) stays below 1% of baseline with any one constant (KI, kinact, Ki, EC50, Emax, kdeg) at
+    # either end of its range, so no single constant moves the steady-state inhibition much; and the
+    # induction term cannot offset the inactivation.
+    e, I = load("ritonavir").inhibition.cyp3a4, 0.021
+    assert e.ki is not None and e.KI is not None and e.emax is not None  # reversible, inactivation, induction
+
+    def steady(effect, kdeg):
+        gain = effect.emax.value * I / (effect.ec50.value + I)
+        loss = effect.kinact_max.value * I / (effect.KI.value + I)
+        return kdeg * (1 + gain) / (kdeg + loss) / (1 + I / effect.ki.value)
+
+    kdeg = TURNOVER["kdeg_cyp3a4_liver"]
+    base = steady(e, kdeg.value)
+    E = np.asarray(enzyme_course(e, jnp.full(4000, I), 1.0, kdeg.value))
+    assert float(activity(e, jnp.asarray(I), jnp.asarray(E[-1]))) == pytest.approx(base, rel=1e-9)
+    values = [steady(e, k) for k in kdeg.range]
+    for name in ("KI", "kinact_max", "ki", "ec50", "emax"):
+        q = getattr(e, name)
+        values += [steady(dataclasses.replace(e, **{name: dataclasses.replace(q, value=v)}), kdeg.value)
+                   for v in q.range]
+    assert base < 0.005 and max(values) < 0.01, values
+
+
 def test_zero_inhibitor_leaves_the_enzyme_at_baseline(x64):
     E = enzyme_course(INHIBITIONS["mbi_induction_reversible"], jnp.zeros(50), 0.25, 0.0193)
     np.testing.assert_array_equal(np.asarray(E), 1.0)
