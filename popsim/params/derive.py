@@ -72,9 +72,7 @@ def disposition(drug: Drug, phys: dict[str, Float[Array, ""]], fu: Float[Array, 
     An entry with published compartments (``v1_share`` and ``q``: kept only where the drug's
     physicochemistry is missing and its PD was fitted on that PK, the opioids and naloxone) splits the
     subject's Vss by ``v1_share`` and scales ``q`` allometrically with lean mass."""
-    kind = drug.acid_base.value if drug.acid_base is not None else "neutral"
-    pka = drug.pka.value if drug.pka is not None else None
-    kp = tissues.partition(tissues.model_lipophilicity(drug), pka, kind, fu, drug.bp.value)
+    kp = tissues.drug_partition(drug, fu, tissues.model_lipophilicity(drug))
     if drug.v1_share is None:
         return tissues.lumped(drug.n_cmt, kp, phys, drug.bp.value)
     vss = tissues.vss(kp, phys, drug.bp.value)

@@ -170,7 +170,7 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     age_years = jnp.clip(cov["age"], 18.0, 100.0)
     albumin_age = 1.0 - _c("albumin_fall_by_85") * jnp.clip((cov["age"] - 40.0) / 45.0, 0.0, 60.0 / 45.0)
     body = tissues.body(cov["male"], lean, fat, tissues.reference_na_lean(True), tissues.reference_na_lean(False),
-                        _age_fall(cov["age"], "liver_volume_fall_by_75"), preg)
+                        _age_fall(cov["age"], "liver_volume_fall_by_75"), preg, _c("allometric_exponent"))
     return {
         "lean_kg": lean,
         "fat_kg": fat,

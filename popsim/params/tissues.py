@@ -45,14 +45,13 @@ import functools
 import math
 from typing import Mapping
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from popsim.params.constant import Constant
 
-__all__ = ["TISSUES", "CENTRAL", "LEAN", "TISSUE_CONSTANTS", "body", "partition", "lumped", "vss",
-           "model_lipophilicity", "apriori_vss"]
+__all__ = ["TISSUES", "CENTRAL", "LEAN", "TISSUE_CONSTANTS", "body", "partition", "drug_partition", "lumped",
+           "vss", "model_lipophilicity", "apriori_vss"]
 
 TISSUES = ("adipose", "bone", "brain", "gut", "heart", "kidney", "liver", "lung", "muscle", "skin", "spleen")
 CENTRAL = ("brain", "gut", "heart", "kidney", "liver", "lung", "spleen")
@@ -97,13 +96,11 @@ TISSUE_CONSTANTS: dict[str, Constant] = {
                                "European male (P68)", "V"),
     "reference_female": Constant((35.0, 163.0, 60.0), "years, cm, kg", _ICRP + "; 163 cm recalled (memory, "
                                  "unverified)", "M"),
-    "mass_male": Constant({"bone": 10.5, "brain": 1.45, "gut": 1.02, "heart": 0.33, "kidney": 0.31, "liver": 1.8,
-                           "lung": 0.5, "muscle": 29.0, "skin": 3.3, "spleen": 0.15}, "kg (taken as L)", _ICRP, "V"),
-    "mass_female": Constant({"bone": 7.8, "brain": 1.30, "gut": 0.96, "heart": 0.25, "kidney": 0.275, "liver": 1.4,
-                             "lung": 0.42, "muscle": 17.5, "skin": 2.3, "spleen": 0.13}, "kg (taken as L)", _ICRP,
-                            "V"),
-    "blood_male": Constant((3.0, 2.3), "L", _ICRP + ": plasma, erythrocytes (P64)", "V"),
-    "blood_female": Constant((2.4, 1.5), "L", _ICRP + ": plasma, erythrocytes (P64)", "V"),
+    # tissue -> (male, female); plasma and erythrocytes from P64
+    "mass": Constant({"bone": (10.5, 7.8), "brain": (1.45, 1.30), "gut": (1.02, 0.96), "heart": (0.33, 0.25),
+                      "kidney": (0.31, 0.275), "liver": (1.8, 1.4), "lung": (0.5, 0.42), "muscle": (29.0, 17.5),
+                      "skin": (3.3, 2.3), "spleen": (0.15, 0.13), "plasma": (3.0, 2.4), "rbc": (2.3, 1.5)},
+                     "kg (taken as L)", _ICRP, "V"),
     "adipose_lipid": Constant(0.80, "1", "lipid fraction of adipose tissue, PK-Sim standard composition "
                               "(literature.md P52): adipose volume = fat mass / 0.80", "V"),
     "cardiac_output": Constant((390.0, 300.0), "L/h", "men 6.5 L/min (ICRP 89 via Metrum, P66); women 300 L/h "
@@ -127,7 +124,11 @@ def _k(name):
 
 
 def _sexed(name, male):
-    m, f = _k(name)
+    return _pair(_k(name), male)
+
+
+def _pair(male_female, male):
+    m, f = male_female
     return male * m + (1.0 - male) * f
 
 
@@ -136,31 +137,29 @@ def _na_lean(lean_kg, fat_kg):
     return lean_kg - fat_kg * (1.0 / _k("adipose_lipid") - 1.0)
 
 
-def body(male, lean_kg, fat_kg, ref_na_male, ref_na_female, liver_age, pregnancy_state, xp=jnp
+def body(male, lean_kg, fat_kg, ref_na_male, ref_na_female, liver_age, pregnancy_state, allometry, xp=jnp
          ) -> dict[str, object]:
     """Tissue volumes (``v_<tissue>``, ``plasma_l``, ``rbc_l``; L) and blood flows to the slow tissues
     (``q_<tissue>``, L/h) of one subject.
 
     ``ref_na_male``/``ref_na_female``: fat-free mass outside adipose of the ICRP reference man and woman
     (:func:`popsim.params.physiology.physiology` computes them with the same body-fat equation);
-    ``liver_age``: the age factor of liver volume; ``pregnancy_state``: 0-4 (an integer array).
+    ``liver_age``: the age factor of liver volume; ``pregnancy_state``: 0-4 (an integer array);
+    ``allometry``: the exponent of blood flow on lean mass (as for the liver).
     """
-    na = _na_lean(lean_kg, fat_kg)
-    s = na / (male * ref_na_male + (1.0 - male) * ref_na_female)
-    mm, mf = _k("mass_male"), _k("mass_female")
-    out = {f"v_{t}": s * (male * mm[t] + (1.0 - male) * mf[t]) for t in mm}
-    out["v_liver"] = out["v_liver"] * liver_age
-    out["v_adipose"] = fat_kg / _k("adipose_lipid")
+    s = _na_lean(lean_kg, fat_kg) / _pair((ref_na_male, ref_na_female), male)
+    mass = {t: s * _pair(m, male) for t, m in _k("mass").items()}
     a, k, g0, b = _k("plasma_pregnancy")
     week = xp.asarray(_k("pregnancy_week"))[pregnancy_state]
     expand = (a / (1.0 + xp.exp(-k * (week - g0))) + b) / (a / (1.0 + math.exp(k * g0)) + b)
-    out["plasma_l"] = s * (male * _k("blood_male")[0] + (1.0 - male) * _k("blood_female")[0]) * expand
-    out["rbc_l"] = s * (male * _k("blood_male")[1] + (1.0 - male) * _k("blood_female")[1])
-    co = _sexed("cardiac_output", male) * s ** 0.75
-    for t in LEAN:
-        out[f"q_{t}"] = co * _sexed(f"flow_{t}", male)
-    ref_adipose = (male * _ref_fat(True) + (1.0 - male) * _ref_fat(False)) / _k("adipose_lipid")
-    out["q_adipose"] = _sexed("cardiac_output", male) * _sexed("flow_adipose", male) * out["v_adipose"] / ref_adipose
+    out = {f"v_{t}": v for t, v in mass.items() if t not in ("plasma", "rbc")}
+    out |= {"v_liver": mass["liver"] * liver_age, "v_adipose": fat_kg / _k("adipose_lipid"),
+            "plasma_l": mass["plasma"] * expand, "rbc_l": mass["rbc"]}
+    co = _sexed("cardiac_output", male)
+    out |= {f"q_{t}": co * s ** allometry * _sexed(f"flow_{t}", male) for t in LEAN}
+    # adipose perfusion per litre of adipose tissue is that of the reference individual (assumption)
+    out["q_adipose"] = co * _sexed("flow_adipose", male) * out["v_adipose"] / _pair(
+        (_ref_fat(True), _ref_fat(False)), male) * _k("adipose_lipid")
     return out
 
 
@@ -181,7 +180,7 @@ def reference_na_lean(male: bool) -> float:
     return _na_lean(weight - fat, fat)
 
 
-def _ionisation(kind: str, pka: float | None, xp):
+def _ionisation(kind: str, pka: float | None):
     """R&R ionisation terms X (intracellular water), Y (plasma), Z (erythrocytes) of a monoprotic drug."""
     p, iw, rbc = _k("ph")
     if kind == "neutral" or pka is None:
@@ -190,17 +189,18 @@ def _ionisation(kind: str, pka: float | None, xp):
     return tuple(10.0 ** (sign * (pka - ph)) for ph in (iw, p, rbc))
 
 
-def partition(logp, pka: float | None, kind: str, fu, bp, xp=jnp) -> dict[str, object]:
+def partition(logp, pka: float | None, kind: str, fu, bp) -> dict[str, object]:
     """Tissue:plasma partition coefficients (total tissue / total plasma) of every tissue, R&R 2005/2006.
 
     ``logp``: the octanol:water partition coefficient the model uses (log10); ``pka`` and ``kind``
     (``"neutral"``, ``"base"``, ``"acid"``) the ionisation; ``fu`` the plasma unbound fraction; ``bp`` the
-    blood:plasma ratio (it sets the acidic-phospholipid affinity of bases with pKa >= 7).
+    blood:plasma ratio (it sets the acidic-phospholipid affinity of bases with pKa >= 7).  Arithmetic only:
+    works on JAX arrays and on Python floats alike.
     """
     P = 10.0 ** logp
     slope, icept = _k("oil_water")
     p_oil = 10.0 ** (slope * logp + icept)
-    X, Y, Z = _ionisation(kind, pka, xp)
+    X, Y, Z = _ionisation(kind, pka)
     nl_p, np_p = _k("plasma_lipids")
     strong = kind == "base" and pka is not None and pka >= _k("strong_base_pka")
     if strong:  # R&R 2005: affinity for acidic phospholipids from the red-cell partition
@@ -244,10 +244,10 @@ def lumped(n_cmt: int, kp: Mapping[str, object], vol: Mapping[str, object], bp) 
     """
     if n_cmt not in (1, 2, 3):
         raise ValueError(f"n_cmt={n_cmt!r}; allowed: 1, 2 or 3")
+    if n_cmt == 1:
+        return {"V1": vss(kp, vol, bp)}
     v = {t: vol[f"v_{t}"] * kp[t] for t in TISSUES}
     central = vol["plasma_l"] + vol["rbc_l"] * _blood_cells(bp) + sum(v[t] for t in CENTRAL)
-    if n_cmt == 1:
-        return {"V1": central + sum(v[t] for t in SLOW)}
     if n_cmt == 2:
         return {"V1": central, "V2": sum(v[t] for t in SLOW), "Q2": bp * sum(vol[f"q_{t}"] for t in SLOW)}
     return {"V1": central, "V2": sum(v[t] for t in LEAN), "Q2": bp * sum(vol[f"q_{t}"] for t in LEAN),
@@ -262,17 +262,14 @@ def reference_body() -> dict[str, float]:
     return {k: v for k, v in reference_physiology().items() if k.startswith(("v_", "q_")) or k in ("plasma_l", "rbc_l")}
 
 
+def drug_partition(drug, fu, logp) -> dict[str, object]:
+    """:func:`partition` for a library entry (its pKa and acid/base class; neutral without them)."""
+    kind = drug.acid_base.value if drug.acid_base is not None else "neutral"
+    return partition(logp, drug.pka.value if drug.pka is not None else None, kind, fu, drug.bp.value)
+
+
 def _vss_ref(drug, logp: float) -> float:
-    kp = partition(logp, _pka(drug), _kind(drug), drug.fu.value, drug.bp.value, xp=np)
-    return float(vss(kp, reference_body(), drug.bp.value))
-
-
-def _pka(drug):
-    return drug.pka.value if drug.pka is not None else None
-
-
-def _kind(drug) -> str:
-    return drug.acid_base.value if drug.acid_base is not None else "neutral"
+    return float(vss(drug_partition(drug, drug.fu.value, logp), reference_body(), drug.bp.value))
 
 
 @functools.lru_cache(maxsize=None)
@@ -301,9 +298,9 @@ def model_lipophilicity(drug) -> float:
     """The log P the Kp model uses for ``drug``: fitted (status F) so that the reference subject's Vss
     equals the entry's ``vss`` (its published value and rows), as OSP fits lipophilicity in almost every
     model (literature.md P-A note 1).  The measured ``physchem.logp``, where there is one, gives the a
-    priori prediction (:func:`apriori_vss`) that reports the method's accuracy."""
-    with jax.ensure_compile_time_eval():
-        return _fit(drug.name)
+    priori prediction (:func:`apriori_vss`) that reports the method's accuracy.  Plain floats, cached: safe
+    to call while tracing (the reference physiology is evaluated eagerly)."""
+    return _fit(drug.name)
 
 
 def apriori_vss(drug) -> float | None:

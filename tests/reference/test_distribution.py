@@ -61,7 +61,7 @@ DRUG_TYPES = [  # logP, fu, B:P, kind, pKa
 
 @pytest.mark.parametrize("logp, fu, bp, kind, pka", DRUG_TYPES)
 def test_partition_matches_rodgers_rowland_by_hand(logp, fu, bp, kind, pka):
-    got = tissues.partition(logp, pka, kind, fu, bp, xp=np)
+    got = tissues.partition(logp, pka, kind, fu, bp)
     want = rr.kp(logp, fu, bp, kind, pka)
     assert set(got) == set(want)
     for t in want:  # a few dozen float64 operations
@@ -182,7 +182,7 @@ def test_more_body_fat_never_lowers_a_lipophilic_drugs_vss(logp, fu, bmi, more, 
     h = 1.70
     with jax.enable_x64(True):
         lo, hi = (physiology(_cov(male=float(male), height_cm=170.0, weight_kg=b * h * h)) for b in (bmi, bmi + more))
-        kp = tissues.partition(logp, None, "neutral", fu, 1.0, xp=np)
+        kp = tissues.partition(logp, None, "neutral", fu, 1.0)
         v = [float(tissues.vss(kp, ph, 1.0)) for ph in (lo, hi)]
     assert v[1] >= v[0]
 
@@ -191,7 +191,7 @@ def test_more_body_fat_never_lowers_a_lipophilic_drugs_vss(logp, fu, bmi, more, 
 @given(logp=st.floats(-1.0, 5.0), fu=st.floats(0.005, 0.5), up=st.floats(1.01, 3.0))
 def test_a_higher_unbound_fraction_never_lowers_vss(logp, fu, up):
     body = tissues.reference_body()
-    lo, hi = (float(tissues.vss(tissues.partition(logp, None, "neutral", f, 1.0, xp=np), body, 1.0))
+    lo, hi = (float(tissues.vss(tissues.partition(logp, None, "neutral", f, 1.0), body, 1.0))
               for f in (fu, min(fu * up, 1.0)))
     assert hi >= lo * (1 - 1e-12)
 
@@ -210,7 +210,7 @@ def _models(name):
     ph = {k: float(v) for k, v in ph_j.items()}
     kind, pka = _kind(d)
     k = rr.kp(tissues.model_lipophilicity(d), d.fu.value, d.bp.value, kind, pka)
-    bp, co = d.bp.value, 390.0 * (ph["lean_kg"] / ph["lean_kg"]) * ph["q_muscle"] / (390.0 * 0.17)
+    bp, co = d.bp.value, ph["q_muscle"] / 0.17  # the cardiac output behind popsim's muscle flow (men: 17 %)
     ep = (bp - 1 + rr.HCT) / rr.HCT
     vol = [ph["plasma_l"] + ph["rbc_l"] * ep] + [ph[f"v_{t}"] * k[t] for t in rr.RAT]
     flow = [0.0] + [bp * (co * VISCERAL_FLOW[t] if t in VISCERAL_FLOW else ph[f"q_{t}"]) for t in rr.RAT]
@@ -249,18 +249,6 @@ def test_lumped_three_compartments_follow_the_full_tissue_model(x64, name):
     auc_lump = -np.linalg.solve(lump, np.r_[dose, 0.0, 0.0])[0] / p["V1"]
     assert auc_full == pytest.approx(dose / p["CL"], rel=1e-10)
     assert auc_lump == pytest.approx(dose / p["CL"], rel=1e-10)
-
-
-def test_lumped_model_conserves_mass(x64):
-    # Amount in the three compartments + amount eliminated (an absorbing state) = dose, at every time.
-    _, p, _, _, lump = _models("diazepam")
-    aug = np.zeros((4, 4))
-    aug[:3, :3] = lump
-    aug[3, 0] = p["CL"] / p["V1"]
-    for t in TIMES:
-        x = expm(aug * t) @ np.r_[10.0, 0.0, 0.0, 0.0]
-        amounts = x[:3] * np.array([1.0, 1.0, 1.0])  # amounts, not concentrations: lump acts on amounts
-        assert amounts.sum() + x[3] == pytest.approx(10.0, rel=1e-12)
 
 
 HUNG = dict(V1=3.43, V2=8.47, V3=87.51, CL=0.027 * 60, Q2=1.103 * 60, Q3=0.335 * 60)  # G32, L and L/h
