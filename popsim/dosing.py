@@ -20,18 +20,15 @@ from typing import Mapping
 
 import jax.numpy as jnp
 
-from popsim.cohort.spec import CYP2C19
 from popsim.params.derive import pk_parameters
-from popsim.params.physiology import REFERENCE, physiology
+from popsim.params.physiology import REFERENCE_COVARIATES, physiology
 from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.pd.parameters import check_values, gaba_parameters
 
 __all__ = ["REFERENCE_PERSON", "drive_per_mg", "individual_dose"]
 
 # A healthy 25-year-old man of the reference body (the young groups of the EC50 studies).
-REFERENCE_PERSON = {**REFERENCE, "age": 25.0, "bmi": REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100) ** 2,
-                    "child_pugh": 0.0, "cyp2c19": float(CYP2C19.index("nm")), "pregnancy": 0.0, "perpetrator": 0.0,
-                    "opioid": 0.0, "alcohol": 0.0}
+REFERENCE_PERSON = {**REFERENCE_COVARIATES, "age": 25.0, "perpetrator": 0.0, "opioid": 0.0, "alcohol": 0.0}
 
 
 def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float],

@@ -46,13 +46,14 @@ SITES = {"cyp3a4": ("liver", "gut"), "cyp2c19": ("liver",)}  # where each enzyme
 
 _P98 = ("Obach RS et al. 2007; Greenblatt DJ et al. 2003, as used in the OSP Rifampicin and Ritonavir models "
         "(literature.md P98, P22)")
+_KDEG_LIVER = 0.0193  # 1/h, hepatic CYP3A4 half-life 36 h (P98); also CYP2C19's assumed value
 TURNOVER = {
-    "kdeg_cyp3a4_liver": Constant(0.0193, "1/h", "hepatic CYP3A4 degradation rate, half-life 36 h: " + _P98 + ". "
-                                  "Range: half-lives 23-139 h, Yang J et al. 2008 Curr Drug Metab 9:384 (memory, "
-                                  "unverified)", "V", (0.005, 0.03)),
+    "kdeg_cyp3a4_liver": Constant(_KDEG_LIVER, "1/h", "hepatic CYP3A4 degradation rate, half-life 36 h: " + _P98 + ". "
+                                  "Value V; its range (half-lives 23-139 h, Yang J et al. 2008 Curr Drug Metab 9:384) "
+                                  "is memory, unverified, a prior only", "V", (0.005, 0.03)),
     "kdeg_cyp3a4_gut": Constant(0.0301, "1/h", "enterocyte CYP3A4 degradation rate, half-life 23 h: " + _P98 + ". "
-                                "Range: memory, unverified", "V", (0.02, 0.05)),
-    "kdeg_cyp2c19_liver": Constant(0.0193, "1/h", "hepatic CYP2C19 degradation rate: no value in literature.md "
+                                "Value V; its range is memory, unverified, a prior only", "V", (0.02, 0.05)),
+    "kdeg_cyp2c19_liver": Constant(_KDEG_LIVER, "1/h", "hepatic CYP2C19 degradation rate: no value in literature.md "
                                    "(searched: P73-P100 give CYP3A4 turnover only); popsim assumption, taken as "
                                    "CYP3A4's half-life of 36 h (P98), the range half-lives 18-100 h", "A",
                                    (0.0069, 0.0385)),

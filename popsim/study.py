@@ -107,7 +107,7 @@ class ArmResult(NamedTuple):
     trajectories: dict[str, np.ndarray]  # kept PD signals, (time, regimen, subject)
     times: np.ndarray  # grid times (h) of the trajectories
     trigger: dict[str, np.ndarray]  # with a trigger: doses (count), last (h)
-    metabolites: dict[str, np.ndarray] = {}  # library metabolite -> its Cavg over the last day (mg/L)
+    metabolites: dict[str, np.ndarray]  # library metabolite -> its Cavg over the last day (mg/L)
 
 
 def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values: Mapping[str, float],

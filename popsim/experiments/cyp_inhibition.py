@@ -163,7 +163,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
                      "perpetrator_regimens": "; ".join(f"{k} {v[0]:g} mg every {v[1]:g} h"
                                                        for k, v in s.perpetrators.items())})
     report = ("Median ratio of Cavg on the last day with / without the perpetrator (taken throughout):\n"
-              + _ratio_table(ds, s.schedules).round(2).to_string())
+              + _ratio_table(ds["cavg_ratio_ss"], s.schedules).round(2).to_string())
     for m in metabolites:
         report += (f"\n{m} (metabolite), the same ratio:\n"
                    + _ratio_table(ds["metabolite_cavg_ratio_ss"].sel(metabolite=m), s.schedules).dropna(how="all")
@@ -175,7 +175,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
 def _ratio_table(ratio, schedules):
     """Median ratio over subjects, drug (x dose) by inhibitor, for the perpetrator taken throughout."""
-    med = (ratio["cavg_ratio_ss"] if isinstance(ratio, xr.Dataset) else ratio).median("subject").to_series()
+    med = ratio.median("subject").to_series()
     return med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in schedules else med
 
 

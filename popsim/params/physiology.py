@@ -43,8 +43,8 @@ from popsim.cohort.spec import CYP2C19
 from popsim.params import tissues
 from popsim.params.constant import Constant
 
-__all__ = ["CONSTANTS", "Constant", "REFERENCE", "physiology", "body_fat_fraction", "deurenberg",
-           "reference_physiology"]
+__all__ = ["CONSTANTS", "Constant", "REFERENCE", "REFERENCE_COVARIATES", "physiology", "body_fat_fraction",
+           "deurenberg", "reference_covariates", "reference_physiology"]
 
 
 _DEURENBERG = "Deurenberg P, Weststrate JA, Seidell JC. Br J Nutr 1991;65:105-14 (formula recalled, not read here)"
@@ -195,12 +195,15 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     } | body
 
 
+# The reference subject's covariates as plain floats: a 35-year-old man, 70 kg, 176 cm, no disease, CYP2C19
+# normal metaboliser, not pregnant.
+REFERENCE_COVARIATES = dict(REFERENCE, bmi=REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100.0) ** 2,
+                            child_pugh=0.0, cyp2c19=float(CYP2C19.index("nm")), pregnancy=0.0)
+
+
 def reference_covariates() -> dict[str, Float[Array, ""]]:
-    """The covariates of the reference subject (35-year-old man, 70 kg, 176 cm, no disease, CYP2C19 normal
-    metaboliser)."""
-    c = dict(REFERENCE, bmi=REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100.0) ** 2, child_pugh=0.0,
-             cyp2c19=float(CYP2C19.index("nm")), pregnancy=0.0)
-    return {k: jnp.asarray(float(v)) for k, v in c.items()}
+    """:data:`REFERENCE_COVARIATES` as arrays (the input of :func:`physiology`)."""
+    return {k: jnp.asarray(float(v)) for k, v in REFERENCE_COVARIATES.items()}
 
 
 @functools.lru_cache(maxsize=None)
