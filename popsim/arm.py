@@ -48,8 +48,8 @@ from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
 from popsim.simulate import simulate
 
-__all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "frozen_cohort", "risk_model", "run_arm",
-           "victim_spec"]
+__all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "frozen_cohort", "metabolite_outputs",
+           "risk_model", "run_arm", "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +89,11 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk
     return Risk(gaba, mu, EthanolMM("gut") if "E_" in roles else None)
 
 
+def metabolite_outputs(drug: str) -> dict[str, str]:
+    """The grid output of each library metabolite of ``drug`` (``M1_central``, ``M2_central``, ... in chain order)."""
+    return {m: f"M{k}_central" for k, m in enumerate(species(drug)[1:], start=1)}
+
+
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
                 windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True,
                 others: tuple[tuple[str, str], ...] = (), pd: bool = False) -> GridSpec:
@@ -110,7 +115,7 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
         model, outputs = mammillary(load(drug).n_cmt, oral=oral, effect=pd), ("central",)
     else:
         model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral, effect=pd)
-        outputs = ("central",) + tuple(f"M{i}_central" for i in range(1, len(chain)))
+        outputs = ("central",) + tuple(metabolite_outputs(drug).values())
     lag = "ALAG" if oral and load(drug).routes[route].lag is not None else None
     channels = [Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)]
     for other, other_route in others:

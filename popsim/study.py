@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from popsim._validate import choice, finite, unique
-from popsim.arm import Arm, run_arm
-from popsim.drugs.library import load, species
+from popsim.arm import Arm, metabolite_outputs, run_arm
+from popsim.drugs.library import load
 from popsim.pd.parameters import role_prefix
 from popsim.pk.grid import Trigger, Window
 from popsim.regimen import daily_schedule
@@ -186,10 +186,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     kept = {x: r.trajectory(x).astype(float) for x in trajectories}
     fired = {"doses": r.raw["trigger_doses"].astype(float), "last": r.raw["trigger_last"].astype(float)} \
         if trigger is not None else {}
-    # the chain's metabolites are the grid outputs M1_central, M2_central, ... (popsim.arm.victim_spec)
-    chain = species(arm.drug)[1:] if arm.metabolites else ()
-    metabolites = {m: r.stat("auc", "ss", f"M{k}_central").astype(float) / (day * dt)
-                   for k, m in enumerate(chain, start=1)}
+    outputs = metabolite_outputs(arm.drug) if arm.metabolites else {}
+    metabolites = {m: r.stat("auc", "ss", o).astype(float) / (day * dt) for m, o in outputs.items()}
     return ArmResult(out, by_day, r.covariates, above, kept, r.times if trajectories else np.zeros(0), fired,
                      metabolites)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from popsim._validate import choice, unique
-from popsim.arm import Arm, ArmOutput, run_arm
+from popsim.arm import Arm, ArmOutput, metabolite_outputs, run_arm
 from popsim.config import PerpetratorConfig, RegimenConfig, Study
 from popsim.experiments.base import Experiment, Result
 from popsim.experiments.fluctuation import WINDOW, check_sweep, figure, steady_state, sweep_result
@@ -64,7 +64,6 @@ class PopulationStudy(Study):
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Every library drug x regimen in the cohort ``cfg.cohort``: covariates -> physiology -> PK."""
-    from popsim.drugs.library import species
 
     s, g = cfg.study, cfg.grid
     pc = s.perpetrator
@@ -87,8 +86,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
              "perpetrator": pc.drug and f"{pc.drug} {pc.route} {pc.dose_mg:g} mg every {pc.interval_h:g} h from "
                                        f"{pc.start_h:g} h ({pc.n_doses or 'all'} doses), taken by a fraction "
                                        f"{cfg.cohort.p_perpetrator:g}"}
-    # the chain's metabolites are the grid outputs M1_central, M2_central, ... (popsim.arm.victim_spec)
-    metabolites = {name: {m: f"M{k}_central" for k, m in enumerate(species(name)[1:], start=1)} for name in s.library}
+    metabolites = {name: metabolite_outputs(name) for name in s.library}
     return sweep_result(cfg, {name: simulator(name) for name in s.library}, progress=progress, attrs=attrs,
                         metabolites=metabolites)
 
