@@ -122,8 +122,8 @@ class Risk(PDModel):
         o2, a2 = occ[sub.index("a2")], g.adaptation[sub.index("a2")]
         sed = jnp.maximum(o1 - p["TOL"] * a1, 0.0)
         mismatch = jnp.maximum(a2 - o2, 0.0)
-        opioid = p[f"{self.mu.prefix}ALPHA"] * m.opioid if self.mu is not None else jnp.zeros_like(sed)
-        return Drive(sed, mismatch, opioid)
+        bound = m.opioid if self.mu is not None else jnp.zeros_like(sed)
+        return Drive(sed, mismatch, o1, bound)
 
     def step(self, state, c0, c1, p, dt) -> RiskState:
         g, m, e = state.gaba, state.mu, state.ethanol

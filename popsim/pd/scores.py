@@ -39,7 +39,8 @@ class Drive(NamedTuple):
 
     sedation: Scalar  # net alpha1 sedation S = max(O1 - TOL A1, 0)
     mismatch: Scalar  # withdrawal mismatch W = max(A2 - O2, 0)
-    opioid: Scalar  # opioid drive O_ALPHA R (0 without an opioid)
+    stimulus: Scalar  # GABA-A alpha1 stimulus (acute, before tolerance): an endpoint's effect is a function of it
+    mu_bound: Scalar  # R, the fraction of mu receptors bound by the opioid (0 without an opioid)
 
 
 class Score(abc.ABC):

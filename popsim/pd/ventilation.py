@@ -54,8 +54,9 @@ class Ventilation(Score):
     def ventilation(self, d, p) -> tuple[Scalar, Scalar]:
         """Ventilation and its additive (Bliss) expectation at one time."""
         gaba_part = 1.0 - p["EG"] * d.sedation
-        ve = gaba_part * jnp.maximum(1.0 - d.opioid * (1.0 + p["PSI"] * d.sedation), 0.0)
-        return ve, gaba_part * jnp.maximum(1.0 - d.opioid, 0.0)
+        opioid = p["O_ALPHA"] * d.mu_bound if "O_ALPHA" in p else jnp.zeros_like(d.mu_bound)
+        ve = gaba_part * jnp.maximum(1.0 - opioid * (1.0 + p["PSI"] * d.sedation), 0.0)
+        return ve, gaba_part * jnp.maximum(1.0 - opioid, 0.0)
 
     def step(self, state, d0, d1, p, dt) -> VentilationState:
         (ve0, _), (ve1, _) = self.ventilation(d0, p), self.ventilation(d1, p)
