@@ -81,8 +81,9 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk
     if dup:
         raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone, one "
                          "flumazenil and ethanol once")
-    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species)) + (("ethanol",) if "E_" in roles else ())
-    gaba = GabaAdaptation(sites=sites, antagonist="Z_effect" if "Z_" in roles else None)
+    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species))
+    gaba = GabaAdaptation(sites=sites, antagonist="Z_effect" if "Z_" in roles else None,
+                          ethanol="ethanol" if "E_" in roles else None)
     mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
     if "N_" in roles and mu is None:
         raise ValueError("naloxone is given without an opioid; add an opioid co-medication")
@@ -230,10 +231,10 @@ class Physiological:
 
     def _pd_parameters(self, cov, phys, i, iiv_stream, values, chain, dtype):
         sd = PD["iiv_ec50"].value
-        cv = {"ec50": (math.expm1(sd**2)) ** 0.5, "kon": (math.expm1(sd**2)) ** 0.5}
+        cv = {"kd": (math.expm1(sd**2)) ** 0.5, "kon": (math.expm1(sd**2)) ** 0.5}
         eta = etas(cv, iiv_stream, i, dtype, prefix="pd.")
         prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
-        out = gaba_parameters(chain, prefixes, cov["age"], phys, eta["ec50"], values)
+        out = gaba_parameters(chain, prefixes, cov["age"], phys, eta["kd"], values)
         for other, _ in self.others:
             if other == "ethanol":
                 cv = {"vmax": ETHANOL["iiv_vmax"].value}

@@ -1,10 +1,11 @@
 """Individual dosing: the daily dose that gives a person the GABA-A drive of a reference dose in a
 reference person.
 
-For linear kinetics the steady-state average *drive* ``x = sum_s C_s / EC50_s`` over a
-drug and its active metabolites (total concentrations and the subject's total EC50s, which carry the
+For linear kinetics the steady-state average *drive* ``x = sum_s C_s / KD_s`` over a
+drug and its active metabolites (total concentrations and the subject's total KDs, which carry the
 unbound fraction and the age-dependent sensitivity; :mod:`popsim.pd.parameters`) is proportional to
-the daily dose:
+the daily dose; occupancy ``x / (1 + x)`` and effect are increasing functions of it (every species a
+full agonist), so matching the drive matches both:
 
     C_parent = F D / (24 CL),   C_k = FM_k CL_{k-1} C_{k-1} / CL_k  (metabolite k of the chain).
 
@@ -42,14 +43,14 @@ def drive_per_mg(drug: str, route: str, covariates: Mapping[str, float],
     phys = physiology(cov)
     chain = species(drug)
     prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
-    ec50 = gaba_parameters(chain, prefixes, cov["age"], phys, 0.0, values or check_values())
+    kd = gaba_parameters(chain, prefixes, cov["age"], phys, 0.0, values or check_values())
     p = pk_parameters(load(drug), route, phys, {})
     conc = p.get("F", 1.0) / 24.0 / p["CL"]
-    drive, cl = conc / ec50["EC50_a1"], p["CL"]
+    drive, cl = conc / kd["KD_a1"], p["CL"]
     for k, (parent, name) in enumerate(zip(chain, chain[1:]), start=1):
         cl_m = pk_parameters(load(name), "iv", phys, {})["CL"]
         conc = formed_mass_fraction(parent, name) * cl * conc / cl_m
-        drive, cl = drive + conc / ec50[f"M{k}_EC50_a1"], cl_m
+        drive, cl = drive + conc / kd[f"M{k}_KD_a1"], cl_m
     return float(drive)
 
 

@@ -3,7 +3,7 @@ PD layer and the risk scores on line (the engine of the clinical experiments).
 
 :func:`simulate_arm` runs one :class:`popsim.arm.Arm` (cohort x drug x co-medications) over all
 regimens in one compiled program and returns per (regimen, subject)
-summaries: steady-state exposure and receptor occupancy over the last day
+summaries: steady-state exposure, receptor occupancy and effect over the last day
 (the "ss" window, ``[n_steps - 1 - 24 h, n_steps - 1)``, or the whole horizon
 if it is shorter), and the scores over the whole horizon; their units and long
 names are in :data:`popsim.dataset.VARIABLES` (the Dataset contract).  Subject
@@ -30,7 +30,7 @@ __all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "
 
 DAY_H = 24.0
 # PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)
-SUMMARISED = ("occupancy_a1", "occupancy_a2", "sedation")
+SUMMARISED = ("occupancy_a1", "effect_a1", "effect_a2", "sedation")
 APNOEA_MIN_H = 15.0 / 3600.0  # an apnoea lasts at least 15 s (Bailey 1990, literature.md C39)
 
 def check_arms(path: str, cohorts: Sequence[str], drugs: Sequence[str], doses_de: Sequence[float]) -> None:
@@ -101,7 +101,7 @@ class ArmResult(NamedTuple):
     """The clinical readout of one arm (:func:`simulate_arm`); arrays ``(regimen, subject)`` unless stated."""
 
     values: dict[str, np.ndarray]  # name -> array (metadata in popsim.dataset.VARIABLES)
-    by_day: dict[str, np.ndarray]  # cavg_day, occupancy_a1_mean_day: (checkpoint, regimen, subject)
+    by_day: dict[str, np.ndarray]  # cavg_day, effect_a1_mean_day: (checkpoint, regimen, subject)
     covariates: dict[str, np.ndarray]  # (subject,)
     above: dict[str, np.ndarray]  # with pd_above: t_above (h), t_first (h, NaN if never), (pair, regimen, subject)
     trajectories: dict[str, np.ndarray]  # kept PD signals, (time, regimen, subject)
@@ -154,14 +154,16 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
 
     hw_end = pd("pd_end", "horizon", "withdrawal_cumhaz")
     hw_ss = pd("pd_end", "before_ss", "withdrawal_cumhaz") if ss > 0 else 0.0
-    occ_max, occ_min = pd("pd_max", "ss", "occupancy_a1"), pd("pd_min", "ss", "occupancy_a1")
+    eff_max, eff_min = pd("pd_max", "ss", "effect_a1"), pd("pd_min", "ss", "effect_a1")
     out = {
         "cavg_ss": r.stat("auc", "ss", "central").astype(float) / (day * dt),
-        "occupancy_a1_mean_ss": pd("pd_mean", "ss", "occupancy_a1"), "occupancy_a1_max_ss": occ_max,
-        "occupancy_a1_min_ss": occ_min, "occupancy_a2_mean_ss": pd("pd_mean", "ss", "occupancy_a2"),
-        "occupancy_a1_tmax": pd("pd_tmax", "horizon", "occupancy_a1"),
-        "occupancy_swing_ss": np.where(occ_max > 0, (occ_max - occ_min) / np.where(occ_max > 0, occ_max, 1), 0.0),
+        "effect_a1_mean_ss": pd("pd_mean", "ss", "effect_a1"), "effect_a1_max_ss": eff_max,
+        "effect_a1_min_ss": eff_min, "effect_a2_mean_ss": pd("pd_mean", "ss", "effect_a2"),
+        "occupancy_a1_mean_ss": pd("pd_mean", "ss", "occupancy_a1"),
+        "effect_a1_tmax": pd("pd_tmax", "horizon", "effect_a1"),
+        "effect_swing_ss": np.where(eff_max > 0, (eff_max - eff_min) / np.where(eff_max > 0, eff_max, 1), 0.0),
         "sedation_mean_ss": pd("pd_mean", "ss", "sedation"),
+        "effect_a1_peak": pd("pd_max", "horizon", "effect_a1"),
         "occupancy_a1_peak": pd("pd_max", "horizon", "occupancy_a1"),
         "falls_expected": pd("pd_end", "horizon", "falls_expected"),
         "fall_rate_ratio": pd("pd_end", "horizon", "falls_expected") / (r.params["FALL_H0"][0] * (n_steps - 1) * dt),
@@ -177,7 +179,7 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
                 "synergy_index": np.where(additive < 1, (1 - nadir) / np.where(additive < 1, 1 - additive, 1), 1.0)}
     days = [f"day_{k}" for k in range(len(marks))]
     by_day = {"cavg_day": np.stack([r.stat("auc", w, "central").astype(float) / (day * dt) for w in days]),
-              "occupancy_a1_mean_day": np.stack([pd("pd_mean", w, "occupancy_a1") for w in days])} if marks else {}
+              "effect_a1_mean_day": np.stack([pd("pd_mean", w, "effect_a1") for w in days])} if marks else {}
     above = {}
     if pd_above:
         pairs = [r.above(p) for p in pd_above]

@@ -189,14 +189,17 @@ _FIELDS = {
     "ki": ("concentration_um", 0.0, 1e4), "KI": ("concentration_um", 0.0, 1e4), "kinact_max": ("rate", 0.0, 1e3),
     "emax": ("number", 0.0, 1e3), "ec50": ("concentration_um", 0.0, 1e4), "fu_gut": ("fraction", 0.0, 1.0),
 }
-# pd block: key -> (dimension, low, high).  ``ec50``: total plasma concentration of
-# half-maximal GABA-A effect (benzodiazepines; alpha1/sedation) or of half
-# occupancy (an antagonist: flumazenil); ``a1_selectivity``: EC50(alpha2) /
-# EC50(alpha1); ``ke0``: effect-site equilibration; ``kon``/``koff``/``alpha``:
-# mu-receptor association, dissociation and intrinsic activity (opioids,
-# naloxone).
+# pd block: key -> (dimension, low, high).  ``ec50_<endpoint>``: measured total
+# plasma (or effect-site) concentration of half-maximal effect on an endpoint of
+# popsim.pd.potency.ENDPOINTS (benzodiazepines, young adults), from which the
+# affinities are fitted; ``kd``: unbound concentration occupying half the
+# benzodiazepine sites (an antagonist: flumazenil); ``a1_selectivity``:
+# KD(alpha2) / KD(alpha1); ``ke0``: effect-site equilibration;
+# ``kon``/``koff``/``alpha``: mu-receptor association, dissociation and
+# intrinsic activity (opioids, naloxone).
 _PD = {
-    "ec50": ("concentration_mass", 0.0, 1e3), "a1_selectivity": ("number", 0.01, 100.0), "ke0": ("rate", 0.0, 1e3),
+    "ec50_psychomotor": ("concentration_mass", 0.0, 1e4), "ec50_eeg": ("concentration_mass", 0.0, 1e4),
+    "ec50_hypnosis": ("concentration_mass", 0.0, 1e4), "kd": ("concentration_mass", 0.0, 1e3), "a1_selectivity": ("number", 0.01, 100.0), "ke0": ("rate", 0.0, 1e3),
     "kon": ("association", 0.0, 1e9), "koff": ("rate", 0.0, 1e4), "alpha": ("fraction", 0.0, 1.0),
 }
 _TOP = {"name", "kind", "references", "reference_weight_kg", "n_cmt", "disposition", "routes", "iiv",

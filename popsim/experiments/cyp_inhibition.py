@@ -8,7 +8,7 @@ on (CYP3A4 in liver and gut, CYP2C19 in the liver) follows its unbound concentra
 in each subject's CYP2C19 phenotype.  One compiled program per drug x perpetrator; the schedules are
 runtime inputs.  Per subject: the readout of :func:`popsim.study.simulate_arm`, weekly checkpoints, and
 the ratios to the control arm of Cavg (the drug's and each active metabolite's, e.g. nordiazepam and
-oxazepam after diazepam) and of mean alpha1 occupancy on the last day.
+oxazepam after diazepam) and of mean alpha1 effect on the last day.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, 
                           simulate_arm)
 
 __all__ = ["EXPERIMENT", "SCHEDULES", "CypInhibitionStudy", "figure", "perpetrator_doses", "plot_exposure_ratio",
-           "plot_occupancy_course", "run"]
+           "plot_effect_course", "run"]
 
 LEVELS = ["drug", "dose_de_mg", "inhibitor", "schedule"]
 SCHEDULES = ("throughout", "started", "stopped")
 register({
     "cavg_ratio_ss": ("1", "Cavg over the last day with the perpetrator / without (same subject)"),
-    "occupancy_ratio_ss": ("1", "mean alpha1 occupancy over the last day with the perpetrator / without"),
+    "effect_ratio_ss": ("1", "mean alpha1 effect over the last day with the perpetrator / without"),
     "metabolite_cavg_ss": ("mg L-1", "average plasma concentration of the active metabolite over the last day "
                                      "(NaN: not formed from this drug)"),
     "metabolite_cavg_ratio_ss": ("1", "metabolite Cavg over the last day with the perpetrator / without (same "
@@ -140,7 +140,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
                                                      progress=progress and progress(f"{d}/{perp}/{sch}"), **common)))
         for perp, sch, r in arms:
             ratios = {"cavg_ratio_ss": r.values["cavg_ss"] / control.values["cavg_ss"],
-                      "occupancy_ratio_ss": r.values["occupancy_a1_mean_ss"] / control.values["occupancy_a1_mean_ss"]}
+                      "effect_ratio_ss": r.values["effect_a1_mean_ss"] / control.values["effect_a1_mean_ss"]}
             metabolites = {m: (c, c / control.metabolites[m]) for m, c in r.metabolites.items()}
             parts.append((r, ratios, metabolites))
             labels += [(d, x, perp, sch) for x in s.dose_de_mg]
@@ -208,12 +208,12 @@ def plot_exposure_ratio(ds: xr.Dataset, *, ax=None):
     return ax
 
 
-def plot_occupancy_course(ds: xr.Dataset, *, ax=None):
-    """Median mean alpha1 occupancy at each checkpoint for each drug alone (solid) and with the first
+def plot_effect_course(ds: xr.Dataset, *, ax=None):
+    """Median mean alpha1 effect at each checkpoint for each drug alone (solid) and with the first
     perpetrator started (dashed) and stopped (dotted) mid-regimen."""
     ax = ax or new_axes()
     drugs, perps, schedules = _levels(ds)
-    occ = ds["occupancy_a1_mean_day"].median("subject").to_series().droplevel("dose_de_mg")
+    occ = ds["effect_a1_mean_day"].median("subject").to_series().droplevel("dose_de_mg")
     occ = occ[~occ.index.duplicated()]
     for k, d in enumerate(drugs):
         for sch, ls in (("none", "-"), ("started", "--"), ("stopped", ":")):
@@ -223,7 +223,7 @@ def plot_occupancy_course(ds: xr.Dataset, *, ax=None):
             ax.plot(ds["day"], [occ.get((day,) + key, np.nan) for day in ds["day"].values], ls, color=f"C{k}",
                     label=f"{d}" if sch == "none" else None)
     ax.set_xlabel("day")
-    ax.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 30))
+    ax.set_ylabel(textwrap.fill("median mean alpha1 effect over the day [1]", 30))
     ax.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen", 50),
                  fontsize=10)
     ax.legend(fontsize=7)
@@ -231,8 +231,8 @@ def plot_occupancy_course(ds: xr.Dataset, *, ax=None):
 
 
 def figure(ds: xr.Dataset):
-    """Cavg ratios (left), occupancy over the weeks when the first perpetrator is started or stopped (right)."""
-    return side_by_side(ds, (plot_exposure_ratio, plot_occupancy_course))
+    """Cavg ratios (left), effect over the weeks when the first perpetrator is started or stopped (right)."""
+    return side_by_side(ds, (plot_exposure_ratio, plot_effect_course))
 
 
 EXPERIMENT = Experiment(
@@ -245,5 +245,5 @@ EXPERIMENT = Experiment(
     + tuple(f"~study.perpetrators.{p}" for p in ("ketoconazole", "itraconazole", "clarithromycin", "erythromycin",
                                                  "voriconazole", "fluconazole", "fluvoxamine")),
     question="How much do the CYP3A4 and CYP2C19 perpetrators raise each benzodiazepine's (and its active "
-             "metabolites') exposure and receptor occupancy, and "
+             "metabolites') exposure and receptor effect, and "
              "what happens when the perpetrator is started or stopped partway through a regimen?")

@@ -2,7 +2,7 @@
 
 For every cohort x drug, the drug is simulated once daily at a grid of daily diazepam-equivalent
 doses (the reported doses, the reference dose and a geometric search grid) in one compiled program.
-The recommended starting dose is found by the simulator: the dose whose median mean alpha1 occupancy
+The recommended starting dose is found by the simulator: the dose whose median mean alpha1 effect
 (last day) equals that of the reference dose in the reference (young) cohort, by monotone
 interpolation in log dose over the search grid (a vectorised bisection).  The fall-capped dose is the
 largest dose whose median fall-rate ratio (expected falls over those of the same subject untreated) is
@@ -32,16 +32,16 @@ from popsim.plots import new_axes, side_by_side
 from popsim.study import (check_arms, check_clock_hours, check_day_grid, cohort_dataset, daily_regimens, de_dose_mg,
                           simulate_arm)
 
-__all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_occupancy", "plot_recommended", "recommend", "run"]
+__all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_effect", "plot_recommended", "recommend", "run"]
 
-SEARCHED = ("occupancy_a1_mean_ss", "fall_rate_ratio")  # their medians over the search grid are kept
+SEARCHED = ("effect_a1_mean_ss", "fall_rate_ratio")  # their medians over the search grid are kept
 register({f"median_{name}_search": (VARIABLES[name][0], f"median {VARIABLES[name][1]} (dose search grid)")
           for name in SEARCHED})
 register({
     "search_dose_de_mg": ("mg d-1", "daily dose searched, diazepam equivalents"),
     "drug_searched": ("1", "library drug of the dose search and the recommendations"),
     "recommended_de_mg": ("mg d-1", "recommended starting daily dose, diazepam equivalents: the median mean alpha1 "
-                                    "occupancy (last day) of the reference dose in the reference cohort"),
+                                    "effect (last day) of the reference dose in the reference cohort"),
     "fall_capped_de_mg": ("mg d-1", "largest daily dose, diazepam equivalents, whose median fall-rate ratio is at "
                                     "most the cap"),
 })
@@ -51,7 +51,7 @@ register({
 class ElderlyStudy(Study):
     """``drugs`` at daily diazepam-equivalent doses ``dose_de_mg`` (Ashton) taken once daily at ``dose_hour``
     for the grid's days, in each of ``cohorts`` (preset names).  The recommended starting dose per drug
-    and cohort matches the median mean alpha1 occupancy of ``reference_dose_de_mg`` in
+    and cohort matches the median mean alpha1 effect of ``reference_dose_de_mg`` in
     ``reference_cohort``; the fall-capped dose keeps the median fall-rate ratio (vs untreated) at or
     below ``fall_rate_ratio_cap``.  ``search_points`` doses, geometric from ``search_min_de_mg`` to
     ``search_max_de_mg``, are simulated for both searches."""
@@ -118,10 +118,10 @@ def recommend(results, covariates, s: ElderlyStudy, doses, search, values) -> pd
     k_ref, k_search = len(doses) - len(search) - 1, slice(len(doses) - len(search), None)
     rows = []
     for d in s.drugs:
-        target = np.median(results[s.reference_cohort, d].values["occupancy_a1_mean_ss"][k_ref])
+        target = np.median(results[s.reference_cohort, d].values["effect_a1_mean_ss"][k_ref])
         for c in s.cohorts:
             v = results[c, d].values
-            occ = np.median(v["occupancy_a1_mean_ss"][k_search], axis=-1)
+            occ = np.median(v["effect_a1_mean_ss"][k_search], axis=-1)
             frr = np.median(v["fall_rate_ratio"][k_search], axis=-1)
             de = _interp_dose(search, occ, target)
             below = np.nonzero(np.maximum.accumulate(frr) <= s.fall_rate_ratio_cap)[0]
@@ -131,7 +131,7 @@ def recommend(results, covariates, s: ElderlyStudy, doses, search, values) -> pd
             analytic = individual_dose(d, "oral", med, de_dose_mg(d, s.reference_dose_de_mg),
                                        reference=_typical_person(covariates[s.reference_cohort]), values=values)
             rows.append({"drug": d, "cohort": c, "median_age": med["age"],
-                         "reference_occupancy_a1": float(target),
+                         "reference_effect_a1": float(target),
                          "recommended_de_mg": de, "recommended_mg": de_dose_mg(d, de) if np.isfinite(de) else np.nan,
                          "fall_capped_de_mg": cap,
                          "fall_capped_mg": de_dose_mg(d, cap) if np.isfinite(cap) else np.nan,
@@ -167,7 +167,7 @@ def plot_recommended(ds: xr.Dataset, *, ax=None):
     for j, c in enumerate(cohorts):
         x = np.arange(len(drugs)) + (j - (len(cohorts) - 1) / 2) * width
         ax.bar(x, ds["recommended_de_mg"].sel(cohort=c), width, color=f"C{j}",
-               label=f"{c}: matches reference occupancy")
+               label=f"{c}: matches reference effect")
         ax.plot(x, ds["fall_capped_de_mg"].sel(cohort=c), "v", color="k", ms=6,
                 label="fall-capped dose" if j == 0 else None)
     ref = float(ds.attrs["reference_dose_de_mg"])
@@ -179,12 +179,12 @@ def plot_recommended(ds: xr.Dataset, *, ax=None):
     return ax
 
 
-def plot_dose_occupancy(ds: xr.Dataset, *, ax=None):
-    """Median mean alpha1 occupancy (last day) against dose over the search grid, per cohort (colour) and
+def plot_dose_effect(ds: xr.Dataset, *, ax=None):
+    """Median mean alpha1 effect (last day) against dose over the search grid, per cohort (colour) and
     drug (line style)."""
     ax = ax or new_axes()
     drugs, cohorts = list(ds["drug_searched"].values), list(ds["cohort"].values)
-    occ = ds["median_occupancy_a1_mean_ss_search"]
+    occ = ds["median_effect_a1_mean_ss_search"]
     for j, c in enumerate(cohorts):
         for k, d in enumerate(drugs):
             ax.plot(ds["search_dose_de_mg"], occ.sel(cohort=c, drug_searched=d), color=f"C{j}",
@@ -192,15 +192,15 @@ def plot_dose_occupancy(ds: xr.Dataset, *, ax=None):
                     else (c if k == 0 else None))
     ax.set_xscale("log")
     ax.set_xlabel("daily dose, mg diazepam equivalents (log)")
-    ax.set_ylabel("median mean alpha1 occupancy, last day (fraction)")
-    ax.set_title(textwrap.fill("Dose-occupancy by cohort (colour) and drug (line style)", 55), fontsize=10)
+    ax.set_ylabel("median mean alpha1 effect, last day (fraction)")
+    ax.set_title(textwrap.fill("Dose-effect by cohort (colour) and drug (line style)", 55), fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     return ax
 
 
 def figure(ds: xr.Dataset):
-    """Recommended and fall-capped doses (left), dose-occupancy curves by cohort (right)."""
-    return side_by_side(ds, (plot_recommended, plot_dose_occupancy))
+    """Recommended and fall-capped doses (left), dose-effect curves by cohort (right)."""
+    return side_by_side(ds, (plot_recommended, plot_dose_effect))
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
@@ -223,7 +223,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     rec = recommend(results, covariates, s, doses, search, values)
     ds = _dataset(results, covariates, s, report, search, rec)
     table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(s.cohorts)]
-    text = (f"Recommended starting dose (mg/day): matches the median alpha1 occupancy of {s.reference_dose_de_mg:g} mg "
+    text = (f"Recommended starting dose (mg/day): matches the median alpha1 effect of {s.reference_dose_de_mg:g} mg "
             f"diazepam-equivalent in {s.reference_cohort}; fall-capped: median fall-rate ratio <= "
             f"{s.fall_rate_ratio_cap:g}\n" + table.round(3).to_string())
     return Result(ds, {"summary": summary_table(ds), "recommended_doses": rec},

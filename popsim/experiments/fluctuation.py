@@ -7,7 +7,7 @@ The steady-state window is the last ``grid.summary_window_h`` hours: Cmax, Cmin,
 time above each threshold, per subject x regimen; the first ``study.save_subjects`` subjects' whole
 concentration courses are kept.  :func:`sweep_result` (the sweep, its Dataset and its report) and
 :func:`figure` are shared with the ``population`` experiment, the same sweep in a virtual cohort.
-(The clinical version, library drugs with GABA-A occupancy and withdrawal, is ``interdose``.)
+(The clinical version, library drugs with GABA-A effect and withdrawal, is ``interdose``.)
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
     ref = df[df["cohort"] == healthy].set_index(["drug", "dose_de_mg"])["cavg_ss"]
     same = list(zip(df["drug"], df["dose_de_mg"]))
     df["exposure_ratio_to_healthy"] = df["cavg_ss"].to_numpy() / ref.loc[same].to_numpy()
-    occ = ds["occupancy_a1_mean_day"].median("subject")
+    occ = ds["effect_a1_mean_day"].median("subject")
     acc = (occ.isel(day=-1) / occ.isel(day=0)).to_dataframe(name="accumulation_last_over_first_checkpoint")
     df = df.merge(acc.reset_index()[["cohort", "drug", "dose_de_mg", "accumulation_last_over_first_checkpoint"]],
                   on=["cohort", "drug", "dose_de_mg"])
@@ -66,10 +66,10 @@ def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
 
 
 def plot_accumulation(ds: xr.Dataset, *, drug: str, ax=None):
-    """Median mean alpha1 occupancy of the day before each checkpoint for ``drug``, one line per cohort
+    """Median mean alpha1 effect of the day before each checkpoint for ``drug``, one line per cohort
     (first dose of the sweep)."""
     ax = ax or new_axes((4.2, 3.4))
-    occ = ds["occupancy_a1_mean_day"].median("subject")
+    occ = ds["effect_a1_mean_day"].median("subject")
     dose = float(ds["dose_de_mg"].values[0])
     for j, c in enumerate(ds["cohort"].values):
         ax.plot(ds["day"], occ.sel(cohort=c, drug=drug, dose_de_mg=dose), "o-", color=f"C{j}", label=str(c))
@@ -90,7 +90,7 @@ def figure(ds: xr.Dataset):
     for ax, d in zip(axes.flat, drugs):
         plot_accumulation(ds, drug=d, ax=ax)
     for ax in axes[:, 0]:
-        ax.set_ylabel(textwrap.fill("median mean alpha1 occupancy over the day [1]", 28))
+        ax.set_ylabel(textwrap.fill("median mean alpha1 effect over the day [1]", 28))
     for ax in list(axes.flat)[len(drugs):]:
         ax.set_visible(False)
     axes[0, 0].legend(fontsize=7)

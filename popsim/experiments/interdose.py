@@ -1,11 +1,11 @@
-"""Question 1 (interdose withdrawal): how far GABA-A occupancy swings between doses at steady state,
+"""Question 1 (interdose withdrawal): how far GABA-A effect swings between doses at steady state,
 and the probability of withdrawal between doses, for alprazolam immediate- and extended-release,
 clonazepam and diazepam over a sweep of dosing intervals at the same daily diazepam-equivalent dose.
 
 Each formulation is one compiled program (its regimens: daily dose x interval).  An extended-release
 formulation (``<drug>_xr``) is the drug's oral route with each dose released at a constant rate over
 ``xr_release_h`` into the gut depot (on the grid: equal parts at every step of the release).  The
-last day is the steady-state window: occupancy swing (peak - trough) / peak, trough occupancy, mean
+last day is the steady-state window: effect swing (peak - trough) / peak, trough effect, mean
 net sedation and P(clinically significant withdrawal during that day), the interdose withdrawal
 that the swing causes.
 """
@@ -30,7 +30,7 @@ from popsim.study import check_arms, de_dose_mg, simulate_arm
 __all__ = ["EXPERIMENT", "InterdoseStudy", "doses", "figure", "plot_swing", "plot_withdrawal", "run"]
 
 LEVELS = ["formulation", "dose_de_mg", "interval_h"]
-OUTPUTS = ("cavg_ss", "occupancy_a1_mean_ss", "occupancy_a1_max_ss", "occupancy_a1_min_ss", "occupancy_swing_ss",
+OUTPUTS = ("cavg_ss", "effect_a1_mean_ss", "effect_a1_max_ss", "effect_a1_min_ss", "effect_swing_ss",
            "sedation_mean_ss", "p_withdrawal_last_day", "p_withdrawal", "fall_rate_ratio")
 
 
@@ -82,19 +82,19 @@ def doses(n_steps: int, dt: float, daily_mg: float, interval_h: float, release_h
 
 
 def plot_swing(ds: xr.Dataset, *, ax=None):
-    """Median alpha1 occupancy swing at steady state (90% population band) against the dosing interval,
+    """Median alpha1 effect swing at steady state (90% population band) against the dosing interval,
     per formulation, at the largest daily dose."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     top = sorted(set(idx.get_level_values("dose_de_mg")))[-1]
-    swing = ds["occupancy_swing_ss"].quantile([0.05, 0.5, 0.95], "subject")
+    swing = ds["effect_swing_ss"].quantile([0.05, 0.5, 0.95], "subject")
     for j, f in enumerate(dict.fromkeys(idx.get_level_values("formulation"))):
         s = swing.sel(formulation=f, dose_de_mg=top).sortby("interval_h")
         tau = s["interval_h"].values
         ax.fill_between(tau, s.sel(quantile=0.05), s.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
         ax.plot(tau, s.sel(quantile=0.5), "o-", color=f"C{j}", label=f)
     ax.set_xlabel(label(ds["interval_h"]))
-    ax.set_ylabel(label(ds["occupancy_swing_ss"], 45))
+    ax.set_ylabel(label(ds["effect_swing_ss"], 45))
     ax.set_title(f"{top:g} mg/day diazepam-equivalent: median and 90% band", fontsize=9)
     ax.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
     ax.legend(fontsize=7)
@@ -148,10 +148,10 @@ def run(cfg, *, dtype, progress=None) -> Result:
                           dose_mg=("regimen", [de_dose_mg(f.removesuffix("_xr"), x) for f, x, _ in labels]))
     ds = annotate(ds, drug=("1", "library drug of the formulation"))
     ds.attrs.update({"cohort": cfg.cohort.name, "xr_release_h": s.xr_release_h, "days": g.days})
-    table = ds[["occupancy_swing_ss", "occupancy_a1_min_ss"]].median("subject").to_dataframe()
+    table = ds[["effect_swing_ss", "effect_a1_min_ss"]].median("subject").to_dataframe()
     table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
-    report = ("Median occupancy swing and trough, and mean P(withdrawal during the last day), by regimen:\n"
-              + table[["occupancy_swing_ss", "occupancy_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
+    report = ("Median effect swing and trough, and mean P(withdrawal during the last day), by regimen:\n"
+              + table[["effect_swing_ss", "effect_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
     return Result(ds, {"summary": summary_table(ds)},
                   f"{list(s.formulations)} x {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
                   f"({cfg.cohort.name}), {g.days:g} days", report)
@@ -162,5 +162,5 @@ EXPERIMENT = Experiment(
     reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls", "pd.withdrawal"),
     tiny=("n_subjects=16", "grid.dt_h=0.5", "grid.days=6", "study.formulations=[alprazolam,alprazolam_xr,clonazepam]",
           "study.dose_de_mg=[40]", "study.interval_h=[8,12,24]", "study.xr_release_h=12"),
-    question="How far does GABA-A occupancy swing between doses, and how likely is withdrawal between doses, for "
+    question="How far does GABA-A effect swing between doses, and how likely is withdrawal between doses, for "
              "alprazolam IR vs XR vs clonazepam vs diazepam at the same daily diazepam-equivalent dose?")

@@ -1,4 +1,4 @@
-"""Question 9 (receptor subtypes): GABA-A alpha1 (sedation, sleep) vs alpha2 (anxiolysis) occupancy
+"""Question 9 (receptor subtypes): GABA-A alpha1 (sedation, sleep) vs alpha2 (anxiolysis) effect
 over the day at steady state, for classical benzodiazepines and the alpha1-preferring zolpidem.
 
 Each drug is one compiled program; its regimens are schedule (clock hours) x daily dose in diazepam
@@ -30,18 +30,18 @@ from popsim.study import check_arms, check_clock_hours, check_day_grid, daily_re
 __all__ = ["EXPERIMENT", "LEVELS", "ReceptorSubtypesStudy", "figure", "plot_clock", "plot_night_day", "run"]
 
 LEVELS = ["drug", "schedule", "dose_de_mg"]
-SIGNALS = ("occupancy_a1", "occupancy_a2")
-SUMMARY = ("occupancy_a1_mean_ss", "occupancy_a2_mean_ss", "sedation_mean_ss", "cavg_ss", "fall_rate_ratio")
-BY_SUBTYPE = ["occupancy_a1_night", "occupancy_a1_day", "occupancy_a2_night", "occupancy_a2_day", "selectivity_a1_a2"]
+SIGNALS = ("effect_a1", "effect_a2")
+SUMMARY = ("effect_a1_mean_ss", "effect_a2_mean_ss", "sedation_mean_ss", "cavg_ss", "fall_rate_ratio")
+BY_SUBTYPE = ["effect_a1_night", "effect_a1_day", "effect_a2_night", "effect_a2_day", "selectivity_a1_a2"]
 
 register({"clock_h": ("h", "clock time"),
-          "selectivity_a1_a2": ("1", "mean alpha1 over mean alpha2 occupancy, last day")})
-register({f"{s}_{part}": ("1", f"mean GABA-A {s.split('_')[1]} occupancy in the {part} ({where})")
+          "selectivity_a1_a2": ("1", "mean alpha1 over mean alpha2 effect, last day")})
+register({f"{s}_{part}": ("1", f"mean GABA-A {s.split('_')[1]} effect in the {part} ({where})")
           for s in SIGNALS for part, where in (("night", "clock hours [start, end) of the night_hours attribute"),
                                                ("day", "outside the night_hours attribute"))})
 # names whose meaning is this Dataset's own: the time courses of the last day
 LOCAL = {"time": ("h", "time since the first dose (last simulated day)")} | {
-    s: ("1", f"GABA-A {s.split('_')[1]} agonist occupancy over the last day") for s in SIGNALS}
+    s: ("1", f"GABA-A {s.split('_')[1]} agonist effect over the last day") for s in SIGNALS}
 
 
 @dataclass
@@ -76,7 +76,7 @@ class ReceptorSubtypesStudy(Study):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x subject, and occupancy per subtype over the last day
+    """Dataset over regimen (:data:`LEVELS`) x subject, and effect per subtype over the last day
     (regimen x time x subject)."""
     s, g = cfg.study, cfg.grid
     values = check_values(cfg.pd)
@@ -104,13 +104,13 @@ def run(cfg, *, dtype, progress=None) -> Result:
     for name in SUMMARY:
         ds[name] = (("regimen", "subject"), np.concatenate([p.values[name] for p in parts]))
     ds["selectivity_a1_a2"] = (("regimen", "subject"),
-                               ds["occupancy_a1_mean_ss"].values / ds["occupancy_a2_mean_ss"].values)
+                               ds["effect_a1_mean_ss"].values / ds["effect_a2_mean_ss"].values)
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"cohort": cfg.cohort.name, "night_hours": list(s.night_hours),
                      "schedules": str(dict(s.schedules))})
     table = ds[BY_SUBTYPE].median("subject").to_dataframe().reset_index()
     table = table.drop(columns=[c for c in table.columns if c not in ["drug", "schedule", "dose_de_mg", *BY_SUBTYPE]])
-    report = ("Median occupancy by subtype, night and day, and the alpha1/alpha2 ratio:\n"
+    report = ("Median effect by subtype, night and day, and the alpha1/alpha2 ratio:\n"
               + table.round(3).to_string(index=False))
     return Result(ds, {"summary": summary_table(ds), "by_subtype": table},
                   f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects ({cfg.cohort.name}), last of "
@@ -122,7 +122,7 @@ def _levels(ds: xr.Dataset, name: str) -> list:
 
 
 def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
-    """Median alpha1 (solid) and alpha2 (dashed) occupancy over the clock of the last day on ``schedule``
+    """Median alpha1 (solid) and alpha2 (dashed) effect over the clock of the last day on ``schedule``
     (default: the first), one colour per drug (first dose of the sweep); shaded: the night."""
     ax = ax or new_axes()
     sch = schedule or _levels(ds, "schedule")[0]
@@ -131,16 +131,16 @@ def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     order = np.argsort(clock[:-1], kind="stable")
     med = {s: ds[s].median("subject") for s in SIGNALS}
     for k, d in enumerate(_levels(ds, "drug")):
-        for s, ls in (("occupancy_a1", "-"), ("occupancy_a2", "--")):
+        for s, ls in (("effect_a1", "-"), ("effect_a2", "--")):
             y = med[s].sel(drug=d, schedule=sch, dose_de_mg=dose).values[:-1]
-            ax.plot(clock[:-1][order], y[order], ls, color=f"C{k}", label=d if s == "occupancy_a1" else None)
+            ax.plot(clock[:-1][order], y[order], ls, color=f"C{k}", label=d if s == "effect_a1" else None)
     night = night_mask(clock[:-1], tuple(ds.attrs.get("night_hours", [22, 7])))
     ax.fill_between(clock[:-1][order], 0, 1, where=night[order], transform=ax.get_xaxis_transform(),
                     color="0.9", zorder=0, step="post")
     ax.set_xlim(0, 24)
     ax.set_xticks(range(0, 25, 3))
     ax.set_xlabel(label(ds["clock_h"]))
-    ax.set_ylabel(textwrap.fill("median GABA-A occupancy over the last day [1] (solid alpha1, dashed alpha2)", 40))
+    ax.set_ylabel(textwrap.fill("median GABA-A effect over the last day [1] (solid alpha1, dashed alpha2)", 40))
     ax.set_title(textwrap.fill(f"{sch}: {dose:g} mg/day diazepam-equivalent; shaded: night; alpha2 lies on "
                                "alpha1 for the non-selective drugs", 70), fontsize=9)
     ax.legend(fontsize=7)
@@ -148,7 +148,7 @@ def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
 
 
 def plot_night_day(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
-    """Median night and day occupancy per subtype and drug on ``schedule`` (default: the first), first dose
+    """Median night and day effect per subtype and drug on ``schedule`` (default: the first), first dose
     of the sweep."""
     ax = ax or new_axes()
     sch = schedule or _levels(ds, "schedule")[0]
@@ -160,9 +160,9 @@ def plot_night_day(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
         med = ds[name].median("subject")
         v = [float(med.sel(drug=d, schedule=sch, dose_de_mg=dose)) for d in drugs]
         ax.bar(np.arange(len(drugs)) + (b - 1.5) * width, v, width, color=f"C{b}",
-               label=name.replace("occupancy_", "").replace("_", " "))
+               label=name.replace("effect_", "").replace("_", " "))
     ax.set_xticks(range(len(drugs)), drugs, rotation=20)
-    ax.set_ylabel(textwrap.fill("median mean occupancy [1]", 30))
+    ax.set_ylabel(textwrap.fill("median mean effect [1]", 30))
     ax.set_title(f"{sch}: night (hypnotic window) vs day; alpha1 sedation, alpha2 anxiolysis", fontsize=9)
     ax.set_ylim(top=ax.get_ylim()[1] * 1.2)
     ax.legend(fontsize=7, loc="upper left", ncol=4)
@@ -170,7 +170,7 @@ def plot_night_day(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
 
 
 def figure(ds: xr.Dataset):
-    """One column per schedule: occupancy over the clock (top), night vs day means (bottom)."""
+    """One column per schedule: effect over the clock (top), night vs day means (bottom)."""
     import matplotlib.pyplot as plt
 
     schedules = _levels(ds, "schedule")
@@ -178,7 +178,7 @@ def figure(ds: xr.Dataset):
     for j, sch in enumerate(schedules):
         plot_clock(ds, schedule=sch, ax=axes[0, j])
         plot_night_day(ds, schedule=sch, ax=axes[1, j])
-    fig.suptitle(f"GABA-A alpha1 vs alpha2 occupancy at steady state ({ds.attrs.get('cohort', '')} cohort)",
+    fig.suptitle(f"GABA-A alpha1 vs alpha2 effect at steady state ({ds.attrs.get('cohort', '')} cohort)",
                  fontsize=11)
     fig.tight_layout()
     return fig
@@ -188,5 +188,5 @@ EXPERIMENT = Experiment(
     name="receptor_subtypes", schema=ReceptorSubtypesStudy, run=run, figure=figure,
     reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls"),
     tiny=("n_subjects=16", "grid.days=3", "grid.dt_h=0.5", "study.drugs=[diazepam,triazolam,zolpidem]"),
-    question="How do GABA-A alpha1 (sedation, sleep) and alpha2 (anxiolysis) occupancy compare over the day, night "
+    question="How do GABA-A alpha1 (sedation, sleep) and alpha2 (anxiolysis) effect compare over the day, night "
              "and day, for classical benzodiazepines and the alpha1-preferring zolpidem?")

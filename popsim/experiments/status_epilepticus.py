@@ -215,7 +215,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds["reached"] = (dims, reached.astype(float))
     ds["effect_lost"] = (dims, lost.astype(float))
     ds["occupancy_a1_peak"] = (("regimen", "subject"), np.concatenate([p.values["occupancy_a1_peak"] for p in parts]))
-    tmax = np.round(np.concatenate([p.values["occupancy_a1_tmax"] for p in parts]) / DT) * DT * 60.0
+    tmax = np.round(np.concatenate([p.values["effect_a1_tmax"] for p in parts]) / DT) * DT * 60.0
     ds["peak_time_min"] = (("regimen", "subject"), tmax)
     ds["occupancy"] = (("regimen", "time", "subject"),
                        np.concatenate([np.moveaxis(p.trajectories[s.signal], 0, 1) for p in parts]).astype(np.float32))

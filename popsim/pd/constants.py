@@ -46,7 +46,7 @@ PD: dict[str, Constant] = {
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
-    "tolerance": Constant(0.6997, "1", "fraction of the adapted occupancy that no longer sedates (tolerance to "
+    "tolerance": Constant(0.6997, "1", "fraction of the adapted effect that no longer sedates (tolerance to "
                           "sedation): fitted to the hip-fracture rate ratio of users vs non-users in the first 2 "
                           "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F",
                           (0.0, 0.826)),
@@ -58,7 +58,7 @@ PD: dict[str, Constant] = {
                                     "121/100 person-years (>=80 y, taken at 85 y) (E8) (D); extrapolated "
                                     "log-linearly outside 72-85 y; no sex effect (none in literature.md)", "D",
                                     (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
-    "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (occupancy minus "
+    "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (psychomotor effect minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
                           "E1)", "F", (2.66, 7.07)),
     "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
@@ -82,7 +82,7 @@ PD: dict[str, Constant] = {
                              "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
                              "(Schweizer 1990, E24)", "F", (1e-4, 100.0)),
     "withdrawal_n": Constant(3.55, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
-                             "alpha2 occupancy).  Must exceed 1: the time integral of the mismatch is the same for "
+                             "alpha2 effect).  Must exceed 1: the time integral of the mismatch is the same for "
                              "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
                              "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
                              "Parr 2009, E37)", "F", (1.85, 5.37)),
@@ -106,8 +106,9 @@ ETHANOL: dict[str, Constant] = {
                   (0.7, 0.9)),
     "ka": Constant(3.0, "1/h", "first-order absorption of a drink (no value in literature.md): a popsim assumption "
                    "(peak ~0.5-1 h)", "A", (1.0, 8.0)),
-    "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration equivalent to half GABA-A agonist occupancy: a "
-                     "popsim assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol and "
-                     "benzodiazepines add in occupancy units (Loewe additivity), as the mostly additive diazepam + "
-                     "ethanol clamp study suggests (D14, V2)", "A", (500.0, 3000.0)),
+    "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect: a popsim "
+                     "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its own "
+                     "GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
+                     "(popsim.pd.gaba), as the mostly additive diazepam + ethanol clamp study suggests (D14, V2)", "A",
+                     (500.0, 3000.0)),
 }

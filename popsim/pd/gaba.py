@@ -1,4 +1,4 @@
-"""GABA-A occupancy per receptor subtype and neuroadaptation (tolerance and withdrawal drive)."""
+"""GABA-A occupancy and effect per receptor subtype, and neuroadaptation (tolerance and withdrawal drive)."""
 
 from __future__ import annotations
 
@@ -38,68 +38,87 @@ def site_prefix(site: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class GabaAdaptation(PDModel):
-    """GABA-A occupancy per receptor subtype and a slow adaptation state that follows it.
+    """GABA-A occupancy and effect per receptor subtype and a slow adaptation state that follows the effect.
 
     Drivers: the concentrations of the outputs ``sites`` (effect compartments
     of a benzodiazepine and its active metabolites, mg/L), all full agonists
-    at the benzodiazepine site, and optionally an ``antagonist`` site
-    (flumazenil) competing for it.  With ``x_s = sum_i C_i / EC50_{i,s}``
-    (parameters ``{P_i}EC50_{s}``, mg/L, ``P_i`` the site's prefix, see
-    :func:`site_prefix`) and ``y = C_ant / {P_ant}EC50``, the agonist
-    occupancy of subtype ``s`` is ``occ_s = x_s / (1 + x_s + y)`` (competitive
-    binding; Loewe additivity between agonists).  Adaptation (neuroadaptation:
-    receptor down-regulation, tolerance) relaxes towards occupancy with rate
-    ``KADAPT`` (1/h): ``dA_s/dt = KADAPT (occ_s - A_s)``, solved exactly with
-    occupancy taken linear over each grid step (the only approximation; its
-    error is O(dt^2) in the drive and is measured in the tests).  The
-    withdrawal drive is ``max(A_s - occ_s, 0)``: the adapted level the current
-    occupancy no longer supports.
+    at the benzodiazepine site, optionally an ``antagonist`` site (flumazenil)
+    competing for it, and optionally ``ethanol`` (blood ethanol, mg/L), which
+    acts at its own site and is not displaced by flumazenil.  With ``x_s =
+    sum_i C_i / KD_{i,s}`` (parameters ``{P_i}KD_{s}``, total effect-site
+    concentrations, mg/L, ``P_i`` the site's prefix, :func:`site_prefix`) and
+    ``y = C_ant / {P_ant}KD``, the agonist occupancy of subtype ``s`` is
+    ``occ_s = x_s / (1 + x_s + y)`` (competitive binding).  The stimulus is
+    ``S_s = occ_s + C_e / (C_e + ethanol_KD)`` (every species a full agonist,
+    efficacy 1) and the effect (psychomotor scale, the operational model of
+    :mod:`popsim.pd.potency`) ``E_s = S_s / (S_s + THETA)``.  Adaptation
+    (neuroadaptation: receptor down-regulation, tolerance) relaxes towards the
+    effect with rate ``KADAPT`` (1/h): ``dA_s/dt = KADAPT (E_s - A_s)``, solved
+    exactly with the effect taken linear over each grid step (the only
+    approximation; its error is O(dt^2) in the drive and is measured in the
+    tests).  The withdrawal drive is ``max(A_s - E_s, 0)``: the adapted level
+    the current effect no longer supports.
     """
 
     sites: tuple[str, ...] = ("effect",)
     subtypes: tuple[str, ...] = ("a1", "a2")
     antagonist: str | None = None
+    ethanol: str | None = None
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        out = tuple(f"{site_prefix(c)}EC50_{s}" for c in self.sites for s in self.subtypes)
-        out += (f"{site_prefix(self.antagonist)}EC50",) if self.antagonist is not None else ()
-        return out + ("KADAPT",)
+        out = tuple(f"{site_prefix(c)}KD_{s}" for c in self.sites for s in self.subtypes)
+        out += (f"{site_prefix(self.antagonist)}KD",) if self.antagonist is not None else ()
+        out += (f"{self.ethanol}_KD",) if self.ethanol is not None else ()
+        return out + ("THETA", "KADAPT")
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return self.sites + ((self.antagonist,) if self.antagonist is not None else ())
+        return self.sites + tuple(s for s in (self.antagonist, self.ethanol) if s is not None)
 
     @property
     def signals(self) -> dict[str, tuple[str, str]]:
         out = {}
         for s in self.subtypes:
-            out[f"occupancy_{s}"] = ("1", f"GABA-A {s} receptor occupancy by agonists (fraction)")
-            out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (occupancy the brain has adapted to)")
-            out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - occupancy, 0)")
+            out[f"occupancy_{s}"] = ("1", f"fraction of GABA-A {s} benzodiazepine sites bound by agonists")
+            out[f"effect_{s}"] = ("1", f"GABA-A {s} effect on the psychomotor scale (fraction of the maximum)")
+            out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (effect the brain has adapted to)")
+            out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - effect, 0)")
         return out
 
-    def occupancy(self, c, p) -> list[Scalar]:
-        """Agonist occupancy per subtype from the site concentrations ``c`` (mapping)."""
+    def receptor(self, c, p) -> tuple[list[Scalar], list[Scalar]]:
+        """Agonist occupancy and stimulus per subtype from the site concentrations ``c`` (mapping)."""
         y = 0.0
         if self.antagonist is not None:
-            y = jnp.maximum(c[self.antagonist], 0.0) / p[f"{site_prefix(self.antagonist)}EC50"]
-        out = []
+            y = jnp.maximum(c[self.antagonist], 0.0) / p[f"{site_prefix(self.antagonist)}KD"]
+        s_eth = 0.0
+        if self.ethanol is not None:
+            ce = jnp.maximum(c[self.ethanol], 0.0)
+            s_eth = ce / (ce + p[f"{self.ethanol}_KD"])
+        occ, stim = [], []
         for s in self.subtypes:
-            x = sum(jnp.maximum(c[site], 0.0) / p[f"{site_prefix(site)}EC50_{s}"] for site in self.sites)
-            out.append(x / (1.0 + x + y))
-        return out
+            x = sum(jnp.maximum(c[site], 0.0) / p[f"{site_prefix(site)}KD_{s}"] for site in self.sites)
+            occ.append(x / (1.0 + x + y))
+            stim.append(occ[-1] + s_eth)
+        return occ, stim
+
+    def effect(self, c, p) -> list[Scalar]:
+        """Effect per subtype (psychomotor scale)."""
+        return [x / (x + p["THETA"]) for x in self.receptor(c, p)[1]]
 
     def init(self, p, dtype) -> GabaState:
         return GabaState(tuple(jnp.zeros((), dtype) for _ in self.subtypes))
 
     def step(self, state, c0, c1, p, dt) -> GabaState:
-        occ0, occ1 = self.occupancy(c0, p), self.occupancy(c1, p)
+        e0, e1 = self.effect(c0, p), self.effect(c1, p)
         return GabaState(tuple(relaxation(a, u0, u1, p["KADAPT"], dt)
-                               for a, u0, u1 in zip(state.adaptation, occ0, occ1)))
+                               for a, u0, u1 in zip(state.adaptation, e0, e1)))
 
     def values(self, state, c, p) -> dict[str, Scalar]:
+        occ, stim = self.receptor(c, p)
         out = {}
-        for s, a, o in zip(self.subtypes, state.adaptation, self.occupancy(c, p)):
-            out |= {f"occupancy_{s}": o, f"adaptation_{s}": a, f"withdrawal_drive_{s}": jnp.maximum(a - o, 0.0)}
+        for s, a, o, x in zip(self.subtypes, state.adaptation, occ, stim):
+            e = x / (x + p["THETA"])
+            out |= {f"occupancy_{s}": o, f"effect_{s}": e, f"adaptation_{s}": a,
+                    f"withdrawal_drive_{s}": jnp.maximum(a - e, 0.0)}
         return out

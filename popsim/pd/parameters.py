@@ -5,20 +5,23 @@ covariates and physiology, and the score constants (:data:`PD`), which are
 runtime values (a calibration changes them without recompiling):
 
 * each GABA-A agonist species ``P`` (``""``, ``"M1_"``, ...): ``{P}KE0`` and
-  ``{P}EC50_a1``/``{P}EC50_a2`` in the subject's *total* effect-site
-  concentration, ``EC50u x age factor x exp(eta) / fu_subject`` (so low
-  albumin, which frees more drug, raises the effect), with the age factor
-  ``ec50_age_ratio ** ((age - 25) / (72 - 25))`` (older brains are more
-  sensitive, B7/B10/B11) and alpha2 = alpha1 x ``a1_selectivity`` (zolpidem);
-  one eta per subject (``iiv_ec50``) for all species;
+  ``{P}KD_a1``/``{P}KD_a2`` in the subject's *total* effect-site
+  concentration, ``KDu x age factor x exp(eta) / fu_subject`` (so low
+  albumin, which frees more drug, raises the effect), with ``KDu`` fitted on
+  measured concentration-effect data (:mod:`popsim.pd.potency`), the age
+  factor ``ec50_age_ratio ** ((age - 25) / (72 - 25))`` (older brains are
+  more sensitive, B7/B10/B11) and alpha2 = alpha1 x ``a1_selectivity``
+  (zolpidem); one eta per subject (``iiv_ec50``) for all species; ``THETA``,
+  the stimulus of half-maximal psychomotor effect (fitted);
 * ethanol (:func:`ethanol_parameters`): Norberg's Michaelis-Menten
   disposition with volumes scaled by lean mass, Vmax by liver size and
-  between-subject variability on Vmax (CV 26%, D1), and its GABA-A EC50 as
-  the site ``ethanol`` (``ethanol_EC50_a1``/``_a2``, non-selective);
+  between-subject variability on Vmax (CV 26%, D1), and ``ethanol_KD``, the
+  constant of its own GABA-A site, set so that its psychomotor EC50 is
+  ETHANOL ``ec50``;
 * co-medications by role (prefix ``O_`` an opioid, ``N_`` naloxone, ``Z_``
   flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF``, ``O_ALPHA`` and
   naloxone's as ``O_KON_N``/``O_KOFF_N`` (:class:`popsim.pd.mu.MuReceptor`),
-  flumazenil's ``Z_EC50``;
+  flumazenil's ``Z_KD`` (total, from its unbound PET KD);
 * the scores' parameters, with ``FALL_H0`` from age (E8).
 """
 
@@ -33,7 +36,7 @@ from popsim.drugs.library import load
 from popsim.params.derive import unbound_fraction
 from popsim.params.physiology import CONSTANTS
 from popsim.pd.constants import ETHANOL, PD
-from popsim.pd.potency import ec50_unbound
+from popsim.pd.potency import kd_unbound, theta
 from popsim._validate import closest
 
 __all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
@@ -96,7 +99,7 @@ def role_prefix(drug: str) -> str:
     if d.kind == "opioid":
         need = ("ke0", "kon", "koff", "alpha")
     elif drug in ("naloxone", "flumazenil"):
-        need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "ec50")
+        need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "kd")
     else:
         raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone, flumazenil or ethanol")
     missing = [k for k in need if k not in d.pd]
@@ -107,15 +110,15 @@ def role_prefix(drug: str) -> str:
 
 
 def gaba_parameters(chain: tuple[str, ...], prefixes: tuple[str, ...], age, phys, eta, values) -> dict:
-    """EC50s (mg/L total, per subtype) and KE0 of each GABA-A agonist species (module docstring)."""
+    """KDs (mg/L total, per subtype) and KE0 of each GABA-A agonist species, and THETA (module docstring)."""
     young, old = PD["ec50_age_young"].value, PD["ec50_age_old"].value
     factor = jnp.asarray(values["ec50_age_ratio"]) ** ((age - young) / (old - young)) * jnp.exp(eta)
-    out = {}
+    out = {"THETA": jnp.asarray(theta("psychomotor"))}
     for name, P in zip(chain, prefixes):
         d = load(name)
         sel = d.pd["a1_selectivity"].value if "a1_selectivity" in d.pd else 1.0
-        a1 = ec50_unbound(name) * factor / unbound_fraction(d, phys)
-        out |= {f"{P}EC50_a1": a1, f"{P}EC50_a2": a1 * sel, f"{P}KE0": jnp.asarray(d.pd["ke0"].value)}
+        a1 = kd_unbound(name) * factor / unbound_fraction(d, phys)
+        out |= {f"{P}KD_a1": a1, f"{P}KD_a2": a1 * sel, f"{P}KE0": jnp.asarray(d.pd["ke0"].value)}
     return out
 
 
@@ -129,20 +132,20 @@ def comedication_parameters(drug: str, phys, eta_kon) -> dict:
     elif P == "N_":
         out |= {"O_KON_N": jnp.asarray(d.pd["kon"].value), "O_KOFF_N": jnp.asarray(d.pd["koff"].value)}
     else:
-        out |= {"Z_EC50": d.pd["ec50"].value * d.fu.value / unbound_fraction(d, phys)}
+        out |= {"Z_KD": d.pd["kd"].value / unbound_fraction(d, phys)}
     return out
 
 
 def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
     """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
-    availability ``E_F``) for one subject, and ethanol's GABA-A EC50s (mg/L).  ``vmax_ratio``: the runtime
+    availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the runtime
     constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
     e = {k: q.value for k, q in ETHANOL.items()}
     lean = phys["lean_ratio"]
     return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),
             "VMAX": e["vmax"] * vmax_ratio * phys["liver_size"] * jnp.exp(eta_vmax), "KM": jnp.asarray(e["km"]),
             "CLD": e["cld"] * lean ** PD_ALLOMETRY, "VC": e["vc"] * lean, "VT": e["vt"] * lean,
-            "ethanol_EC50_a1": jnp.asarray(e["ec50"]), "ethanol_EC50_a2": jnp.asarray(e["ec50"])}
+            "ethanol_KD": jnp.asarray(e["ec50"] * (1.0 - theta("psychomotor")) / theta("psychomotor"))}
 
 
 def score_parameters(age, values) -> dict:

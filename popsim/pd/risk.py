@@ -2,19 +2,21 @@
 
 :class:`Risk` steps GABA-A occupancy and adaptation (:class:`GabaAdaptation`),
 optionally mu-receptor binding (:class:`MuReceptor`, an opioid and naloxone)
-and ethanol (:class:`EthanolMM`, whose blood concentration is one more GABA-A
-agonist "site" named ``ethanol`` of the :class:`GabaAdaptation`, so that
-ethanol and benzodiazepines share the adaptation state: cross-tolerance).
-From their states it computes, once per time point, the quantities every
-score reads (:class:`popsim.pd.scores.Drive`; parameters in brackets, values
-and citations in :data:`popsim.pd.constants.PD`), with ``O1``/``O2`` the
-agonist occupancies of GABA-A alpha1/alpha2, ``A1``/``A2`` the adapted levels
-and ``R`` the fraction of mu receptors bound by the opioid:
+and ethanol (:class:`EthanolMM`, whose blood concentration acts at the GABA-A
+ethanol site of the :class:`GabaAdaptation`, so that ethanol and
+benzodiazepines share the adaptation state: cross-tolerance).  From their
+states it computes, once per time point, the quantities every score reads
+(:class:`popsim.pd.scores.Drive`; parameters in brackets, values and
+citations in :data:`popsim.pd.constants.PD`), with ``E1``/``E2`` the
+psychomotor-scale effects of GABA-A alpha1/alpha2, ``A1``/``A2`` the adapted
+levels, ``S1`` the alpha1 stimulus and ``R`` the fraction of mu receptors
+bound by the opioid:
 
-* net sedation ``S = max(O1 - TOL A1, 0)``: tolerance removes the fraction
-  ``TOL`` of the adapted level from the sedating drive;
-* withdrawal mismatch ``W = max(A2 - O2, 0)``;
-* opioid drive ``O_ALPHA R`` (0 without an opioid),
+* net sedation ``max(E1 - TOL A1, 0)``: tolerance removes the fraction
+  ``TOL`` of the adapted level from the sedating effect;
+* withdrawal mismatch ``W = max(A2 - E2, 0)``;
+* the stimulus ``S1`` and ``R``, from which a score computes its own endpoint
+  (respiratory drive, seizure termination),
 
 and steps its scores (:class:`popsim.pd.scores.Score`) on them, as
 ``optax.chain`` steps its transforms: the state is the receptor states plus
@@ -71,8 +73,8 @@ class Risk(PDModel):
     scores: tuple[Score, ...] = SCORES
 
     def __post_init__(self):
-        if (self.ethanol is not None) != ("ethanol" in self.gaba.sites):
-            raise ValueError("with an ethanol model, the GABA-A sites include 'ethanol' (and only then)")
+        if (self.ethanol is not None) != (self.gaba.ethanol == "ethanol"):
+            raise ValueError("with an ethanol model, the GABA-A model reads ethanol at site 'ethanol' (and only then)")
         names = [n for part in self._signal_parts for n in part]
         clash = sorted({n for n in names if names.count(n) > 1})
         if clash:
@@ -88,13 +90,13 @@ class Risk(PDModel):
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        gaba = tuple(i for i in self.gaba.inputs if i != "ethanol")
+        gaba = tuple(i for i in self.gaba.inputs if i != self.gaba.ethanol)
         return tuple(dict.fromkeys(gaba + (self.mu.inputs if self.mu is not None else ())
                                    + (self.ethanol.inputs if self.ethanol is not None else ())))
 
     @property
     def _signal_parts(self) -> list[dict[str, tuple[str, str]]]:
-        out = [self.gaba.signals, {"sedation": ("1", "net GABA-A alpha1 sedation: occupancy minus its tolerated part")}]
+        out = [self.gaba.signals, {"sedation": ("1", "net GABA-A alpha1 sedation: psychomotor effect minus its tolerated part")}]
         out += [self.mu.signals] if self.mu is not None else []
         out += [self.ethanol.signals] if self.ethanol is not None else []
         return out + [s.instant for s in self.scores] + [s.cumulative for s in self.scores]
@@ -116,14 +118,15 @@ class Risk(PDModel):
 
     def drive(self, g: GabaState, m: MuState | None, c, p) -> Drive:
         """The quantities the scores read, from the receptor states and concentrations at one time."""
-        occ = self.gaba.occupancy(c, p)
+        stim = self.gaba.receptor(c, p)[1]
         sub = self.gaba.subtypes
-        o1, a1 = occ[sub.index("a1")], g.adaptation[sub.index("a1")]
-        o2, a2 = occ[sub.index("a2")], g.adaptation[sub.index("a2")]
-        sed = jnp.maximum(o1 - p["TOL"] * a1, 0.0)
-        mismatch = jnp.maximum(a2 - o2, 0.0)
+        s1 = stim[sub.index("a1")]
+        e1, a1 = s1 / (s1 + p["THETA"]), g.adaptation[sub.index("a1")]
+        e2, a2 = stim[sub.index("a2")] / (stim[sub.index("a2")] + p["THETA"]), g.adaptation[sub.index("a2")]
+        sed = jnp.maximum(e1 - p["TOL"] * a1, 0.0)
+        mismatch = jnp.maximum(a2 - e2, 0.0)
         bound = m.opioid if self.mu is not None else jnp.zeros_like(sed)
-        return Drive(sed, mismatch, o1, bound)
+        return Drive(sed, mismatch, s1, bound)
 
     def step(self, state, c0, c1, p, dt) -> RiskState:
         g, m, e = state.gaba, state.mu, state.ethanol

@@ -1,7 +1,7 @@
 """Withdrawal and withdrawal seizures, driven by the adaptation mismatch (a :class:`popsim.pd.scores.Score`).
 
 With ``W`` the withdrawal mismatch of the :class:`popsim.pd.scores.Drive`
-(adapted alpha2 level the current occupancy no longer supports), the hazards
+(adapted alpha2 level the current effect no longer supports), the hazards
 of clinically significant withdrawal and of a withdrawal seizure are ``WD_K
 W^WD_N`` and ``SZ_K W^WD_N`` (1/h); ``P = 1 - exp(-int h dt)``; onset is the
 hazard-weighted mean time ``int t h dt / int h dt`` (h).  Hazards are

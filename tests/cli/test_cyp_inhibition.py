@@ -16,7 +16,7 @@ NAME = "cyp_inhibition"
 def test_dataset(study):
     _, ds = study
     # 3 drugs x (control + 2 perpetrators x 3 schedules)
-    assert ds.sizes["regimen"] == 3 * 7 and ds["occupancy_a1_mean_day"].dims == ("day", "regimen", "subject")
+    assert ds.sizes["regimen"] == 3 * 7 and ds["effect_a1_mean_day"].dims == ("day", "regimen", "subject")
     control = ds["cavg_ratio_ss"].sel(drug="alprazolam", dose_de_mg=5.0, inhibitor="none", schedule="none")
     np.testing.assert_array_equal(control, 1.0)  # the control arm is its own reference
     # diazepam's active metabolites, on their own dimension (NaN for drugs that do not form them)
@@ -52,9 +52,9 @@ def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(study):
     lora = ratio.sel(drug="lorazepam", inhibitor="ritonavir").values
     assert alpr > 2.0  # CYP3A4 substrate
     np.testing.assert_allclose(lora, 1.0, rtol=1e-5)  # glucuronidated: untouched
-    # started on day 7: by day 14 the inhibitor raises occupancy; stopped after day 7: by day 14 it is
+    # started on day 7: by day 14 the inhibitor raises the effect; stopped after day 7: by day 14 it is
     # back near the control level (alprazolam t1/2 ~12 h, CYP3A4 recovers over days)
-    occ = ds["occupancy_a1_mean_day"].median("subject").sel(drug="alprazolam", dose_de_mg=5.0, day=14.0)
+    occ = ds["effect_a1_mean_day"].median("subject").sel(drug="alprazolam", dose_de_mg=5.0, day=14.0)
     none = float(occ.sel(inhibitor="none", schedule="none"))
     assert float(occ.sel(inhibitor="ritonavir", schedule="started")) > 1.5 * none
     assert float(occ.sel(inhibitor="ritonavir", schedule="stopped")) < float(

@@ -14,7 +14,7 @@ NAME = "hepatic"
 
 def test_dataset_and_ranking(study, tables):
     (_, ds), rank = study, tables["ranking"]
-    assert ds["occupancy_a1_mean_day"].dims == ("cohort", "day", "regimen", "subject")
+    assert ds["effect_a1_mean_day"].dims == ("cohort", "day", "regimen", "subject")
     np.testing.assert_array_equal(ds["day"], [7.0, 14.0])
     assert len(rank) == 4 and set(rank["rank_by_sedation"]) == {1, 2}
     np.testing.assert_allclose(rank.loc[rank["cohort"] == "adult", "exposure_ratio_to_healthy"], 1.0)
@@ -23,7 +23,7 @@ def test_dataset_and_ranking(study, tables):
 def test_cirrhosis_hits_phase_one_and_spares_glucuronidation(study):
     _, ds = study
     # Unbound exposure is what the receptor sees: occupancy of the same subjects' last day.
-    occ = ds["occupancy_a1_mean_ss"].median("subject")
+    occ = ds["effect_a1_mean_ss"].median("subject")
     ratio = occ.sel(cohort="cirrhosis_c") / occ.sel(cohort="adult")
     alpr, lora = float(ratio.sel(drug="alprazolam").squeeze()), float(ratio.sel(drug="lorazepam").squeeze())
     total = ds["cavg_ss"].median("subject")
@@ -34,7 +34,7 @@ def test_cirrhosis_hits_phase_one_and_spares_glucuronidation(study):
     # but less than with alprazolam.
     assert alpr > 2.0 and 0.8 < lora_total < 1.25 and lora > 1.2 and alpr > lora
     # accumulation: the CYP3A4 drug is still rising between day 7 and day 14 in Child-Pugh C
-    day = ds["occupancy_a1_mean_day"].median("subject").sel(cohort="cirrhosis_c", drug="alprazolam").squeeze()
+    day = ds["effect_a1_mean_day"].median("subject").sel(cohort="cirrhosis_c", drug="alprazolam").squeeze()
     assert float(day.sel(day=14.0)) > float(day.sel(day=7.0))
 
 

@@ -31,7 +31,7 @@ def test_regimens_and_doses(study):
 
 def test_swing_laws(study):
     _, ds = study
-    swing = ds["occupancy_swing_ss"]
+    swing = ds["effect_swing_ss"]
     for f in ("alprazolam", "clonazepam"):
         s = swing.sel(formulation=f, dose_de_mg=40.0)
         # the same subjects: a longer interval at the same daily dose never swings less

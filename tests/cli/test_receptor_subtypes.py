@@ -49,11 +49,11 @@ def test_day_and_night_split_the_online_daily_mean(study):
 
 def test_a_short_hypnotic_at_bedtime_acts_at_night(study):
     _, ds = study
-    med = ds[["occupancy_a1_night", "occupancy_a1_day"]].median("subject").sel(schedule="bedtime", dose_de_mg=5.0)
+    med = ds[["effect_a1_night", "effect_a1_day"]].median("subject").sel(schedule="bedtime", dose_de_mg=5.0)
     triazolam = med.sel(drug="triazolam")
-    assert float(triazolam["occupancy_a1_night"]) > 3 * float(triazolam["occupancy_a1_day"])
+    assert float(triazolam["effect_a1_night"]) > 3 * float(triazolam["effect_a1_day"])
     # diazepam (t1/2 ~ 1-2 days, with nordiazepam) hardly swings over the day
-    ratio = float(med["occupancy_a1_night"].sel(drug="diazepam")) / float(med["occupancy_a1_day"].sel(drug="diazepam"))
+    ratio = float(med["effect_a1_night"].sel(drug="diazepam")) / float(med["effect_a1_day"].sel(drug="diazepam"))
     assert 1.0 <= ratio < 1.2
 
 
