@@ -22,10 +22,10 @@ from popsim.pd import GabaAdaptation
 from popsim.pk.grid import Channel, GridSpec, Trigger, Window, kernels, simulate_one
 from popsim.pk.model import mammillary
 
-P = {"CL": 3.0, "V1": 10.0, "KE0": 2.0, "EC50_a1": 0.1, "KADAPT": 0.3}  # k = 0.3/h, t1/2 = 2.3 h
+P = {"CL": 3.0, "V1": 10.0, "KE0": 2.0, "KD_a1": 0.1, "THETA": 0.25, "KADAPT": 0.3}  # k = 0.3/h, t1/2 = 2.3 h
 DT, N = 0.25, 193  # 48 h; dt is a power of two, so k*dt and sums of dt are exact
 PD = GabaAdaptation(sites=("effect",), subtypes=("a1",))
-SIGNALS = ("occupancy_a1", "adaptation_a1", "withdrawal_drive_a1")
+SIGNALS = ("occupancy_a1", "effect_a1", "adaptation_a1", "withdrawal_drive_a1")
 REGIMEN = {0: 10.0, 96: 4.0}  # step -> mg: a loading dose and a second one at 24 h
 # Closed forms in float64 against an exact matrix-exponential recursion over <= 193 steps: the
 # rounding error grows like n * eps ~ 4e-14, so 1e-10 relative is ample and still catches any
@@ -49,7 +49,7 @@ def run(spec, regimen=REGIMEN):
 
 def oracle(regimen=REGIMEN, trig=None):
     """Left-limit grid values {name: (N,)}, the steps of triggered doses and all doses {step: mg}."""
-    k, ke0, V, ec50, ka = P["CL"] / P["V1"], P["KE0"], P["V1"], P["EC50_a1"], P["KADAPT"]
+    k, ke0, V, kd, ka = P["CL"] / P["V1"], P["KE0"], P["V1"], P["KD_a1"], P["KADAPT"]
     doses = dict(regimen)
 
     def conc(j):  # C(t_j^-), Ce(t_j): doses at steps i < j only
@@ -62,9 +62,10 @@ def oracle(regimen=REGIMEN, trig=None):
     A, given, margin = 0.0, [], np.inf
     for j in range(N):
         c, ce = conc(j)
-        occ = ce / (ce + ec50)
-        row = {"central": c, "effect": ce, "occupancy_a1": occ, "adaptation_a1": A,
-               "withdrawal_drive_a1": max(A - occ, 0.0)}
+        occ = ce / (ce + kd)
+        eff = occ / (occ + P["THETA"])
+        row = {"central": c, "effect": ce, "occupancy_a1": occ, "effect_a1": eff, "adaptation_a1": A,
+               "withdrawal_drive_a1": max(A - eff, 0.0)}
         for n, v in row.items():
             out[n][j] = v
         if trig and j >= trig.start and (j - trig.start) % trig.every == 0 and len(given) < trig.max_doses:
@@ -72,9 +73,9 @@ def oracle(regimen=REGIMEN, trig=None):
             if row[trig.signal] > trig.threshold:
                 given.append(j)
                 doses[j] = doses.get(j, 0.0) + trig.amount
-        # occupancy linear from u0 to u1 over the step: A(dt) = u1 - s/ka + (A - u0 + s/ka) e^{-ka dt}
+        # effect linear from u0 to u1 over the step: A(dt) = u1 - s/ka + (A - u0 + s/ka) e^{-ka dt}
         ce1 = conc(j + 1)[1]
-        u0, u1 = occ, ce1 / (ce1 + ec50)
+        u0, u1 = eff, (ce1 / (ce1 + kd)) / (ce1 / (ce1 + kd) + P["THETA"])
         s = (u1 - u0) / DT
         A = u1 - s / ka + (A - u0 + s / ka) * np.exp(-ka * DT)
     # a decision within rounding of the threshold would make exact agreement a coin toss
@@ -270,7 +271,7 @@ def test_summarised_signals_keep_their_summaries_and_order(x64):
     none = run(spec_(windows=windows, save=False, summarised=()))
     for key in ("pd_max", "pd_tmax", "pd_min", "pd_mean"):
         assert some[key].shape == (2, 2) and none[key].shape == (2, 0)
-        np.testing.assert_array_equal(some[key], full[key][:, [2, 0]], err_msg=key)
+        np.testing.assert_array_equal(some[key], full[key][:, [3, 0]], err_msg=key)
     for out in (some, none):
         for key in ("pd_end", "pd_t_above", "pd_t_first", "cmax", "auc"):
             np.testing.assert_array_equal(out[key], full[key], err_msg=key)

@@ -19,7 +19,7 @@ from popsim.pk.model import LinearModel, mammillary
 # Opioid and naloxone: the PK and receptor constants of test_mu_vs_scipy.py (fentanyl-like PK with
 # morphine's low-affinity binding, so 20 mg binds ~75% of receptors and takes ventilation below the
 # apnoea threshold).  Scores: test values of the size of popsim.pd.constants.PD.
-BENZO = dict(KA=2.0, CL=4.0, V1=70.0, KE0=1.5, F=0.9, EC50_a1=0.02, EC50_a2=0.04)
+BENZO = dict(KA=2.0, CL=4.0, V1=70.0, KE0=1.5, F=0.9, KD_a1=0.02, KD_a2=0.04, THETA=0.3)
 OPIOID = dict(O_CL=58.8, O_V1=19.5, O_Q2=210.6, O_V2=150.0, O_KE0=2.53, O_KON=179.4, O_KOFF=8.28, O_ALPHA=0.91)
 NALOXONE = dict(N_CL=91.0, N_V1=38.0, N_KE0=6.36, O_KON_N=2000.0, O_KOFF_N=2.4)
 SCORES = dict(KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0, P_FX=0.01, WD_K=0.05, WD_N=2.0, SZ_K=0.001,
@@ -51,19 +51,21 @@ def run(dt):
     return {k: np.asarray(v) for k, v in out["pd"].items()}
 
 
-def occupancy(e, ec50):
-    x = max(e, 0.0) / ec50
+def occupancy(e, kd):
+    x = max(e, 0.0) / kd
     return x / (1 + x)
 
 
 def instant(x):
-    """Occupancies, sedation, mismatch and ventilation from the oracle's states (the module docstring's equations)."""
+    """Occupancies, effects, sedation, mismatch and ventilation from the oracle's states (popsim.pd.gaba and
+    popsim.pd.risk)."""
     p = P
-    o1, o2 = occupancy(x[2], p["EC50_a1"]), occupancy(x[2], p["EC50_a2"])
-    sed = max(o1 - p["TOL"] * x[8], 0.0)
-    mismatch = max(x[9] - o2, 0.0)
+    o1, o2 = occupancy(x[2], p["KD_a1"]), occupancy(x[2], p["KD_a2"])
+    e1, e2 = o1 / (o1 + p["THETA"]), o2 / (o2 + p["THETA"])
+    sed = max(e1 - p["TOL"] * x[8], 0.0)
+    mismatch = max(x[9] - e2, 0.0)
     ve = (1 - p["EG"] * sed) * max(1 - p["O_ALPHA"] * x[10] * (1 + p["PSI"] * sed), 0.0)
-    return o1, o2, sed, mismatch, ve
+    return o1, o2, sed, mismatch, ve, e1, e2
 
 
 def rhs(t, x):
@@ -71,7 +73,7 @@ def rhs(t, x):
     central, effect; A1, A2, R_o, R_n; cumulative fall, withdrawal, seizure hazards and int t h_w dt."""
     p = P
     d, c, e, oc, op, oe, nc, ne, a1, a2, ro, rn = x[:12]
-    o1, o2, sed, mismatch, _ = instant(x)
+    o1, o2, sed, mismatch, _, e1, e2 = instant(x)
     k10, k12, k21 = p["O_CL"] / p["O_V1"], p["O_Q2"] / p["O_V1"], p["O_Q2"] / p["O_V2"]
     free = 1 - ro - rn
     w = mismatch ** p["WD_N"]
@@ -79,7 +81,7 @@ def rhs(t, x):
         -p["KA"] * d, p["KA"] * d - p["CL"] / p["V1"] * c, p["KE0"] * (c / p["V1"] - e),
         -(k10 + k12) * oc + k21 * op, k12 * oc - k21 * op, p["O_KE0"] * (oc / p["O_V1"] - oe),
         -p["N_CL"] / p["N_V1"] * nc, p["N_KE0"] * (nc / p["N_V1"] - ne),
-        p["KADAPT"] * (o1 - a1), p["KADAPT"] * (o2 - a2),
+        p["KADAPT"] * (e1 - a1), p["KADAPT"] * (e2 - a2),
         p["O_KON"] * max(oe, 0.0) * free - p["O_KOFF"] * ro, p["O_KON_N"] * max(ne, 0.0) * free - p["O_KOFF_N"] * rn,
         p["FALL_H0"] * np.exp(p["FALL_BETA"] * sed), p["WD_K"] * w, p["SZ_K"] * w, t * p["WD_K"] * w,
     ]
@@ -115,7 +117,8 @@ def ode(times):
     signals = np.array([instant(s) for s in states])
     hf, hw, hs, thw = states[:, 12:].T
     ref = {
-        "occupancy_a1": signals[:, 0], "occupancy_a2": signals[:, 1], "adaptation_a1": states[:, 8],
+        "occupancy_a1": signals[:, 0], "occupancy_a2": signals[:, 1], "effect_a1": signals[:, 5],
+        "effect_a2": signals[:, 6], "adaptation_a1": states[:, 8],
         "adaptation_a2": states[:, 9], "sedation": signals[:, 2], "withdrawal_drive_a2": signals[:, 3],
         "mu_bound_opioid": states[:, 10], "mu_bound_antagonist": states[:, 11], "ventilation": signals[:, 4],
         "falls_expected": hf, "p_fall": -np.expm1(-hf), "p_hip_fracture": -np.expm1(-P["P_FX"] * hf),
@@ -154,7 +157,7 @@ def test_occupancy_is_exact(results):
     # Occupancy is a function of the effect-site concentration, which the grid propagates exactly: the
     # difference is the oracle's (rtol 1e-10), measured 3.8e-11; bound 4x.
     got, ref = results[-1]
-    for name in ("occupancy_a1", "occupancy_a2"):
+    for name in ("occupancy_a1", "occupancy_a2", "effect_a1", "effect_a2"):
         assert max_error(got, ref, name) < 1.5e-10, name
 
 
