@@ -11,5 +11,6 @@ from popsim.pd.risk import SCORES as SCORES
 from popsim.pd.risk import Risk as Risk
 from popsim.pd.scores import Drive as Drive
 from popsim.pd.scores import Score as Score
+from popsim.pd.seizure import SeizureTermination as SeizureTermination
 from popsim.pd.ventilation import Ventilation as Ventilation
 from popsim.pd.withdrawal import Withdrawal as Withdrawal

@@ -48,6 +48,8 @@ PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
            "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
            "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
+           "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
+           "se_refractory": "SE_REFRACTORY",
            "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
 
 
@@ -58,7 +60,8 @@ PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
          "falls": ("fall_beta", "hip_fracture_per_fall", "fall_rate_72", "fall_rate_age_slope"),
          "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
          "ventilation": ("gaba_ventilation_emax", "synergy_psi", "hypoxaemia_ve", "apnoea_ve"),
-         "ethanol": ("ethanol_vmax_ratio",)}
+         "ethanol": ("ethanol_vmax_ratio",),
+         "seizure": ("se_k0", "se_gain", "se_kmax", "se_recurrence", "se_refractory")}
 assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 
 
@@ -69,7 +72,9 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "gaba_ventilation_emax": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "hypoxaemia_ve": (0.0, 1.0, False), "apnoea_ve": (0.0, 1.0, False), "fall_rate_72": (0.0, 1.0, True),
            "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True),
-           "ethanol_vmax_ratio": (0.0, 10.0, True)}
+           "ethanol_vmax_ratio": (0.0, 10.0, True), "se_k0": (0.0, math.inf, True), "se_gain": (0.0, math.inf, False),
+           "se_kmax": (0.0, math.inf, False), "se_recurrence": (0.0, math.inf, False),
+           "se_refractory": (0.0, 1.0, False)}
 
 
 def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, float]:

@@ -15,7 +15,8 @@ the drive at one time, e.g. ventilation) and :attr:`Score.cumulative`
 reports all the scores' instantaneous signals, then all their cumulative
 ones.  The scores here: :class:`popsim.pd.falls.Falls`,
 :class:`popsim.pd.withdrawal.Withdrawal`,
-:class:`popsim.pd.ventilation.Ventilation`.
+:class:`popsim.pd.ventilation.Ventilation`; not in the default list (its
+signals assume a seizure ongoing at t = 0), :class:`popsim.pd.seizure.SeizureTermination`.
 """
 
 from __future__ import annotations
