@@ -61,9 +61,17 @@ PD: dict[str, Constant] = {
     "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (psychomotor effect minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
                           "E1)", "F", (2.66, 7.07)),
-    "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
-                                      "recalled; literature.md has none): sets the absolute fracture risk only; "
-                                      "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
+    "fx_per_fall_72": Constant(0.01, "1", "probability that a fall breaks a hip in a 72-year-old man not taking a "
+                               "sedative (~1%, recalled; literature.md has no fracture-per-fall rate): sets the absolute "
+                               "fracture risk only", "A", (0.005, 0.02)),
+    "fx_age_slope": Constant(0.04, "1/y", "rise of log P(hip fracture | fall) per year of age (bone density falls and "
+                             "falls become more often sideways with age): a popsim assumption, no rate by age in "
+                             "literature.md; it moves absolute risks, not the users/non-users ratios", "A", (0.0, 0.08)),
+    "fx_female_ratio": Constant(1.5, "1", "P(hip fracture | fall) of women over men of the same age (lower bone "
+                                "density): a popsim assumption, no rate by sex in literature.md", "A", (1.0, 2.5)),
+    "fx_beta": Constant(0.0, "1", "log rise of P(hip fracture | fall) per unit of net sedation (a sedated faller "
+                        "protects the hip less): to be fitted jointly with fall_beta and tolerance on the falls OR "
+                        "(E1) and the hip-fracture strata of Wagner 2004 (E14)", "F", (0.0, 5.0)),
     # --- respiration -------------------------------------------------------------
     "gaba_ventilation_emax": Constant(0.25, "1", "largest fractional fall of ventilation from GABA-A sedation alone: "
                                       "propofol 1 ug/mL depresses resting ventilation 12.6% (Nieuwenhuijs 2003, C44, "

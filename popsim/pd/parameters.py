@@ -22,7 +22,8 @@ runtime values (a calibration changes them without recompiling):
   flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF``, ``O_ALPHA`` and
   naloxone's as ``O_KON_N``/``O_KOFF_N`` (:class:`popsim.pd.mu.MuReceptor`),
   flumazenil's ``Z_KD`` (total, from its unbound PET KD);
-* the scores' parameters, with ``FALL_H0`` from age (E8).
+* the scores' parameters, with ``FALL_H0`` from age (E8) and ``P_FX`` from age
+  and sex.
 """
 
 from __future__ import annotations
@@ -45,19 +46,20 @@ __all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethan
 PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
 # Runtime score constants (keys of PD) -> the Risk model's parameter names.
-RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
+RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx_beta": "FX_BETA",
            "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
            "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
            "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
            "se_refractory": "SE_REFRACTORY",
-           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
+           "fx_per_fall_72": None, "fx_age_slope": None, "fx_female_ratio": None, "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
 
 
 # Which part of the PD model reads each runtime constant: an experiment declares the parts whose outputs
 # it reports (popsim.experiments.base.Experiment.reads, e.g. "pd.falls"), and a constant of another part
 # is refused on its command line (it would change nothing it writes).
 PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
-         "falls": ("fall_beta", "hip_fracture_per_fall", "fall_rate_72", "fall_rate_age_slope"),
+         "falls": ("fall_beta", "fx_beta", "fx_per_fall_72", "fx_age_slope", "fx_female_ratio", "fall_rate_72",
+                   "fall_rate_age_slope"),
          "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
          "ventilation": ("gaba_ventilation_emax", "synergy_psi", "hypoxaemia_ve", "apnoea_ve"),
          "ethanol": ("ethanol_vmax_ratio",),
@@ -67,7 +69,8 @@ assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 
 # Physically meaningful bounds of each runtime constant: (low, high, low open?)
 _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fall_beta": (0.0, 100.0, False),
-           "hip_fracture_per_fall": (0.0, 1.0, False), "withdrawal_k": (0.0, math.inf, False),
+           "fx_beta": (0.0, 20.0, False), "fx_per_fall_72": (0.0, 1.0, False), "fx_age_slope": (0.0, 1.0, False),
+           "fx_female_ratio": (0.0, 10.0, True), "withdrawal_k": (0.0, math.inf, False),
            "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
            "gaba_ventilation_emax": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "hypoxaemia_ve": (0.0, 1.0, False), "apnoea_ve": (0.0, 1.0, False), "fall_rate_72": (0.0, 1.0, True),
@@ -153,8 +156,10 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
             "ethanol_KD": jnp.asarray(e["ec50"] * (1.0 - theta("psychomotor")) / theta("psychomotor"))}
 
 
-def score_parameters(age, values) -> dict:
-    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age."""
+def score_parameters(age, male, values) -> dict:
+    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
     out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))
+    out["P_FX"] = (values["fx_per_fall_72"] * jnp.exp(values["fx_age_slope"] * (age - 72.0))
+                   * (male + (1.0 - male) * values["fx_female_ratio"]))
     return out
