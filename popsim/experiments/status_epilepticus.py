@@ -91,8 +91,8 @@ class StatusEpilepticusStudy(Study):
     unknown, so it is swept), and whether it is lost within ``protect_h`` of the dose.  Default doses:
     the usual adult first-line doses (lorazepam 4 mg iv, diazepam 10 mg iv, midazolam 10 mg im,
     midazolam 5 mg intranasal), user settings, not library values.  Buccal midazolam and rectal
-    diazepam are not in the library (literature.md has no bioavailability or absorption numbers for
-    them)."""
+    diazepam (gel) are in the library (literature.md G73, G68) and can be given as arms, e.g.
+    ``midazolam_buccal_10`` or ``diazepam_rectal_10``."""
 
     arms: list[str] = field(default_factory=lambda: ["lorazepam_iv_2", "lorazepam_iv_4", "diazepam_iv_10",
                                                      "midazolam_im_10", "midazolam_intranasal_5"])

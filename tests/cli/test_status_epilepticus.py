@@ -72,8 +72,8 @@ def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(study):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("study.arms=[midazolam_buccal_10]", "study.arms\\[0\\] route='buccal'; allowed: \\['im', 'intranasal', 'iv', "
-                                         "'oral'\\]"),
+    ("study.arms=[midazolam_rectal_10]", "study.arms\\[0\\] route='rectal'; allowed: \\['buccal', 'im', 'intranasal', "
+                                         "'iv', 'oral'\\]"),
     ("study.arms=[diazepam_iv_10,lorazepan_iv_4]", "study.arms\\[1\\] drug='lorazepan'; allowed: .*did you mean "
                                                    "'lorazepam'"),
     ("study.arms=[lorazepam_iv_-4]", "study.arms\\[0\\] dose_mg=-4.0; allowed"),
