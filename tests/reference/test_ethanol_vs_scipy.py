@@ -92,7 +92,7 @@ def test_elimination_rate_is_the_published_widmark_beta(x64):
 # ethanol, through the effect S / (S + THETA), drives the shared adaptation state.  KD 2000 mg/L, THETA 0.3,
 # adaptation rate 0.05 /h (fast, so the state moves within this 10 h test), withdrawal hazard 0.5 W^2.
 GABA = dict(ethanol_KD=2000.0, THETA=0.3, KADAPT=0.05, TOL=0.5, FALL_H0=1e-5,
-            FALL_BETA=2.0, P_FX=0.01, WD_K=0.5, WD_N=2.0, SZ_K=0.01, EG=0.25, PSI=1.0, VE_HYPOX=0.6,
+            FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.0, WD_K=0.5, WD_N=2.0, SZ_K=0.01, EG=0.25, PSI=1.0, VE_HYPOX=0.6,
             VE_APNOEA=0.1)
 
 

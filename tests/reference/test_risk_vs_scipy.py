@@ -22,7 +22,7 @@ from popsim.pk.model import LinearModel, mammillary
 BENZO = dict(KA=2.0, CL=4.0, V1=70.0, KE0=1.5, F=0.9, KD_a1=0.02, KD_a2=0.04, THETA=0.3)
 OPIOID = dict(O_CL=58.8, O_V1=19.5, O_Q2=210.6, O_V2=150.0, O_KE0=2.53, O_KON=179.4, O_KOFF=8.28, O_ALPHA=0.91)
 NALOXONE = dict(N_CL=91.0, N_V1=38.0, N_KE0=6.36, O_KON_N=2000.0, O_KOFF_N=2.4)
-SCORES = dict(KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0, P_FX=0.01, WD_K=0.05, WD_N=2.0, SZ_K=0.001,
+SCORES = dict(KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.5, WD_K=0.05, WD_N=2.0, SZ_K=0.001,
               EG=0.25, PSI=1.0, VE_HYPOX=0.6, VE_APNOEA=0.1)
 P = BENZO | OPIOID | NALOXONE | SCORES
 # 1 mg every 8 h for 4 days, then stopped (adaptation builds, then a withdrawal mismatch); the opioid
@@ -70,7 +70,8 @@ def instant(x):
 
 def rhs(t, x):
     """States: benzodiazepine depot, central (mg), effect (mg/L); opioid central, periph (mg), effect; naloxone
-    central, effect; A1, A2, R_o, R_n; cumulative fall, withdrawal, seizure hazards and int t h_w dt."""
+    central, effect; A1, A2, R_o, R_n; cumulative fall, withdrawal, seizure hazards, int t h_w dt and the cumulative
+    hip-fracture hazard."""
     p = P
     d, c, e, oc, op, oe, nc, ne, a1, a2, ro, rn = x[:12]
     o1, o2, sed, mismatch, _, e1, e2 = instant(x)
@@ -84,6 +85,7 @@ def rhs(t, x):
         p["KADAPT"] * (e1 - a1), p["KADAPT"] * (e2 - a2),
         p["O_KON"] * max(oe, 0.0) * free - p["O_KOFF"] * ro, p["O_KON_N"] * max(ne, 0.0) * free - p["O_KOFF_N"] * rn,
         p["FALL_H0"] * np.exp(p["FALL_BETA"] * sed), p["WD_K"] * w, p["SZ_K"] * w, t * p["WD_K"] * w,
+        p["FALL_H0"] * np.exp(p["FALL_BETA"] * sed) * p["P_FX"] * np.exp(p["FX_BETA"] * sed),
     ]
 
 
@@ -99,8 +101,8 @@ def ode(times):
     edges = sorted(doses) + [times[-1] + 1e-9]
     thresholds = (P["VE_HYPOX"], P["VE_APNOEA"])
     events = [lambda t, x, v=v: instant(x)[4] - v for v in thresholds]
-    x = np.zeros(16)
-    states = np.zeros((len(times), 16))
+    x = np.zeros(17)
+    states = np.zeros((len(times), 17))
     below = [[] for _ in thresholds]
     for a, b in pairwise(edges):
         for i, amount in doses[a]:
@@ -115,13 +117,13 @@ def ode(times):
             cuts = [a, *sol.t_events[j], b]
             below[j] += [(lo, hi) for lo, hi in pairwise(cuts) if instant(sol.sol((lo + hi) / 2))[4] < v]
     signals = np.array([instant(s) for s in states])
-    hf, hw, hs, thw = states[:, 12:].T
+    hf, hw, hs, thw, hx = states[:, 12:].T
     ref = {
         "occupancy_a1": signals[:, 0], "occupancy_a2": signals[:, 1], "effect_a1": signals[:, 5],
         "effect_a2": signals[:, 6], "adaptation_a1": states[:, 8],
         "adaptation_a2": states[:, 9], "sedation": signals[:, 2], "withdrawal_drive_a2": signals[:, 3],
         "mu_bound_opioid": states[:, 10], "mu_bound_antagonist": states[:, 11], "ventilation": signals[:, 4],
-        "falls_expected": hf, "p_fall": -np.expm1(-hf), "p_hip_fracture": -np.expm1(-P["P_FX"] * hf),
+        "falls_expected": hf, "p_fall": -np.expm1(-hf), "p_hip_fracture": -np.expm1(-hx), "fractures_expected": hx,
         "p_withdrawal": -np.expm1(-hw), "p_seizure": -np.expm1(-hs),
         "withdrawal_onset": np.where(hw > 0, thw / np.where(hw > 0, hw, 1.0), np.nan),
     }
@@ -166,21 +168,22 @@ def test_occupancy_is_exact(results):
 # right after the 20 mg bolus (3.2e-3 with 32 substeps: the drive, not MuReceptor's substeps, dominates);
 # the GABA-A states and the hazards are driven by the benzodiazepine, which moves in hours.
 BOUNDS = {
-    "adaptation_a1": 2.2e-7,  # 7.2e-8
-    "adaptation_a2": 1.2e-7,  # 4.0e-8
-    "sedation": 1.3e-7,  # 4.3e-8
-    "withdrawal_drive_a2": 7.5e-9,  # 2.4e-9
+    "adaptation_a1": 5.1e-7,  # 1.7e-7
+    "adaptation_a2": 3.0e-7,  # 1.0e-7
+    "sedation": 3.0e-7,  # 1.0e-7
+    "withdrawal_drive_a2": 7.5e-9,  # 2.5e-9
     "mu_bound_opioid": 1.1e-2,  # 3.7e-3 (peak 0.74)
     "mu_bound_antagonist": 1.2e-3,  # 3.8e-4 (peak 0.52)
-    "ventilation": 1.3e-2,  # 4.2e-3
-    "falls_expected": 2.7e-9,  # 9.0e-10 (0.014 at the end)
-    "p_fall": 2.7e-9,  # 9.0e-10
-    "p_hip_fracture": 2.7e-11,  # 9.0e-12
-    "p_withdrawal": 3.6e-9,  # 1.2e-9 (0.027 at the end)
-    "p_seizure": 7.5e-11,  # 2.4e-11 (5.5e-4 at the end)
-    "withdrawal_onset": 3.7e-4,  # 1.2e-4 h (132 h at the end)
-    "time_hypoxaemia": 1.5e-3,  # 5.0e-4 h (5.65 h in all)
-    "time_apnoea": 3.0e-3,  # 9.8e-4 h (0.29 h in all)
+    "ventilation": 1.3e-2,  # 4.3e-3
+    "falls_expected": 7.0e-9,  # 2.3e-9 (0.017 at the end)
+    "p_fall": 7.0e-9,  # 2.3e-9
+    "fractures_expected": 1.8e-10,  # 5.7e-11 (3.3e-4 at the end)
+    "p_hip_fracture": 1.8e-10,  # 5.7e-11
+    "p_withdrawal": 6.3e-9,  # 2.1e-9 (0.029 at the end)
+    "p_seizure": 1.3e-10,  # 4.3e-11 (6.0e-4 at the end)
+    "withdrawal_onset": 4.0e-4,  # 1.3e-4 h (136 h at the end)
+    "time_hypoxaemia": 1.5e-3,  # 4.9e-4 h (6.0 h in all)
+    "time_apnoea": 4.2e-3,  # 1.4e-3 h (0.30 h in all)
 }
 
 
