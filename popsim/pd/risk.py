@@ -14,7 +14,8 @@ and ``R`` the fraction of mu receptors bound by the opioid:
 * net sedation ``S = max(O1 - TOL A1, 0)``: tolerance removes the fraction
   ``TOL`` of the adapted level from the sedating drive;
 * withdrawal mismatch ``W = max(A2 - O2, 0)``;
-* opioid drive ``O_ALPHA R`` (0 without an opioid),
+* the GABA-A alpha1 stimulus ``S`` (acute, before tolerance) and the fraction
+  ``R`` of mu receptors bound by the opioid (0 without an opioid),
 
 and steps its scores (:class:`popsim.pd.scores.Score`) on them, as
 ``optax.chain`` steps its transforms: the state is the receptor states plus
@@ -22,8 +23,8 @@ the tuple of the scores' states.  The scores (:data:`SCORES`):
 :class:`popsim.pd.falls.Falls` (expected falls, P(fall), P(hip fracture)),
 :class:`popsim.pd.withdrawal.Withdrawal` (P(withdrawal), P(seizure), onset)
 and :class:`popsim.pd.ventilation.Ventilation` (ventilation with the opioid x
-GABA-A interaction, its additive expectation, time below the hypoxaemia and
-apnoea thresholds).  Signals: the receptor models' (GABA-A, ``sedation``,
+GABA-A interaction, airway obstruction and CO2 feedback, its additive
+expectation, PaCO2, SpO2, time hypoxaemic and apnoeic).  Signals: the receptor models' (GABA-A, ``sedation``,
 mu, ethanol), then every score's instantaneous signals, then every score's
 cumulative ones, in the order of :data:`SCORES`.
 
@@ -80,10 +81,10 @@ class Risk(PDModel):
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        # the drive's (TOL, the opioid's ALPHA) and the receptor models' and scores' own
+        # the drive's (TOL), the receptor models' and scores' own, and the opioid's respiratory ALPHA, HILL, TOL
         out = self.gaba.parameters + ("TOL",) + tuple(n for s in self.scores for n in s.parameters)
         if self.mu is not None:
-            out += self.mu.parameters + (f"{self.mu.prefix}ALPHA",)
+            out += self.mu.parameters + tuple(f"{self.mu.prefix}{k}" for k in ("ALPHA", "HILL", "TOL"))
         return tuple(dict.fromkeys(out + (self.ethanol.parameters if self.ethanol is not None else ())))
 
     @property

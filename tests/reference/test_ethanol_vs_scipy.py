@@ -92,8 +92,8 @@ def test_elimination_rate_is_the_published_widmark_beta(x64):
 # C/EC50 / (1 + C/EC50) of blood ethanol drives the shared adaptation state.  Ethanol EC50 1000 mg/L,
 # adaptation rate 0.05 /h (fast, so the state moves within this 10 h test), withdrawal hazard 0.5 W^2.
 GABA = dict(ethanol_EC50_a1=1000.0, ethanol_EC50_a2=1000.0, KADAPT=0.05, TOL=0.5, FALL_H0=1e-5,
-            FALL_BETA=2.0, P_FX=0.01, WD_K=0.5, WD_N=2.0, SZ_K=0.01, EG=0.25, PSI=1.0, VE_HYPOX=0.6,
-            VE_APNOEA=0.1)
+            FALL_BETA=2.0, P_FX=0.01, WD_K=0.5, WD_N=2.0, SZ_K=0.01, EB_MAX=0.5, G_RESP=2.0, G_HYP=10.0,
+            AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8, CO2_KE0=55.2, PACO2_0=42.4, AA_GRAD=10.0, VE_APNOEA=0.1)
 
 
 def run_risk(dt, dtype=jnp.float64):
