@@ -64,9 +64,10 @@ PD: dict[str, Constant] = {
     "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
                                       "recalled; literature.md has none): sets the absolute fracture risk only; "
                                       "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
-    # --- respiration (popsim.pd.ventilation; the drive at clamped CO2, airway, CO2 feedback, SpO2) ---------------
+    # --- respiration (popsim.pd.ventilation: drive at clamped CO2, airway, CO2 feedback, SpO2) ----------
     "resp_benzo_emax": Constant(0.5, "1", "largest fractional fall of the CO2-clamped ventilatory drive from GABA-A "
-                                "agonism (EB_MAX).  Benzodiazepines at sedative iv doses cut the HCVR slope to x0.65-0.67 "
+                                "agonism (EB_MAX).  Benzodiazepines at sedative iv doses cut the HCVR slope to "
+                                "x0.65-0.67 "
                                 "(midazolam 0.15, diazepam 0.3 mg/kg, G77) and the HVR slope to x0.47-0.59 (G75, G76); "
                                 "in the model the CO2 slope scales with 1 - E_b, so E_b ~ 0.34 at those doses (D) and "
                                 "EB_MAX >= 0.34; oral sedative doses change nothing (G81).  To be fitted jointly with "

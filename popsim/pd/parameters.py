@@ -109,7 +109,8 @@ def role_prefix(drug: str) -> str:
     missing = [k for k in need if k not in d.pd]
     if missing:
         raise ValueError(f"{drug} has no PD parameters {missing} in the library (no published respiratory PKPD "
-                         "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine, oxycodone, methadone")
+                         "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine, oxycodone, "
+                         "methadone")
     return {"naloxone": "N_", "flumazenil": "Z_"}.get(drug, "O_")
 
 

@@ -21,12 +21,12 @@ from popsim.pk.model import LinearModel, mammillary
 # apnoea threshold).  Scores: test values of the size of popsim.pd.constants.PD.  The respiratory score's
 # states (CO2 feedback) are checked against solve_ivp in test_ventilation_v2.py; here it only runs alongside.
 BENZO = dict(KA=2.0, CL=4.0, V1=70.0, KE0=1.5, F=0.9, EC50_a1=0.02, EC50_a2=0.04)
-OPIOID = dict(O_CL=58.8, O_V1=19.5, O_Q2=210.6, O_V2=150.0, O_KE0=2.53, O_KON=179.4, O_KOFF=8.28, O_ALPHA=0.91,
-              O_HILL=1.0, O_TOL=1.0)
+OPIOID = dict(O_CL=58.8, O_V1=19.5, O_Q2=210.6, O_V2=150.0, O_KE0=2.53, O_KON=179.4, O_KOFF=8.28,
+              O_ALPHA=0.91, O_HILL=1.0, O_TOL=1.0)
 NALOXONE = dict(N_CL=91.0, N_V1=38.0, N_KE0=6.36, O_KON_N=2000.0, O_KOFF_N=2.4)
 SCORES = dict(KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0, P_FX=0.01, WD_K=0.05, WD_N=2.0, SZ_K=0.001,
-              EB_MAX=0.5, G_RESP=2.0, G_HYP=10.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8, CO2_KE0=55.2, PACO2_0=42.4,
-              AA_GRAD=10.0, VE_APNOEA=0.1)
+              EB_MAX=0.5, G_RESP=2.0, G_HYP=10.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8, CO2_KE0=55.2,
+              PACO2_0=42.4, AA_GRAD=10.0, VE_APNOEA=0.1)
 P = BENZO | OPIOID | NALOXONE | SCORES
 # 1 mg every 8 h for 4 days, then stopped (adaptation builds, then a withdrawal mismatch); the opioid
 # 2 h after the last-but-one dose, near the benzodiazepine peak, and naloxone 20 min later (it wears

@@ -23,7 +23,8 @@ def params(opioid="fentanyl", male=1.0, **over):
     v = check_values()
     p = score_parameters(30.0, male, v)
     if opioid is not None:
-        p |= {k: v for k, v in comedication_parameters(opioid, None, 0.0).items() if k in ("O_ALPHA", "O_HILL", "O_TOL")}
+        co = comedication_parameters(opioid, None, 0.0)
+        p |= {k: co[k] for k in ("O_ALPHA", "O_HILL", "O_TOL")}
     with jax.enable_x64(True):
         return {k: jnp.asarray(x, jnp.float64) for k, x in (p | over).items()}
 
