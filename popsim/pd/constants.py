@@ -62,11 +62,12 @@ PD: dict[str, Constant] = {
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
                           "E1)", "F", (2.66, 7.07)),
     "fx_per_fall_72": Constant(0.01, "1", "probability that a fall breaks a hip in a 72-year-old man not taking a "
-                               "sedative (~1%, recalled; literature.md has no fracture-per-fall rate): sets the absolute "
-                               "fracture risk only", "A", (0.005, 0.02)),
+                               "sedative (~1%, recalled; literature.md has no fracture-per-fall rate): sets the "
+                               "absolute fracture risk only", "A", (0.005, 0.02)),
     "fx_age_slope": Constant(0.04, "1/y", "rise of log P(hip fracture | fall) per year of age (bone density falls and "
                              "falls become more often sideways with age): a popsim assumption, no rate by age in "
-                             "literature.md; it moves absolute risks, not the users/non-users ratios", "A", (0.0, 0.08)),
+                             "literature.md; it moves absolute risks, not the users/non-users ratios", "A",
+                             (0.0, 0.08)),
     "fx_female_ratio": Constant(1.5, "1", "P(hip fracture | fall) of women over men of the same age (lower bone "
                                 "density): a popsim assumption, no rate by sex in literature.md", "A", (1.0, 2.5)),
     "fx_beta": Constant(0.0, "1", "log rise of P(hip fracture | fall) per unit of net sedation (a sedated faller "
@@ -188,7 +189,8 @@ ETHANOL: dict[str, Constant] = {
     "ka": Constant(3.0, "1/h", "first-order absorption of a drink (no value in literature.md): a popsim assumption "
                    "(peak ~0.5-1 h)", "A", (1.0, 8.0)),
     "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect: a popsim "
-                     "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its own "
+                     "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its "
+                     "own "
                      "GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
                      "(popsim.pd.gaba), as the mostly additive diazepam + ethanol clamp study suggests (D14, V2)", "A",
                      (500.0, 3000.0)),

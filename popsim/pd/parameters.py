@@ -156,8 +156,8 @@ def comedication_parameters(drug: str, phys, eta_kon, opioid_tolerance=1.0) -> d
 
 def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
     """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
-    availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the runtime
-    constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
+    availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the
+    runtime constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
     e = {k: q.value for k, q in ETHANOL.items()}
     lean = phys["lean_ratio"]
     return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),

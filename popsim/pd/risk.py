@@ -96,7 +96,8 @@ class Risk(PDModel):
 
     @property
     def _signal_parts(self) -> list[dict[str, tuple[str, str]]]:
-        out = [self.gaba.signals, {"sedation": ("1", "net GABA-A alpha1 sedation: psychomotor effect minus its tolerated part")}]
+        out = [self.gaba.signals,
+               {"sedation": ("1", "net GABA-A alpha1 sedation: psychomotor effect minus its tolerated part")}]
         out += [self.mu.signals] if self.mu is not None else []
         out += [self.ethanol.signals] if self.ethanol is not None else []
         return out + [s.instant for s in self.scores] + [s.cumulative for s in self.scores]
