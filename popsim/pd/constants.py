@@ -190,8 +190,7 @@ ETHANOL: dict[str, Constant] = {
                    "(peak ~0.5-1 h)", "A", (1.0, 8.0)),
     "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect: a popsim "
                      "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its "
-                     "own "
-                     "GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
+                     "own GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
                      "(popsim.pd.gaba), as the mostly additive diazepam + ethanol clamp study suggests (D14, V2)", "A",
                      (500.0, 3000.0)),
 }
