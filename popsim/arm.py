@@ -241,7 +241,9 @@ class Physiological:
                 out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"],
                                           values["ethanol_vmax_ratio"])
             else:
-                out |= comedication_parameters(other, phys, eta["kon"])
+                # a chronic opioid user (cohort covariate ``opioid``) is tolerant: opioid C50 x the runtime ratio
+                tolerance = jnp.where(cov["opioid"] > 0.5, values["opioid_tolerance_c50_ratio"], 1.0)
+                out |= comedication_parameters(other, phys, eta["kon"], tolerance)
         return out | score_parameters(cov["age"], cov["male"], values)
 
     def _activity(self, cov, phys, i, iiv_stream, doses):

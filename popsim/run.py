@@ -123,11 +123,13 @@ def compose(cfg) -> Config:
                              f"{exp.name} experiment gives the cohort no CYP3A4/CYP2C19 perpetrator; allowed: 0 (a "
                              "cohort without one), or an experiment that sets a perpetrator (population, "
                              "cyp_inhibition)")
-        for key in ("p_opioid", "p_alcohol"):  # sampled as covariates, but no experiment doses by them yet
-            if getattr(c.cohort, key) > 0:
-                raise ValueError(f"cohort.{key}={getattr(c.cohort, key)!r}: no experiment gives a fraction of the "
-                                 "cohort an opioid or alcohol yet (co-medications are regimens: overdose, alcohol); "
-                                 "allowed: 0")
+        if c.cohort.p_alcohol > 0:  # sampled as a covariate, but no experiment doses by it yet
+            raise ValueError(f"cohort.p_alcohol={c.cohort.p_alcohol!r}: no experiment gives a fraction of the cohort "
+                             "alcohol yet (co-medications are regimens: alcohol); allowed: 0")
+        if c.cohort.p_opioid > 0 and exp.name != "overdose":  # chronic users' tolerance acts on an opioid dose
+            raise ValueError(f"cohort.p_opioid={c.cohort.p_opioid!r}: the fraction of chronic (tolerant) opioid "
+                             f"users acts only where an opioid is given; the {exp.name} experiment gives none; "
+                             "allowed: 0, or +experiment=overdose")
     if exp.reads_pd:
         check_values(c.pd)
     c.study.check(c)

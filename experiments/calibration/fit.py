@@ -1,17 +1,20 @@
 """Fit the risk-score constants marked ``fit`` in popsim's targets (``popsim/experiments/data/
-calibration_targets.csv``), one published target each.
+calibration_targets.csv``) by maximum likelihood, each group of constants jointly on all the targets
+that name it.
 
-Each constant is found by root finding (Brent) on its own target with the others
-held; in pairs that interact (tolerance with fall_beta, withdrawal_n with
-withdrawal_k) the inner one is re-fitted at every trial value of the outer.  Prints the values to
-enter in ``popsim/pd/constants.py`` (status ``F``); nothing is written.  The
-targets marked ``check`` are not used.  From the repository root::
+The scenarios are simulated once (the drive signals do not depend on the score constants); the scores
+are replayed on them for every trial value (``popsim.pd.risk.replay``).  The log-likelihood of a target
+is binomial on its counts or normal on the log of a ratio with a 95% interval
+(``popsim.experiments.calibration.log_likelihood``); the targets marked ``check`` are never used.
+Each group is maximised with Nelder-Mead in transformed coordinates (log for positive scales, logit
+for fractions), and the 95% interval of each constant is read from the observed information (the
+numerical Hessian of the log-likelihood in those coordinates, others at their maximum).  Prints the
+values to enter in ``popsim/pd/constants.py`` (status ``F``, the rows named); nothing is written.
+From the repository root::
 
-    python experiments/calibration/fit.py [n_subjects] [constant ...]
+    python experiments/calibration/fit.py [n_subjects] [group ...]
 
-(only the named constants' groups when constants are given).  For each constant it
-also prints the values that reproduce the bounds of its target's published
-interval (the data-implied range, entered as the constant's prior range).
+(groups: falls, withdrawal, ventilation; all by default).
 """
 
 from __future__ import annotations
@@ -19,80 +22,66 @@ from __future__ import annotations
 import math
 import sys
 
-from scipy.optimize import brentq
+import numpy as np
+from scipy.optimize import minimize
 
-from popsim.experiments.calibration import read_targets, scenario_statistics
+from popsim.experiments.calibration import (log_likelihood, read_targets, report, simulate_scenarios,
+                                            statistics_of)
 from popsim.pd.parameters import check_values
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+# group -> its constants and their coordinates ("log": positive scale, "logit": a fraction, "free")
+GROUPS = {
+    "falls": {"fall_beta": "log", "tolerance": "logit", "fx_beta": "log"},
+    "withdrawal": {"withdrawal_k": "log", "withdrawal_n": "log1", "seizure_k": "log"},
+    "ventilation": {"synergy_psi": "log", "airway_obstruction_max": "logit"},
+}
+TO = {"log": math.log, "logit": lambda v: math.log(v / (1 - v)), "log1": lambda v: math.log(v - 1)}
+FROM = {"log": math.exp, "logit": lambda x: 1 / (1 + math.exp(-x)), "log1": lambda x: 1 + math.exp(x)}
+
 targets = read_targets()
-fit = targets[targets.use == "fit"].set_index("fits")
 values = check_values()
 
 
-# Bounds searched (wider than the data-implied ranges recorded in popsim.pd.constants).
-SEARCH = {"fall_beta": (0.0, 20.0), "tolerance": (0.0, 1.0),
-          "withdrawal_k": (1e-4, 100.0), "withdrawal_n": (1.0, 8.0), "seizure_k": (1e-6, 10.0)}
+def fit_group(name: str) -> None:
+    coords = GROUPS[name]
+    rows = targets[(targets.use == "fit") & targets.fits.apply(lambda f: bool(set(f.split(";")) & set(coords)))]
+    stats = list(dict.fromkeys(rows.statistic))
+    raw = simulate_scenarios(stats, n_subjects=N)
+
+    def nll(x):
+        trial = values | {k: FROM[c](v) for (k, c), v in zip(coords.items(), x)}
+        table = report(rows, statistics_of(raw, stats, trial))
+        out = -float(np.nansum(log_likelihood(table)))
+        return out if math.isfinite(out) else 1e12
+
+    x0 = np.array([TO[c](values[k] if c != "log" or values[k] > 0 else 0.1) for k, c in coords.items()])
+    res = minimize(nll, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": 400})
+    values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
+    # observed information in the transformed coordinates (central differences, step 0.05)
+    h, k = 0.05, len(res.x)
+    H = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            def f(a, b):
+                x = res.x.copy()
+                x[i] += a
+                x[j] += b
+                return nll(x)
+            H[i, j] = H[j, i] = (f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4 * h * h)
+    try:
+        sd = np.sqrt(np.diag(np.linalg.inv(H)))
+    except np.linalg.LinAlgError:
+        sd = np.full(k, np.nan)
+    print(f"{name}: -log L = {res.fun:.4g} at {res.nfev} evaluations ({res.message}); targets {list(rows.id)}")
+    for (key, c), x, s in zip(coords.items(), res.x, sd):
+        lo, hi = (FROM[c](x - 1.96 * s), FROM[c](x + 1.96 * s)) if np.isfinite(s) else (math.nan, math.nan)
+        print(f"  {key} = {values[key]:.4g}  (95% from the observed information: {lo:.4g} to {hi:.4g})")
+    table = report(rows, statistics_of(raw, stats, values))
+    print(table[["id", "row", "published", "lo", "hi", "n", "N", "simulated", "loglik"]].round(4).to_string(index=False),
+          flush=True)
 
 
-def simulated(statistic: str) -> float:
-    return float(scenario_statistics([statistic], values=values, n_subjects=N, bootstrap=0)["simulated"][0])
-
-
-def solve(name: str, inner: str | None = None, goal: str = "published") -> None:
-    """Root of ``name``'s target gap over its prior range (in log space for scale constants); with
-    ``inner``, the inner constant is re-solved on its own target at every trial value.  ``goal``:
-    the published value, or a bound of its interval (``lo``/``hi``)."""
-    row = fit.loc[name]
-    target = row[goal]
-    lo, hi = SEARCH[name]
-    log = lo > 0 and hi / lo > 20
-    to_x, from_x = (math.log, math.exp) if log else (float, float)
-
-    def gap(x):
-        values[name] = from_x(x)
-        if inner is not None:
-            solve(inner)
-        return simulated(row.statistic) - target
-
-    a, b = gap(to_x(lo)), gap(to_x(hi))
-    if a * b > 0:
-        values[name] = lo if abs(a) < abs(b) else hi
-        print(f"  {name}: no root in [{lo:g}, {hi:g}] (gaps {a:+.3g}, {b:+.3g}); kept the closer bound")
-        if inner is not None:
-            solve(inner)
-    else:
-        values[name] = from_x(brentq(gap, to_x(lo), to_x(hi), xtol=1e-3 * abs(to_x(hi) - to_x(lo)), rtol=1e-4))
-        if inner is not None:
-            solve(inner)
-    print(f"  {name} = {values[name]:.4g} -> {row.statistic} {simulated(row.statistic):.4g} "
-          f"({goal} {target:g}, {row.id} {row.row})", flush=True)
-
-
-def interval(name: str, inner: str | None) -> tuple[float, float] | None:
-    """Values of ``name`` reproducing the bounds of its target's published interval (the inner constant
-    re-fitted to its own published value); the fitted point is restored."""
-    row, point = fit.loc[name], dict(values)
-    if not (math.isfinite(row.lo) and math.isfinite(row.hi)):
-        return None
-    out = []
-    for goal in ("lo", "hi"):
-        solve(name, inner, goal)
-        out.append(values[name])
-        values.update(point)
-    return min(out), max(out)
-
-
-# (constant, inner constant re-fitted at every trial value of the outer one)
-GROUPS = (("tolerance", "fall_beta"),
-          ("withdrawal_n", "withdrawal_k"), ("seizure_k", None))
-only = set(sys.argv[2:])
-intervals = {}
-for outer, inner in GROUPS:
-    if not only or only & {outer, inner}:
-        solve(outer, inner)
-        for name, other in ((outer, inner), (inner, None)):
-            if name is not None:
-                intervals[name] = interval(name, other)
-print({k: round(values[k], 5) for k in fit.index})
-print("values reproducing the bounds of each target's published interval:", intervals)
+for group in sys.argv[2:] or GROUPS:
+    fit_group(group)
+print({k: round(values[k], 5) for g in GROUPS.values() for k in g})

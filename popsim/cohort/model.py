@@ -41,7 +41,7 @@ COVARIATES = {
     "cyp2c19": ("1", "CYP2C19 phenotype (0 poor, 1 intermediate, 2 normal, 3 rapid, 4 ultrarapid metaboliser)"),
     "pregnancy": ("1", "pregnancy state (0 none, 1-3 trimester, 4 postpartum lactating)"),
     "perpetrator": ("1", "takes the experiment's CYP3A4/CYP2C19 perpetrator (1) or not (0)"),
-    "opioid": ("1", "opioid co-use (1) or not (0)"),
+    "opioid": ("1", "chronic opioid use (1: tolerant to an opioid's respiratory effect) or not (0)"),
     "alcohol": ("1", "alcohol use (1) or not (0)"),
 }
 

@@ -1,25 +1,30 @@
 """Calibration report of the risk scores: each published target, the simulated value with its
-Monte Carlo interval, whether it falls in the published interval, and whether it was fitted.
+Monte Carlo interval, whether it falls in the published interval, its log-likelihood, and whether it
+was fitted.
 
 Targets are rows of a CSV (popsim's own is :data:`TARGETS`, ``study.targets=default``;
-``study.ids`` selects some of its rows; columns :data:`COLUMNS`); ``use`` is ``fit`` for the targets a constant of
-:data:`popsim.pd.constants.PD` was fitted to (named in ``fits``) and
-``check`` for those only predicted.  Each ``statistic`` is computed by one of
-three scenarios (all :class:`popsim.arm.Arm` of physiological subjects with the
-on-line :class:`popsim.pd.risk.Risk` model):
+``study.ids`` selects some of its rows; columns :data:`COLUMNS`); ``use`` is ``fit`` for the targets
+the constants of :data:`popsim.pd.constants.PD` named in ``fits`` were fitted on (jointly, by maximum
+likelihood over all the targets of a group: ``experiments/calibration/fit.py``) and ``check`` for
+those only predicted.  A target's log-likelihood (:func:`log_likelihood`) is binomial on its counts
+``n`` of ``N``, or normal on the log of a ratio with a 95% interval.  Each ``statistic`` is computed
+by one of three scenarios (all :class:`popsim.arm.Arm` of physiological subjects with the on-line
+:class:`popsim.pd.risk.Risk` model).  A scenario is simulated once and its drive signals kept; the
+scores are then replayed on them for the constants asked (:func:`popsim.pd.risk.replay`, the grid
+loop's own steps), so a fit varies the constants without simulating again:
 
 * ``bailey``: healthy young volunteers (70 kg doses), midazolam 0.05 mg/kg iv
   and fentanyl 2 ug/kg iv alone and together (Bailey 1990, C39), on a 1-min
   grid for 3 h; hypoxaemia = any time with SpO2 < 90%, apnoea = at
-  least 15 s below ``apnoea_ve``; a fourth arm adds flumazenil 0.5 mg iv at
-  10 min (Gross 1996: flumazenil restores ventilation to the opioid-alone
-  level, compared at 30 min);
+  least 15 s with ventilation below ``apnoea_ve``; a fourth arm adds flumazenil
+  0.5 mg iv at 10 min (Gross 1996: flumazenil restores ventilation to the
+  opioid-alone level, compared at 30 min);
 * ``falls``: older adults (``elderly`` preset) taking usual geriatric doses
-  (:data:`FALL_REGIMENS`, a popsim assumption; all >= 5 mg/day diazepam
-  equivalents) or twice those doses for 180 days vs the same subjects
-  untreated (paired); rate ratios are ratios of mean expected falls
-  in a window (days 0-14, 14-28, 28-180), odds ratios compare the
-  probability of a fall in days 28-180 (prevalent use);
+  (:data:`FALL_REGIMENS`, a popsim assumption) or twice those doses for 180
+  days vs the same subjects untreated (paired); hip-fracture rate ratios are
+  ratios of mean expected hip fractures in a window (days 0-14, 14-28,
+  28-180), falls odds ratios compare the probability of a fall in days 28-180
+  (prevalent use);
 * ``withdrawal``: adults on diazepam 15 mg/day or alprazolam 0.75 mg/day
   (equivalent doses) for 12 weeks, then stopped abruptly or tapered by 25% of
   the dose a week (Schweizer 1990), followed 6 weeks after the last dose;
@@ -43,20 +48,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from popsim.arm import Arm, ArmOutput, run_arm
+from popsim._validate import closest
+from popsim.arm import Arm, risk_model, run_arm
+from popsim.drugs.library import species
 from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result, TableStudy
-from popsim.pd.parameters import RUNTIME, check_values
-from popsim.pk.grid import Window
+from popsim.pd.falls import Falls
+from popsim.pd.parameters import RUNTIME, check_values, score_parameters
+from popsim.pd.risk import DRIVE_SIGNALS, drive, replay
+from popsim.pd.ventilation import Ventilation
+from popsim.pd.withdrawal import Withdrawal
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
 
 __all__ = ["COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "figure", "plot_calibration",
+           "log_likelihood", "simulate_scenarios", "statistics_of",
            "read_targets", "report", "run", "scenario_statistics", "to_dataset"]
 
 TARGETS = Path(__file__).resolve().parent / "data" / "calibration_targets.csv"  # popsim's own targets
-COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "use", "fits", "note")
+COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "n", "N", "use", "fits", "note")
 
 # Usual geriatric doses (mg per day, clock hours): a popsim assumption (label starting doses for older
 # adults, recalled), with the long-acting (t1/2 > 24 h) flag used by the long/short strata.
@@ -70,16 +81,22 @@ BOOTSTRAP = 200
 
 def read_targets(path: str | Path = TARGETS) -> pd.DataFrame:
     """The target table, validated (columns, use, fitted constants)."""
-    t = pd.read_csv(path, dtype={"fits": str, "note": str}, keep_default_na=False, na_values={"published": [""],
-                                                                                             "lo": [""], "hi": [""]})
+    t = pd.read_csv(path, dtype={"fits": str, "note": str}, keep_default_na=False,
+                    na_values={k: [""] for k in ("published", "lo", "hi", "n", "N")})
     missing = [c for c in COLUMNS if c not in t.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}; expected {list(COLUMNS)}")
     for i, r in t.iterrows():
         if r["use"] not in ("fit", "check"):
             raise ValueError(f"{path} row {i + 2}: use={r['use']!r}; allowed: 'fit', 'check'")
-        if r["use"] == "fit" and r["fits"] not in RUNTIME:
-            raise ValueError(f"{path} row {i + 2}: fits={r['fits']!r}; allowed: {sorted(RUNTIME)}")
+        if r["use"] == "fit":
+            for name in r["fits"].split(";"):
+                if name not in RUNTIME:
+                    raise ValueError(f"{path} row {i + 2}: fits={r['fits']!r}: {name!r}; allowed: constants of "
+                                     f"{sorted(RUNTIME)} separated by ';'" + closest(name, RUNTIME))
+            if not (np.isfinite(r["N"]) or (np.isfinite(r["lo"]) and np.isfinite(r["hi"]) and r["lo"] > 0)):
+                raise ValueError(f"{path} row {i + 2}: a fitted target needs counts (n, N) or a ratio's interval "
+                                 "(lo > 0, hi)")
         if r["statistic"] not in STATISTICS:
             raise ValueError(f"{path} row {i + 2}: statistic={r['statistic']!r}; allowed: {sorted(STATISTICS)}")
     return t
@@ -87,52 +104,72 @@ def read_targets(path: str | Path = TARGETS) -> pd.DataFrame:
 
 @dataclasses.dataclass(frozen=True)
 class _Sim:
-    """Simulates an arm (with PD) for every scenario: the same subjects (seed), size and PD constants."""
+    """Simulates an arm (with PD) for every scenario: the same subjects (seed) and size; keeps the drive
+    signals (:data:`popsim.pd.risk.DRIVE_SIGNALS`), from which the scores are replayed for any constants."""
 
     seed: int
     n_subjects: int
     dtype: object
-    values: Mapping[str, float]
     chunk_size: int = 8192
     progress: Callable | None = None
 
-    def __call__(self, arm: Arm, U: np.ndarray, windows: Mapping[str, Window], label: str) -> ArmOutput:
-        return run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, windows=windows, values=self.values,
-                       chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
-                       summarised=("withdrawal_drive_a2",))  # pd_tmax below; the rest at window ends
+    def __call__(self, arm: Arm, U: np.ndarray, label: str) -> dict:
+        saved = tuple(s for s in DRIVE_SIGNALS if s in risk_model(len(species(arm.drug)), arm.others).signals)
+        r = run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, values=check_values(),
+                    chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
+                    save=True, saved=saved, summarised=())
+        opioid = {k: r.params[k][0] for k in ("O_ALPHA", "O_HILL", "O_TOL") if k in r.params}
+        return {"signals": {k: r.trajectory(k) for k in saved}, "opioid": opioid, "dt": arm.dt,
+                "age": r.covariates["age"], "male": r.covariates["male"]}
 
 
-def _end(r: ArmOutput, window: str, signal: str, stat: str = "pd_end") -> np.ndarray:
-    """(regimen, subject) value of a PD signal at the end of a window (or ``stat`` over it), as float64."""
-    return r.stat(stat, window, signal).astype(float)
+def _replay(sim: dict, score, values: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """A score's signals ``(time, regimen, subject)`` over a simulated arm with the score constants ``values``."""
+    p = score_parameters(jnp.asarray(sim["age"]), jnp.asarray(sim["male"]), values) | sim["opioid"]
+    return {k: np.asarray(v, float) for k, v in replay(score, sim["signals"], p, sim["dt"]).items()}
 
 
-def _bailey(sim: _Sim) -> dict[str, np.ndarray]:
+def _bailey(sim: _Sim) -> dict:
     dt, n = 1 / 60, 181
     U = np.zeros((4, n, 3))
     U[[0, 2, 3], 1, 0] = 0.05 * 70  # midazolam
     U[[1, 2, 3], 1, 1] = 2e-3 * 70  # fentanyl
     U[3, 11, 2] = 0.5  # flumazenil 0.5 mg at 10 min
     arm = Arm("midazolam", "iv", "healthy_young", dt, n, others=(("fentanyl", "iv"), ("flumazenil", "iv")))
-    r = sim(arm, U, {"horizon": Window(0, n - 1), "to_30_min": Window(0, 31)}, "bailey")
-    hyp, apn = _end(r, "horizon", "time_hypoxaemia"), _end(r, "horizon", "time_apnoea")
-    ve30 = _end(r, "to_30_min", "ventilation")  # at 30 min after the doses
+    return {"arm": sim(arm, U, "bailey")}
+
+
+def _bailey_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    v = _replay(raw["arm"], Ventilation(), values)
+    hyp, apn = v["time_hypoxaemia"][-1], v["time_apnoea"][-1]
+    ve30 = v["ventilation"][31]  # 30 min after the doses
     return {"hyp_mid": hyp[0] > 0, "hyp_fen": hyp[1] > 0, "hyp_both": hyp[2] > 0,
             "apn_fen": apn[1] >= APNOEA_MIN_H, "apn_both": apn[2] >= APNOEA_MIN_H,
             "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
 
 
-def _falls(sim: _Sim) -> dict[str, np.ndarray]:
-    dt, days = 1.0, 180
+FALL_DAYS = (14, 28, 180)  # window ends (days): first 2 weeks, weeks 3-4, continued use to day 180
+
+
+def _falls(sim: _Sim) -> dict:
+    dt, days = 1.0, FALL_DAYS[-1]
     n = days * 24 + 1
-    windows = {f"days_0_{d}": Window(0, d * 24) for d in (14, 28, days)}
     out = {}
     for drug, (mg, hours, _) in FALL_REGIMENS.items():
         U = np.stack([np.zeros(n)] + [daily_schedule(n, dt, [k * mg] * days, hours) for k in (1, 2)])[..., None]
-        r = sim(Arm(drug, "oral", "elderly", dt, n), U, windows, f"falls {drug}")
-        h = np.stack([_end(r, w, "falls_expected") for w in windows])  # (window, regimen, subject)
-        for k, arm in enumerate(("none", "use", "double")):
-            out[f"{drug}.{arm}"] = h[:, k].T  # (subject, window)
+        out[drug] = sim(Arm(drug, "oral", "elderly", dt, n), U, f"falls {drug}")
+    return out
+
+
+def _falls_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    out = {}
+    for drug, arm in raw.items():
+        f = _replay(arm, Falls(), values)
+        ends = [round(d * 24 / arm["dt"]) for d in FALL_DAYS]
+        falls, fractures = f["falls_expected"][ends], f["fractures_expected"][ends]  # (window, regimen, subject)
+        for k, name in enumerate(("none", "use", "double")):
+            out[f"{drug}.{name}"] = falls[:, k].T  # (subject, window)
+            out[f"{drug}.{name}.fx"] = fractures[:, k].T
     return out
 
 
@@ -143,33 +180,41 @@ def _taper(days_on: int, mg: float, weeks: int, follow: int) -> list[float]:
     return [mg] * days_on + [x for x in steps for _ in range(7)] + [0.0] * follow
 
 
-def _withdrawal(sim: _Sim) -> dict[str, np.ndarray]:
-    dt, on, follow = 1.0, 84, 42
+WITHDRAWAL_ON, WITHDRAWAL_FOLLOW, DOSE_HOURS = 84, 42, (8.0, 14.0, 20.0)
+
+
+def _withdrawal(sim: _Sim) -> dict:
+    dt, on, follow = 1.0, WITHDRAWAL_ON, WITHDRAWAL_FOLLOW
     out = {}
-    for drug, mg, hours in (("diazepam", 15.0, (8.0, 14.0, 20.0)), ("alprazolam", 0.75, (8.0, 14.0, 20.0))):
+    for drug, mg in (("diazepam", 15.0), ("alprazolam", 0.75)):
         plans = {"abrupt": _taper(on, mg, 0, 21 + follow), "taper": _taper(on, mg, 4, follow)}
         n = len(plans["taper"]) * 24 + 1
-        U = np.stack([daily_schedule(n, dt, p, hours) for p in plans.values()])[..., None]
-        stop = (on - 1) * 24 + round(hours[-1] / dt)  # the abrupt arm's last dose
-        windows = {"to_stop": Window(0, stop), "horizon": Window(0, n - 1), "after_stop": Window(stop, stop + 14 * 24)}
-        r = sim(Arm(drug, "oral", "adult", dt, n), U, windows, f"withdrawal {drug}")
-
-        def hazard(window):  # cumulative hazards (regimen, subject)
-            return -np.log1p(-np.minimum(_end(r, window, "p_withdrawal"), 1 - 1e-12))
-
-        h0, h1 = hazard("to_stop"), hazard("horizon")
-        for k, name in enumerate(plans):
-            out[f"{drug}.{name}.h"] = h1[k] - h0[k]
-        # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
-        out[f"{drug}.abrupt.peak_h"] = _end(r, "after_stop", "withdrawal_drive_a2", "pd_tmax")[0] - stop * dt
+        U = np.stack([daily_schedule(n, dt, p, DOSE_HOURS) for p in plans.values()])[..., None]
+        out[drug] = sim(Arm(drug, "oral", "adult", dt, n), U, f"withdrawal {drug}")
     mg, n_days = 5.0, on + 30 + follow
     plan = [mg] * on + [mg - 0.5 * (1 + d // 3) for d in range(30)] + [0.0] * follow
     n = n_days * 24 + 1
     U = daily_schedule(n, dt, plan, (2.0, 8.0, 14.0, 20.0))[None, :, None]
-    r = sim(Arm("alprazolam", "oral", "adult", dt, n), U, {"on_drug": Window(0, on * 24), "horizon": Window(0, n - 1)},
-            "seizures alprazolam")
-    s0, s1 = (-np.log1p(-np.minimum(_end(r, w, "p_seizure")[0], 1 - 1e-12)) for w in ("on_drug", "horizon"))
-    out["alprazolam.seizure.h"] = s1 - s0
+    out["seizure"] = sim(Arm("alprazolam", "oral", "adult", dt, n), U, "seizures alprazolam")
+    return out
+
+
+def _withdrawal_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    on = WITHDRAWAL_ON
+    out = {}
+    for drug in ("diazepam", "alprazolam"):
+        arm = raw[drug]
+        w = _replay(arm, Withdrawal(), values)["withdrawal_cumhaz"]  # (time, regimen, subject)
+        stop = round(((on - 1) * 24 + DOSE_HOURS[-1]) / arm["dt"])  # the abrupt arm's last dose
+        for k, name in enumerate(("abrupt", "taper")):
+            out[f"{drug}.{name}.h"] = w[-1, k] - w[stop, k]
+        # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
+        mismatch = np.asarray(drive(arm["signals"], {"TOL": values["tolerance"]}).mismatch)[:, 0]
+        window = mismatch[stop:stop + round(14 * 24 / arm["dt"])]
+        out[f"{drug}.abrupt.peak_h"] = np.argmax(window, axis=0) * arm["dt"]
+    arm = raw["seizure"]
+    s = _replay(arm, Withdrawal(), values)["seizure_cumhaz"][:, 0]
+    out["alprazolam.seizure.h"] = s[-1] - s[round(on * 24 / arm["dt"])]
     return out
 
 
@@ -178,12 +223,16 @@ def _odds(p):
 
 
 def _fall_stats(d: dict[str, np.ndarray], drugs, arm: str = "use") -> dict[str, float]:
+    """Falls OR in days 28-180 (prevalent use) and hip-fracture rate ratios by window (first 2 weeks, weeks 3-4,
+    days 28-180)."""
     none = np.concatenate([d[f"{x}.none"] for x in drugs])  # (subject, window) expected falls at 14, 28, 180 d
     use = np.concatenate([d[f"{x}.{arm}"] for x in drugs])
+    fx_none = np.concatenate([d[f"{x}.none.fx"] for x in drugs])  # expected hip fractures
+    fx_use = np.concatenate([d[f"{x}.{arm}.fx"] for x in drugs])
 
     def ratio(a, b):
         lower = (lambda h: h[:, a]) if a is not None else (lambda h: 0.0)
-        return (use[:, b] - lower(use)).mean() / (none[:, b] - lower(none)).mean()
+        return (fx_use[:, b] - lower(fx_use)).mean() / (fx_none[:, b] - lower(fx_none)).mean()
 
     def p_fall(h):
         return (-np.expm1(-(h[:, 2] - h[:, 1]))).mean()
@@ -221,29 +270,60 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "peak_withdrawal_ratio_short_long": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])
                                          / np.median(d["diazepam.abrupt.peak_h"])),
 }
-SCENARIOS = {"bailey": _bailey, "falls": _falls, "withdrawal": _withdrawal}
+SCENARIOS = {"bailey": (_bailey, _bailey_reduce), "falls": (_falls, _falls_reduce),
+             "withdrawal": (_withdrawal, _withdrawal_reduce)}
 
 
-def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None, n_subjects: int = 500,
-                        seed: int = 0, dtype=jnp.float32, bootstrap: int = BOOTSTRAP, chunk_size: int = 8192,
-                        progress: Callable | None = None) -> pd.DataFrame:
-    """Simulate the scenarios the ``statistics`` need; estimate and 95% bootstrap interval of each.
+def simulate_scenarios(statistics, *, n_subjects: int = 500, seed: int = 0, dtype=jnp.float32,
+                       chunk_size: int = 8192, progress: Callable | None = None) -> dict:
+    """The drive signals of every scenario the ``statistics`` need (independent of the score constants).
     ``progress(label)``: a progress callback ``(done, total)`` for each simulated arm."""
-    sim = _Sim(seed, n_subjects, dtype, check_values(values), chunk_size, progress)
-    needed = sorted({STATISTICS[s][0] for s in statistics})
-    data = {name: SCENARIOS[name](sim) for name in needed}
+    sim = _Sim(seed, n_subjects, dtype, chunk_size, progress)
+    return {name: SCENARIOS[name][0](sim) for name in sorted({STATISTICS[s][0] for s in statistics})}
+
+
+def statistics_of(raw: dict, statistics, values: Mapping[str, float] | None = None, *, bootstrap: int = 0,
+                  seed: int = 0) -> pd.DataFrame:
+    """Estimate (and 95% bootstrap interval over subjects) of each statistic, the scores replayed on the
+    simulated scenarios ``raw`` with the runtime PD constants ``values``."""
+    values = check_values(values)
+    data = {name: SCENARIOS[name][1](r, values) for name, r in raw.items()}
     rng = np.random.default_rng(seed)
     rows = []
     for s in statistics:
         scen, f = STATISTICS[s]
         d = data[scen]
+        n = len(next(iter(d.values())))
         boot = []
         for _ in range(bootstrap):
-            idx = rng.integers(0, n_subjects, n_subjects)
+            idx = rng.integers(0, n, n)
             boot.append(f({k: v[idx] for k, v in d.items()}))
         lo, hi = np.nanpercentile(boot, [2.5, 97.5]) if bootstrap else (np.nan, np.nan)
         rows.append({"statistic": s, "simulated": float(f(d)), "mc_lo": float(lo), "mc_hi": float(hi)})
     return pd.DataFrame(rows)
+
+
+def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None, n_subjects: int = 500,
+                        seed: int = 0, dtype=jnp.float32, bootstrap: int = BOOTSTRAP, chunk_size: int = 8192,
+                        progress: Callable | None = None) -> pd.DataFrame:
+    """Simulate the scenarios the ``statistics`` need; estimate and 95% bootstrap interval of each."""
+    raw = simulate_scenarios(statistics, n_subjects=n_subjects, seed=seed, dtype=dtype, chunk_size=chunk_size,
+                             progress=progress)
+    return statistics_of(raw, statistics, values, bootstrap=bootstrap, seed=seed)
+
+
+def log_likelihood(table: pd.DataFrame) -> np.ndarray:
+    """Log-likelihood of each target's published data given its simulated value: binomial on the counts
+    ``n`` of ``N`` where given (the simulated value a probability), else normal on the log scale for a ratio
+    with a 95% interval (SD = log(hi / lo) / 3.92); NaN for targets with neither."""
+    p = np.clip(table["simulated"].to_numpy(float), 1e-9, 1 - 1e-9)
+    n, N = table["n"].to_numpy(float), table["N"].to_numpy(float)
+    binom = n * np.log(p) + (N - n) * np.log1p(-p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.log(table["hi"].to_numpy(float) / table["lo"].to_numpy(float)) / 3.92
+        z = (np.log(table["simulated"].to_numpy(float)) - np.log(table["published"].to_numpy(float))) / sd
+    ratio = -0.5 * z ** 2 - np.log(sd)
+    return np.where(np.isfinite(N), binom, np.where(np.isfinite(sd) & (sd > 0), ratio, np.nan))
 
 
 def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
@@ -255,6 +335,7 @@ def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     out["in_interval"] = np.where(has, inside, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ratio_to_published"] = out["simulated"] / out["published"]
+    out["loglik"] = log_likelihood(out)
     return out
 
 
@@ -266,6 +347,8 @@ VARIABLES = {
     "mc_lo": ("1", "simulated value, 2.5% bootstrap quantile over subjects"),
     "mc_hi": ("1", "simulated value, 97.5% bootstrap quantile over subjects"),
     "in_interval": ("1", "simulated value within the published interval (1 yes, 0 no, NaN no interval)"),
+    "loglik": ("1", "log-likelihood of the published data given the simulated value: binomial on n of N, else normal "
+                    "on the log ratio with SD log(hi/lo)/3.92 (NaN: neither)"),
 }
 register(VARIABLES)
 register({  # coordinates over target: the columns of the target table
@@ -273,12 +356,13 @@ register({  # coordinates over target: the columns of the target table
     "row": ("1", "row of shared/science/literature.md the target comes from"),
     "outcome": ("1", "outcome the target measures"),
     "statistic": ("1", "simulated statistic compared with the target"),
-    "fits": ("1", "the runtime PD constant fitted to the target (fitted targets)"),
+    "fits": ("1", "the runtime PD constants fitted jointly on the target (fitted targets; ';'-separated)"),
     "note": ("1", "note on the target"),
     "units_of_target": ("1", "units of the target's values (1 = probability or ratio, h = hours)"),
 })
 # names whose meaning here is this Dataset's own
-LOCAL = {"lo": ("1", "published interval, lower bound"), "hi": ("1", "published interval, upper bound")}
+LOCAL = {"lo": ("1", "published interval, lower bound"), "hi": ("1", "published interval, upper bound"),
+         "n": ("1", "published count of events (count targets)"), "N": ("1", "published number at risk (count targets)")}
 
 
 def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -289,7 +373,7 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
         coords[c] = ("target", table[c].astype(str).to_numpy())
     coords["units_of_target"] = ("target", np.asarray(units))
     ds = xr.Dataset(coords=coords, attrs=attrs)
-    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval"):
+    for name in ("published", "lo", "hi", "n", "N", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik"):
         ds[name] = ("target", table[name].to_numpy(float))
     ds = annotate(ds, **LOCAL)
     for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi"):

@@ -81,6 +81,8 @@ class GabaAdaptation(PDModel):
         out = {}
         for s in self.subtypes:
             out[f"occupancy_{s}"] = ("1", f"fraction of GABA-A {s} benzodiazepine sites bound by agonists")
+            out[f"stimulus_{s}"] = ("1", f"GABA-A {s} stimulus (occupancy plus ethanol's; an endpoint's effect is a "
+                                         "function of it)")
             out[f"effect_{s}"] = ("1", f"GABA-A {s} effect on the psychomotor scale (fraction of the maximum)")
             out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (effect the brain has adapted to)")
             out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - effect, 0)")
@@ -119,6 +121,6 @@ class GabaAdaptation(PDModel):
         out = {}
         for s, a, o, x in zip(self.subtypes, state.adaptation, occ, stim):
             e = x / (x + p["THETA"])
-            out |= {f"occupancy_{s}": o, f"effect_{s}": e, f"adaptation_{s}": a,
+            out |= {f"occupancy_{s}": o, f"stimulus_{s}": x, f"effect_{s}": e, f"adaptation_{s}": a,
                     f"withdrawal_drive_{s}": jnp.maximum(a - e, 0.0)}
         return out

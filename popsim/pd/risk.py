@@ -37,9 +37,11 @@ in ``dt`` like the rest of the PD layer; the tests compare with ``solve_ivp``.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import Mapping, NamedTuple
 
+import jax
 import jax.numpy as jnp
+from jaxtyping import Array
 
 from popsim.pd.ethanol import EthanolMM, EthanolState
 from popsim.pd.falls import Falls
@@ -50,10 +52,51 @@ from popsim.pd.scores import Drive, Score
 from popsim.pd.ventilation import Ventilation
 from popsim.pd.withdrawal import Withdrawal
 
-__all__ = ["SCORES", "Risk", "RiskState"]
+__all__ = ["DRIVE_SIGNALS", "SCORES", "Risk", "RiskState", "drive", "replay"]
 
 # The scores of every Risk model, in output order (a new score: its class, then one entry here).
 SCORES: tuple[Score, ...] = (Falls(), Withdrawal(), Ventilation())
+
+
+# The signals the drive is computed from (mu_bound_opioid only with an opioid).
+DRIVE_SIGNALS = ("effect_a1", "adaptation_a1", "effect_a2", "adaptation_a2", "stimulus_a1", "mu_bound_opioid")
+
+
+def drive(signals: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> Drive:
+    """The quantities the scores read (module docstring), from the GABA-A (and mu) signals at one time or,
+    elementwise, over arrays of times and subjects."""
+    sed = jnp.maximum(signals["effect_a1"] - p["TOL"] * signals["adaptation_a1"], 0.0)
+    mismatch = jnp.maximum(signals["adaptation_a2"] - signals["effect_a2"], 0.0)
+    bound = signals["mu_bound_opioid"] if "mu_bound_opioid" in signals else jnp.zeros_like(sed)
+    return Drive(sed, mismatch, signals["stimulus_a1"], bound)
+
+
+def replay(score: Score, signals: Mapping[str, Array], p: Mapping[str, Array], dt: float) -> dict[str, Array]:
+    """A score's signals over a grid, recomputed from saved drive signals (:data:`DRIVE_SIGNALS`, arrays
+    ``(time, ...)``) and parameters ``p`` (broadcasting against ``...``): the same steps as in the grid loop,
+    one subject at a time (``vmap``), so score constants can be varied without simulating again (the
+    calibration's fits)."""
+    signals = {k: jnp.asarray(v) for k, v in signals.items()}
+    n_t, shape = next(iter(signals.values())).shape[0], next(iter(signals.values())).shape[1:]
+    flat = {k: v.reshape(n_t, -1).T for k, v in signals.items()}  # (subject, time)
+    q = {k: jnp.broadcast_to(jnp.asarray(v), shape).reshape(-1) for k, v in p.items()}
+
+    def one(sig, q):
+        d = drive(sig, q)
+        dtype = d.sedation.dtype
+
+        def body(state, k):
+            d1 = Drive(*(f[k + 1] for f in d))
+            new = score.step(state, Drive(*(f[k] for f in d)), d1, q, dt)
+            return new, score.values(new, d1, q)
+
+        init = score.init(q, dtype)
+        _, out = jax.lax.scan(body, init, jnp.arange(n_t - 1))
+        first = score.values(init, Drive(*(f[0] for f in d)), q)
+        return {k: jnp.concatenate([jnp.asarray(first[k], dtype)[None], v]) for k, v in out.items()}
+
+    out = jax.vmap(one)(flat, q)
+    return {k: v.T.reshape((n_t,) + shape) for k, v in out.items()}
 
 
 class RiskState(NamedTuple):
@@ -119,15 +162,7 @@ class Risk(PDModel):
 
     def drive(self, g: GabaState, m: MuState | None, c, p) -> Drive:
         """The quantities the scores read, from the receptor states and concentrations at one time."""
-        stim = self.gaba.receptor(c, p)[1]
-        sub = self.gaba.subtypes
-        s1 = stim[sub.index("a1")]
-        e1, a1 = s1 / (s1 + p["THETA"]), g.adaptation[sub.index("a1")]
-        e2, a2 = stim[sub.index("a2")] / (stim[sub.index("a2")] + p["THETA"]), g.adaptation[sub.index("a2")]
-        sed = jnp.maximum(e1 - p["TOL"] * a1, 0.0)
-        mismatch = jnp.maximum(a2 - e2, 0.0)
-        bound = m.opioid if self.mu is not None else jnp.zeros_like(sed)
-        return Drive(sed, mismatch, s1, bound)
+        return drive(self.gaba.values(g, c, p) | (self.mu.values(m, c, p) if self.mu is not None else {}), p)
 
     def step(self, state, c0, c1, p, dt) -> RiskState:
         g, m, e = state.gaba, state.mu, state.ethanol

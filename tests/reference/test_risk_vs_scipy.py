@@ -237,3 +237,17 @@ def test_a_registered_score_adds_its_signals_and_changes_no_other(x64):
     trapezoid = np.concatenate([[0.0], np.cumsum(0.5 * dt * (sed[:-1] + sed[1:]))])
     np.testing.assert_allclose(added["sedation_area"], trapezoid, rtol=1e-12, atol=1e-15)
     assert added["sedation_area"][-1] > 1.0  # not vacuous
+
+
+def test_replay_recomputes_every_score_from_the_saved_drive(results, x64):
+    # popsim.pd.risk.replay steps a score over saved drive signals (what the calibration fits vary): it must give
+    # the grid loop's own values, up to float64 rounding.
+    from popsim.pd.risk import DRIVE_SIGNALS, SCORES, replay
+
+    got, _ = results[-1]
+    p = {k: jnp.asarray(v, jnp.float64) for k, v in P.items()}
+    for score in SCORES:
+        again = replay(score, {k: got[k] for k in DRIVE_SIGNALS}, p, DTS[-1])
+        for name in score.signals:
+            np.testing.assert_allclose(np.asarray(again[name]), got[name], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{type(score).__name__}.{name}")
