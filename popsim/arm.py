@@ -244,7 +244,7 @@ class Physiological:
                                           values["ethanol_vmax_ratio"])
             else:
                 out |= comedication_parameters(other, phys, eta["kon"])
-        return out | score_parameters(cov["age"], values)
+        return out | score_parameters(cov["age"], cov["male"], values)
 
     def _activity(self, cov, phys, i, iiv_stream, doses):
         p, dtype = self.perpetrator, doses.dtype

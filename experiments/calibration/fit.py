@@ -31,7 +31,7 @@ values = check_values()
 
 
 # Bounds searched (wider than the data-implied ranges recorded in popsim.pd.constants).
-SEARCH = {"hypoxaemia_ve": (0.3, 0.9), "synergy_psi": (0.0, 3.0), "fall_beta": (0.0, 20.0), "tolerance": (0.0, 1.0),
+SEARCH = {"fall_beta": (0.0, 20.0), "tolerance": (0.0, 1.0),
           "withdrawal_k": (1e-4, 100.0), "withdrawal_n": (1.0, 8.0), "seizure_k": (1e-6, 10.0)}
 
 
@@ -84,7 +84,7 @@ def interval(name: str, inner: str | None) -> tuple[float, float] | None:
 
 
 # (constant, inner constant re-fitted at every trial value of the outer one)
-GROUPS = (("hypoxaemia_ve", None), ("synergy_psi", None), ("tolerance", "fall_beta"),
+GROUPS = (("tolerance", "fall_beta"),
           ("withdrawal_n", "withdrawal_k"), ("seizure_k", None))
 only = set(sys.argv[2:])
 intervals = {}

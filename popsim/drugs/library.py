@@ -199,8 +199,10 @@ _FIELDS = {
 # intrinsic activity (opioids, naloxone).
 _PD = {
     "ec50_psychomotor": ("concentration_mass", 0.0, 1e4), "ec50_eeg": ("concentration_mass", 0.0, 1e4),
-    "ec50_hypnosis": ("concentration_mass", 0.0, 1e4), "kd": ("concentration_mass", 0.0, 1e3), "a1_selectivity": ("number", 0.01, 100.0), "ke0": ("rate", 0.0, 1e3),
+    "ec50_hypnosis": ("concentration_mass", 0.0, 1e4), "kd": ("concentration_mass", 0.0, 1e3),
+    "a1_selectivity": ("number", 0.01, 100.0), "ke0": ("rate", 0.0, 1e3),
     "kon": ("association", 0.0, 1e9), "koff": ("rate", 0.0, 1e4), "alpha": ("fraction", 0.0, 1.0),
+    "hill": ("number", 0.1, 10.0),
 }
 _TOP = {"name", "kind", "references", "reference_weight_kg", "n_cmt", "disposition", "routes", "iiv",
         "physchem", "ashton_mg", "metabolites", "inhibition", "pd", "notes"}

@@ -10,7 +10,7 @@ on-line :class:`popsim.pd.risk.Risk` model):
 
 * ``bailey``: healthy young volunteers (70 kg doses), midazolam 0.05 mg/kg iv
   and fentanyl 2 ug/kg iv alone and together (Bailey 1990, C39), on a 1-min
-  grid for 3 h; hypoxaemia = any time below ``hypoxaemia_ve``, apnoea = at
+  grid for 3 h; hypoxaemia = any time with SpO2 < 90%, apnoea = at
   least 15 s below ``apnoea_ve``; a fourth arm adds flumazenil 0.5 mg iv at
   10 min (Gross 1996: flumazenil restores ventilation to the opioid-alone
   level, compared at 30 min);

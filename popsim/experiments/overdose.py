@@ -34,7 +34,7 @@ RESCUE = ["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]
 DT = 1 / 60  # h: the experiment's own 1-min grid (the grid group is not read)
 OUTPUTS = ("ventilation_nadir", "time_hypoxaemia", "time_apnoea", "synergy_index", "occupancy_a1_peak")
 # the library opioids with a published respiratory PKPD model (literature.md C5, C9, C17)
-OPIOIDS = ("fentanyl", "morphine", "buprenorphine")
+OPIOIDS = ("fentanyl", "morphine", "buprenorphine", "oxycodone", "methadone")
 NALOXONE_ROUTES = ("iv", "im", "intranasal")
 
 register({

@@ -5,8 +5,8 @@ Each drug is one compiled program; its regimens are schedule (clock hours) x dai
 equivalents.  The last simulated day is kept as a time course for every subject, and split into
 night (``night_hours``, the hypnotic window) and day (the rest: residual sedation for a hypnotic,
 the anxiolytic window for an anxiolytic).  Classical benzodiazepines are taken as non-selective
-(alpha1 and alpha2 EC50 equal), so their alpha1/alpha2 ratio is 1 by construction and the contrast
-with zolpidem rests on its entry's ``a1_selectivity`` (a memory value: see the README).
+(alpha1 and alpha2 affinities equal), so their alpha1/alpha2 ratio is 1 by construction and the
+contrast with zolpidem rests on its entry's ``a1_selectivity`` (about 10-fold, G24: see the README).
 """
 
 from __future__ import annotations

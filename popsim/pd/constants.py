@@ -68,22 +68,72 @@ PD: dict[str, Constant] = {
     "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (psychomotor effect minus "
                           "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
                           "E1)", "F", (2.66, 7.07)),
-    "hip_fracture_per_fall": Constant(0.01, "1", "probability that a fall in an older adult breaks a hip (~1%, "
-                                      "recalled; literature.md has none): sets the absolute fracture risk only; "
-                                      "fracture rate ratios equal fall rate ratios", "M", (0.005, 0.02)),
-    # --- respiration -------------------------------------------------------------
-    "gaba_ventilation_emax": Constant(0.25, "1", "largest fractional fall of ventilation from GABA-A sedation alone: "
-                                      "propofol 1 ug/mL depresses resting ventilation 12.6% (Nieuwenhuijs 2003, C44, "
-                                      "an analogue) and midazolam 0.05 mg/kg alone caused no hypoxaemia (Bailey "
-                                      "1990, C39)", "A", (0.1, 0.4)),
-    "synergy_psi": Constant(1.41, "1", "opioid depression is multiplied by (1 + psi x net alpha1 sedation): fitted to "
-                            "apnoea with midazolam + fentanyl (6/12, Bailey 1990, C39); psi = 0 is Bliss "
-                            "independence (no published benzodiazepine-opioid ventilation surface, C46)", "F",
-                            (1.12, 1.77)),
-    "hypoxaemia_ve": Constant(0.588, "1", "ventilation (fraction of baseline) below which SpO2 < 90%: fitted to "
-                              "fentanyl 2 ug/kg alone (6/12 hypoxaemic, Bailey 1990, C39)", "F", (0.537, 0.632)),
-    "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea (>= 15 s without "
-                          "breathing, C39): a popsim assumption", "A", (0.0, 0.25)),
+    "fx_per_fall_72": Constant(0.01, "1", "probability that a fall breaks a hip in a 72-year-old man not taking a "
+                               "sedative (~1%, recalled; literature.md has no fracture-per-fall rate): sets the "
+                               "absolute fracture risk only", "A", (0.005, 0.02)),
+    "fx_age_slope": Constant(0.04, "1/y", "rise of log P(hip fracture | fall) per year of age (bone density falls and "
+                             "falls become more often sideways with age): a popsim assumption, no rate by age in "
+                             "literature.md; it moves absolute risks, not the users/non-users ratios", "A",
+                             (0.0, 0.08)),
+    "fx_female_ratio": Constant(1.5, "1", "P(hip fracture | fall) of women over men of the same age (lower bone "
+                                "density): a popsim assumption, no rate by sex in literature.md", "A", (1.0, 2.5)),
+    "fx_beta": Constant(0.0, "1", "log rise of P(hip fracture | fall) per unit of net sedation (a sedated faller "
+                        "protects the hip less): to be fitted jointly with fall_beta and tolerance on the falls OR "
+                        "(E1) and the hip-fracture strata of Wagner 2004 (E14)", "F", (0.0, 5.0)),
+    # --- respiration (popsim.pd.ventilation: drive at clamped CO2, airway, CO2 feedback, SpO2) ----------
+    "resp_benzo_emax": Constant(0.5, "1", "largest fractional fall of the CO2-clamped ventilatory drive from GABA-A "
+                                "agonism (EB_MAX).  Benzodiazepines at sedative iv doses cut the HCVR slope to "
+                                "x0.65-0.67 "
+                                "(midazolam 0.15, diazepam 0.3 mg/kg, G77) and the HVR slope to x0.47-0.59 (G75, G76); "
+                                "in the model the CO2 slope scales with 1 - E_b, so E_b ~ 0.34 at those doses (D) and "
+                                "EB_MAX >= 0.34; oral sedative doses change nothing (G81).  To be fitted jointly with "
+                                "resp_benzo_gain on G75-G77, G79 and Gross 1996 (C41, G93)", "A", (0.34, 0.8)),
+    "resp_benzo_gain": Constant(2.0, "1", "transducer gain of the respiratory endpoint on the alpha1 stimulus S "
+                                "(G_RESP; operational model, E_b = EB_MAX g S / (1 + g S)): starting value giving E_b "
+                                "~ 0.33 at midazolam 0.15 mg/kg iv with the S of 2026-12 (occupancy ~0.94); no "
+                                "transducer gain is published", "A", (0.2, 20.0)),
+    "airway_hypnosis_gain": Constant(10.0, "1", "transducer gain of hypnosis (loss of consciousness) on S in men "
+                                     "(G_HYP; H = g S / (1 + g S)): starting value.  Targets: loss of consciousness "
+                                     "with snoring in 7/8 men at midazolam 0.1 mg/kg (Masuda 1995, G83); SaO2 fell "
+                                     "only at 0.2 mg/kg (G78); no hypoxaemia at 0.05 mg/kg (C39)", "A", (1.0, 100.0)),
+    "airway_female_ratio": Constant(0.5, "1", "hypnosis gain of women over men: at midazolam 0.1 mg/kg 2/8 women "
+                                    "vs 7/8 men lost consciousness, at 0.2 mg/kg all 8 women (Masuda 1995, G83), so "
+                                    "women need about twice the dose (an assumption on that reading)", "A",
+                                    (0.25, 1.0)),
+    "airway_obstruction_max": Constant(0.9, "1", "fraction of ventilation lost to upper-airway obstruction at full "
+                                       "hypnosis (AW_MAX): starting value such that a benzodiazepine alone can reach "
+                                       "SpO2 < 90% at high doses (G78: 0.2 mg/kg lowered SaO2; G83: SaO2 fell in all "
+                                       "at 0.1 mg/kg).  To be fitted with airway_hypnosis_gain on G78, G83, C39", "A",
+                                       (0.5, 1.0)),
+    "synergy_psi": Constant(3.0, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+                            "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped drive; no "
+                            "benzodiazepine-opioid ventilation surface is published, C46).  Starting value by "
+                            "analogy with the reverse direction: alfentanil 3 ug/kg shifts the midazolam ED50 for "
+                            "loss of consciousness 270 -> 142 ug/kg (x1.90, Kissin 1990, C42), i.e. PSI = 0.90 / "
+                            "0.31 with E_b 0.31 at midazolam 0.05 mg/kg (D).  To be fitted on apnoea with midazolam "
+                            "+ fentanyl (6/12, Bailey 1990, C39) and Gross 1996 (C41, G93), with C43 as a check",
+                            "A", (0.0, 10.0)),
+    "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
+                         "2003, remifentanil, G86)", "V", (2.0, 8.0)),
+    "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "
+                        "G86)", "V", (0.04 * 60, 0.16 * 60)),
+    "co2_ke0": Constant(0.92 * 60, "1/h", "ke0,CO2 0.92 /min: equilibration of the chemoreceptor PaCO2 with the "
+                        "arterial (Bouillon 2003, G86)", "V", (0.46 * 60, 1.84 * 60)),
+    "paco2_baseline": Constant(42.4, "mmHg", "baseline PaCO2 (Bouillon 2003, G86)", "V", (38.0, 46.0)),
+    "aa_gradient": Constant(10.0, "mmHg", "alveolar-arterial PO2 gradient breathing room air (textbook, about "
+                            "age/4 + 4 mmHg; recalled, not in literature.md); not yet a function of age", "M",
+                            (5.0, 25.0)),
+    "apnoea_ve": Constant(0.1, "1", "ventilation (fraction of baseline) counted as apnoea; the experiments count an "
+                          "apnoea when it lasts >= 15 s (C39): a popsim assumption", "A", (0.0, 0.25)),
+    "opioid_tolerance_c50_ratio": Constant(1.82 / 0.42, "1", "fentanyl ventilation C50 of chronic high-dose opioid "
+                                           "users over that of naive subjects: 1.82 +/- 0.39 vs 0.42 +/- 0.07 ng/mL "
+                                           "(Algera 2021, G84) = 4.3 (D); range from mean -/+ SD of both, "
+                                           "1.43/0.49 to 2.21/0.35 (D).  Per subject: O_TOL = this ratio for chronic "
+                                           "users, 1 for the naive", "D", (2.9, 6.3)),
+    "inspired_po2": Constant(0.21 * (760.0 - 47.0), "mmHg", "PIO2 = FiO2 (PB - PH2O) = 0.21 x (760 - 47) on room air "
+                             "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
+    "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "
+                                     "recalled)", "M", (0.7, 1.0)),
     # --- withdrawal --------------------------------------------------------------
     "withdrawal_k": Constant(18.6, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
                              "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
@@ -130,8 +180,8 @@ ETHANOL: dict[str, Constant] = {
     "ka": Constant(3.0, "1/h", "first-order absorption of a drink (no value in literature.md): a popsim assumption "
                    "(peak ~0.5-1 h)", "A", (1.0, 8.0)),
     "ec50": Constant(1000.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect: a popsim "
-                     "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its own "
-                     "GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
+                     "assumption (no mechanistic benzodiazepine-ethanol parameter exists, D19); ethanol acts at its "
+                     "own GABA-A site (not displaced by flumazenil) and its stimulus adds to the benzodiazepines' "
                      "(popsim.pd.gaba), as the mostly additive diazepam + ethanol clamp study suggests (D14, V2)", "A",
                      (500.0, 3000.0)),
 }

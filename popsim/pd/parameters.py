@@ -19,10 +19,12 @@ runtime values (a calibration changes them without recompiling):
   constant of its own GABA-A site, set so that its psychomotor EC50 is
   ETHANOL ``ec50``;
 * co-medications by role (prefix ``O_`` an opioid, ``N_`` naloxone, ``Z_``
-  flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF``, ``O_ALPHA`` and
-  naloxone's as ``O_KON_N``/``O_KOFF_N`` (:class:`popsim.pd.mu.MuReceptor`),
-  flumazenil's ``Z_KD`` (total, from its unbound PET KD);
-* the scores' parameters, with ``FALL_H0`` from age (E8).
+  flumazenil): ``KE0``, the opioid's ``O_KON``, ``O_KOFF`` (:class:`popsim.pd.mu.MuReceptor`),
+  its respiratory ``O_ALPHA``, ``O_HILL`` and ``O_TOL`` (:class:`popsim.pd.ventilation.Ventilation`; ``O_TOL``
+  is 1, opioid-naive, unless the caller passes the subject's C50 ratio), naloxone's as
+  ``O_KON_N``/``O_KOFF_N``, flumazenil's ``Z_KD`` (total, from its unbound PET KD);
+* the scores' parameters, with ``FALL_H0`` from age (E8), ``P_FX`` from age and sex and the hypnosis gain
+  ``G_HYP`` from sex (G83).
 """
 
 from __future__ import annotations
@@ -45,11 +47,14 @@ __all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethan
 PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
 # Runtime score constants (keys of PD) -> the Risk model's parameter names.
-RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hip_fracture_per_fall": "P_FX",
-           "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "gaba_ventilation_emax": "EG",
-           "synergy_psi": "PSI", "hypoxaemia_ve": "VE_HYPOX", "apnoea_ve": "VE_APNOEA",
+RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx_beta": "FX_BETA",
+           "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "resp_benzo_emax": "EB_MAX",
+           "resp_benzo_gain": "G_RESP", "airway_obstruction_max": "AW_MAX", "synergy_psi": "PSI",
+           "co2_gain": "CO2_F", "co2_kel": "CO2_KEL", "co2_ke0": "CO2_KE0", "paco2_baseline": "PACO2_0",
+           "aa_gradient": "AA_GRAD", "apnoea_ve": "VE_APNOEA", "airway_hypnosis_gain": None,
+           "airway_female_ratio": None, "opioid_tolerance_c50_ratio": None,
            "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
-           "se_refractory": "SE_REFRACTORY",
+           "se_refractory": "SE_REFRACTORY", "fx_per_fall_72": None, "fx_age_slope": None, "fx_female_ratio": None,
            "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
 
 
@@ -57,9 +62,12 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "hi
 # it reports (popsim.experiments.base.Experiment.reads, e.g. "pd.falls"), and a constant of another part
 # is refused on its command line (it would change nothing it writes).
 PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
-         "falls": ("fall_beta", "hip_fracture_per_fall", "fall_rate_72", "fall_rate_age_slope"),
+         "falls": ("fall_beta", "fx_beta", "fx_per_fall_72", "fx_age_slope", "fx_female_ratio", "fall_rate_72",
+                   "fall_rate_age_slope"),
          "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
-         "ventilation": ("gaba_ventilation_emax", "synergy_psi", "hypoxaemia_ve", "apnoea_ve"),
+         "ventilation": ("resp_benzo_emax", "resp_benzo_gain", "airway_hypnosis_gain", "airway_female_ratio",
+                         "airway_obstruction_max", "synergy_psi", "co2_gain", "co2_kel", "co2_ke0", "paco2_baseline",
+                         "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio"),
          "ethanol": ("ethanol_vmax_ratio",),
          "seizure": ("se_k0", "se_gain", "se_kmax", "se_recurrence", "se_refractory")}
 assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
@@ -67,10 +75,15 @@ assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 
 # Physically meaningful bounds of each runtime constant: (low, high, low open?)
 _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fall_beta": (0.0, 100.0, False),
-           "hip_fracture_per_fall": (0.0, 1.0, False), "withdrawal_k": (0.0, math.inf, False),
+           "fx_beta": (0.0, 20.0, False), "fx_per_fall_72": (0.0, 1.0, False), "fx_age_slope": (0.0, 1.0, False),
+           "fx_female_ratio": (0.0, 10.0, True), "withdrawal_k": (0.0, math.inf, False),
            "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
-           "gaba_ventilation_emax": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
-           "hypoxaemia_ve": (0.0, 1.0, False), "apnoea_ve": (0.0, 1.0, False), "fall_rate_72": (0.0, 1.0, True),
+           "resp_benzo_emax": (0.0, 1.0, False), "resp_benzo_gain": (0.0, 1e3, False),
+           "airway_hypnosis_gain": (0.0, 1e3, False), "airway_female_ratio": (0.0, 10.0, False),
+           "airway_obstruction_max": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
+           "co2_gain": (0.0, 20.0, False), "co2_kel": (0.0, 1e3, True), "co2_ke0": (0.0, 1e4, True),
+           "paco2_baseline": (20.0, 80.0, False), "aa_gradient": (0.0, 80.0, False), "apnoea_ve": (0.0, 1.0, False),
+           "opioid_tolerance_c50_ratio": (1.0, 100.0, False), "fall_rate_72": (0.0, 1.0, True),
            "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True),
            "ethanol_vmax_ratio": (0.0, 10.0, True), "se_k0": (0.0, math.inf, True), "se_gain": (0.0, math.inf, False),
            "se_kmax": (0.0, math.inf, False), "se_recurrence": (0.0, math.inf, False),
@@ -89,9 +102,6 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
             raise ValueError(f"pd.{k}={v!r}; allowed: a finite number {'>' if open_low else '>='} {low:g} and "
                              f"<= {high:g} ({PD[k].units})")
         out[k] = float(v)
-    if out["apnoea_ve"] > out["hypoxaemia_ve"]:
-        raise ValueError(f"pd.apnoea_ve={out['apnoea_ve']!r} exceeds pd.hypoxaemia_ve={out['hypoxaemia_ve']!r}; "
-                         "allowed: apnoea_ve <= hypoxaemia_ve")
     return out
 
 
@@ -102,7 +112,7 @@ def role_prefix(drug: str) -> str:
         return "E_"
     d = load(drug)
     if d.kind == "opioid":
-        need = ("ke0", "kon", "koff", "alpha")
+        need = ("ke0", "kon", "koff", "alpha", "hill")
     elif drug in ("naloxone", "flumazenil"):
         need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "kd")
     else:
@@ -110,7 +120,8 @@ def role_prefix(drug: str) -> str:
     missing = [k for k in need if k not in d.pd]
     if missing:
         raise ValueError(f"{drug} has no PD parameters {missing} in the library (no published respiratory PKPD "
-                         "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine")
+                         "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine, oxycodone, "
+                         "methadone")
     return {"naloxone": "N_", "flumazenil": "Z_"}.get(drug, "O_")
 
 
@@ -127,13 +138,15 @@ def gaba_parameters(chain: tuple[str, ...], prefixes: tuple[str, ...], age, phys
     return out
 
 
-def comedication_parameters(drug: str, phys, eta_kon) -> dict:
-    """PD parameters of an opioid, naloxone or flumazenil (by :func:`role_prefix`)."""
+def comedication_parameters(drug: str, phys, eta_kon, opioid_tolerance=1.0) -> dict:
+    """PD parameters of an opioid, naloxone or flumazenil (by :func:`role_prefix`); ``opioid_tolerance``: the
+    subject's opioid C50 ratio ``O_TOL`` (1 naive, the runtime ``opioid_tolerance_c50_ratio`` for chronic users)."""
     d, P = load(drug), role_prefix(drug)
     out = {f"{P}KE0": jnp.asarray(d.pd["ke0"].value)}
     if P == "O_":
         out |= {"O_KON": d.pd["kon"].value * jnp.exp(eta_kon), "O_KOFF": jnp.asarray(d.pd["koff"].value),
-                "O_ALPHA": jnp.asarray(d.pd["alpha"].value)}
+                "O_ALPHA": jnp.asarray(d.pd["alpha"].value), "O_HILL": jnp.asarray(d.pd["hill"].value),
+                "O_TOL": jnp.asarray(opioid_tolerance)}
     elif P == "N_":
         out |= {"O_KON_N": jnp.asarray(d.pd["kon"].value), "O_KOFF_N": jnp.asarray(d.pd["koff"].value)}
     else:
@@ -143,8 +156,8 @@ def comedication_parameters(drug: str, phys, eta_kon) -> dict:
 
 def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
     """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
-    availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the runtime
-    constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
+    availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the
+    runtime constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
     e = {k: q.value for k, q in ETHANOL.items()}
     lean = phys["lean_ratio"]
     return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),
@@ -153,8 +166,12 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
             "ethanol_KD": jnp.asarray(e["ec50"] * (1.0 - theta("psychomotor")) / theta("psychomotor"))}
 
 
-def score_parameters(age, values) -> dict:
-    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age."""
+def score_parameters(age, male, values) -> dict:
+    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``G_HYP`` from
+    sex (``male`` 1 or 0)."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
+    out["G_HYP"] = values["airway_hypnosis_gain"] * jnp.where(male > 0.5, 1.0, values["airway_female_ratio"])
     out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))
+    out["P_FX"] = (values["fx_per_fall_72"] * jnp.exp(values["fx_age_slope"] * (age - 72.0))
+                   * (male + (1.0 - male) * values["fx_female_ratio"]))
     return out

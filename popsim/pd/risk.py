@@ -24,8 +24,8 @@ the tuple of the scores' states.  The scores (:data:`SCORES`):
 :class:`popsim.pd.falls.Falls` (expected falls, P(fall), P(hip fracture)),
 :class:`popsim.pd.withdrawal.Withdrawal` (P(withdrawal), P(seizure), onset)
 and :class:`popsim.pd.ventilation.Ventilation` (ventilation with the opioid x
-GABA-A interaction, its additive expectation, time below the hypoxaemia and
-apnoea thresholds).  Signals: the receptor models' (GABA-A, ``sedation``,
+GABA-A interaction, airway obstruction and CO2 feedback, its additive
+expectation, PaCO2, SpO2, time hypoxaemic and apnoeic).  Signals: the receptor models' (GABA-A, ``sedation``,
 mu, ethanol), then every score's instantaneous signals, then every score's
 cumulative ones, in the order of :data:`SCORES`.
 
@@ -82,10 +82,10 @@ class Risk(PDModel):
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        # the drive's (TOL, the opioid's ALPHA) and the receptor models' and scores' own
+        # the drive's (TOL), the receptor models' and scores' own, and the opioid's respiratory ALPHA, HILL, TOL
         out = self.gaba.parameters + ("TOL",) + tuple(n for s in self.scores for n in s.parameters)
         if self.mu is not None:
-            out += self.mu.parameters + (f"{self.mu.prefix}ALPHA",)
+            out += self.mu.parameters + tuple(f"{self.mu.prefix}{k}" for k in ("ALPHA", "HILL", "TOL"))
         return tuple(dict.fromkeys(out + (self.ethanol.parameters if self.ethanol is not None else ())))
 
     @property
@@ -96,7 +96,8 @@ class Risk(PDModel):
 
     @property
     def _signal_parts(self) -> list[dict[str, tuple[str, str]]]:
-        out = [self.gaba.signals, {"sedation": ("1", "net GABA-A alpha1 sedation: psychomotor effect minus its tolerated part")}]
+        out = [self.gaba.signals,
+               {"sedation": ("1", "net GABA-A alpha1 sedation: psychomotor effect minus its tolerated part")}]
         out += [self.mu.signals] if self.mu is not None else []
         out += [self.ethanol.signals] if self.ethanol is not None else []
         return out + [s.instant for s in self.scores] + [s.cumulative for s in self.scores]

@@ -1,69 +1,196 @@
-"""Respiratory depression: ventilation and time below two thresholds (a :class:`popsim.pd.scores.Score`).
+"""Respiratory depression v2: drug effects on the chemoreflex drive, airway obstruction, CO2 feedback and SpO2.
 
-Ventilation as a fraction of baseline, from the net sedation ``S`` and the
-opioid drive ``O_ALPHA R`` of the :class:`popsim.pd.scores.Drive`: ``VE = (1 -
-EG S) max(1 - O_ALPHA R (1 + PSI S), 0)``.  The opioid term is
-Yassen's/Olofsen's ``1 - alpha R`` (C5, C9, C17); ``EG S`` is the GABA-A part;
-``PSI`` scales the opioid depression up with sedation (the interaction, an
-assumption: no benzodiazepine-opioid ventilation surface is published, C46),
-and ``PSI = 0`` is Bliss independence, reported as ``ventilation_additive`` so
-that the synergy index is ``(1 - VE) / (1 - VE_additive)``.  Naloxone lowers
-``R`` only, so it removes the opioid part and leaves ``1 - EG S``.  Time with
-``VE`` below ``VE_HYPOX`` (hypoxaemia) and ``VE_APNOEA`` (apnoea) is
-accumulated, exactly for ``VE`` linear over a step.  Values and citations in
-:data:`popsim.pd.constants.PD`.
+A :class:`popsim.pd.scores.Score`.  Values and citations of every constant in
+:data:`popsim.pd.constants.PD` (literature.md rows in brackets).
+
+**Drug effects on the drive at clamped CO2.**  With ``R`` the fraction of mu
+receptors bound by the opioid and ``x = R / (1 - R)``::
+
+    E_o = O_ALPHA x^n / (x^n + K^n),   n = O_HILL,   K = O_TOL / (1 + PSI E_b)
+
+At binding equilibrium with naloxone competing, ``R = (C/KD) / (1 + C/KD +
+Cn/KDn)`` and ``1 - R = (1 + Cn/KDn) / (1 + C/KD + Cn/KDn)``, so ``x = (C/KD) /
+(1 + Cn/KDn)``; with ``KD = koff/kon = EC50`` and ``KDn = EC50,nal`` (how the
+library derives fentanyl's and naloxone's kon), ``O_TOL = 1`` and ``PSI = 0``
+this is Yassen 2007's ``alpha Ce^n / (Ce^n + (EC50 (1 + Cnal/EC50nal))^n)``
+(C9), and with ``n = 1`` Olofsen's ``alpha R`` (C5, C17), since ``x / (1 + x) =
+R``.  It is computed as ``R^n / (R^n + (K (1 - R))^n)`` (no division by ``1 -
+R``).  ``O_TOL`` multiplies the C50: 1 opioid-naive, ``opioid_tolerance_c50_ratio``
+for chronic users (G84).  The GABA-A effect is that of the operational model on
+the alpha1 stimulus ``S`` (:class:`popsim.pd.scores.Drive`) with a respiratory
+transducer gain: ``E_b = EB_MAX G_RESP S / (1 + G_RESP S)``.  The interaction is
+a potency shift: the opioid's C50 is divided by ``1 + PSI E_b``; ``PSI = 0`` is
+Bliss independence on the clamped drive, ``1 - E = (1 - E_o)(1 - E_b)``.
+
+**Airway obstruction** at loss of consciousness (G83): the hypnotic effect ``H
+= G_HYP S / (1 + G_HYP S)`` (its own transducer gain, per subject: lower in
+women) removes the fraction ``AW_MAX H`` of the ventilation that reaches the
+alveoli.  The drive factor is ``D = (1 - E)(1 - AW_MAX H)``.
+
+**CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations
+are recalled, the constants read), with ``P`` the arterial and ``Pe`` the
+chemoreceptor ("effect-site") PaCO2, ``P0 = PACO2_0``, ``F = CO2_F``::
+
+    VE / VE0 = D (Pe / P0)^F
+    dP/dt    = CO2_KEL (P0 - P VE/VE0)      (production constant, elimination ~ ventilation x PaCO2)
+    dPe/dt   = CO2_KE0 (P - Pe)             (the chemoreflex delay is kept)
+
+At steady state ``P = Pe = P0 D^(-1/(1+F))`` and ``VE/VE0 = D^(1/(1+F))``.
+Ventilation can reach 0 only when ``D`` does; a bolus whose effect develops
+faster than the CO2 time constants (``1/(CO2_KEL (1+F))`` ~ 2.4 min) takes
+ventilation transiently below its steady state.
+
+**Oxygenation**: ``PaO2 = PIO2 - P / RQ - AA_GRAD`` (the simplified alveolar gas
+equation on room air at sea level, quasi-steady: the lungs' O2 store is not
+modelled, so desaturation during an apnoea is slower than in life) and ``SpO2``
+from Severinghaus 1979's dissociation curve ``1 / (23400 / (PO2^3 + 150 PO2) +
+1)``.
+
+Signals: ``ventilation`` (VE/VE0), ``ventilation_additive`` (the same system
+integrated with ``PSI = 0``: two more states, so the synergy index ``(1 - VE) /
+(1 - VE_additive)`` compares full simulations), ``paco2``, ``spo2``, and the
+time with ``SpO2 < 0.90`` (hypoxaemia, C39) and with ``VE/VE0 < VE_APNOEA``
+(apnoea; the experiments count an apnoea when it lasts >= 15 s, C39), each
+accumulated exactly for the signal linear over a substep.
+
+**Integration.**  The drive (``S``, ``R``) is linear between grid points.  The
+CO2 system is stiff at coarse grids (``CO2_KE0`` is 55/h), so each grid step is
+split into ``substeps`` of the second-order L-stable Rosenbrock method ROS2
+(Verwer 1999, gamma = 1 + 1/sqrt 2; a W-method, so second order with the time
+held out of the Jacobian): accurate at dt of minutes and stable, tending to the
+quasi-steady state, at dt of hours.  Error against ``solve_ivp``:
+``tests/reference/test_ventilation_v2.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
 
+from popsim.pd.constants import PD
 from popsim.pd.model import Scalar
 from popsim.pd.scores import Score, time_below
 
-__all__ = ["Ventilation", "VentilationState"]
+__all__ = ["Ventilation", "VentilationState", "severinghaus"]
+
+PIO2 = PD["inspired_po2"].value  # mmHg, room air at sea level
+RQ = PD["respiratory_quotient"].value
+HYPOXAEMIA_SPO2 = 0.90  # SpO2 below which a subject is hypoxaemic (Bailey 1990, C39)
+_GAMMA = 1.0 + 1.0 / math.sqrt(2.0)  # ROS2
+
+
+def severinghaus(po2):
+    """Haemoglobin O2 saturation (fraction) at ``po2`` mmHg (Severinghaus 1979; 0 at and below 0 mmHg)."""
+    x = jnp.maximum(po2, 0.0)
+    a = x * (x * x + 150.0)
+    return a / (a + 23400.0)
 
 
 class VentilationState(NamedTuple):
-    hypoxaemia: Scalar  # time with VE < VE_HYPOX since t = 0 (h)
-    apnoea: Scalar  # time with VE < VE_APNOEA since t = 0 (h)
+    paco2: Scalar  # (2,) arterial PaCO2 (mmHg): with the interaction, and with PSI = 0
+    paco2_e: Scalar  # (2,) PaCO2 at the chemoreceptors (mmHg), same order
+    hypoxaemia: Scalar  # time with SpO2 < 0.90 since t = 0 (h)
+    apnoea: Scalar  # time with VE/VE0 < VE_APNOEA since t = 0 (h)
 
 
 @dataclasses.dataclass(frozen=True)
 class Ventilation(Score):
-    """Ventilation, its additive expectation and the time below the hypoxaemia and apnoea thresholds."""
+    """Ventilation with CO2 feedback, PaCO2, SpO2 and the time hypoxaemic and apnoeic (module docstring).
 
-    parameters = ("EG", "PSI", "VE_HYPOX", "VE_APNOEA")
+    The opioid's ``O_ALPHA``, ``O_HILL``, ``O_TOL`` are read when present (the Risk model has a mu receptor).
+    """
+
+    substeps: int = 4
+
+    parameters = ("EB_MAX", "G_RESP", "G_HYP", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0", "PACO2_0", "AA_GRAD",
+                  "VE_APNOEA")
 
     instant = {
-        "ventilation": ("1", "minute ventilation as a fraction of baseline"),
-        "ventilation_additive": ("1", "ventilation expected without interaction (Bliss independence)"),
+        "ventilation": ("1", "minute ventilation reaching the alveoli as a fraction of baseline"),
+        "ventilation_additive": ("1", "ventilation of the same model without interaction (PSI = 0)"),
+        "paco2": ("mmHg", "arterial CO2 tension"),
+        "spo2": ("1", "arterial O2 saturation (room air)"),
     }
 
     cumulative = {
-        "time_hypoxaemia": ("h", "time with ventilation below the hypoxaemia threshold since t = 0"),
+        "time_hypoxaemia": ("h", "time with SpO2 below 0.90 since t = 0"),
         "time_apnoea": ("h", "time with ventilation below the apnoea threshold since t = 0"),
     }
 
-    def init(self, p, dtype) -> VentilationState:
-        return VentilationState(jnp.zeros((), dtype), jnp.zeros((), dtype))
+    def __post_init__(self):
+        if not 1 <= self.substeps <= 256:
+            raise ValueError(f"Ventilation substeps={self.substeps!r}; allowed: 1 to 256")
 
-    def ventilation(self, d, p) -> tuple[Scalar, Scalar]:
-        """Ventilation and its additive (Bliss) expectation at one time."""
-        gaba_part = 1.0 - p["EG"] * d.sedation
-        opioid = p["O_ALPHA"] * d.mu_bound if "O_ALPHA" in p else jnp.zeros_like(d.mu_bound)
-        ve = gaba_part * jnp.maximum(1.0 - opioid * (1.0 + p["PSI"] * d.sedation), 0.0)
-        return ve, gaba_part * jnp.maximum(1.0 - opioid, 0.0)
+    def drive(self, s, r, p):
+        """``D = (1 - E)(1 - AW_MAX H)`` with the interaction and with PSI = 0, shape (2,)."""
+        g = p["G_RESP"] * s
+        eb = p["EB_MAX"] * g / (1.0 + g)
+        h = p["G_HYP"] * s
+        d = (1.0 - eb) * (1.0 - p["AW_MAX"] * h / (1.0 + h))
+        if "O_ALPHA" not in p:
+            return jnp.stack([d, d])
+        r = jnp.clip(r, 0.0, 1.0)
+        n = p["O_HILL"]
+        k = p["O_TOL"] / (1.0 + jnp.stack([p["PSI"], jnp.zeros_like(p["PSI"])]) * eb)
+        rn = r**n
+        eo = p["O_ALPHA"] * rn / (rn + (k * (1.0 - r)) ** n)
+        return (1.0 - eo) * d
+
+    def init(self, p, dtype) -> VentilationState:
+        p0 = jnp.full((2,), p["PACO2_0"], dtype)
+        return VentilationState(p0, p0, jnp.zeros((), dtype), jnp.zeros((), dtype))
+
+    @staticmethod
+    def _ve(d, pe, p):
+        return d * (jnp.maximum(pe, 0.0) / p["PACO2_0"]) ** p["CO2_F"]
+
+    def _rates(self, pa, pe, d, p):
+        return p["CO2_KEL"] * (p["PACO2_0"] - pa * self._ve(d, pe, p)), p["CO2_KE0"] * (pa - pe)
+
+    def _ros2(self, pa, pe, d0, d1, p, h):
+        """One ROS2 step of length ``h`` with the drive factor ``d0`` at its start and ``d1`` at its end."""
+        kel, ke0, f, p0 = p["CO2_KEL"], p["CO2_KE0"], p["CO2_F"], p["PACO2_0"]
+        ve = self._ve(d0, pe, p)
+        dve = d0 * f * (jnp.maximum(pe, 0.0) / p0) ** (f - 1.0) / p0  # d(VE/VE0)/dPe
+        gh = _GAMMA * h
+        m11, m12, m21, m22 = 1.0 + gh * kel * ve, gh * kel * pa * dve, -gh * ke0, 1.0 + gh * ke0  # I - gamma h J
+        det = m11 * m22 - m12 * m21
+
+        def solve(a, b):
+            return (m22 * a - m12 * b) / det, (m11 * b - m21 * a) / det
+
+        k1 = solve(*self._rates(pa, pe, d0, p))
+        r2 = self._rates(pa + h * k1[0], pe + h * k1[1], d1, p)
+        k2 = solve(r2[0] - 2.0 * k1[0], r2[1] - 2.0 * k1[1])
+        return pa + h * (1.5 * k1[0] + 0.5 * k2[0]), pe + h * (1.5 * k1[1] + 0.5 * k2[1])
+
+    def _signals(self, pa, pe, d, p):
+        """(VE/VE0, SpO2) of the interaction branch."""
+        return self._ve(d[0], pe[0], p), severinghaus(PIO2 - pa[0] / RQ - p["AA_GRAD"])
 
     def step(self, state, d0, d1, p, dt) -> VentilationState:
-        (ve0, _), (ve1, _) = self.ventilation(d0, p), self.ventilation(d1, p)
-        return VentilationState(state.hypoxaemia + time_below(ve0, ve1, p["VE_HYPOX"], dt),
-                                state.apnoea + time_below(ve0, ve1, p["VE_APNOEA"], dt))
+        h = dt / self.substeps
+        pa, pe, hyp, apn = state
+        s0, r0 = d0.stimulus, d0.mu_bound
+        ds, dr = d1.stimulus - s0, d1.mu_bound - r0
+        drv = self.drive(s0, r0, p)
+        ve, spo2 = self._signals(pa, pe, drv, p)
+        for k in range(self.substeps):
+            f = (k + 1) / self.substeps
+            drv1 = self.drive(s0 + f * ds, r0 + f * dr, p)
+            pa, pe = self._ros2(pa, pe, drv, drv1, p, h)
+            ve1, spo21 = self._signals(pa, pe, drv1, p)
+            hyp = hyp + time_below(spo2, spo21, HYPOXAEMIA_SPO2, h)
+            apn = apn + time_below(ve, ve1, p["VE_APNOEA"], h)
+            drv, ve, spo2 = drv1, ve1, spo21
+        return VentilationState(pa, pe, hyp, apn)
 
     def values(self, state, d, p) -> dict[str, Scalar]:
-        ve, ve_add = self.ventilation(d, p)
-        return {"ventilation": ve, "ventilation_additive": ve_add, "time_hypoxaemia": state.hypoxaemia,
+        drv = self.drive(d.stimulus, d.mu_bound, p)
+        ve, spo2 = self._signals(state.paco2, state.paco2_e, drv, p)
+        return {"ventilation": ve, "ventilation_additive": self._ve(drv[1], state.paco2_e[1], p),
+                "paco2": state.paco2[0], "spo2": spo2, "time_hypoxaemia": state.hypoxaemia,
                 "time_apnoea": state.apnoea}

@@ -30,7 +30,7 @@ def simulate_pd(drug, route, cohort, dt, regimens, *, others=(), windows=None, s
 
 def test_more_opioid_never_less_depression():
     # Midazolam 3.5 mg iv with fentanyl 0 to 0.4 mg iv at t = 0, 3 h at 1 min: the ventilation nadir of
-    # every subject falls (or stays at 0, where the opioid term is clipped) as the fentanyl dose rises.
+    # every subject never rises as the fentanyl dose rises.
     doses = (0.0, 0.025, 0.05, 0.1, 0.2, 0.4)
     u = np.zeros((len(doses), 181, 2))
     u[:, 0, 0], u[:, 0, 1] = 3.5, doses
@@ -38,24 +38,27 @@ def test_more_opioid_never_less_depression():
                       windows={"all": Window(0, 180)})
     nadir = out.stat("pd_min", "all", "ventilation")  # (regimen, subject)
     assert np.all(np.diff(nadir, axis=0) <= 0.0)
-    assert np.all(nadir[-1] < nadir[0])  # not vacuous: median 0.80 without fentanyl, 0 with 0.4 mg
+    assert np.all(nadir[-1] < nadir[0])  # not vacuous
 
 
 def test_naloxone_never_worse():
     # Midazolam 3.5 mg + fentanyl 0.1 mg iv at t = 0, naloxone 0.4 mg iv 5 min later or not.  Naloxone only
-    # takes mu receptors from the opioid, so ventilation is never lower at any time and the time below
-    # the hypoxaemia threshold never longer.
+    # takes mu receptors from the opioid, so the drive is never lower; PaCO2 is never higher, SpO2 never lower
+    # and the time hypoxaemic never longer.  Ventilation itself can be higher without naloxone at later times:
+    # the retained CO2 drives it (CO2 feedback), so it is compared only while naloxone's effect builds.
     u = np.zeros((2, 181, 3))
     u[:, 0, :2] = 3.5, 0.1
     u[1, 5, 2] = 0.4
     out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
                       others=(("fentanyl", "iv"), ("naloxone", "iv")), save=True)
-    ve = out.trajectory("ventilation")  # (time, regimen, subject)
+    paco2, spo2 = out.trajectory("paco2"), out.trajectory("spo2")  # (time, regimen, subject)
     hypox = out.trajectory("time_hypoxaemia")[-1]  # (regimen, subject)
-    assert np.all(ve[:, 1] >= ve[:, 0] - SLACK)
+    assert np.all(paco2[:, 1] <= paco2[:, 0] + 1e-3)  # mmHg, float32 rounding
+    assert np.all(spo2[:, 1] >= spo2[:, 0] - SLACK)
     assert np.all(hypox[1] <= hypox[0] + SLACK)
-    # Not vacuous: without naloxone every subject is hypoxaemic (median 1.15 h), with it 0.05 h.
-    assert np.all(hypox[0] > 0) and np.mean(hypox[1] < hypox[0]) > 0.9
+    assert np.all(out.trajectory("ventilation")[:8, 1] >= out.trajectory("ventilation")[:8, 0] - SLACK)
+    # Not vacuous: naloxone lowers the PaCO2 peak in every subject.
+    assert np.all(paco2.max(0)[1] < paco2.max(0)[0])
 
 
 def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_part():
@@ -66,14 +69,11 @@ def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_par
     u[1:, 0, 1], u[1:, 5, 2], u[2, 5, 3] = 0.1, 2.0, 0.5
     out = simulate_pd("midazolam", "iv", "healthy_young", MINUTE, u,
                       others=(("fentanyl", "iv"), ("naloxone", "iv"), ("flumazenil", "iv")), save=True)
-    pd, eg = out.raw["pd"], check_values()["gaba_ventilation_emax"]
+    pd = out.raw["pd"]
     k = 20  # 15 min after naloxone, near its peak effect (it wears off within the hour and the opioid rebinds)
-    # Naloxone leaves the GABA-A part alone: sedation is that of midazolam alone, whose ventilation is 1 - EG S.
+    # Naloxone leaves the GABA-A part alone: sedation is that of midazolam alone ...
     np.testing.assert_allclose(pd["sedation"][:, 1], pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(pd["ventilation"][:, 0], 1 - eg * pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
-    # ...and removes the opioid part: VE - (1 - EG S) = -(1 - EG S) O_ALPHA R (1 + PSI S), at most
-    # 0.91 x 0.05 x 2 = 0.09 for R < 0.05.  Measured over 128 subjects: R up to 0.023, VE within 0.030
-    # of midazolam alone (bound 0.05).
+    # ...and removes most of the opioid part: R < 0.05 and ventilation close to midazolam alone's.
     assert np.all(pd["mu_bound_opioid"][k, 1] < 0.05)
     assert np.all(np.abs(pd["ventilation"][k, 1] - pd["ventilation"][k, 0]) < 0.05)
     # Flumazenil takes GABA-A sites from midazolam: never lower ventilation, and at 15 min higher in every

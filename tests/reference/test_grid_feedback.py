@@ -1,11 +1,12 @@
 """PD threshold summaries, late saving and PD-triggered dosing against a closed-form oracle.
 
 Model: IV bolus into a one-compartment model with an effect compartment, driving
-GABA-A occupancy and adaptation (``GabaAdaptation``, one subtype).  The oracle
-uses nothing from ``popsim``: concentrations are sums of bolus responses written
-from the textbook (C = D/V e^{-kt}, Ce = D/V ke0/(ke0-k) (e^{-kt} - e^{-ke0 t})),
-occupancy is Ce/(Ce + EC50), and adaptation dA/dt = KADAPT (occ - A) is solved
-in closed form for an occupancy linear over each grid step (the discretisation
+GABA-A occupancy, effect and adaptation (``GabaAdaptation``, one subtype).  The
+oracle uses nothing from ``popsim``: concentrations are sums of bolus responses
+written from the textbook (C = D/V e^{-kt}, Ce = D/V ke0/(ke0-k) (e^{-kt} -
+e^{-ke0 t})), occupancy is Ce/(Ce + KD), the effect occ/(occ + THETA), and
+adaptation dA/dt = KADAPT (effect - A) is solved in closed form for an effect
+linear over each grid step (the discretisation
 ``GabaAdaptation`` documents).  The dosing rule is re-implemented in a Python loop.
 """
 

@@ -173,17 +173,20 @@ def test_endpoints_without_effect():
 
 def test_the_score_runs_inside_risk_on_the_occupancy(x64):
     # Registered after the default scores, on a one-compartment iv bolus: the Risk model's seizure signals are
-    # the score's own run on the reported alpha1 occupancy (the Drive's stimulus without ethanol), to rounding.
+    # the score's own run on the reported alpha1 occupancy (the Drive's stimulus today), to rounding.
     from popsim.pd import SCORES, GabaAdaptation
     from popsim.pd.risk import Risk
     from popsim.pk.grid import Channel, GridSpec, kernels, simulate_one
     from popsim.pk.model import mammillary
 
     dt, n = 1 / 60, 181
-    p = {k: jnp.asarray(v, jnp.float64) for k, v in (dict(CL=4.0, V1=70.0, KE0=6.0, KD_a1=0.02, KD_a2=0.04, THETA=0.3,
-                                                          KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0,
-                                                          P_FX=0.01, WD_K=0.05, WD_N=2.0, SZ_K=0.001, EG=0.25,
-                                                          PSI=1.0, VE_HYPOX=0.6, VE_APNOEA=0.1) | P).items()}
+    p = {k: jnp.asarray(v, jnp.float64) for k, v in (dict(CL=4.0, V1=70.0, KE0=6.0, KD_a1=0.02, KD_a2=0.04,
+                                                          THETA=0.3, KADAPT=0.01, TOL=0.6, FALL_H0=5e-5,
+                                                          FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.0, WD_K=0.05,
+                                                          WD_N=2.0, SZ_K=0.001, EB_MAX=0.5, G_RESP=2.0, G_HYP=10.0,
+                                                          AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8,
+                                                          CO2_KE0=55.2, PACO2_0=42.4, AA_GRAD=10.0,
+                                                          VE_APNOEA=0.1) | P).items()}
     spec = GridSpec(mammillary(1, oral=False, effect=True), dt, n, (Channel("central"),), outputs=("effect",),
                     save=True, pd=Risk(GabaAdaptation(sites=("effect",)), scores=SCORES + (SeizureTermination(),)))
     u = np.zeros((n, 1))
