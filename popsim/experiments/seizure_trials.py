@@ -62,8 +62,9 @@ def read_trials(path: Path = TRIALS) -> pd.DataFrame:
     ``N_used`` (the count's denominator), ``k`` (its numerator) and ``flag`` (what is not the trial's own)."""
     d = pd.read_csv(path, dtype=str, keep_default_na=False)
     d = d[d["use"].isin(["fit", "check"]) & np.array([_available(x, r) for x, r in zip(d["drug"], d["route"])])].copy()
-    d["dose_mg"] = [float(re.match(r"[\d.]+", x).group()) * (WEIGHT_KG if u == "mg/kg" else 1.0)
-                    for x, u in zip(d["dose"], d["dose_unit"])]
+    # the adult dose: the first number; for children, the largest band (the oldest children: adult physiology)
+    d["dose_mg"] = [(max if p == "child" else lambda v: v[0])([float(v) for v in re.findall(r"[\d.]+", x)])
+                    * (WEIGHT_KG if u == "mg/kg" else 1.0) for x, u, p in zip(d["dose"], d["dose_unit"], d["population"])]
     by_id = d.set_index("id")
     n_used, k, flag = [], [], []
     for _, r in d.iterrows():
@@ -78,6 +79,9 @@ def read_trials(path: Path = TRIALS) -> pd.DataFrame:
             notes.append(f"N = successes of {STOPPED_N[r['id']]} (D)")
         elif r["N"]:
             n_used.append(float(r["N"])), k.append(float(r["n"]))
+        elif r["id"] not in ARM_N:  # a median without a count (McIntyre): compared as a median only
+            n_used.append(np.nan), k.append(np.nan)
+            notes.append("no count: median only")
         else:
             n_used.append(float(ARM_N[r["id"]]))
             k.append(n_used[-1] * float(r["percent"]) / 100)
@@ -93,14 +97,14 @@ def _minutes(x: str) -> float | None:
 
 def _horizon_min(r, arrival_min) -> float:
     times = [_minutes(r[c]) for c in ("t1_min", "t2_min", "redose_min")]
-    return max([t for t in times if t is not None] + ([arrival_min] if r["time_status"] == "A" else []))
+    return max([t for t in times if t is not None] + [arrival_min])
 
 
 def stimuli(trials: pd.DataFrame, values, *, n_subjects: int, seed: int = 0, dtype=np.float32,
             arrival_max_min: float = 60.0) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """Per row id: the alpha1 stimulus (subject, time) after the arm's dose at t = 0, and after a second dose at
     ``redose_min`` (or None), over a grid long enough for every endpoint and for ED arrivals up to
-    ``arrival_max_min`` (A rows).  One compiled program per drug and route."""
+    ``arrival_max_min`` (at least that long).  One compiled program per drug and route."""
     import jax.numpy as jnp
 
     out, groups = {}, {}
@@ -175,11 +179,11 @@ def report(trials: pd.DataFrame, sims, p) -> pd.DataFrame:
     for _, r in trials.iterrows():
         q, median = endpoint(r, sims[r["id"]], p)
         k, n = r["k"], r["N_used"]
-        lo = beta_dist.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
-        hi = beta_dist.ppf(0.975, k + 1, n - k) if k < n else 1.0
+        lo = beta_dist.ppf(0.025, k, n - k + 1) if k > 0 else 0.0 if k == 0 else np.nan
+        hi = beta_dist.ppf(0.975, k + 1, n - k) if k < n else 1.0 if k == n else np.nan
         rows.append({"id": r["id"], "use": r["use"], "trial": r["trial"], "arm": r["arm"], "endpoint": r["endpoint"],
                      "t1_min": r["t1_min"], "t2_min": r["t2_min"], "dose_mg": r["dose_mg"], "k": k, "N": n,
-                     "published": k / n, "lo": lo, "hi": hi, "simulated": q, "in_interval": bool(lo <= q <= hi),
+                     "published": k / n, "lo": lo, "hi": hi, "simulated": q, "in_interval": bool(lo <= q <= hi) if np.isfinite(k) else None,
                      "published_median_min": _minutes(r["median_min"]) or np.nan, "simulated_median_min": median,
                      "flag": r["flag"]})
     return pd.DataFrame(rows)

