@@ -42,7 +42,8 @@ from popsim.pd.gaba import GabaAdaptation
 from popsim.pd.mu import MuReceptor
 from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_parameters, role_prefix,
                                   score_parameters)
-from popsim.pd.risk import Risk
+from popsim.pd.risk import SCORES, Risk
+from popsim.pd.scores import Score
 from popsim.keys import root_key, stream_key
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
 from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
@@ -74,8 +75,9 @@ def frozen_cohort(c: CohortConfig) -> tuple:
                  for f in dataclasses.fields(c))
 
 
-def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk:
-    """The :class:`Risk` PD model for a benzodiazepine chain of ``n_species`` and co-medications ``others``."""
+def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores: tuple[Score, ...] = ()) -> Risk:
+    """The :class:`Risk` PD model for a benzodiazepine chain of ``n_species`` and co-medications ``others``, with
+    ``scores`` after the default ones (:data:`popsim.pd.risk.SCORES`)."""
     roles = [role_prefix(d) for d, _ in others]
     dup = sorted({r for r in roles if roles.count(r) > 1})
     if dup:
@@ -87,7 +89,7 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = ()) -> Risk
     mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
     if "N_" in roles and mu is None:
         raise ValueError("naloxone is given without an opioid; add an opioid co-medication")
-    return Risk(gaba, mu, EthanolMM("gut") if "E_" in roles else None)
+    return Risk(gaba, mu, EthanolMM("gut") if "E_" in roles else None, SCORES + tuple(scores))
 
 
 def metabolite_outputs(drug: str) -> dict[str, str]:
@@ -97,7 +99,7 @@ def metabolite_outputs(drug: str) -> dict[str, str]:
 
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
                 windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True,
-                others: tuple[tuple[str, str], ...] = (), pd: bool = False) -> GridSpec:
+                others: tuple[tuple[str, str], ...] = (), pd: bool = False, scores: tuple[Score, ...] = ()) -> GridSpec:
     """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0).
 
     With ``metabolites``, the drug's chain of library metabolites is simulated too
@@ -107,7 +109,7 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
     naloxone, flumazenil; prefixes by :func:`popsim.pd.parameters.role_prefix`),
     each with its own input channel after the drug's.  With ``pd``, every
     species has an effect compartment (outputs ``effect``, ``M1_effect``,
-    ``O_effect``, ...) and the grid steps :func:`risk_model`.
+    ``O_effect``, ...) and the grid steps :func:`risk_model` (with ``scores`` after the default ones).
     """
     chain = species(drug) if metabolites else (drug,)
     oral = route != "iv"
@@ -140,7 +142,7 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
         outputs += (f"{P}central",)
     risk = None
     if pd:
-        risk = risk_model(len(chain), others)
+        risk = risk_model(len(chain), others, scores)
         outputs += tuple(o for o in risk.inputs if o not in outputs)
     return GridSpec(model, dt, n_steps, tuple(channels), outputs=outputs, windows=windows, save=save,
                     segment_of_step=seg, pd=risk)
@@ -296,7 +298,9 @@ class Arm:
     a DDI study: the same people as the control arm without a perpetrator);
     the drug's parameters then follow the enzyme activities hour by hour (every step
     on grids coarser than 1 h).  ``pd``: GABA-A, mu-receptor and risk-score
-    models in the time loop.  Grid: ``n_steps`` points ``dt`` hours apart.
+    models in the time loop; ``scores``: risk scores stepped after the default ones (e.g.
+    ``(SeizureTermination(),)``, :mod:`popsim.pd.seizure`; with ``pd`` only).  Grid: ``n_steps`` points ``dt``
+    hours apart.
     """
 
     drug: str
@@ -309,6 +313,11 @@ class Arm:
     perpetrator_route: str = "oral"
     pd: bool = True
     metabolites: bool = True
+    scores: tuple[Score, ...] = ()
+
+    def __post_init__(self):
+        if self.scores and not self.pd:
+            raise ValueError(f"scores {[type(x).__name__ for x in self.scores]} are PD; set pd=True")
 
     @property
     def cohort_config(self) -> CohortConfig:
@@ -333,7 +342,7 @@ class Arm:
         grid = dict(grid)
         spec = victim_spec(self.drug, self.route, self.dt, self.n_steps, windows=windows, others=tuple(self.others),
                            pd=self.pd, metabolites=self.metabolites, segment_steps=self.segment_steps,
-                           save=grid.pop("save", False))
+                           save=grid.pop("save", False), scores=tuple(self.scores))
         return dataclasses.replace(spec, **grid) if grid else spec
 
     def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, float] | None = None) -> SubjectArgs:

@@ -27,6 +27,13 @@ __all__ = ["PD"]
 
 _HOURS_PER_YEAR = 8766.0
 
+_SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the fit rows of "
+           "status_epilepticus_trials.csv: SE1-SE3 (Alldredge 2001: placebo 15/71, diazepam 5 mg iv 29/68, lorazepam "
+           "2 mg iv 39/66 not seizing on ED arrival, G57; arrival 30 min, A), SE6-SE7 (RAMPART: median 3.3 and 1.6 "
+           "min to cessation among those stopped before arrival, G54) and SE20 (nasal midazolam trial placebo: 12/31 "
+           "seizure-free for 6 h, G66) by experiments/status_epilepticus/fit.py (500 adults, seed 0).  Range: the 95% "
+           "Wald interval of the fit (log scale; logit for se_refractory)")
+
 PD: dict[str, Constant] = {
     # --- sensitivity -------------------------------------------------------------
     "ec50_age_ratio": Constant(
@@ -140,37 +147,21 @@ PD: dict[str, Constant] = {
                           "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
                           (0.00078, 0.0036)),
     # --- status epilepticus (popsim.pd.seizure; trials: experiments/data/status_epilepticus_trials.csv) ----------
-    "se_k0": Constant(0.495, "1/h", "spontaneous termination hazard of status epilepticus: solves the placebo arm of "
-                      "Alldredge 2001 (15/71 = 21.1% not seizing on ED arrival, G57) as k0/(k0 + r)(1 - exp(-(k0 + r) "
-                      "T)) with r = se_recurrence and T = 30 min, the assumed treatment-to-arrival time (D; to be "
-                      "refitted, F, with the other se_ constants).  Range: the same formula at the Clopper-Pearson "
-                      "bounds 12.3-32.4% with T 60 min and r 0.05 /h (low) and T 15 min and r 5 /h (high)", "D",
-                      (0.135, 3.0)),
-    "se_gain": Constant(3.0, "1", "transducer gain of the anticonvulsant effect E = g S / (1 + g S) of the alpha1 "
-                        "stimulus S: no anticonvulsant concentration-effect data in literature.md; a popsim "
-                        "assumption (E = 0.75 at S = 1), to be fitted to the diazepam and lorazepam arms of "
-                        "Alldredge 2001 (G57)", "A", (0.3, 30.0)),
-    "se_kmax": Constant(26.0, "1/h", "termination hazard added at full anticonvulsant effect (E = 1): ln 2 / 1.6 min, "
-                        "the median time from iv lorazepam to cessation in RAMPART patients whose seizures stopped "
-                        "before ED arrival (G54), read as the responsive class stopping at about full effect (rough, "
-                        "D: ignores the rise of E and the conditioning on arrival); an assumption until fitted with "
-                        "se_gain.  Low end: 3.1 /h = -ln(1 - 0.649) / 20 min, the least that gives Treiman's "
-                        "lorazepam success (64.9% within 20 min, G60) with E <= 1 and no refractory class (D)", "A",
-                        (3.1, 100.0)),
-    "se_recurrence": Constant(0.158, "1/h", "drug-free recurrence hazard after a seizure stops: -ln(0.387) / 6 h from "
-                              "the placebo arm of the midazolam nasal spray trial (38.7% seizure-free over 6 h, G66; "
-                              "its median 3.9 h to the next seizure gives ln 2 / 3.9 h = 0.178 /h) (D).  Borrowed: "
-                              "those were epilepsy-monitoring-unit seizure clusters, not status epilepticus, so the "
-                              "range is wide (A); no trial in literature.md reports recurrence after stopping "
-                              "(Alldredge re-dosed recurrences >= 4 min, G56, and Treiman required no return for 40 "
-                              "min, G59, but neither count is in literature.md).  W57's recurrence figures are for "
-                              "alcohol withdrawal seizures and are not used", "D", (0.05, 5.0)),
-    "se_refractory": Constant(0.35, "1", "fraction of status epilepticus that does not respond to a benzodiazepine "
-                              "(only the drug-free rates act): 1 - 0.649, Treiman's lorazepam success in overt GCSE "
-                              "(G60), as if every responsive seizure stopped (rough, D); needed to reconcile "
-                              "RAMPART's fast cessation (median 1.6-3.3 min, G54) with 63-73% success (G53) "
-                              "(popsim.pd.seizure); an assumption until fitted (proposed: the RAMPART cessation "
-                              "medians)", "A", (0.1, 0.6)),
+    # Refits at the ends of the assumed ED arrival (A, 15 / 60 min): se_k0 0.97 / 0.26, se_gain 0.13 / 0.48,
+    # se_kmax 714 / 278; se_recurrence and se_refractory unchanged to 3 digits (the likelihood barely moves).
+    "se_k0": Constant(0.4948, "1/h", "spontaneous termination hazard of status epilepticus (placebo arms); "
+                      + _SE_FIT, "F", (0.297, 0.823)),
+    "se_gain": Constant(0.3627, "1", "transducer gain of the anticonvulsant effect E = g S / (1 + g S) of the alpha1 "
+                        "stimulus S (weakly identified: every fitted arm nearly saturates the responsive class); "
+                        + _SE_FIT, "F", (0.0171, 7.7)),
+    "se_kmax": Constant(326.9, "1/h", "termination hazard added at full anticonvulsant effect (E = 1), set by the "
+                        "RAMPART cessation medians; " + _SE_FIT, "F", (20.4, 5230.0)),
+    "se_recurrence": Constant(0.1584, "1/h", "drug-free recurrence hazard after a seizure stops (a transfer from the "
+                              "nasal trial's epilepsy-monitoring-unit seizure clusters: no trial in literature.md "
+                              "reports recurrence after status epilepticus stops); " + _SE_FIT, "F", (0.0993, 0.253)),
+    "se_refractory": Constant(0.6226, "1", "fraction of status epilepticus that does not respond to a benzodiazepine "
+                              "(only the drug-free rates act), set by the Alldredge active arms (about half "
+                              "terminated) with RAMPART's fast cessation; " + _SE_FIT, "F", (0.485, 0.743)),
 }
 
 _NORBERG = "Norberg A et al. Br J Clin Pharmacol 2000;49:399 (iv ethanol 0.4 g/kg, healthy men; literature.md D1-D3)"

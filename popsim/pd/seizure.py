@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -98,7 +99,9 @@ class SeizureTermination(Score):
 
     parameters = ("SE_K0", "SE_GAIN", "SE_KMAX", "SE_REC", "SE_REFRACTORY")
 
-    instant = {"anticonvulsant_effect": ("1", "anticonvulsant effect E = g S / (1 + g S) of the alpha1 stimulus")}
+    instant = {"stimulus_a1": ("1", "GABA-A alpha1 stimulus S (agonist occupancy, plus ethanol's) that the "
+                                    "anticonvulsant effect transduces: the input of the endpoint functions"),
+               "anticonvulsant_effect": ("1", "anticonvulsant effect E = g S / (1 + g S) of the alpha1 stimulus")}
 
     cumulative = {
         "p_seizing": ("1", "probability of seizing (status epilepticus ongoing at t = 0)"),
@@ -127,7 +130,7 @@ class SeizureTermination(Score):
         stopped = 1.0 - survival
         held = jnp.dot(w, state.held)
         recurred = jnp.where(stopped > 0, 1.0 - held / jnp.where(stopped > 0, stopped, 1.0), 0.0)
-        return {"anticonvulsant_effect": effect(d.stimulus, p), "p_seizing": jnp.dot(w, state.seizing),
+        return {"stimulus_a1": d.stimulus, "anticonvulsant_effect": effect(d.stimulus, p), "p_seizing": jnp.dot(w, state.seizing),
                 "p_first_termination": stopped, "seizure_termination_cumhaz": -jnp.log(survival),
                 "p_recurrence": recurred}
 
@@ -138,15 +141,24 @@ class SeizureTermination(Score):
 def _courses(stimulus, p, dt, seizing0=1.0):
     """Per class (responsive, refractory) x subject x time: P(seizing) from ``seizing0`` at the first grid point,
     and the cumulative termination and recurrence hazards since it (trapezoidal, as the Score)."""
-    e = np.asarray(effect(np.asarray(stimulus, float), p))
-    h, r = rates(np.stack([e, np.zeros_like(e)]), p)
+    return tuple(np.asarray(x) for x in _courses_jit(jnp.asarray(stimulus), dict(p), dt, seizing0))
+
+
+@jax.jit
+def _courses_jit(stimulus, p, dt, seizing0):
+    e = effect(stimulus, p)
+    h, r = rates(jnp.stack([e, jnp.zeros_like(e)]), p)
     h, r = 0.5 * (h[..., 1:] + h[..., :-1]), 0.5 * (r[..., 1:] + r[..., :-1])
-    s = [np.full(e.shape[:1], seizing0)[None].repeat(2, 0)]
-    for k in range(h.shape[-1]):
-        s.append(np.asarray(seizing_step(s[-1], h[..., k], r[..., k], dt)))
-    h_cum, r_cum = (np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x * dt, axis=-1)], axis=-1)
+    s0 = jnp.full(h.shape[:2], seizing0, h.dtype)
+
+    def body(s, hr):
+        s = seizing_step(s, hr[0], hr[1], dt)
+        return s, s
+
+    _, s = jax.lax.scan(body, s0, (jnp.moveaxis(h, -1, 0), jnp.moveaxis(r, -1, 0)))
+    h_cum, r_cum = (jnp.concatenate([jnp.zeros(x.shape[:-1] + (1,), x.dtype), jnp.cumsum(x * dt, axis=-1)], axis=-1)
                     for x in (h, r))
-    return np.stack(s, axis=-1), h_cum, r_cum
+    return jnp.concatenate([s0[..., None], jnp.moveaxis(s, 0, -1)], axis=-1), h_cum, r_cum
 
 
 def _index(t, dt):

@@ -1,37 +1,90 @@
-"""The status_epilepticus experiment end to end at tiny size: on-line onset and duration against the
-saved occupancy time course, dose ordering, and its own bad overrides (files, metadata and the
-analysis script: the contract tests over the registry)."""
+"""The status_epilepticus experiment end to end at tiny size (placebo against its closed form, dose ordering, the
+endpoints against the on-line score, the second dose), the trial report's plumbing on placebo arms, and its own
+bad overrides (files, metadata and the analysis script: the contract tests over the registry)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from popsim.experiments.seizure_trials import read_trials, report, se_parameters
 from popsim.experiments.status_epilepticus import parse_arms
+from popsim.pd.parameters import check_values
 from popsim.run import configure
 
 NAME = "status_epilepticus"
+VALUES = check_values()
 
 
-def test_dimensions(study):
+def test_dimensions_and_definitions(study):
     _, ds = study
-    assert ds.sizes == {"regimen": 3, "threshold": 2, "subject": 24, "time": 6 * 60 + 1}
-    assert ds["onset_min"].dims == ("threshold", "regimen", "subject")
-    assert ds["occupancy"].dims == ("regimen", "time", "subject")
-    assert ds.sel(drug="lorazepam", route="iv", dose_mg=4.0)["onset_min"].shape == (2, 24)
-    assert ds["dose_mg"].attrs["units"] == "mg"  # a single dose here, not the registry's daily dose
+    assert ds.sizes == {"regimen": 4, "subject": 24, "time": 2 * 60 + 1}
+    assert ds["p_seizing"].dims == ("regimen", "time")
+    assert ds["occupancy_a1_peak"].dims == ("regimen", "subject")
+    for name in ("p_terminated", "median_time_to_stop_min", "p_not_seizing_at_assess", "p_not_seizing_redosed",
+                 "p_recurrence_given_stopped"):
+        assert "definition_" + name in ds.attrs and ds[name].attrs["long_name"] == ds.attrs["definition_" + name]
 
 
-def test_iv_lorazepam_redistributes_before_its_terminal_phase(study):
-    # Three compartments from the tissue model: after an iv bolus the plasma level falls fast over the first
-    # hour (distribution, t1/2 about 0.9 h in the reference man; Nielsen-Kudsk 1983 fitted 0.31 h, G40),
-    # then slowly (terminal t1/2 14 h): from 5 to 60 min it loses more than from 60 min to 6 h.
+def test_placebo_is_the_closed_form(study):
+    # No drug: both classes stop at k0 and recur at r, so P(first stop by t) = 1 - exp(-k0 t) and
+    # P(seizing) = (r + k0 exp(-(k0 + r) t)) / (k0 + r), whatever the refractory fraction.
     _, ds = study
-    c = ds["plasma_conc"].sel(drug="lorazepam", route="iv", dose_mg=4.0).median("subject")
-    at = {m: float(c.sel(time=m)) for m in (5.0, 60.0, 360.0)}
-    assert at[60.0] / at[5.0] < at[360.0] / at[60.0] < 1.0
-    assert at[60.0] / at[5.0] < 0.75
-    assert ds["plasma_conc"].attrs["units"] == "ng mL-1"
+    k0, r = VALUES["se_k0"], VALUES["se_recurrence"]
+    t = ds["time"].values / 60
+    placebo = ds.sel(drug="lorazepam", route="iv", dose_mg=0.0)
+    np.testing.assert_allclose(placebo["p_terminated"].values, -np.expm1(-k0 * t), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(placebo["p_seizing"].values, (r + k0 * np.exp(-(k0 + r) * t)) / (k0 + r), rtol=1e-9)
+    median = 60 * np.log(2) / k0  # NaN beyond the 2-h follow-up
+    np.testing.assert_allclose(float(placebo["median_time_to_stop_min"]), median if median <= 120 else np.nan,
+                               atol=0.01, equal_nan=True)
+    assert float(placebo["occupancy_a1_peak"].max()) == 0.0
+
+
+def test_more_lorazepam_stops_more_and_faster(study):
+    _, ds = study
+    lo, hi = (ds.sel(drug="lorazepam", route="iv", dose_mg=x) for x in (2.0, 4.0))
+    placebo = ds.sel(drug="lorazepam", route="iv", dose_mg=0.0)
+    assert (hi["occupancy_a1_peak"].values > lo["occupancy_a1_peak"].values).all()  # the same subjects
+    assert float(placebo["p_not_seizing_at_assess"]) < float(lo["p_not_seizing_at_assess"]) \
+        < float(hi["p_not_seizing_at_assess"])
+    # faster in the first minutes; later both have stopped the whole responsive class (se_kmax fitted large)
+    assert (hi["p_terminated"].values[1:6] > lo["p_terminated"].values[1:6]).all()
+    assert (hi["p_terminated"].values >= lo["p_terminated"].values - 1e-12).all()
+    assert float(hi["median_time_to_stop_min"]) < float(lo["median_time_to_stop_min"])
+    # recurrence needs the effect to wane: more drug, fewer recurrences among those stopped (not fewer than
+    # placebo: the drug stops seizures earlier, so those stopped are longer at risk within the follow-up)
+    assert float(hi["p_recurrence_given_stopped"]) < float(lo["p_recurrence_given_stopped"])
+
+
+def test_endpoints_agree_with_the_online_score(study):
+    # p_not_seizing_at_assess (endpoint function on the saved stimulus) is 1 - the on-line P(seizing) at t_assess
+    _, ds = study
+    at = ds["p_seizing"].sel(time=ds.attrs["t_assess_min"]).values
+    np.testing.assert_allclose(ds["p_not_seizing_at_assess"].values, 1 - at, rtol=1e-9)
+
+
+def test_a_second_dose_helps_only_with_a_drug(study):
+    _, ds = study
+    gain = ds["p_not_seizing_redosed"] - ds["p_not_seizing_at_assess"]
+    assert float(gain.sel(drug="lorazepam", route="iv", dose_mg=0.0)) == pytest.approx(0.0, abs=1e-12)
+    assert all(float(gain.sel(drug="lorazepam", route="iv", dose_mg=x)) > 0 for x in (2.0, 4.0))
+
+
+def test_trial_report_on_placebo_arms_is_the_closed_form():
+    # The placebo rows (Alldredge, not seizing at 30 min; nasal trial, seizure-free for 6 h from not seizing) with
+    # zero stimulus: k0/(k0 + r)(1 - exp(-(k0 + r) T)) and exp(-r 6 h); the published proportion is n/N.
+    trials = read_trials()
+    rows = trials[trials["drug"] == "placebo"]
+    assert list(rows["id"]) == ["SE1", "SE20"] and set(trials["use"]) == {"fit", "check"}
+    sims = {"SE1": (np.zeros((3, 31)), None), "SE20": (np.zeros((3, 361)), None)}
+    out = report(rows, sims, se_parameters(VALUES)).set_index("id")
+    k0, r = VALUES["se_k0"], VALUES["se_recurrence"]
+    # float32 chains (x64 off): 1e-5
+    assert out.loc["SE1", "simulated"] == pytest.approx(k0 / (k0 + r) * -np.expm1(-(k0 + r) * 0.5), rel=1e-5)
+    assert out.loc["SE20", "simulated"] == pytest.approx(np.exp(-r * 6.0), rel=1e-5)
+    assert out.loc["SE1", "published"] == pytest.approx(15 / 71) and out.loc["SE1", "lo"] < 15 / 71 < \
+        out.loc["SE1", "hi"]
 
 
 def test_arms_are_parsed_once_into_drug_and_route_groups():
@@ -39,48 +92,15 @@ def test_arms_are_parsed_once_into_drug_and_route_groups():
         ("lorazepam", "iv", [2.0, 4.0]), ("midazolam", "im", [10.0])]
 
 
-def test_online_onset_and_duration_match_the_saved_time_course(study):
-    # Two code paths: the on-line threshold summary in the time loop and the saved trajectory.  On the
-    # grid both see the same left-limit values, so they agree exactly (1 min grid); the summary window
-    # is [0, horizon), without the last grid point.
-    _, ds = study
-    occ = ds["occupancy"].values[:, :-1]  # (regimen, time, subject)
-    t = ds["time"].values[:-1]
-    for k, thr in enumerate(ds["threshold"].values):
-        above = occ > thr
-        duration = above.sum(axis=1) / 60.0
-        first = np.where(above.any(axis=1), t[np.argmax(above, axis=1)], np.nan)
-        np.testing.assert_allclose(ds["duration_h"].values[k], duration, rtol=1e-6)
-        np.testing.assert_allclose(ds["onset_min"].values[k], first, rtol=1e-12)
-        np.testing.assert_array_equal(ds["reached"].values[k], above.any(axis=1))
-    # peak occupancy from the on-line maximum equals the trajectory's maximum
-    np.testing.assert_allclose(ds["occupancy_a1_peak"].values, occ.max(axis=1), rtol=1e-6)
-    np.testing.assert_allclose(ds["peak_time_min"].values, t[occ.argmax(axis=1)], rtol=1e-9)
-    onset = ds["onset_min"].values
-    np.testing.assert_array_equal(onset[np.isfinite(onset)] % 1.0, 0.0)  # whole minutes
-
-
-def test_a_larger_dose_acts_sooner_and_longer_in_the_same_subjects(study):
-    _, ds = study
-    lo = ds.sel(drug="lorazepam", route="iv", dose_mg=2.0)
-    hi = ds.sel(drug="lorazepam", route="iv", dose_mg=4.0)
-    both = np.isfinite(lo["onset_min"].values)
-    assert both.any()
-    assert (hi["onset_min"].values[both] <= lo["onset_min"].values[both]).all()
-    assert (hi["duration_h"].values >= lo["duration_h"].values).all()
-    assert (hi["reached"].values >= lo["reached"].values).all()
-
-
 @pytest.mark.parametrize("override, message", [
-    ("study.arms=[midazolam_rectal_10]", "study.arms\\[0\\] route='rectal'; allowed: \\['buccal', 'im', 'intranasal', "
-                                         "'iv', 'oral'\\]"),
     ("study.arms=[diazepam_iv_10,lorazepan_iv_4]", "study.arms\\[1\\] drug='lorazepan'; allowed: .*did you mean "
                                                    "'lorazepam'"),
     ("study.arms=[lorazepam_iv_-4]", "study.arms\\[0\\] dose_mg=-4.0; allowed"),
     ("study.arms=[lorazepam_iv]", "study.arms\\[0\\]='lorazepam_iv'; allowed: '<drug>_<route>_<dose mg>'"),
     ("study.arms=[lorazepam_iv_four]", "study.arms\\[0\\]='lorazepam_iv_four': dose 'four' is not a number"),
-    ("study.thresholds=[1.5]", "study.thresholds\\[0\\]=1.5; allowed"),
-    ("study.thresholds=[0.5,0.3]", "study.thresholds=\\[0.5, 0.3\\]; allowed: a non-empty increasing list"),
+    ("study.redose_min=40", "study.redose_min=40.0; allowed"),
+    ("study.redose_min=4.5", "study.redose_min=4.5; allowed: whole minutes"),
+    ("study.t_assess_min=0", "study.t_assess_min=0.0; allowed"),
 ])
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message):
