@@ -37,6 +37,7 @@ in ``dt`` like the rest of the PD layer; the tests compare with ``solve_ivp``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Mapping, NamedTuple
 
 import jax
@@ -75,12 +76,17 @@ def replay(score: Score, signals: Mapping[str, Array], p: Mapping[str, Array], d
     """A score's signals over a grid, recomputed from saved drive signals (:data:`DRIVE_SIGNALS`, arrays
     ``(time, ...)``) and parameters ``p`` (broadcasting against ``...``): the same steps as in the grid loop,
     one subject at a time (``vmap``), so score constants can be varied without simulating again (the
-    calibration's fits)."""
+    calibration's fits).  Compiled once per score, grid step and shape."""
     signals = {k: jnp.asarray(v) for k, v in signals.items()}
     n_t, shape = next(iter(signals.values())).shape[0], next(iter(signals.values())).shape[1:]
     flat = {k: v.reshape(n_t, -1).T for k, v in signals.items()}  # (subject, time)
     q = {k: jnp.broadcast_to(jnp.asarray(v), shape).reshape(-1) for k, v in p.items()}
+    out = _replay_flat(score, flat, q, dt)
+    return {k: v.T.reshape((n_t,) + shape) for k, v in out.items()}
 
+
+@functools.partial(jax.jit, static_argnums=(0, 3))
+def _replay_flat(score: Score, flat, q, dt: float):
     def one(sig, q):
         d = drive(sig, q)
         dtype = d.sedation.dtype
@@ -91,12 +97,11 @@ def replay(score: Score, signals: Mapping[str, Array], p: Mapping[str, Array], d
             return new, score.values(new, d1, q)
 
         init = score.init(q, dtype)
-        _, out = jax.lax.scan(body, init, jnp.arange(n_t - 1))
+        _, out = jax.lax.scan(body, init, jnp.arange(d.sedation.shape[0] - 1))
         first = score.values(init, Drive(*(f[0] for f in d)), q)
         return {k: jnp.concatenate([jnp.asarray(first[k], dtype)[None], v]) for k, v in out.items()}
 
-    out = jax.vmap(one)(flat, q)
-    return {k: v.T.reshape((n_t,) + shape) for k, v in out.items()}
+    return jax.vmap(one)(flat, q)
 
 
 class RiskState(NamedTuple):
