@@ -78,8 +78,8 @@ def fit_group(name: str) -> None:
         lo, hi = (FROM[c](x - 1.96 * s), FROM[c](x + 1.96 * s)) if np.isfinite(s) else (math.nan, math.nan)
         print(f"  {key} = {values[key]:.4g}  (95% from the observed information: {lo:.4g} to {hi:.4g})")
     table = report(rows, statistics_of(raw, stats, values))
-    print(table[["id", "row", "published", "lo", "hi", "n", "N", "simulated", "loglik"]].round(4).to_string(index=False),
-          flush=True)
+    cols = ["id", "row", "published", "lo", "hi", "n", "N", "simulated", "loglik"]
+    print(table[cols].round(4).to_string(index=False), flush=True)
 
 
 for group in sys.argv[2:] or GROUPS:

@@ -53,6 +53,7 @@ from popsim.arm import Arm, risk_model, run_arm
 from popsim.drugs.library import species
 from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result, TableStudy
+from popsim.pd import potency
 from popsim.pd.falls import Falls
 from popsim.pd.parameters import RUNTIME, check_values, score_parameters
 from popsim.pd.risk import DRIVE_SIGNALS, drive, replay
@@ -362,7 +363,8 @@ register({  # coordinates over target: the columns of the target table
 })
 # names whose meaning here is this Dataset's own
 LOCAL = {"lo": ("1", "published interval, lower bound"), "hi": ("1", "published interval, upper bound"),
-         "n": ("1", "published count of events (count targets)"), "N": ("1", "published number at risk (count targets)")}
+         "n": ("1", "published count of events (count targets)"),
+         "N": ("1", "published number at risk (count targets)")}
 
 
 def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
@@ -399,12 +401,21 @@ def run(cfg, *, dtype, progress=None) -> Result:
     stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
                                 seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size, progress=progress)
     table = report(targets, stats)
-    cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval"]
+    cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik"]
     lines = [table[cols].round(4).to_string(index=False)]
     for use in ("fit", "check"):
         part = table[(table["use"] == use) & table["in_interval"].notna()]
         lines.append(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
-    return Result(to_dataset(table, {"targets": str(path)}), {"report": table},
+    # the receptor layer's fit (popsim.pd.potency) and its check against the Ashton equivalent doses
+    fitted, ashton = pd.DataFrame(potency.fit_table()), pd.DataFrame(potency.ashton_check())
+    lines += ["GABA-A affinities and endpoint thresholds, fitted jointly on measured concentration-effect data "
+              f"(thresholds: {', '.join(f'{e} {potency.theta(e):.3f}' for e in potency.ENDPOINTS)}):",
+              fitted.round(4).to_string(index=False),
+              "Check: dose equi-effective at steady state with 10 mg diazepam over the Ashton dose (source 'ashton': "
+              "affinity derived from that dose, 1 by construction, not a check):",
+              ashton.round(3).to_string(index=False)]
+    return Result(to_dataset(table, {"targets": str(path)}),
+                  {"report": table, "potency_fit": fitted, "ashton_check": ashton},
                   f"{len(table)} published targets, {cfg.n_subjects} subjects per scenario", "\n".join(lines))
 
 

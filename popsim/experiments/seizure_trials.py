@@ -64,7 +64,8 @@ def read_trials(path: Path = TRIALS) -> pd.DataFrame:
     d = d[d["use"].isin(["fit", "check"]) & np.array([_available(x, r) for x, r in zip(d["drug"], d["route"])])].copy()
     # the adult dose: the first number; for children, the largest band (the oldest children: adult physiology)
     d["dose_mg"] = [(max if p == "child" else lambda v: v[0])([float(v) for v in re.findall(r"[\d.]+", x)])
-                    * (WEIGHT_KG if u == "mg/kg" else 1.0) for x, u, p in zip(d["dose"], d["dose_unit"], d["population"])]
+                    * (WEIGHT_KG if u == "mg/kg" else 1.0)
+                    for x, u, p in zip(d["dose"], d["dose_unit"], d["population"])]
     by_id = d.set_index("id")
     n_used, k, flag = [], [], []
     for _, r in d.iterrows():
@@ -183,7 +184,8 @@ def report(trials: pd.DataFrame, sims, p) -> pd.DataFrame:
         hi = beta_dist.ppf(0.975, k + 1, n - k) if k < n else 1.0 if k == n else np.nan
         rows.append({"id": r["id"], "use": r["use"], "trial": r["trial"], "arm": r["arm"], "endpoint": r["endpoint"],
                      "t1_min": r["t1_min"], "t2_min": r["t2_min"], "dose_mg": r["dose_mg"], "k": k, "N": n,
-                     "published": k / n, "lo": lo, "hi": hi, "simulated": q, "in_interval": bool(lo <= q <= hi) if np.isfinite(k) else None,
+                     "published": k / n, "lo": lo, "hi": hi, "simulated": q,
+                     "in_interval": bool(lo <= q <= hi) if np.isfinite(k) else None,
                      "published_median_min": _minutes(r["median_min"]) or np.nan, "simulated_median_min": median,
                      "flag": r["flag"]})
     return pd.DataFrame(rows)

@@ -99,9 +99,7 @@ class SeizureTermination(Score):
 
     parameters = ("SE_K0", "SE_GAIN", "SE_KMAX", "SE_REC", "SE_REFRACTORY")
 
-    instant = {"stimulus_a1": ("1", "GABA-A alpha1 stimulus S (agonist occupancy, plus ethanol's) that the "
-                                    "anticonvulsant effect transduces: the input of the endpoint functions"),
-               "anticonvulsant_effect": ("1", "anticonvulsant effect E = g S / (1 + g S) of the alpha1 stimulus")}
+    instant = {"anticonvulsant_effect": ("1", "anticonvulsant effect E = g S / (1 + g S) of the alpha1 stimulus")}
 
     cumulative = {
         "p_seizing": ("1", "probability of seizing (status epilepticus ongoing at t = 0)"),
@@ -130,7 +128,7 @@ class SeizureTermination(Score):
         stopped = 1.0 - survival
         held = jnp.dot(w, state.held)
         recurred = jnp.where(stopped > 0, 1.0 - held / jnp.where(stopped > 0, stopped, 1.0), 0.0)
-        return {"stimulus_a1": d.stimulus, "anticonvulsant_effect": effect(d.stimulus, p), "p_seizing": jnp.dot(w, state.seizing),
+        return {"anticonvulsant_effect": effect(d.stimulus, p), "p_seizing": jnp.dot(w, state.seizing),
                 "p_first_termination": stopped, "seizure_termination_cumhaz": -jnp.log(survival),
                 "p_recurrence": recurred}
 
