@@ -184,7 +184,7 @@ def fit_table() -> list[dict]:
             rows.append({"drug": d, "endpoint": "occupancy", "measured": a["occupancy"],
                          "fitted": cu / (cu + kd[d]), "units": "1", "fold_error": math.exp(r)})
         else:
-            ec50 = dd.pd[f"ec50_{e}"].value
+            ec50 = dd.pd[f"ec50_{e}"].value * 1e3  # mg/L -> ng/mL
             rows.append({"drug": d, "endpoint": e, "measured": ec50, "fitted": ec50 * math.exp(r), "units": "ng/mL",
                          "fold_error": math.exp(r)})
     return rows
