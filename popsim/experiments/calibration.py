@@ -124,10 +124,12 @@ class _Sim:
                 "age": r.covariates["age"], "male": r.covariates["male"]}
 
 
-def _replay(sim: dict, score, values: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """A score's signals ``(time, regimen, subject)`` over a simulated arm with the score constants ``values``."""
+def _replay(sim: dict, score, values: Mapping[str, float], names, at) -> dict[str, np.ndarray]:
+    """Signals ``names`` of a score at the grid steps ``at``, ``(step, regimen, subject)``, over a simulated arm
+    with the score constants ``values``."""
     p = score_parameters(jnp.asarray(sim["age"]), jnp.asarray(sim["male"]), values) | sim["opioid"]
-    return {k: np.asarray(v, float) for k, v in replay(score, sim["signals"], p, sim["dt"]).items()}
+    out = replay(score, sim["signals"], p, sim["dt"])
+    return {k: np.asarray(out[k][jnp.asarray(at)], float) for k in names}
 
 
 def _bailey(sim: _Sim) -> dict:
@@ -141,9 +143,9 @@ def _bailey(sim: _Sim) -> dict:
 
 
 def _bailey_reduce(raw: dict, values) -> dict[str, np.ndarray]:
-    v = _replay(raw["arm"], Ventilation(), values)
-    hyp, apn = v["time_hypoxaemia"][-1], v["time_apnoea"][-1]
-    ve30 = v["ventilation"][31]  # 30 min after the doses
+    v = _replay(raw["arm"], Ventilation(), values, ("time_hypoxaemia", "time_apnoea", "ventilation"), [-1, 31])
+    hyp, apn = v["time_hypoxaemia"][0], v["time_apnoea"][0]
+    ve30 = v["ventilation"][1]  # 30 min after the doses
     return {"hyp_mid": hyp[0] > 0, "hyp_fen": hyp[1] > 0, "hyp_both": hyp[2] > 0,
             "apn_fen": apn[1] >= APNOEA_MIN_H, "apn_both": apn[2] >= APNOEA_MIN_H,
             "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
@@ -165,9 +167,9 @@ def _falls(sim: _Sim) -> dict:
 def _falls_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     out = {}
     for drug, arm in raw.items():
-        f = _replay(arm, Falls(), values)
         ends = [round(d * 24 / arm["dt"]) for d in FALL_DAYS]
-        falls, fractures = f["falls_expected"][ends], f["fractures_expected"][ends]  # (window, regimen, subject)
+        f = _replay(arm, Falls(), values, ("falls_expected", "fractures_expected"), ends)
+        falls, fractures = f["falls_expected"], f["fractures_expected"]  # (window, regimen, subject)
         for k, name in enumerate(("none", "use", "double")):
             out[f"{drug}.{name}"] = falls[:, k].T  # (subject, window)
             out[f"{drug}.{name}.fx"] = fractures[:, k].T
@@ -205,17 +207,17 @@ def _withdrawal_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     out = {}
     for drug in ("diazepam", "alprazolam"):
         arm = raw[drug]
-        w = _replay(arm, Withdrawal(), values)["withdrawal_cumhaz"]  # (time, regimen, subject)
         stop = round(((on - 1) * 24 + DOSE_HOURS[-1]) / arm["dt"])  # the abrupt arm's last dose
+        w = _replay(arm, Withdrawal(), values, ("withdrawal_cumhaz",), [stop, -1])["withdrawal_cumhaz"]
         for k, name in enumerate(("abrupt", "taper")):
-            out[f"{drug}.{name}.h"] = w[-1, k] - w[stop, k]
+            out[f"{drug}.{name}.h"] = w[1, k] - w[0, k]
         # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
         mismatch = np.asarray(drive(arm["signals"], {"TOL": values["tolerance"]}).mismatch)[:, 0]
         window = mismatch[stop:stop + round(14 * 24 / arm["dt"])]
         out[f"{drug}.abrupt.peak_h"] = np.argmax(window, axis=0) * arm["dt"]
     arm = raw["seizure"]
-    s = _replay(arm, Withdrawal(), values)["seizure_cumhaz"][:, 0]
-    out["alprazolam.seizure.h"] = s[-1] - s[round(on * 24 / arm["dt"])]
+    s = _replay(arm, Withdrawal(), values, ("seizure_cumhaz",), [round(on * 24 / arm["dt"]), -1])["seizure_cumhaz"]
+    out["alprazolam.seizure.h"] = s[1, 0] - s[0, 0]
     return out
 
 

@@ -3,18 +3,17 @@
 Status codes as in the drug library: ``V``/``V2`` read in
 shared/science/literature.md, ``D`` derived from cited values (the formula in
 the text), ``M`` recalled and unverified, ``A`` a popsim assumption carried
-with a wide range, ``F`` fitted by the calibration report
-(``experiments/calibration``, which names the target each was fitted to and
-keeps the other targets as checks; values from ``experiments/calibration/fit.py``
-with 500 subjects, seed 0, float32, where each reproduces its target to 0.1%;
-the committed 1000-subject report reproduces them within 2%, Monte Carlo).  The
-``range`` of an F value is the data-implied interval: the values that
-reproduce the bounds of its target's published interval (the other constants
-re-fitted or held; fit.py prints them); where the target has no interval
-(withdrawal_k) the range is the prior searched.  The ``range`` of every A, M and F value is
-its prior for parameter-uncertainty draws.  The falls and withdrawal constants were refitted
-after glucuronidation started to rise with body fat (issue 3); their ranges are those of the
-previous fit (not recomputed; the new values lie inside them).
+with a wide range, ``F`` fitted: each group of score constants (falls:
+fall_beta, tolerance, fx_beta; withdrawal: withdrawal_k, withdrawal_n,
+seizure_k; ventilation: synergy_psi, airway_obstruction_max) by maximum
+likelihood jointly on all the calibration targets that name it
+(``experiments/calibration/fit.py``: binomial on counts, normal on the log of
+ratios with a 95% interval; 500 subjects, seed 0, float32), the other targets
+kept as checks; the seizure constants likewise on the trial arms marked fit
+(``experiments/status_epilepticus/fit.py``).  The ``range`` of an F value is
+its 95% interval from the observed information of that fit (the others at
+their maximum); the ``range`` of every A, M and F value is its prior for
+parameter-uncertainty draws.
 """
 
 from __future__ import annotations
