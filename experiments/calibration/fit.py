@@ -7,7 +7,9 @@ are replayed on them for every trial value (``popsim.pd.risk.replay``).  The log
 is binomial on its counts or normal on the log of a ratio with a 95% interval
 (``popsim.experiments.calibration.log_likelihood``); the targets marked ``check`` are never used.
 Each group is maximised with Nelder-Mead in transformed coordinates (log for positive scales, logit
-for fractions), and the 95% interval of each constant is read from the observed information (the
+for fractions), started from the best point of a coarse grid over the constants' prior ranges (count
+likelihoods are flat between subjects crossing a threshold, so a local search alone can stall), and
+the 95% interval of each constant is read from the observed information (the
 numerical Hessian of the log-likelihood in those coordinates, others at their maximum).  Prints the
 values to enter in ``popsim/pd/constants.py`` (status ``F``, the rows named); nothing is written.
 From the repository root::
@@ -19,6 +21,7 @@ From the repository root::
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 
@@ -27,6 +30,7 @@ from scipy.optimize import minimize
 
 from popsim.experiments.calibration import (log_likelihood, read_targets, report, simulate_scenarios,
                                             statistics_of)
+from popsim.pd.constants import PD
 from popsim.pd.parameters import check_values
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
@@ -55,7 +59,15 @@ def fit_group(name: str) -> None:
         out = -float(np.nansum(log_likelihood(table)))
         return out if math.isfinite(out) else 1e12
 
-    x0 = np.array([TO[c](values[k] if c != "log" or values[k] > 0 else 0.1) for k, c in coords.items()])
+    # coarse grid over the prior ranges (popsim.pd.constants.PD), 5 points per constant, in the coordinates
+    axes = []
+    for k, c in coords.items():
+        lo, hi = PD[k].range
+        lo = max(lo, 1e-2 * hi) if c == "log" else max(lo, 0.02) if c == "logit" else max(lo, 1.05)
+        hi = min(hi, 0.98) if c == "logit" else hi
+        axes.append(np.linspace(TO[c](lo), TO[c](hi), 5))
+    grid = [np.array(x) for x in itertools.product(*axes)]
+    x0 = min(grid, key=nll)
     res = minimize(nll, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": 400})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
     # observed information in the transformed coordinates (central differences, step 0.05)

@@ -319,7 +319,9 @@ def log_likelihood(table: pd.DataFrame) -> np.ndarray:
     """Log-likelihood of each target's published data given its simulated value: binomial on the counts
     ``n`` of ``N`` where given (the simulated value a probability), else normal on the log scale for a ratio
     with a 95% interval (SD = log(hi / lo) / 3.92); NaN for targets with neither."""
-    p = np.clip(table["simulated"].to_numpy(float), 1e-9, 1 - 1e-9)
+    # a simulated 0 or 1 (no simulated subject, or every one) is floored at 1e-3: the Monte Carlo resolution of a
+    # few hundred subjects, not an impossibility
+    p = np.clip(table["simulated"].to_numpy(float), 1e-3, 1 - 1e-3)
     n, N = table["n"].to_numpy(float), table["N"].to_numpy(float)
     binom = n * np.log(p) + (N - n) * np.log1p(-p)
     with np.errstate(divide="ignore", invalid="ignore"):

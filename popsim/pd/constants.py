@@ -52,10 +52,10 @@ PD: dict[str, Constant] = {
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
                        "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
                        "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
-    "tolerance": Constant(0.6997, "1", "fraction of the adapted effect that no longer sedates (tolerance to "
-                          "sedation): fitted to the hip-fracture rate ratio of users vs non-users in the first 2 "
-                          "weeks of use (Wagner 2004, E14), jointly with fall_beta on prevalent users (E1)", "F",
-                          (0.0, 0.826)),
+    "tolerance": Constant(0.8105, "1", "fraction of the adapted effect that no longer sedates (tolerance to "
+                          "sedation): fitted jointly with fall_beta and fx_beta by maximum likelihood on the falls "
+                          "OR of users >= 60 y (Leipzig 1999, E1) and the hip-fracture rate ratios of the first 2 "
+                          "weeks, weeks 3-4 and continued use (Wagner 2004, E14)", "F", (0.608, 0.922)),
     # --- falls -------------------------------------------------------------------
     "fall_rate_72": Constant(0.47 / _HOURS_PER_YEAR, "1/h", "falls per person-hour at 70-74 y: 47 falls/100 "
                              "person-years (Campbell 1990 via PMC4125318, E8)", "V", (0.35 / _HOURS_PER_YEAR,
@@ -64,9 +64,11 @@ PD: dict[str, Constant] = {
                                     "121/100 person-years (>=80 y, taken at 85 y) (E8) (D); extrapolated "
                                     "log-linearly outside 72-85 y; no sex effect (none in literature.md)", "D",
                                     (math.log(121 / 47) / 18.0, math.log(121 / 47) / 8.0)),
-    "fall_beta": Constant(5.27, "1", "log fall-hazard ratio per unit of net alpha1 sedation (psychomotor effect minus "
-                          "tolerated part): fitted to the falls OR of benzodiazepine users aged >= 60 (Leipzig 1999, "
-                          "E1)", "F", (2.66, 7.07)),
+    "fall_beta": Constant(2.211, "1", "log fall-hazard ratio per unit of net alpha1 sedation (psychomotor effect "
+                          "minus its tolerated part): fitted jointly with tolerance and fx_beta by maximum "
+                          "likelihood on the falls OR of users >= 60 y (Leipzig 1999, E1) and the hip-fracture rate "
+                          "ratios of the first 2 weeks, weeks 3-4 and continued use (Wagner 2004, E14)", "F",
+                          (1.187, 4.118)),
     "fx_per_fall_72": Constant(0.01, "1", "probability that a fall breaks a hip in a 72-year-old man not taking a "
                                "sedative (~1%, recalled; literature.md has no fracture-per-fall rate): sets the "
                                "absolute fracture risk only", "A", (0.005, 0.02)),
@@ -77,8 +79,9 @@ PD: dict[str, Constant] = {
     "fx_female_ratio": Constant(1.5, "1", "P(hip fracture | fall) of women over men of the same age (lower bone "
                                 "density): a popsim assumption, no rate by sex in literature.md", "A", (1.0, 2.5)),
     "fx_beta": Constant(0.0, "1", "log rise of P(hip fracture | fall) per unit of net sedation (a sedated faller "
-                        "protects the hip less): to be fitted jointly with fall_beta and tolerance on the falls OR "
-                        "(E1) and the hip-fracture strata of Wagner 2004 (E14)", "F", (0.0, 5.0)),
+                        "protects the hip less): fitted jointly with fall_beta and tolerance (E1, E14); the likelihood "
+                        "is highest at the lower bound 0 (the fracture ratios are lower than the falls OR), so the "
+                        "range is the prior", "F", (0.0, 5.0)),
     # --- respiration (popsim.pd.ventilation: drive at clamped CO2, airway, CO2 feedback, SpO2) ----------
     "resp_benzo_emax": Constant(0.5, "1", "largest fractional fall of the CO2-clamped ventilatory drive from GABA-A "
                                 "agonism (EB_MAX).  Benzodiazepines at sedative iv doses cut the HCVR slope to "
@@ -134,17 +137,20 @@ PD: dict[str, Constant] = {
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "
                                      "recalled)", "M", (0.7, 1.0)),
     # --- withdrawal --------------------------------------------------------------
-    "withdrawal_k": Constant(18.6, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
-                             "fitted to 32% unable to stop after a 25%/week taper of long half-life drugs "
-                             "(Schweizer 1990, E24)", "F", (1e-4, 100.0)),
-    "withdrawal_n": Constant(3.55, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
+    "withdrawal_k": Constant(0.0884, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
+                             "fitted jointly with withdrawal_n and seizure_k by maximum likelihood on Schweizer 1990 "
+                             "(unable to stop after a 25%/week taper, long half-life, E24, 10/32 with the group size "
+                             "assumed), the abrupt vs gradual success OR (Parr 2009, E37) and 8/1980 seizures (XANAX "
+                             "label, E31); the interval of the fit is wide (1.6e-5 to 481), so the range is the "
+                             "prior searched", "F", (1e-4, 100.0)),
+    "withdrawal_n": Constant(3.072, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
                              "alpha2 effect).  Must exceed 1: the time integral of the mismatch is the same for "
                              "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
-                             "lets a taper help; fitted to abrupt vs gradual discontinuation (OR of success 0.30, "
-                             "Parr 2009, E37)", "F", (1.85, 5.37)),
-    "seizure_k": Constant(0.0019, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted to 8/1980 "
-                          "seizures on alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F",
-                          (0.00078, 0.0036)),
+                             "lets a taper help; fitted jointly with withdrawal_k and seizure_k (E24, E37, E31); "
+                             "95% interval of the fit 1.13-33", "F", (1.13, 8.0)),
+    "seizure_k": Constant(0.00104, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted jointly with "
+                          "withdrawal_k and withdrawal_n (E24, E37, E31); it is set by the 8/1980 seizures on "
+                          "alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F", (0.0003, 0.0036)),
     # --- status epilepticus (popsim.pd.seizure; trials: experiments/data/status_epilepticus_trials.csv) ----------
     # Refits at the ends of the assumed ED arrival (A, 15 / 60 min): se_k0 0.97 / 0.26, se_gain 0.13 / 0.48,
     # se_kmax 714 / 278; se_recurrence and se_refractory unchanged to 3 digits (the likelihood barely moves).
