@@ -102,19 +102,19 @@ PD: dict[str, Constant] = {
                                     "vs 7/8 men lost consciousness, at 0.2 mg/kg all 8 women (Masuda 1995, G83), so "
                                     "women need about twice the dose (an assumption on that reading)", "A",
                                     (0.25, 1.0)),
-    "airway_obstruction_max": Constant(0.9, "1", "fraction of ventilation lost to upper-airway obstruction at full "
-                                       "hypnosis (AW_MAX): starting value such that a benzodiazepine alone can reach "
-                                       "SpO2 < 90% at high doses (G78: 0.2 mg/kg lowered SaO2; G83: SaO2 fell in all "
-                                       "at 0.1 mg/kg).  To be fitted with airway_hypnosis_gain on G78, G83, C39", "A",
-                                       (0.5, 1.0)),
-    "synergy_psi": Constant(3.0, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+    "airway_obstruction_max": Constant(0.958, "1", "fraction of ventilation lost to upper-airway obstruction at "
+                                       "full hypnosis (AW_MAX): fitted jointly with synergy_psi on Bailey 1990 "
+                                       "(C39, as there); the fit barely identifies it (95% 0.03-0.9999), so the "
+                                       "range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; G83: SaO2 fell "
+                                       "in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
+    "synergy_psi": Constant(9.11, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
                             "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped drive; no "
-                            "benzodiazepine-opioid ventilation surface is published, C46).  Starting value by "
-                            "analogy with the reverse direction: alfentanil 3 ug/kg shifts the midazolam ED50 for "
-                            "loss of consciousness 270 -> 142 ug/kg (x1.90, Kissin 1990, C42), i.e. PSI = 0.90 / "
-                            "0.31 with E_b 0.31 at midazolam 0.05 mg/kg (D).  To be fitted on apnoea with midazolam "
-                            "+ fentanyl (6/12, Bailey 1990, C39) and Gross 1996 (C41, G93), with C43 as a check",
-                            "A", (0.0, 10.0)),
+                            "benzodiazepine-opioid ventilation surface is published, C46).  Fitted jointly with "
+                            "airway_obstruction_max by maximum likelihood on Bailey 1990 (C39): hypoxaemia 11/12 "
+                            "with midazolam 0.05 mg/kg + fentanyl 2 ug/kg and 0/12 with midazolam alone, apnoea "
+                            "6/12 with both and 0/12 with fentanyl alone (range: 95% interval of the fit).  The "
+                            "prior (0-10) came from the reverse direction, alfentanil 3 ug/kg shifting the "
+                            "midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42)", "F", (3.05, 27.2)),
     "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
                          "2003, remifentanil, G86)", "V", (2.0, 8.0)),
     "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "
