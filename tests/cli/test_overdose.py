@@ -41,7 +41,7 @@ def test_surface_is_monotone_and_rescue_helps(study):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("study.opioids=[oxycodone]", "study.opioids[0]='oxycodone'; allowed:"),
+    ("study.opioids=[codeine]", "study.opioids[0]='codeine'; allowed:"),
     ("study.benzodiazepine=fentanyl", "is a opioid; allowed: a benzodiazepine or Z-drug"),
     ("study.naloxone_routes=[nasal]", "did you mean 'intranasal'"),
     ("study.benzo_mg=[-1]", "study.benzo_mg[0]=-1"),
