@@ -14,9 +14,10 @@ numerical Hessian of the log-likelihood in those coordinates, others at their ma
 values to enter in ``popsim/pd/constants.py`` (status ``F``, the rows named); nothing is written.
 From the repository root::
 
-    python experiments/calibration/fit.py [n_subjects] [group ...]
+    python experiments/calibration/fit.py [n_subjects] [constant ...]
 
-(groups: falls, withdrawal, ventilation; all by default).
+(the groups are the constants named together in the targets' ``fits`` column; with constants given, only
+the groups that contain one of them; all by default).
 """
 
 from __future__ import annotations
@@ -31,25 +32,28 @@ from scipy.optimize import minimize
 from popsim.experiments.calibration import (log_likelihood, read_targets, report, simulate_scenarios,
                                             statistics_of)
 from popsim.pd.constants import PD
-from popsim.pd.parameters import check_values
+from popsim.pd.parameters import _BOUNDS, check_values
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-# group -> its constants and their coordinates ("log": positive scale, "logit": a fraction, "free")
-GROUPS = {
-    "falls": {"fall_beta": "log", "tolerance": "logit", "fx_beta": "log"},
-    "withdrawal": {"withdrawal_k": "log", "withdrawal_n": "log1", "seizure_k": "log"},
-    "ventilation": {"synergy_psi": "log", "airway_obstruction_max": "logit"},
-}
+# coordinates: "logit" for a fraction, "log1" above a lower bound of 1, "log" for a positive scale (bounds of
+# popsim.pd.parameters._BOUNDS)
 TO = {"log": math.log, "logit": lambda v: math.log(v / (1 - v)), "log1": lambda v: math.log(v - 1)}
 FROM = {"log": math.exp, "logit": lambda x: 1 / (1 + math.exp(-x)), "log1": lambda x: 1 + math.exp(x)}
 
 targets = read_targets()
 values = check_values()
+# the groups: the constants named together in the target table's ``fits`` column
+GROUPS = list(dict.fromkeys(targets.loc[targets.use == "fit", "fits"]))
 
 
-def fit_group(name: str) -> None:
-    coords = GROUPS[name]
-    rows = targets[(targets.use == "fit") & targets.fits.apply(lambda f: bool(set(f.split(";")) & set(coords)))]
+def coordinate(name: str) -> str:
+    low, high, _ = _BOUNDS[name]
+    return "logit" if (low, high) == (0.0, 1.0) else "log1" if low == 1.0 else "log"
+
+
+def fit_group(group: str) -> None:
+    coords = {k: coordinate(k) for k in group.split(";")}
+    rows = targets[(targets.use == "fit") & (targets.fits == group)]
     stats = list(dict.fromkeys(rows.statistic))
     raw = simulate_scenarios(stats, n_subjects=N)
 
@@ -85,7 +89,7 @@ def fit_group(name: str) -> None:
         sd = np.sqrt(np.diag(np.linalg.inv(H)))
     except np.linalg.LinAlgError:
         sd = np.full(k, np.nan)
-    print(f"{name}: -log L = {res.fun:.4g} at {res.nfev} evaluations ({res.message}); targets {list(rows.id)}")
+    print(f"{group}: -log L = {res.fun:.4g} at {res.nfev} evaluations ({res.message}); targets {list(rows.id)}")
     for (key, c), x, s in zip(coords.items(), res.x, sd):
         lo, hi = (FROM[c](x - 1.96 * s), FROM[c](x + 1.96 * s)) if np.isfinite(s) else (math.nan, math.nan)
         print(f"  {key} = {values[key]:.4g}  (95% from the observed information: {lo:.4g} to {hi:.4g})")
@@ -94,6 +98,7 @@ def fit_group(name: str) -> None:
     print(table[cols].round(4).to_string(index=False), flush=True)
 
 
-for group in sys.argv[2:] or GROUPS:
-    fit_group(group)
-print({k: round(values[k], 5) for g in GROUPS.values() for k in g})
+for group in GROUPS:
+    if not sys.argv[2:] or set(sys.argv[2:]) & set(group.split(";")):
+        fit_group(group)
+print({k: round(values[k], 5) for g in GROUPS for k in g.split(";")})
