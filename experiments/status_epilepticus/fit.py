@@ -1,7 +1,7 @@
 """Fit the five ``se_*`` constants of the status epilepticus score jointly, by maximum likelihood on the trial
 rows marked ``fit`` in ``popsim/experiments/data/status_epilepticus_trials.csv`` (Alldredge 2001 placebo,
-diazepam 5 mg and lorazepam 2 mg iv; RAMPART's medians of time to cessation; the nasal midazolam trial's
-placebo arm), each arm simulated once with popsim's adults (:mod:`popsim.experiments.seizure_trials`).
+diazepam 5 mg and lorazepam 2 mg iv; RAMPART's lorazepam 4 mg arm and medians of time to cessation; the nasal
+midazolam trial's placebo arm), each arm simulated once with popsim's adults (:mod:`popsim.experiments.seizure_trials`).
 
 Prints the values to enter in ``popsim/pd/constants.py`` (status ``F``) with their 95% Wald intervals (from the
 Hessian of the log-likelihood in log space, logit for se_refractory: the data-implied range), the refits at the
@@ -36,12 +36,12 @@ sims = stimuli(trials, values, n_subjects=N, seed=0)
 
 
 def to_values(x) -> dict[str, float]:
-    out = dict(zip(NAMES[:4], np.exp(x[:4])))
-    return out | {"se_refractory": 1 / (1 + np.exp(-x[4]))}
+    """Log scale, logit for the fraction se_refractory."""
+    return {k: 1 / (1 + np.exp(-v)) if k == "se_refractory" else np.exp(v) for k, v in zip(NAMES, x)}
 
 
 def from_values(v) -> np.ndarray:
-    return np.array([np.log(v[k]) for k in NAMES[:4]] + [np.log(v["se_refractory"] / (1 - v["se_refractory"]))])
+    return np.array([np.log(v[k] / (1 - v[k])) if k == "se_refractory" else np.log(v[k]) for k in NAMES])
 
 
 def nll(x, arrival_min=None) -> float:

@@ -28,10 +28,11 @@ _HOURS_PER_YEAR = 8766.0
 
 _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the fit rows of "
            "status_epilepticus_trials.csv: SE1-SE3 (Alldredge 2001: placebo 15/71, diazepam 5 mg iv 29/68, lorazepam "
-           "2 mg iv 39/66 not seizing on ED arrival, G57; arrival 30 min, A), SE6-SE7 (RAMPART: median 3.3 and 1.6 "
-           "min to cessation among those stopped before arrival, G54) and SE20 (nasal midazolam trial placebo: 12/31 "
-           "seizure-free for 6 h, G66) by experiments/status_epilepticus/fit.py (500 adults, seed 0).  Range: the 95% "
-           "Wald interval of the fit (log scale; logit for se_refractory)")
+           "2 mg iv 39/66 not seizing on ED arrival, G57; arrival 30 min, A), SE5-SE7 (RAMPART: lorazepam 4 mg iv "
+           "282/445 seizure-free on arrival, G53; median 3.3 and 1.6 min to cessation among those stopped before "
+           "arrival, G54) and SE20 (nasal midazolam trial placebo: 12/31 seizure-free for 6 h, G66) by "
+           "experiments/status_epilepticus/fit.py (500 adults, seed 0; -log L 869.33).  Range: the 95% Wald interval "
+           "of the fit (log scale; logit for se_refractory)")
 
 PD: dict[str, Constant] = {
     # --- sensitivity -------------------------------------------------------------
@@ -94,11 +95,9 @@ PD: dict[str, Constant] = {
                                 "(G_RESP; operational model, E_b = EB_MAX g S / (1 + g S)): starting value giving E_b "
                                 "~ 0.33 at midazolam 0.15 mg/kg iv with the S of 2026-12 (occupancy ~0.94); no "
                                 "transducer gain is published", "A", (0.2, 20.0)),
-    "airway_hypnosis_gain": Constant(10.0, "1", "transducer gain of hypnosis (loss of consciousness) on S in men "
-                                     "(G_HYP; H = g S / (1 + g S)): starting value.  Targets: loss of consciousness "
-                                     "with snoring in 7/8 men at midazolam 0.1 mg/kg (Masuda 1995, G83); SaO2 fell "
-                                     "only at 0.2 mg/kg (G78); no hypoxaemia at 0.05 mg/kg (C39)", "A", (1.0, 100.0)),
-    "airway_female_ratio": Constant(0.5, "1", "hypnosis gain of women over men: at midazolam 0.1 mg/kg 2/8 women "
+    "airway_female_ratio": Constant(0.5, "1", "hypnosis gain of women over men (the hypnosis threshold of "
+                                    "popsim.pd.potency, fitted on mixed ICU adults, G13, is taken as the men's): at "
+                                    "midazolam 0.1 mg/kg 2/8 women "
                                     "vs 7/8 men lost consciousness, at 0.2 mg/kg all 8 women (Masuda 1995, G83), so "
                                     "women need about twice the dose (an assumption on that reading)", "A",
                                     (0.25, 1.0)),
@@ -152,21 +151,21 @@ PD: dict[str, Constant] = {
                           "withdrawal_k and withdrawal_n (E24, E37, E31); it is set by the 8/1980 seizures on "
                           "alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F", (0.0003, 0.0036)),
     # --- status epilepticus (popsim.pd.seizure; trials: experiments/data/status_epilepticus_trials.csv) ----------
-    # Refits at the ends of the assumed ED arrival (A, 15 / 60 min): se_k0 0.97 / 0.26, se_gain 0.13 / 0.48,
-    # se_kmax 714 / 278; se_recurrence and se_refractory unchanged to 3 digits (the likelihood barely moves).
-    "se_k0": Constant(0.4948, "1/h", "spontaneous termination hazard of status epilepticus (placebo arms); "
+    # Refits at the ends of the assumed ED arrival (A, 15 / 60 min): se_k0 0.97 / 0.26, se_gain 0.29 / 0.57,
+    # se_kmax 306 / 198; se_recurrence and se_refractory unchanged to 3 digits (the likelihood barely moves).
+    "se_k0": Constant(0.4943, "1/h", "spontaneous termination hazard of status epilepticus (placebo arms); "
                       + _SE_FIT, "F", (0.297, 0.823)),
-    "se_gain": Constant(0.3627, "1", "transducer gain of the anticonvulsant effect E = g S / (1 + g S) of the alpha1 "
+    "se_gain": Constant(0.4726, "1", "transducer gain of the anticonvulsant effect E = g S / (1 + g S) of the alpha1 "
                         "stimulus S (weakly identified: every fitted arm nearly saturates the responsive class); "
-                        + _SE_FIT, "F", (0.0171, 7.7)),
-    "se_kmax": Constant(326.9, "1/h", "termination hazard added at full anticonvulsant effect (E = 1), set by the "
-                        "RAMPART cessation medians; " + _SE_FIT, "F", (20.4, 5230.0)),
-    "se_recurrence": Constant(0.1584, "1/h", "drug-free recurrence hazard after a seizure stops (a transfer from the "
+                        + _SE_FIT, "F", (0.0523, 4.27)),
+    "se_kmax": Constant(218.1, "1/h", "termination hazard added at full anticonvulsant effect (E = 1), set by the "
+                        "RAMPART cessation medians; " + _SE_FIT, "F", (33.9, 1400.0)),
+    "se_recurrence": Constant(0.1589, "1/h", "drug-free recurrence hazard after a seizure stops (a transfer from the "
                               "nasal trial's epilepsy-monitoring-unit seizure clusters: no trial in literature.md "
-                              "reports recurrence after status epilepticus stops); " + _SE_FIT, "F", (0.0993, 0.253)),
-    "se_refractory": Constant(0.6226, "1", "fraction of status epilepticus that does not respond to a benzodiazepine "
-                              "(only the drug-free rates act), set by the Alldredge active arms (about half "
-                              "terminated) with RAMPART's fast cessation; " + _SE_FIT, "F", (0.485, 0.743)),
+                              "reports recurrence after status epilepticus stops); " + _SE_FIT, "F", (0.0996, 0.253)),
+    "se_refractory": Constant(0.4997, "1", "fraction of status epilepticus that does not respond to a benzodiazepine "
+                              "(only the drug-free rates act): lorazepam's success rates level off from 2 to 7 mg; "
+                              + _SE_FIT, "F", (0.422, 0.578)),
 }
 
 _NORBERG = "Norberg A et al. Br J Clin Pharmacol 2000;49:399 (iv ethanol 0.4 g/kg, healthy men; literature.md D1-D3)"

@@ -24,7 +24,7 @@ runtime values (a calibration changes them without recompiling):
   is 1, opioid-naive, unless the caller passes the subject's C50 ratio), naloxone's as
   ``O_KON_N``/``O_KOFF_N``, flumazenil's ``Z_KD`` (total, from its unbound PET KD);
 * the scores' parameters, with ``FALL_H0`` from age (E8), ``P_FX`` from age and sex and the hypnosis gain
-  ``G_HYP`` from sex (G83).
+  ``G_HYP`` of the airway from the fitted hypnosis threshold (:func:`popsim.pd.potency.theta`) and sex (G83).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx
            "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "resp_benzo_emax": "EB_MAX",
            "resp_benzo_gain": "G_RESP", "airway_obstruction_max": "AW_MAX", "synergy_psi": "PSI",
            "co2_gain": "CO2_F", "co2_kel": "CO2_KEL", "co2_ke0": "CO2_KE0", "paco2_baseline": "PACO2_0",
-           "aa_gradient": "AA_GRAD", "apnoea_ve": "VE_APNOEA", "airway_hypnosis_gain": None,
+           "aa_gradient": "AA_GRAD", "apnoea_ve": "VE_APNOEA",
            "airway_female_ratio": None, "opioid_tolerance_c50_ratio": None,
            "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
            "se_refractory": "SE_REFRACTORY", "fx_per_fall_72": None, "fx_age_slope": None, "fx_female_ratio": None,
@@ -65,7 +65,7 @@ PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
          "falls": ("fall_beta", "fx_beta", "fx_per_fall_72", "fx_age_slope", "fx_female_ratio", "fall_rate_72",
                    "fall_rate_age_slope"),
          "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
-         "ventilation": ("resp_benzo_emax", "resp_benzo_gain", "airway_hypnosis_gain", "airway_female_ratio",
+         "ventilation": ("resp_benzo_emax", "resp_benzo_gain", "airway_female_ratio",
                          "airway_obstruction_max", "synergy_psi", "co2_gain", "co2_kel", "co2_ke0", "paco2_baseline",
                          "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio"),
          "ethanol": ("ethanol_vmax_ratio",),
@@ -79,7 +79,7 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "fx_female_ratio": (0.0, 10.0, True), "withdrawal_k": (0.0, math.inf, False),
            "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
            "resp_benzo_emax": (0.0, 1.0, False), "resp_benzo_gain": (0.0, 1e3, False),
-           "airway_hypnosis_gain": (0.0, 1e3, False), "airway_female_ratio": (0.0, 10.0, False),
+           "airway_female_ratio": (0.0, 10.0, False),
            "airway_obstruction_max": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "co2_gain": (0.0, 20.0, False), "co2_kel": (0.0, 1e3, True), "co2_ke0": (0.0, 1e4, True),
            "paco2_baseline": (20.0, 80.0, False), "aa_gradient": (0.0, 80.0, False), "apnoea_ve": (0.0, 1.0, False),
@@ -167,10 +167,11 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
 
 
 def score_parameters(age, male, values) -> dict:
-    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``G_HYP`` from
-    sex (``male`` 1 or 0)."""
+    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``G_HYP`` (the
+    airway's hypnosis gain: the inverse of the fitted hypnosis threshold, times ``airway_female_ratio`` in women)
+    from sex (``male`` 1 or 0)."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
-    out["G_HYP"] = values["airway_hypnosis_gain"] * jnp.where(male > 0.5, 1.0, values["airway_female_ratio"])
+    out["G_HYP"] = jnp.where(male > 0.5, 1.0, values["airway_female_ratio"]) / theta("hypnosis")
     out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))
     out["P_FX"] = (values["fx_per_fall_72"] * jnp.exp(values["fx_age_slope"] * (age - 72.0))
                    * (male + (1.0 - male) * values["fx_female_ratio"]))

@@ -23,9 +23,11 @@ a potency shift: the opioid's C50 is divided by ``1 + PSI E_b``; ``PSI = 0`` is
 Bliss independence on the clamped drive, ``1 - E = (1 - E_o)(1 - E_b)``.
 
 **Airway obstruction** at loss of consciousness (G83): the hypnotic effect ``H
-= G_HYP S / (1 + G_HYP S)`` (its own transducer gain, per subject: lower in
-women) removes the fraction ``AW_MAX H`` of the ventilation that reaches the
-alveoli.  The drive factor is ``D = (1 - E)(1 - AW_MAX H)``.
+= G_HYP S / (1 + G_HYP S)`` removes the fraction ``AW_MAX H`` of the
+ventilation that reaches the alveoli.  ``G_HYP`` is the inverse of the
+hypnosis threshold that :mod:`popsim.pd.potency` fits on Ramsay >= 4 (G13),
+so ``H`` is the hypnosis endpoint's own effect (one half at the threshold),
+lower in women by ``airway_female_ratio`` (G83).  The drive factor is ``D = (1 - E)(1 - AW_MAX H)``.
 
 **CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations
 are recalled, the constants read), with ``P`` the arterial and ``Pe`` the
