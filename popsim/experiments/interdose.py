@@ -115,7 +115,9 @@ def plot_withdrawal(ds: xr.Dataset, *, ax=None):
                     label=f"{f}, {x:g} mg/day DE")
     ax.set_xlabel(label(ds["interval_h"]))
     ax.set_ylabel(label(ds["p_withdrawal_last_day"], 45))
-    ax.set_yscale("symlog", linthresh=1e-3)
+    # linear below the smallest positive value, logarithmic above: readable whatever the range of the risks
+    ax.set_yscale("symlog", linthresh=float(p.where(p > 0).min()) if bool((p > 0).any()) else 1e-6)
+    ax.set_ylim(bottom=0)
     ax.set_title("population mean (interdose withdrawal at steady state)", fontsize=9)
     ax.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
     ax.legend(fontsize=6)
