@@ -103,9 +103,9 @@ PD: dict[str, Constant] = {
                                     (0.25, 1.0)),
     "airway_obstruction_max": Constant(0.981, "1", "fraction of ventilation lost to upper-airway obstruction at "
                                        "full hypnosis (AW_MAX): fitted jointly with synergy_psi on Bailey 1990 "
-                                       "(C39, as there; 1000 adults); the fit does not identify it (95% 3e-9 to 1), so the "
-                                       "range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; G83: SaO2 fell "
-                                       "in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
+                                       "(C39, as there; 1000 adults); the fit does not identify it (95% 3e-9 to "
+                                       "1), so the range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; "
+                                       "G83: SaO2 fell in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
     "synergy_psi": Constant(31.5, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
                             "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped drive; no "
                             "benzodiazepine-opioid ventilation surface is published, C46).  Fitted jointly with "
