@@ -114,7 +114,9 @@ PD: dict[str, Constant] = {
                             "6/12 with both and 0/12 with fentanyl alone (1000 adults; range: 95% interval of the fit; "
                             "9.11 before the airway's hypnosis gain became the potency fit's, 10 -> 1.21).  The "
                             "prior (0-10) came from the reverse direction, alfentanil 3 ug/kg shifting the "
-                            "midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42)", "F", (20.4, 48.7)),
+                            "midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42); the fit lies above "
+                            "it: Bailey's counts ask more of the interaction than Kissin's hypnotic shift", "F",
+                            (20.4, 48.7)),
     "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
                          "2003, remifentanil, G86)", "V", (2.0, 8.0)),
     "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "
