@@ -132,6 +132,27 @@ PD: dict[str, Constant] = {
                                            "(Algera 2021, G84) = 4.3 (D); range from mean -/+ SD of both, "
                                            "1.43/0.49 to 2.21/0.35 (D).  Per subject: O_TOL = this ratio for chronic "
                                            "users, 1 for the naive", "D", (2.9, 6.3)),
+    "wakefulness_fraction": Constant(6.62 / 7.06, "1", "share of the resting ventilation carried by the "
+                                     "CO2-independent wakefulness drive (W_FRAC; the chemoreflex carries the rest, "
+                                     "1 - W_FRAC, with Bouillon's resting slope F/P0, which puts the apnoeic "
+                                     "threshold at P0 (1 - (1 - W_FRAC)/F)).  Default: Mann 2022's Wmax 6.62 L/min "
+                                     "(C36) over Bouillon 2003's resting VE 7.06 L/min (G86), two different models "
+                                     "and populations, so an assumption; range wide", "A", (0.3, 0.95)),
+    "wakefulness_opioid_exponent": Constant(1.0, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI with "
+                                            "f the opioid's normalised (full-agonist) effect x^n/(x^n + K^n), whose "
+                                            "alpha f is the chemoreflex effect (Yassen, C9).  1 (the wakefulness "
+                                            "drive lost in proportion to f) is a popsim assumption.  Mann 2022 scales "
+                                            "the chemoreflex by (1 - fR)^P1 and the wakefulness drive by (1 - fR)^P3 "
+                                            "(C36; the functional form recalled), i.e. wakefulness = (1 - f)^(P3/P1) "
+                                            "on this mapping, P3/P1 = 0.9/2.875 = 1.323/4.226 = 0.313 (D): the lower "
+                                            "end of the range (with it fentanyl alone needs ~100 ug/kg iv for "
+                                            "apnoea in half of young adults, measured 2026-12-07, far above the "
+                                            "1.63 mg/4.3 ~ 5.4 ug/kg naive equivalent of C38/G84)", "A", (0.3, 2.0)),
+    "airway_ventilation_cap": Constant(3.0, "1", "VE_CAP: largest ventilation (fraction of resting) that the "
+                                       "airway passes at full patency; obstruction caps the achieved ventilation at "
+                                       "VE_CAP (1 - AW_MAX H) whatever the drive (effort does not overcome an "
+                                       "obstruction).  No value in literature.md: a popsim assumption",
+                                       "A", (1.5, 10.0)),
     "inspired_po2": Constant(0.21 * (760.0 - 47.0), "mmHg", "PIO2 = FiO2 (PB - PH2O) = 0.21 x (760 - 47) on room air "
                              "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "

@@ -108,7 +108,7 @@ class Ventilation(Score):
     substeps: int = 4
 
     parameters = ("EB_MAX", "G_RESP", "G_HYP", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0", "PACO2_0", "AA_GRAD",
-                  "VE_APNOEA")
+                  "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
 
     instant = {
         "ventilation": ("1", "minute ventilation reaching the alveoli as a fraction of baseline"),
@@ -127,36 +127,59 @@ class Ventilation(Score):
             raise ValueError(f"Ventilation substeps={self.substeps!r}; allowed: 1 to 256")
 
     def drive(self, s, r, p):
-        """``D = (1 - E)(1 - AW_MAX H)`` with the interaction and with PSI = 0, shape (2,)."""
+        """The chemoreflex drive factor ``D = (1 - E_o)(1 - E_b)`` with the interaction and with PSI = 0, shape
+        (2,)."""
+        return self.drives(s, r, p)[0]
+
+    def drives(self, s, r, p):
+        """``(D, W, L)``, each shape (2,) (with the interaction, with PSI = 0): the chemoreflex factor, the
+        wakefulness drive ``W_FRAC (1 - H)(1 - f)^W_OPI`` and the airway's limit ``VE_CAP (1 - AW_MAX H)``."""
         g = p["G_RESP"] * s
         eb = p["EB_MAX"] * g / (1.0 + g)
         h = p["G_HYP"] * s
-        d = (1.0 - eb) * (1.0 - p["AW_MAX"] * h / (1.0 + h))
+        hyp = h / (1.0 + h)
+        cap = p["VE_CAP"] * (1.0 - p["AW_MAX"] * hyp)
+        awake = p["W_FRAC"] * (1.0 - hyp)
+        d = 1.0 - eb
         if "O_ALPHA" not in p:
-            return jnp.stack([d, d])
+            return jnp.stack([d, d]), jnp.stack([awake, awake]), jnp.stack([cap, cap])
         r = jnp.clip(r, 0.0, 1.0)
         n = p["O_HILL"]
         k = p["O_TOL"] / (1.0 + jnp.stack([p["PSI"], jnp.zeros_like(p["PSI"])]) * eb)
-        rn = r**n
-        eo = p["O_ALPHA"] * rn / (rn + (k * (1.0 - r)) ** n)
-        return (1.0 - eo) * d
+        rn, qn = r**n, (k * (1.0 - r)) ** n
+        den = jnp.maximum(rn + qn, 1e-300)
+        eo = p["O_ALPHA"] * rn / den
+        return (1.0 - eo) * d, awake * (qn / den) ** p["W_OPI"], jnp.stack([cap, cap])
 
     def init(self, p, dtype) -> VentilationState:
         p0 = jnp.full((2,), p["PACO2_0"], dtype)
         return VentilationState(p0, p0, jnp.zeros((), dtype), jnp.zeros((), dtype))
 
     @staticmethod
-    def _ve(d, pe, p):
-        return d * (jnp.maximum(pe, 0.0) / p["PACO2_0"]) ** p["CO2_F"]
+    def threshold(p):
+        """Apnoeic threshold ``PT = P0 (1 - (1 - W_FRAC)/F)`` (mmHg): the chemoreflex carries ``1 - W_FRAC`` of
+        the resting ventilation with Bouillon's slope ``F/P0`` at rest."""
+        return p["PACO2_0"] * (1.0 - (1.0 - p["W_FRAC"]) / p["CO2_F"])
 
-    def _rates(self, pa, pe, d, p):
-        return p["CO2_KEL"] * (p["PACO2_0"] - pa * self._ve(d, pe, p)), p["CO2_KE0"] * (pa - pe)
+    def _ve_and_slope(self, drv, pe, p):
+        """VE/VE0 and d(VE/VE0)/dPe for the drives ``drv`` at the chemoreceptor PaCO2 ``pe``."""
+        d, w, cap = drv
+        gain = d * p["CO2_F"] / p["PACO2_0"]
+        above = pe > self.threshold(p)
+        drive = w + gain * jnp.maximum(pe - self.threshold(p), 0.0)
+        free = drive < cap
+        return jnp.where(free, drive, cap), jnp.where(free & above, gain, 0.0)
+
+    def _ve(self, drv, pe, p):
+        return self._ve_and_slope(drv, pe, p)[0]
+
+    def _rates(self, pa, pe, drv, p):
+        return p["CO2_KEL"] * (p["PACO2_0"] - pa * self._ve(drv, pe, p)), p["CO2_KE0"] * (pa - pe)
 
     def _ros2(self, pa, pe, d0, d1, p, h):
-        """One ROS2 step of length ``h`` with the drive factor ``d0`` at its start and ``d1`` at its end."""
-        kel, ke0, f, p0 = p["CO2_KEL"], p["CO2_KE0"], p["CO2_F"], p["PACO2_0"]
-        ve = self._ve(d0, pe, p)
-        dve = d0 * f * (jnp.maximum(pe, 0.0) / p0) ** (f - 1.0) / p0  # d(VE/VE0)/dPe
+        """One ROS2 step of length ``h`` with the drives ``d0`` at its start and ``d1`` at its end."""
+        kel, ke0 = p["CO2_KEL"], p["CO2_KE0"]
+        ve, dve = self._ve_and_slope(d0, pe, p)
         gh = _GAMMA * h
         m11, m12, m21, m22 = 1.0 + gh * kel * ve, gh * kel * pa * dve, -gh * ke0, 1.0 + gh * ke0  # I - gamma h J
         det = m11 * m22 - m12 * m21
@@ -169,20 +192,20 @@ class Ventilation(Score):
         k2 = solve(r2[0] - 2.0 * k1[0], r2[1] - 2.0 * k1[1])
         return pa + h * (1.5 * k1[0] + 0.5 * k2[0]), pe + h * (1.5 * k1[1] + 0.5 * k2[1])
 
-    def _signals(self, pa, pe, d, p):
+    def _signals(self, pa, pe, drv, p):
         """(VE/VE0, SpO2) of the interaction branch."""
-        return self._ve(d[0], pe[0], p), severinghaus(PIO2 - pa[0] / RQ - p["AA_GRAD"])
+        return self._ve(drv, pe, p)[0], severinghaus(PIO2 - pa[0] / RQ - p["AA_GRAD"])
 
     def step(self, state, d0, d1, p, dt) -> VentilationState:
         h = dt / self.substeps
         pa, pe, hyp, apn = state
         s0, r0 = d0.stimulus, d0.mu_bound
         ds, dr = d1.stimulus - s0, d1.mu_bound - r0
-        drv = self.drive(s0, r0, p)
+        drv = self.drives(s0, r0, p)
         ve, spo2 = self._signals(pa, pe, drv, p)
         for k in range(self.substeps):
             f = (k + 1) / self.substeps
-            drv1 = self.drive(s0 + f * ds, r0 + f * dr, p)
+            drv1 = self.drives(s0 + f * ds, r0 + f * dr, p)
             pa, pe = self._ros2(pa, pe, drv, drv1, p, h)
             ve1, spo21 = self._signals(pa, pe, drv1, p)
             hyp = hyp + time_below(spo2, spo21, HYPOXAEMIA_SPO2, h)
@@ -191,8 +214,8 @@ class Ventilation(Score):
         return VentilationState(pa, pe, hyp, apn)
 
     def values(self, state, d, p) -> dict[str, Scalar]:
-        drv = self.drive(d.stimulus, d.mu_bound, p)
+        drv = self.drives(d.stimulus, d.mu_bound, p)
         ve, spo2 = self._signals(state.paco2, state.paco2_e, drv, p)
-        return {"ventilation": ve, "ventilation_additive": self._ve(drv[1], state.paco2_e[1], p),
+        return {"ventilation": ve, "ventilation_additive": self._ve(drv, state.paco2_e, p)[1],
                 "paco2": state.paco2[0], "spo2": spo2, "time_hypoxaemia": state.hypoxaemia,
                 "time_apnoea": state.apnoea}
