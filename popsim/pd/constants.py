@@ -101,20 +101,24 @@ PD: dict[str, Constant] = {
                                     "vs 7/8 men lost consciousness, at 0.2 mg/kg all 8 women (Masuda 1995, G83), so "
                                     "women need about twice the dose (an assumption on that reading)", "A",
                                     (0.25, 1.0)),
-    "airway_obstruction_max": Constant(0.981, "1", "fraction of ventilation lost to upper-airway obstruction at "
-                                       "full hypnosis (AW_MAX): fitted jointly with synergy_psi on Bailey 1990 "
-                                       "(C39, as there; 1000 adults); the fit does not identify it (95% 3e-9 to 1), so the "
-                                       "range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; G83: SaO2 fell "
-                                       "in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
-    "synergy_psi": Constant(31.5, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
-                            "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped drive; no "
-                            "benzodiazepine-opioid ventilation surface is published, C46).  Fitted jointly with "
-                            "airway_obstruction_max by maximum likelihood on Bailey 1990 (C39): hypoxaemia 11/12 "
-                            "with midazolam 0.05 mg/kg + fentanyl 2 ug/kg and 0/12 with midazolam alone, apnoea "
-                            "6/12 with both and 0/12 with fentanyl alone (1000 adults; range: 95% interval of the fit; "
-                            "9.11 before the airway's hypnosis gain became the potency fit's, 10 -> 1.21).  The "
-                            "prior (0-10) came from the reverse direction, alfentanil 3 ug/kg shifting the "
-                            "midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42)", "F", (20.4, 48.7)),
+    "airway_obstruction_max": Constant(0.981, "1", "fraction of the airway's ventilation limit lost at full "
+                                       "hypnosis (AW_MAX; limit VE_CAP (1 - AW_MAX H), popsim.pd.ventilation v3).  "
+                                       "Value of the v2 fit kept: with v3 the Bailey 1990 likelihood (C39, 1000 "
+                                       "adults) is flat in it from 0 to 1 (-log L 15.261 throughout at synergy_psi "
+                                       "20.9: the limit never falls below the drive at midazolam 0.05 mg/kg), so "
+                                       "the range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; G83: SaO2 "
+                                       "fell in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
+    "synergy_psi": Constant(20.9, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+                            "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped chemoreflex "
+                            "drive; no benzodiazepine-opioid ventilation surface is published, C46).  Fitted with "
+                            "airway_obstruction_max (not identified) by maximum likelihood on Bailey 1990 (C39): "
+                            "hypoxaemia 11/12 with midazolam 0.05 mg/kg + fentanyl 2 ug/kg and 0/12 with midazolam "
+                            "alone, apnoea 6/12 with both and 0/12 with fentanyl alone (1000 adults, ventilation v3; "
+                            "-log L 15.26; range: 95% profile-likelihood interval, -log L within 1.92 of the "
+                            "minimum, as the observed information is singular with AW_MAX flat; v2 fit 31.5, "
+                            "20.4-48.7).  The prior (0-10) came from the reverse direction, alfentanil 3 ug/kg "
+                            "shifting the midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42)", "F",
+                            (15.8, 27.6)),
     "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
                          "2003, remifentanil, G86)", "V", (2.0, 8.0)),
     "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "

@@ -1,4 +1,4 @@
-"""Respiratory depression v2: drug effects on the chemoreflex drive, airway obstruction, CO2 feedback and SpO2.
+"""Respiratory depression v3: chemoreflex and wakefulness drives, airway obstruction as a limit, CO2 feedback, SpO2.
 
 A :class:`popsim.pd.scores.Score`.  Values and citations of every constant in
 :data:`popsim.pd.constants.PD` (literature.md rows in brackets).
@@ -20,27 +20,39 @@ for chronic users (G84).  The GABA-A effect is that of the operational model on
 the alpha1 stimulus ``S`` (:class:`popsim.pd.scores.Drive`) with a respiratory
 transducer gain: ``E_b = EB_MAX G_RESP S / (1 + G_RESP S)``.  The interaction is
 a potency shift: the opioid's C50 is divided by ``1 + PSI E_b``; ``PSI = 0`` is
-Bliss independence on the clamped drive, ``1 - E = (1 - E_o)(1 - E_b)``.
+Bliss independence on the clamped chemoreflex drive, ``D = (1 - E_o)(1 - E_b)``.
 
-**Airway obstruction** at loss of consciousness (G83): the hypnotic effect ``H
-= G_HYP S / (1 + G_HYP S)`` removes the fraction ``AW_MAX H`` of the
-ventilation that reaches the alveoli.  ``G_HYP`` is the inverse of the
-hypnosis threshold that :mod:`popsim.pd.potency` fits on Ramsay >= 4 (G13),
-so ``H`` is the hypnosis endpoint's own effect (one half at the threshold),
-lower in women by ``airway_female_ratio`` (G83).  The drive factor is ``D = (1 - E)(1 - AW_MAX H)``.
+**Two drives** (Mann 2022's structure, C36: a chemoreflex drive and a CO2-independent wakefulness drive,
+both depressed by the opioid).  With ``f = x^n / (x^n + K^n)`` the opioid's normalised effect (``E_o =
+O_ALPHA f``) and ``H = G_HYP S / (1 + G_HYP S)`` the hypnotic effect::
 
-**CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations
-are recalled, the constants read), with ``P`` the arterial and ``Pe`` the
-chemoreceptor ("effect-site") PaCO2, ``P0 = PACO2_0``, ``F = CO2_F``::
+    chemoreflex  C = D F (Pe - PT)+ / P0,      D = (1 - E_o)(1 - E_b),   PT = P0 (1 - (1 - W_FRAC) / F)
+    wakefulness  W = W_FRAC (1 - H) (1 - f)^W_OPI
+    drive        VE_d / VE0 = W + C
 
-    VE / VE0 = D (Pe / P0)^F
+At rest (``Pe = P0``, no drug) ``C = 1 - W_FRAC`` and ``W = W_FRAC``, so ``VE_d = 1`` and the slope at rest is
+Bouillon's ``F / P0`` (G86); below the apnoeic threshold ``PT`` the chemoreflex is silent, so a subject who has
+lost the wakefulness drive (hypnosis, opioid) stops breathing until CO2 rises above ``PT``.  ``G_HYP`` is the
+inverse of the hypnosis threshold that :mod:`popsim.pd.potency` fits on Ramsay >= 4 (G13), so ``H`` is the
+hypnosis endpoint's own effect, lower in women by ``airway_female_ratio`` (G83).
+
+**Airway obstruction** at loss of consciousness (G83) limits the ventilation achieved, whatever the effort::
+
+    VE / VE0 = min(VE_d / VE0, L),    L = VE_CAP (1 - AW_MAX H)
+
+``VE_CAP`` is the largest ventilation (x resting) of a patent airway; a rising CO2 drive does not pass an
+obstruction (v2 scaled the drive by ``1 - AW_MAX H``, which the CO2 feedback then compensated).
+
+**CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations are recalled, the constants
+read), with ``P`` the arterial and ``Pe`` the chemoreceptor ("effect-site") PaCO2, ``P0 = PACO2_0``::
+
     dP/dt    = CO2_KEL (P0 - P VE/VE0)      (production constant, elimination ~ ventilation x PaCO2)
     dPe/dt   = CO2_KE0 (P - Pe)             (the chemoreflex delay is kept)
 
-At steady state ``P = Pe = P0 D^(-1/(1+F))`` and ``VE/VE0 = D^(1/(1+F))``.
-Ventilation can reach 0 only when ``D`` does; a bolus whose effect develops
-faster than the CO2 time constants (``1/(CO2_KEL (1+F))`` ~ 2.4 min) takes
-ventilation transiently below its steady state.
+At steady state ``VE/VE0 = P0/P``: unobstructed, ``u = P/P0`` solves ``F D u^2 + (W - F D T) u - 1 = 0`` with
+``T = PT/P0``; capped, ``u = 1/L``.  A full agonist's ``f`` -> 1 removes ``W``; ``D`` keeps ``1 - O_ALPHA`` of
+the chemoreflex (0.09 for fentanyl), so ventilation falls to ``VE_d ~ 0`` at ``Pe ~ P0`` (apnoea) and comes back
+only once CO2 has risen well above the threshold (minutes at ``CO2_KEL P0`` ~ 3.4 mmHg/min), with hypoxaemia.
 
 **Oxygenation**: ``PaO2 = PIO2 - P / RQ - AA_GRAD`` (the simplified alveolar gas
 equation on room air at sea level, quasi-steady: the lungs' O2 store is not

@@ -53,13 +53,34 @@ def run(p, s_of_t, r_of_t, dt, hours, vent=VENT):
 
 
 def drive_factor(p, s, r, psi):
-    """The module docstring's D = (1 - E_o)(1 - E_b)(1 - AW_MAX H), in numpy."""
+    """The module docstring's chemoreflex factor D = (1 - E_o)(1 - E_b), wakefulness drive W and airway limit L,
+    in numpy."""
     g, h = p["G_RESP"] * s, p["G_HYP"] * s
     eb = p["EB_MAX"] * g / (1 + g)
+    hyp = h / (1 + h)
     x = r / (1 - r)
     n, k = p["O_HILL"], p["O_TOL"] / (1 + psi * eb)
-    eo = p["O_ALPHA"] * x**n / (x**n + k**n)
-    return (1 - eo) * (1 - eb) * (1 - p["AW_MAX"] * h / (1 + h))
+    f = x**n / (x**n + k**n)
+    return ((1 - p["O_ALPHA"] * f) * (1 - eb), p["W_FRAC"] * (1 - hyp) * (1 - f) ** p["W_OPI"],
+            p["VE_CAP"] * (1 - p["AW_MAX"] * hyp))
+
+
+def ve_of(p, dwl, pe):
+    """VE/VE0 = min(W + D F (Pe - PT)+ / P0, L), PT = P0 (1 - (1 - W_FRAC)/F)."""
+    d, w, cap = dwl
+    f, p0 = p["CO2_F"], p["PACO2_0"]
+    pt = p0 * (1 - (1 - p["W_FRAC"]) / f)
+    return min(w + d * f * max(pe - pt, 0.0) / p0, cap)
+
+
+def steady_u(p, dwl):
+    """Closed-form steady state u = P/P0 (module docstring): F D u^2 + (W - F D T) u - 1 = 0, or 1/L if capped."""
+    d, w, cap = dwl
+    f = p["CO2_F"]
+    t = 1 - (1 - p["W_FRAC"]) / f
+    b = w - f * d * t
+    u = (-b + np.sqrt(b * b + 4 * f * d)) / (2 * f * d)
+    return u if 1 / u < cap else 1 / cap
 
 
 # A benzodiazepine stimulus rising in minutes and an opioid bound fraction that peaks at 15 min, falls
@@ -74,11 +95,11 @@ def R(t):
 
 def ode(p, times):
     pn = {k: float(v) for k, v in p.items()}
-    f, kel, ke0, p0 = pn["CO2_F"], pn["CO2_KEL"], pn["CO2_KE0"], pn["PACO2_0"]
+    kel, ke0, p0 = pn["CO2_KEL"], pn["CO2_KE0"], pn["PACO2_0"]
 
     def sig(t, y):
-        d = np.array([drive_factor(pn, S(t), R(t), pn["PSI"]), drive_factor(pn, S(t), R(t), 0.0)])
-        return d * (y[2:4] / p0) ** f
+        return np.array([ve_of(pn, drive_factor(pn, S(t), R(t), pn["PSI"]), y[2]),
+                         ve_of(pn, drive_factor(pn, S(t), R(t), 0.0), y[3])])
 
     def rhs(t, y):
         ve = sig(t, y)
@@ -146,19 +167,47 @@ def test_stable_and_quasi_steady_at_coarse_grids():
     p = params()
     with jax.enable_x64(True):
         _, got = run(p, lambda t: 0.9, lambda t: 0.6, 1.0, 6.0)
-    d = drive_factor({k: float(v) for k, v in p.items()}, 0.9, 0.6, float(p["PSI"]))
-    np.testing.assert_allclose(got["ventilation"][-1], d ** (1 / (1 + float(p["CO2_F"]))), rtol=1e-9)
+    pn = {k: float(v) for k, v in p.items()}
+    u = steady_u(pn, drive_factor(pn, 0.9, 0.6, pn["PSI"]))
+    np.testing.assert_allclose(got["ventilation"][-1], 1 / u, rtol=1e-9)
+    np.testing.assert_allclose(got["paco2"][-1], pn["PACO2_0"] * u, rtol=1e-9)
 
 
 @pytest.mark.parametrize("d", (0.9, 0.5, 0.2, 0.05))
-def test_steady_state_closed_form(d):
-    # Constant D: P = Pe = P0 D^(-1/(1+F)) and VE/VE0 = D^(1/(1+F)) (module docstring).
-    p = params(None, AW_MAX=0.0, G_HYP=0.0, G_RESP=1.0, EB_MAX=1.0 - d)  # D = 1 - EB_MAX g S/(1+g S) at S = inf
+@pytest.mark.parametrize("w", (0.0, 0.5))
+def test_steady_state_closed_form(d, w):
+    # Constant chemoreflex factor D and wakefulness drive W (no hypnosis, no opioid: W = W_FRAC): the steady state
+    # of the module docstring, u = P/P0 from F D u^2 + (W - F D T) u - 1 = 0, VE/VE0 = 1/u.
+    p = params(None, AW_MAX=0.0, G_HYP=0.0, G_RESP=1.0, EB_MAX=1.0 - d, W_FRAC=w)  # S = inf: D = 1 - EB_MAX
     with jax.enable_x64(True):
         _, got = run(p, lambda t: 1e12, lambda t: 0.0, MINUTE, 3.0)
-    f = float(p["CO2_F"])
-    np.testing.assert_allclose(got["ventilation"][-1], d ** (1 / (1 + f)), rtol=1e-6)
-    np.testing.assert_allclose(got["paco2"][-1], float(p["PACO2_0"]) * d ** (-1 / (1 + f)), rtol=1e-6)
+    pn = {k: float(v) for k, v in p.items()}
+    u = steady_u(pn, (d, w, np.inf))
+    np.testing.assert_allclose(got["ventilation"][-1], 1 / u, rtol=1e-6)
+    np.testing.assert_allclose(got["paco2"][-1], pn["PACO2_0"] * u, rtol=1e-6)
+
+
+def test_airway_limit_is_not_compensated_by_the_co2_drive():
+    # Full hypnosis with the airway limit below the drive: ventilation is the limit L = VE_CAP (1 - AW_MAX H),
+    # however high the CO2 drive, and PaCO2 settles at P0 / L (v2 scaled the drive, which CO2 then compensated).
+    p = params(None, G_HYP=1.0, AW_MAX=0.9, VE_CAP=2.0)
+    with jax.enable_x64(True):
+        _, got = run(p, lambda t: 1e6, lambda t: 0.0, MINUTE, 3.0)
+    cap = 2.0 * (1 - 0.9 * 1e6 / (1 + 1e6))
+    np.testing.assert_allclose(got["ventilation"][-1], cap, rtol=1e-6)
+    np.testing.assert_allclose(got["paco2"][-1], float(p["PACO2_0"]) / cap, rtol=1e-6)
+
+
+def test_opioid_alone_causes_apnoea_at_full_effect():
+    # No benzodiazepine: a bound fraction rising to near 1 within minutes removes the wakefulness drive and all but
+    # 1 - O_ALPHA of the chemoreflex, so ventilation drops below VE_APNOEA for minutes (apnoea) while CO2 climbs,
+    # then the chemoreflex restores part of it (hypoxaemic); a modest opioid effect keeps breathing.
+    p = params()
+    deep = nadir(p, lambda t: 0.0, ramp(0.995, tau=0.05), hours=1.0)
+    mild = nadir(p, lambda t: 0.0, ramp(0.4, tau=0.05), hours=1.0)
+    assert deep["time_apnoea"][-1] > 1 / 60 and deep["spo2"].min() < 0.9
+    assert deep["ventilation"][-1] > float(p["VE_APNOEA"])  # CO2 restores breathing (Yassen's alpha < 1)
+    assert mild["time_apnoea"][-1] == 0 and mild["ventilation"].min() > 0.5
 
 
 @pytest.mark.parametrize("c_nal", (0.0, 0.3, 1.5))
