@@ -76,9 +76,15 @@ def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_par
     # ...and removes most of the opioid part: R < 0.05 and ventilation close to midazolam alone's.
     assert np.all(pd["mu_bound_opioid"][k, 1] < 0.05)
     assert np.all(np.abs(pd["ventilation"][k, 1] - pd["ventilation"][k, 0]) < 0.05)
-    # Flumazenil takes GABA-A sites from midazolam: never lower ventilation, and at 15 min higher in every
-    # subject (measured by at least 0.028), with less sedation.
-    assert np.all(pd["ventilation"][:, 2] >= pd["ventilation"][:, 1] - SLACK)
+    # Flumazenil takes GABA-A sites from midazolam: never higher PaCO2 nor lower SpO2, never lower ventilation
+    # while it is at or below baseline, and at 15 min higher in every subject, with less sedation.  During the
+    # hyperventilation after naloxone (VE > 1) the flumazenil arm, having blown off more CO2, has the smaller
+    # chemoreflex drive: ventilation v3 (additive wakefulness drive) puts it up to 0.015 below the other arm in
+    # 7/128 subjects, 8-13 min after naloxone (measured 2026-12-07), with a lower PaCO2.
+    assert np.all(pd["paco2"][:, 2] <= pd["paco2"][:, 1] + 1e-4)
+    assert np.all(pd["spo2"][:, 2] >= pd["spo2"][:, 1] - SLACK)
+    calm = pd["ventilation"][:, 1] <= 1.0
+    assert np.all((pd["ventilation"][:, 2] >= pd["ventilation"][:, 1] - SLACK) | ~calm)
     assert np.all(pd["ventilation"][k, 2] > pd["ventilation"][k, 1])
     assert np.all(pd["sedation"][k, 2] < pd["sedation"][k, 1])
 
