@@ -4,9 +4,10 @@ For each opioid (and naloxone route) one compiled program simulates, on a 1-min 
 benzodiazepine dose at t = 0 and an iv opioid dose later: every dose pair (the interaction surface),
 then, at the largest benzodiazepine dose and the rescue opioid dose, naloxone by dose and delay,
 flumazenil alone and flumazenil with the largest naloxone dose.  Per subject: ventilation nadir,
-time below the hypoxaemia and apnoea thresholds, the synergy index against Bliss independence, and
-severe respiratory depression (an apnoea of at least 15 s, as calibrated on Bailey 1990).  Subjects
-are the same people in every regimen.
+time below the hypoxaemia and apnoea thresholds, the synergy index against Bliss independence,
+hypoxaemia (SpO2 below 90% at any time) and severe respiratory depression (an apnoea of at least 15 s),
+both as Bailey 1990 defines them and the calibration counts them.  Subjects are the same people in every
+regimen.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ LEVELS = ["opioid_drug", "opioid_mg", "benzo_mg", "naloxone_route", "naloxone_mg
 RESCUE = ["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]
 DT = 1 / 60  # h: the experiment's own 1-min grid (the grid group is not read)
 OUTPUTS = ("ventilation_nadir", "time_hypoxaemia", "time_apnoea", "synergy_index", "occupancy_a1_peak")
-# the library opioids with a published respiratory PKPD model (literature.md C5, C9, C17)
+# the library opioids with respiratory PD: published PKPD models for fentanyl, morphine and buprenorphine
+# (literature.md C9, C5, C17); oxycodone derived from G85 (D) and methadone assumed (A), see their library entries
 OPIOIDS = ("fentanyl", "morphine", "buprenorphine", "oxycodone", "methadone")
 NALOXONE_ROUTES = ("iv", "im", "intranasal")
 
@@ -45,6 +47,7 @@ register({
     "rescue_delay_min": ("min", "time of the rescue after the opioid"),
     "severe_respiratory_depression": ("1", "apnoea of at least 15 s (ventilation below the apnoea threshold, as in "
                                            "Bailey 1990): 1 yes, 0 no"),
+    "hypoxaemia": ("1", "SpO2 below 90% at any time over the horizon (Bailey 1990's hypoxaemia): 1 yes, 0 no"),
 })
 
 
@@ -63,10 +66,11 @@ class OverdoseStudy(Study):
     opioids: list[str] = field(default_factory=lambda: ["fentanyl", "morphine", "buprenorphine"])
     opioid_mg: dict[str, list[float]] = field(default_factory=lambda: {
         "fentanyl": [0.0, 0.05, 0.1, 0.2, 0.4], "morphine": [0.0, 5.0, 10.0, 20.0, 40.0],
-        "buprenorphine": [0.0, 0.15, 0.3, 0.6, 1.2]})
+        "buprenorphine": [0.0, 0.15, 0.3, 0.6, 1.2], "oxycodone": [0.0, 5.0, 10.0, 20.0, 40.0],
+        "methadone": [0.0, 5.0, 10.0, 20.0, 40.0]})
     opioid_at_min: float = 60.0
     rescue_opioid_mg: dict[str, float] = field(default_factory=lambda: {
-        "fentanyl": 0.4, "morphine": 40.0, "buprenorphine": 1.2})
+        "fentanyl": 0.4, "morphine": 40.0, "buprenorphine": 1.2, "oxycodone": 40.0, "methadone": 40.0})
     naloxone_routes: list[str] = field(default_factory=lambda: ["iv", "im", "intranasal"])
     naloxone_mg: list[float] = field(default_factory=lambda: [0.4, 2.0, 4.0])
     flumazenil_mg: float = 0.5
@@ -154,13 +158,16 @@ def run(cfg, *, dtype, progress=None) -> Result:
             labels += lab
     out = {name: np.concatenate([p.values[name] for p in parts]) for name in OUTPUTS}
     out["severe_respiratory_depression"] = (out["time_apnoea"] >= APNOEA_MIN_H).astype(float)
+    out["hypoxaemia"] = (out["time_hypoxaemia"] > 0).astype(float)
     ds = regimen_dataset(labels, LEVELS, out, covariates=parts[-1].covariates)
     ds.attrs.update({"benzodiazepine": s.benzodiazepine, "benzo_route": s.benzo_route,
                      "opioid_at_min": s.opioid_at_min, "cohort": cfg.cohort.name})
     grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
-    table = grid["severe_respiratory_depression"].mean("subject").to_series().unstack("benzo_mg")
-    report = ("P(severe respiratory depression: apnoea >= 15 s) by opioid dose (rows) and benzodiazepine dose "
-              "(columns):\n" + table.droplevel(RESCUE).round(3).to_string())
+    report = "\n".join(f"{title} by opioid dose (rows) and benzodiazepine dose (columns):\n"
+                       + grid[name].mean("subject").to_series().unstack("benzo_mg").droplevel(RESCUE).round(3)
+                       .to_string()
+                       for name, title in (("hypoxaemia", "P(hypoxaemia: SpO2 < 90%)"),
+                                           ("severe_respiratory_depression", "P(apnoea >= 15 s)")))
     return Result(ds, {"summary": summary_table(ds)},
                   f"{s.benzodiazepine} ({s.benzo_route}) x {list(s.opioids)} in {cfg.cohort.name}, "
                   f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects", report)
@@ -175,24 +182,30 @@ def _no_rescue(ds: xr.Dataset) -> xr.DataArray:
 
 
 def plot_surface(ds: xr.Dataset, *, opioid: str | None = None, ax=None):
-    """P(apnoea) over the benzodiazepine x opioid dose grid of ``opioid`` (default: the first), the
-    synergy surface, with the median synergy index in each cell."""
+    """P(hypoxaemia: SpO2 < 90%) over the benzodiazepine x opioid dose grid of ``opioid`` (default: the
+    first), with P(apnoea >= 15 s) and the median synergy index in each cell."""
     ax = ax or new_axes()
     op = opioid or _opioids(ds)[0]
     sel = _no_rescue(ds) & (ds["opioid_drug"] == op)
     drop = ["opioid_drug"] + RESCUE
-    p = ds["severe_respiratory_depression"].mean("subject").where(sel, drop=True).to_series().droplevel(
-        drop).unstack("benzo_mg")
-    si = ds["synergy_index"].median("subject").where(sel, drop=True).to_series().droplevel(drop).unstack("benzo_mg")
+
+    def cells(da):
+        return da.where(sel, drop=True).to_series().droplevel(drop).unstack("benzo_mg")
+
+    p = cells(ds["hypoxaemia"].mean("subject"))
+    apnoea = cells(ds["severe_respiratory_depression"].mean("subject"))
+    si = cells(ds["synergy_index"].median("subject"))
     im = ax.imshow(p.values, origin="lower", vmin=0, vmax=1, cmap="Reds", aspect="auto")
     for (r, c), v in np.ndenumerate(p.values):
-        ax.text(c, r, f"{v:.2f}\nSI {si.values[r, c]:.2f}", ha="center", va="center", fontsize=7)
+        ax.text(c, r, f"{v:.2f}\napn {apnoea.values[r, c]:.2f}\nSI {si.values[r, c]:.2f}", ha="center",
+                va="center", fontsize=6)
     ax.set_xticks(range(p.shape[1]), [f"{x:g}" for x in p.columns])
     ax.set_yticks(range(p.shape[0]), [f"{x:g}" for x in p.index])
     ax.set_xlabel(f"{ds.attrs.get('benzodiazepine', 'benzodiazepine')} dose (mg, {ds.attrs.get('benzo_route', '')})")
     ax.set_ylabel(f"{op} dose (mg iv)")
-    ax.set_title(textwrap.fill(f"P(apnoea) and median synergy index (SI), {op}", 40), fontsize=10)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046, label="P(apnoea)")
+    ax.set_title(textwrap.fill(f"P(SpO2 < 90%) (colour), P(apnoea >= 15 s) (apn) and median synergy index (SI), "
+                               f"{op}", 44), fontsize=9)
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, label="P(SpO2 < 90%)")
     return ax
 
 

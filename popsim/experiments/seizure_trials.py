@@ -63,7 +63,9 @@ def read_trials(path: Path = TRIALS) -> pd.DataFrame:
     d = pd.read_csv(path, dtype=str, keep_default_na=False)
     d = d[d["use"].isin(["fit", "check"]) & np.array([_available(x, r) for x, r in zip(d["drug"], d["route"])])].copy()
     # the adult dose: the first number; for children, the largest band (the oldest children: adult physiology)
-    d["dose_mg"] = [(max if p == "child" else lambda v: v[0])([float(v) for v in re.findall(r"[\d.]+", x.split("(")[0])])
+    # (numbers before the first parenthesis: what follows is a note, which may cite a table row)
+    d["dose_mg"] = [(max if p == "child" else lambda v: v[0])([float(v) for v in re.findall(r"[\d.]+",
+                                                                                             x.split("(")[0])])
                     * (WEIGHT_KG if u == "mg/kg" else 1.0)
                     for x, u, p in zip(d["dose"], d["dose_unit"], d["population"])]
     by_id = d.set_index("id")

@@ -190,7 +190,7 @@ PD: dict[str, Constant] = {
                               "nasal trial's epilepsy-monitoring-unit seizure clusters: no trial in literature.md "
                               "reports recurrence after status epilepticus stops); " + _SE_FIT, "F", (0.0996, 0.253)),
     "se_refractory": Constant(0.4997, "1", "fraction of status epilepticus that does not respond to a benzodiazepine "
-                              "(only the drug-free rates act): lorazepam's success rates level off from 2 to 7 mg; "
+                              "(only the drug-free rates act): lorazepam's success rates level off from 2 to 4 mg; "
                               + _SE_FIT, "F", (0.422, 0.578)),
 }
 

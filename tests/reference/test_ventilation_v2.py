@@ -1,5 +1,5 @@
-"""Respiratory model v3 (popsim.pd.ventilation; file name kept from v2): solve_ivp reference, Yassen 2007's curve, the CO2 steady state, and
-properties of the score driven directly (a Drive given as functions of time)."""
+"""Respiratory model v3 (popsim.pd.ventilation; file name kept from v2): solve_ivp reference, Yassen 2007's curve,
+the CO2 steady state, and properties of the score driven directly (a Drive given as functions of time)."""
 
 from __future__ import annotations
 
