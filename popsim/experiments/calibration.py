@@ -151,6 +151,34 @@ def _bailey_reduce(raw: dict, values) -> dict[str, np.ndarray]:
             "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
 
 
+def _masuda(sim: _Sim) -> dict:
+    dt, n = 1 / 60, 121
+    U = np.zeros((2, n, 1))
+    U[0, 1, 0], U[1, 1, 0] = 0.1 * 70, 0.2 * 70  # midazolam 0.1 and 0.2 mg/kg iv (70 kg)
+    return {"arm": sim(Arm("midazolam", "iv", "healthy_young", dt, n), U, "masuda")}
+
+
+def _masuda_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    arm = raw["arm"]
+    v = _replay(arm, Ventilation(), values, ("hypnosis", "ventilation"), np.arange(1, 121))
+    asleep = v["hypnosis"].max(axis=0) >= 0.5  # (regimen, subject): Ramsay >= 4 at any time in 2 h
+    male = np.asarray(arm["male"]) > 0.5
+    return {"loc_01": asleep[0], "loc_02": asleep[1], "male": male, "ve10": v["ventilation"][9, 0]}
+
+
+def _oxycodone(sim: _Sim) -> dict:
+    dt, n = 1 / 60, 241
+    U = np.zeros((1, n, 2))
+    U[0, 1, 1] = 20.0  # oxycodone 20 mg po
+    arm = Arm("midazolam", "iv", "healthy_young", dt, n, others=(("oxycodone", "oral"),))
+    return {"arm": sim(arm, U, "oxycodone")}
+
+
+def _oxycodone_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    v = _replay(raw["arm"], Ventilation(), values, ("ventilation",), np.arange(61, 241, 10))
+    return {"ve": v["ventilation"][:, 0].mean(axis=0)}  # mean over 1-4 h after the dose, per subject
+
+
 FALL_DAYS = (14, 28, 180)  # window ends (days): first 2 weeks, weeks 3-4, continued use to day 180
 
 
@@ -255,6 +283,11 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "p_apnoea_both": ("bailey", lambda d: d["apn_both"].mean()),
     "p_apnoea_fentanyl": ("bailey", lambda d: d["apn_fen"].mean()),
     "ventilation_flumazenil_vs_opioid": ("bailey", lambda d: d["ve30_flu"].mean() / d["ve30_fen"].mean()),
+    "p_loc_men_midazolam_01": ("masuda", lambda d: d["loc_01"][d["male"]].mean()),
+    "p_loc_women_midazolam_01": ("masuda", lambda d: d["loc_01"][~d["male"]].mean()),
+    "p_loc_women_midazolam_02": ("masuda", lambda d: d["loc_02"][~d["male"]].mean()),
+    "ventilation_midazolam_01_10min": ("masuda", lambda d: d["ve10"][d["male"]].mean()),
+    "ventilation_oxycodone_20mg": ("oxycodone", lambda d: d["ve"].mean()),
     "or_falls": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["or"]),
     "or_falls_long": ("falls", lambda d: _fall_stats(d, [x for x, v in FALL_REGIMENS.items() if v[2]])["or"]),
     "or_falls_short": ("falls", lambda d: _fall_stats(d, [x for x, v in FALL_REGIMENS.items() if not v[2]])["or"]),
@@ -273,7 +306,8 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "peak_withdrawal_ratio_short_long": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])
                                          / np.median(d["diazepam.abrupt.peak_h"])),
 }
-SCENARIOS = {"bailey": (_bailey, _bailey_reduce), "falls": (_falls, _falls_reduce),
+SCENARIOS = {"bailey": (_bailey, _bailey_reduce), "masuda": (_masuda, _masuda_reduce),
+             "oxycodone": (_oxycodone, _oxycodone_reduce), "falls": (_falls, _falls_reduce),
              "withdrawal": (_withdrawal, _withdrawal_reduce)}
 
 

@@ -95,28 +95,28 @@ PD: dict[str, Constant] = {
                                 "(G_RESP; operational model, E_b = EB_MAX g S / (1 + g S)): starting value giving E_b "
                                 "~ 0.33 at midazolam 0.15 mg/kg iv with the S of 2026-12 (occupancy ~0.94); no "
                                 "transducer gain is published", "A", (0.2, 20.0)),
-    "airway_female_ratio": Constant(0.5, "1", "hypnosis gain of women over men (the hypnosis threshold of "
-                                    "popsim.pd.potency, fitted on mixed ICU adults, G13, is taken as the men's): at "
-                                    "midazolam 0.1 mg/kg 2/8 women "
-                                    "vs 7/8 men lost consciousness, at 0.2 mg/kg all 8 women (Masuda 1995, G83), so "
-                                    "women need about twice the dose (an assumption on that reading)", "A",
-                                    (0.25, 1.0)),
-    "airway_obstruction_max": Constant(0.981, "1", "fraction of ventilation lost to upper-airway obstruction at "
-                                       "full hypnosis (AW_MAX): fitted jointly with synergy_psi on Bailey 1990 "
-                                       "(C39, as there; 1000 adults); the fit does not identify it (95% 3e-9 to "
-                                       "1), so the range is the prior (G78: 0.2 mg/kg midazolam lowered SaO2; "
-                                       "G83: SaO2 fell in all at 0.1 mg/kg)", "F", (0.5, 1.0)),
-    "synergy_psi": Constant(31.5, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
-                            "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped drive; no "
-                            "benzodiazepine-opioid ventilation surface is published, C46).  Fitted jointly with "
-                            "airway_obstruction_max by maximum likelihood on Bailey 1990 (C39): hypoxaemia 11/12 "
-                            "with midazolam 0.05 mg/kg + fentanyl 2 ug/kg and 0/12 with midazolam alone, apnoea "
-                            "6/12 with both and 0/12 with fentanyl alone (1000 adults; range: 95% interval of the fit; "
-                            "9.11 before the airway's hypnosis gain became the potency fit's, 10 -> 1.21).  The "
-                            "prior (0-10) came from the reverse direction, alfentanil 3 ug/kg shifting the "
-                            "midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42); the fit lies above "
-                            "it: Bailey's counts ask more of the interaction than Kissin's hypnotic shift", "F",
-                            (20.4, 48.7)),
+    "airway_female_ratio": Constant(0.71, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
+                                    "wakefulness drive and the airway) responds in women as in men at 0.71 times "
+                                    "the concentration (the hypnosis threshold of popsim.pd.potency, fitted on mixed "
+                                    "ICU adults, G13, is taken as the men's).  Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  Range: 95% interval of the "
+                                    "likelihood with the other two at their maximum (-log L within 1.92); "
+                                    "until 2026-12-07 an assumption of 0.5 on a saturating gain, with which no "
+                                    "woman could reach sleep", "F", (0.58, 0.87)),
+    "airway_obstruction_max": Constant(0.82, "1", "fraction of the airway's ventilation limit lost at full "
+                                       "hypnosis (AW_MAX; limit VE_CAP (1 - AW_MAX h), popsim.pd.ventilation v3).  "
+                                       "Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  Only Forster's resting ventilation bears on it (the limit binds at "
+                                       "0.1 mg/kg from about 0.8): the likelihood is flat from 0 to 0.8 (-log L "
+                                       "17.98) and the range is its 95% interval, 0 (taken as 0.02) to 0.88.  "
+                                       "Masuda: SaO2 fell in all at 0.1 mg/kg, snoring and obstruction (G83, no "
+                                       "numbers)", "F", (0.02, 0.88)),
+    "synergy_psi": Constant(4.86, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+                            "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped chemoreflex "
+                            "drive; no benzodiazepine-opioid ventilation surface is published, C46).  Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  "
+                            "Range: 95% profile-likelihood interval (-log L within 1.92 of the minimum).  Earlier "
+                            "fits: 31.5 (ventilation v2), 20.9 (v3 with Yassen's fentanyl C50 and a saturating "
+                            "hypnosis gain).  Prior (0-10) from the reverse direction, alfentanil 3 ug/kg "
+                            "shifting the midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42): the "
+                            "fit lies inside it", "F", (2.6, 7.8)),
     "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
                          "2003, remifentanil, G86)", "V", (2.0, 8.0)),
     "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "
@@ -134,6 +134,30 @@ PD: dict[str, Constant] = {
                                            "(Algera 2021, G84) = 4.3 (D); range from mean -/+ SD of both, "
                                            "1.43/0.49 to 2.21/0.35 (D).  Per subject: O_TOL = this ratio for chronic "
                                            "users, 1 for the naive", "D", (2.9, 6.3)),
+    "wakefulness_fraction": Constant(6.62 / 7.06, "1", "share of the resting ventilation carried by the "
+                                     "CO2-independent wakefulness drive (W_FRAC; the chemoreflex carries the rest, "
+                                     "1 - W_FRAC, with Bouillon's resting slope F/P0, which puts the apnoeic "
+                                     "threshold at P0 (1 - (1 - W_FRAC)/F)).  Default: Mann 2022's Wmax 6.62 L/min "
+                                     "(C36) over Bouillon 2003's resting VE 7.06 L/min (G86), two different models "
+                                     "and populations, so an assumption; range wide", "A", (0.3, 0.95)),
+    "wakefulness_opioid_exponent": Constant(0.77, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI "
+                                            "with f the opioid's normalised (full-agonist) effect x^n/(x^n + K^n), "
+                                            "whose alpha f is the chemoreflex effect (Yassen, C9).  Fitted jointly "
+                                            "with synergy_psi on the Bailey 1990 counts (C39; the fit of synergy_psi "
+                                            "names them all; -log L 26.06); range: 95% profile-likelihood interval.  "
+                                            "With it fentanyl alone gives apnoea >= 15 s in half of young adults "
+                                            "at about 5 ug/kg iv and SpO2 < 90% at about 2 ug/kg (measured "
+                                            "2026-12-07, 500 healthy_young adults).  Mann 2022 scales the "
+                                            "chemoreflex by (1 - fR)^P1 and the wakefulness drive by (1 - fR)^P3 "
+                                            "(C36; the functional form recalled), i.e. wakefulness = (1 - f)^(P3/P1) "
+                                            "on this mapping, P3/P1 = 0.9/2.875 = 1.323/4.226 = 0.313 (D), below "
+                                            "the interval: with it fentanyl 2 ug/kg alone desaturates 4% of young "
+                                            "adults (Bailey: 6/12) and apnoea needs > 20 ug/kg", "F", (0.51, 1.33)),
+    "airway_ventilation_cap": Constant(3.0, "1", "VE_CAP: largest ventilation (fraction of resting) that the "
+                                       "airway passes at full patency; obstruction caps the achieved ventilation at "
+                                       "VE_CAP (1 - AW_MAX h) whatever the drive (effort does not overcome an "
+                                       "obstruction).  No value in literature.md: a popsim assumption",
+                                       "A", (1.5, 10.0)),
     "inspired_po2": Constant(0.21 * (760.0 - 47.0), "mmHg", "PIO2 = FiO2 (PB - PH2O) = 0.21 x (760 - 47) on room air "
                              "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "

@@ -52,6 +52,7 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx
            "resp_benzo_gain": "G_RESP", "airway_obstruction_max": "AW_MAX", "synergy_psi": "PSI",
            "co2_gain": "CO2_F", "co2_kel": "CO2_KEL", "co2_ke0": "CO2_KE0", "paco2_baseline": "PACO2_0",
            "aa_gradient": "AA_GRAD", "apnoea_ve": "VE_APNOEA",
+           "wakefulness_fraction": "W_FRAC", "wakefulness_opioid_exponent": "W_OPI", "airway_ventilation_cap": "VE_CAP",
            "airway_female_ratio": None, "opioid_tolerance_c50_ratio": None,
            "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
            "se_refractory": "SE_REFRACTORY", "fx_per_fall_72": None, "fx_age_slope": None, "fx_female_ratio": None,
@@ -67,7 +68,8 @@ PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
          "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
          "ventilation": ("resp_benzo_emax", "resp_benzo_gain", "airway_female_ratio",
                          "airway_obstruction_max", "synergy_psi", "co2_gain", "co2_kel", "co2_ke0", "paco2_baseline",
-                         "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio"),
+                         "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio",
+                         "wakefulness_fraction", "wakefulness_opioid_exponent", "airway_ventilation_cap"),
          "ethanol": ("ethanol_vmax_ratio",),
          "seizure": ("se_k0", "se_gain", "se_kmax", "se_recurrence", "se_refractory")}
 assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
@@ -83,6 +85,8 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "airway_obstruction_max": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "co2_gain": (0.0, 20.0, False), "co2_kel": (0.0, 1e3, True), "co2_ke0": (0.0, 1e4, True),
            "paco2_baseline": (20.0, 80.0, False), "aa_gradient": (0.0, 80.0, False), "apnoea_ve": (0.0, 1.0, False),
+           "wakefulness_fraction": (0.0, 1.0, True), "wakefulness_opioid_exponent": (0.0, 10.0, True),
+           "airway_ventilation_cap": (0.0, 100.0, True),
            "opioid_tolerance_c50_ratio": (1.0, 100.0, False), "fall_rate_72": (0.0, 1.0, True),
            "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True),
            "ethanol_vmax_ratio": (0.0, 10.0, True), "se_k0": (0.0, math.inf, True), "se_gain": (0.0, math.inf, False),
@@ -171,7 +175,8 @@ def score_parameters(age, male, values) -> dict:
     airway's hypnosis gain: the inverse of the fitted hypnosis threshold, times ``airway_female_ratio`` in women)
     from sex (``male`` 1 or 0)."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
-    out["G_HYP"] = jnp.where(male > 0.5, 1.0, values["airway_female_ratio"]) / theta("hypnosis")
+    out["HYP_THETA"] = jnp.asarray(theta("hypnosis"))
+    out["HYP_X"] = jnp.where(male > 0.5, 1.0, values["airway_female_ratio"])
     out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))
     out["P_FX"] = (values["fx_per_fall_72"] * jnp.exp(values["fx_age_slope"] * (age - 72.0))
                    * (male + (1.0 - male) * values["fx_female_ratio"]))

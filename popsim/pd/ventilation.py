@@ -1,4 +1,4 @@
-"""Respiratory depression v2: drug effects on the chemoreflex drive, airway obstruction, CO2 feedback and SpO2.
+"""Respiratory depression v3: chemoreflex and wakefulness drives, airway obstruction as a limit, CO2 feedback, SpO2.
 
 A :class:`popsim.pd.scores.Score`.  Values and citations of every constant in
 :data:`popsim.pd.constants.PD` (literature.md rows in brackets).
@@ -20,27 +20,45 @@ for chronic users (G84).  The GABA-A effect is that of the operational model on
 the alpha1 stimulus ``S`` (:class:`popsim.pd.scores.Drive`) with a respiratory
 transducer gain: ``E_b = EB_MAX G_RESP S / (1 + G_RESP S)``.  The interaction is
 a potency shift: the opioid's C50 is divided by ``1 + PSI E_b``; ``PSI = 0`` is
-Bliss independence on the clamped drive, ``1 - E = (1 - E_o)(1 - E_b)``.
+Bliss independence on the clamped chemoreflex drive, ``D = (1 - E_o)(1 - E_b)``.
 
-**Airway obstruction** at loss of consciousness (G83): the hypnotic effect ``H
-= G_HYP S / (1 + G_HYP S)`` removes the fraction ``AW_MAX H`` of the
-ventilation that reaches the alveoli.  ``G_HYP`` is the inverse of the
-hypnosis threshold that :mod:`popsim.pd.potency` fits on Ramsay >= 4 (G13),
-so ``H`` is the hypnosis endpoint's own effect (one half at the threshold),
-lower in women by ``airway_female_ratio`` (G83).  The drive factor is ``D = (1 - E)(1 - AW_MAX H)``.
+**Two drives** (Mann 2022's structure, C36: a chemoreflex drive and a CO2-independent wakefulness drive,
+both depressed by the opioid).  With ``f = x^n / (x^n + K^n)`` the opioid's normalised effect (``E_o =
+O_ALPHA f``) and ``h`` the hypnotic effect::
 
-**CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations
-are recalled, the constants read), with ``P`` the arterial and ``Pe`` the
-chemoreceptor ("effect-site") PaCO2, ``P0 = PACO2_0``, ``F = CO2_F``::
+    chemoreflex  C = D F (Pe - PT)+ / P0,      D = (1 - E_o)(1 - E_b),   PT = P0 (1 - (1 - W_FRAC) / F)
+    wakefulness  W = W_FRAC (1 - h) (1 - f)^W_OPI
+    drive        VE_d / VE0 = W + C
 
-    VE / VE0 = D (Pe / P0)^F
+At rest (``Pe = P0``, no drug) ``C = 1 - W_FRAC`` and ``W = W_FRAC``, so ``VE_d = 1`` and the slope at rest is
+Bouillon's ``F / P0`` (G86); below the apnoeic threshold ``PT`` the chemoreflex is silent, so a subject who has
+lost the wakefulness drive (hypnosis, opioid) stops breathing until CO2 rises above ``PT``.
+
+**Hypnosis.**  ``H = S' / (S' + HYP_THETA)`` is the hypnosis endpoint of :mod:`popsim.pd.potency` (asleep,
+Ramsay >= 4, G13, from ``H = 0.5``; ``HYP_THETA`` its fitted threshold), output as ``hypnosis``.  Women need a
+higher concentration for it (Masuda 1995, G83): ``S' = X S / (1 - (1 - X) S)`` is the stimulus at ``X`` times
+every agonist's concentration (exact for full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X``
+1 in men and ``airway_female_ratio`` in women.  Wakefulness and the airway respond to ``h = H (1 + HYP_THETA)``,
+``H`` as a fraction of its value at full occupancy (``S' = 1``; at most 1): ``h = (1 + HYP_THETA)/2`` ~ 0.9 at the
+threshold of sleep, 1 at full occupancy.
+
+**Airway obstruction** at loss of consciousness (G83) limits the ventilation achieved, whatever the effort::
+
+    VE / VE0 = min(VE_d / VE0, L),    L = VE_CAP (1 - AW_MAX h)
+
+``VE_CAP`` is the largest ventilation (x resting) of a patent airway; a rising CO2 drive does not pass an
+obstruction (v2 scaled the drive by ``1 - AW_MAX H``, which the CO2 feedback then compensated).
+
+**CO2 feedback** (Bouillon 2003's indirect-response model, G86; the equations are recalled, the constants
+read), with ``P`` the arterial and ``Pe`` the chemoreceptor ("effect-site") PaCO2, ``P0 = PACO2_0``::
+
     dP/dt    = CO2_KEL (P0 - P VE/VE0)      (production constant, elimination ~ ventilation x PaCO2)
     dPe/dt   = CO2_KE0 (P - Pe)             (the chemoreflex delay is kept)
 
-At steady state ``P = Pe = P0 D^(-1/(1+F))`` and ``VE/VE0 = D^(1/(1+F))``.
-Ventilation can reach 0 only when ``D`` does; a bolus whose effect develops
-faster than the CO2 time constants (``1/(CO2_KEL (1+F))`` ~ 2.4 min) takes
-ventilation transiently below its steady state.
+At steady state ``VE/VE0 = P0/P``: unobstructed, ``u = P/P0`` solves ``F D u^2 + (W - F D T) u - 1 = 0`` with
+``T = PT/P0``; capped, ``u = 1/L``.  A full agonist's ``f`` -> 1 removes ``W``; ``D`` keeps ``1 - O_ALPHA`` of
+the chemoreflex (0.09 for fentanyl), so ventilation falls to ``VE_d ~ 0`` at ``Pe ~ P0`` (apnoea) and comes back
+only once CO2 has risen well above the threshold (minutes at ``CO2_KEL P0`` ~ 3.4 mmHg/min), with hypoxaemia.
 
 **Oxygenation**: ``PaO2 = PIO2 - P / RQ - AA_GRAD`` (the simplified alveolar gas
 equation on room air at sea level, quasi-steady: the lungs' O2 store is not
@@ -107,14 +125,16 @@ class Ventilation(Score):
 
     substeps: int = 4
 
-    parameters = ("EB_MAX", "G_RESP", "G_HYP", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0", "PACO2_0", "AA_GRAD",
-                  "VE_APNOEA")
+    parameters = ("EB_MAX", "G_RESP", "HYP_THETA", "HYP_X", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0", "PACO2_0", "AA_GRAD",
+                  "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
 
     instant = {
         "ventilation": ("1", "minute ventilation reaching the alveoli as a fraction of baseline"),
         "ventilation_additive": ("1", "ventilation of the same model without interaction (PSI = 0)"),
         "paco2": ("mmHg", "arterial CO2 tension"),
         "spo2": ("1", "arterial O2 saturation (room air)"),
+        "hypnosis": ("1", "hypnosis endpoint effect (asleep, Ramsay >= 4, from 0.5; women at airway_female_ratio "
+                          "times the concentrations)"),
     }
 
     cumulative = {
@@ -127,36 +147,68 @@ class Ventilation(Score):
             raise ValueError(f"Ventilation substeps={self.substeps!r}; allowed: 1 to 256")
 
     def drive(self, s, r, p):
-        """``D = (1 - E)(1 - AW_MAX H)`` with the interaction and with PSI = 0, shape (2,)."""
+        """The chemoreflex drive factor ``D = (1 - E_o)(1 - E_b)`` with the interaction and with PSI = 0, shape
+        (2,)."""
+        return self.drives(s, r, p)[0]
+
+    def drives(self, s, r, p):
+        """``(D, W, L)``, each shape (2,) (with the interaction, with PSI = 0): the chemoreflex factor, the
+        wakefulness drive ``W_FRAC (1 - h)(1 - f)^W_OPI`` and the airway's limit ``VE_CAP (1 - AW_MAX h)``."""
         g = p["G_RESP"] * s
         eb = p["EB_MAX"] * g / (1.0 + g)
-        h = p["G_HYP"] * s
-        d = (1.0 - eb) * (1.0 - p["AW_MAX"] * h / (1.0 + h))
+        hyp = jnp.minimum(self.hypnosis(s, p) * (1.0 + p["HYP_THETA"]), 1.0)
+        cap = p["VE_CAP"] * (1.0 - p["AW_MAX"] * hyp)
+        awake = p["W_FRAC"] * (1.0 - hyp)
+        d = 1.0 - eb
         if "O_ALPHA" not in p:
-            return jnp.stack([d, d])
+            return jnp.stack([d, d]), jnp.stack([awake, awake]), jnp.stack([cap, cap])
         r = jnp.clip(r, 0.0, 1.0)
         n = p["O_HILL"]
         k = p["O_TOL"] / (1.0 + jnp.stack([p["PSI"], jnp.zeros_like(p["PSI"])]) * eb)
-        rn = r**n
-        eo = p["O_ALPHA"] * rn / (rn + (k * (1.0 - r)) ** n)
-        return (1.0 - eo) * d
+        rn, qn = r**n, (k * (1.0 - r)) ** n
+        den = rn + qn  # > 0: R = 0 gives K^n, K > 0
+        eo = p["O_ALPHA"] * rn / den
+        return (1.0 - eo) * d, awake * (qn / den) ** p["W_OPI"], jnp.stack([cap, cap])
+
+    @staticmethod
+    def hypnosis(s, p):
+        """The hypnosis endpoint's effect ``H = S' / (S' + HYP_THETA)`` (asleep, Ramsay >= 4, from 0.5), with
+        ``S' = X S / (1 - (1 - X) S)``: the stimulus at ``X`` times every agonist's concentration (exact for
+        full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X`` 1 in men and
+        ``airway_female_ratio`` in women (G83).  Ethanol's own site can take ``S`` above 1: there ``S' = S``."""
+        x, s = p["HYP_X"], jnp.maximum(s, 0.0)
+        sx = x * s / (1.0 - (1.0 - x) * jnp.minimum(s, 1.0))  # S > 1 (ethanol's site on top): S' = S
+        return sx / (sx + p["HYP_THETA"])
 
     def init(self, p, dtype) -> VentilationState:
         p0 = jnp.full((2,), p["PACO2_0"], dtype)
         return VentilationState(p0, p0, jnp.zeros((), dtype), jnp.zeros((), dtype))
 
     @staticmethod
-    def _ve(d, pe, p):
-        return d * (jnp.maximum(pe, 0.0) / p["PACO2_0"]) ** p["CO2_F"]
+    def threshold(p):
+        """Apnoeic threshold ``PT = P0 (1 - (1 - W_FRAC)/F)`` (mmHg): the chemoreflex carries ``1 - W_FRAC`` of
+        the resting ventilation with Bouillon's slope ``F/P0`` at rest."""
+        return p["PACO2_0"] * (1.0 - (1.0 - p["W_FRAC"]) / p["CO2_F"])
 
-    def _rates(self, pa, pe, d, p):
-        return p["CO2_KEL"] * (p["PACO2_0"] - pa * self._ve(d, pe, p)), p["CO2_KE0"] * (pa - pe)
+    def _ve_and_slope(self, drv, pe, p):
+        """VE/VE0 and d(VE/VE0)/dPe for the drives ``drv`` at the chemoreceptor PaCO2 ``pe``."""
+        d, w, cap = drv
+        gain = d * p["CO2_F"] / p["PACO2_0"]
+        above = pe > self.threshold(p)
+        drive = w + gain * jnp.maximum(pe - self.threshold(p), 0.0)
+        free = drive < cap
+        return jnp.where(free, drive, cap), jnp.where(free & above, gain, 0.0)
+
+    def _ve(self, drv, pe, p):
+        return self._ve_and_slope(drv, pe, p)[0]
+
+    def _rates(self, pa, pe, drv, p):
+        return p["CO2_KEL"] * (p["PACO2_0"] - pa * self._ve(drv, pe, p)), p["CO2_KE0"] * (pa - pe)
 
     def _ros2(self, pa, pe, d0, d1, p, h):
-        """One ROS2 step of length ``h`` with the drive factor ``d0`` at its start and ``d1`` at its end."""
-        kel, ke0, f, p0 = p["CO2_KEL"], p["CO2_KE0"], p["CO2_F"], p["PACO2_0"]
-        ve = self._ve(d0, pe, p)
-        dve = d0 * f * (jnp.maximum(pe, 0.0) / p0) ** (f - 1.0) / p0  # d(VE/VE0)/dPe
+        """One ROS2 step of length ``h`` with the drives ``d0`` at its start and ``d1`` at its end."""
+        kel, ke0 = p["CO2_KEL"], p["CO2_KE0"]
+        ve, dve = self._ve_and_slope(d0, pe, p)
         gh = _GAMMA * h
         m11, m12, m21, m22 = 1.0 + gh * kel * ve, gh * kel * pa * dve, -gh * ke0, 1.0 + gh * ke0  # I - gamma h J
         det = m11 * m22 - m12 * m21
@@ -169,20 +221,20 @@ class Ventilation(Score):
         k2 = solve(r2[0] - 2.0 * k1[0], r2[1] - 2.0 * k1[1])
         return pa + h * (1.5 * k1[0] + 0.5 * k2[0]), pe + h * (1.5 * k1[1] + 0.5 * k2[1])
 
-    def _signals(self, pa, pe, d, p):
+    def _signals(self, pa, pe, drv, p):
         """(VE/VE0, SpO2) of the interaction branch."""
-        return self._ve(d[0], pe[0], p), severinghaus(PIO2 - pa[0] / RQ - p["AA_GRAD"])
+        return self._ve(drv, pe, p)[0], severinghaus(PIO2 - pa[0] / RQ - p["AA_GRAD"])
 
     def step(self, state, d0, d1, p, dt) -> VentilationState:
         h = dt / self.substeps
         pa, pe, hyp, apn = state
         s0, r0 = d0.stimulus, d0.mu_bound
         ds, dr = d1.stimulus - s0, d1.mu_bound - r0
-        drv = self.drive(s0, r0, p)
+        drv = self.drives(s0, r0, p)
         ve, spo2 = self._signals(pa, pe, drv, p)
         for k in range(self.substeps):
             f = (k + 1) / self.substeps
-            drv1 = self.drive(s0 + f * ds, r0 + f * dr, p)
+            drv1 = self.drives(s0 + f * ds, r0 + f * dr, p)
             pa, pe = self._ros2(pa, pe, drv, drv1, p, h)
             ve1, spo21 = self._signals(pa, pe, drv1, p)
             hyp = hyp + time_below(spo2, spo21, HYPOXAEMIA_SPO2, h)
@@ -191,8 +243,9 @@ class Ventilation(Score):
         return VentilationState(pa, pe, hyp, apn)
 
     def values(self, state, d, p) -> dict[str, Scalar]:
-        drv = self.drive(d.stimulus, d.mu_bound, p)
+        drv = self.drives(d.stimulus, d.mu_bound, p)
         ve, spo2 = self._signals(state.paco2, state.paco2_e, drv, p)
-        return {"ventilation": ve, "ventilation_additive": self._ve(drv[1], state.paco2_e[1], p),
-                "paco2": state.paco2[0], "spo2": spo2, "time_hypoxaemia": state.hypoxaemia,
+        return {"ventilation": ve, "ventilation_additive": self._ve(drv, state.paco2_e, p)[1],
+                "paco2": state.paco2[0], "spo2": spo2, "hypnosis": self.hypnosis(d.stimulus, p),
+                "time_hypoxaemia": state.hypoxaemia,
                 "time_apnoea": state.apnoea}

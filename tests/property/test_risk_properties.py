@@ -73,19 +73,24 @@ def test_naloxone_reverses_the_opioid_part_and_flumazenil_the_benzodiazepine_par
     k = 20  # 15 min after naloxone, near its peak effect (it wears off within the hour and the opioid rebinds)
     # Naloxone leaves the GABA-A part alone: sedation is that of midazolam alone ...
     np.testing.assert_allclose(pd["sedation"][:, 1], pd["sedation"][:, 0], rtol=1e-6, atol=1e-7)
-    # ...and removes most of the opioid part: R < 0.05 and ventilation close to midazolam alone's.
-    assert np.all(pd["mu_bound_opioid"][k, 1] < 0.05)
-    assert np.all(np.abs(pd["ventilation"][k, 1] - pd["ventilation"][k, 0]) < 0.05)
-    # Flumazenil takes GABA-A sites from midazolam: never higher PaCO2 nor lower SpO2, never lower ventilation
-    # while it is at or below baseline, and at 15 min higher in every subject (measured by at least 0.014), with
-    # less sedation.  During the hyperventilation after naloxone (VE > 1: the retained CO2 drives it, as in
-    # test_naloxone_never_worse) the flumazenil arm, having retained less CO2, breathes less: measured up to
-    # 0.022 below the other arm in 15/128 subjects, 8-12 min after naloxone (synergy_psi 31.5, 2026-12-07).
+    # ...and removes most of the opioid part: 20 min after it (once the CO2 retained during the apnoea is blown
+    # off: 15 min after naloxone the reversed arm still breathes up to 0.14 more, PaCO2 2.6 mmHg higher) R < 0.1
+    # (measured at most 0.063 with Algera's fentanyl C50) and ventilation within 0.05 of midazolam alone's
+    # (measured 0.046).
+    kn = 25
+    assert np.all(pd["mu_bound_opioid"][kn, 1] < 0.1)
+    assert np.all(np.abs(pd["ventilation"][kn, 1] - pd["ventilation"][kn, 0]) < 0.05)
+    # Flumazenil takes GABA-A sites from midazolam: never higher PaCO2 nor lower SpO2; ventilation lower only where
+    # the flumazenil arm has retained less CO2 (lower PaCO2): 9-21 min after naloxone the arm without flumazenil,
+    # still blowing off the CO2 of the apnoea, breathes up to 0.10 more in 50/128 subjects (measured 2026-12-07,
+    # ventilation v3 with Algera's fentanyl C50).  Ventilation higher in every subject 5 min after flumazenil and
+    # from 22 min on (measured by at least 0.042 and 0.004), with less sedation.
     assert np.all(pd["paco2"][:, 2] <= pd["paco2"][:, 1] + 1e-4)
     assert np.all(pd["spo2"][:, 2] >= pd["spo2"][:, 1] - SLACK)
-    calm = pd["ventilation"][:, 1] <= 1.0
-    assert np.all((pd["ventilation"][:, 2] >= pd["ventilation"][:, 1] - SLACK) | ~calm)
-    assert np.all(pd["ventilation"][k, 2] > pd["ventilation"][k, 1])
+    lower = pd["ventilation"][:, 2] < pd["ventilation"][:, 1] - SLACK
+    assert np.all(~lower | (pd["paco2"][:, 2] < pd["paco2"][:, 1]))
+    assert np.all(pd["ventilation"][10, 2] > pd["ventilation"][10, 1])
+    assert np.all(pd["ventilation"][27:, 2] > pd["ventilation"][27:, 1])
     assert np.all(pd["sedation"][k, 2] < pd["sedation"][k, 1])
 
 
