@@ -34,6 +34,18 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
            "experiments/status_epilepticus/fit.py (500 adults, seed 0; -log L 869.33).  Range: the 95% Wald interval "
            "of the fit (log scale; logit for se_refractory)")
 
+# The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
+# wakefulness_opioid_exponent), named in each one's text.
+_RESP_FIT = ("Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent "
+             "by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with "
+             "midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with "
+             "fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 "
+             "at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < "
+             "0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks "
+             "(experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants "
+             "jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the "
+             "benzodiazepine-only targets do not depend on them)")
+
 PD: dict[str, Constant] = {
     # --- sensitivity -------------------------------------------------------------
     "ec50_age_ratio": Constant(
@@ -98,20 +110,23 @@ PD: dict[str, Constant] = {
     "airway_female_ratio": Constant(0.71, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
                                     "wakefulness drive and the airway) responds in women as in men at 0.71 times "
                                     "the concentration (the hypnosis threshold of popsim.pd.potency, fitted on mixed "
-                                    "ICU adults, G13, is taken as the men's).  Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  Range: 95% interval of the "
-                                    "likelihood with the other two at their maximum (-log L within 1.92); "
+                                    "ICU adults, G13, is taken as the men's).  " + _RESP_FIT
+                                    + ".  Range: 95% interval of the likelihood with the other three at their "
+                                    "maximum (-log L within 1.92); "
                                     "until 2026-12-07 an assumption of 0.5 on a saturating gain, with which no "
                                     "woman could reach sleep", "F", (0.58, 0.87)),
     "airway_obstruction_max": Constant(0.82, "1", "fraction of the airway's ventilation limit lost at full "
                                        "hypnosis (AW_MAX; limit VE_CAP (1 - AW_MAX h), popsim.pd.ventilation v3).  "
-                                       "Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  Only Forster's resting ventilation bears on it (the limit binds at "
-                                       "0.1 mg/kg from about 0.8): the likelihood is flat from 0 to 0.8 (-log L "
-                                       "17.98) and the range is its 95% interval, 0 (taken as 0.02) to 0.88.  "
+                                       + _RESP_FIT + ".  Only Forster's resting ventilation bears on it (the "
+                                       "limit binds at 0.1 mg/kg from about 0.8): the likelihood is flat from 0 to "
+                                       "0.8 (-log L 0.15 above its minimum at 0.82) and the range is its 95% "
+                                       "interval, 0 (taken as 0.02) to 0.88.  "
                                        "Masuda: SaO2 fell in all at 0.1 mg/kg, snoring and obstruction (G83, no "
                                        "numbers)", "F", (0.02, 0.88)),
     "synergy_psi": Constant(4.86, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
                             "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped chemoreflex "
-                            "drive; no benzodiazepine-opioid ventilation surface is published, C46).  Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks (experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the benzodiazepine-only targets do not depend on them).  "
+                            "drive; no benzodiazepine-opioid ventilation surface is published, C46).  "
+                            + _RESP_FIT + ".  "
                             "Range: 95% profile-likelihood interval (-log L within 1.92 of the minimum).  Earlier "
                             "fits: 31.5 (ventilation v2), 20.9 (v3 with Yassen's fentanyl C50 and a saturating "
                             "hypnosis gain).  Prior (0-10) from the reverse direction, alfentanil 3 ug/kg "

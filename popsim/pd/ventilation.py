@@ -125,8 +125,8 @@ class Ventilation(Score):
 
     substeps: int = 4
 
-    parameters = ("EB_MAX", "G_RESP", "HYP_THETA", "HYP_X", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0", "PACO2_0", "AA_GRAD",
-                  "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
+    parameters = ("EB_MAX", "G_RESP", "HYP_THETA", "HYP_X", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0",
+                  "PACO2_0", "AA_GRAD", "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
 
     instant = {
         "ventilation": ("1", "minute ventilation reaching the alveoli as a fraction of baseline"),
