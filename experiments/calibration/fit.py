@@ -7,10 +7,12 @@ are replayed on them for every trial value (``popsim.pd.risk.replay``).  The log
 is binomial on its counts or normal on the log of a ratio with a 95% interval
 (``popsim.experiments.calibration.log_likelihood``); the targets marked ``check`` are never used.
 Each group is maximised with Nelder-Mead in transformed coordinates (log for positive scales, logit
-for fractions), started from the best point of a coarse grid over the constants' prior ranges (count
-likelihoods are flat between subjects crossing a threshold, so a local search alone can stall), and
+for fractions), started from the best point of a coarse grid over the constants' prior ranges, refined one
+constant at a time over 21 points of its range (count likelihoods are flat between subjects crossing a
+threshold, so a local search alone can stall), and
 the 95% interval of each constant is read from the observed information (the
-numerical Hessian of the log-likelihood in those coordinates, others at their maximum).  Prints the
+numerical Hessian of the log-likelihood in those coordinates, others at their maximum; a constant whose
+curvature is below 1e-3, flat in the likelihood, is reported as not identified and left out).  Prints the
 values to enter in ``popsim/pd/constants.py`` (status ``F``, the rows named); nothing is written.
 From the repository root::
 
@@ -63,15 +65,22 @@ def fit_group(group: str) -> None:
         out = -float(np.nansum(log_likelihood(table)))
         return out if math.isfinite(out) else 1e12
 
-    # coarse grid over the prior ranges (popsim.pd.constants.PD), 5 points per constant, in the coordinates
+    # coarse grid over the prior ranges (popsim.pd.constants.PD), 5 points per constant (3 for groups of four or
+    # more), in the coordinates
+    points = 5 if len(coords) < 4 else 3
     axes = []
     for k, c in coords.items():
         lo, hi = PD[k].range
         lo = max(lo, 1e-2 * hi) if c == "log" else max(lo, 0.02) if c == "logit" else max(lo, 1.05)
         hi = min(hi, 0.98) if c == "logit" else hi
-        axes.append(np.linspace(TO[c](lo), TO[c](hi), 5))
+        axes.append(np.linspace(TO[c](lo), TO[c](hi), points))
     grid = [np.array(x) for x in itertools.product(*axes)]
     x0 = min(grid, key=nll)
+    # then each constant alone over 21 points of its range, the others held (a narrow valley in one constant, flat
+    # elsewhere, escapes both the coarse grid and a simplex started on the flat part)
+    for i, (k, c) in enumerate(coords.items()):
+        lo, hi = axes[i][0], axes[i][-1]
+        x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(lo, hi, 21)), key=nll)
     res = minimize(nll, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": 400})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
     # observed information in the transformed coordinates (central differences, step 0.05)
@@ -85,10 +94,14 @@ def fit_group(group: str) -> None:
                 x[j] += b
                 return nll(x)
             H[i, j] = H[j, i] = (f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4 * h * h)
+    # a constant the likelihood is flat in (curvature below 1e-3: not identified) is held at its maximum; the
+    # others' intervals come from the information of the rest
+    sd = np.full(k, np.nan)
+    keep = np.diag(H) > 1e-3
     try:
-        sd = np.sqrt(np.diag(np.linalg.inv(H)))
+        sd[keep] = np.sqrt(np.diag(np.linalg.inv(H[np.ix_(keep, keep)])))
     except np.linalg.LinAlgError:
-        sd = np.full(k, np.nan)
+        pass
     print(f"{group}: -log L = {res.fun:.4g} at {res.nfev} evaluations ({res.message}); targets {list(rows.id)}")
     for (key, c), x, s in zip(coords.items(), res.x, sd):
         lo, hi = (FROM[c](x - 1.96 * s), FROM[c](x + 1.96 * s)) if np.isfinite(s) else (math.nan, math.nan)

@@ -8,7 +8,7 @@ the constants of :data:`popsim.pd.constants.PD` named in ``fits`` were fitted on
 likelihood over all the targets of a group: ``experiments/calibration/fit.py``) and ``check`` for
 those only predicted.  A target's log-likelihood (:func:`log_likelihood`) is binomial on its counts
 ``n`` of ``N``, or normal on the log of a ratio with a 95% interval.  Each ``statistic`` is computed
-by one of three scenarios (all :class:`popsim.arm.Arm` of physiological subjects with the on-line
+by one of five scenarios (all :class:`popsim.arm.Arm` of physiological subjects with the on-line
 :class:`popsim.pd.risk.Risk` model).  A scenario is simulated once and its drive signals kept; the
 scores are then replayed on them for the constants asked (:func:`popsim.pd.risk.replay`, the grid
 loop's own steps), so a fit varies the constants without simulating again:
@@ -19,6 +19,14 @@ loop's own steps), so a fit varies the constants without simulating again:
   least 15 s with ventilation below ``apnoea_ve``; a fourth arm adds flumazenil
   0.5 mg iv at 10 min (Gross 1996: flumazenil restores ventilation to the
   opioid-alone level, compared at 30 min);
+* ``masuda``: healthy young men and women (two arms), midazolam 0.1 and 0.2 mg/kg iv at
+  the mean weight of each arm (a bolus), on a 1-min grid for 2 h: sleep (loss of
+  consciousness) = the hypnosis endpoint's effect ``hypnosis`` >= 0.5 (Ramsay >= 4) at
+  any time (Masuda 1995, G83); resting ventilation of the men 10 min after 0.1 mg/kg
+  (Forster 1993, G79: infused over 5 min, sex not recorded; a bolus in men, A);
+* ``oxycodone``: healthy young and older adults (``elderly``), equal numbers, oxycodone 20 mg
+  po, resting ventilation averaged over 1-4 h after the dose (van der Schrier 2017, G85: 12
+  young and 12 older volunteers);
 * ``falls``: older adults (``elderly`` preset) taking usual geriatric doses
   (:data:`FALL_REGIMENS`, a popsim assumption) or twice those doses for 180
   days vs the same subjects untreated (paired); hip-fracture rate ratios are
@@ -43,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -50,6 +59,8 @@ import xarray as xr
 
 from popsim._validate import closest
 from popsim.arm import Arm, risk_model, run_arm
+from popsim.cohort.model import sample_subject
+from popsim.cohort.presets import preset
 from popsim.drugs.library import species
 from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result, TableStudy
@@ -151,32 +162,45 @@ def _bailey_reduce(raw: dict, values) -> dict[str, np.ndarray]:
             "ve30_fen": ve30[1], "ve30_flu": ve30[3]}
 
 
+def _mean_weight(cohort, n: int = 1000) -> float:
+    """Mean body weight (kg) of ``n`` subjects of a cohort (for doses in mg/kg at the cohort's mean weight)."""
+    draw = jax.vmap(lambda i: sample_subject(cohort, jax.random.PRNGKey(0), i))(jnp.arange(n))
+    return float(draw["weight_kg"].mean())
+
+
 def _masuda(sim: _Sim) -> dict:
     dt, n = 1 / 60, 121
-    U = np.zeros((2, n, 1))
-    U[0, 1, 0], U[1, 1, 0] = 0.1 * 70, 0.2 * 70  # midazolam 0.1 and 0.2 mg/kg iv (70 kg)
-    return {"arm": sim(Arm("midazolam", "iv", "healthy_young", dt, n), U, "masuda")}
+    out = {}
+    for sex, p_male in (("men", 1.0), ("women", 0.0)):
+        cohort = preset("healthy_young", p_male=p_male)
+        U = np.zeros((2, n, 1))
+        U[:, 1, 0] = np.array([0.1, 0.2]) * _mean_weight(cohort)  # midazolam 0.1 and 0.2 mg/kg iv, at 1 min
+        out[sex] = sim(Arm("midazolam", "iv", cohort, dt, n), U, f"masuda {sex}")
+    return out
 
 
 def _masuda_reduce(raw: dict, values) -> dict[str, np.ndarray]:
-    arm = raw["arm"]
-    v = _replay(arm, Ventilation(), values, ("hypnosis", "ventilation"), np.arange(1, 121))
-    asleep = v["hypnosis"].max(axis=0) >= 0.5  # (regimen, subject): Ramsay >= 4 at any time in 2 h
-    male = np.asarray(arm["male"]) > 0.5
-    return {"loc_01": asleep[0], "loc_02": asleep[1], "male": male, "ve10": v["ventilation"][9, 0]}
+    out = {}
+    for sex, arm in raw.items():
+        v = _replay(arm, Ventilation(), values, ("hypnosis", "ventilation"), np.arange(1, 121))
+        asleep = v["hypnosis"].max(axis=0) >= 0.5  # (regimen, subject): Ramsay >= 4 at any time in 2 h
+        out |= {f"loc_01_{sex}": asleep[0], f"loc_02_{sex}": asleep[1],
+                f"ve10_{sex}": v["ventilation"][10, 0]}  # step 11: 10 min after the dose
+    return out
 
 
 def _oxycodone(sim: _Sim) -> dict:
     dt, n = 1 / 60, 241
     U = np.zeros((1, n, 2))
     U[0, 1, 1] = 20.0  # oxycodone 20 mg po
-    arm = Arm("midazolam", "iv", "healthy_young", dt, n, others=(("oxycodone", "oral"),))
-    return {"arm": sim(arm, U, "oxycodone")}
+    return {age: sim(Arm("midazolam", "iv", age, dt, n, others=(("oxycodone", "oral"),)), U, f"oxycodone {age}")
+            for age in ("healthy_young", "elderly")}
 
 
 def _oxycodone_reduce(raw: dict, values) -> dict[str, np.ndarray]:
-    v = _replay(raw["arm"], Ventilation(), values, ("ventilation",), np.arange(61, 241, 10))
-    return {"ve": v["ventilation"][:, 0].mean(axis=0)}  # mean over 1-4 h after the dose, per subject
+    ve = [_replay(arm, Ventilation(), values, ("ventilation",), np.arange(61, 241, 10))["ventilation"][:, 0]
+          for arm in raw.values()]
+    return {"ve": np.concatenate([v.mean(axis=0) for v in ve])}  # per subject: mean over 1-4 h after the dose
 
 
 FALL_DAYS = (14, 28, 180)  # window ends (days): first 2 weeks, weeks 3-4, continued use to day 180
@@ -283,10 +307,10 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "p_apnoea_both": ("bailey", lambda d: d["apn_both"].mean()),
     "p_apnoea_fentanyl": ("bailey", lambda d: d["apn_fen"].mean()),
     "ventilation_flumazenil_vs_opioid": ("bailey", lambda d: d["ve30_flu"].mean() / d["ve30_fen"].mean()),
-    "p_loc_men_midazolam_01": ("masuda", lambda d: d["loc_01"][d["male"]].mean()),
-    "p_loc_women_midazolam_01": ("masuda", lambda d: d["loc_01"][~d["male"]].mean()),
-    "p_loc_women_midazolam_02": ("masuda", lambda d: d["loc_02"][~d["male"]].mean()),
-    "ventilation_midazolam_01_10min": ("masuda", lambda d: d["ve10"][d["male"]].mean()),
+    "p_loc_men_midazolam_01": ("masuda", lambda d: d["loc_01_men"].mean()),
+    "p_loc_women_midazolam_01": ("masuda", lambda d: d["loc_01_women"].mean()),
+    "p_loc_women_midazolam_02": ("masuda", lambda d: d["loc_02_women"].mean()),
+    "ventilation_midazolam_01_10min": ("masuda", lambda d: d["ve10_men"].mean()),
     "ventilation_oxycodone_20mg": ("oxycodone", lambda d: d["ve"].mean()),
     "or_falls": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["or"]),
     "or_falls_long": ("falls", lambda d: _fall_stats(d, [x for x, v in FALL_REGIMENS.items() if v[2]])["or"]),

@@ -36,15 +36,13 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
 
 # The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
 # wakefulness_opioid_exponent), named in each one's text.
-_RESP_FIT = ("Fitted with synergy_psi, airway_obstruction_max, airway_female_ratio and wakefulness_opioid_exponent "
-             "by maximum likelihood on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with "
-             "midazolam 0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with "
-             "fentanyl alone), Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 "
-             "at 0.2 mg/kg) and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < "
-             "0.01, n = 8); 1000 healthy young adults per arm, ventilation v3, -log L 26.06.  By blocks "
-             "(experiments/calibration/fit.py, then profiles, 2026-12-07): the three benzodiazepine constants "
-             "jointly with synergy_psi, then wakefulness_opioid_exponent jointly with synergy_psi (the "
-             "benzodiazepine-only targets do not depend on them)")
+_RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
+             "wakefulness_opioid_exponent by maximum likelihood (experiments/calibration/fit.py 1000, 2026-12-07; "
+             "-log L 26.07) on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam "
+             "0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), "
+             "Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) "
+             "and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); "
+             "1000 healthy young adults per arm, ventilation v3")
 
 PD: dict[str, Constant] = {
     # --- sensitivity -------------------------------------------------------------
@@ -107,33 +105,34 @@ PD: dict[str, Constant] = {
                                 "(G_RESP; operational model, E_b = EB_MAX g S / (1 + g S)): starting value giving E_b "
                                 "~ 0.33 at midazolam 0.15 mg/kg iv with the S of 2026-12 (occupancy ~0.94); no "
                                 "transducer gain is published", "A", (0.2, 20.0)),
-    "airway_female_ratio": Constant(0.71, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
-                                    "wakefulness drive and the airway) responds in women as in men at 0.71 times "
+    "airway_female_ratio": Constant(0.783, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
+                                    "wakefulness drive and the airway) responds in women as in men at 0.783 times "
                                     "the concentration (the hypnosis threshold of popsim.pd.potency, fitted on mixed "
                                     "ICU adults, G13, is taken as the men's).  " + _RESP_FIT
-                                    + ".  Range: 95% interval of the likelihood with the other three at their "
-                                    "maximum (-log L within 1.92); "
+                                    + ".  Range: 95% from the observed information; "
                                     "until 2026-12-07 an assumption of 0.5 on a saturating gain, with which no "
-                                    "woman could reach sleep", "F", (0.58, 0.87)),
-    "airway_obstruction_max": Constant(0.82, "1", "fraction of the airway's ventilation limit lost at full "
+                                    "woman could reach sleep", "F", (0.64, 0.96)),
+    "airway_obstruction_max": Constant(0.824, "1", "fraction of the airway's ventilation limit lost at full "
                                        "hypnosis (AW_MAX; limit VE_CAP (1 - AW_MAX h), popsim.pd.ventilation v3).  "
                                        + _RESP_FIT + ".  Only Forster's resting ventilation bears on it (the "
-                                       "limit binds at 0.1 mg/kg from about 0.8): the likelihood is flat from 0 to "
-                                       "0.8 (-log L 0.15 above its minimum at 0.82) and the range is its 95% "
-                                       "interval, 0 (taken as 0.02) to 0.88.  "
-                                       "Masuda: SaO2 fell in all at 0.1 mg/kg, snoring and obstruction (G83, no "
-                                       "numbers)", "F", (0.02, 0.88)),
-    "synergy_psi": Constant(4.86, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+                                       "limit binds at 0.1 mg/kg from about 0.8): the observed information gives "
+                                       "0.74-0.88, but the likelihood is flat from 0 to 0.8 (-log L 0.15 above "
+                                       "its minimum), so the range is 0 (taken as 0.02) to 0.88.  Masuda: SaO2 "
+                                       "fell in all at 0.1 mg/kg, snoring and obstruction (G83, no numbers)", "F",
+                                       (0.02, 0.88)),
+    "synergy_psi": Constant(4.80, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
                             "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped chemoreflex "
                             "drive; no benzodiazepine-opioid ventilation surface is published, C46).  "
                             + _RESP_FIT + ".  "
-                            "Range: 95% profile-likelihood interval (-log L within 1.92 of the minimum).  Earlier "
+                            "Range: 95% from the observed information.  Earlier "
                             "fits: 31.5 (ventilation v2), 20.9 (v3 with Yassen's fentanyl C50 and a saturating "
                             "hypnosis gain).  Prior (0-10) from the reverse direction, alfentanil 3 ug/kg "
                             "shifting the midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42): the "
-                            "fit lies inside it", "F", (2.6, 7.8)),
-    "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback: VE/VE0 = (1 - E)(PaCO2_e/PaCO2_0)^F (Bouillon "
-                         "2003, remifentanil, G86)", "V", (2.0, 8.0)),
+                            "fit lies inside it", "F", (2.7, 8.5)),
+    "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback in Bouillon 2003's VE/VE0 = (1 - E)"
+                         "(PaCO2_e/PaCO2_0)^F (remifentanil, G86).  Ventilation v3 keeps its slope at rest, F/P0, "
+                         "for a chemoreflex linear above its apnoeic threshold (popsim.pd.ventilation), not the "
+                         "power law's curvature", "V", (2.0, 8.0)),
     "co2_kel": Constant(0.08 * 60, "1/h", "kel,CO2 0.08 /min of the indirect-response CO2 model (Bouillon 2003, "
                         "G86)", "V", (0.04 * 60, 0.16 * 60)),
     "co2_ke0": Constant(0.92 * 60, "1/h", "ke0,CO2 0.92 /min: equilibration of the chemoreceptor PaCO2 with the "
@@ -155,19 +154,18 @@ PD: dict[str, Constant] = {
                                      "threshold at P0 (1 - (1 - W_FRAC)/F)).  Default: Mann 2022's Wmax 6.62 L/min "
                                      "(C36) over Bouillon 2003's resting VE 7.06 L/min (G86), two different models "
                                      "and populations, so an assumption; range wide", "A", (0.3, 0.95)),
-    "wakefulness_opioid_exponent": Constant(0.77, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI "
+    "wakefulness_opioid_exponent": Constant(0.783, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI "
                                             "with f the opioid's normalised (full-agonist) effect x^n/(x^n + K^n), "
-                                            "whose alpha f is the chemoreflex effect (Yassen, C9).  Fitted jointly "
-                                            "with synergy_psi on the Bailey 1990 counts (C39; the fit of synergy_psi "
-                                            "names them all; -log L 26.06); range: 95% profile-likelihood interval.  "
+                                            "whose alpha f is the chemoreflex effect (Yassen, C9).  "
+                                            + _RESP_FIT + "; range: 95% from the observed information.  "
                                             "With it fentanyl alone gives apnoea >= 15 s in half of young adults "
-                                            "at about 5 ug/kg iv and SpO2 < 90% at about 2 ug/kg (measured "
+                                            "at about 5.7 ug/kg iv and SpO2 < 90% at about 2 ug/kg (measured "
                                             "2026-12-07, 500 healthy_young adults).  Mann 2022 scales the "
                                             "chemoreflex by (1 - fR)^P1 and the wakefulness drive by (1 - fR)^P3 "
                                             "(C36; the functional form recalled), i.e. wakefulness = (1 - f)^(P3/P1) "
                                             "on this mapping, P3/P1 = 0.9/2.875 = 1.323/4.226 = 0.313 (D), below "
                                             "the interval: with it fentanyl 2 ug/kg alone desaturates 4% of young "
-                                            "adults (Bailey: 6/12) and apnoea needs > 20 ug/kg", "F", (0.51, 1.33)),
+                                            "adults (Bailey: 6/12) and apnoea needs > 20 ug/kg", "F", (0.48, 1.29)),
     "airway_ventilation_cap": Constant(3.0, "1", "VE_CAP: largest ventilation (fraction of resting) that the "
                                        "airway passes at full patency; obstruction caps the achieved ventilation at "
                                        "VE_CAP (1 - AW_MAX h) whatever the drive (effort does not overcome an "

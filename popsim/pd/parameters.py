@@ -23,8 +23,9 @@ runtime values (a calibration changes them without recompiling):
   its respiratory ``O_ALPHA``, ``O_HILL`` and ``O_TOL`` (:class:`popsim.pd.ventilation.Ventilation`; ``O_TOL``
   is 1, opioid-naive, unless the caller passes the subject's C50 ratio), naloxone's as
   ``O_KON_N``/``O_KOFF_N``, flumazenil's ``Z_KD`` (total, from its unbound PET KD);
-* the scores' parameters, with ``FALL_H0`` from age (E8), ``P_FX`` from age and sex and the hypnosis gain
-  ``G_HYP`` of the airway from the fitted hypnosis threshold (:func:`popsim.pd.potency.theta`) and sex (G83).
+* the scores' parameters, with ``FALL_H0`` from age (E8), ``P_FX`` from age and sex, and the hypnosis
+  endpoint of the ventilation score: ``HYP_THETA`` the fitted hypnosis threshold
+  (:func:`popsim.pd.potency.theta`), ``HYP_X`` its concentration scale by sex (G83).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "fx_female_ratio": (0.0, 10.0, True), "withdrawal_k": (0.0, math.inf, False),
            "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
            "resp_benzo_emax": (0.0, 1.0, False), "resp_benzo_gain": (0.0, 1e3, False),
-           "airway_female_ratio": (0.0, 10.0, False),
+           "airway_female_ratio": (0.0, 10.0, True),
            "airway_obstruction_max": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
            "co2_gain": (0.0, 20.0, False), "co2_kel": (0.0, 1e3, True), "co2_ke0": (0.0, 1e4, True),
            "paco2_baseline": (20.0, 80.0, False), "aa_gradient": (0.0, 80.0, False), "apnoea_ve": (0.0, 1.0, False),
@@ -171,9 +172,9 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
 
 
 def score_parameters(age, male, values) -> dict:
-    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``G_HYP`` (the
-    airway's hypnosis gain: the inverse of the fitted hypnosis threshold, times ``airway_female_ratio`` in women)
-    from sex (``male`` 1 or 0)."""
+    """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``HYP_THETA``
+    (the fitted hypnosis threshold) and ``HYP_X`` (1 in men, ``airway_female_ratio`` in women) from sex
+    (``male`` 1 or 0)."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
     out["HYP_THETA"] = jnp.asarray(theta("hypnosis"))
     out["HYP_X"] = jnp.where(male > 0.5, 1.0, values["airway_female_ratio"])

@@ -40,7 +40,10 @@ higher concentration for it (Masuda 1995, G83): ``S' = X S / (1 - (1 - X) S)`` i
 every agonist's concentration (exact for full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X``
 1 in men and ``airway_female_ratio`` in women.  Wakefulness and the airway respond to ``h = H (1 + HYP_THETA)``,
 ``H`` as a fraction of its value at full occupancy (``S' = 1``; at most 1): ``h = (1 + HYP_THETA)/2`` ~ 0.9 at the
-threshold of sleep, 1 at full occupancy.
+threshold of sleep, 1 at full occupancy, and already 0.49 at ``S' = 0.3`` (psychomotor half-effect, awake):
+that the wakefulness drive is lost in proportion to ``h`` is an assumption (A; a steeper loss around sleep would
+be as consistent with the data at hand).  With ``W_FRAC`` 0.94 the apnoeic threshold ``PT`` lies only 0.6 mmHg
+below ``P0`` (in sleep it is usually a few mmHg below eupnoea, not in literature.md).
 
 **Airway obstruction** at loss of consciousness (G83) limits the ventilation achieved, whatever the effort::
 
@@ -175,7 +178,9 @@ class Ventilation(Score):
         """The hypnosis endpoint's effect ``H = S' / (S' + HYP_THETA)`` (asleep, Ramsay >= 4, from 0.5), with
         ``S' = X S / (1 - (1 - X) S)``: the stimulus at ``X`` times every agonist's concentration (exact for
         full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X`` 1 in men and
-        ``airway_female_ratio`` in women (G83).  Ethanol's own site can take ``S`` above 1: there ``S' = S``."""
+        ``airway_female_ratio`` in women (G83).  Ethanol's own site adds to ``S``: the scaling then acts on the sum
+        (approximate: occupancy 0.5 plus ethanol 0.3 gives 0.740 at X = 0.71 against 0.649 with the agonists
+        alone scaled), and above ``S = 1`` ``S' = S`` (no sex difference)."""
         x, s = p["HYP_X"], jnp.maximum(s, 0.0)
         sx = x * s / (1.0 - (1.0 - x) * jnp.minimum(s, 1.0))  # S > 1 (ethanol's site on top): S' = S
         return sx / (sx + p["HYP_THETA"])

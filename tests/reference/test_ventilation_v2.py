@@ -222,7 +222,7 @@ def test_opioid_alone_causes_apnoea_at_full_effect():
 
 
 @pytest.mark.parametrize("c_nal", (0.0, 0.3, 1.5))
-def test_yassen_fentanyl_curve_at_equilibrium_binding(c_nal, x64):
+def test_yassen_curve_shape_at_the_library_c50_with_equilibrium_binding(c_nal, x64):
     # Fentanyl and naloxone bound to equilibrium at constant effect-site concentrations by MuReceptor with
     # the library's kon/koff; the opioid effect at clamped CO2 (no benzodiazepine, O_TOL = 1) equals
     # Yassen 2007's alpha Ce^n / (Ce^n + (EC50 (1 + Cnal/EC50nal))^n) with EC50 0.42 (Algera 2021's naive C50, G84,
@@ -301,3 +301,18 @@ def test_interaction_deepens_and_additive_is_psi_zero():
     assert got["ventilation"].min() < got["ventilation_additive"].min() - 0.01
     same = nadir(params(**(SCENARIO | {"PSI": 0.0})), ramp(0.5), ramp(0.5))
     np.testing.assert_allclose(same["ventilation"], same["ventilation_additive"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("y", (0.0, 0.7, 5.0))  # flumazenil's x (concentration / KD)
+def test_women_hypnosis_is_mens_at_scaled_agonist_concentrations(y, x64):
+    # Full agonists at x = sum C/KD, an antagonist at y: occupancy S = x/(1 + x + y) (popsim.pd.gaba).  A woman's
+    # hypnosis (HYP_X = X) at S equals a man's at the occupancy of X times every agonist concentration,
+    # X x/(1 + X x + y), computed here from the binding model, not from the module's transform.
+    theta = 0.827
+    for big_x in (0.5, 0.71, 1.0):
+        for x in (0.05, 0.3, 1.0, 3.0, 20.0):
+            s_woman, s_man = x / (1 + x + y), big_x * x / (1 + big_x * x + y)
+            woman = Ventilation.hypnosis(jnp.asarray(s_woman), {"HYP_X": jnp.asarray(big_x), "HYP_THETA": theta})
+            man = Ventilation.hypnosis(jnp.asarray(s_man), {"HYP_X": jnp.asarray(1.0), "HYP_THETA": theta})
+            np.testing.assert_allclose(float(woman), float(man), rtol=1e-12)
+            np.testing.assert_allclose(float(man), s_man / (s_man + theta), rtol=1e-12)
