@@ -98,6 +98,9 @@ class OverdoseStudy(Study):
             if name not in self.rescue_opioid_mg:
                 raise ValueError(f"study.rescue_opioid_mg: no dose for {name!r}")
             finite(f"study.rescue_opioid_mg.{name}", self.rescue_opioid_mg[name], low=0, low_open=True, high=1000)
+            if self.rescue_opioid_mg[name] not in self.opioid_mg[name]:  # the rescues are compared with its grid cell
+                raise ValueError(f"study.rescue_opioid_mg.{name}={self.rescue_opioid_mg[name]!r}; allowed: one of "
+                                 f"study.opioid_mg.{name} {list(self.opioid_mg[name])}")
         for i, x in enumerate(self.benzo_mg):
             finite(f"study.benzo_mg[{i}]", x, low=0, high=1000)
         for i, r in enumerate(self.naloxone_routes):

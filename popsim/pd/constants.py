@@ -38,7 +38,7 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
 # wakefulness_opioid_exponent), named in each one's text.
 _RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
              "wakefulness_opioid_exponent by maximum likelihood (experiments/calibration/fit.py 1000, 2026-12-07; "
-             "-log L 26.07) on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam "
+             "-log L 26.98) on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam "
              "0.05 mg/kg + fentanyl, 0/12 with midazolam alone; apnoea 6/12 with both, 0/12 with fentanyl alone), "
              "Masuda 1995 (G83: loss of consciousness in 2/8 women at midazolam 0.1 mg/kg and 8/8 at 0.2 mg/kg) "
              "and Forster 1993 (G79: resting VE x0.75 at 0.1 mg/kg, 95% 0.58-0.92 derived from P < 0.01, n = 8); "
@@ -105,30 +105,30 @@ PD: dict[str, Constant] = {
                                 "(G_RESP; operational model, E_b = EB_MAX g S / (1 + g S)): starting value giving E_b "
                                 "~ 0.33 at midazolam 0.15 mg/kg iv with the S of 2026-12 (occupancy ~0.94); no "
                                 "transducer gain is published", "A", (0.2, 20.0)),
-    "airway_female_ratio": Constant(0.783, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
-                                    "wakefulness drive and the airway) responds in women as in men at 0.783 times "
+    "airway_female_ratio": Constant(0.792, "1", "HYP_X of women: the hypnosis endpoint (and with it the "
+                                    "wakefulness drive and the airway) responds in women as in men at 0.792 times "
                                     "the concentration (the hypnosis threshold of popsim.pd.potency, fitted on mixed "
                                     "ICU adults, G13, is taken as the men's).  " + _RESP_FIT
                                     + ".  Range: 95% from the observed information; "
                                     "until 2026-12-07 an assumption of 0.5 on a saturating gain, with which no "
-                                    "woman could reach sleep", "F", (0.64, 0.96)),
-    "airway_obstruction_max": Constant(0.824, "1", "fraction of the airway's ventilation limit lost at full "
+                                    "woman could reach sleep", "F", (0.645, 0.971)),
+    "airway_obstruction_max": Constant(1.0, "1", "fraction of the airway's ventilation limit lost at full "
                                        "hypnosis (AW_MAX; limit VE_CAP (1 - AW_MAX h), popsim.pd.ventilation v3).  "
-                                       + _RESP_FIT + ".  Only Forster's resting ventilation bears on it (the "
-                                       "limit binds at 0.1 mg/kg from about 0.8): the observed information gives "
-                                       "0.74-0.88, but the likelihood is flat from 0 to 0.8 (-log L 0.15 above "
-                                       "its minimum), so the range is 0 (taken as 0.02) to 0.88.  Masuda: SaO2 "
-                                       "fell in all at 0.1 mg/kg, snoring and obstruction (G83, no numbers)", "F",
-                                       (0.02, 0.88)),
-    "synergy_psi": Constant(4.80, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
+                                       + _RESP_FIT + ".  Not identified: -log L falls from 27.41 at 0 to 26.98 "
+                                       "at 1 (the maximum, on the bound), so the range is the whole prior; with "
+                                       "sleep_hill 4 the airway limit binds only in sleep, which Forster's "
+                                       "resting ventilation at 0.1 mg/kg (V1) barely reaches.  Masuda: snoring, "
+                                       "obstruction and a fall of SaO2 in all at 0.1 mg/kg (G83, no numbers); "
+                                       "with ventilation v3 before sleep_hill the fit was 0.824", "F", (0.0, 1.0)),
+    "synergy_psi": Constant(5.75, "1", "potency shift of the opioid by the GABA-A respiratory effect: the opioid's "
                             "C50 is divided by 1 + PSI E_b (PSI = 0: Bliss independence on the clamped chemoreflex "
                             "drive; no benzodiazepine-opioid ventilation surface is published, C46).  "
                             + _RESP_FIT + ".  "
-                            "Range: 95% from the observed information.  Earlier "
+                            "Range: 95% from the observed information (profile likelihood: 3.9-8.5).  Earlier "
                             "fits: 31.5 (ventilation v2), 20.9 (v3 with Yassen's fentanyl C50 and a saturating "
-                            "hypnosis gain).  Prior (0-10) from the reverse direction, alfentanil 3 ug/kg "
-                            "shifting the midazolam ED50 for loss of consciousness x1.9 (Kissin 1990, C42): the "
-                            "fit lies inside it", "F", (2.7, 8.5)),
+                            "hypnosis gain), 4.80 (v3 before sleep_hill).  Prior (0-10) from the reverse "
+                            "direction, alfentanil 3 ug/kg shifting the midazolam ED50 for loss of consciousness "
+                            "x1.9 (Kissin 1990, C42): the fit lies inside it", "F", (1.9, 17.5)),
     "co2_gain": Constant(4.30, "1", "F, the gain of the CO2 feedback in Bouillon 2003's VE/VE0 = (1 - E)"
                          "(PaCO2_e/PaCO2_0)^F (remifentanil, G86).  Ventilation v3 keeps its slope at rest, F/P0, "
                          "for a chemoreflex linear above its apnoeic threshold (popsim.pd.ventilation), not the "
@@ -154,7 +154,7 @@ PD: dict[str, Constant] = {
                                      "threshold at P0 (1 - (1 - W_FRAC)/F)).  Default: Mann 2022's Wmax 6.62 L/min "
                                      "(C36) over Bouillon 2003's resting VE 7.06 L/min (G86), two different models "
                                      "and populations, so an assumption; range wide", "A", (0.3, 0.95)),
-    "wakefulness_opioid_exponent": Constant(0.783, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI "
+    "wakefulness_opioid_exponent": Constant(0.779, "1", "W_OPI: the wakefulness drive falls as (1 - f)^W_OPI "
                                             "with f the opioid's normalised (full-agonist) effect x^n/(x^n + K^n), "
                                             "whose alpha f is the chemoreflex effect (Yassen, C9).  "
                                             + _RESP_FIT + "; range: 95% from the observed information.  "
@@ -165,7 +165,15 @@ PD: dict[str, Constant] = {
                                             "(C36; the functional form recalled), i.e. wakefulness = (1 - f)^(P3/P1) "
                                             "on this mapping, P3/P1 = 0.9/2.875 = 1.323/4.226 = 0.313 (D), below "
                                             "the interval: with it fentanyl 2 ug/kg alone desaturates 4% of young "
-                                            "adults (Bailey: 6/12) and apnoea needs > 20 ug/kg", "F", (0.48, 1.29)),
+                                            "adults (Bailey: 6/12) and apnoea needs > 20 ug/kg", "F", (0.48, 1.26)),
+    "sleep_hill": Constant(4.0, "1", "SLEEP_HILL m: wakefulness drive and airway tone are lost as u^m/(u^m + u_T^m) "
+                           "on the hypnosis endpoint's concentration scale (popsim.pd.ventilation), half at the "
+                           "threshold of sleep (Ramsay >= 4).  2 ln 9 / ln(304/101) = 3.99 (D) puts 10% and 90% of "
+                           "the loss at the midazolam concentrations of Ramsay >= 3 and >= 5 of Barr 2001 (G13; "
+                           "lorazepam 51/152: 4.02); that the loss runs from 10% to 90% between those levels is an "
+                           "assumption.  Until 2026-12-07 the loss was the endpoint's effect as a fraction of its "
+                           "maximum (m = 1 on the occupancy scale), which took 78% of the wakefulness drive at the "
+                           "Ramsay >= 2 concentration (awake, tranquil)", "A", (2.0, 8.0)),
     "airway_ventilation_cap": Constant(3.0, "1", "VE_CAP: largest ventilation (fraction of resting) that the "
                                        "airway passes at full patency; obstruction caps the achieved ventilation at "
                                        "VE_CAP (1 - AW_MAX h) whatever the drive (effort does not overcome an "

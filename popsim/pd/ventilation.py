@@ -38,12 +38,16 @@ lost the wakefulness drive (hypnosis, opioid) stops breathing until CO2 rises ab
 Ramsay >= 4, G13, from ``H = 0.5``; ``HYP_THETA`` its fitted threshold), output as ``hypnosis``.  Women need a
 higher concentration for it (Masuda 1995, G83): ``S' = X S / (1 - (1 - X) S)`` is the stimulus at ``X`` times
 every agonist's concentration (exact for full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X``
-1 in men and ``airway_female_ratio`` in women.  Wakefulness and the airway respond to ``h = H (1 + HYP_THETA)``,
-``H`` as a fraction of its value at full occupancy (``S' = 1``; at most 1): ``h = (1 + HYP_THETA)/2`` ~ 0.9 at the
-threshold of sleep, 1 at full occupancy, and already 0.49 at ``S' = 0.3`` (psychomotor half-effect, awake):
-that the wakefulness drive is lost in proportion to ``h`` is an assumption (A; a steeper loss around sleep would
-be as consistent with the data at hand).  With ``W_FRAC`` 0.94 the apnoeic threshold ``PT`` lies only 0.6 mmHg
-below ``P0`` (in sleep it is usually a few mmHg below eupnoea, not in literature.md).
+1 in men and ``airway_female_ratio`` in women.  Wakefulness and the airway are lost with sleep, on the
+concentration scale of the same endpoint: with ``u = S'/(1 - S')`` (the agonists' concentrations over their KDs,
+shifted by flumazenil) and ``u_T = HYP_THETA/(1 - HYP_THETA)``::
+
+    h = u^m / (u^m + u_T^m),    m = SLEEP_HILL
+
+``h`` is 1/2 at the threshold of sleep, ~1 well beyond it and ~0 when awake.  ``m`` 4 puts 10% and 90% of the
+loss at the concentrations of Ramsay >= 3 and >= 5 (Barr 2001, G13: midazolam 101 and 304 ng/mL around 208 for
+Ramsay >= 4; an assumption on that reading).  With ``W_FRAC`` 0.94 the apnoeic threshold ``PT`` lies only 0.6
+mmHg below ``P0`` (in sleep it is usually a few mmHg below eupnoea, not in literature.md).
 
 **Airway obstruction** at loss of consciousness (G83) limits the ventilation achieved, whatever the effort::
 
@@ -128,8 +132,8 @@ class Ventilation(Score):
 
     substeps: int = 4
 
-    parameters = ("EB_MAX", "G_RESP", "HYP_THETA", "HYP_X", "AW_MAX", "PSI", "CO2_F", "CO2_KEL", "CO2_KE0",
-                  "PACO2_0", "AA_GRAD", "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
+    parameters = ("EB_MAX", "G_RESP", "HYP_THETA", "HYP_X", "SLEEP_HILL", "AW_MAX", "PSI", "CO2_F", "CO2_KEL",
+                  "CO2_KE0", "PACO2_0", "AA_GRAD", "VE_APNOEA", "W_FRAC", "W_OPI", "VE_CAP")
 
     instant = {
         "ventilation": ("1", "minute ventilation reaching the alveoli as a fraction of baseline"),
@@ -159,7 +163,7 @@ class Ventilation(Score):
         wakefulness drive ``W_FRAC (1 - h)(1 - f)^W_OPI`` and the airway's limit ``VE_CAP (1 - AW_MAX h)``."""
         g = p["G_RESP"] * s
         eb = p["EB_MAX"] * g / (1.0 + g)
-        hyp = jnp.minimum(self.hypnosis(s, p) * (1.0 + p["HYP_THETA"]), 1.0)
+        hyp = self.sleep(s, p)
         cap = p["VE_CAP"] * (1.0 - p["AW_MAX"] * hyp)
         awake = p["W_FRAC"] * (1.0 - hyp)
         d = 1.0 - eb
@@ -174,16 +178,31 @@ class Ventilation(Score):
         return (1.0 - eo) * d, awake * (qn / den) ** p["W_OPI"], jnp.stack([cap, cap])
 
     @staticmethod
-    def hypnosis(s, p):
-        """The hypnosis endpoint's effect ``H = S' / (S' + HYP_THETA)`` (asleep, Ramsay >= 4, from 0.5), with
-        ``S' = X S / (1 - (1 - X) S)``: the stimulus at ``X`` times every agonist's concentration (exact for
-        full agonists, ``S = sum occ``, with or without flumazenil), ``X = HYP_X`` 1 in men and
-        ``airway_female_ratio`` in women (G83).  Ethanol's own site adds to ``S``: the scaling then acts on the sum
-        (approximate: occupancy 0.5 plus ethanol 0.3 gives 0.740 at X = 0.71 against 0.649 with the agonists
+    def scaled_stimulus(s, p):
+        """``S' = X S / (1 - (1 - X) S)``, the stimulus at ``X = HYP_X`` times every agonist's concentration (exact
+        for full agonists, ``S = sum occ``, with or without flumazenil), ``X`` 1 in men and
+        ``airway_female_ratio`` in women (G83).  Ethanol's own site adds to ``S``: the scaling then acts on the
+        sum (approximate: occupancy 0.5 plus ethanol 0.3 gives 0.740 at X = 0.71 against 0.649 with the agonists
         alone scaled), and above ``S = 1`` ``S' = S`` (no sex difference)."""
         x, s = p["HYP_X"], jnp.maximum(s, 0.0)
-        sx = x * s / (1.0 - (1.0 - x) * jnp.minimum(s, 1.0))  # S > 1 (ethanol's site on top): S' = S
+        return x * s / (1.0 - (1.0 - x) * jnp.minimum(s, 1.0))
+
+    @classmethod
+    def hypnosis(cls, s, p):
+        """The hypnosis endpoint's effect ``H = S' / (S' + HYP_THETA)`` (asleep, Ramsay >= 4, from 0.5)."""
+        sx = cls.scaled_stimulus(s, p)
         return sx / (sx + p["HYP_THETA"])
+
+    @classmethod
+    def sleep(cls, s, p):
+        """The loss of wakefulness (and of airway tone) ``h = u^m / (u^m + u_T^m)``, ``m = SLEEP_HILL``, on the
+        concentration scale of the hypnosis endpoint: ``u = S' / (1 - S')`` (the agonists' concentrations over
+        their KDs, shifted by any flumazenil) and ``u_T = HYP_THETA / (1 - HYP_THETA)`` (sleep, Ramsay >= 4), so
+        ``h`` is 1/2 where ``hypnosis`` is 1/2 and tends to 1 at full occupancy."""
+        sx = cls.scaled_stimulus(s, p)
+        a = (sx * (1.0 - p["HYP_THETA"])) ** p["SLEEP_HILL"]
+        b = (p["HYP_THETA"] * jnp.maximum(1.0 - sx, 0.0)) ** p["SLEEP_HILL"]
+        return a / (a + b)
 
     def init(self, p, dtype) -> VentilationState:
         p0 = jnp.full((2,), p["PACO2_0"], dtype)

@@ -47,6 +47,8 @@ def test_surface_is_monotone_and_rescue_helps(study):
     ("study.benzo_mg=[-1]", "study.benzo_mg[0]=-1"),
     ("study.benzo_mg=[]", "study.benzo_mg=[]; allowed: a non-empty list without repeats"),
     ("study.opioid_at_min=118", "= 123 min; allowed: within the horizon hours x 60 - 1 = 119 min"),
+    ("study.opioid_mg.fentanyl=[0,0.1,0.2]", "study.rescue_opioid_mg.fentanyl=0.4; allowed: one of "
+                                             "study.opioid_mg.fentanyl [0.0, 0.1, 0.2]"),
 ])
 def test_bad_overrides_are_refused_before_compute(override, message, refused):
     refused([override], message.replace("[", r"\[").replace("]", r"\]"))

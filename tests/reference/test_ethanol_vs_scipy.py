@@ -94,8 +94,8 @@ def test_elimination_rate_is_the_published_widmark_beta(x64):
 GABA = dict(ethanol_KD=2000.0, THETA=0.3, KADAPT=0.05, TOL=0.5, FALL_H0=1e-5,
             FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.0, WD_K=0.5, WD_N=2.0, SZ_K=0.01, EB_MAX=0.5, G_RESP=2.0,
             HYP_THETA=0.1, HYP_X=1.0,
-            W_FRAC=0.94, W_OPI=1.0, VE_CAP=3.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8, CO2_KE0=55.2,
-            PACO2_0=42.4, AA_GRAD=10.0, VE_APNOEA=0.1)
+            W_FRAC=0.94, W_OPI=1.0, VE_CAP=3.0, SLEEP_HILL=4.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8,
+            CO2_KE0=55.2, PACO2_0=42.4, AA_GRAD=10.0, VE_APNOEA=0.1)
 
 
 def run_risk(dt, dtype=jnp.float64):

@@ -26,7 +26,7 @@ OPIOID = dict(O_CL=58.8, O_V1=19.5, O_Q2=210.6, O_V2=150.0, O_KE0=2.53, O_KON=17
 NALOXONE = dict(N_CL=91.0, N_V1=38.0, N_KE0=6.36, O_KON_N=2000.0, O_KOFF_N=2.4)
 SCORES = dict(KADAPT=0.01, TOL=0.6, FALL_H0=5e-5, FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.5, WD_K=0.05, WD_N=2.0,
               SZ_K=0.001, EB_MAX=0.5, G_RESP=2.0, HYP_THETA=0.1, HYP_X=1.0,
-              W_FRAC=0.94, W_OPI=1.0, VE_CAP=3.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8,
+              W_FRAC=0.94, W_OPI=1.0, VE_CAP=3.0, SLEEP_HILL=4.0, AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8,
               CO2_KE0=55.2, PACO2_0=42.4, AA_GRAD=10.0, VE_APNOEA=0.1)
 P = BENZO | OPIOID | NALOXONE | SCORES
 # 1 mg every 8 h for 4 days, then stopped (adaptation builds, then a withdrawal mismatch); the opioid
