@@ -159,7 +159,7 @@ PD: dict[str, Constant] = {
                                             "whose alpha f is the chemoreflex effect (Yassen, C9).  "
                                             + _RESP_FIT + "; range: 95% from the observed information.  "
                                             "With it fentanyl alone gives apnoea >= 15 s in half of young adults "
-                                            "at about 5.7 ug/kg iv and SpO2 < 90% at about 2 ug/kg (measured "
+                                            "at about 5.8 ug/kg iv and SpO2 < 90% at about 2 ug/kg (measured "
                                             "2026-12-07, 500 healthy_young adults).  Mann 2022 scales the "
                                             "chemoreflex by (1 - fR)^P1 and the wakefulness drive by (1 - fR)^P3 "
                                             "(C36; the functional form recalled), i.e. wakefulness = (1 - f)^(P3/P1) "
