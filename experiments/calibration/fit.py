@@ -78,9 +78,8 @@ def fit_group(group: str) -> None:
     x0 = min(grid, key=nll)
     # then each constant alone over 21 points of its range, the others held (a narrow valley in one constant, flat
     # elsewhere, escapes both the coarse grid and a simplex started on the flat part)
-    for i, (k, c) in enumerate(coords.items()):
-        lo, hi = axes[i][0], axes[i][-1]
-        x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(lo, hi, 21)), key=nll)
+    for i, axis in enumerate(axes):
+        x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(axis[0], axis[-1], 21)), key=nll)
     res = minimize(nll, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": 400})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
     # observed information in the transformed coordinates (central differences, step 0.05)

@@ -168,8 +168,11 @@ def _mean_weight(cohort, n: int = 1000) -> float:
     return float(draw["weight_kg"].mean())
 
 
+MASUDA_STEPS = 121  # 1-min grid, 2 h
+
+
 def _masuda(sim: _Sim) -> dict:
-    dt, n = 1 / 60, 121
+    dt, n = 1 / 60, MASUDA_STEPS
     out = {}
     for sex, p_male in (("men", 1.0), ("women", 0.0)):
         cohort = preset("healthy_young", p_male=p_male)
@@ -182,7 +185,7 @@ def _masuda(sim: _Sim) -> dict:
 def _masuda_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     out = {}
     for sex, arm in raw.items():
-        v = _replay(arm, Ventilation(), values, ("hypnosis", "ventilation"), np.arange(1, 121))
+        v = _replay(arm, Ventilation(), values, ("hypnosis", "ventilation"), np.arange(1, MASUDA_STEPS))
         asleep = v["hypnosis"].max(axis=0) >= 0.5  # (regimen, subject): Ramsay >= 4 at any time in 2 h
         out |= {f"loc_01_{sex}": asleep[0], f"loc_02_{sex}": asleep[1],
                 f"ve10_{sex}": v["ventilation"][10, 0]}  # step 11: 10 min after the dose

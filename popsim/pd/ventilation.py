@@ -153,11 +153,6 @@ class Ventilation(Score):
         if not 1 <= self.substeps <= 256:
             raise ValueError(f"Ventilation substeps={self.substeps!r}; allowed: 1 to 256")
 
-    def drive(self, s, r, p):
-        """The chemoreflex drive factor ``D = (1 - E_o)(1 - E_b)`` with the interaction and with PSI = 0, shape
-        (2,)."""
-        return self.drives(s, r, p)[0]
-
     def drives(self, s, r, p):
         """``(D, W, L)``, each shape (2,) (with the interaction, with PSI = 0): the chemoreflex factor, the
         wakefulness drive ``W_FRAC (1 - h)(1 - f)^W_OPI`` and the airway's limit ``VE_CAP (1 - AW_MAX h)``."""
@@ -217,11 +212,10 @@ class Ventilation(Score):
     def _ve_and_slope(self, drv, pe, p):
         """VE/VE0 and d(VE/VE0)/dPe for the drives ``drv`` at the chemoreceptor PaCO2 ``pe``."""
         d, w, cap = drv
-        gain = d * p["CO2_F"] / p["PACO2_0"]
-        above = pe > self.threshold(p)
-        drive = w + gain * jnp.maximum(pe - self.threshold(p), 0.0)
+        gain, above = d * p["CO2_F"] / p["PACO2_0"], pe - self.threshold(p)
+        drive = w + gain * jnp.maximum(above, 0.0)
         free = drive < cap
-        return jnp.where(free, drive, cap), jnp.where(free & above, gain, 0.0)
+        return jnp.where(free, drive, cap), jnp.where(free & (above > 0.0), gain, 0.0)
 
     def _ve(self, drv, pe, p):
         return self._ve_and_slope(drv, pe, p)[0]
@@ -267,9 +261,9 @@ class Ventilation(Score):
         return VentilationState(pa, pe, hyp, apn)
 
     def values(self, state, d, p) -> dict[str, Scalar]:
-        drv = self.drives(d.stimulus, d.mu_bound, p)
-        ve, spo2 = self._signals(state.paco2, state.paco2_e, drv, p)
-        return {"ventilation": ve, "ventilation_additive": self._ve(drv, state.paco2_e, p)[1],
+        ve = self._ve(self.drives(d.stimulus, d.mu_bound, p), state.paco2_e, p)  # (2,): as interacting, additive
+        spo2 = severinghaus(PIO2 - state.paco2[0] / RQ - p["AA_GRAD"])
+        return {"ventilation": ve[0], "ventilation_additive": ve[1],
                 "paco2": state.paco2[0], "spo2": spo2, "hypnosis": self.hypnosis(d.stimulus, p),
                 "time_hypoxaemia": state.hypoxaemia,
                 "time_apnoea": state.apnoea}

@@ -242,7 +242,7 @@ def test_yassen_curve_shape_at_the_library_c50_with_equilibrium_binding(c_nal, x
         c = {"e": jnp.asarray(ce * 1e-3), "n": jnp.asarray(c_nal * 1e-3)}
         with jax.enable_x64(True):
             r = float(mu.step(mu.init(pm, jnp.float64), c, c, pm, 5.0).opioid)
-            d = float(VENT.drive(jnp.asarray(0.0), jnp.asarray(r), p)[0])
+            d = float(VENT.drives(jnp.asarray(0.0), jnp.asarray(r), p)[0][0])
         y = (ce / ec50) / (1 + c_nal / ec50_nal)
         np.testing.assert_allclose(r / (1 - r), y, rtol=1e-9)
         yassen = 0.91 * ce**2.68 / (ce**2.68 + (ec50 * (1 + c_nal / ec50_nal)) ** 2.68)
