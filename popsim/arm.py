@@ -88,7 +88,7 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores:
         raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone, one "
                          "flumazenil and ethanol once")
     sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species))
-    gaba = GabaAdaptation(sites=sites, antagonist="Z_effect" if "Z_" in roles else None,
+    gaba = GabaAdaptation(sites=sites, adapted=("a1",), antagonist="Z_effect" if "Z_" in roles else None,
                           ethanol="ethanol" if "E_" in roles else None)
     mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
     if "N_" in roles and mu is None:
@@ -253,7 +253,9 @@ class Physiological:
                 # a chronic opioid user (cohort covariate ``opioid``) is tolerant: opioid C50 x the runtime ratio
                 tolerance = jnp.where(cov["opioid"] > 0.5, values["opioid_tolerance_c50_ratio"], 1.0)
                 out |= comedication_parameters(other, phys, eta["kon"], tolerance)
-        return out | score_parameters(cov["age"], cov["male"], values)
+        # the withdrawal susceptibility: a standard-normal latent trait (withdrawal_sigma scales it)
+        z = etas({"withdrawal": math.sqrt(math.e - 1.0)}, iiv_stream, i, dtype, prefix="pd.")["withdrawal"]
+        return out | score_parameters(cov["age"], cov["male"], values, cov["alcohol"], z)
 
     def _activity(self, cov, phys, i, iiv_stream, doses):
         p, dtype = self.perpetrator, doses.dtype

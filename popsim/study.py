@@ -30,7 +30,7 @@ __all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "
 
 DAY_H = 24.0
 # PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)
-SUMMARISED = ("occupancy_a1", "effect_a1", "effect_a2", "sedation")
+SUMMARISED = ("occupancy_a1", "effect_a1", "effect_a2", "sedation", "withdrawal_severity")
 APNOEA_MIN_H = 15.0 / 3600.0  # an apnoea lasts at least 15 s (Bailey 1990, literature.md C39)
 
 def check_arms(path: str, cohorts: Sequence[str], drugs: Sequence[str], doses_de: Sequence[float]) -> None:
@@ -152,8 +152,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     def pd(stat, window, name):
         return r.stat(stat, window, name).astype(float)
 
-    hw_end = pd("pd_end", "horizon", "withdrawal_cumhaz")
-    hw_ss = pd("pd_end", "before_ss", "withdrawal_cumhaz") if ss > 0 else 0.0
+    severity = pd("pd_end", "horizon", "withdrawal_severity_max")
+    any_level = r.params["DEP_ANY"][0].astype(float)
     eff_max, eff_min = pd("pd_max", "ss", "effect_a1"), pd("pd_min", "ss", "effect_a1")
     out = {
         "cavg_ss": r.stat("auc", "ss", "central").astype(float) / (day * dt),
@@ -168,7 +168,9 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
         "falls_expected": pd("pd_end", "horizon", "falls_expected"),
         "fall_rate_ratio": pd("pd_end", "horizon", "falls_expected") / (r.params["FALL_H0"][0] * (n_steps - 1) * dt),
         "p_fall": pd("pd_end", "horizon", "p_fall"), "p_hip_fracture": pd("pd_end", "horizon", "p_hip_fracture"),
-        "p_withdrawal": pd("pd_end", "horizon", "p_withdrawal"), "p_withdrawal_last_day": -np.expm1(-(hw_end - hw_ss)),
+        "withdrawal_severity_peak": severity, "p_withdrawal": (severity >= 1.0).astype(float),
+        "p_withdrawal_any": (severity >= any_level).astype(float),
+        "p_withdrawal_last_day": (pd("pd_max", "ss", "withdrawal_severity") >= 1.0).astype(float),
         "p_seizure": pd("pd_end", "horizon", "p_seizure"),
     }
     if ventilation:

@@ -66,7 +66,8 @@ def fit_group(group: str) -> None:
         return out if math.isfinite(out) else 1e12
 
     # coarse grid over the prior ranges (popsim.pd.constants.PD), 5 points per constant (3 for groups of four or
-    # more), in the coordinates
+    # more), in the coordinates; groups of more than five start from the current values instead (3^6 points and
+    # more cost too much)
     points = 5 if len(coords) < 4 else 3
     axes = []
     for k, c in coords.items():
@@ -74,13 +75,16 @@ def fit_group(group: str) -> None:
         lo = max(lo, 1e-2 * hi) if c == "log" else max(lo, 0.02) if c == "logit" else max(lo, 1.05)
         hi = min(hi, 0.98) if c == "logit" else hi
         axes.append(np.linspace(TO[c](lo), TO[c](hi), points))
-    grid = [np.array(x) for x in itertools.product(*axes)]
-    x0 = min(grid, key=nll)
+    if len(coords) <= 5:
+        x0 = min((np.array(x) for x in itertools.product(*axes)), key=nll)
+    else:
+        x0 = np.array([TO[c](values[k]) for k, c in coords.items()])
     # then each constant alone over 21 points of its range, the others held (a narrow valley in one constant, flat
     # elsewhere, escapes both the coarse grid and a simplex started on the flat part)
     for i, axis in enumerate(axes):
         x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(axis[0], axis[-1], 21)), key=nll)
-    res = minimize(nll, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": 400})
+    res = minimize(nll, x0, method="Nelder-Mead",
+                   options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": max(400, 100 * len(coords))})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
     # observed information in the transformed coordinates (central differences, step 0.05)
     h, k = 0.05, len(res.x)

@@ -39,10 +39,10 @@ __all__ = ["AlcoholStudy", "EXPERIMENT", "LEVELS", "QUANTILES", "figure", "input
 LEVELS = ["grams_per_day", "treatment", "trigger_drive"]
 QUANTILES = (0.05, 0.5, 0.95)
 SOBER_MG_L = 10.0  # blood ethanol taken as none left (0.01 g/L)
-TRACKED = ("ethanol", "effect_a2", "adaptation_a2", "withdrawal_drive_a2", "sedation", "withdrawal_cumhaz",
+TRACKED = ("ethanol", "effect_a2", "glutamate_upregulation", "ciwa_ar", "sedation", "withdrawal_severity",
            "seizure_cumhaz")
 # signals kept as population quantiles over time (units and long names: the PD model's)
-SHOWN = ("ethanol", "effect_a2", "withdrawal_drive_a2", "sedation")
+SHOWN = ("ethanol", "effect_a2", "ciwa_ar", "sedation")
 SIGNALS = risk_model(1, (("ethanol", "oral"),)).signals
 
 register({

@@ -67,9 +67,9 @@ from popsim.experiments.base import Experiment, Result, TableStudy
 from popsim.pd import potency
 from popsim.pd.falls import Falls
 from popsim.pd.parameters import RUNTIME, check_values, score_parameters
-from popsim.pd.risk import DRIVE_SIGNALS, drive, replay
+from popsim.pd.risk import DRIVE_SIGNALS, replay
 from popsim.pd.ventilation import Ventilation
-from popsim.pd.withdrawal import Withdrawal
+from popsim.pd.withdrawal import CIWA_AR_K, Withdrawal
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
@@ -125,9 +125,10 @@ class _Sim:
     chunk_size: int = 8192
     progress: Callable | None = None
 
-    def __call__(self, arm: Arm, U: np.ndarray, label: str) -> dict:
+    def __call__(self, arm: Arm, U: np.ndarray, label: str, values: Mapping[str, float] | None = None) -> dict:
+        """``values``: PD constants other than the defaults for the simulation (the scores' are replayed)."""
         saved = tuple(s for s in DRIVE_SIGNALS if s in risk_model(len(species(arm.drug)), arm.others).signals)
-        r = run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, values=check_values(),
+        r = run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, values=check_values(values),
                     chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
                     save=True, saved=saved, summarised=())
         opioid = {k: r.params[k][0] for k in ("O_ALPHA", "O_HILL", "O_TOL") if k in r.params}
@@ -231,49 +232,146 @@ def _falls_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     return out
 
 
-def _taper(days_on: int, mg: float, weeks: int, follow: int) -> list[float]:
-    """``days_on`` at ``mg``, then ``weeks - 1`` weekly steps down by ``mg / weeks`` (a stop in week ``weeks``),
-    then ``follow`` days off; ``weeks = 0``: an abrupt stop."""
-    steps = [mg * (1 - k / weeks) for k in range(1, weeks)] if weeks else []
-    return [mg] * days_on + [x for x in steps for _ in range(7)] + [0.0] * follow
+# --- dependence and withdrawal (targets WD*: rows of experiments/data/withdrawal_trials.csv) -------------------
+DEP_BURNIN_D, DEP_FOLLOW_D = 21, 63  # days on the dose before the stop or taper (the burn-in); follow-up after it
+TID, QID = (8.0, 14.0, 20.0), (2.0, 8.0, 14.0, 20.0)
+# Per regimen of each arm: (label, mg/day, dose hours, taper, prior use (days; a pair: uniform between)).  Taper:
+# 0 abrupt, ("weekly", k) k steps of 1/k of the dose a week (Schweizer 1990: 25%/week), ("label", mg, days) mg
+# off every ``days`` (XANAX label, E31).  Doses and durations the studies do not report are popsim assumptions.
+DEPENDENCE_ARMS = {
+    "diazepam": (("rickels_short", 20.0, TID, 0, (42.0, 240.0)),  # Rickels 1983: 15-40 mg/day; < 8 months
+                 ("rickels_long", 20.0, TID, 0, (240.0, 1095.0)),  # >= 8 months (upper end 3 y: A)
+                 ("schweizer", 15.0, TID, ("weekly", 4), (365.0, 2922.0)),  # long-term users, 1-8 y (A)
+                 ("abrupt", 15.0, TID, 0, (365.0, 2922.0))),
+    "alprazolam": (("schweizer", 0.75, TID, ("weekly", 4), (365.0, 2922.0)),
+                   ("abrupt", 0.75, TID, 0, (365.0, 2922.0)),
+                   ("rickels93", 5.2, QID, ("weekly", 4), (240.0, 240.0)),  # Rickels 1993: 8 months at 5.2 mg/day
+                   ("label", 5.0, QID, ("label", 0.5, 3), (91.0, 365.0))),  # > 4 mg/day for > 3 months
+}
+ALCOHOL_G_PER_DAY, DRINKING_HOURS = 150.0, tuple(float(h) for h in range(8, 24))  # A: intake of detox patients
+PROTRACTED_D = 56  # protracted withdrawal: symptoms at the 'any' level 8 weeks after the last dose (A)
+GH_Z, GH_W = np.polynomial.hermite_e.hermegauss(16)
+GH_W = GH_W / GH_W.sum()  # standard-normal quadrature for the susceptibility
 
 
-WITHDRAWAL_ON, WITHDRAWAL_FOLLOW, DOSE_HOURS = 84, 42, (8.0, 14.0, 20.0)
+def _plan(mg: float, taper) -> tuple[list[float], int]:
+    """Daily doses (burn-in, taper, follow-up) and the day of the last dose."""
+    if taper == 0:
+        steps = []
+    elif taper[0] == "weekly":
+        steps = [x for k in range(1, taper[1]) for x in [mg * (1 - k / taper[1])] * 7]
+    else:
+        cut, every = taper[1], taper[2]
+        steps = [x for k in range(1, int(np.ceil(mg / cut))) for x in [max(mg - k * cut, 0.0)] * every]
+    doses = [mg] * DEP_BURNIN_D + steps
+    return doses + [0.0] * DEP_FOLLOW_D, len(doses) - 1
 
 
-def _withdrawal(sim: _Sim) -> dict:
-    dt, on, follow = 1.0, WITHDRAWAL_ON, WITHDRAWAL_FOLLOW
+def _dependence(sim: _Sim) -> dict:
     out = {}
-    for drug, mg in (("diazepam", 15.0), ("alprazolam", 0.75)):
-        plans = {"abrupt": _taper(on, mg, 0, 21 + follow), "taper": _taper(on, mg, 4, follow)}
-        n = len(plans["taper"]) * 24 + 1
-        U = np.stack([daily_schedule(n, dt, p, DOSE_HOURS) for p in plans.values()])[..., None]
-        out[drug] = sim(Arm(drug, "oral", "adult", dt, n), U, f"withdrawal {drug}")
-    mg, n_days = 5.0, on + 30 + follow
-    plan = [mg] * on + [mg - 0.5 * (1 + d // 3) for d in range(30)] + [0.0] * follow
-    n = n_days * 24 + 1
-    U = daily_schedule(n, dt, plan, (2.0, 8.0, 14.0, 20.0))[None, :, None]
-    out["seizure"] = sim(Arm("alprazolam", "oral", "adult", dt, n), U, "seizures alprazolam")
+    for drug, arms in DEPENDENCE_ARMS.items():
+        plans = [_plan(mg, taper) for _, mg, _, taper, _ in arms]
+        n_days = max(len(d) for d, _ in plans)
+        n = n_days * 24 + 1
+        U = np.stack([daily_schedule(n, 1.0, d + [0.0] * (n_days - len(d)), hours)
+                      for (d, _), (_, _, hours, _, _) in zip(plans, arms)])[..., None]
+        out[drug] = sim(Arm(drug, "oral", "adult", 1.0, n), U, f"dependence {drug}")
+        out[drug]["last"] = np.array([(last * 24 + arm[2][-1]) for (_, last), arm in zip(plans, arms)])
+    cohort = preset("adult", p_male=0.8, p_alcohol=1.0)  # Daeppen 2002: 90/117 men (W69)
+    n = (DEP_BURNIN_D + 7) * 24 + 1
+    U = np.zeros((1, n, 2))
+    for day in range(DEP_BURNIN_D):
+        for h in DRINKING_HOURS:
+            U[0, day * 24 + int(h), 1] = ALCOHOL_G_PER_DAY * 1000.0 / len(DRINKING_HOURS)
+    arm = Arm("diazepam", "oral", cohort, 1.0, n, others=(("ethanol", "oral"),))
+    out["alcohol"] = sim(arm, U, "alcohol withdrawal", {"ethanol_vmax_ratio": 2.0})
+    out["alcohol"]["last"] = np.array([(DEP_BURNIN_D - 1) * 24 + DRINKING_HOURS[-1]])
     return out
 
 
-def _withdrawal_reduce(raw: dict, values) -> dict[str, np.ndarray]:
-    on = WITHDRAWAL_ON
+# the constants the Xc-free states depend on (the thresholds, susceptibility and seizure hazard act after)
+DYNAMIC = ("dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off", "dependence_k_glutamate",
+           "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms", "dependence_k_seizure",
+           "dependence_k_delirium", "prior_use_burn_in_days")
+
+
+def _dependence_states(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
+    """Symptoms X, the seizure-prone and delirium states (Xc-free: DEP_XC = 1), ``(time, regimen, subject)``,
+    with per-regimen prior use ``prior_d`` ((low, high) days, spread uniformly over the subjects).  The last
+    result is kept with the arm: a fit varying only thresholds does not replay."""
+    key = tuple(values[k] for k in DYNAMIC) + tuple(prior_d)
+    if arm.get("cache", (None,))[0] != key:
+        arm["cache"] = (key, _replay_dependence(arm, values, prior_d))
+    return arm["cache"][1]
+
+
+def _replay_dependence(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
+    n_reg, n_sub = arm["signals"]["effect_a2"].shape[1:]
+    q = (np.arange(n_sub) + 0.5) / n_sub
+    prior = np.stack([lo + (hi - lo) * q for lo, hi in prior_d]) * 24.0
+    p = (score_parameters(jnp.asarray(arm["age"]), jnp.asarray(arm["male"]), values)
+         | {"DEP_XC": jnp.asarray(1.0), "DEP_PRIOR": jnp.asarray(prior),
+            "THETA": jnp.asarray(potency.theta("psychomotor"))})
+    out = replay(Withdrawal(), arm["signals"], p, arm["dt"])
+    return {k: np.asarray(out[k], float) for k in ("withdrawal_severity", "seizure_proneness", "delirium_proneness")}
+
+
+def _p_above(peak, level, values):
+    """P(the subject's severity reaches ``level``) given the Xc-free peak symptoms: the log-normal
+    susceptibility integrated out."""
+    from scipy.special import ndtr
+
+    with np.errstate(divide="ignore"):
+        z = (np.log(np.maximum(peak, 1e-300)) - np.log(level * values["withdrawal_threshold"]))
+    return ndtr(z / values["withdrawal_sigma"])
+
+
+def _seizure(zs, values, dt):
+    """P(seizure) per subject from the Xc-free seizure-prone state ``(time, subject)`` (no kindling: one
+    withdrawal), the susceptibility integrated by Gauss-Hermite quadrature."""
+    xc = values["withdrawal_threshold"] * np.exp(values["withdrawal_sigma"] * GH_Z)  # (node,)
+    x = np.maximum(zs[..., None] / xc - values["seizure_threshold"], 0.0) ** values["seizure_n"]
+    h = values["seizure_k"] * dt * (x.sum(axis=0) - 0.5 * (x[0] + x[-1]))  # trapezoid, (subject, node)
+    return (-np.expm1(-h)) @ GH_W, x.sum(axis=-1)
+
+
+def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     out = {}
-    for drug in ("diazepam", "alprazolam"):
+    for drug, arms in DEPENDENCE_ARMS.items():
         arm = raw[drug]
-        stop = round(((on - 1) * 24 + DOSE_HOURS[-1]) / arm["dt"])  # the abrupt arm's last dose
-        w = _replay(arm, Withdrawal(), values, ("withdrawal_cumhaz",), [stop, -1])["withdrawal_cumhaz"]
-        for k, name in enumerate(("abrupt", "taper")):
-            out[f"{drug}.{name}.h"] = w[1, k] - w[0, k]
-        # time of the largest withdrawal drive (hence hazard) in the 14 days after an abrupt stop
-        mismatch = np.asarray(drive(arm["signals"], {"TOL": values["tolerance"]}).mismatch)[:, 0]
-        window = mismatch[stop:stop + round(14 * 24 / arm["dt"])]
-        out[f"{drug}.abrupt.peak_h"] = np.argmax(window, axis=0) * arm["dt"]
-    arm = raw["seizure"]
-    s = _replay(arm, Withdrawal(), values, ("seizure_cumhaz",), [round(on * 24 / arm["dt"]), -1])["seizure_cumhaz"]
-    out["alprazolam.seizure.h"] = s[1, 0] - s[0, 0]
+        x = _dependence_states(arm, values, [a[4] for a in arms])
+        start = round(DEP_BURNIN_D * 24 / arm["dt"])
+        for k, (label, *_rest) in enumerate(arms):
+            last = round(arm["last"][k] / arm["dt"])
+            sev = x["withdrawal_severity"][:, k]
+            key = f"{drug}.{label}"
+            out[f"{key}.clinical"] = _p_above(sev[start:].max(axis=0), 1.0, values)
+            out[f"{key}.any"] = _p_above(sev[start:].max(axis=0), values["withdrawal_any_ratio"], values)
+            drop = sev[start:last + round(28 * 24 / arm["dt"])].max(axis=0)
+            out[f"{key}.dropout"] = _p_above(drop, values["withdrawal_dropout_ratio"], values)
+            at = last + round(PROTRACTED_D * 24 / arm["dt"])
+            out[f"{key}.protracted"] = _p_above(sev[at], values["withdrawal_any_ratio"], values)
+            out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], values, arm["dt"])[0]
+            # resolution at the median susceptibility: last time at the 'any' level after the last dose (h)
+            above = sev[last:] >= values["withdrawal_any_ratio"] * values["withdrawal_threshold"]
+            t_last = (above.shape[0] - 1 - np.argmax(above[::-1], axis=0)) * arm["dt"]
+            out[f"{key}.resolution_h"] = np.where(above.any(axis=0), t_last, np.nan)
+    arm = raw["alcohol"]
+    x = _dependence_states(arm, values, [(0.0, 0.0)])
+    last = round(arm["last"][0] / arm["dt"])
+    sev, zd = x["withdrawal_severity"][last:, 0], x["delirium_proneness"][last:, 0]
+    p, hazard = _seizure(x["seizure_proneness"][last:, 0], values, arm["dt"])
+    out["alcohol.seizure"] = p
+    out["alcohol.hazard"] = hazard.T  # (subject, time): seizure hazard shape summed over the quadrature nodes
+    out["alcohol.ciwa8"] = _p_above(sev.max(axis=0), (8.0 * CIWA_AR_K ** 2 / (67.0 - 8.0)) ** 0.5, values)
+    out["alcohol.delirium"] = _p_above(zd.max(axis=0), values["delirium_threshold"], values)
     return out
+
+
+def _seizure_latency(d) -> float:
+    """Median seizure latency after the last drink (h): where half of the population's seizure hazard lies."""
+    c = np.cumsum(d["alcohol.hazard"].sum(axis=0))
+    return float(np.searchsorted(c, 0.5 * c[-1])) if c[-1] > 0 else np.nan
 
 
 def _odds(p):
@@ -299,8 +397,11 @@ def _fall_stats(d: dict[str, np.ndarray], drugs, arm: str = "use") -> dict[str, 
             "or": _odds(p_fall(use)) / _odds(p_fall(none))}
 
 
-def _p(h):
-    return float((1 - np.exp(-h)).mean())
+def _restarted(d) -> float:
+    """Rickels 1983: of the patients with a withdrawal reaction, the share who restarted (taken as the drop-out
+    level), pooled over the two duration groups by their sizes (166 and 14)."""
+    drop = 166 * d["diazepam.rickels_short.dropout"].mean() + 14 * d["diazepam.rickels_long.dropout"].mean()
+    return drop / (166 * d["diazepam.rickels_short.clinical"].mean() + 14 * d["diazepam.rickels_long.clinical"].mean())
 
 
 STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
@@ -323,19 +424,31 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "irr_continued": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS)["irr_continued"]),
     "irr_continued_double_vs_usual": ("falls", lambda d: _fall_stats(d, FALL_REGIMENS, "double")["irr_continued"]
                                       / _fall_stats(d, FALL_REGIMENS)["irr_continued"]),
-    "p_withdrawal_taper_long": ("withdrawal", lambda d: _p(d["diazepam.taper.h"])),
-    "p_withdrawal_taper_short": ("withdrawal", lambda d: _p(d["alprazolam.taper.h"])),
-    "or_success_abrupt": ("withdrawal", lambda d: _odds(1 - _p(np.concatenate(
-        [d["diazepam.abrupt.h"], d["alprazolam.abrupt.h"]]))) / _odds(1 - _p(np.concatenate(
-            [d["diazepam.taper.h"], d["alprazolam.taper.h"]])))),
-    "p_seizure_alprazolam": ("withdrawal", lambda d: _p(d["alprazolam.seizure.h"])),
-    "peak_withdrawal_alprazolam_h": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])),
-    "peak_withdrawal_ratio_short_long": ("withdrawal", lambda d: np.median(d["alprazolam.abrupt.peak_h"])
-                                         / np.median(d["diazepam.abrupt.peak_h"])),
+    "p_withdrawal_rickels_short": ("dependence", lambda d: d["diazepam.rickels_short.clinical"].mean()),
+    "p_withdrawal_rickels_long": ("dependence", lambda d: d["diazepam.rickels_long.clinical"].mean()),
+    "p_restarted_given_reaction": ("dependence", lambda d: _restarted(d)),
+    "p_any_withdrawal_schweizer": ("dependence", lambda d: np.concatenate(
+        [d["diazepam.schweizer.any"], d["alprazolam.schweizer.any"]]).mean()),
+    "p_dropout_schweizer_long": ("dependence", lambda d: d["diazepam.schweizer.dropout"].mean()),
+    "p_dropout_schweizer_short": ("dependence", lambda d: d["alprazolam.schweizer.dropout"].mean()),
+    "p_dropout_rickels93": ("dependence", lambda d: d["alprazolam.rickels93.dropout"].mean()),
+    "or_success_abrupt": ("dependence", lambda d: _odds(1 - np.concatenate(
+        [d["diazepam.abrupt.dropout"], d["alprazolam.abrupt.dropout"]]).mean()) / _odds(1 - np.concatenate(
+            [d["diazepam.schweizer.dropout"], d["alprazolam.schweizer.dropout"]]).mean())),
+    "p_protracted": ("dependence", lambda d: np.concatenate(
+        [d["diazepam.schweizer.protracted"], d["alprazolam.schweizer.protracted"]]).mean()),
+    "resolution_weeks_abrupt": ("dependence", lambda d: np.nanmedian(d["diazepam.abrupt.resolution_h"]) / 168.0),
+    "p_seizure_alprazolam_label": ("dependence", lambda d: d["alprazolam.label.seizure"].mean()),
+    "p_seizure_rickels": ("dependence", lambda d: (166 * d["diazepam.rickels_short.seizure"].mean()
+                                                   + 14 * d["diazepam.rickels_long.seizure"].mean()) / 180),
+    "p_seizure_alcohol_untreated": ("dependence", lambda d: d["alcohol.seizure"].mean()),
+    "seizure_latency_alcohol_h": ("dependence", _seizure_latency),
+    "p_delirium_alcohol_untreated": ("dependence", lambda d: d["alcohol.delirium"].mean()),
+    "p_ciwa_ar_8_alcohol": ("dependence", lambda d: d["alcohol.ciwa8"].mean()),
 }
 SCENARIOS = {"bailey": (_bailey, _bailey_reduce), "masuda": (_masuda, _masuda_reduce),
              "oxycodone": (_oxycodone, _oxycodone_reduce), "falls": (_falls, _falls_reduce),
-             "withdrawal": (_withdrawal, _withdrawal_reduce)}
+             "dependence": (_dependence, _dependence_reduce)}
 
 
 def simulate_scenarios(statistics, *, n_subjects: int = 500, seed: int = 0, dtype=jnp.float32,
@@ -405,7 +518,7 @@ def report(targets: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-STATISTIC_UNITS = {"peak_withdrawal_alprazolam_h": "h"}
+STATISTIC_UNITS = {"seizure_latency_alcohol_h": "h", "resolution_weeks_abrupt": "week"}
 _PER_TARGET = "units per target in the units_of_target coordinate (1 = probability or ratio, h = hours)"
 VARIABLES = {
     "published": ("1", "published value"),

@@ -4,8 +4,8 @@ Status codes as in the drug library: ``V``/``V2`` read in
 shared/science/literature.md, ``D`` derived from cited values (the formula in
 the text), ``M`` recalled and unverified, ``A`` a popsim assumption carried
 with a wide range, ``F`` fitted: each group of score constants (falls:
-fall_beta, tolerance, fx_beta; withdrawal: withdrawal_k, withdrawal_n,
-seizure_k; ventilation: synergy_psi, airway_obstruction_max) by maximum
+fall_beta, tolerance, fx_beta; dependence and withdrawal: the constants
+marked F in that block; ventilation: synergy_psi, airway_obstruction_max) by maximum
 likelihood jointly on all the calibration targets that name it
 (``experiments/calibration/fit.py``: binomial on counts, normal on the log of
 ratios with a 95% interval; 500 subjects, seed 0, float32), the other targets
@@ -36,6 +36,9 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
 
 # The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
 # wakefulness_opioid_exponent), named in each one's text.
+_WD_FIT = ("Fitted jointly by maximum likelihood on the fit rows of withdrawal_trials.csv "
+           "(experiments/calibration/fit.py; the calibration's withdrawal targets)")
+
 _RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
              "wakefulness_opioid_exponent by maximum likelihood (experiments/calibration/fit.py 1000, 2026-12-07; "
              "-log L 26.98) on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam "
@@ -60,9 +63,10 @@ PD: dict[str, Constant] = {
                                    "as social drinkers: beta 30 +/- 9 vs 15 +/- 4 mg/dL/h (Winek 1984, D5), hence the "
                                    "upper end 2.0 (D)", "D", (1.0, 2.0)),
     # --- neuroadaptation ---------------------------------------------------------
-    "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "neuroadaptation rate: withdrawal symptoms after a "
-                       "benzodiazepine stop resolve over ~4 weeks (Busto 1986, E26), taken as 4 half-lives of the "
-                       "adapted state (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
+    "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "rate of tolerance to sedation (the alpha1 adaptation the "
+                       "falls score reads; fitted with it: tolerance): until 2026-12 also the withdrawal state, "
+                       "after the ~4 weeks over which withdrawal symptoms resolve (Busto 1986, E26), taken as 4 "
+                       "half-lives (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
     "tolerance": Constant(0.8105, "1", "fraction of the adapted effect that no longer sedates (tolerance to "
                           "sedation): fitted jointly with fall_beta and fx_beta by maximum likelihood on the falls "
                           "OR of users >= 60 y (Leipzig 1999, E1) and the hip-fracture rate ratios of the first 2 "
@@ -183,21 +187,91 @@ PD: dict[str, Constant] = {
                              "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "
                                      "recalled)", "M", (0.7, 1.0)),
-    # --- withdrawal --------------------------------------------------------------
-    "withdrawal_k": Constant(0.0884, "1/h", "clinically significant withdrawal hazard per unit of (mismatch)^n: "
-                             "fitted jointly with withdrawal_n and seizure_k by maximum likelihood on Schweizer 1990 "
-                             "(unable to stop after a 25%/week taper, long half-life, E24, 10/32 with the group size "
-                             "assumed), the abrupt vs gradual success OR (Parr 2009, E37) and 8/1980 seizures (XANAX "
-                             "label, E31); the interval of the fit is wide (1.6e-5 to 481), so the range is the "
-                             "prior searched", "F", (1e-4, 100.0)),
-    "withdrawal_n": Constant(3.072, "1", "convexity of the withdrawal hazard in the mismatch (adapted minus current "
-                             "alpha2 effect).  Must exceed 1: the time integral of the mismatch is the same for "
-                             "every schedule (it equals the adapted level over kadapt), so only a convex hazard "
-                             "lets a taper help; fitted jointly with withdrawal_k and seizure_k (E24, E37, E31); "
-                             "95% interval of the fit 1.13-33", "F", (1.13, 8.0)),
-    "seizure_k": Constant(0.00104, "1/h", "withdrawal-seizure hazard per unit of (mismatch)^n: fitted jointly with "
-                          "withdrawal_k and withdrawal_n (E24, E37, E31); it is set by the 8/1980 seizures on "
-                          "alprazolam discontinuation at > 4 mg/day (XANAX label, E31)", "F", (0.0003, 0.0036)),
+    # --- dependence and withdrawal (popsim.pd.withdrawal; targets: experiments/data/withdrawal_trials.csv) --
+    "dependence_ec": Constant(0.1, "1", "EC of the saturating adaptation target f = (1 + EC) E_b / (E_b + EC) "
+                              "(DEP_EC): half of the full adaptation at an alpha2 effect of EC/(1 + 2 EC).  Design "
+                              "study 2026-12 (issue 15): EC <= 0.03 puts the diazepam peak at 14-30 d and makes "
+                              "gradual tapers useless (OR ~1 against E37), EC >= 0.3 makes dose a strong predictor "
+                              "against E24/E34; no receptor-level value exists", "A", (0.03, 0.3)),
+    "dependence_k_tolerance": Constant(math.log(2) / 48.0, "1/h", "rate of the fast GABA-A tolerance T (DEP_KT; "
+                                       "t1/2 2 d): in mice, tolerance and binding fall little before day 4 and most "
+                                       "on days 4-7 of lorazepam (W46), and binding recovers within 2-4 days of the "
+                                       "stop (W47); in man the unoccupied-receptor fall of day 3-10 on alprazolam "
+                                       "(W44) cannot come from a state driven by the effect alone", "A",
+                                       (math.log(2) / 168.0, math.log(2) / 12.0)),
+    "dependence_k_on": Constant(math.log(2) / (120 * 24), "1/h", "onset rate of each of the two stages of the slow "
+                                "GABA-A down-regulation (DEP_KON; t1/2 120 d per stage): the delayed rise of risk "
+                                "over months of use (Rickels 1983, W1: 5% after < 8 months vs 43% after >= 8 "
+                                "months).  " + _WD_FIT, "F", (math.log(2) / (400 * 24), math.log(2) / (30 * 24))),
+    "dependence_k_off": Constant(math.log(2) / (14 * 24), "1/h", "recovery rate of the slow down-regulation (DEP_KOFF; "
+                                 "t1/2 14 d): symptoms resolve within about 4 weeks of an abrupt stop (Busto 1986, "
+                                 "E26) and within 3 weeks of the last dose of a taper (W9); recovery on a scale of "
+                                 "months put 50-90% of users into protracted withdrawal against 10-15% (E33, design "
+                                 "study).  " + _WD_FIT, "F", (math.log(2) / (60 * 24), math.log(2) / (5 * 24))),
+    "dependence_k_glutamate": Constant(math.log(2) / 18.0, "1/h", "rate of the glutamatergic (NMDA) up-regulation G "
+                                       "(DEP_KG; t1/2 18 h): alcohol withdrawal tremor at 6-24 h, seizures 50% at "
+                                       "13-24 h and 90% within 48 h of the last drink (W56, W57); in vitro NMDA "
+                                       "up-regulation within 4 days and reversal on removal (W51, W53, time constant "
+                                       "not given)", "A", (math.log(2) / 48.0, math.log(2) / 6.0)),
+    "dependence_w_tolerance": Constant(0.3, "1", "weight of the fast tolerance in the withdrawal drive (DEP_WT; that "
+                                       "of the down-regulation is 1): interdose and early withdrawal; design study "
+                                       "(E30, E31 ordering), no direct data", "A", (0.1, 1.0)),
+    "dependence_w_glutamate": Constant(0.3, "1", "weight of the glutamatergic excess in the withdrawal drive (DEP_WG): "
+                                       "sets the size of alcohol withdrawal against benzodiazepine withdrawal.  "
+                                       + _WD_FIT, "F", (0.05, 2.0)),
+    "dependence_k_symptoms": Constant(math.log(2) / 2.0, "1/h", "rate of the symptom state X following the withdrawal "
+                                      "drive (DEP_KX; t1/2 2 h): alcohol withdrawal tremor begins about 6 h after "
+                                      "the last drink (W56); no direct value", "A", (math.log(2) / 12.0, math.log(2))),
+    "dependence_k_seizure": Constant(math.log(2) / 3.0, "1/h", "rate of the seizure-prone state Zs following the "
+                                     "symptoms (DEP_KS; t1/2 3 h): seizures follow symptoms within hours (W56, W57: "
+                                     "50% at 13-24 h); no direct value", "A", (math.log(2) / 24.0, math.log(2))),
+    "dependence_k_delirium": Constant(math.log(2) / 144.0, "1/h", "rate of the delirium state Zd following the "
+                                      "symptoms (DEP_KD; t1/2 6 d): delirium tremens starts 2-3 days after the last "
+                                      "drink (W56, W60, W61); no direct value", "A",
+                                      (math.log(2) / 288.0, math.log(2) / 48.0)),
+    "withdrawal_threshold": Constant(0.1, "1", "median symptom level X of clinically significant withdrawal (the "
+                                     "subject's DEP_XC = this x exp(sigma z) x covariate ratios; severity 1 there).  "
+                                     + _WD_FIT, "F", (0.02, 0.5)),
+    "withdrawal_sigma": Constant(0.79, "1", "SD of the log susceptibility (a latent trait, e.g. anxiety or "
+                                 "neuroticism: WD22 names neuroticism as the strongest predictor of taper "
+                                 "difficulty, E24): who goes into withdrawal is not set by PK alone.  "
+                                 + _WD_FIT, "F", (0.3, 1.5)),
+    "withdrawal_any_ratio": Constant(0.34, "1", "severity of 'any withdrawal reaction' over that of clinically "
+                                     "significant withdrawal (DEP_ANY): Schweizer 1990 finds a reaction in 90% of "
+                                     "long-term users tapered (E24) and Rickels 1983 a withdrawal reaction in 14/180 "
+                                     "(W1).  " + _WD_FIT, "F", (0.1, 0.9)),
+    "withdrawal_dropout_ratio": Constant(1.26, "1", "severity at which a subject gives up a taper over that of "
+                                         "clinically significant withdrawal (DEP_DROP): 'unable to become drug-free' "
+                                         "in 32%/42% after 25%/week tapers of long/short half-life drugs (Schweizer "
+                                         "1990, E24).  " + _WD_FIT, "F", (0.7, 3.0)),
+    "withdrawal_female_ratio": Constant(1.0, "1", "women's threshold of clinically significant withdrawal over men's: "
+                                        "female sex predicted taper difficulty (Schweizer 1990, WD22) but no size "
+                                        "is published; 1 (no effect) until data give one, prior towards lower "
+                                        "thresholds", "A", (0.5, 1.0)),
+    "withdrawal_alcohol_ratio": Constant(1.0, "1", "threshold of alcohol users over non-users: alcohol use predicted "
+                                         "taper difficulty (Schweizer 1990, WD22), no size published; 1 until data "
+                                         "give one", "A", (0.5, 1.0)),
+    "delirium_threshold": Constant(1.5, "1", "level of the delirium state Zd over the subject's DEP_XC at which "
+                                   "delirium tremens occurs (DT_THR).  " + _WD_FIT, "F", (0.5, 5.0)),
+    "seizure_k": Constant(0.01, "1/h", "withdrawal-seizure hazard per unit of (Zs/DEP_XC - SZ_THR)^SZ_N (SZ_K): one "
+                          "hazard for benzodiazepine and alcohol withdrawal.  " + _WD_FIT, "F", (1e-5, 10.0)),
+    "seizure_threshold": Constant(1.0, "1", "level of the seizure-prone state over the subject's DEP_XC below which "
+                                  "no seizure occurs (SZ_THR): seizures come with severe withdrawal (W38, W57); "
+                                  "no data give the level", "A", (0.3, 3.0)),
+    "seizure_n": Constant(2.0, "1", "exponent of the seizure hazard above its threshold (SZ_N): no data (only "
+                          "8/1980 and 0/180 for benzodiazepines, E31, W40)", "A", (1.0, 4.0)),
+    "seizure_kindling": Constant(25.2 / 9.4, "1", "seizure hazard ratio per previous withdrawal episode in the "
+                                 "simulation (SZ_KINDLE): early seizure recurrence 25.2% after previous withdrawal "
+                                 "seizures vs 9.4% at new onset (WD60, weak source) = 2.7 (D); kindling in animals "
+                                 "and clinical reviews (W54, W55: qualitative)", "D", (1.0, 5.0)),
+    "prior_use_days": Constant(0.0, "d", "scenario input, not a constant: days of use before the end of the burn-in "
+                               "(DEP_PRIOR); the slow down-regulation is set to its value after that much use at "
+                               "the burn-in's level (0: no prior use, the states start from zero)", "A",
+                               (0.0, 36500.0)),
+    "prior_use_burn_in_days": Constant(21.0, "d", "scenario input: the time (from t = 0) at which prior use is "
+                                       "applied (DEP_BURNIN), long enough for the PK and the fast tolerance to "
+                                       "settle on the regimen (3 weeks: nordiazepam t1/2 about 3 d, T t1/2 2 d)",
+                                       "A", (0.0, 365.0)),
     # --- status epilepticus (popsim.pd.seizure; trials: experiments/data/status_epilepticus_trials.csv) ----------
     # Refits at the ends of the assumed ED arrival (A, 15 / 60 min): se_k0 0.97 / 0.26, se_gain 0.29 / 0.57,
     # se_kmax 306 / 198; se_recurrence and se_refractory unchanged to 3 digits (the likelihood barely moves).

@@ -13,7 +13,7 @@ __all__ = ["GabaAdaptation", "GabaState", "relaxation", "site_prefix"]
 
 
 class GabaState(NamedTuple):
-    """State of :class:`GabaAdaptation`: the adapted level of each subtype, in ``subtypes`` order."""
+    """State of :class:`GabaAdaptation`: the adapted level of each subtype in ``adapted``, in that order."""
 
     adaptation: tuple[Scalar, ...]
 
@@ -38,7 +38,8 @@ def site_prefix(site: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class GabaAdaptation(PDModel):
-    """GABA-A occupancy and effect per receptor subtype and a slow adaptation state that follows the effect.
+    """GABA-A occupancy and effect per receptor subtype and a slow adaptation state that follows the effect
+    (for the subtypes ``adapted``).
 
     Drivers: the concentrations of the outputs ``sites`` (effect compartments
     of a benzodiazepine and its active metabolites, mg/L), all full agonists
@@ -57,13 +58,20 @@ class GabaAdaptation(PDModel):
     exactly with the effect taken linear over each grid step (the only
     approximation; its error is O(dt^2) in the drive and is measured in the
     tests).  The withdrawal drive is ``max(A_s - E_s, 0)``: the adapted level
-    the current effect no longer supports.
+    the current effect no longer supports.  In :class:`popsim.pd.risk.Risk`
+    only alpha1 adapts (tolerance to sedation, read by the falls score);
+    dependence and withdrawal are :class:`popsim.pd.withdrawal.Withdrawal`.
     """
 
     sites: tuple[str, ...] = ("effect",)
     subtypes: tuple[str, ...] = ("a1", "a2")
+    adapted: tuple[str, ...] = ("a1", "a2")
     antagonist: str | None = None
     ethanol: str | None = None
+
+    def __post_init__(self):
+        if not set(self.adapted) <= set(self.subtypes):
+            raise ValueError(f"GabaAdaptation adapted={self.adapted!r}; allowed: subtypes among {self.subtypes!r}")
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -84,8 +92,9 @@ class GabaAdaptation(PDModel):
             out[f"stimulus_{s}"] = ("1", f"GABA-A {s} stimulus (occupancy plus ethanol's; an endpoint's effect is a "
                                          "function of it)")
             out[f"effect_{s}"] = ("1", f"GABA-A {s} effect on the psychomotor scale (fraction of the maximum)")
-            out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (effect the brain has adapted to)")
-            out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - effect, 0)")
+            if s in self.adapted:
+                out[f"adaptation_{s}"] = ("1", f"GABA-A {s} adaptation state (effect the brain has adapted to)")
+                out[f"withdrawal_drive_{s}"] = ("1", f"GABA-A {s} withdrawal drive max(adaptation - effect, 0)")
         return out
 
     def receptor(self, c, p) -> tuple[list[Scalar], list[Scalar]]:
@@ -109,18 +118,20 @@ class GabaAdaptation(PDModel):
         return [x / (x + p["THETA"]) for x in self.receptor(c, p)[1]]
 
     def init(self, p, dtype) -> GabaState:
-        return GabaState(tuple(jnp.zeros((), dtype) for _ in self.subtypes))
+        return GabaState(tuple(jnp.zeros((), dtype) for _ in self.adapted))
 
     def step(self, state, c0, c1, p, dt) -> GabaState:
         e0, e1 = self.effect(c0, p), self.effect(c1, p)
-        return GabaState(tuple(relaxation(a, u0, u1, p["KADAPT"], dt)
-                               for a, u0, u1 in zip(state.adaptation, e0, e1)))
+        pick = [self.subtypes.index(s) for s in self.adapted]
+        return GabaState(tuple(relaxation(a, e0[j], e1[j], p["KADAPT"], dt) for a, j in zip(state.adaptation, pick)))
 
     def values(self, state, c, p) -> dict[str, Scalar]:
         occ, stim = self.receptor(c, p)
+        adapted = dict(zip(self.adapted, state.adaptation))
         out = {}
-        for s, a, o, x in zip(self.subtypes, state.adaptation, occ, stim):
+        for s, o, x in zip(self.subtypes, occ, stim):
             e = x / (x + p["THETA"])
-            out |= {f"occupancy_{s}": o, f"stimulus_{s}": x, f"effect_{s}": e, f"adaptation_{s}": a,
-                    f"withdrawal_drive_{s}": jnp.maximum(a - e, 0.0)}
+            out |= {f"occupancy_{s}": o, f"stimulus_{s}": x, f"effect_{s}": e}
+            if s in adapted:
+                out |= {f"adaptation_{s}": adapted[s], f"withdrawal_drive_{s}": jnp.maximum(adapted[s] - e, 0.0)}
         return out

@@ -49,7 +49,14 @@ PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
 # Runtime score constants (keys of PD) -> the Risk model's parameter names.
 RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx_beta": "FX_BETA",
-           "withdrawal_k": "WD_K", "withdrawal_n": "WD_N", "seizure_k": "SZ_K", "resp_benzo_emax": "EB_MAX",
+           "dependence_ec": "DEP_EC", "dependence_k_tolerance": "DEP_KT", "dependence_k_on": "DEP_KON",
+           "dependence_k_off": "DEP_KOFF", "dependence_k_glutamate": "DEP_KG", "dependence_w_tolerance": "DEP_WT",
+           "dependence_w_glutamate": "DEP_WG", "dependence_k_symptoms": "DEP_KX", "dependence_k_seizure": "DEP_KS",
+           "dependence_k_delirium": "DEP_KD", "withdrawal_threshold": None, "withdrawal_sigma": None,
+           "withdrawal_any_ratio": "DEP_ANY", "withdrawal_dropout_ratio": "DEP_DROP", "withdrawal_female_ratio": None,
+           "withdrawal_alcohol_ratio": None, "delirium_threshold": "DT_THR", "seizure_k": "SZ_K",
+           "seizure_threshold": "SZ_THR", "seizure_n": "SZ_N", "seizure_kindling": "SZ_KINDLE",
+           "prior_use_days": None, "prior_use_burn_in_days": None, "resp_benzo_emax": "EB_MAX",
            "resp_benzo_gain": "G_RESP", "airway_obstruction_max": "AW_MAX", "synergy_psi": "PSI",
            "co2_gain": "CO2_F", "co2_kel": "CO2_KEL", "co2_ke0": "CO2_KE0", "paco2_baseline": "PACO2_0",
            "aa_gradient": "AA_GRAD", "apnoea_ve": "VE_APNOEA",
@@ -67,7 +74,13 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx
 PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
          "falls": ("fall_beta", "fx_beta", "fx_per_fall_72", "fx_age_slope", "fx_female_ratio", "fall_rate_72",
                    "fall_rate_age_slope"),
-         "withdrawal": ("withdrawal_k", "withdrawal_n", "seizure_k"),
+         "withdrawal": ("dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off",
+                        "dependence_k_glutamate", "dependence_w_tolerance", "dependence_w_glutamate",
+                        "dependence_k_symptoms", "dependence_k_seizure", "dependence_k_delirium",
+                        "withdrawal_threshold", "withdrawal_sigma", "withdrawal_any_ratio", "withdrawal_dropout_ratio",
+                        "withdrawal_female_ratio", "withdrawal_alcohol_ratio", "delirium_threshold", "seizure_k",
+                        "seizure_threshold", "seizure_n", "seizure_kindling", "prior_use_days",
+                        "prior_use_burn_in_days"),
          "ventilation": ("resp_benzo_emax", "resp_benzo_gain", "airway_female_ratio",
                          "airway_obstruction_max", "synergy_psi", "co2_gain", "co2_kel", "co2_ke0", "paco2_baseline",
                          "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio",
@@ -80,8 +93,18 @@ assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 # Physically meaningful bounds of each runtime constant: (low, high, low open?)
 _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fall_beta": (0.0, 100.0, False),
            "fx_beta": (0.0, 20.0, False), "fx_per_fall_72": (0.0, 1.0, False), "fx_age_slope": (0.0, 1.0, False),
-           "fx_female_ratio": (0.0, 10.0, True), "withdrawal_k": (0.0, math.inf, False),
-           "withdrawal_n": (1.0, 20.0, False), "seizure_k": (0.0, math.inf, False),
+           "fx_female_ratio": (0.0, 10.0, True), "dependence_ec": (0.0, 10.0, True),
+           "dependence_k_tolerance": (0.0, 100.0, True), "dependence_k_on": (0.0, 100.0, True),
+           "dependence_k_off": (0.0, 100.0, True), "dependence_k_glutamate": (0.0, 100.0, True),
+           "dependence_w_tolerance": (0.0, 10.0, False), "dependence_w_glutamate": (0.0, 10.0, False),
+           "dependence_k_symptoms": (0.0, 100.0, True), "dependence_k_seizure": (0.0, 100.0, True),
+           "dependence_k_delirium": (0.0, 100.0, True), "withdrawal_threshold": (0.0, 10.0, True),
+           "withdrawal_sigma": (0.0, 5.0, False), "withdrawal_any_ratio": (0.0, 1.0, True),
+           "withdrawal_dropout_ratio": (1.0, 100.0, False), "withdrawal_female_ratio": (0.0, 10.0, True),
+           "withdrawal_alcohol_ratio": (0.0, 10.0, True), "delirium_threshold": (0.0, 100.0, True),
+           "seizure_k": (0.0, math.inf, False), "seizure_threshold": (0.0, 100.0, False),
+           "seizure_n": (0.5, 10.0, False), "seizure_kindling": (1.0, 100.0, False),
+           "prior_use_days": (0.0, 36500.0, False), "prior_use_burn_in_days": (0.0, 3650.0, False),
            "resp_benzo_emax": (0.0, 1.0, False), "resp_benzo_gain": (0.0, 1e3, False),
            "airway_female_ratio": (0.0, 10.0, True),
            "airway_obstruction_max": (0.0, 1.0, False), "synergy_psi": (0.0, 100.0, False),
@@ -172,11 +195,18 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
             "ethanol_KD": jnp.asarray(e["ec50"] * (1.0 - theta("psychomotor")) / theta("psychomotor"))}
 
 
-def score_parameters(age, male, values) -> dict:
+def score_parameters(age, male, values, alcohol=0.0, susceptibility=0.0) -> dict:
     """The Risk model's score parameters; ``FALL_H0`` (1/h) from age, ``P_FX`` from age and sex, ``HYP_THETA``
     (the fitted hypnosis threshold) and ``HYP_X`` (1 in men, ``airway_female_ratio`` in women) from sex
-    (``male`` 1 or 0)."""
+    (``male`` 1 or 0); the withdrawal threshold ``DEP_XC`` from the subject's standard-normal
+    ``susceptibility`` (log SD ``withdrawal_sigma``), sex and ``alcohol`` use (1 or 0), and the prior use
+    and its burn-in in hours (``DEP_PRIOR``, ``DEP_BURNIN``)."""
     out = {name: jnp.asarray(values[k]) for k, name in RUNTIME.items() if name is not None}
+    out["DEP_XC"] = (values["withdrawal_threshold"] * jnp.exp(values["withdrawal_sigma"] * susceptibility)
+                     * jnp.where(male > 0.5, 1.0, values["withdrawal_female_ratio"])
+                     * jnp.where(alcohol > 0.5, values["withdrawal_alcohol_ratio"], 1.0))
+    out["DEP_PRIOR"] = jnp.asarray(values["prior_use_days"]) * 24.0
+    out["DEP_BURNIN"] = jnp.asarray(values["prior_use_burn_in_days"]) * 24.0
     out["HYP_THETA"] = jnp.asarray(theta("hypnosis"))
     out["HYP_X"] = jnp.where(male > 0.5, 1.0, values["airway_female_ratio"])
     out["FALL_H0"] = values["fall_rate_72"] * jnp.exp(values["fall_rate_age_slope"] * (age - 72.0))

@@ -1,10 +1,11 @@
 """The risk model: receptor states and the risk scores, integrated on line.
 
-:class:`Risk` steps GABA-A occupancy and adaptation (:class:`GabaAdaptation`),
+:class:`Risk` steps GABA-A occupancy and the tolerance to sedation (:class:`GabaAdaptation`),
 optionally mu-receptor binding (:class:`MuReceptor`, an opioid and naloxone)
 and ethanol (:class:`EthanolMM`, whose blood concentration acts at the GABA-A
-ethanol site of the :class:`GabaAdaptation`, so that ethanol and
-benzodiazepines share the adaptation state: cross-tolerance).  From their
+ethanol site of the :class:`GabaAdaptation`; ethanol and benzodiazepines share
+the glutamatergic adaptation of :class:`popsim.pd.withdrawal.Withdrawal`:
+cross-tolerance).  From their
 states it computes, once per time point, the quantities every score reads
 (:class:`popsim.pd.scores.Drive`; parameters in brackets, values and
 citations in :data:`popsim.pd.constants.PD`), with ``E1``/``E2`` the
@@ -14,7 +15,8 @@ bound by the opioid:
 
 * net sedation ``max(E1 - TOL A1, 0)``: tolerance removes the fraction
   ``TOL`` of the adapted level from the sedating effect;
-* withdrawal mismatch ``W = max(A2 - E2, 0)``;
+* the alpha2 effects the dependence model adapts to: of the benzodiazepine-site agonists alone,
+  ``O2 / (O2 + THETA)`` with ``O2`` their alpha2 occupancy, and in total, ``E2`` (ethanol included);
 * the stimulus ``S1`` and ``R``, from which a score computes its own endpoint
   (respiratory drive, seizure termination),
 
@@ -60,16 +62,16 @@ SCORES: tuple[Score, ...] = (Falls(), Withdrawal(), Ventilation())
 
 
 # The signals the drive is computed from (mu_bound_opioid only with an opioid).
-DRIVE_SIGNALS = ("effect_a1", "adaptation_a1", "effect_a2", "adaptation_a2", "stimulus_a1", "mu_bound_opioid")
+DRIVE_SIGNALS = ("effect_a1", "adaptation_a1", "occupancy_a2", "effect_a2", "stimulus_a1", "mu_bound_opioid")
 
 
 def drive(signals: Mapping[str, Scalar], p: Mapping[str, Scalar]) -> Drive:
     """The quantities the scores read (module docstring), from the GABA-A (and mu) signals at one time or,
     elementwise, over arrays of times and subjects."""
     sed = jnp.maximum(signals["effect_a1"] - p["TOL"] * signals["adaptation_a1"], 0.0)
-    mismatch = jnp.maximum(signals["adaptation_a2"] - signals["effect_a2"], 0.0)
+    occ = signals["occupancy_a2"]
     bound = signals["mu_bound_opioid"] if "mu_bound_opioid" in signals else jnp.zeros_like(sed)
-    return Drive(sed, mismatch, signals["stimulus_a1"], bound)
+    return Drive(sed, occ / (occ + p["THETA"]), signals["effect_a2"], signals["stimulus_a1"], bound)
 
 
 def replay(score: Score, signals: Mapping[str, Array], p: Mapping[str, Array], dt: float) -> dict[str, Array]:

@@ -34,12 +34,13 @@ __all__ = ["Drive", "Score", "time_below"]
 class Drive(NamedTuple):
     """The instantaneous quantities of the receptor models that the scores read (one time point).
 
-    With ``O1``/``O2`` the agonist occupancies of GABA-A alpha1/alpha2, ``A1``/``A2`` the adapted
-    levels and ``R`` the fraction of mu receptors bound by the opioid.
+    With ``E1`` the GABA-A alpha1 effect, ``A1`` its adapted level and ``R`` the fraction of mu receptors
+    bound by the opioid.
     """
 
-    sedation: Scalar  # net alpha1 sedation S = max(O1 - TOL A1, 0)
-    mismatch: Scalar  # withdrawal mismatch W = max(A2 - O2, 0)
+    sedation: Scalar  # net alpha1 sedation S = max(E1 - TOL A1, 0)
+    benzo: Scalar  # GABA-A alpha2 effect of the benzodiazepine-site agonists alone (without ethanol)
+    total: Scalar  # GABA-A alpha2 effect, ethanol's site included
     stimulus: Scalar  # GABA-A alpha1 stimulus (acute, before tolerance): an endpoint's effect is a function of it
     mu_bound: Scalar  # R, the fraction of mu receptors bound by the opioid (0 without an opioid)
 
