@@ -2,15 +2,17 @@
 benzodiazepine loading vs a fixed schedule.
 
 Every subject drinks ``grams_per_day`` of ethanol (split over ``drinking_hours``) for ``drinking_days``
-and stops at midnight after the last drinking day (t_stop).  Ethanol is one more GABA-A agonist of
-the shared adaptation state, so drinking builds tolerance that the benzodiazepine meets
-(cross-tolerance), and stopping leaves the adapted level unsupported (withdrawal).  From
-``treatment_start_h`` after t_stop, three treatments: none; a fixed schedule (``fixed_mg_per_day``,
-6-hourly); or symptom-triggered loading, ``trigger_mg`` whenever the withdrawal drive exceeds
-``trigger_drive`` at a check every ``check_every_h`` (at most ``max_doses``), simulated in the time
-loop (:class:`popsim.pk.grid.Trigger`).  Probabilities are over the period after t_stop, from
-differences of the cumulative hazards.  The horizon is ``drinking_days + days_after`` on the
-``grid.dt_h`` step (``grid.days`` is not read).
+and stops at midnight after the last drinking day (t_stop).  Ethanol acts at its own GABA-A site; the
+glutamatergic up-regulation of :class:`popsim.pd.withdrawal.Withdrawal` follows the total effect, ethanol's
+and the benzodiazepine's, so stopping leaves it uncovered (withdrawal, on its time course of hours to
+days) and a benzodiazepine covers it (cross-tolerance).  From ``treatment_start_h`` after t_stop, three
+treatments: none; a fixed schedule (``fixed_mg_per_day``, 6-hourly); or symptom-triggered loading,
+``trigger_mg`` whenever the CIWA-Ar reading reaches each of ``trigger_ciwa`` at a check every
+``check_every_h`` (at most ``max_doses``), simulated in the time loop (:class:`popsim.pk.grid.Trigger`).
+Endpoints over the period after t_stop: CIWA-Ar >= 8 (any treatment trigger of the trials, W67-W69) and
+>= 19 (ASAM's severe, W76), a seizure (its probability from the hazard), delirium tremens, the peak
+reading and its time.  The horizon is ``drinking_days + days_after`` on the ``grid.dt_h`` step
+(``grid.days`` is not read).
 """
 
 from __future__ import annotations
@@ -34,29 +36,28 @@ from popsim.plots import label, new_axes, side_by_side
 from popsim.study import check_clock_hours, check_day_grid, simulate_arm
 
 __all__ = ["AlcoholStudy", "EXPERIMENT", "LEVELS", "QUANTILES", "figure", "inputs", "plot_treatments",
-           "plot_withdrawal_drive", "run", "summary"]
+           "plot_ciwa", "run", "summary"]
 
-LEVELS = ["grams_per_day", "treatment", "trigger_drive"]
+LEVELS = ["grams_per_day", "treatment", "trigger_ciwa"]
 QUANTILES = (0.05, 0.5, 0.95)
 SOBER_MG_L = 10.0  # blood ethanol taken as none left (0.01 g/L)
-TRACKED = ("ethanol", "effect_a2", "glutamate_upregulation", "ciwa_ar", "sedation", "withdrawal_severity",
-           "seizure_cumhaz")
+TRACKED = ("ethanol", "ciwa_ar", "sedation", "seizure_cumhaz", "delirium")
 # signals kept as population quantiles over time (units and long names: the PD model's)
-SHOWN = ("ethanol", "effect_a2", "ciwa_ar", "sedation")
+SHOWN = ("ethanol", "ciwa_ar", "sedation")
+CIWA_MODERATE, CIWA_SEVERE = 8.0, 19.0  # CIWA-Ar: the trials' lowest trigger (W67-W69); ASAM's severe (W76)
 SIGNALS = risk_model(1, (("ethanol", "oral"),)).signals
 
 register({
     "grams_per_day": ("g d-1", "ethanol drunk per day"),
-    "trigger_drive": ("1", "withdrawal drive that triggers a dose (0: not triggered)"),
-    "p_withdrawal_after_stop": ("1", "probability of clinically significant withdrawal from the stop to the end "
-                                     "(days_after attribute)"),
+    "trigger_ciwa": ("1", "CIWA-Ar reading (points) that triggers a dose (0: not triggered)"),
+    "p_ciwa_8_after_stop": ("1", "withdrawal reaching CIWA-Ar >= 8 after the stop (1 yes, 0 no; the mean over "
+                                 "subjects is the probability)"),
+    "p_ciwa_19_after_stop": ("1", "severe withdrawal, CIWA-Ar >= 19 (ASAM), after the stop (1 yes, 0 no)"),
     "p_seizure_after_stop": ("1", "probability of a withdrawal seizure from the stop to the end (days_after "
                                   "attribute)"),
-    "p_withdrawal_last_drinking_day": ("1", "probability of clinically significant withdrawal on the last drinking "
-                                            "day (between drinks)"),
-    "withdrawal_drive_peak": ("1", "peak withdrawal drive after the stop"),
-    "withdrawal_peak_h": ("h", "time of the peak withdrawal drive after the stop"),
-    "adaptation_at_stop": ("1", "GABA-A alpha2 adaptation state at the stop (tolerance carried into the treatment)"),
+    "delirium_after_stop": ("1", "delirium tremens after the stop (1 yes, 0 no)"),
+    "ciwa_ar_peak": ("1", "peak CIWA-Ar reading after the stop (points, 0-67)"),
+    "ciwa_ar_peak_h": ("h", "time of the peak CIWA-Ar reading after the stop"),
     "ethanol_peak_last_day": ("mg L-1", "peak blood ethanol concentration on the last drinking day"),
     "sedation_peak_treatment": ("1", "peak net alpha1 sedation from the treatment start on (oversedation)"),
     "sedation_peak_sober": ("1", f"peak net alpha1 sedation from the treatment start on while blood ethanol is below "
@@ -74,20 +75,20 @@ LOCAL = {"time": ("h", "time since the stop (midnight after the last drinking da
 class AlcoholStudy(Study):
     """``grams_per_day`` of ethanol over ``drinking_hours`` for ``drinking_days``, then a stop at midnight and
     ``days_after`` days of follow-up; from ``treatment_start_h`` after the stop, ``drug`` given on a fixed
-    schedule (``fixed_mg_per_day``, 6-hourly) or symptom-triggered (``trigger_mg`` when the withdrawal
-    drive exceeds each of ``trigger_drive`` at a check every ``check_every_h``, at most ``max_doses``).
+    schedule (``fixed_mg_per_day``, 6-hourly) or symptom-triggered (``trigger_mg`` when the CIWA-Ar
+    reading reaches each of ``trigger_ciwa`` at a check every ``check_every_h``, at most ``max_doses``).
     Grid step: ``grid.dt_h``.  The default doses and rule are the shape of common protocols (user
     settings, not library values)."""
 
     drug: str = "diazepam"
     grams_per_day: list[float] = field(default_factory=lambda: [0.0, 120.0, 200.0])
-    drinking_hours: list[float] = field(default_factory=lambda: [10.0, 13.0, 16.0, 19.0, 22.0])
+    drinking_hours: list[float] = field(default_factory=lambda: [float(h) for h in range(8, 24)])
     drinking_days: float = 28.0
     days_after: float = 7.0
     treatment_start_h: float = 2.0
     fixed_mg_per_day: list[float] = field(default_factory=lambda: [40.0, 30.0, 20.0, 10.0])
     trigger_mg: float = 20.0
-    trigger_drive: list[float] = field(default_factory=lambda: [0.05, 0.1])
+    trigger_ciwa: list[float] = field(default_factory=lambda: [8.0, 15.0])
     check_every_h: float = 1.0
     max_doses: int = 30
 
@@ -104,17 +105,15 @@ class AlcoholStudy(Study):
         check_day_grid("alcohol", dt_h)
         if abs(6.0 / dt_h - round(6.0 / dt_h)) > 1e-9:  # else its doses would be rounded off the hour
             raise ValueError(f"grid.dt_h={dt_h!r}: the fixed schedule doses every 6 h; allowed: a step dividing 6 h")
-        for key in ("grams_per_day", "fixed_mg_per_day", "trigger_drive"):
+        for key in ("grams_per_day", "fixed_mg_per_day", "trigger_ciwa"):
             unique(f"study.{key}", getattr(self, key))
         for i, g in enumerate(self.grams_per_day):
             finite(f"study.grams_per_day[{i}]", g, low=0, high=500)
         check_clock_hours("study.drinking_hours", self.drinking_hours, dt_h)
         for i, x in enumerate(self.fixed_mg_per_day):
             finite(f"study.fixed_mg_per_day[{i}]", x, low=0, high=500)
-        for i, x in enumerate(self.trigger_drive):
-            finite(f"study.trigger_drive[{i}]", x, low=0, low_open=True, high=1)
-            if x >= 1:
-                raise ValueError(f"study.trigger_drive[{i}]={x!r}; allowed: a drive in (0, 1)")
+        for i, x in enumerate(self.trigger_ciwa):
+            finite(f"study.trigger_ciwa[{i}]", x, low=0, low_open=True, high=67)
         finite("study.drinking_days", self.drinking_days, low=1, high=365)
         finite("study.days_after", self.days_after, low=1, high=60)
         for key in ("drinking_days", "days_after"):
@@ -146,33 +145,38 @@ def inputs(s: AlcoholStudy, n: int, dt: float, grams: float, fixed: bool) -> np.
 
 
 def summary(ds: xr.Dataset) -> pd.DataFrame:
-    """Per regimen: P(withdrawal) and P(seizure) after the stop, median total benzodiazepine (and its
-    95th percentile), median peak sedation during treatment (all of it, and sober), adaptation at the
-    stop, the fraction of subjects at the triggered-dose cap and with blood ethanol above 4 g/L."""
-    names = ["p_withdrawal_after_stop", "p_seizure_after_stop", "p_withdrawal_last_drinking_day"]
+    """Per regimen: P(CIWA-Ar >= 8), P(CIWA-Ar >= 19), P(seizure), P(delirium) after the stop, median peak
+    CIWA-Ar and its time, median total benzodiazepine (and its 95th percentile), median peak sedation during
+    treatment (all of it, and sober), the fraction of subjects at the triggered-dose cap and with blood
+    ethanol above 4 g/L."""
+    names = ["p_ciwa_8_after_stop", "p_ciwa_19_after_stop", "p_seizure_after_stop", "delirium_after_stop"]
     df = ds[names].mean("subject").to_dataframe()
+    df["ciwa_ar_peak_p50"] = ds["ciwa_ar_peak"].median("subject").to_series()
+    df["ciwa_ar_peak_h_p50"] = ds["ciwa_ar_peak_h"].median("subject").to_series()
     df["benzodiazepine_mg_p50"] = ds["benzodiazepine_mg"].median("subject").to_series()
     df["benzodiazepine_mg_p95"] = ds["benzodiazepine_mg"].quantile(0.95, "subject").drop_vars("quantile").to_series()
     df["sedation_peak_treatment_p50"] = ds["sedation_peak_treatment"].median("subject").to_series()
     df["sedation_peak_sober_p50"] = ds["sedation_peak_sober"].median("subject").to_series()
-    df["adaptation_at_stop_p50"] = ds["adaptation_at_stop"].median("subject").to_series()
     df["p_at_dose_cap"] = (ds["triggered_doses"] >= ds.attrs["max_doses"]).mean("subject").to_series()
     df["p_ethanol_over_4_g_l"] = (ds["ethanol_peak_last_day"] > 4000.0).mean("subject").to_series()
     return df[[c for c in df.columns if c not in LEVELS]].reset_index()
 
 
-def plot_withdrawal_drive(ds: xr.Dataset, *, ax=None):
-    """Median withdrawal drive (90% band) around the stop at the largest intake, one line per treatment."""
+def plot_ciwa(ds: xr.Dataset, *, ax=None):
+    """Median CIWA-Ar reading (90% band) around the stop at the largest intake, one line per treatment."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     top = max(idx.get_level_values("grams_per_day"))
     t = ds["time"].values
-    q = ds["withdrawal_drive_a2_quantiles"]
+    q = ds["ciwa_ar_quantiles"]
     for j, key in enumerate(k for k in idx if k[0] == top):
-        name = key[1] if key[1] != "triggered" else f"triggered at drive > {key[2]:g}"
+        name = key[1] if key[1] != "triggered" else f"triggered at CIWA-Ar >= {key[2]:g}"
         sel = q.sel(regimen=key)
         ax.fill_between(t, sel.sel(quantile=0.05), sel.sel(quantile=0.95), color=f"C{j}", alpha=0.12, lw=0)
         ax.plot(t, sel.sel(quantile=0.5), color=f"C{j}", label=name)
+    for level, text in ((CIWA_MODERATE, "8"), (CIWA_SEVERE, "19: severe")):
+        ax.axhline(level, color="0.6", ls="--", lw=0.7)
+        ax.text(t[0], level, text, fontsize=6, va="bottom")
     ax.axvline(0, color="k", ls=":", lw=0.8)
     ax.set_xlabel(label(ds["time"]))
     ax.set_ylabel(label(q, 45))
@@ -183,11 +187,11 @@ def plot_withdrawal_drive(ds: xr.Dataset, *, ax=None):
 
 
 def plot_treatments(ds: xr.Dataset, *, ax=None):
-    """P(clinically significant withdrawal) after the stop by intake and treatment, with the median total
-    benzodiazepine given over each bar."""
+    """P(CIWA-Ar >= 19, severe) after the stop by intake and treatment, with the median total benzodiazepine
+    given over each bar."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
-    p = ds["p_withdrawal_after_stop"].mean("subject")
+    p = ds["p_ciwa_19_after_stop"].mean("subject")
     mg = ds["benzodiazepine_mg"].median("subject")
     grams = list(dict.fromkeys(idx.get_level_values("grams_per_day")))
     treatments = list(dict.fromkeys((k[1], k[2]) for k in idx))
@@ -196,20 +200,20 @@ def plot_treatments(ds: xr.Dataset, *, ax=None):
         keys = [(g, name, thr) for g in grams]
         x = np.arange(len(grams)) + (j - (len(treatments) - 1) / 2) * width
         v = [float(p.sel(regimen=k)) for k in keys]
-        ax.bar(x, v, width, color=f"C{j}", label=name if name != "triggered" else f"triggered > {thr:g}")
+        ax.bar(x, v, width, color=f"C{j}", label=name if name != "triggered" else f"triggered >= {thr:g}")
         for xi, vi, k in zip(x, v, keys):
             ax.text(xi, vi + 0.01, f"{float(mg.sel(regimen=k)):.0f}", ha="center", fontsize=6)
     ax.set_xticks(range(len(grams)), [f"{g:g}" for g in grams])
     ax.set_xlabel(label(ds["grams_per_day"]))
-    ax.set_ylabel(textwrap.fill("P(clinically significant withdrawal) after the stop [1]", 40))
+    ax.set_ylabel(textwrap.fill("P(severe withdrawal, CIWA-Ar >= 19) after the stop [1]", 40))
     ax.set_title("numbers: median total benzodiazepine given [mg]", fontsize=9)
     ax.legend(fontsize=7)
     return ax
 
 
 def figure(ds: xr.Dataset):
-    """Withdrawal drive around the stop (left) and withdrawal by intake and treatment (right)."""
-    return side_by_side(ds, (plot_withdrawal_drive, plot_treatments),
+    """CIWA-Ar around the stop (left) and severe withdrawal by intake and treatment (right)."""
+    return side_by_side(ds, (plot_ciwa, plot_treatments),
                         title="Alcohol withdrawal: fixed vs symptom-triggered {drug} ({cohort} cohort)")
 
 
@@ -223,9 +227,10 @@ def run(cfg, *, dtype, progress=None) -> Result:
     start = stop + round(s.treatment_start_h / dt)
     arm = Arm(s.drug, "oral", cfg.cohort, dt, n, others=(("ethanol", "oral"),))
     arms = [("none", 0.0, None), ("fixed", 0.0, None)]
-    arms += [("triggered", thr, Trigger("withdrawal_drive_a2", thr, s.trigger_mg, start=start,
+    # a reading exactly at the trigger doses: the trigger fires above its threshold, so it is set just below
+    arms += [("triggered", thr, Trigger("ciwa_ar", thr * (1 - 1e-6), s.trigger_mg, start=start,
                                         every=round(s.check_every_h / dt), max_doses=s.max_doses))
-             for thr in s.trigger_drive]
+             for thr in s.trigger_ciwa]
     labels, parts, doses, last, given = [], [], [], [], []
     for name, thr, trigger in arms:
         rows = [(g, name, thr) for g in s.grams_per_day]
@@ -243,16 +248,12 @@ def run(cfg, *, dtype, progress=None) -> Result:
     t = parts[0].times - s.drinking_days * 24.0
     at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
     at_start = at_stop + start - stop
-    out = {}
-    for kind in ("withdrawal", "seizure"):
-        h = traj[f"{kind}_cumhaz"]
-        out[f"p_{kind}_after_stop"] = -np.expm1(-(h[-1] - h[at_stop]))
-    h = traj["withdrawal_cumhaz"]
-    out["p_withdrawal_last_drinking_day"] = -np.expm1(-(h[at_stop] - h[0]))
-    drive = traj["withdrawal_drive_a2"][at_stop:]
-    out["withdrawal_drive_peak"] = drive.max(axis=0)
-    out["withdrawal_peak_h"] = t[at_stop:][drive.argmax(axis=0)]
-    out["adaptation_at_stop"] = traj["adaptation_a2"][at_stop]
+    ciwa = traj["ciwa_ar"][at_stop:]
+    out = {"p_ciwa_8_after_stop": (ciwa.max(axis=0) >= CIWA_MODERATE).astype(float),
+           "p_ciwa_19_after_stop": (ciwa.max(axis=0) >= CIWA_SEVERE).astype(float),
+           "p_seizure_after_stop": -np.expm1(-(traj["seizure_cumhaz"][-1] - traj["seizure_cumhaz"][at_stop])),
+           "delirium_after_stop": traj["delirium"][-1] - traj["delirium"][at_stop],
+           "ciwa_ar_peak": ciwa.max(axis=0), "ciwa_ar_peak_h": t[at_stop:][ciwa.argmax(axis=0)]}
     out["ethanol_peak_last_day"] = traj["ethanol"][:at_stop].max(axis=0)
     out["sedation_peak_treatment"] = traj["sedation"][at_start:].max(axis=0)
     sober = traj["ethanol"][at_start:] < SOBER_MG_L
@@ -282,7 +283,7 @@ EXPERIMENT = Experiment(
     name="alcohol", schema=AlcoholStudy, run=run, figure=figure,
     reads=("cohort", "grid.dt_h", "pd.gaba", "pd.withdrawal", "pd.ethanol"),
     tiny=("n_subjects=16", "grid.dt_h=1.0", "study.drinking_days=5", "study.days_after=2",
-          "study.grams_per_day=[0,200]", "study.trigger_drive=[0.05]", "study.fixed_mg_per_day=[40,30]",
+          "study.grams_per_day=[0,200]", "study.trigger_ciwa=[8]", "study.fixed_mg_per_day=[40,30]",
           "study.max_doses=6", "study.check_every_h=2"),
     question="After chronic drinking and a stop, how likely are withdrawal and seizures, and how do a fixed and a "
              "symptom-triggered benzodiazepine schedule compare (total dose, oversedation, cross-tolerance)?")

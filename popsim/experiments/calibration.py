@@ -249,7 +249,7 @@ DEPENDENCE_ARMS = {
                    ("label", 5.0, QID, ("label", 0.5, 3), (91.0, 365.0))),  # > 4 mg/day for > 3 months
 }
 ALCOHOL_G_PER_DAY, DRINKING_HOURS = 150.0, tuple(float(h) for h in range(8, 24))  # A: intake of detox patients
-PROTRACTED_D = 56  # protracted withdrawal: symptoms at the 'any' level 8 weeks after the last dose (A)
+PROTRACTED_D = 56  # protracted withdrawal: symptoms at the 'any' level 8 weeks or more after the last dose (A)
 GH_Z, GH_W = np.polynomial.hermite_e.hermegauss(16)
 GH_W = GH_W / GH_W.sum()  # standard-normal quadrature for the susceptibility
 
@@ -349,8 +349,8 @@ def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
             out[f"{key}.any"] = _p_above(sev[start:].max(axis=0), values["withdrawal_any_ratio"], values)
             drop = sev[start:last + round(28 * 24 / arm["dt"])].max(axis=0)
             out[f"{key}.dropout"] = _p_above(drop, values["withdrawal_dropout_ratio"], values)
-            at = last + round(PROTRACTED_D * 24 / arm["dt"])
-            out[f"{key}.protracted"] = _p_above(sev[at], values["withdrawal_any_ratio"], values)
+            late = sev[last + round(PROTRACTED_D * 24 / arm["dt"]):].max(axis=0)
+            out[f"{key}.protracted"] = _p_above(late, values["withdrawal_any_ratio"], values)
             out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], values, arm["dt"])[0]
             # resolution at the median susceptibility: last time at the 'any' level after the last dose (h)
             above = sev[last:] >= values["withdrawal_any_ratio"] * values["withdrawal_threshold"]

@@ -88,6 +88,7 @@ class WithdrawalState(NamedTuple):
     severity_max: Scalar  # largest severity X / DEP_XC at a grid time since t = 0
     delirium_max: Scalar  # largest Zd / DEP_XC at a grid time since t = 0
     onset: Scalar  # first grid time with severity >= DEP_ANY (h; NaN before)
+    last_symptom: Scalar  # last grid time with severity >= DEP_ANY (h; NaN before)
     seizure: Scalar  # cumulative seizure hazard
     episodes: Scalar  # completed withdrawal episodes (kindling)
     in_episode: Scalar  # 1 while an episode (severity reached 1) has not ended
@@ -121,6 +122,7 @@ class Withdrawal(Score):
     cumulative = {
         "withdrawal_severity_max": ("1", "largest withdrawal severity since t = 0"),
         "withdrawal_onset": ("h", "first time the severity reached the 'any withdrawal reaction' level"),
+        "withdrawal_last_symptom": ("h", "last time the severity was at the 'any withdrawal reaction' level"),
         "p_seizure": ("1", "probability of a withdrawal seizure since t = 0"),
         "seizure_cumhaz": ("1", ("cumulative hazard of a withdrawal seizure since t = 0 (differences give the "
                                  "probability over any period without round-off)")),
@@ -130,7 +132,8 @@ class Withdrawal(Score):
 
     def init(self, p, dtype) -> WithdrawalState:
         z = jnp.zeros((), dtype)
-        return WithdrawalState(z, z, z, z, z, z, z, z, z, z, jnp.full((), jnp.nan, dtype), z, z, z)
+        nan = jnp.full((), jnp.nan, dtype)
+        return WithdrawalState(z, z, z, z, z, z, z, z, z, z, nan, nan, z, z, z)
 
     @staticmethod
     def hyperexcitability(t, d, g, d_, p) -> Scalar:
@@ -169,13 +172,14 @@ class Withdrawal(Score):
         zd = relaxation(s.delirium_state, s.symptoms, x, p["DEP_KD"], dt)
         sev = x / p["DEP_XC"]
         onset = jnp.where(jnp.isnan(s.onset) & (sev >= p["DEP_ANY"]), clock, s.onset)
+        last_symptom = jnp.where(sev >= p["DEP_ANY"], clock, s.last_symptom)
         ended = (s.in_episode > 0) & (sev < p["DEP_ANY"])
         episodes = s.episodes + ended.astype(sev.dtype)
         in_episode = jnp.where(sev >= 1.0, 1.0, jnp.where(ended, 0.0, s.in_episode)).astype(sev.dtype)
         h0 = self.seizure_hazard(s.seizure_state, s.episodes, p)
         h1 = self.seizure_hazard(zs, episodes, p)
         return WithdrawalState(clock, tol, down1, down, glu, x, zs, zd, jnp.maximum(s.severity_max, sev),
-                               jnp.maximum(s.delirium_max, zd / p["DEP_XC"]), onset,
+                               jnp.maximum(s.delirium_max, zd / p["DEP_XC"]), onset, last_symptom,
                                s.seizure + 0.5 * dt * (h0 + h1), episodes, in_episode)
 
     def values(self, state, d, p) -> dict[str, Scalar]:
@@ -187,6 +191,7 @@ class Withdrawal(Score):
                 "gaba_tolerance": state.tolerance, "gaba_downregulation": state.down,
                 "glutamate_upregulation": state.glutamate,
                 "withdrawal_severity_max": state.severity_max, "withdrawal_onset": state.onset,
+                "withdrawal_last_symptom": state.last_symptom,
                 "p_seizure": -jnp.expm1(-state.seizure), "seizure_cumhaz": state.seizure,
                 "delirium": (state.delirium_max >= p["DT_THR"]).astype(sev.dtype),
                 "withdrawal_episodes": state.episodes}
