@@ -40,7 +40,21 @@ Reference schedules: :func:`guideline` (10% of the current dose every 2 weeks; :
 refuses, when asked, a spec faster than 25% per 2 weeks above its floor: ASAM 2025, W17) and
 :func:`ashton` (W22).  :func:`sweep` builds many specs from lists of values (their product) with a
 table of them.  Row ids (W17, W22, ...) are those of ``shared/science/literature.md``.  The dependence
-model and symptom-guided holds are not part of this module.
+model is not part of this module.
+
+Symptom-guided holds
+--------------------
+:func:`hold_for` gives the :class:`popsim.pk.grid.Hold` that matches compiled specs: a decision at
+every dose reduction (the first one ``interval_days`` after the taper starts, then every
+``interval_days``); a subject whose PD signal is above the threshold there stays on the current dose,
+with its daily pattern, for one more interval (the hold replays the previous level) and then decides
+again.  This works because every level of a plan lasts whole intervals from the taper's start: the
+start (or the last cross-over replacement), the cuts, the final stage and the stop all fall on that
+cadence.  A cross-over is not held (it keeps the equivalent dose; no decision falls in it, and a replay
+never reaches back into it).  A forced stop on ``max_days`` off the cadence breaks the alignment (a
+replay would span two levels, and the stop would come without a decision): :func:`hold_for` refuses
+it.  The grid's horizon does not grow with holds: a subject who holds ends the taper later, and the
+part of the schedule past the last grid step is not given.
 """
 
 from __future__ import annotations
@@ -58,11 +72,13 @@ import yaml
 from popsim._validate import choice, closest, finite, on_grid, unique
 from popsim.drugs.library import load, names
 from popsim.pd.potency import REFERENCE
+from popsim.pk.grid import Hold
 from popsim.regimen import daily_schedule
 from popsim.study import de_dose_mg
 
 __all__ = ["ASHTON", "GUIDELINE", "MAX_DAYS", "STEP_KINDS", "TABLETS", "Compiled", "Form", "Plan", "TaperSpec",
-           "ashton", "check_rate", "compile", "compile_many", "guideline", "plan", "spec_from", "sweep", "table"]
+           "ashton", "check_rate", "compile", "compile_many", "guideline", "hold_for", "plan", "spec_from", "sweep",
+           "table"]
 
 STEP_KINDS = ("percent_current", "percent_start", "mg")
 OVERRUN = ("error", "stop")
@@ -548,6 +564,56 @@ def compile_many(specs: Sequence[TaperSpec], dt_h: float, n_steps: int, *, cut: 
         cols = [drugs.index(d) for d in c.drugs]
         daily[r][:, cols], u[r][:, cols] = c.daily_mg, c.u
     return Compiled(drugs, daily, u, np.array([c.drug_free_day for c in parts]))
+
+
+def _cadence(spec: TaperSpec) -> int:
+    """The day of ``spec``'s first dose reduction, checking that every level from the taper's start on lasts
+    whole intervals (see "Symptom-guided holds" in the module docstring)."""
+    steps = plan(spec).steps
+    start = int(steps["day"][steps["ideal_mg"].notna()].iloc[0])  # the start, or the last replacement
+    for day, stage in zip(steps["day"], steps["stage"]):
+        if day > start and (day - start) % spec.interval_days:
+            raise ValueError(f"{stage} on day {day} is off the taper's {spec.interval_days}-day cadence from day "
+                             f"{start}: a hold would replay two levels and the change would come without a "
+                             f"decision; allowed: a plan whose changes fall every interval_days (e.g. max_days a "
+                             f"multiple of interval_days from day {start}, or on_overrun='error')")
+    return start + spec.interval_days
+
+
+def hold_for(specs: TaperSpec | Sequence[TaperSpec], dt_h: float, signal: str, threshold: float, *,
+             max_holds: int = 1000, channels: Sequence[int] | None = None) -> Hold:
+    """The :class:`popsim.pk.grid.Hold` of compiled ``specs`` (one spec, or the specs of
+    :func:`compile_many`, which share one grid and so one hold): a decision at each dose reduction
+    (``start`` the first reduction's step, ``every`` the interval in steps), where a subject whose PD
+    ``signal`` exceeds ``threshold`` stays on the current dose for one more interval (``length`` = the
+    interval: the hold replays the previous level with its daily pattern), at most ``max_holds`` times.
+
+    ``channels``: the grid channels of the taper's drugs (default: ``0 .. len(drugs) - 1``, the layout of
+    :class:`Compiled`, so a switch's diazepam is held with the drug).  The specs must share the interval
+    and the day of the first reduction (e.g. a switch with a cross-over starts its taper later than one
+    without), and ``dt_h`` must divide the day.
+    """
+    specs = [specs] if isinstance(specs, TaperSpec) else list(specs)
+    if not specs:
+        raise ValueError("specs=[]; allowed: at least one TaperSpec")
+    per_day = 24.0 / dt_h
+    if not (np.isfinite(per_day) and per_day > 0 and abs(per_day - round(per_day)) < 1e-9):
+        raise ValueError(f"dt_h={dt_h!r}; allowed: a grid step dividing 24 h (e.g. 0.25, 0.5, 1, 2, 3, 4, 6)")
+    cadence = []
+    for i, s in enumerate(specs):
+        try:
+            cadence.append((s.interval_days, _cadence(s)))
+        except ValueError as e:
+            raise ValueError(f"regimen {i}: {e}") from None
+    if len(set(cadence)) > 1:
+        listed = ", ".join(f"regimen {i}: every {a} days from day {b}" for i, (a, b) in enumerate(cadence))
+        raise ValueError(f"the specs reduce on different days ({listed}); allowed: one interval_days and one day "
+                         "of the first reduction for all specs of a grid (one hold per grid)")
+    interval, first = cadence[0]
+    drugs = dict.fromkeys(d for s in specs for d in ((s.drug, SUBSTITUTE) if s.substitute else (s.drug,)))
+    chans = tuple(range(len(drugs))) if channels is None else tuple(channels)
+    steps = round(per_day)
+    return Hold(signal, threshold, every=interval * steps, start=first * steps, max_holds=max_holds, channels=chans)
 
 
 # ---- reference schedules ----
