@@ -12,6 +12,7 @@ from popsim.io import read_dataset as read_dataset
 from popsim.pk.events import predict_events as predict_events
 from popsim.pk.grid import Channel as Channel
 from popsim.pk.grid import GridSpec as GridSpec
+from popsim.pk.grid import Hold as Hold
 from popsim.pk.grid import Trigger as Trigger
 from popsim.pk.grid import Window as Window
 from popsim.pk.model import Compartment as Compartment

@@ -440,7 +440,7 @@ def run_arm(arm: Arm, regimens: np.ndarray, *, seed: int, n_subjects: int, windo
     ``windows``: name -> :class:`popsim.pk.grid.Window`.  ``values``: the runtime
     PD constants (with PD).  ``perpetrator_doses``: ``(time,)`` mg per step of
     the arm's perpetrator.  ``grid``: further :class:`popsim.pk.grid.GridSpec`
-    fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``).
+    fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``, ``hold``).
     """
     windows = dict(windows or {})
     spec = arm.spec(tuple(windows.values()), **grid)

@@ -22,7 +22,7 @@ from popsim._validate import choice, finite, unique
 from popsim.arm import Arm, metabolite_outputs, run_arm
 from popsim.drugs.library import load
 from popsim.pd.parameters import role_prefix
-from popsim.pk.grid import Trigger, Window
+from popsim.pk.grid import Hold, Trigger, Window
 from popsim.regimen import daily_schedule
 
 __all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "check_clock_hours", "check_day_grid",
@@ -108,13 +108,15 @@ class ArmResult(NamedTuple):
     times: np.ndarray  # grid times (h) of the trajectories
     trigger: dict[str, np.ndarray]  # with a trigger: doses (count), last (h)
     metabolites: dict[str, np.ndarray]  # library metabolite -> its Cavg over the last day (mg/L)
+    hold: dict[str, np.ndarray]  # with a hold: count (holds used), delay_h (final delay of the schedule, h)
 
 
 def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values: Mapping[str, float],
                  checkpoints_h: Sequence[float] = (), perpetrator_doses: np.ndarray | None = None,
                  chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None,
                  pd_above: Sequence[tuple[str, float]] = (), trajectories: Sequence[str] = (),
-                 trajectories_from_h: float | None = None, trigger: Trigger | None = None) -> ArmResult:
+                 trajectories_from_h: float | None = None, trigger: Trigger | None = None,
+                 hold: Hold | None = None) -> ArmResult:
     """The clinical readout of ``arm`` (with PD) over regimens ``U``.
 
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication of the arm.
@@ -125,6 +127,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     ``pd_above``: ``(signal, threshold)`` pairs over the whole horizon (``above``).
     ``trajectories``: PD signals kept over the last day (from ``trajectories_from_h`` if given).
     ``trigger``: a PD-fed dosing rule (:class:`popsim.pk.grid.Trigger`) on the drug's channel.
+    ``hold``: PD-fed holds of the schedule on some channels (:class:`popsim.pk.grid.Hold`, e.g. from
+    :func:`popsim.taper.hold_for`).
     """
     if not arm.pd:
         raise ValueError("simulate_arm reads the PD layer; build the arm with pd=True")
@@ -147,7 +151,7 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     r = run_arm(arm, U, seed=seed, n_subjects=n_subjects, windows=windows, values=values,
                 perpetrator_doses=perpetrator_doses, chunk_size=chunk_size, dtype=dtype, progress=progress,
                 save=bool(trajectories), save_from=save_from if trajectories else 0, saved=tuple(trajectories) or None,
-                trigger=trigger, summarised=summarised)
+                trigger=trigger, hold=hold, summarised=summarised)
 
     def pd(stat, window, name):
         return r.stat(stat, window, name).astype(float)
@@ -190,10 +194,12 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     kept = {x: r.trajectory(x).astype(float) for x in trajectories}
     fired = {"doses": r.raw["trigger_doses"].astype(float), "last": r.raw["trigger_last"].astype(float)} \
         if trigger is not None else {}
+    held = {"count": r.raw["hold_count"].astype(float), "delay_h": r.raw["hold_delay"].astype(float)} \
+        if hold is not None else {}
     outputs = metabolite_outputs(arm.drug) if arm.metabolites else {}
     metabolites = {m: r.stat("auc", "ss", o).astype(float) / (day * dt) for m, o in outputs.items()}
     return ArmResult(out, by_day, r.covariates, above, kept, r.times if trajectories else np.zeros(0), fired,
-                     metabolites)
+                     metabolites, held)
 
 
 def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str], drugs: Sequence[str],

@@ -55,7 +55,7 @@ from popsim._validate import closest
 from popsim.pk.model import LinearModel
 from popsim.pk.propagate import phi, phi_input
 
-__all__ = ["Channel", "GridSpec", "Trigger", "Window", "kernels", "simulate_one"]
+__all__ = ["Channel", "GridSpec", "Hold", "Trigger", "Window", "kernels", "simulate_one"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +120,72 @@ class Trigger:
                              "allowed: start >= 0, every >= 1, max_doses >= 1")
 
 
+def _whole_number(path: str, value, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{path}={value!r}; allowed: a whole number >= {low}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Hold:
+    """Symptom-guided holds of a schedule (e.g. a taper), fed back from the PD model per subject.
+
+    The regimen's inputs on ``channels`` follow a *schedule clock* ``tau = t - s`` that lags the
+    grid step ``t`` by the subject's delay ``s`` (steps, 0 at the start): the input given at step
+    ``t`` is the regimen's input at step ``t - s``.  Decisions fall where the schedule clock is at
+    ``start + j * every`` (j >= 0; e.g. the taper's dose reductions).  At a decision, when the PD
+    signal ``signal`` (its left-limit value at ``t``, as :class:`Trigger` reads it) exceeds
+    ``threshold`` and fewer than ``max_holds`` holds were used, ``s`` grows by ``length`` steps (default
+    ``every``) before the inputs of step ``t`` are read: the subject replays the ``length`` steps of the
+    schedule before the decision point (for a taper whose levels change only at decision points and
+    ``length = every``, the previous dose level with its daily pattern), then reaches the same decision
+    point again and decides anew (held again while still above the threshold).  Each grid step makes
+    at most one decision, and decision points that a replay passes before reaching the held one (when
+    ``length > every``) are not decided again: they were passed already.  A decision where the held
+    inputs are all zero from ``tau - length`` on (the schedule has ended) never holds, since it would
+    change nothing; so holds after a taper's last dose are not counted.
+
+    Channels not in ``channels`` (co-medications) and any :class:`Trigger` dose stay on the grid clock,
+    as do parameter segments.  The horizon does not grow: a subject who holds reaches the rest of the
+    schedule later, and what would fall after the last grid step is not given.  On a lagged channel a
+    dose keeps the delay in force when it was taken (doses in flight at a hold still arrive); this is
+    exact when the lag's whole steps ``floor(lag / dt)`` are at most ``length`` (``length - 1`` for a
+    lagged infusion), since holds are then at least that far apart; a subject with a longer lag gets NaN
+    outputs rather than doses at the wrong time.  ``start >= length``, so a replay never reaches before
+    the schedule's first step.  The hold's numbers are static (part of the compiled program, as a
+    :class:`Trigger`'s): another threshold compiles again.
+    """
+
+    signal: str
+    threshold: float
+    every: int
+    start: int
+    length: int | None = None
+    max_holds: int = 1000
+    channels: tuple[int, ...] = (0,)
+
+    def __post_init__(self):
+        if not isinstance(self.signal, str):
+            raise ValueError(f"hold signal={self.signal!r}; allowed: a PD signal name")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float, np.floating)) or \
+                not np.isfinite(self.threshold):
+            raise ValueError(f"hold threshold={self.threshold!r}; allowed: a finite number")
+        _whole_number("hold every", self.every, 1)
+        if self.length is None:
+            object.__setattr__(self, "length", self.every)
+        _whole_number("hold length", self.length, 1)
+        _whole_number("hold start", self.start, 0)
+        if self.start < self.length:
+            raise ValueError(f"hold start={self.start!r} with length={self.length!r}; allowed: start >= length "
+                             "(a hold replays the `length` steps before the decision point)")
+        _whole_number("hold max_holds", self.max_holds, 1)
+        if not isinstance(self.channels, tuple) or not self.channels:
+            raise ValueError(f"hold channels={self.channels!r}; allowed: a non-empty tuple of channel indices")
+        for i, c in enumerate(self.channels):
+            _whole_number(f"hold channels[{i}]", c, 0)
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError(f"hold channels={self.channels!r}; allowed: channel indices without repeats")
+
+
 @dataclasses.dataclass(frozen=True)
 class GridSpec:
     """Static description of a grid simulation (hashable; a jit static argument).
@@ -138,6 +204,7 @@ class GridSpec:
         all); saving only what is needed keeps host memory at
         ``len(saved) x time x regimen x subject``.
     trigger : a PD-fed dosing rule (:class:`Trigger`; needs ``pd``).
+    hold : PD-fed holds of the regimen's schedule on some channels (:class:`Hold`; needs ``pd``).
     summarised : the PD signals whose window ``pd_max``, ``pd_tmax``,
         ``pd_min`` and ``pd_mean`` are accumulated, in this order along those
         outputs' signal axis (``None``: all signals).  ``pd_end`` is read
@@ -172,6 +239,7 @@ class GridSpec:
     saved: tuple[str, ...] | None = None
     trigger: Trigger | None = None
     summarised: tuple[str, ...] | None = None
+    hold: Hold | None = None
 
     def __post_init__(self):
         if not (np.isfinite(self.dt) and self.dt > 0):
@@ -193,8 +261,8 @@ class GridSpec:
             raise ValueError(
                 f"segment_of_step has {len(self.segment_of_step)} entries; expected one per step ({self.n_steps})"
             )
-        if not self.save and not self.windows and self.trigger is None:
-            raise ValueError("grid: nothing to return (save=False, no summary windows and no trigger)")
+        if not self.save and not self.windows and self.trigger is None and self.hold is None:
+            raise ValueError("grid: nothing to return (save=False, no summary windows, no trigger and no hold)")
         if not 0 <= self.save_from < self.n_steps:
             raise ValueError(f"grid save_from={self.save_from!r}; allowed: 0 to n_steps - 1 = {self.n_steps - 1}")
         if self.pd is not None:
@@ -216,6 +284,12 @@ class GridSpec:
             t = self.trigger
             if not 0 <= t.channel < len(self.channels) or self.channels[t.channel].kind != "bolus":
                 raise ValueError(f"trigger channel={t.channel!r}; allowed: a bolus channel")
+        if self.hold is not None:
+            wanted.append(self.hold.signal)
+            bad = [c for c in self.hold.channels if c >= len(self.channels)]
+            if bad:
+                raise ValueError(f"hold channels={self.hold.channels!r}; allowed: indices 0 to {len(self.channels) - 1}"
+                                 f" (the grid has {len(self.channels)} channels)")
         for sig in wanted:
             allowed = list(self.pd.signals) if self.pd is not None else []
             if sig not in allowed:
@@ -229,6 +303,16 @@ class GridSpec:
     @property
     def lagged_infusions(self) -> tuple[int, ...]:
         return tuple(i for i, c in enumerate(self.channels) if c.kind == "infusion" and c.lag)
+
+    @property
+    def held_inputs(self) -> tuple[tuple[int, int, int], ...]:
+        """``(virtual input, channel, extra shift)`` of every input the hold delays (a lagged infusion
+        has two, see :func:`kernels`)."""
+        if self.hold is None:
+            return ()
+        n, lagged = len(self.channels), self.lagged_infusions
+        return tuple((c, c, 0) for c in self.hold.channels) + tuple(
+            (n + lagged.index(c), c, 1) for c in self.hold.channels if c in lagged)
 
     @property
     def n_aug(self) -> int:
@@ -400,7 +484,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
     {signal: (time,)} if ``spec.save``.  With ``pd_above`` pairs (concatenated
     over windows, shape ``(1, pair)``): ``pd_t_above`` (h) and ``pd_t_first``
     (h since t = 0, NaN if never).  With ``spec.trigger``: ``trigger_doses`` (count) and
-    ``trigger_last`` (time of the last triggered dose, h; NaN if none).
+    ``trigger_last`` (time of the last triggered dose, h; NaN if none).  With ``spec.hold``:
+    ``hold_count`` (holds used, int32) and ``hold_delay`` (the final delay of the schedule, h).
     Saved trajectories cover ``times[spec.save_from:]``; with ``joined=False`` each is a tuple of
     consecutive time pieces (one per loop piece), for the caller to join: under ``vmap`` XLA:CPU
     joins them by transposing the whole trajectory twice (measured 3x the time of the loop).
@@ -472,6 +557,34 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         w[trig.channel] = w[trig.channel] + jnp.where(give, amount, 0.0)
         return [count + give.astype(dtype), jnp.where(give, (step * dt).astype(dtype), last)]
 
+    if spec.hold is not None:
+        hold, held = spec.hold, spec.held_inputs
+        m0 = ker["m"][0]
+        # Outside the exactness condition in Hold's note: NaN rather than doses at the wrong time.
+        late = functools.reduce(jnp.logical_or, [m0[c] + extra > hold.length for _, c, extra in held])
+        W_held = [jnp.where(late, nan, W[:, v]) for v, _, _ in held]
+        # the last step with a scheduled input on the held channels (-1: none), on the schedule clock
+        dosed = jnp.any(u[:, list(hold.channels)] != 0, axis=1)
+        last_input = jnp.max(jnp.where(dosed, jnp.arange(u.shape[0]), -1))
+
+    def delay(H, step, value, w):
+        """The hold decision at this step (before its inputs are read) and the held inputs (into ``w``).
+
+        ``H``: the delay ``s`` (steps), the delay before its last change and the step of that change (a
+        lagged dose arriving now was taken under the delay in force then), the schedule time of the last
+        decision, and the holds used."""
+        s, s_before, changed, decided, count = H
+        step = step.astype(jnp.int32)  # the grid's step index is int64 under x64
+        tau = step - s
+        due = (tau >= hold.start) & ((tau - hold.start) % hold.every == 0) & (tau >= decided)
+        go = due & (value > hold.threshold) & (count < hold.max_holds) & (tau - hold.length <= last_input)
+        s_before, changed = jnp.where(go, s, s_before), jnp.where(go, step, changed)
+        s = jnp.where(go, s + hold.length, s)
+        for x, (v, c, extra) in zip(W_held, held):
+            taken = step - m0[c] - extra  # the step the input arriving now was taken at
+            w[v] = x[step - jnp.where(taken >= changed, s, s_before)]
+        return [s, s_before, changed, jnp.where(due, tau, decided), count + go.astype(jnp.int32)]
+
     def kernel_at(seg):
         return one if n_seg == 1 else {x: _entries(v[seg], mask[x]) for x, v in ker.items() if x != "m"}
 
@@ -481,11 +594,13 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         return y, (ordered_values(pd, S, dict(zip(spec.outputs, y)), pd_params) if pd is not None else [])
 
     def body(carry, xs, save, lv):
-        A, acc, S, T = carry
+        A, acc, S, T, H = carry
         w, step, seg = xs
         k = kernel_at(seg)
         w = [w[v] for v in range(W.shape[1])]
         y, values = observe(k, A, S)
+        if spec.hold is not None:
+            H = delay(H, step, values[signals.index(hold.signal)], w)
         if trig is not None:
             T = fire(T, step, values[signals.index(trig.signal)], w)
         y_plus = [y[r] + _dot(k["J"][r], w, zero) for r in range(o)] if lv is not None or pd is not None else None
@@ -495,13 +610,14 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         if pd is not None:
             y_next = [_dot(k["C"][r], A, zero) for r in range(o)]
             S = pd.step(S, dict(zip(spec.outputs, y_plus)), dict(zip(spec.outputs, y_next)), pd_params, dt)
-        return (A, acc, S, T), (tuple((y + values)[k] for k in kept) if save else None)
+        return (A, acc, S, T, H), (tuple((y + values)[k] for k in kept) if save else None)
 
     seg_of = spec.segment_of_step or (0,) * spec.n_steps
     xs = (W, jnp.arange(spec.n_steps), jnp.asarray(seg_of, jnp.int32))
     unroll = spec.unroll or (8 if jax.default_backend() == "gpu" else 1)
     A, S, T = [zero] * spec.n_aug, (pd.init(pd_params, dtype) if pd is not None else []), (
         [zero, nan] if trig is not None else [])
+    H = [jnp.asarray(x, jnp.int32) for x in (0, 0, -1, -1, 0)] if spec.hold is not None else []
     edge_steps = {e for w in windows for e in (w.start, w.end)}
     at, pieces, ys = {}, {}, []  # at: values at window edges; pieces: {first step: (end, levels, summaries)}
     for p, q, active, save in _pieces(spec):
@@ -512,7 +628,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
             first, acc = p, acc0(lv) if lv else {}
         # else: only saving starts here; the summaries run on, so they do not depend on save_from
         part = jax.tree_util.tree_map(lambda v: v[p:q], xs)
-        (A, acc, S, T), y_seq = jax.lax.scan(lambda c, x: body(c, x, save, lv), (A, acc, S, T), part, unroll=unroll)
+        (A, acc, S, T, H), y_seq = jax.lax.scan(lambda c, x: body(c, x, save, lv), (A, acc, S, T, H), part,
+                                                unroll=unroll)
         if lv:
             pieces[first] = (q, lv, acc)
         if save:
@@ -523,6 +640,8 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         out = _combine(spec, [(p, *rest) for p, rest in pieces.items()], at, dt, signals, len(summ), o, dtype)
     if trig is not None:
         out["trigger_doses"], out["trigger_last"] = T
+    if spec.hold is not None:
+        out["hold_count"], out["hold_delay"] = H[4], (H[0] * dt).astype(dtype)
     if spec.save:
         traj = {names[k]: tuple(y_seq[j] for y_seq in ys) for j, k in enumerate(kept)}
         traj = {k: jnp.concatenate(v) if joined else v for k, v in traj.items()}
