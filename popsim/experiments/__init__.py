@@ -26,6 +26,7 @@ MODULES = (
     "qualify",
     "receptor_subtypes",
     "status_epilepticus",
+    "taper",
 )
 
 

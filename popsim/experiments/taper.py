@@ -62,7 +62,8 @@ OUTCOMES = ("success", "withdrawal_any", "withdrawal_clinical", "p_seizure", "de
             "drug_free_day", "holds", "clinical_onset_day", "withdrawal_severity_peak")
 
 register({
-    "schedule": ("1", "taper schedule (abrupt, guideline, ashton, or a sweep point)"),
+    "taper": ("1", "taper schedule (abrupt, guideline, ashton, or a sweep point: cut/interval, via diazepam)"),
+    "start_mg": ("mg d-1", "daily dose at the taper start (of the drug attribute)"),
     "hold_severity": ("1", "withdrawal severity above which a scheduled reduction is held (0: no holds)"),
     "success": ("1", "taper completed: the severity stayed below the subject's drop-out level from the taper "
                      "start to 4 weeks after the last dose (1 yes, 0 no)"),
@@ -169,8 +170,9 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
     return result
 
 
-def candidates(drug: str, start_mg: float, hours: Sequence[float], *, steps: Sequence[float] = (5, 10, 15, 20, 25, 35, 50),
-               intervals: Sequence[int] = (7, 14, 28), substitute: Sequence[bool] = (False, True),
+def candidates(drug: str, start_mg: float, hours: Sequence[float], *,
+               steps: Sequence[float] = (5, 10, 15, 20, 25, 35, 50), intervals: Sequence[int] = (7, 14, 28),
+               substitute: Sequence[bool] = (False, True),
                max_days: int = tp.MAX_DAYS) -> list[tp.TaperSpec]:
     """The planner's search space: ``percent_current`` cuts of ``steps`` percent every ``intervals`` days,
     directly or after a switch to diazepam (Ashton's cross-over), each ending when the cut rounds the dose to
@@ -213,23 +215,27 @@ def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: Co
                person: Mapping[str, float] | None = None, prior_use_years: float = 2.0,
                cap_clinical: float = 0.1, cap_seizure: float = 1e-3, hold_severity: float = 0.0,
                n_subjects: int = 2000, seed: int = 0, specs: Sequence[tp.TaperSpec] | None = None,
-               pd: Mapping[str, float] | None = None, dtype=None, progress=None) -> PlannedTaper:
+               constants: Mapping[str, float] | None = None, references: Sequence[str] | None = None, dtype=None,
+               progress=None) -> PlannedTaper:
     """The fastest taper under a risk cap: over ``specs`` (default :func:`candidates`), the schedule with the
     shortest median time to drug-free whose P(clinically significant withdrawal) <= ``cap_clinical`` and
     P(seizure) <= ``cap_seizure`` in ``n_subjects`` of ``cohort``, compared with the guideline and Ashton
     schedules.  ``person``: one person's covariates (``age``, ``male`` 0/1, ``height_cm``, ``bmi``; others
     from ``cohort``), whose unknown PK/PD variability and susceptibility are drawn, so the risks are that
-    person's probabilities.  ``pd``: other runtime PD constants."""
+    person's probabilities.  ``constants``: other runtime PD constants (``pd.<name>``); ``references``: the reference schedules
+    compared (default both, ``guideline`` and ``ashton``)."""
     finite("cap_clinical", cap_clinical, low=0, high=1)
     finite("cap_seizure", cap_seizure, low=0, high=1)
     finite("prior_use_years", prior_use_years, low=0, high=80)
     c = preset(cohort) if isinstance(cohort, str) else cohort
     if person is not None:
         c = _person(c, person)
-    values = check_values({**(pd or {}), "prior_use_days": 365.25 * prior_use_years})
+    values = check_values({**(constants or {}), "prior_use_days": 365.25 * prior_use_years})
     specs = list(specs) if specs is not None else candidates(drug, start_mg, hours)
     refs = {"guideline": tp.guideline(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop"),
             "ashton": tp.ashton(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop")}
+    if references is not None:
+        refs = {k: v for k, v in refs.items() if k in references}
     every = specs + list(refs.values())
     direct = [i for i, s in enumerate(every) if not s.substitute]
     switched = [i for i, s in enumerate(every) if s.substitute]
@@ -304,7 +310,11 @@ def _person(c: CohortConfig, person: Mapping[str, float]) -> CohortConfig:
     return out
 
 
-LEVELS = ["start_mg", "hold_severity", "schedule"]
+LEVELS = ["start_mg", "hold_severity", "taper"]
+# names whose meaning here is this Dataset's own
+LOCAL = {"p_seizure": ("1", "probability of a withdrawal seizure from the taper start"),
+         "withdrawal_severity_peak": ("1", "largest withdrawal severity from the taper start (1: the subject's "
+                                           "threshold of clinically significant withdrawal)")}
 
 
 @dataclass
@@ -368,7 +378,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
         for hold in s.hold_severity:
             pt = plan_taper(s.drug, start, s.hours, cohort=cfg.cohort, prior_use_years=s.prior_use_years,
                             cap_clinical=s.cap_clinical, cap_seizure=s.cap_seizure, hold_severity=hold,
-                            n_subjects=cfg.n_subjects, seed=cfg.seed, specs=s.specs(start), pd=cfg.pd, dtype=dtype,
+                            n_subjects=cfg.n_subjects, seed=cfg.seed, specs=s.specs(start), constants=cfg.pd, dtype=dtype,
                             progress=progress)
             t = pt.table.assign(start_mg=start, hold_severity=hold)
             tables.append(t)
@@ -386,7 +396,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     from popsim.dataset import with_covariates
 
     ds = with_covariates(ds, covariates, ("subject",))
-    ds = annotate(ds, step_kind=("1", "step rule of the schedule"), step=("1", "cut per step (percent, or mg/day)"),
+    ds = annotate(ds, **LOCAL, step_kind=("1", "step rule of the schedule"), step=("1", "cut per step (percent, or mg/day)"),
                   interval_days=("d", "days between cuts"), substitute=("1", "switched to diazepam first"),
                   guideline_rate=("1", "within the guideline's ceiling of 25% per 2 weeks (W17)"),
                   feasible=("1", "P(clinically significant withdrawal) and P(seizure) within the caps"),
@@ -416,7 +426,7 @@ def plot_frontier(ds: xr.Dataset, *, ax=None):
     sel = ds.where((ds["start_mg"] == top) & (ds["hold_severity"] == 0), drop=True)
     p = sel["withdrawal_clinical"].mean("subject")
     d = sel["drug_free_day"].median("subject")
-    names = sel["schedule"].values
+    names = sel["taper"].values
     for k, name in enumerate(names):
         ref = name in ("abrupt", "guideline", "ashton") or bool(sel["chosen"].values[k])
         color = "C3" if bool(sel["chosen"].values[k]) else ("C0" if "diazepam" in name else "0.5")
@@ -438,7 +448,7 @@ def plot_incidence(ds: xr.Dataset, *, ax=None):
     top = float(max(ds["start_mg"].values))
     sel = ds.where((ds["start_mg"] == top) & (ds["hold_severity"] == 0), drop=True)
     days = np.arange(0, float(np.nanmax(sel["drug_free_day"].values)) + 30)
-    for k, name in enumerate(sel["schedule"].values):
+    for k, name in enumerate(sel["taper"].values):
         if name in ("abrupt", "guideline", "ashton") or bool(sel["chosen"].values[k]):
             onset = sel["clinical_onset_day"].values[k]
             ax.step(days, [(onset <= x).mean() for x in days], where="post",
