@@ -40,18 +40,18 @@ from popsim.pd.constants import ETHANOL, PD
 from popsim.pd.ethanol import EthanolMM, ethanol_gut
 from popsim.pd.gaba import GabaAdaptation
 from popsim.pd.mu import MuReceptor
-from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_parameters, role_prefix,
-                                  score_parameters)
+from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_agonists, gaba_parameters,
+                                  role_prefix, score_parameters)
 from popsim.pd.risk import SCORES, Risk
 from popsim.pd.scores import Score
 from popsim.pd.ventilation import Ventilation
 from popsim.keys import root_key, stream_key
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
-from popsim.pk.model import LinearModel, mammillary, parent_metabolite_chain
+from popsim.pk.model import LinearModel, parent_metabolite_chain
 from popsim.simulate import simulate
 
-__all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "frozen_cohort", "metabolite_outputs",
-           "risk_model", "run_arm", "victim_spec"]
+__all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "chain_prefixes", "frozen_cohort",
+           "metabolite_outputs", "risk_model", "run_arm", "second_benzodiazepine", "victim_spec"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,9 +76,39 @@ def frozen_cohort(c: CohortConfig) -> tuple:
                  for f in dataclasses.fields(c))
 
 
-def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores: tuple[Score, ...] = ()) -> Risk:
+def chain_prefixes(n_species: int, prefix: str = "") -> tuple[str, ...]:
+    """Parameter/compartment prefixes of a parent and its library metabolites: ``prefix``, ``{prefix}M1_``,
+    ``{prefix}M2_``, ... (the arm's drug ``""``, a second benzodiazepine ``"B_"``)."""
+    return tuple(prefix if k == 0 else f"{prefix}M{k}_" for k in range(n_species))
+
+
+def _chain(drug: str, prefix: str, metabolites: bool) -> tuple[tuple[str, str], ...]:
+    """``(species, prefix)`` of each species simulated for ``drug`` with role prefix ``prefix``: with
+    ``metabolites``, the library chain (:func:`popsim.drugs.library.species`) of the arm's drug (``""``) and of a
+    second benzodiazepine (``"B_"``); else, and for the other co-medications, the drug alone."""
+    chain = species(drug) if metabolites and prefix in ("", "B_") else (drug,)
+    return tuple(zip(chain, chain_prefixes(len(chain), prefix)))
+
+
+def second_benzodiazepine(drug: str, others: tuple[tuple[str, str], ...]) -> str | None:
+    """The second GABA-A agonist among the co-medications ``others`` of an arm of ``drug`` (role ``B_``), or None.
+
+    At most one, and not ``drug`` itself (a ``ValueError`` naming ``others`` and the allowed drugs).  A species of
+    both chains (oxazepam of an arm of oxazepam with diazepam as ``B_``) is simulated in each; the model is linear
+    and both copies have the subject's parameters, so its concentration is the sum of the two outputs."""
+    b = [o for o, _ in others if role_prefix(o) == "B_"]
+    if len(b) > 1 or drug in b:
+        raise ValueError(f"others={list(others)}: at most one second benzodiazepine, not the arm's drug {drug!r}; "
+                         f"allowed: one of {[n for n in gaba_agonists() if n != drug]}")
+    return b[0] if b else None
+
+
+def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores: tuple[Score, ...] = (), *,
+               metabolites: bool = True) -> Risk:
     """The :class:`Risk` PD model for a benzodiazepine chain of ``n_species`` and co-medications ``others``, with
-    ``scores`` after the default ones (:data:`popsim.pd.risk.SCORES`).  The respiratory score
+    ``scores`` after the default ones (:data:`popsim.pd.risk.SCORES`).  A second benzodiazepine among ``others``
+    (role ``B_``, with its library metabolites if ``metabolites``) adds its species' effect sites ``B_effect``,
+    ``B_M1_effect``, ... to the GABA-A agonist sites.  The respiratory score
     (:class:`popsim.pd.ventilation.Ventilation`) is stepped only with an opioid among ``others`` or when named
     in ``scores``: its CO2 states are stiff on an hourly grid and made the regimen sweep P2 seven times slower
     (measured 37.3 vs 5.2 s at 512 subjects), for outputs that no experiment without an opioid reads."""
@@ -86,8 +116,9 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores:
     dup = sorted({r for r in roles if roles.count(r) > 1})
     if dup:
         raise ValueError(f"co-medications {[d for d, _ in others]}: at most one opioid, one naloxone, one "
-                         "flumazenil and ethanol once")
-    sites = ("effect",) + tuple(f"M{i}_effect" for i in range(1, n_species))
+                         "flumazenil, one second benzodiazepine and ethanol once")
+    second = tuple(P for d, _ in others if role_prefix(d) == "B_" for _, P in _chain(d, "B_", metabolites))
+    sites = tuple(f"{P}effect" for P in chain_prefixes(n_species) + second)
     gaba = GabaAdaptation(sites=sites, adapted=("a1",), antagonist="Z_effect" if "Z_" in roles else None,
                           ethanol="ethanol" if "E_" in roles else None)
     mu = MuReceptor("O_effect", "N_effect" if "N_" in roles else None, prefix="O_") if "O_" in roles else None
@@ -99,9 +130,24 @@ def risk_model(n_species: int, others: tuple[tuple[str, str], ...] = (), scores:
                 default + tuple(s for s in scores if s not in default))
 
 
-def metabolite_outputs(drug: str) -> dict[str, str]:
-    """The grid output of each library metabolite of ``drug`` (``M1_central``, ``M2_central``, ... in chain order)."""
-    return {m: f"M{k}_central" for k, m in enumerate(species(drug)[1:], start=1)}
+def metabolite_outputs(drug: str, prefix: str = "") -> dict[str, str]:
+    """The grid output of each library metabolite of ``drug`` (``M1_central``, ``M2_central``, ... in chain order;
+    ``B_M1_central``, ... with ``prefix="B_"``, a second benzodiazepine)."""
+    chain = species(drug)
+    return {m: f"{P}central" for m, P in zip(chain[1:], chain_prefixes(len(chain), prefix)[1:])}
+
+
+def _chain_model(drug: str, route: str, prefix: str, metabolites: bool, pd: bool):
+    """The linear model of ``drug`` (and its chain, :func:`_chain`) by ``route`` with prefix ``prefix``, its input
+    channel and its outputs (central concentrations of each species)."""
+    chain, oral = _chain(drug, prefix, metabolites), route != "iv"
+    if oral and route not in load(drug).routes:
+        raise ValueError(f"{drug} route={route!r}; allowed: {sorted(load(drug).routes)}")
+    names, prefixes = zip(*chain)
+    model = parent_metabolite_chain(tuple(load(m).n_cmt for m in names), oral=oral, prefixes=prefixes, effect=pd)
+    lag = f"{prefix}ALAG" if oral and load(drug).routes[route].lag is not None else None
+    channel = Channel(f"{prefix}depot" if oral else f"{prefix}central", f=f"{prefix}F" if oral else None, lag=lag)
+    return model, channel, tuple(f"{P}central" for P in prefixes)
 
 
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
@@ -113,23 +159,21 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
     (:func:`popsim.pk.model.parent_metabolite_chain`); outputs are the central
     concentrations of each species, ``central``, ``M1_central``, ... (mg/L of
     that species).  ``others``: co-medications ``(drug, route)`` (an opioid,
-    naloxone, flumazenil; prefixes by :func:`popsim.pd.parameters.role_prefix`),
-    each with its own input channel after the drug's.  With ``pd``, every
-    species has an effect compartment (outputs ``effect``, ``M1_effect``,
-    ``O_effect``, ...) and the grid steps :func:`risk_model` (with ``scores`` after the default ones).
+    naloxone, flumazenil, ethanol, a second benzodiazepine; prefixes by
+    :func:`popsim.pd.parameters.role_prefix`), each with its own input channel
+    after the drug's.  A second benzodiazepine (:func:`second_benzodiazepine`)
+    is a chain like the drug's, prefixed ``B_``: compartments and outputs
+    ``B_central``, ``B_M1_central``, ... (and ``B_depot``, ``B_periph1``, ...).
+    With ``pd``, every species has an effect compartment (outputs ``effect``,
+    ``M1_effect``, ``B_effect``, ``B_M1_effect``, ``O_effect``, ...) and the
+    grid steps :func:`risk_model` (with ``scores`` after the default ones).
     """
-    chain = species(drug) if metabolites else (drug,)
-    oral = route != "iv"
+    second_benzodiazepine(drug, others)
     seg = tuple(k // segment_steps for k in range(n_steps)) if segment_steps else None
-    if len(chain) == 1:
-        model, outputs = mammillary(load(drug).n_cmt, oral=oral, effect=pd), ("central",)
-    else:
-        model = parent_metabolite_chain(tuple(load(m).n_cmt for m in chain), oral=oral, effect=pd)
-        outputs = ("central",) + tuple(metabolite_outputs(drug).values())
-    lag = "ALAG" if oral and load(drug).routes[route].lag is not None else None
-    channels = [Channel("depot" if oral else "central", f="F" if oral else None, lag=lag)]
+    model, channel, outputs = _chain_model(drug, route, "", metabolites, pd)
+    channels = [channel]
     for other, other_route in others:
-        P, o_oral = role_prefix(other), other_route != "iv"
+        P = role_prefix(other)
         if other == "ethanol":
             if not pd:
                 raise ValueError("ethanol is simulated by the PD layer (Michaelis-Menten); set pd=True")
@@ -140,16 +184,13 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
             channels.append(Channel("gut", f="E_F"))
             outputs += ("gut",)
             continue
-        if other_route != "iv" and other_route not in load(other).routes:
-            raise ValueError(f"{other} route={other_route!r}; allowed: {sorted(load(other).routes)}")
-        m = mammillary(load(other).n_cmt, oral=o_oral, effect=pd, prefix=P)
+        m, channel, out = _chain_model(other, other_route, P, metabolites, pd)
         model = LinearModel(model.compartments + m.compartments, model.flows + m.flows)
-        o_lag = f"{P}ALAG" if o_oral and load(other).routes[other_route].lag is not None else None
-        channels.append(Channel(f"{P}depot" if o_oral else f"{P}central", f=f"{P}F" if o_oral else None, lag=o_lag))
-        outputs += (f"{P}central",)
+        channels.append(channel)
+        outputs += out
     risk = None
     if pd:
-        risk = risk_model(len(chain), others, scores)
+        risk = risk_model(len(_chain(drug, "", metabolites)), others, scores, metabolites=metabolites)
         outputs += tuple(o for o in risk.inputs if o not in outputs)
     return GridSpec(model, dt, n_steps, tuple(channels), outputs=outputs, windows=windows, save=save,
                     segment_of_step=seg, pd=risk)
@@ -171,7 +212,10 @@ class Physiological:
     perpetrator's doses (mg per step; zeros for a control arm), so arms and
     perpetrator regimens share one compiled program.  ``others``: co-medications
     ``(drug, route)`` as in :func:`victim_spec` (their PK from the same
-    physiology and enzyme activities, prefixed).  With ``pd`` the parameters of
+    physiology and enzyme activities, prefixed; a second benzodiazepine's
+    metabolites as the drug's, ``B_M1_CL``, ``B_M1_FM``, ...; every species'
+    IIV is keyed by its name, so diazepam as ``B_`` has the same parameters
+    as diazepam as the drug in the same subject).  With ``pd`` the parameters of
     :func:`risk_model` are added (:mod:`popsim.pd.parameters`) and ``args``
     has a fourth element, the runtime PD constants
     (:func:`popsim.pd.parameters.check_values`, as arrays).
@@ -190,8 +234,8 @@ class Physiological:
 
     def __post_init__(self):
         load(self.drug)
+        second_benzodiazepine(self.drug, self.others)
         for other, _ in self.others:
-            role_prefix(other)
             if other == "ethanol" and not self.pd:
                 raise ValueError("ethanol is simulated by the PD layer (Michaelis-Menten); set pd=True")
         if self.perpetrator is not None and self.segment_steps < 1:
@@ -207,44 +251,53 @@ class Physiological:
                              args.cohort_stream, i)
         cov = {k: v.astype(dtype) for k, v in cov.items()}
         phys = physiology(cov)
-        drug = load(self.drug)
-        eta = etas({k: q.value for k, q in drug.iiv.items()}, iiv_stream, i, dtype, prefix=f"{drug.name}.")
         ones = jnp.ones(self.n_segments, dtype)
         a_liver = {e: ones for e, sites in SITES.items() if "liver" in sites}
         a_gut = {e: ones for e, sites in SITES.items() if "gut" in sites}
         if self.perpetrator is not None:
             act = self._activity(cov, phys, i, iiv_stream, doses)
             a_liver, a_gut = a_liver | act["liver"], a_gut | act["gut"]
-        params = jax.vmap(lambda al, ag: pk_parameters(drug, self.route, phys, eta, al, ag))(a_liver, a_gut)
-        chain = species(self.drug) if self.metabolites else (self.drug,)
-        for k, (parent, name) in enumerate(zip(chain, chain[1:]), start=1):
-            m = load(name)
-            eta_m = etas({key: q.value for key, q in m.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
-            pm = jax.vmap(lambda al: pk_parameters(m, "iv", phys, eta_m, al))(a_liver)
-            formed = formed_mass_fraction(parent, name)
-            params |= {f"M{k}_{key}": v for key, v in pm.items()} | {f"M{k}_FM": jnp.full_like(ones, formed)}
+        params = self._chain_parameters(self.drug, self.route, "", phys, i, iiv_stream, a_liver, a_gut, dtype)
         for other, route in self.others:
             if other == "ethanol":
                 continue  # its parameters are PD parameters (the linear part is only the gut depot)
-            d, P = load(other), role_prefix(other)
-            eta_o = etas({k: q.value for k, q in d.iiv.items()}, iiv_stream, i, dtype, prefix=f"{other}.")
-            po = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta_o, al, ag))(a_liver, a_gut)
-            params |= {f"{P}{k}": v for k, v in po.items()}
+            params |= self._chain_parameters(other, route, role_prefix(other), phys, i, iiv_stream, a_liver, a_gut,
+                                             dtype)
         if self.pd:
-            params |= self._pd_parameters(cov, phys, i, iiv_stream, args.pd_values, chain, dtype)
+            params |= self._pd_parameters(cov, phys, i, iiv_stream, args.pd_values, dtype)
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
         if self.perpetrator is not None:
             covariates |= {f"{e}_{site}_min": a[e].min() for site, a in (("liver", a_liver), ("gut", a_gut))
                            for e in a}
         return {k: jnp.broadcast_to(v, (self.n_segments,)).astype(dtype) for k, v in params.items()}, covariates
 
-    def _pd_parameters(self, cov, phys, i, iiv_stream, values, chain, dtype):
+    def _chain_parameters(self, drug, route, prefix, phys, i, iiv_stream, a_liver, a_gut, dtype):
+        """PK parameters of ``drug`` by ``route`` and of its chain (:func:`_chain`), prefixed (:func:`chain_prefixes`);
+        a metabolite's with ``{P}FM`` (mg formed per mg of its parent cleared), each species' IIV keyed by its name."""
+        chain = _chain(drug, prefix, self.metabolites)
+        out = {}
+        for k, (name, P) in enumerate(chain):
+            d = load(name)
+            eta = etas({key: q.value for key, q in d.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
+            if k == 0:
+                p = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta, al, ag))(a_liver, a_gut)
+            else:  # formed in the body: systemic parameters, hepatic enzymes only
+                p = jax.vmap(lambda al: pk_parameters(d, "iv", phys, eta, al))(a_liver)
+                p["FM"] = jnp.full(self.n_segments, formed_mass_fraction(chain[k - 1][0], name), dtype)
+            out |= {f"{P}{key}": v for key, v in p.items()}
+        return out
+
+    def _pd_parameters(self, cov, phys, i, iiv_stream, values, dtype):
         sd = PD["iiv_ec50"].value
         cv = {"kd": (math.expm1(sd**2)) ** 0.5, "kon": (math.expm1(sd**2)) ** 0.5}
         eta = etas(cv, iiv_stream, i, dtype, prefix="pd.")
-        prefixes = tuple("" if k == 0 else f"M{k}_" for k in range(len(chain)))
-        out = gaba_parameters(chain, prefixes, cov["age"], phys, eta["kd"], values)
+        # GABA-A agonists: the drug's chain and a second benzodiazepine's, one potency eta for all
+        agonists = [(self.drug, "")] + [(o, "B_") for o, _ in self.others if role_prefix(o) == "B_"]
+        names, prefixes = zip(*(x for d, P in agonists for x in _chain(d, P, self.metabolites)))
+        out = gaba_parameters(names, prefixes, cov["age"], phys, eta["kd"], values)
         for other, _ in self.others:
+            if role_prefix(other) == "B_":
+                continue
             if other == "ethanol":
                 cv = {"vmax": ETHANOL["iiv_vmax"].value}
                 out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"],
@@ -301,7 +354,11 @@ class Arm:
     ``cohort``: a :class:`popsim.cohort.spec.CohortConfig` or a preset name.
     ``drug`` by ``route`` (its library metabolites too, with ``metabolites``);
     ``others``: co-medications ``(drug, route)`` (an opioid, naloxone,
-    flumazenil, ethanol), each with its own input channel after the drug's.
+    flumazenil, ethanol, and a second benzodiazepine other than ``drug``, e.g.
+    diazepam substituted for alprazolam in a taper: prefix ``B_``, its
+    metabolites ``B_M1_``, ... (with ``metabolites``, as the drug's), each
+    species a GABA-A agonist site; see :func:`victim_spec`), each with its own
+    input channel after the drug's.
     ``perpetrator``: a CYP3A4/CYP2C19 perpetrator by ``perpetrator_route``, taken by the
     cohort's ``p_perpetrator`` fraction, or by everyone if that is 0 (an arm of
     a DDI study: the same people as the control arm without a perpetrator);
@@ -327,6 +384,7 @@ class Arm:
     def __post_init__(self):
         if self.scores and not self.pd:
             raise ValueError(f"scores {[type(x).__name__ for x in self.scores]} are PD; set pd=True")
+        second_benzodiazepine(self.drug, tuple(self.others))
 
     @property
     def cohort_config(self) -> CohortConfig:

@@ -4,7 +4,8 @@ From the library (``pd`` block, :mod:`popsim.pd.potency`), the subject's
 covariates and physiology, and the score constants (:data:`PD`), which are
 runtime values (a calibration changes them without recompiling):
 
-* each GABA-A agonist species ``P`` (``""``, ``"M1_"``, ...): ``{P}KE0`` and
+* each GABA-A agonist species ``P`` (``""``, ``"M1_"``, ...; a second
+  benzodiazepine's ``"B_"``, ``"B_M1_"``, ...): ``{P}KE0`` and
   ``{P}KD_a1``/``{P}KD_a2`` in the subject's *total* effect-site
   concentration, ``KDu x age factor x exp(eta) / fu_subject`` (so low
   albumin, which frees more drug, raises the effect), with ``KDu`` fitted on
@@ -35,15 +36,15 @@ from typing import Mapping
 
 import jax.numpy as jnp
 
-from popsim.drugs.library import load
+from popsim.drugs.library import load, names
 from popsim.params.derive import unbound_fraction
 from popsim.params.physiology import CONSTANTS
 from popsim.pd.constants import ETHANOL, PD
-from popsim.pd.potency import kd_unbound, theta
+from popsim.pd.potency import GABA_KINDS, kd_unbound, theta
 from popsim._validate import closest
 
-__all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_parameters",
-           "role_prefix", "score_parameters"]
+__all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_agonists",
+           "gaba_parameters", "role_prefix", "score_parameters"]
 
 PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
@@ -136,7 +137,8 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
 
 def role_prefix(drug: str) -> str:
     """Parameter/compartment prefix of a co-medication: ``O_`` opioid, ``N_`` naloxone, ``Z_`` flumazenil,
-    ``E_`` ethanol."""
+    ``E_`` ethanol, ``B_`` a second GABA-A agonist (a library drug of a kind in
+    :data:`popsim.pd.potency.GABA_KINDS`, e.g. diazepam substituted for alprazolam)."""
     if drug == "ethanol":
         return "E_"
     d = load(drug)
@@ -144,14 +146,23 @@ def role_prefix(drug: str) -> str:
         need = ("ke0", "kon", "koff", "alpha", "hill")
     elif drug in ("naloxone", "flumazenil"):
         need = ("ke0", "kon", "koff") if drug == "naloxone" else ("ke0", "kd")
+    elif d.kind in GABA_KINDS:
+        return "B_"
     else:
-        raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone, flumazenil or ethanol")
+        raise ValueError(f"co-medication {drug!r} is a {d.kind}; allowed: an opioid, naloxone, flumazenil, ethanol "
+                         f"or a second GABA-A agonist {gaba_agonists()}")
     missing = [k for k in need if k not in d.pd]
     if missing:
         raise ValueError(f"{drug} has no PD parameters {missing} in the library (no published respiratory PKPD "
                          "model in literature.md); allowed opioids: fentanyl, morphine, buprenorphine, oxycodone, "
                          "methadone")
     return {"naloxone": "N_", "flumazenil": "Z_"}.get(drug, "O_")
+
+
+def gaba_agonists() -> list[str]:
+    """The library's GABA-A agonists (kinds :data:`popsim.pd.potency.GABA_KINDS`), the drugs :func:`gaba_parameters`
+    takes."""
+    return [n for n in names() if load(n).kind in GABA_KINDS]
 
 
 def gaba_parameters(chain: tuple[str, ...], prefixes: tuple[str, ...], age, phys, eta, values) -> dict:

@@ -35,7 +35,7 @@ import numpy as np
 
 from popsim.drugs.library import Drug, formed_mass_fraction, load, names, species
 
-__all__ = ["ENDPOINTS", "OCCUPANCY_ANCHOR", "REFERENCE", "ashton_check", "ashton_kd", "fit", "fit_table",
+__all__ = ["ENDPOINTS", "GABA_KINDS", "OCCUPANCY_ANCHOR", "REFERENCE", "ashton_check", "ashton_kd", "fit", "fit_table",
            "kd_unbound", "steady_unbound", "theta"]
 
 # Endpoints with a measured EC50 in the library (pd.ec50_<endpoint>): what each is (Dataset attributes).
@@ -51,6 +51,7 @@ ENDPOINTS = {
 # (alprazolam t1/2 ~11 h: day 3 is near steady state).
 OCCUPANCY_ANCHOR = {"drug": "alprazolam", "daily_mg": 2.0, "occupancy": 0.16, "row": "G17"}
 REFERENCE = "diazepam"  # the Ashton table's reference drug (10 mg)
+GABA_KINDS = ("benzodiazepine", "z_drug", "metabolite")  # library kinds of the GABA-A agonists (benzodiazepine site)
 
 
 def steady_unbound(name: str, daily_mg: float) -> dict[str, float]:
@@ -113,7 +114,7 @@ def theta(endpoint: str) -> float:
 
 def _gaba_species(name: str) -> Drug:
     d = load(name)
-    if d.kind not in ("benzodiazepine", "z_drug", "metabolite"):
+    if d.kind not in GABA_KINDS:
         raise ValueError(f"{name} is a {d.kind}, not a GABA-A agonist; allowed: the library's benzodiazepines, "
                          "Z-drug and their metabolites")
     return d
