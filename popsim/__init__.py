@@ -15,6 +15,7 @@ from popsim.pk.grid import GridSpec as GridSpec
 from popsim.pk.grid import Hold as Hold
 from popsim.pk.grid import Trigger as Trigger
 from popsim.pk.grid import Window as Window
+from popsim.planner import plan_taper as plan_taper
 from popsim.pk.model import Compartment as Compartment
 from popsim.pk.model import Flow as Flow
 from popsim.pk.model import LinearModel as LinearModel

@@ -1,5 +1,5 @@
-"""The README table from an alcohol run: P(withdrawal) and P(seizure) after the stop, diazepam given
-and sober peak sedation, per daily intake and treatment.
+"""The README table from an alcohol run: CIWA-Ar >= 8 and >= 19, seizures and delirium after the stop,
+benzodiazepine given and sober peak sedation, per daily intake and treatment.
 
 Usage: python experiments/alcohol/analyse.py outputs/alcohol/<date_time>
 """
@@ -13,8 +13,11 @@ from popsim.io import read_dataset
 
 ds = read_dataset(Path(sys.argv[1]) / "alcohol.nc")
 table = pd.DataFrame({
-    "P(withdrawal)": ds["p_withdrawal_after_stop"].mean("subject").to_series(),
+    "P(CIWA-Ar>=8)": ds["p_ciwa_8_after_stop"].mean("subject").to_series(),
+    "P(CIWA-Ar>=19)": ds["p_ciwa_19_after_stop"].mean("subject").to_series(),
     "P(seizure)": ds["p_seizure_after_stop"].mean("subject").to_series(),
+    "P(delirium)": ds["delirium_after_stop"].mean("subject").to_series(),
+    "peak_h_p50": ds["ciwa_ar_peak_h"].median("subject").to_series(),
     "mg_p50": ds["benzodiazepine_mg"].median("subject").to_series(),
     "mg_p95": ds["benzodiazepine_mg"].quantile(0.95, "subject").drop_vars("quantile").to_series(),
     "sober_sedation_p50": ds["sedation_peak_sober"].median("subject").to_series(),

@@ -61,7 +61,10 @@ def fit_group(group: str) -> None:
 
     def nll(x):
         trial = values | {k: FROM[c](v) for (k, c), v in zip(coords.items(), x)}
-        table = report(rows, statistics_of(raw, stats, trial))
+        try:
+            table = report(rows, statistics_of(raw, stats, trial))
+        except ValueError:  # a trial value outside a constant's physical bounds
+            return 1e12
         out = -float(np.nansum(log_likelihood(table)))
         return out if math.isfinite(out) else 1e12
 
@@ -83,6 +86,8 @@ def fit_group(group: str) -> None:
     # elsewhere, escapes both the coarse grid and a simplex started on the flat part)
     for i, axis in enumerate(axes):
         x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(axis[0], axis[-1], 21)), key=nll)
+    print(f"{group}: start of the simplex -log L = {nll(x0):.4g} at "
+          f"{ {k: round(FROM[c](v), 5) for (k, c), v in zip(coords.items(), x0)} }", flush=True)
     res = minimize(nll, x0, method="Nelder-Mead",
                    options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": max(400, 100 * len(coords))})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})

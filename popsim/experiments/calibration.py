@@ -139,7 +139,8 @@ class _Sim:
 def _replay(sim: dict, score, values: Mapping[str, float], names, at) -> dict[str, np.ndarray]:
     """Signals ``names`` of a score at the grid steps ``at``, ``(step, regimen, subject)``, over a simulated arm
     with the score constants ``values``."""
-    p = score_parameters(jnp.asarray(sim["age"]), jnp.asarray(sim["male"]), values) | sim["opioid"]
+    p = (score_parameters(jnp.asarray(sim["age"]), jnp.asarray(sim["male"]), values) | sim["opioid"]
+         | {"THETA": jnp.asarray(potency.theta("psychomotor"))})
     out = replay(score, sim["signals"], p, sim["dt"])
     return {k: np.asarray(out[k][jnp.asarray(at)], float) for k in names}
 

@@ -32,8 +32,9 @@ to complete a taper (symptoms above the subject's tolerance) at ``DEP_DROP``, de
 ``max sev^2 / (sev^2 + K^2)``, with ``K`` putting severity 1 at CIWA-B 21 (the lower edge of
 "moderate", W33) and at CIWA-Ar 10 (ASAM's "moderate", W76).  Seizures: hazard
 ``SZ_K max(Zs / DEP_XC - SZ_THR, 0)^SZ_N x SZ_KINDLE^n`` (1/h) with ``n`` the withdrawal episodes
-the subject has been through in this simulation (an episode: severity >= 1, ended when it falls
-back below ``DEP_ANY``): kindling.
+the subject has been through in this simulation (an episode: severity >= 1, ended when both the
+severity and the slow delirium state are back below ``DEP_ANY``, so that the symptoms' swings between
+doses do not count as episodes): kindling.
 
 Prior use: at ``DEP_BURNIN`` h (a burn-in on the current regimen, long enough for ``T`` to settle),
 if ``DEP_PRIOR`` > 0 h the slow states are set to their exact values after ``DEP_PRIOR`` h of use at
@@ -173,7 +174,7 @@ class Withdrawal(Score):
         sev = x / p["DEP_XC"]
         onset = jnp.where(jnp.isnan(s.onset) & (sev >= p["DEP_ANY"]), clock, s.onset)
         last_symptom = jnp.where(sev >= p["DEP_ANY"], clock, s.last_symptom)
-        ended = (s.in_episode > 0) & (sev < p["DEP_ANY"])
+        ended = (s.in_episode > 0) & (sev < p["DEP_ANY"]) & (zd < p["DEP_ANY"] * p["DEP_XC"])
         episodes = s.episodes + ended.astype(sev.dtype)
         in_episode = jnp.where(sev >= 1.0, 1.0, jnp.where(ended, 0.0, s.in_episode)).astype(sev.dtype)
         h0 = self.seizure_hazard(s.seizure_state, s.episodes, p)

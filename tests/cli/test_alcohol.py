@@ -15,7 +15,7 @@ NAME = "alcohol"
 def test_dimensions_and_horizon(study):
     _, ds = study
     assert ds.sizes["regimen"] == 2 * 3 and ds.sizes["subject"] == 16
-    assert ds["withdrawal_drive_a2_quantiles"].dims == ("regimen", "quantile", "time")
+    assert ds["ciwa_ar_quantiles"].dims == ("regimen", "quantile", "time")
     assert ds.attrs["ethanol_vmax_ratio"] == 2.0  # the experiment's chronic-drinker setting
     # the horizon is drinking_days + days_after (grid.days is not read); the course starts a day before the stop
     np.testing.assert_allclose(ds["time"].values[[0, -1]], [-24.0, 48.0])
@@ -27,31 +27,33 @@ def test_symptom_triggered_rule(study):
     doses, last = trig["triggered_doses"].values, trig["last_triggered_dose_h"].values
     np.testing.assert_array_equal(trig["benzodiazepine_mg"].values, doses * 20.0)
     assert doses.max() <= 6 and (doses == np.round(doses)).all()
-    # abstainers never have a withdrawal drive, so the rule never fires
+    # abstainers have no withdrawal, so the rule never fires
     np.testing.assert_array_equal(trig.sel(grams_per_day=0.0)["triggered_doses"], 0.0)
     fired = np.isfinite(last)
     assert fired.any()
     # checks at treatment_start_h (2 h after the stop) and every 2 h after
     np.testing.assert_allclose((last[fired] - 2.0) % 2.0, 0.0, atol=1e-4)
-    # those dosed were in withdrawal: the drive crossed 0.05 (drive peak after the stop above it)
-    assert (trig["withdrawal_drive_peak"].values[doses > 0] > 0.05).all()
+    # those dosed were in withdrawal: their CIWA-Ar reached the trigger, 8 (peak after the stop at least 8)
+    assert (trig["ciwa_ar_peak"].values[doses > 0] >= 8.0 * (1 - 1e-6)).all()
     np.testing.assert_array_equal(ds.sel(treatment="fixed")["benzodiazepine_mg"], 70.0)
 
 
 def test_cross_tolerance_and_treatment(study):
     _, ds = study
-    fixed = ds.sel(treatment="fixed", trigger_drive=0.0)
+    fixed = ds.sel(treatment="fixed", trigger_ciwa=0.0)
     # the same subjects on the same diazepam doses, once ethanol is gone: the same occupancy over a
-    # higher adapted level, so every drinker is sedated less (cross-tolerance)
+    # higher adapted (alpha1) level, so every drinker is sedated less (cross-tolerance)
     drinkers, abstainers = fixed.sel(grams_per_day=200.0), fixed.sel(grams_per_day=0.0)
-    assert (drinkers["adaptation_at_stop"] > 0).all()
     d, a = drinkers["sedation_peak_sober"].values, abstainers["sedation_peak_sober"].values
     assert np.isfinite(a).all() and np.isfinite(d).sum() >= 12
     assert (d[np.isfinite(d)] < a[np.isfinite(d)]).all()
-    p = ds["p_withdrawal_after_stop"].sel(grams_per_day=200.0)
+    # the benzodiazepine covers the glutamatergic excess: no drinker's withdrawal is worse with it
+    peak = ds["ciwa_ar_peak"].sel(grams_per_day=200.0)
+    assert (peak.sel(treatment="fixed").values <= peak.sel(treatment="none").values + 1e-4).all()
+    assert float(peak.sel(treatment="none").mean()) > float(peak.sel(treatment="fixed").mean())
+    p = ds["p_seizure_after_stop"].sel(grams_per_day=200.0)
     assert (p.sel(treatment="fixed").values <= p.sel(treatment="none").values + 1e-6).all()
-    assert float(p.sel(treatment="none").mean()) > 0
-    np.testing.assert_array_equal(ds["p_withdrawal_after_stop"].sel(grams_per_day=0.0), 0.0)
+    np.testing.assert_array_equal(ds["ciwa_ar_peak"].sel(grams_per_day=0.0), 0.0)
 
 
 def test_bad_overrides_are_refused_before_compute(refused):
@@ -60,7 +62,7 @@ def test_bad_overrides_are_refused_before_compute(refused):
     configure([f"+experiment={NAME}", *EXPERIMENT.tiny, "study.drug=lorazepam"])
     refused(["study.drug=lorazepam", "grid.dt_h=0.25", "study.check_every_h=1"],
             "study.drug='lorazepam': its oral lag time 0.267 h is not shorter than grid.dt_h=0.25")
-    refused(["study.trigger_drive=[1.5]"], "study.trigger_drive\\[0\\]=1.5; allowed")
+    refused(["study.trigger_ciwa=[70]"], "study.trigger_ciwa\\[0\\]=70.0; allowed")
     refused(["study.check_every_h=1.5"], "study.check_every_h=1.5; allowed: a multiple of grid.dt_h=1.0")
     refused(["study.drinking_hours=[10.5]"],
             "study.drinking_hours\\[0\\]=10.5; allowed: a clock hour in \\[0, 24\\) on the grid")

@@ -1,0 +1,287 @@
+"""The taper planner: simulate many taper schedules in long-term users and choose the fastest one that keeps
+the risks of withdrawal under a cap (issue 15; the ``taper`` experiment is built on it).
+
+Every subject has used the drug at the start dose for ``prior_use_years`` (the slow down-regulation of
+:class:`popsim.pd.withdrawal.Withdrawal` set from that history at the end of a burn-in of
+:data:`BURN_IN_DAYS` on the dose); the taper starts then (day 0 of the plans of :mod:`popsim.taper`).
+With ``hold_severity`` > 0, a subject whose withdrawal severity exceeds it at a scheduled reduction stays
+on the current dose for one more interval (:class:`popsim.pk.grid.Hold`, per subject in the time loop),
+at most ``max_holds`` times.
+
+Endpoints, as the trials define them (per subject, from the taper start; 1 yes, 0 no unless stated):
+
+* ``success``: the taper is completed, i.e. the severity never reaches the subject's drop-out level
+  (``withdrawal_dropout_ratio``; Schweizer 1990's "unable to become drug-free", E24) from the taper start to
+  4 weeks after the last dose;
+* ``withdrawal_any`` (any withdrawal reaction, E24) and ``withdrawal_clinical`` (clinically significant:
+  severity 1, CIWA-B 21) at any time from the taper start; ``clinical_onset_day``;
+* ``p_seizure`` (probability, from the seizure hazard) and ``delirium``;
+* ``protracted``: symptoms at the 'any' level 8 weeks or more after the last dose (E33 gives no definition:
+  A);
+* ``drug_free_day`` (days from the taper start to the first day without a dose, holds included) and
+  ``holds``; ``withdrawal_severity_peak``.
+
+:func:`plan_taper`: over candidate schedules (:func:`candidates`: ``percent_current`` cuts x intervals x
+diazepam substitution), the one with the shortest median time to drug-free whose P(clinically significant
+withdrawal) and P(seizure) are at most their caps, for a cohort or for one person (covariates fixed, the
+unknown between-subject variability and susceptibility drawn), compared with the guideline (W17) and
+Ashton (W22) schedules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from popsim import taper as tp
+from popsim._validate import finite
+from popsim.arm import Arm, run_arm
+from popsim.cohort.presets import preset
+from popsim.cohort.spec import CohortConfig
+from popsim.pd.parameters import check_values
+from popsim.pk.grid import Window
+
+__all__ = ["BURN_IN_DAYS", "FOLLOW_DAYS", "OUTCOMES", "PROTRACTED_DAYS", "PlannedTaper", "abrupt", "candidates",
+           "plan_taper", "schedule_name", "simulate_tapers"]
+
+BURN_IN_DAYS = 21  # on the start dose before the taper: PK and fast tolerance settle (prior use applied then)
+FOLLOW_DAYS = 28  # drop-out window: to 4 weeks after the last dose (A)
+PROTRACTED_DAYS = 56  # protracted: symptoms 8 weeks or more after the last dose (A)
+OUTCOMES = ("success", "withdrawal_any", "withdrawal_clinical", "p_seizure", "delirium", "protracted",
+            "drug_free_day", "holds", "clinical_onset_day", "withdrawal_severity_peak")
+
+
+def _burn_in(compiled: tp.Compiled, specs: Sequence[tp.TaperSpec], dt: float) -> np.ndarray:
+    """(regimen, BURN_IN_DAYS steps, drug) inputs: each spec's start dose of its own drug, every day."""
+    per_day = round(24.0 / dt)
+    u = np.zeros((len(specs), BURN_IN_DAYS * per_day, len(compiled.drugs)))
+    for r, s in enumerate(specs):
+        c = compiled.drugs.index(s.drug)
+        for h in s.hours:
+            u[r, round(h / dt)::per_day, c] = s.start_mg / len(s.hours)
+    return u
+
+
+def _groups(specs: Sequence[tp.TaperSpec], hold: bool) -> list[list[int]]:
+    """Indices of specs simulated together: all of them, or with holds one group per cadence (one Hold per
+    grid)."""
+    if not hold:
+        return [list(range(len(specs)))]
+    keys: dict[tuple, list[int]] = {}
+    for i, s in enumerate(specs):
+        keys.setdefault((s.interval_days, tp.hold_for(s, 1.0, "withdrawal_severity", 1.0).start), []).append(i)
+    return list(keys.values())
+
+
+def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *, seed: int, n_subjects: int,
+                    values: Mapping[str, float], hold_severity: float = 0.0, max_holds: int = 4, dt: float = 1.0,
+                    chunk_size: int = 8192, dtype=None, progress=None) -> dict[str, np.ndarray]:
+    """The endpoints of the module docstring for every spec, ``(regimen, subject)``, and the subjects'
+    covariates (``"covariates"``).  ``values``: the runtime PD constants (``prior_use_days`` set by the caller);
+    ``hold_severity`` > 0: symptom-guided holds at that severity."""
+    import jax.numpy as jnp
+
+    dtype = dtype or jnp.float32
+    drugs = tuple(dict.fromkeys(d for s in specs for d in ((s.drug, tp.SUBSTITUTE) if s.substitute else (s.drug,))))
+    if len(drugs) > 2 or any(s.drug != drugs[0] for s in specs):
+        raise ValueError(f"tapers of {sorted({s.drug for s in specs})}; allowed: one drug per call (with or "
+                         "without substitution)")
+    per_day = round(24.0 / dt)
+    longest = max(tp.plan(s).drug_free_day for s in specs)
+    interval = max(s.interval_days for s in specs)
+    days = BURN_IN_DAYS + longest + (max_holds * interval if hold_severity > 0 else 0) + PROTRACTED_DAYS + 1
+    n = days * per_day + 1
+    start = BURN_IN_DAYS * per_day
+    others = tuple((d, "oral") for d in drugs[1:])
+    arm = Arm(drugs[0], "oral", cohort, dt, n, others=others)
+    thresholds = (values["withdrawal_any_ratio"], 1.0, values["withdrawal_dropout_ratio"])
+    out: dict[str, np.ndarray] = {}
+    order = []
+    for group in _groups(specs, hold_severity > 0):
+        chosen = [specs[i] for i in group]
+        comp = tp.compile_many(chosen, dt, n - start, cut=True)
+        u = np.zeros((len(chosen), n, len(drugs)))
+        cols = [drugs.index(d) for d in comp.drugs]
+        u[:, :start][..., cols] = _burn_in(comp, chosen, dt)
+        u[:, start:][..., cols] = comp.u
+        hold = None
+        if hold_severity > 0:
+            h = tp.hold_for(chosen, dt, "withdrawal_severity", hold_severity, max_holds=max_holds,
+                            channels=tuple(cols))
+            hold = dataclasses.replace(h, start=h.start + start)
+        pairs = tuple(("withdrawal_severity", float(x)) for x in thresholds)
+        windows = {"before": Window(0, start), "taper": Window(start, n - 1, pd_above=pairs)}
+        r = run_arm(arm, u, seed=seed, n_subjects=n_subjects, windows=windows, values=values, chunk_size=chunk_size,
+                    dtype=dtype, progress=progress, save=False, summarised=("withdrawal_severity",), hold=hold)
+        first = np.stack([r.above(p)[1] for p in pairs]).astype(float)  # (threshold, regimen, subject), h
+        shape = first.shape[1:]
+        delay = np.asarray(r.raw["hold_delay"], float) if hold is not None else np.zeros(shape)
+        free = comp.drug_free_day[:, None] * 24.0 + delay + start * dt  # h from t = 0
+
+        def end(window, name):
+            return np.asarray(r.stat("pd_end", window, name), float)
+
+        part = {
+            "success": 1.0 - (first[2] <= free + FOLLOW_DAYS * 24.0),
+            "withdrawal_any": np.isfinite(first[0]).astype(float),
+            "withdrawal_clinical": np.isfinite(first[1]).astype(float),
+            "clinical_onset_day": (first[1] - start * dt) / 24.0,
+            "p_seizure": -np.expm1(-(end("taper", "seizure_cumhaz") - end("before", "seizure_cumhaz"))),
+            "delirium": end("taper", "delirium") - end("before", "delirium"),
+            "protracted": (end("taper", "withdrawal_last_symptom") >= free + PROTRACTED_DAYS * 24.0).astype(float),
+            "drug_free_day": (free - start * dt) / 24.0,
+            "holds": np.asarray(r.raw["hold_count"], float) if hold is not None else np.zeros(shape),
+            "withdrawal_severity_peak": np.asarray(r.stat("pd_max", "taper", "withdrawal_severity"), float),
+        }
+        for k, v in part.items():
+            out.setdefault(k, []).append(np.asarray(v, float))
+        order += group
+        covariates = r.covariates
+    back = np.argsort(order)
+    result = {k: np.concatenate(v)[back] for k, v in out.items()}
+    result["covariates"] = covariates
+    return result
+
+
+def candidates(drug: str, start_mg: float, hours: Sequence[float], *,
+               steps: Sequence[float] = (5, 10, 15, 20, 25, 35, 50), intervals: Sequence[int] = (7, 14, 28),
+               substitute: Sequence[bool] = (False, True),
+               max_days: int = tp.MAX_DAYS) -> list[tp.TaperSpec]:
+    """The planner's search space: ``percent_current`` cuts of ``steps`` percent every ``intervals`` days,
+    directly or after a switch to diazepam (Ashton's cross-over), each ending when the cut rounds the dose to
+    zero, stopped on ``max_days`` at the latest."""
+    out = []
+    for step, every, switch in itertools.product(steps, intervals, substitute):
+        if switch and drug == tp.SUBSTITUTE:
+            continue
+        out.append(tp.TaperSpec(drug, start_mg, tuple(hours), "percent_current", float(step), int(every),
+                                substitute=bool(switch), crossover_steps=len(hours) if switch else 1,
+                                max_days=max_days, on_overrun="stop"))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedTaper:
+    """What :func:`plan_taper` returns: ``spec`` the chosen schedule (None if no candidate meets the caps),
+    ``plan`` its day-by-day doses (:class:`popsim.taper.Plan`), ``specs`` every schedule simulated (the
+    candidates, then the guideline and Ashton references), ``table`` one row per schedule with its risks and
+    duration (``chosen``/``feasible`` flags), ``outcomes`` the per-subject endpoints ``(schedule, subject)``,
+    ``covariates`` the subjects', ``caps``."""
+
+    spec: tp.TaperSpec | None
+    plan: tp.Plan | None
+    specs: tuple[tp.TaperSpec, ...]
+    table: pd.DataFrame
+    outcomes: dict[str, np.ndarray]
+    covariates: dict[str, np.ndarray]
+    caps: dict[str, float]
+
+
+def _summary(res: Mapping[str, np.ndarray], k: int) -> dict[str, float]:
+    return {"p_success": res["success"][k].mean(), "p_withdrawal_any": res["withdrawal_any"][k].mean(),
+            "p_withdrawal_clinical": res["withdrawal_clinical"][k].mean(), "p_seizure": res["p_seizure"][k].mean(),
+            "p_protracted": res["protracted"][k].mean(), "drug_free_day_p50": np.median(res["drug_free_day"][k]),
+            "drug_free_day_p90": np.quantile(res["drug_free_day"][k], 0.9), "holds_mean": res["holds"][k].mean()}
+
+
+def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: CohortConfig | str = "adult",
+               person: Mapping[str, float] | None = None, prior_use_years: float = 2.0,
+               cap_clinical: float = 0.1, cap_seizure: float = 1e-3, hold_severity: float = 0.0,
+               n_subjects: int = 2000, seed: int = 0, specs: Sequence[tp.TaperSpec] | None = None,
+               constants: Mapping[str, float] | None = None, references: Sequence[str] | None = None, dtype=None,
+               progress=None) -> PlannedTaper:
+    """The fastest taper under a risk cap: over ``specs`` (default :func:`candidates`), the schedule with the
+    shortest median time to drug-free whose P(clinically significant withdrawal) <= ``cap_clinical`` and
+    P(seizure) <= ``cap_seizure`` in ``n_subjects`` of ``cohort``, compared with the guideline and Ashton
+    schedules.  ``person``: one person's covariates (``age``, ``male`` 0/1, ``height_cm``, ``bmi``; others
+    from ``cohort``), whose unknown PK/PD variability and susceptibility are drawn, so the risks are that
+    person's probabilities.  ``constants``: other runtime PD constants (``pd.<name>``); ``references``: the
+    reference schedules compared (default both, ``guideline`` and ``ashton``)."""
+    finite("cap_clinical", cap_clinical, low=0, high=1)
+    finite("cap_seizure", cap_seizure, low=0, high=1)
+    finite("prior_use_years", prior_use_years, low=0, high=80)
+    c = preset(cohort) if isinstance(cohort, str) else cohort
+    if person is not None:
+        c = _person(c, person)
+    values = check_values({**(constants or {}), "prior_use_days": 365.25 * prior_use_years})
+    specs = list(specs) if specs is not None else candidates(drug, start_mg, hours)
+    refs = {"guideline": tp.guideline(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop"),
+            "ashton": tp.ashton(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop")}
+    if references is not None:
+        refs = {k: v for k, v in refs.items() if k in references}
+    every = specs + list(refs.values())
+    direct = [i for i, s in enumerate(every) if not s.substitute]
+    switched = [i for i, s in enumerate(every) if s.substitute]
+    res: dict[str, np.ndarray] = {}
+    for part in (direct, switched):
+        if part:
+            r = simulate_tapers([every[i] for i in part], c, seed=seed, n_subjects=n_subjects, values=values,
+                                hold_severity=hold_severity, dtype=dtype, progress=progress)
+            for k in OUTCOMES:
+                res.setdefault(k, np.zeros((len(every), n_subjects)))[part] = r[k]
+            covariates = r["covariates"]
+    rows = []
+    for k, s in enumerate(every):
+        name = list(refs)[k - len(specs)] if k >= len(specs) else schedule_name(s)
+        rows.append({"schedule": name, "step_kind": s.step_kind, "step": s.step, "interval_days": s.interval_days,
+                     "substitute": s.substitute, "guideline_rate": _within_rate(s), **_summary(res, k)})
+    table = pd.DataFrame(rows)
+    feasible = (table["p_withdrawal_clinical"] <= cap_clinical) & (table["p_seizure"] <= cap_seizure)
+    table["feasible"] = feasible
+    pool = table.index[feasible & ~table["schedule"].isin(list(refs))]
+    best = min(pool, key=lambda i: (table.at[i, "drug_free_day_p50"], table.at[i, "p_withdrawal_clinical"])) \
+        if len(pool) else None
+    table["chosen"] = table.index == best
+    spec = every[best] if best is not None else None
+    return PlannedTaper(spec, tp.plan(spec) if spec is not None else None, tuple(every), table, res, covariates,
+                        {"p_withdrawal_clinical": cap_clinical, "p_seizure": cap_seizure})
+
+
+def schedule_name(s: tp.TaperSpec) -> str:
+    """A short label: ``abrupt``, or the cut and interval (``10%/14d``, ``25% of start/7d``, ``2mg/7d``), with
+    `` via diazepam`` for a switch."""
+    if s.step_kind == "percent_start" and s.step >= 100:
+        return "abrupt"
+    cut = {"percent_current": f"{s.step:g}%", "percent_start": f"{s.step:g}% of start",
+           "mg": f"{s.step:g}mg"}[s.step_kind]
+    return f"{cut}/{s.interval_days}d" + (" via diazepam" if s.substitute else "")
+
+
+def abrupt(drug: str, start_mg: float, hours: Sequence[float]) -> tp.TaperSpec:
+    """An abrupt stop: the start dose for one day (the burn-in precedes it), then nothing."""
+    return tp.TaperSpec(drug, start_mg, tuple(hours), "percent_start", 100.0, 1)
+
+
+def _within_rate(spec: tp.TaperSpec) -> bool:
+    """Whether the schedule respects the guideline's ceiling (not more than 25% every 2 weeks, W17)."""
+    try:
+        tp.check_rate(spec)
+    except ValueError:
+        return False
+    return True
+
+
+def _person(c: CohortConfig, person: Mapping[str, float]) -> CohortConfig:
+    """The cohort narrowed to one person's covariates (age, sex, height, BMI)."""
+    allowed = ("age", "male", "height_cm", "bmi")
+    for k in person:
+        if k not in allowed:
+            raise ValueError(f"person.{k}: unknown covariate; allowed: {list(allowed)}")
+    out = dataclasses.replace(c, name="person")
+    if "age" in person:
+        a = float(person["age"])
+        out = dataclasses.replace(out, age_min=a - 0.5, age_max=a + 0.5, age_mean=a, age_sd=0.1)
+    if "male" in person:
+        out = dataclasses.replace(out, p_male=float(person["male"]))
+    if "height_cm" in person:
+        h = float(person["height_cm"])
+        out = dataclasses.replace(out, height_cm_male=[h, 0.1], height_cm_female=[h, 0.1])
+    if "bmi" in person:
+        b = float(person["bmi"])
+        out = dataclasses.replace(out, bmi_median=b, bmi_gsd=1.001, bmi_min=b - 0.5, bmi_max=b + 0.5)
+    out.check("person")
+    return out

@@ -1,0 +1,79 @@
+"""Properties of tapers under the dependence model (issue 15), on one cohort and one set of schedules:
+abrupt is never safer than gradual; a slower taper (same cuts, longer intervals) never raises the risk at
+equal total time; longer prior use never lowers it; symptom-guided holds never raise it; and the planner's
+choice keeps its caps when re-simulated with other subjects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from popsim.planner import abrupt, candidates, plan_taper, simulate_tapers
+from popsim.pd.parameters import check_values
+import popsim.taper as tp
+
+DRUG, MG, HOURS, N = "alprazolam", 3.0, (8.0, 14.0, 20.0), 64
+SPECS = [abrupt(DRUG, MG, HOURS)] + [tp.TaperSpec(DRUG, MG, HOURS, "percent_start", 25.0, d) for d in (7, 14)]
+
+
+def _run(years: float, hold: float = 0.0, specs=SPECS, seed: int = 0, n: int = N):
+    values = check_values({"prior_use_days": 365.25 * years})
+    return simulate_tapers(specs, "adult", seed=seed, n_subjects=n, values=values, hold_severity=hold)
+
+
+@pytest.fixture(scope="module")
+def two_years():
+    return _run(2.0)
+
+
+def test_abrupt_is_never_safer_than_gradual(two_years):
+    r = two_years
+    for k in (1, 2):
+        assert r["withdrawal_clinical"][0].mean() >= r["withdrawal_clinical"][k].mean()
+        assert r["success"][0].mean() <= r["success"][k].mean()
+        assert r["p_seizure"][0].mean() >= r["p_seizure"][k].mean()
+        # per subject: the abrupt peak severity is the largest (the same person, the same dose until the stop)
+        assert (r["withdrawal_severity_peak"][0] >= r["withdrawal_severity_peak"][k] * (1 - 1e-6)).all()
+
+
+def test_a_slower_taper_never_raises_the_risk(two_years):
+    # the same 25%-of-start cuts every 7 vs every 14 days; both followed to the same end of the horizon
+    fast, slow = two_years["withdrawal_clinical"][1], two_years["withdrawal_clinical"][2]
+    assert slow.mean() <= fast.mean()
+    peak = two_years["withdrawal_severity_peak"]
+    assert (peak[2] <= peak[1] * (1 + 1e-6)).all()
+
+
+def test_longer_prior_use_never_lowers_the_risk(two_years):
+    short = _run(0.25)
+    for k in range(len(SPECS)):
+        assert (two_years["withdrawal_severity_peak"][k] >= short["withdrawal_severity_peak"][k] * (1 - 1e-6)).all()
+        assert two_years["withdrawal_clinical"][k].mean() >= short["withdrawal_clinical"][k].mean()
+
+
+def test_holds_never_raise_the_risk(two_years):
+    held = _run(2.0, hold=1.0)
+    for k in (1, 2):
+        assert held["holds"][k].sum() > 0  # the rule acts in this cohort
+        assert held["withdrawal_clinical"][k].mean() <= two_years["withdrawal_clinical"][k].mean()
+        assert held["success"][k].mean() >= two_years["success"][k].mean()
+        # a held subject is drug-free later by whole intervals
+        delay = held["drug_free_day"][k] - two_years["drug_free_day"][k]
+        np.testing.assert_allclose(delay, held["holds"][k] * SPECS[k].interval_days)
+
+
+def test_the_planner_keeps_its_caps_on_other_subjects():
+    cap = 0.3
+    specs = candidates(DRUG, MG, HOURS, steps=(10, 25, 50), intervals=(7, 14), substitute=(False,))
+    pt = plan_taper(DRUG, MG, HOURS, specs=specs, n_subjects=200, seed=0, cap_clinical=cap, cap_seizure=0.05,
+                    references=())
+    assert pt.spec is not None
+    chosen = pt.table[pt.table["chosen"]].iloc[0]
+    assert chosen["p_withdrawal_clinical"] <= cap
+    # no feasible candidate is faster
+    feasible = pt.table[pt.table["feasible"]]
+    assert chosen["drug_free_day_p50"] == feasible["drug_free_day_p50"].min()
+    # an independent re-simulation: other subjects (seed 1), twice as many
+    again = _run(2.0, specs=[pt.spec], seed=1, n=400)
+    p = again["withdrawal_clinical"][0].mean()
+    assert p <= cap + 3 * np.sqrt(cap * (1 - cap) / 400)  # the cap up to three Monte Carlo standard errors
