@@ -10,6 +10,7 @@ from popsim.arm import run_arm as run_arm
 from popsim.drugs.library import load as load
 from popsim.io import read_dataset as read_dataset
 from popsim.pk.events import predict_events as predict_events
+from popsim.pk.grid import Ceiling as Ceiling
 from popsim.pk.grid import Channel as Channel
 from popsim.pk.grid import GridSpec as GridSpec
 from popsim.pk.grid import Hold as Hold

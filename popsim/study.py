@@ -22,7 +22,7 @@ from popsim._validate import choice, finite, unique
 from popsim.arm import Arm, metabolite_outputs, run_arm
 from popsim.drugs.library import load
 from popsim.pd.parameters import role_prefix
-from popsim.pk.grid import Hold, Trigger, Window
+from popsim.pk.grid import Ceiling, Hold, Trigger, Window
 from popsim.regimen import daily_schedule
 
 __all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "check_clock_hours", "check_day_grid",
@@ -116,7 +116,7 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
                  chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None,
                  pd_above: Sequence[tuple[str, float]] = (), trajectories: Sequence[str] = (),
                  trajectories_from_h: float | None = None, trigger: Trigger | None = None,
-                 hold: Hold | None = None) -> ArmResult:
+                 hold: Hold | None = None, ceiling: Ceiling | None = None) -> ArmResult:
     """The clinical readout of ``arm`` (with PD) over regimens ``U``.
 
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication of the arm.
@@ -129,6 +129,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     ``trigger``: a PD-fed dosing rule (:class:`popsim.pk.grid.Trigger`) on the drug's channel.
     ``hold``: PD-fed holds of the schedule on some channels (:class:`popsim.pk.grid.Hold`, e.g. from
     :func:`popsim.taper.hold_for`).
+    ``ceiling``: scheduled doses on a channel skipped while a PD signal is at or above a ceiling
+    (:class:`popsim.pk.grid.Ceiling`, e.g. drinks while intoxicated).
     """
     if not arm.pd:
         raise ValueError("simulate_arm reads the PD layer; build the arm with pd=True")
@@ -151,7 +153,7 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     r = run_arm(arm, U, seed=seed, n_subjects=n_subjects, windows=windows, values=values,
                 perpetrator_doses=perpetrator_doses, chunk_size=chunk_size, dtype=dtype, progress=progress,
                 save=bool(trajectories), save_from=save_from if trajectories else 0, saved=tuple(trajectories) or None,
-                trigger=trigger, hold=hold, summarised=summarised)
+                trigger=trigger, hold=hold, ceiling=ceiling, summarised=summarised)
 
     def pd(stat, window, name):
         return r.stat(stat, window, name).astype(float)

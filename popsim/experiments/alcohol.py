@@ -1,8 +1,10 @@
 """Question 5 (alcohol): chronic drinking, cross-tolerance, withdrawal on stopping, and symptom-triggered
 benzodiazepine loading vs a fixed schedule.
 
-Every subject drinks ``grams_per_day`` of ethanol (split over ``drinking_hours``) for ``drinking_days``
-and stops at midnight after the last drinking day (t_stop).  Ethanol acts at its own GABA-A site; the
+Every subject drinks ``grams_per_day`` of ethanol (split over ``drinking_hours``) for ``drinking_days``,
+skipping a drink while blood ethanol is at or above ``drink_ceiling_g_l`` (a popsim assumption: without it,
+drinkers whose elimination is below the intake accumulate without bound), and stops at midnight after the
+last drinking day (t_stop).  Ethanol acts at its own GABA-A site; the
 glutamatergic up-regulation of :class:`popsim.pd.withdrawal.Withdrawal` follows the total effect, ethanol's
 and the benzodiazepine's, so stopping leaves it uncovered (withdrawal, on its time course of hours to
 days) and a benzodiazepine covers it (cross-tolerance).  From ``treatment_start_h`` after t_stop, three
@@ -31,7 +33,7 @@ from popsim.dataset import annotate, register, regimen_dataset
 from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pd.parameters import check_values
-from popsim.pk.grid import Trigger
+from popsim.pk.grid import Ceiling, Trigger
 from popsim.plots import label, new_axes, side_by_side
 from popsim.study import check_clock_hours, check_day_grid, simulate_arm
 
@@ -73,7 +75,8 @@ LOCAL = {"time": ("h", "time since the stop (midnight after the last drinking da
 
 @dataclass
 class AlcoholStudy(Study):
-    """``grams_per_day`` of ethanol over ``drinking_hours`` for ``drinking_days``, then a stop at midnight and
+    """``grams_per_day`` of ethanol over ``drinking_hours`` for ``drinking_days`` (a drink is skipped while blood
+    ethanol is at or above ``drink_ceiling_g_l``: drinkers do not top up once intoxicated), then a stop at midnight and
     ``days_after`` days of follow-up; from ``treatment_start_h`` after the stop, ``drug`` given on a fixed
     schedule (``fixed_mg_per_day``, 6-hourly) or symptom-triggered (``trigger_mg`` when the CIWA-Ar
     reading reaches each of ``trigger_ciwa`` at a check every ``check_every_h``, at most ``max_doses``).
@@ -84,6 +87,7 @@ class AlcoholStudy(Study):
     grams_per_day: list[float] = field(default_factory=lambda: [0.0, 120.0, 200.0])
     drinking_hours: list[float] = field(default_factory=lambda: [float(h) for h in range(8, 24)])
     drinking_days: float = 28.0
+    drink_ceiling_g_l: float = 1.5
     days_after: float = 7.0
     treatment_start_h: float = 2.0
     fixed_mg_per_day: list[float] = field(default_factory=lambda: [40.0, 30.0, 20.0, 10.0])
@@ -115,6 +119,7 @@ class AlcoholStudy(Study):
         for i, x in enumerate(self.trigger_ciwa):
             finite(f"study.trigger_ciwa[{i}]", x, low=0, low_open=True, high=67)
         finite("study.drinking_days", self.drinking_days, low=1, high=365)
+        finite("study.drink_ceiling_g_l", self.drink_ceiling_g_l, low=0, low_open=True, high=6)
         finite("study.days_after", self.days_after, low=1, high=60)
         for key in ("drinking_days", "days_after"):
             if getattr(self, key) != round(getattr(self, key)):
@@ -237,7 +242,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
         U = np.stack([inputs(s, n, dt, g, name == "fixed") for g, _, _ in rows])
         r = simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values, chunk_size=cfg.chunk_size,
                          dtype=dtype, trajectories=TRACKED, trajectories_from_h=(s.drinking_days - 1) * 24.0,
-                         trigger=trigger, progress=progress and progress(f"{name} {thr:g}" if trigger else name))
+                         trigger=trigger, ceiling=Ceiling("ethanol", s.drink_ceiling_g_l * 1000.0, 1),
+                         progress=progress and progress(f"{name} {thr:g}" if trigger else name))
         labels += rows
         parts.append(r)
         shape = (len(rows), cfg.n_subjects)

@@ -70,6 +70,7 @@ from popsim.pd.parameters import RUNTIME, check_values, score_parameters
 from popsim.pd.risk import DRIVE_SIGNALS, replay
 from popsim.pd.ventilation import Ventilation
 from popsim.pd.withdrawal import CIWA_AR_K, Withdrawal
+from popsim.pk.grid import Ceiling
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
@@ -125,12 +126,14 @@ class _Sim:
     chunk_size: int = 8192
     progress: Callable | None = None
 
-    def __call__(self, arm: Arm, U: np.ndarray, label: str, values: Mapping[str, float] | None = None) -> dict:
-        """``values``: PD constants other than the defaults for the simulation (the scores' are replayed)."""
+    def __call__(self, arm: Arm, U: np.ndarray, label: str, values: Mapping[str, float] | None = None,
+                 **grid) -> dict:
+        """``values``: PD constants other than the defaults for the simulation (the scores' are replayed);
+        ``grid``: further GridSpec fields (a ceiling)."""
         saved = tuple(s for s in DRIVE_SIGNALS if s in risk_model(len(species(arm.drug)), arm.others).signals)
         r = run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, values=check_values(values),
                     chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
-                    save=True, saved=saved, summarised=())
+                    save=True, saved=saved, summarised=(), **grid)
         opioid = {k: r.params[k][0] for k in ("O_ALPHA", "O_HILL", "O_TOL") if k in r.params}
         return {"signals": {k: r.trajectory(k) for k in saved}, "opioid": opioid, "dt": arm.dt,
                 "age": r.covariates["age"], "male": r.covariates["male"]}
@@ -249,7 +252,9 @@ DEPENDENCE_ARMS = {
                    ("rickels93", 5.2, QID, ("weekly", 4), (240.0, 240.0)),  # Rickels 1993: 8 months at 5.2 mg/day
                    ("label", 5.0, QID, ("label", 0.5, 3), (91.0, 365.0))),  # > 4 mg/day for > 3 months
 }
-ALCOHOL_G_PER_DAY, DRINKING_HOURS = 150.0, tuple(float(h) for h in range(8, 24))  # A: intake of detox patients
+# A: heavy drinkers offered 300 g/day over the waking hours who stop topping up at a blood ethanol of 1.5 g/L
+# (literature.md has neither the intake of the trial populations nor their blood ethanol: gap 8)
+ALCOHOL_G_PER_DAY, DRINKING_HOURS, DRINK_CEILING_MG_L = 300.0, tuple(float(h) for h in range(8, 24)), 1500.0
 PROTRACTED_D = 56  # protracted withdrawal: symptoms at the 'any' level 8 weeks or more after the last dose (A)
 GH_Z, GH_W = np.polynomial.hermite_e.hermegauss(16)
 GH_W = GH_W / GH_W.sum()  # standard-normal quadrature for the susceptibility
@@ -285,7 +290,8 @@ def _dependence(sim: _Sim) -> dict:
         for h in DRINKING_HOURS:
             U[0, day * 24 + int(h), 1] = ALCOHOL_G_PER_DAY * 1000.0 / len(DRINKING_HOURS)
     arm = Arm("diazepam", "oral", cohort, 1.0, n, others=(("ethanol", "oral"),))
-    out["alcohol"] = sim(arm, U, "alcohol withdrawal", {"ethanol_vmax_ratio": 2.0})
+    out["alcohol"] = sim(arm, U, "alcohol withdrawal", {"ethanol_vmax_ratio": 2.0},
+                         ceiling=Ceiling("ethanol", DRINK_CEILING_MG_L, 1))
     out["alcohol"]["last"] = np.array([(DEP_BURNIN_D - 1) * 24 + DRINKING_HOURS[-1]])
     return out
 

@@ -55,7 +55,7 @@ from popsim._validate import closest
 from popsim.pk.model import LinearModel
 from popsim.pk.propagate import phi, phi_input
 
-__all__ = ["Channel", "GridSpec", "Hold", "Trigger", "Window", "kernels", "simulate_one"]
+__all__ = ["Ceiling", "Channel", "GridSpec", "Hold", "Trigger", "Window", "kernels", "simulate_one"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +123,23 @@ class Trigger:
 def _whole_number(path: str, value, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ValueError(f"{path}={value!r}; allowed: a whole number >= {low}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Ceiling:
+    """A dose skipped while a PD signal is at or above a ceiling (e.g. a drinker who stops drinking once
+    intoxicated): a scheduled input on bolus channel ``channel`` at a grid step is not given when ``signal``
+    (its left-limit value then) is at or above ``threshold``.  Skipped doses are lost, not delayed."""
+
+    signal: str
+    threshold: float
+    channel: int = 0
+
+    def __post_init__(self):
+        if not np.isfinite(self.threshold):
+            raise ValueError(f"ceiling threshold={self.threshold!r}; allowed: a finite number")
+        if not isinstance(self.channel, int) or self.channel < 0:
+            raise ValueError(f"ceiling channel={self.channel!r}; allowed: an integer >= 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,6 +222,8 @@ class GridSpec:
         ``len(saved) x time x regimen x subject``.
     trigger : a PD-fed dosing rule (:class:`Trigger`; needs ``pd``).
     hold : PD-fed holds of the regimen's schedule on some channels (:class:`Hold`; needs ``pd``).
+    ceiling : scheduled doses on one channel skipped while a PD signal is at or above a ceiling
+        (:class:`Ceiling`; needs ``pd``).
     summarised : the PD signals whose window ``pd_max``, ``pd_tmax``,
         ``pd_min`` and ``pd_mean`` are accumulated, in this order along those
         outputs' signal axis (``None``: all signals).  ``pd_end`` is read
@@ -240,6 +259,7 @@ class GridSpec:
     trigger: Trigger | None = None
     summarised: tuple[str, ...] | None = None
     hold: Hold | None = None
+    ceiling: Ceiling | None = None
 
     def __post_init__(self):
         if not (np.isfinite(self.dt) and self.dt > 0):
@@ -284,6 +304,11 @@ class GridSpec:
             t = self.trigger
             if not 0 <= t.channel < len(self.channels) or self.channels[t.channel].kind != "bolus":
                 raise ValueError(f"trigger channel={t.channel!r}; allowed: a bolus channel")
+        if self.ceiling is not None:
+            wanted.append(self.ceiling.signal)
+            c = self.ceiling.channel
+            if not c < len(self.channels) or self.channels[c].kind != "bolus":
+                raise ValueError(f"ceiling channel={c!r}; allowed: a bolus channel (0 to {len(self.channels) - 1})")
         if self.hold is not None:
             wanted.append(self.hold.signal)
             bad = [c for c in self.hold.channels if c >= len(self.channels)]
@@ -601,6 +626,9 @@ def simulate_one(spec: GridSpec, ker: dict[str, Array], u: Float[Array, "time ch
         y, values = observe(k, A, S)
         if spec.hold is not None:
             H = delay(H, step, values[signals.index(hold.signal)], w)
+        if spec.ceiling is not None:
+            c = spec.ceiling.channel
+            w[c] = jnp.where(values[signals.index(spec.ceiling.signal)] >= spec.ceiling.threshold, zero, w[c])
         if trig is not None:
             T = fire(T, step, values[signals.index(trig.signal)], w)
         y_plus = [y[r] + _dot(k["J"][r], w, zero) for r in range(o)] if lv is not None or pd is not None else None
