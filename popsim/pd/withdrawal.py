@@ -79,7 +79,7 @@ def ciwa(severity: Scalar, maximum: float, k: float) -> Scalar:
 
 
 class WithdrawalState(NamedTuple):
-    clock: Scalar  # time since t = 0 (h)
+    steps: Scalar  # grid steps since t = 0 (a count: the time is steps x dt, never a float32 sum of dt)
     tolerance: Scalar  # T
     down1: Scalar  # D1, the first stage of the down-regulation
     down: Scalar  # D
@@ -180,9 +180,10 @@ class Withdrawal(Score):
         tol = relaxation(s.tolerance, f0, f1, p["DEP_KT"], dt)
         glu = relaxation(s.glutamate, d0.total, d1.total, p["DEP_KG"], dt)
         down1, down = self.down_regulation(s.down1, s.down, f0, f1, p, dt)
-        clock = s.clock + dt
+        steps = s.steps + 1.0
+        clock = steps * dt
         # prior use: the slow states after DEP_PRIOR h of use at the level T holds at the end of the burn-in
-        start = (s.clock < p["DEP_BURNIN"]) & (clock >= p["DEP_BURNIN"]) & (p["DEP_PRIOR"] > 0)
+        start = (s.steps * dt < p["DEP_BURNIN"]) & (clock >= p["DEP_BURNIN"]) & (p["DEP_PRIOR"] > 0)
         kt = p["DEP_KON"] * p["DEP_PRIOR"]
         down1 = jnp.where(start, tol * -jnp.expm1(-kt), down1)
         down = jnp.where(start, tol * (1.0 - jnp.exp(-kt) * (1.0 + kt)), down)
@@ -198,7 +199,7 @@ class Withdrawal(Score):
         in_episode = jnp.where(sev >= 1.0, 1.0, jnp.where(ended, 0.0, s.in_episode)).astype(sev.dtype)
         h0 = self.seizure_hazard(s.seizure_state, s.episodes, p)
         h1 = self.seizure_hazard(zs, episodes, p)
-        return WithdrawalState(clock, tol, down1, down, glu, x, zs, zd, jnp.maximum(s.severity_max, sev),
+        return WithdrawalState(steps, tol, down1, down, glu, x, zs, zd, jnp.maximum(s.severity_max, sev),
                                jnp.maximum(s.delirium_max, zd / p["DEP_XC"]), onset,
                                s.seizure + 0.5 * dt * (h0 + h1), episodes, in_episode)
 
