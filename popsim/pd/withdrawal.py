@@ -43,8 +43,10 @@ use need not be simulated.
 
 Stepping: ``T``, ``G``, ``X`` and the lags are exact for drives linear over the step
 (:func:`popsim.pd.gaba.relaxation`; ``X``'s lags take ``X`` linear, O(dt^2)); ``D`` is exact for
-its target held at the step's mean, the branch chosen at the step's start (a single first-order
-state cannot cross a held target).  Hazards by the trapezoidal rule.  Values and citations:
+its target held at its mean over each branch's part of the step, the switch between onset and
+recovery located where ``f - D`` changes sign within the step (:meth:`Withdrawal.down_regulation`:
+the rates jump there, so a whole step on one branch would be first order in ``dt``).  Hazards by the
+trapezoidal rule.  Values and citations:
 :data:`popsim.pd.constants.PD`.
 """
 
@@ -78,7 +80,7 @@ def ciwa(severity: Scalar, maximum: float, k: float) -> Scalar:
 
 
 class WithdrawalState(NamedTuple):
-    clock: Scalar  # time since t = 0 (h)
+    steps: Scalar  # grid steps since t = 0 (a count: the time is steps x dt, never a float32 sum of dt)
     tolerance: Scalar  # T
     down1: Scalar  # D1, the first stage of the down-regulation
     down: Scalar  # D
@@ -93,6 +95,14 @@ class WithdrawalState(NamedTuple):
     seizure: Scalar  # cumulative seizure hazard
     episodes: Scalar  # completed withdrawal episodes (kindling)
     in_episode: Scalar  # 1 while an episode (severity reached 1) has not ended
+
+
+def _down_step(d1, d, u, rising, p, h) -> tuple[Scalar, Scalar]:
+    """``(D1, D)`` after ``h`` hours on one branch with the target held at ``u``: onset (``rising``), the
+    two-stage chain at ``KON``; recovery, both relaxing to ``u`` at ``KOFF``."""
+    k = jnp.where(rising, p["DEP_KON"], p["DEP_KOFF"])
+    e = jnp.exp(-k * h)
+    return u + (d1 - u) * e, u + (d - u) * e + jnp.where(rising, k * h * (d1 - u) * e, 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,21 +158,36 @@ class Withdrawal(Score):
         x = jnp.maximum(zs / p["DEP_XC"] - p["SZ_THR"], 0.0)
         return p["SZ_K"] * x ** p["SZ_N"] * p["SZ_KINDLE"] ** episodes
 
+    @staticmethod
+    def down_regulation(d1, d, f0, f1, p, dt) -> tuple[Scalar, Scalar]:
+        """``(D1, D)`` after one step with the target ``f`` linear from ``f0`` to ``f1``.
+
+        Each branch is solved exactly for the target held at its mean over the part of the step the branch
+        holds.  The branch switches where ``f - D`` changes sign: its rate jumps there (by ``KON (D1 - D)``
+        for ``D``), so the crossing is located within the step, by linear interpolation of ``f - D`` between
+        the start and the end of a whole step on the starting branch (second order); a whole step on the
+        branch at its start would err by up to ``dt/2`` times the jump (first order in ``dt``).
+        """
+        g0 = f0 - d
+        rising = (g0 > 0) | ((g0 == 0) & (f1 > f0))
+        a1, a = _down_step(d1, d, 0.5 * (f0 + f1), rising, p, dt)
+        g1 = f1 - a
+        cross = jnp.where(rising, g1 < 0, g1 > 0)
+        theta = jnp.clip(jnp.where(cross, g0 / jnp.where(cross, g0 - g1, 1.0), 1.0), 0.0, 1.0)
+        b1, b = _down_step(d1, d, f0 + 0.5 * theta * (f1 - f0), rising, p, theta * dt)
+        c1, c = _down_step(b1, b, f0 + 0.5 * (1.0 + theta) * (f1 - f0), ~rising, p, (1.0 - theta) * dt)
+        return jnp.where(cross, c1, a1), jnp.where(cross, c, a)
+
     def step(self, state, d0, d1, p, dt) -> WithdrawalState:
         s = state
         f0, f1 = target(d0.benzo, p["DEP_EC"]), target(d1.benzo, p["DEP_EC"])
         tol = relaxation(s.tolerance, f0, f1, p["DEP_KT"], dt)
         glu = relaxation(s.glutamate, d0.total, d1.total, p["DEP_KG"], dt)
-        # down-regulation: the target held at the step's mean; onset or recovery by the sign at the start
-        u = 0.5 * (f0 + f1)
-        rising = u > s.down
-        k = jnp.where(rising, p["DEP_KON"], p["DEP_KOFF"])
-        e = jnp.exp(-k * dt)
-        down1 = u + (s.down1 - u) * e
-        down = u + (s.down - u) * e + jnp.where(rising, k * dt * (s.down1 - u) * e, 0.0)
-        clock = s.clock + dt
+        down1, down = self.down_regulation(s.down1, s.down, f0, f1, p, dt)
+        steps = s.steps + 1.0
+        clock = steps * dt
         # prior use: the slow states after DEP_PRIOR h of use at the level T holds at the end of the burn-in
-        start = (s.clock < p["DEP_BURNIN"]) & (clock >= p["DEP_BURNIN"]) & (p["DEP_PRIOR"] > 0)
+        start = (s.steps * dt < p["DEP_BURNIN"]) & (clock >= p["DEP_BURNIN"]) & (p["DEP_PRIOR"] > 0)
         kt = p["DEP_KON"] * p["DEP_PRIOR"]
         down1 = jnp.where(start, tol * -jnp.expm1(-kt), down1)
         down = jnp.where(start, tol * (1.0 - jnp.exp(-kt) * (1.0 + kt)), down)
@@ -179,7 +204,7 @@ class Withdrawal(Score):
         in_episode = jnp.where(sev >= 1.0, 1.0, jnp.where(ended, 0.0, s.in_episode)).astype(sev.dtype)
         h0 = self.seizure_hazard(s.seizure_state, s.episodes, p)
         h1 = self.seizure_hazard(zs, episodes, p)
-        return WithdrawalState(clock, tol, down1, down, glu, x, zs, zd, jnp.maximum(s.severity_max, sev),
+        return WithdrawalState(steps, tol, down1, down, glu, x, zs, zd, jnp.maximum(s.severity_max, sev),
                                jnp.maximum(s.delirium_max, zd / p["DEP_XC"]), onset, last_symptom,
                                s.seizure + 0.5 * dt * (h0 + h1), episodes, in_episode)
 

@@ -25,7 +25,7 @@ from popsim.pk.model import mammillary
 
 P = {"CL": 3.0, "V1": 10.0, "KE0": 2.0, "KD_a1": 0.1, "THETA": 0.25, "KADAPT": 0.3}  # k = 0.3/h, t1/2 = 2.3 h
 DT, N = 0.25, 193  # 48 h; dt is a power of two, so k*dt and sums of dt are exact
-PD = GabaAdaptation(sites=("effect",), subtypes=("a1",))
+PD = GabaAdaptation(sites=("effect",), subtypes=("a1",), adapted=("a1",))
 SIGNALS = ("occupancy_a1", "effect_a1", "adaptation_a1", "withdrawal_drive_a1")
 REGIMEN = {0: 10.0, 96: 4.0}  # step -> mg: a loading dose and a second one at 24 h
 # Closed forms in float64 against an exact matrix-exponential recursion over <= 193 steps: the

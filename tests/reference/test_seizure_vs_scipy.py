@@ -28,7 +28,7 @@ def stimulus(t):
 
 def drive(s):
     z = jnp.zeros_like(s)
-    return Drive(z, z, s, z)
+    return Drive(sedation=z, benzo=z, total=z, stimulus=s, mu_bound=z)
 
 
 def run(stim, dt, p=P):
@@ -174,20 +174,21 @@ def test_endpoints_without_effect():
 def test_the_score_runs_inside_risk_on_the_occupancy(x64):
     # Registered after the default scores, on a one-compartment iv bolus: the Risk model's seizure signals are
     # the score's own run on the reported alpha1 occupancy (the Drive's stimulus today), to rounding.
-    from popsim.pd import SCORES, GabaAdaptation
+    from popsim.pd import SCORES, GabaAdaptation, Withdrawal
+    from popsim.pd.parameters import check_values, score_parameters
     from popsim.pd.risk import Risk
     from popsim.pk.grid import Channel, GridSpec, kernels, simulate_one
     from popsim.pk.model import mammillary
 
     dt, n = 1 / 60, 181
+    withdrawal = {k: v for k, v in score_parameters(30.0, 1.0, check_values()).items() if k in Withdrawal.parameters}
     p = {k: jnp.asarray(v, jnp.float64) for k, v in (dict(CL=4.0, V1=70.0, KE0=6.0, KD_a1=0.02, KD_a2=0.04,
                                                           THETA=0.3, KADAPT=0.01, TOL=0.6, FALL_H0=5e-5,
-                                                          FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.0, WD_K=0.05,
-                                                          WD_N=2.0, SZ_K=0.001, EB_MAX=0.5, G_RESP=2.0, HYP_THETA=0.1,
-                                                          HYP_X=1.0, W_FRAC=0.94, W_OPI=1.0, VE_CAP=3.0, SLEEP_HILL=4.0,
-                                                          AW_MAX=0.9, PSI=3.0, CO2_F=4.3, CO2_KEL=4.8,
-                                                          CO2_KE0=55.2, PACO2_0=42.4, AA_GRAD=10.0,
-                                                          VE_APNOEA=0.1) | P).items()}
+                                                          FALL_BETA=2.0, P_FX=0.01, FX_BETA=1.0, EB_MAX=0.5,
+                                                          G_RESP=2.0, HYP_THETA=0.1, HYP_X=1.0, W_FRAC=0.94,
+                                                          W_OPI=1.0, VE_CAP=3.0, SLEEP_HILL=4.0, AW_MAX=0.9, PSI=3.0,
+                                                          CO2_F=4.3, CO2_KEL=4.8, CO2_KE0=55.2, PACO2_0=42.4,
+                                                          AA_GRAD=10.0, VE_APNOEA=0.1) | withdrawal | P).items()}
     spec = GridSpec(mammillary(1, oral=False, effect=True), dt, n, (Channel("central"),), outputs=("effect",),
                     save=True, pd=Risk(GabaAdaptation(sites=("effect",)), scores=SCORES + (SeizureTermination(),)))
     u = np.zeros((n, 1))

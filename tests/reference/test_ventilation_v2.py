@@ -31,7 +31,8 @@ def params(opioid="fentanyl", male=1.0, **over):
 
 def drive(s, r):
     z = jnp.zeros_like(jnp.asarray(s, jnp.float64))
-    return Drive(z, z, jnp.asarray(s, jnp.float64), jnp.asarray(r, jnp.float64))
+    return Drive(sedation=z, benzo=z, total=z, stimulus=jnp.asarray(s, jnp.float64),
+                 mu_bound=jnp.asarray(r, jnp.float64))
 
 
 def run(p, s_of_t, r_of_t, dt, hours, vent=VENT):
