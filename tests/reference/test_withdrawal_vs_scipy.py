@@ -143,13 +143,14 @@ def signals(states):
             "p_seizure": -np.expm1(-states[:, H]), "target": f}
 
 
-def episodes(sev):
-    """Completed episodes at each grid time: severity reached 1, then fell below DEP_ANY (the docstring's count)."""
+def episodes(sev, zd):
+    """Completed episodes at each grid time: severity reached 1, then the severity and the slow delirium state
+    (over DEP_XC) both fell below DEP_ANY (the docstring's count)."""
     out, n, inside = np.zeros(len(sev)), 0, False
-    for i, s in enumerate(sev):
+    for i, (s, z) in enumerate(zip(sev, zd)):
         if s >= 1.0:
             inside = True
-        elif inside and s < P["DEP_ANY"]:
+        elif inside and s < P["DEP_ANY"] and z < P["DEP_ANY"]:
             inside, n = False, n + 1
         out[i] = n
     return out
@@ -177,7 +178,8 @@ def test_the_regimen_exercises_every_state(results):
     switches = t[1:][np.diff(np.sign(ref["target"] - ref["gaba_downregulation"])) != 0]
     assert len(switches) == 4 and 180 < switches[1] < 190 and 192 < switches[2] < 193 and switches[3] > 240, switches
     assert ref["seizure_cumhaz"][-1] > 1.5 and ref["delirium_proneness"].max() > 3.5
-    assert episodes(sev)[-1] == 1 and sev[-1] > 1.0  # one episode ended by the restart; the second still on
+    # one episode ended by the restart; the second still on
+    assert episodes(sev, ref["delirium_proneness"])[-1] == 1 and sev[-1] > 1.0
 
 
 # Largest absolute error at dt = 0.05 h, measured (the bound is 3x, rounded up).
@@ -232,7 +234,7 @@ def test_grid_time_signals_match_the_ode(results, dt):
     assert got["withdrawal_onset"][-1] == pytest.approx(k * dt, abs=1e-9)
     assert np.all(np.isnan(got["withdrawal_onset"][:k])) and np.all(got["withdrawal_onset"][k:] == got[
         "withdrawal_onset"][-1])
-    np.testing.assert_array_equal(got["withdrawal_episodes"], episodes(sev))
+    np.testing.assert_array_equal(got["withdrawal_episodes"], episodes(sev, ref["delirium_proneness"]))
     zd_max = np.maximum.accumulate(ref["delirium_proneness"])
     clear = np.abs(zd_max - P["DT_THR"]) > 10 * np.abs(got["delirium_proneness"] - ref["delirium_proneness"]).max()
     np.testing.assert_array_equal(got["delirium"][clear], (zd_max >= P["DT_THR"])[clear].astype(float))
@@ -252,15 +254,15 @@ def test_kindling_multiplies_the_hazard_after_each_episode(results):
         got = run(dt, P | {"SZ_KINDLE": kindle})
     sev = ref["withdrawal_severity"]
     t = np.arange(len(sev)) * dt
-    i1 = int(np.argmax(episodes(sev) == 1))
-    t1 = brentq(lambda s: dense(s)[X] / P["DEP_XC"] - P["DEP_ANY"], t[i1 - 1], t[i1], xtol=1e-12)
+    i1 = int(np.argmax(episodes(sev, ref["delirium_proneness"]) == 1))
+    t1 = brentq(lambda s: max(dense(s)[X], dense(s)[ZD]) / P["DEP_XC"] - P["DEP_ANY"], t[i1 - 1], t[i1], xtol=1e-12)
     assert hazard(dense(t1)[ZS]) == 0.0
     h_base, h1 = ref["seizure_cumhaz"], dense(t1)[H]
     expected = np.where(t < t1, h_base, h1 + kindle * (h_base - h1))
     assert expected[-1] - h_base[-1] > 1.0  # not vacuous: the second stop's hazard is kindled
     err = np.abs(got["seizure_cumhaz"] - expected).max()
     assert err < 4.0e-5, err
-    np.testing.assert_array_equal(got["withdrawal_episodes"], episodes(sev))
+    np.testing.assert_array_equal(got["withdrawal_episodes"], episodes(sev, ref["delirium_proneness"]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
