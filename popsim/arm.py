@@ -301,7 +301,7 @@ class Physiological:
             if other == "ethanol":
                 cv = {"vmax": ETHANOL["iiv_vmax"].value}
                 out |= ethanol_parameters(phys, etas(cv, iiv_stream, i, dtype, prefix="ethanol.")["vmax"],
-                                          values["ethanol_vmax_ratio"])
+                                          values["ethanol_vmax_ratio"], values["ethanol_ec50"])
             else:
                 # a chronic opioid user (cohort covariate ``opioid``) is tolerant: opioid C50 x the runtime ratio
                 tolerance = jnp.where(cov["opioid"] > 0.5, values["opioid_tolerance_c50_ratio"], 1.0)

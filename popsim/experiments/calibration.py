@@ -66,7 +66,7 @@ from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result, TableStudy
 from popsim.pd import potency
 from popsim.pd.falls import Falls
-from popsim.pd.parameters import RUNTIME, check_values, score_parameters
+from popsim.pd.parameters import RUNTIME, check_values, ethanol_kd, score_parameters
 from popsim.pd.risk import DRIVE_SIGNALS, replay
 from popsim.pd.ventilation import Ventilation
 from popsim.pd.withdrawal import CIWA_AR_K, Withdrawal
@@ -130,7 +130,8 @@ class _Sim:
                  **grid) -> dict:
         """``values``: PD constants other than the defaults for the simulation (the scores' are replayed);
         ``grid``: further GridSpec fields (a ceiling)."""
-        saved = tuple(s for s in DRIVE_SIGNALS if s in risk_model(len(species(arm.drug)), arm.others).signals)
+        signals = risk_model(len(species(arm.drug)), arm.others).signals
+        saved = tuple(s for s in DRIVE_SIGNALS + ("ethanol",) if s in signals)
         r = run_arm(arm, U, seed=self.seed, n_subjects=self.n_subjects, values=check_values(values),
                     chunk_size=self.chunk_size, dtype=self.dtype, progress=self.progress and self.progress(label),
                     save=True, saved=saved, summarised=(), **grid)
@@ -297,8 +298,8 @@ def _dependence(sim: _Sim) -> dict:
 
 
 # the constants the Xc-free states depend on (the thresholds, susceptibility and seizure hazard act after)
-DYNAMIC = ("dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off", "dependence_k_glutamate",
-           "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms", "dependence_k_seizure",
+DYNAMIC = ("ethanol_ec50", "dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off",
+           "dependence_k_glutamate", "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms", "dependence_k_seizure",
            "dependence_k_delirium", "prior_use_burn_in_days")
 
 
@@ -316,10 +317,15 @@ def _replay_dependence(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
     n_reg, n_sub = arm["signals"]["effect_a2"].shape[1:]
     q = (np.arange(n_sub) + 0.5) / n_sub
     prior = np.stack([lo + (hi - lo) * q for lo, hi in prior_d]) * 24.0
+    theta = potency.theta("psychomotor")
     p = (score_parameters(jnp.asarray(arm["age"]), jnp.asarray(arm["male"]), values)
-         | {"DEP_XC": jnp.asarray(1.0), "DEP_PRIOR": jnp.asarray(prior),
-            "THETA": jnp.asarray(potency.theta("psychomotor"))})
-    out = replay(Withdrawal(), arm["signals"], p, arm["dt"])
+         | {"DEP_XC": jnp.asarray(1.0), "DEP_PRIOR": jnp.asarray(prior), "THETA": jnp.asarray(theta)})
+    signals = dict(arm["signals"])
+    if "ethanol" in signals:  # the total effect for the ethanol EC50 asked (the simulation's PK does not use it)
+        c = np.maximum(signals["ethanol"], 0.0)
+        stim = signals["occupancy_a2"] + c / (c + float(ethanol_kd(values["ethanol_ec50"])))
+        signals["effect_a2"] = stim / (stim + theta)
+    out = replay(Withdrawal(), {k: v for k, v in signals.items() if k != "ethanol"}, p, arm["dt"])
     return {k: np.asarray(out[k], float) for k in ("withdrawal_severity", "seizure_proneness", "delirium_proneness")}
 
 

@@ -66,7 +66,8 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx
            "airway_female_ratio": None, "opioid_tolerance_c50_ratio": None,
            "se_k0": "SE_K0", "se_gain": "SE_GAIN", "se_kmax": "SE_KMAX", "se_recurrence": "SE_REC",
            "se_refractory": "SE_REFRACTORY", "fx_per_fall_72": None, "fx_age_slope": None, "fx_female_ratio": None,
-           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None}
+           "fall_rate_72": None, "fall_rate_age_slope": None, "ec50_age_ratio": None, "ethanol_vmax_ratio": None,
+           "ethanol_ec50": None}
 
 
 # Which part of the PD model reads each runtime constant: an experiment declares the parts whose outputs
@@ -86,7 +87,7 @@ PARTS = {"gaba": ("kadapt", "tolerance", "ec50_age_ratio"),
                          "airway_obstruction_max", "synergy_psi", "co2_gain", "co2_kel", "co2_ke0", "paco2_baseline",
                          "aa_gradient", "apnoea_ve", "opioid_tolerance_c50_ratio",
                          "wakefulness_fraction", "wakefulness_opioid_exponent", "airway_ventilation_cap", "sleep_hill"),
-         "ethanol": ("ethanol_vmax_ratio",),
+         "ethanol": ("ethanol_vmax_ratio", "ethanol_ec50"),
          "seizure": ("se_k0", "se_gain", "se_kmax", "se_recurrence", "se_refractory")}
 assert sorted(k for v in PARTS.values() for k in v) == sorted(RUNTIME)
 
@@ -115,7 +116,8 @@ _BOUNDS = {"kadapt": (0.0, math.inf, True), "tolerance": (0.0, 1.0, False), "fal
            "airway_ventilation_cap": (0.0, 100.0, True), "sleep_hill": (0.0, 50.0, True),
            "opioid_tolerance_c50_ratio": (1.0, 100.0, False), "fall_rate_72": (0.0, 1.0, True),
            "fall_rate_age_slope": (0.0, 1.0, False), "ec50_age_ratio": (0.0, 10.0, True),
-           "ethanol_vmax_ratio": (0.0, 10.0, True), "se_k0": (0.0, math.inf, True), "se_gain": (0.0, math.inf, False),
+           "ethanol_vmax_ratio": (0.0, 10.0, True), "ethanol_ec50": (0.0, 1e5, True), "se_k0": (0.0, math.inf, True),
+           "se_gain": (0.0, math.inf, False),
            "se_kmax": (0.0, math.inf, False), "se_recurrence": (0.0, math.inf, False),
            "se_refractory": (0.0, 1.0, False)}
 
@@ -194,7 +196,7 @@ def comedication_parameters(drug: str, phys, eta_kon, opioid_tolerance=1.0) -> d
     return out
 
 
-def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
+def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0, ec50=PD["ethanol_ec50"].value) -> dict:
     """Parameters of :class:`popsim.pd.ethanol.EthanolMM` and :func:`popsim.pd.ethanol.ethanol_gut` (channel
     availability ``E_F``) for one subject, and the constant of ethanol's GABA-A site (mg/L).  ``vmax_ratio``: the
     runtime constant ``ethanol_vmax_ratio`` (induced elimination in chronic drinkers)."""
@@ -203,7 +205,14 @@ def ethanol_parameters(phys, eta_vmax, vmax_ratio=1.0) -> dict:
     return {"E_UNIT": jnp.asarray(1.0), "E_KA": jnp.asarray(e["ka"]), "E_F": jnp.asarray(e["f"]),
             "VMAX": e["vmax"] * vmax_ratio * phys["liver_size"] * jnp.exp(eta_vmax), "KM": jnp.asarray(e["km"]),
             "CLD": e["cld"] * lean ** PD_ALLOMETRY, "VC": e["vc"] * lean, "VT": e["vt"] * lean,
-            "ethanol_KD": jnp.asarray(e["ec50"] * (1.0 - theta("psychomotor")) / theta("psychomotor"))}
+            "ethanol_KD": ethanol_kd(ec50)}
+
+
+def ethanol_kd(ec50):
+    """The constant of ethanol's GABA-A site (mg/L) whose psychomotor EC50 is ``ec50`` (mg/L): the stimulus
+    ``C / (C + KD)`` reaches the psychomotor threshold at ``C = ec50``."""
+    t = theta("psychomotor")
+    return jnp.asarray(ec50 * (1.0 - t) / t)
 
 
 def score_parameters(age, male, values, alcohol=0.0, susceptibility=0.0) -> dict:
