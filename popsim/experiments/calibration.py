@@ -299,8 +299,8 @@ def _dependence(sim: _Sim) -> dict:
 
 # the constants the Xc-free states depend on (the thresholds, susceptibility and seizure hazard act after)
 DYNAMIC = ("ethanol_ec50", "dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off",
-           "dependence_k_glutamate", "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms", "dependence_k_seizure",
-           "dependence_k_delirium", "prior_use_burn_in_days")
+           "dependence_k_glutamate", "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms",
+           "dependence_k_seizure", "dependence_k_delirium", "prior_use_burn_in_days")
 
 
 def _dependence_states(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
