@@ -65,11 +65,13 @@ class GabaAdaptation(PDModel):
 
     sites: tuple[str, ...] = ("effect",)
     subtypes: tuple[str, ...] = ("a1", "a2")
-    adapted: tuple[str, ...] = ("a1", "a2")
+    adapted: tuple[str, ...] | None = None  # None: every subtype
     antagonist: str | None = None
     ethanol: str | None = None
 
     def __post_init__(self):
+        if self.adapted is None:
+            object.__setattr__(self, "adapted", tuple(self.subtypes))
         if not set(self.adapted) <= set(self.subtypes):
             raise ValueError(f"GabaAdaptation adapted={self.adapted!r}; allowed: subtypes among {self.subtypes!r}")
 

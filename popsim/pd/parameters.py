@@ -134,6 +134,10 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
             raise ValueError(f"pd.{k}={v!r}; allowed: a finite number {'>' if open_low else '>='} {low:g} and "
                              f"<= {high:g} ({PD[k].units})")
         out[k] = float(v)
+    if out["prior_use_days"] > 0 and out["prior_use_burn_in_days"] <= 0:
+        raise ValueError(f"pd.prior_use_days={out['prior_use_days']!r} with pd.prior_use_burn_in_days="
+                         f"{out['prior_use_burn_in_days']!r}: prior use is applied at the end of the burn-in; "
+                         "allowed: a burn-in > 0 days (within the horizon) or no prior use")
     return out
 
 
