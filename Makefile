@@ -1,7 +1,7 @@
 # popsim: two commands set everything up on a fresh machine.
 #   make run    create .venv, install, run the default experiment
 #   make test   install (if needed), lint (ruff) and run the test suite
-#   make bench  benchmark problems P1, P2 and P3 and cohort sampling (writes benchmarks/results/)
+#   make bench  benchmark problems P1, P2 and P3, cohort sampling and the taper planner (writes benchmarks/results/)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/cohort.py
 	$(PY) benchmarks/p2.py
 	$(PY) benchmarks/p3.py
+	$(PY) benchmarks/planner.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis

@@ -7,8 +7,9 @@ are replayed on them for every trial value (``popsim.pd.risk.replay``).  The log
 is binomial on its counts or normal on the log of a ratio with a 95% interval
 (``popsim.experiments.calibration.log_likelihood``); the targets marked ``check`` are never used.
 Each group is maximised with Nelder-Mead in transformed coordinates (log for positive scales, logit
-for fractions), started from the best point of a coarse grid over the constants' prior ranges, refined one
-constant at a time over 21 points of its range (count likelihoods are flat between subjects crossing a
+for fractions), started from the best point of a coarse grid over the constants' prior ranges (groups of
+more than five constants: from their current values), refined one constant at a time over 21 points of its
+range (a constant moves only where that is better) (count likelihoods are flat between subjects crossing a
 threshold, so a local search alone can stall), and
 the 95% interval of each constant is read from the observed information (the
 numerical Hessian of the log-likelihood in those coordinates, others at their maximum; a constant whose
@@ -61,10 +62,11 @@ def fit_group(group: str) -> None:
 
     def nll(x):
         trial = values | {k: FROM[c](v) for (k, c), v in zip(coords.items(), x)}
-        try:
-            table = report(rows, statistics_of(raw, stats, trial))
-        except ValueError:  # a trial value outside a constant's physical bounds
-            return 1e12
+        for k in coords:  # a trial value outside a constant's physical bounds (other errors propagate)
+            low, high, open_low = _BOUNDS[k]
+            if not (low < trial[k] <= high if open_low else low <= trial[k] <= high):
+                return 1e12
+        table = report(rows, statistics_of(raw, stats, trial))
         out = -float(np.nansum(log_likelihood(table)))
         return out if math.isfinite(out) else 1e12
 
@@ -85,7 +87,8 @@ def fit_group(group: str) -> None:
     # then each constant alone over 21 points of its range, the others held (a narrow valley in one constant, flat
     # elsewhere, escapes both the coarse grid and a simplex started on the flat part)
     for i, axis in enumerate(axes):
-        x0 = min((np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(axis[0], axis[-1], 21)), key=nll)
+        x0 = min([x0] + [np.where(np.arange(len(x0)) == i, v, x0) for v in np.linspace(axis[0], axis[-1], 21)],
+                 key=nll)  # the current point among them: a constant moves only if that is better
     print(f"{group}: start of the simplex -log L = {nll(x0):.4g} at "
           f"{ {k: round(FROM[c](v), 5) for (k, c), v in zip(coords.items(), x0)} }", flush=True)
     res = minimize(nll, x0, method="Nelder-Mead",

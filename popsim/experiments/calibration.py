@@ -68,9 +68,11 @@ from popsim.pd import potency
 from popsim.pd.falls import Falls
 from popsim.pd.parameters import RUNTIME, check_values, ethanol_kd, score_parameters
 from popsim.pd.risk import DRIVE_SIGNALS, replay
+from popsim.pd.constants import PD
 from popsim.pd.ventilation import Ventilation
 from popsim.pd.withdrawal import CIWA_AR_K, Withdrawal
 from popsim.pk.grid import Ceiling
+from popsim.planner import FOLLOW_DAYS, PROTRACTED_DAYS
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
@@ -137,7 +139,7 @@ class _Sim:
                     save=True, saved=saved, summarised=(), **grid)
         opioid = {k: r.params[k][0] for k in ("O_ALPHA", "O_HILL", "O_TOL") if k in r.params}
         return {"signals": {k: r.trajectory(k) for k in saved}, "opioid": opioid, "dt": arm.dt,
-                "age": r.covariates["age"], "male": r.covariates["male"]}
+                "age": r.covariates["age"], "male": r.covariates["male"], "alcohol": r.covariates["alcohol"]}
 
 
 def _replay(sim: dict, score, values: Mapping[str, float], names, at) -> dict[str, np.ndarray]:
@@ -237,8 +239,10 @@ def _falls_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     return out
 
 
-# --- dependence and withdrawal (targets WD*: rows of experiments/data/withdrawal_trials.csv) -------------------
-DEP_BURNIN_D, DEP_FOLLOW_D = 21, 63  # days on the dose before the stop or taper (the burn-in); follow-up after it
+# --- dependence and withdrawal (targets WD*: calibration_targets.csv rows from withdrawal_trials.csv) ------------
+# The burn-in on the dose before the stop or taper is the default prior_use_burn_in_days (prior use is applied at
+# its end); drop-out and protracted windows are the planner's (popsim.planner).
+DEP_BURNIN_D, DEP_FOLLOW_D = round(PD["prior_use_burn_in_days"].value), 63  # days; follow-up after the last dose
 TID, QID = (8.0, 14.0, 20.0), (2.0, 8.0, 14.0, 20.0)
 # Per regimen of each arm: (label, mg/day, dose hours, taper, prior use (days; a pair: uniform between)).  Taper:
 # 0 abrupt, ("weekly", k) k steps of 1/k of the dose a week (Schweizer 1990: 25%/week), ("label", mg, days) mg
@@ -256,9 +260,12 @@ DEPENDENCE_ARMS = {
 # A: heavy drinkers offered 300 g/day over the waking hours who stop topping up at a blood ethanol of 1.5 g/L
 # (literature.md has neither the intake of the trial populations nor their blood ethanol: gap 8)
 ALCOHOL_G_PER_DAY, DRINKING_HOURS, DRINK_CEILING_MG_L = 300.0, tuple(float(h) for h in range(8, 24)), 1500.0
-PROTRACTED_D = 56  # protracted withdrawal: symptoms at the 'any' level 8 weeks or more after the last dose (A)
-GH_Z, GH_W = np.polynomial.hermite_e.hermegauss(16)
-GH_W = GH_W / GH_W.sum()  # standard-normal quadrature for the susceptibility
+# the susceptibility z (standard normal) on a fine grid: thresholds and the seizure hazard have kinks in z, which a
+# Gauss-Hermite rule of a few nodes misses by up to 2-fold at P ~ 0.005 (trapezoid weights of the density)
+Z_GRID = np.linspace(-6.0, 6.0, 97)
+Z_W = np.exp(-0.5 * Z_GRID**2)
+Z_W = Z_W / Z_W.sum()
+SCHWEIZER_SPLIT = {"diazepam": 37, "alprazolam": 26}  # long / short half-life: the split assumed in WD11/WD12
 
 
 def _plan(mg: float, taper) -> tuple[list[float], int]:
@@ -272,7 +279,6 @@ def _plan(mg: float, taper) -> tuple[list[float], int]:
         steps = [x for k in range(1, int(np.ceil(mg / cut))) for x in [max(mg - k * cut, 0.0)] * every]
     doses = [mg] * DEP_BURNIN_D + steps
     return doses + [0.0] * DEP_FOLLOW_D, len(doses) - 1
-
 
 def _dependence(sim: _Sim) -> dict:
     out = {}
@@ -300,7 +306,7 @@ def _dependence(sim: _Sim) -> dict:
 # the constants the Xc-free states depend on (the thresholds, susceptibility and seizure hazard act after)
 DYNAMIC = ("ethanol_ec50", "dependence_ec", "dependence_k_tolerance", "dependence_k_on", "dependence_k_off",
            "dependence_k_glutamate", "dependence_w_tolerance", "dependence_w_glutamate", "dependence_k_symptoms",
-           "dependence_k_seizure", "dependence_k_delirium", "prior_use_burn_in_days")
+           "dependence_k_seizure", "dependence_k_delirium")
 
 
 def _dependence_states(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
@@ -329,62 +335,85 @@ def _replay_dependence(arm: dict, values, prior_d) -> dict[str, np.ndarray]:
     return {k: np.asarray(out[k], float) for k in ("withdrawal_severity", "seizure_proneness", "delirium_proneness")}
 
 
-def _p_above(peak, level, values):
-    """P(the subject's severity reaches ``level``) given the Xc-free peak symptoms: the log-normal
-    susceptibility integrated out."""
+def _thresholds(arm: dict, values) -> np.ndarray:
+    """Each subject's median threshold of clinically significant withdrawal (the susceptibility aside): the
+    covariate ratios of :func:`popsim.pd.parameters.score_parameters`, ``(subject,)``."""
+    female = np.where(arm["male"] > 0.5, 1.0, values["withdrawal_female_ratio"])
+    alcohol = np.where(arm["alcohol"] > 0.5, values["withdrawal_alcohol_ratio"], 1.0)
+    return values["withdrawal_threshold"] * female * alcohol
+
+
+def _p_above(peak, level, thr, values):
+    """P(the subject's severity reaches ``level``) given the Xc-free peak symptoms and the subject's median
+    threshold ``thr``: the log-normal susceptibility integrated out."""
     from scipy.special import ndtr
 
     with np.errstate(divide="ignore"):
-        z = (np.log(np.maximum(peak, 1e-300)) - np.log(level * values["withdrawal_threshold"]))
+        z = (np.log(np.maximum(peak, 1e-300)) - np.log(level * thr))
     return ndtr(z / values["withdrawal_sigma"])
 
 
-def _seizure(zs, values, dt):
-    """P(seizure) per subject from the Xc-free seizure-prone state ``(time, subject)`` (no kindling: one
-    withdrawal), the susceptibility integrated by Gauss-Hermite quadrature."""
-    xc = values["withdrawal_threshold"] * np.exp(values["withdrawal_sigma"] * GH_Z)  # (node,)
-    x = np.maximum(zs[..., None] / xc - values["seizure_threshold"], 0.0) ** values["seizure_n"]
-    h = values["seizure_k"] * dt * (x.sum(axis=0) - 0.5 * (x[0] + x[-1]))  # trapezoid, (subject, node)
-    return (-np.expm1(-h)) @ GH_W, x.sum(axis=-1)
+def _seizure(zs, thr, values, dt):
+    """P(seizure) per subject and the seizure-time density ``(subject, time)`` (1/h) from the Xc-free
+    seizure-prone state ``zs`` ``(time, subject)`` (no kindling: one withdrawal), the susceptibility
+    integrated over :data:`Z_GRID`."""
+    xc = thr[:, None] * np.exp(values["withdrawal_sigma"] * Z_GRID)  # (subject, node)
+    h = values["seizure_k"] * np.maximum(zs[..., None] / xc - values["seizure_threshold"], 0.0) ** values["seizure_n"]
+    H = np.concatenate([np.zeros((1,) + h.shape[1:]), np.cumsum(0.5 * dt * (h[1:] + h[:-1]), axis=0)])
+    p = (-np.expm1(-H[-1])) @ Z_W
+    density = (h * np.exp(-H)) @ Z_W  # (time, subject)
+    return p, density.T
 
 
 def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
+    if values["prior_use_burn_in_days"] != DEP_BURNIN_D:
+        raise ValueError(f"pd.prior_use_burn_in_days={values['prior_use_burn_in_days']!r}: the calibration's "
+                         f"scenarios start their stops and tapers after the default burn-in; allowed: {DEP_BURNIN_D}")
     out = {}
     for drug, arms in DEPENDENCE_ARMS.items():
         arm = raw[drug]
         x = _dependence_states(arm, values, [a[4] for a in arms])
+        thr = _thresholds(arm, values)
         start = round(DEP_BURNIN_D * 24 / arm["dt"])
         for k, (label, *_rest) in enumerate(arms):
             last = round(arm["last"][k] / arm["dt"])
             sev = x["withdrawal_severity"][:, k]
             key = f"{drug}.{label}"
-            out[f"{key}.clinical"] = _p_above(sev[start:].max(axis=0), 1.0, values)
-            out[f"{key}.any"] = _p_above(sev[start:].max(axis=0), values["withdrawal_any_ratio"], values)
-            drop = sev[start:last + round(28 * 24 / arm["dt"])].max(axis=0)
-            out[f"{key}.dropout"] = _p_above(drop, values["withdrawal_dropout_ratio"], values)
-            late = sev[last + round(PROTRACTED_D * 24 / arm["dt"]):].max(axis=0)
-            out[f"{key}.protracted"] = _p_above(late, values["withdrawal_any_ratio"], values)
-            out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], values, arm["dt"])[0]
+            window = sev[start:last + round(FOLLOW_DAYS * 24 / arm["dt"])].max(axis=0)  # to 4 weeks after
+            out[f"{key}.clinical"] = _p_above(sev[start:].max(axis=0), 1.0, thr, values)
+            out[f"{key}.any"] = _p_above(window, values["withdrawal_any_ratio"], thr, values)
+            out[f"{key}.dropout"] = _p_above(window, values["withdrawal_dropout_ratio"], thr, values)
+            late = sev[last + round(PROTRACTED_DAYS * 24 / arm["dt"]):].max(axis=0)
+            out[f"{key}.protracted"] = _p_above(late, values["withdrawal_any_ratio"], thr, values)
+            out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], thr, values, arm["dt"])[0]
             # resolution at the median susceptibility: last time at the 'any' level after the last dose (h)
-            above = sev[last:] >= values["withdrawal_any_ratio"] * values["withdrawal_threshold"]
+            above = sev[last:] >= values["withdrawal_any_ratio"] * thr
             t_last = (above.shape[0] - 1 - np.argmax(above[::-1], axis=0)) * arm["dt"]
             out[f"{key}.resolution_h"] = np.where(above.any(axis=0), t_last, np.nan)
     arm = raw["alcohol"]
     x = _dependence_states(arm, values, [(0.0, 0.0)])
+    thr = _thresholds(arm, values)
     last = round(arm["last"][0] / arm["dt"])
     sev, zd = x["withdrawal_severity"][last:, 0], x["delirium_proneness"][last:, 0]
-    p, hazard = _seizure(x["seizure_proneness"][last:, 0], values, arm["dt"])
-    out["alcohol.seizure"] = p
-    out["alcohol.hazard"] = hazard.T  # (subject, time): seizure hazard shape summed over the quadrature nodes
-    out["alcohol.ciwa8"] = _p_above(sev.max(axis=0), (8.0 * CIWA_AR_K ** 2 / (67.0 - 8.0)) ** 0.5, values)
-    out["alcohol.delirium"] = _p_above(zd.max(axis=0), values["delirium_threshold"], values)
+    out["alcohol.seizure"], out["alcohol.density"] = _seizure(x["seizure_proneness"][last:, 0], thr, values,
+                                                              arm["dt"])
+    out["alcohol.dt"] = np.full(len(thr), arm["dt"])
+    out["alcohol.ciwa8"] = _p_above(sev.max(axis=0), (8.0 * CIWA_AR_K ** 2 / (67.0 - 8.0)) ** 0.5, thr, values)
+    out["alcohol.delirium"] = _p_above(zd.max(axis=0), values["delirium_threshold"], thr, values)
     return out
 
 
 def _seizure_latency(d) -> float:
-    """Median seizure latency after the last drink (h): where half of the population's seizure hazard lies."""
-    c = np.cumsum(d["alcohol.hazard"].sum(axis=0))
-    return float(np.searchsorted(c, 0.5 * c[-1])) if c[-1] > 0 else np.nan
+    """Median seizure latency after the last drink (h): the median of the population's seizure times (the
+    seizure-time densities summed over subjects)."""
+    c = np.cumsum(d["alcohol.density"].sum(axis=0))
+    return float(np.searchsorted(c, 0.5 * c[-1]) * d["alcohol.dt"][0]) if c[-1] > 0 else np.nan
+
+
+def _schweizer(d, what: str) -> float:
+    """Schweizer 1990's long and short half-life groups pooled by the split assumed (WD11/WD12: 37/26)."""
+    return sum(n * d[f"{drug}.schweizer.{what}"].mean() for drug, n in SCHWEIZER_SPLIT.items()) / sum(
+        SCHWEIZER_SPLIT.values())
 
 
 def _odds(p):
@@ -440,16 +469,14 @@ STATISTICS: dict[str, tuple[str, Callable[[dict], float]]] = {
     "p_withdrawal_rickels_short": ("dependence", lambda d: d["diazepam.rickels_short.clinical"].mean()),
     "p_withdrawal_rickels_long": ("dependence", lambda d: d["diazepam.rickels_long.clinical"].mean()),
     "p_restarted_given_reaction": ("dependence", lambda d: _restarted(d)),
-    "p_any_withdrawal_schweizer": ("dependence", lambda d: np.concatenate(
-        [d["diazepam.schweizer.any"], d["alprazolam.schweizer.any"]]).mean()),
+    "p_any_withdrawal_schweizer": ("dependence", lambda d: _schweizer(d, "any")),
     "p_dropout_schweizer_long": ("dependence", lambda d: d["diazepam.schweizer.dropout"].mean()),
     "p_dropout_schweizer_short": ("dependence", lambda d: d["alprazolam.schweizer.dropout"].mean()),
     "p_dropout_rickels93": ("dependence", lambda d: d["alprazolam.rickels93.dropout"].mean()),
     "or_success_abrupt": ("dependence", lambda d: _odds(1 - np.concatenate(
         [d["diazepam.abrupt.dropout"], d["alprazolam.abrupt.dropout"]]).mean()) / _odds(1 - np.concatenate(
             [d["diazepam.schweizer.dropout"], d["alprazolam.schweizer.dropout"]]).mean())),
-    "p_protracted": ("dependence", lambda d: np.concatenate(
-        [d["diazepam.schweizer.protracted"], d["alprazolam.schweizer.protracted"]]).mean()),
+    "p_protracted": ("dependence", lambda d: _schweizer(d, "protracted")),
     "resolution_weeks_abrupt": ("dependence", lambda d: np.nanmedian(d["diazepam.abrupt.resolution_h"]) / 168.0),
     "p_seizure_alprazolam_label": ("dependence", lambda d: d["alprazolam.label.seizure"].mean()),
     "p_seizure_rickels": ("dependence", lambda d: (166 * d["diazepam.rickels_short.seizure"].mean()

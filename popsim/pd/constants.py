@@ -187,7 +187,7 @@ PD: dict[str, Constant] = {
                              "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "
                                      "recalled)", "M", (0.7, 1.0)),
-    "ethanol_ec50": Constant(1000.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect "
+    "ethanol_ec50": Constant(700.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect "
                              "(its GABA-A site's constant follows: ethanol_KD, popsim.pd.parameters): no mechanistic "
                              "benzodiazepine-ethanol parameter exists (D19); ethanol acts at its own GABA-A site (not "
                              "displaced by flumazenil) and its stimulus adds to the benzodiazepines' (popsim.pd.gaba), "
@@ -223,7 +223,7 @@ PD: dict[str, Constant] = {
     "dependence_w_tolerance": Constant(0.3, "1", "weight of the fast tolerance in the withdrawal drive (DEP_WT; that "
                                        "of the down-regulation is 1): interdose and early withdrawal; design study "
                                        "(E30, E31 ordering), no direct data", "A", (0.1, 1.0)),
-    "dependence_w_glutamate": Constant(0.5, "1", "weight of the glutamatergic excess in the withdrawal drive (DEP_WG): "
+    "dependence_w_glutamate": Constant(1.0, "1", "weight of the glutamatergic excess in the withdrawal drive (DEP_WG): "
                                        "sets the size of alcohol withdrawal against benzodiazepine withdrawal.  "
                                        + _WD_FIT, "F", (0.05, 2.0)),
     "dependence_k_symptoms": Constant(math.log(2) / 2.0, "1/h", "rate of the symptom state X following the withdrawal "
@@ -238,7 +238,7 @@ PD: dict[str, Constant] = {
                                       (math.log(2) / 288.0, math.log(2) / 48.0)),
     "withdrawal_threshold": Constant(0.51, "1", "median symptom level X of clinically significant withdrawal (the "
                                      "subject's DEP_XC = this x exp(sigma z) x covariate ratios; severity 1 there).  "
-                                     + _WD_FIT, "F", (0.02, 0.5)),
+                                     + _WD_FIT, "F", (0.05, 2.0)),
     "withdrawal_sigma": Constant(0.89, "1", "SD of the log susceptibility (a latent trait, e.g. anxiety or "
                                  "neuroticism: WD22 names neuroticism as the strongest predictor of taper "
                                  "difficulty, E24): who goes into withdrawal is not set by PK alone.  "
@@ -250,7 +250,7 @@ PD: dict[str, Constant] = {
     "withdrawal_dropout_ratio": Constant(1.05, "1", "severity at which a subject gives up a taper over that of "
                                          "clinically significant withdrawal (DEP_DROP): 'unable to become drug-free' "
                                          "in 32%/42% after 25%/week tapers of long/short half-life drugs (Schweizer "
-                                         "1990, E24).  " + _WD_FIT, "F", (0.7, 3.0)),
+                                         "1990, E24).  " + _WD_FIT, "F", (1.0, 3.0)),
     "withdrawal_female_ratio": Constant(1.0, "1", "women's threshold of clinically significant withdrawal over men's: "
                                         "female sex predicted taper difficulty (Schweizer 1990, WD22) but no size "
                                         "is published; 1 (no effect) until data give one, prior towards lower "

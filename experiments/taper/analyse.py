@@ -1,0 +1,28 @@
+"""The README tables from a taper run: per start dose and hold setting, each schedule's P(success), P(any and
+clinically significant withdrawal), P(seizure), P(protracted) and the median and 90th percentile of the time
+to drug-free, the planner's choice marked.
+
+Usage: python experiments/taper/analyse.py outputs/taper/<date_time>
+"""
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from popsim.io import read_dataset
+
+ds = read_dataset(Path(sys.argv[1]) / "taper.nc")
+table = pd.DataFrame({
+    "P(success)": ds["success"].mean("subject").to_series(),
+    "P(any)": ds["withdrawal_any"].mean("subject").to_series(),
+    "P(clinical)": ds["withdrawal_clinical"].mean("subject").to_series(),
+    "P(seizure)": ds["p_seizure"].mean("subject").to_series(),
+    "P(protracted)": ds["protracted"].mean("subject").to_series(),
+    "days_p50": ds["drug_free_day"].median("subject").to_series(),
+    "days_p90": ds["drug_free_day"].quantile(0.9, "subject").drop_vars("quantile").to_series(),
+    "holds": ds["holds"].mean("subject").to_series(),
+    "chosen": ds["chosen"].to_series(),
+})
+pd.set_option("display.width", 200)
+print(table.round(4).to_string())
