@@ -501,6 +501,11 @@ def run_arm(arm: Arm, regimens: np.ndarray, *, seed: int, n_subjects: int, windo
     fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``, ``hold``).
     """
     windows = dict(windows or {})
+    horizon = (arm.n_steps - 1) * arm.dt
+    if arm.pd and values and values.get("prior_use_days", 0) > 0 and values["prior_use_burn_in_days"] * 24 > horizon:
+        raise ValueError(f"pd.prior_use_burn_in_days={values['prior_use_burn_in_days']!r}: prior use is applied at "
+                         f"the end of the burn-in, after this arm's horizon ({horizon:g} h); allowed: a burn-in "
+                         "within the horizon")
     spec = arm.spec(tuple(windows.values()), **grid)
     raw = simulate(spec, arm.model(), arm.args(seed, dtype, perpetrator_doses, values), regimens,
                    n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)

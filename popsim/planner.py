@@ -3,7 +3,7 @@ the risks of withdrawal under a cap (issue 15; the ``taper`` experiment is built
 
 Every subject has used the drug at the start dose for ``prior_use_years`` (the slow down-regulation of
 :class:`popsim.pd.withdrawal.Withdrawal` set from that history at the end of a burn-in of
-:data:`BURN_IN_DAYS` on the dose); the taper starts then (day 0 of the plans of :mod:`popsim.taper`).
+``prior_use_burn_in_days`` on the dose); the taper starts then (day 0 of the plans of :mod:`popsim.taper`).
 With ``hold_severity`` > 0, a subject whose withdrawal severity exceeds it at a scheduled reduction stays
 on the current dose for one more interval (:class:`popsim.pk.grid.Hold`, per subject in the time loop),
 at most ``max_holds`` times.
@@ -14,7 +14,7 @@ Endpoints, as the trials define them (per subject, from the taper start; 1 yes, 
   (``withdrawal_dropout_ratio``; Schweizer 1990's "unable to become drug-free", E24) from the taper start to
   4 weeks after the last dose;
 * ``withdrawal_any`` (any withdrawal reaction, E24) and ``withdrawal_clinical`` (clinically significant:
-  severity 1, CIWA-B 21) at any time from the taper start; ``clinical_onset_day``;
+  severity 1, CIWA-B 21) from the taper start to 8 weeks after the last dose; ``clinical_onset_day``;
 * ``p_seizure`` (probability, from the seizure hazard) and ``delirium``;
 * ``protracted``: symptoms at the 'any' level 8 weeks or more after the last dose (E33 gives no definition:
   A);
@@ -38,27 +38,26 @@ import numpy as np
 import pandas as pd
 
 from popsim import taper as tp
-from popsim._validate import finite
+from popsim._validate import closest, finite
 from popsim.arm import Arm, run_arm
 from popsim.cohort.presets import preset
 from popsim.cohort.spec import CohortConfig
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Window
 
-__all__ = ["BURN_IN_DAYS", "FOLLOW_DAYS", "OUTCOMES", "PROTRACTED_DAYS", "PlannedTaper", "abrupt", "candidates",
-           "plan_taper", "schedule_name", "simulate_tapers"]
+__all__ = ["FOLLOW_DAYS", "OUTCOMES", "PROTRACTED_DAYS", "PlannedTaper", "abrupt", "candidates",
+           "horizon_days", "on_cadence", "plan_taper", "schedule_name", "simulate_tapers"]
 
-BURN_IN_DAYS = 21  # on the start dose before the taper: PK and fast tolerance settle (prior use applied then)
 FOLLOW_DAYS = 28  # drop-out window: to 4 weeks after the last dose (A)
 PROTRACTED_DAYS = 56  # protracted: symptoms 8 weeks or more after the last dose (A)
 OUTCOMES = ("success", "withdrawal_any", "withdrawal_clinical", "p_seizure", "delirium", "protracted",
             "drug_free_day", "holds", "clinical_onset_day", "withdrawal_severity_peak")
 
 
-def _burn_in(compiled: tp.Compiled, specs: Sequence[tp.TaperSpec], dt: float) -> np.ndarray:
-    """(regimen, BURN_IN_DAYS steps, drug) inputs: each spec's start dose of its own drug, every day."""
+def _burn_in(compiled: tp.Compiled, specs: Sequence[tp.TaperSpec], dt: float, days: int) -> np.ndarray:
+    """(regimen, ``days`` of steps, drug) inputs: each spec's start dose of its own drug, every day."""
     per_day = round(24.0 / dt)
-    u = np.zeros((len(specs), BURN_IN_DAYS * per_day, len(compiled.drugs)))
+    u = np.zeros((len(specs), days * per_day, len(compiled.drugs)))
     for r, s in enumerate(specs):
         c = compiled.drugs.index(s.drug)
         for h in s.hours:
@@ -77,12 +76,22 @@ def _groups(specs: Sequence[tp.TaperSpec], hold: bool) -> list[list[int]]:
     return list(keys.values())
 
 
+def horizon_days(specs: Sequence[tp.TaperSpec], hold_severity: float = 0.0, max_holds: int = 4) -> int:
+    """Days from the taper start that every spec needs: its plan, its holds and the protracted window."""
+    longest = max(tp.plan(s).drug_free_day for s in specs)
+    interval = max(s.interval_days for s in specs)
+    return longest + (max_holds * interval if hold_severity > 0 else 0) + PROTRACTED_DAYS + 1
+
+
 def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *, seed: int, n_subjects: int,
-                    values: Mapping[str, float], hold_severity: float = 0.0, max_holds: int = 4, dt: float = 1.0,
-                    chunk_size: int = 8192, dtype=None, progress=None) -> dict[str, np.ndarray]:
+                    values: Mapping[str, float], hold_severity: float = 0.0, max_holds: int = 4,
+                    days: int | None = None, dt: float = 1.0, chunk_size: int = 8192, dtype=None,
+                    progress=None) -> dict[str, np.ndarray]:
     """The endpoints of the module docstring for every spec, ``(regimen, subject)``, and the subjects'
-    covariates (``"covariates"``).  ``values``: the runtime PD constants (``prior_use_days`` set by the caller);
-    ``hold_severity`` > 0: symptom-guided holds at that severity."""
+    covariates (``"covariates"``).  ``values``: the runtime PD constants (``prior_use_days`` set by the caller;
+    the taper starts at the end of the burn-in, ``prior_use_burn_in_days``, whole days); ``hold_severity`` > 0:
+    symptom-guided holds at that severity, at most ``max_holds``; ``days``: the horizon from the taper start
+    (default :func:`horizon_days`; give one to compare several calls on one horizon)."""
     import jax.numpy as jnp
 
     dtype = dtype or jnp.float32
@@ -90,12 +99,18 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
     if len(drugs) > 2 or any(s.drug != drugs[0] for s in specs):
         raise ValueError(f"tapers of {sorted({s.drug for s in specs})}; allowed: one drug per call (with or "
                          "without substitution)")
+    burn_in = values["prior_use_burn_in_days"]
+    if burn_in != round(burn_in) or burn_in < 1:
+        raise ValueError(f"pd.prior_use_burn_in_days={burn_in!r}: a taper starts at the end of the burn-in; "
+                         "allowed: whole days >= 1")
+    burn_in = round(burn_in)
     per_day = round(24.0 / dt)
-    longest = max(tp.plan(s).drug_free_day for s in specs)
-    interval = max(s.interval_days for s in specs)
-    days = BURN_IN_DAYS + longest + (max_holds * interval if hold_severity > 0 else 0) + PROTRACTED_DAYS + 1
-    n = days * per_day + 1
-    start = BURN_IN_DAYS * per_day
+    need = horizon_days(specs, hold_severity, max_holds)
+    days = need if days is None else days
+    if days < need:
+        raise ValueError(f"days={days!r}; allowed: >= {need} (the plans, holds and the protracted window)")
+    n = (burn_in + days) * per_day + 1
+    start = burn_in * per_day
     others = tuple((d, "oral") for d in drugs[1:])
     arm = Arm(drugs[0], "oral", cohort, dt, n, others=others)
     thresholds = (values["withdrawal_any_ratio"], 1.0, values["withdrawal_dropout_ratio"])
@@ -106,7 +121,7 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
         comp = tp.compile_many(chosen, dt, n - start, cut=True)
         u = np.zeros((len(chosen), n, len(drugs)))
         cols = [drugs.index(d) for d in comp.drugs]
-        u[:, :start][..., cols] = _burn_in(comp, chosen, dt)
+        u[:, :start][..., cols] = _burn_in(comp, chosen, dt, burn_in)
         u[:, start:][..., cols] = comp.u
         hold = None
         if hold_severity > 0:
@@ -122,17 +137,18 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
         delay = np.asarray(r.raw["hold_delay"], float) if hold is not None else np.zeros(shape)
         free = comp.drug_free_day[:, None] * 24.0 + delay + start * dt  # h from t = 0
 
-        def end(window, name):
+        def at(window, name):
             return np.asarray(r.stat("pd_end", window, name), float)
 
+        end = free + PROTRACTED_DAYS * 24.0  # every endpoint ends 8 weeks after the subject's own last dose
         part = {
             "success": 1.0 - (first[2] <= free + FOLLOW_DAYS * 24.0),
-            "withdrawal_any": np.isfinite(first[0]).astype(float),
-            "withdrawal_clinical": np.isfinite(first[1]).astype(float),
-            "clinical_onset_day": (first[1] - start * dt) / 24.0,
-            "p_seizure": -np.expm1(-(end("taper", "seizure_cumhaz") - end("before", "seizure_cumhaz"))),
-            "delirium": end("taper", "delirium") - end("before", "delirium"),
-            "protracted": (end("taper", "withdrawal_last_symptom") >= free + PROTRACTED_DAYS * 24.0).astype(float),
+            "withdrawal_any": (first[0] <= end).astype(float),
+            "withdrawal_clinical": (first[1] <= end).astype(float),
+            "clinical_onset_day": np.where(first[1] <= end, (first[1] - start * dt) / 24.0, np.nan),
+            "p_seizure": -np.expm1(-(at("taper", "seizure_cumhaz") - at("before", "seizure_cumhaz"))),
+            "delirium": at("taper", "delirium") - at("before", "delirium"),
+            "protracted": (at("taper", "withdrawal_last_symptom") >= end).astype(float),
             "drug_free_day": (free - start * dt) / 24.0,
             "holds": np.asarray(r.raw["hold_count"], float) if hold is not None else np.zeros(shape),
             "withdrawal_severity_peak": np.asarray(r.stat("pd_max", "taper", "withdrawal_severity"), float),
@@ -158,10 +174,23 @@ def candidates(drug: str, start_mg: float, hours: Sequence[float], *,
     for step, every, switch in itertools.product(steps, intervals, substitute):
         if switch and drug == tp.SUBSTITUTE:
             continue
-        out.append(tp.TaperSpec(drug, start_mg, tuple(hours), "percent_current", float(step), int(every),
-                                substitute=bool(switch), crossover_steps=len(hours) if switch else 1,
-                                max_days=max_days, on_overrun="stop"))
+        spec = tp.TaperSpec(drug, start_mg, tuple(hours), "percent_current", float(step), int(every),
+                            substitute=bool(switch), crossover_steps=len(hours) if switch else 1,
+                            max_days=max_days, on_overrun="stop")
+        out.append(on_cadence(spec))
     return out
+
+
+def on_cadence(spec: tp.TaperSpec) -> tp.TaperSpec:
+    """``spec`` with its forced stop (``on_overrun="stop"`` at ``max_days``) moved back to the last day on the
+    taper's cadence, so that a hold can replay whole levels (:func:`popsim.taper.hold_for`); other specs as
+    they are."""
+    steps = tp.plan(spec).steps
+    if spec.on_overrun != "stop" or "forced_stop" not in set(steps["stage"]):
+        return spec
+    start = int(steps["day"][steps["ideal_mg"].notna()].iloc[0])
+    return dataclasses.replace(spec, max_days=start + (spec.max_days - start) // spec.interval_days
+                               * spec.interval_days)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,14 +220,16 @@ def _summary(res: Mapping[str, np.ndarray], k: int) -> dict[str, float]:
 def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: CohortConfig | str = "adult",
                person: Mapping[str, float] | None = None, prior_use_years: float = 2.0,
                cap_clinical: float = 0.1, cap_seizure: float = 1e-3, hold_severity: float = 0.0,
-               n_subjects: int = 2000, seed: int = 0, specs: Sequence[tp.TaperSpec] | None = None,
+               max_holds: int = 4, n_subjects: int = 2000, seed: int = 0,
+               specs: Sequence[tp.TaperSpec] | None = None,
                constants: Mapping[str, float] | None = None, references: Sequence[str] | None = None, dtype=None,
                progress=None) -> PlannedTaper:
     """The fastest taper under a risk cap: over ``specs`` (default :func:`candidates`), the schedule with the
     shortest median time to drug-free whose P(clinically significant withdrawal) <= ``cap_clinical`` and
     P(seizure) <= ``cap_seizure`` in ``n_subjects`` of ``cohort``, compared with the guideline and Ashton
-    schedules.  ``person``: one person's covariates (``age``, ``male`` 0/1, ``height_cm``, ``bmi``; others
-    from ``cohort``), whose unknown PK/PD variability and susceptibility are drawn, so the risks are that
+    schedules; with ``hold_severity`` > 0 every schedule has symptom-guided holds (at most ``max_holds``).
+    ``person``: one person's covariates (``age``, ``male`` 0 or 1, ``height_cm``, ``bmi``, ``alcohol`` 0 or 1;
+    others from ``cohort``), whose unknown PK/PD variability and susceptibility are drawn, so the risks are that
     person's probabilities.  ``constants``: other runtime PD constants (``pd.<name>``); ``references``: the
     reference schedules compared (default both, ``guideline`` and ``ashton``)."""
     finite("cap_clinical", cap_clinical, low=0, high=1)
@@ -209,18 +240,20 @@ def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: Co
         c = _person(c, person)
     values = check_values({**(constants or {}), "prior_use_days": 365.25 * prior_use_years})
     specs = list(specs) if specs is not None else candidates(drug, start_mg, hours)
-    refs = {"guideline": tp.guideline(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop"),
-            "ashton": tp.ashton(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop")}
+    refs = {"guideline": on_cadence(tp.guideline(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop")),
+            "ashton": on_cadence(tp.ashton(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop"))}
     if references is not None:
         refs = {k: v for k, v in refs.items() if k in references}
     every = specs + list(refs.values())
+    days = horizon_days(every, hold_severity, max_holds)  # one horizon for every schedule compared
     direct = [i for i, s in enumerate(every) if not s.substitute]
     switched = [i for i, s in enumerate(every) if s.substitute]
     res: dict[str, np.ndarray] = {}
     for part in (direct, switched):
         if part:
             r = simulate_tapers([every[i] for i in part], c, seed=seed, n_subjects=n_subjects, values=values,
-                                hold_severity=hold_severity, dtype=dtype, progress=progress)
+                                hold_severity=hold_severity, max_holds=max_holds, days=days, dtype=dtype,
+                                progress=progress)
             for k in OUTCOMES:
                 res.setdefault(k, np.zeros((len(every), n_subjects)))[part] = r[k]
             covariates = r["covariates"]
@@ -257,7 +290,10 @@ def abrupt(drug: str, start_mg: float, hours: Sequence[float]) -> tp.TaperSpec:
 
 
 def _within_rate(spec: tp.TaperSpec) -> bool:
-    """Whether the schedule respects the guideline's ceiling (not more than 25% every 2 weeks, W17)."""
+    """Whether the schedule respects the guideline's ceiling (not more than 25% every 2 weeks, W17); an abrupt
+    stop does not."""
+    if schedule_name(spec) == "abrupt":
+        return False
     try:
         tp.check_rate(spec)
     except ValueError:
@@ -267,16 +303,20 @@ def _within_rate(spec: tp.TaperSpec) -> bool:
 
 def _person(c: CohortConfig, person: Mapping[str, float]) -> CohortConfig:
     """The cohort narrowed to one person's covariates (age, sex, height, BMI)."""
-    allowed = ("age", "male", "height_cm", "bmi")
-    for k in person:
+    allowed = ("age", "male", "height_cm", "bmi", "alcohol")
+    for k, v in person.items():
         if k not in allowed:
-            raise ValueError(f"person.{k}: unknown covariate; allowed: {list(allowed)}")
+            raise ValueError(f"person.{k}: unknown covariate; allowed: {list(allowed)}" + closest(k, allowed))
+        if k in ("male", "alcohol") and v not in (0, 1):
+            raise ValueError(f"person.{k}={v!r}; allowed: 0 or 1")
     out = dataclasses.replace(c, name="person")
     if "age" in person:
         a = float(person["age"])
         out = dataclasses.replace(out, age_min=a - 0.5, age_max=a + 0.5, age_mean=a, age_sd=0.1)
     if "male" in person:
         out = dataclasses.replace(out, p_male=float(person["male"]))
+    if "alcohol" in person:
+        out = dataclasses.replace(out, p_alcohol=float(person["alcohol"]))
     if "height_cm" in person:
         h = float(person["height_cm"])
         out = dataclasses.replace(out, height_cm_male=[h, 0.1], height_cm_female=[h, 0.1])

@@ -50,7 +50,8 @@ CIWA_MODERATE, CIWA_SEVERE = 8.0, 19.0  # CIWA-Ar: the trials' lowest trigger (W
 SIGNALS = risk_model(1, (("ethanol", "oral"),)).signals
 
 register({
-    "grams_per_day": ("g d-1", "ethanol drunk per day"),
+    "grams_per_day": ("g d-1", "ethanol offered per day (drinks are skipped while blood ethanol is at or above the "
+                               "drink_ceiling_g_l attribute)"),
     "trigger_ciwa": ("1", "CIWA-Ar reading (points) that triggers a dose (0: not triggered)"),
     "p_ciwa_8_after_stop": ("1", "withdrawal reaching CIWA-Ar >= 8 after the stop (1 yes, 0 no; the mean over "
                                  "subjects is the probability)"),
@@ -277,7 +278,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "drinking_days": s.drinking_days,
                      "days_after": s.days_after, "max_doses": s.max_doses, "trigger_mg": s.trigger_mg,
-                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"]})
+                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"],
+                     "drink_ceiling_g_l": s.drink_ceiling_g_l})
     table = summary(ds)
     return Result(ds, {"summary": summary_table(ds), "treatments": table},
                   f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "

@@ -51,8 +51,10 @@ class HepaticStudy(Study):
 
 
 def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
-    """One row per cohort x drug x dose: medians of exposure, sedation and scores, and the rank."""
-    med = ds[["cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall", "p_withdrawal_last_day"]].median("subject")
+    """One row per cohort x drug x dose: medians of exposure, sedation and scores, the share of subjects in
+    clinically significant withdrawal on the last day (a 0/1 per subject: its mean), and the rank."""
+    med = ds[["cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall"]].median("subject")
+    med["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject")
     df = med.to_dataframe().reset_index()
     ref = df[df["cohort"] == healthy].set_index(["drug", "dose_de_mg"])["cavg_ss"]
     same = list(zip(df["drug"], df["dose_de_mg"]))

@@ -21,7 +21,8 @@ from popsim._validate import finite
 from popsim.config import Study
 from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result
-from popsim.planner import BURN_IN_DAYS, OUTCOMES, abrupt, candidates, plan_taper
+from popsim.planner import OUTCOMES, abrupt, candidates, plan_taper, schedule_name
+from popsim.pd.parameters import check_values
 from popsim.plots import label, new_axes, side_by_side
 
 __all__ = ["EXPERIMENT", "TaperStudy", "figure", "plot_frontier", "plot_incidence", "run"]
@@ -94,7 +95,14 @@ class TaperStudy(Study):
         if cfg.grid.dt_h != 1.0:
             raise ValueError(f"grid.dt_h={cfg.grid.dt_h!r}: the taper experiment runs on an hourly grid; allowed: 1.0")
         for x in self.start_mg:  # every spec is built (and so checked) before any compute
-            self.specs(x)
+            specs = self.specs(x)
+            if any(h > 0 for h in self.hold_severity):
+                for spec in specs:  # a hold needs a plan whose levels last whole intervals
+                    try:
+                        tp.hold_for(spec, cfg.grid.dt_h, "withdrawal_severity", 1.0)
+                    except ValueError as e:
+                        raise ValueError(f"study.hold_severity with the schedule {schedule_name(spec)} from "
+                                         f"{x:g} mg/day: {e}") from None
 
     def specs(self, start_mg: float) -> list[tp.TaperSpec]:
         """The schedules of one start dose other than the references: abrupt, the sweep, the candidates."""
@@ -104,8 +112,9 @@ class TaperStudy(Study):
         base.setdefault("interval_days", 14)
         swept, _ = tp.sweep(base, {k: list(v) for k, v in dict(self.sweep).items()}) if self.sweep else ([], None)
         out = [abrupt(self.drug, start_mg, self.hours)] + swept
-        if self.planner:
-            out += [c for c in candidates(self.drug, start_mg, self.hours) if c not in out]
+        if self.planner:  # the candidates not already in the sweep (same label: same cut, interval and switch)
+            out += [c for c in candidates(self.drug, start_mg, self.hours)
+                    if schedule_name(c) not in {schedule_name(x) for x in out}]
         return out
 
 
@@ -117,8 +126,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
         for hold in s.hold_severity:
             pt = plan_taper(s.drug, start, s.hours, cohort=cfg.cohort, prior_use_years=s.prior_use_years,
                             cap_clinical=s.cap_clinical, cap_seizure=s.cap_seizure, hold_severity=hold,
-                            n_subjects=cfg.n_subjects, seed=cfg.seed, specs=s.specs(start), constants=cfg.pd,
-                            references=s.references, dtype=dtype, progress=progress)
+                            max_holds=s.max_holds, n_subjects=cfg.n_subjects, seed=cfg.seed, specs=s.specs(start),
+                            constants=cfg.pd, references=s.references, dtype=dtype, progress=progress)
             t = pt.table.assign(start_mg=start, hold_severity=hold)
             tables.append(t)
             labels += [(start, hold, name) for name in t["schedule"]]
@@ -136,14 +145,14 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
     ds = with_covariates(ds, covariates, ("subject",))
     ds = annotate(ds, **LOCAL, step_kind=("1", "step rule of the schedule"),
-                  step=("1", "cut per step (percent, or mg/day)"),
+                  step=("1", "cut per step: percent (step_kind percent_current or percent_start) or mg/day (mg)"),
                   interval_days=("d", "days between cuts"), substitute=("1", "switched to diazepam first"),
                   guideline_rate=("1", "within the guideline's ceiling of 25% per 2 weeks (W17)"),
                   feasible=("1", "P(clinically significant withdrawal) and P(seizure) within the caps"),
                   chosen=("1", "the planner's choice (fastest feasible) for its start dose and holds"))
     ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "prior_use_years": s.prior_use_years,
                      "cap_clinical": s.cap_clinical, "cap_seizure": s.cap_seizure, "max_holds": s.max_holds,
-                     "burn_in_days": BURN_IN_DAYS,
+                     "burn_in_days": float(check_values(cfg.pd)["prior_use_burn_in_days"]),
                      "endpoints": "success: severity below the subject's drop-out level from the taper start to 4 "
                                   "weeks after the last dose (Schweizer 1990, E24); clinically significant: severity "
                                   "1 (CIWA-B 21); any: severity withdrawal_any_ratio; protracted: symptoms 8 weeks or "

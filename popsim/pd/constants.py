@@ -64,9 +64,10 @@ PD: dict[str, Constant] = {
                                    "upper end 2.0 (D)", "D", (1.0, 2.0)),
     # --- neuroadaptation ---------------------------------------------------------
     "kadapt": Constant(math.log(2) / (7 * 24), "1/h", "rate of tolerance to sedation (the alpha1 adaptation the "
-                       "falls score reads; fitted with it: tolerance): until 2026-12 also the withdrawal state, "
-                       "after the ~4 weeks over which withdrawal symptoms resolve (Busto 1986, E26), taken as 4 "
-                       "half-lives (t1/2 7 d) (D)", "D", (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
+                       "falls score reads; its size, tolerance, was fitted with this rate): t1/2 7 d, first taken "
+                       "from the ~4 weeks over which withdrawal symptoms resolve (Busto 1986, E26), a source about "
+                       "withdrawal, not sedation, so for tolerance to sedation an assumption", "A",
+                       (math.log(2) / (14 * 24), math.log(2) / (3.5 * 24))),
     "tolerance": Constant(0.8105, "1", "fraction of the adapted effect that no longer sedates (tolerance to "
                           "sedation): fitted jointly with fall_beta and fx_beta by maximum likelihood on the falls "
                           "OR of users >= 60 y (Leipzig 1999, E1) and the hip-fracture rate ratios of the first 2 "
@@ -240,23 +241,25 @@ PD: dict[str, Constant] = {
                                      "subject's DEP_XC = this x exp(sigma z) x covariate ratios; severity 1 there).  "
                                      + _WD_FIT, "F", (0.05, 2.0)),
     "withdrawal_sigma": Constant(0.89, "1", "SD of the log susceptibility (a latent trait, e.g. anxiety or "
-                                 "neuroticism: WD22 names neuroticism as the strongest predictor of taper "
-                                 "difficulty, E24): who goes into withdrawal is not set by PK alone.  "
+                                 "neuroticism: Schweizer 1990 names neuroticism, female sex and alcohol use, not "
+                                 "dose or half-life, as predictors of taper difficulty, E24/W6): who goes into "
+                                 "withdrawal is not set by PK alone.  "
                                  + _WD_FIT, "F", (0.3, 1.5)),
     "withdrawal_any_ratio": Constant(0.355, "1", "severity of 'any withdrawal reaction' over that of clinically "
-                                     "significant withdrawal (DEP_ANY): Schweizer 1990 finds a reaction in 90% of "
-                                     "long-term users tapered (E24) and Rickels 1983 a withdrawal reaction in 14/180 "
-                                     "(W1).  " + _WD_FIT, "F", (0.1, 0.9)),
+                                     "significant withdrawal (DEP_ANY): Schweizer 1990 finds a reaction, mostly mild "
+                                     "to moderate, in 90% of long-term users tapered (E24), where Rickels 1983's "
+                                     "withdrawal reactions (taken as clinically significant, W1) were 14/180.  "
+                                     + _WD_FIT, "F", (0.1, 0.9)),
     "withdrawal_dropout_ratio": Constant(1.05, "1", "severity at which a subject gives up a taper over that of "
-                                         "clinically significant withdrawal (DEP_DROP): 'unable to become drug-free' "
+                                         "clinically significant withdrawal: 'unable to become drug-free' "
                                          "in 32%/42% after 25%/week tapers of long/short half-life drugs (Schweizer "
                                          "1990, E24).  " + _WD_FIT, "F", (1.0, 3.0)),
     "withdrawal_female_ratio": Constant(1.0, "1", "women's threshold of clinically significant withdrawal over men's: "
-                                        "female sex predicted taper difficulty (Schweizer 1990, WD22) but no size "
+                                        "female sex predicted taper difficulty (Schweizer 1990, E24/W6) but no size "
                                         "is published; 1 (no effect) until data give one, prior towards lower "
                                         "thresholds", "A", (0.5, 1.0)),
     "withdrawal_alcohol_ratio": Constant(1.0, "1", "threshold of alcohol users over non-users: alcohol use predicted "
-                                         "taper difficulty (Schweizer 1990, WD22), no size published; 1 until data "
+                                         "taper difficulty (Schweizer 1990, E24/W6), no size published; 1 until data "
                                          "give one", "A", (0.5, 1.0)),
     "delirium_threshold": Constant(1.9, "1", "level of the delirium state Zd over the subject's DEP_XC at which "
                                    "delirium tremens occurs (DT_THR).  " + _WD_FIT, "F", (0.5, 5.0)),
@@ -269,8 +272,8 @@ PD: dict[str, Constant] = {
                           "8/1980 and 0/180 for benzodiazepines, E31, W40)", "A", (1.0, 4.0)),
     "seizure_kindling": Constant(25.2 / 9.4, "1", "seizure hazard ratio per previous withdrawal episode in the "
                                  "simulation (SZ_KINDLE): early seizure recurrence 25.2% after previous withdrawal "
-                                 "seizures vs 9.4% at new onset (WD60, weak source) = 2.7 (D); kindling in animals "
-                                 "and clinical reviews (W54, W55: qualitative)", "D", (1.0, 5.0)),
+                                 "seizures vs 9.4% at new onset (W80, a secondary summary: V2 weak) = 2.7 (D); "
+                                 "kindling in animals and clinical reviews (W54, W55: qualitative)", "D", (1.0, 5.0)),
     "prior_use_days": Constant(0.0, "d", "scenario input, not a constant: days of use before the end of the burn-in "
                                "(DEP_PRIOR); the slow down-regulation is set to its value after that much use at "
                                "the burn-in's level (0: no prior use, the states start from zero)", "A",

@@ -54,7 +54,7 @@ RUNTIME = {"kadapt": "KADAPT", "tolerance": "TOL", "fall_beta": "FALL_BETA", "fx
            "dependence_k_off": "DEP_KOFF", "dependence_k_glutamate": "DEP_KG", "dependence_w_tolerance": "DEP_WT",
            "dependence_w_glutamate": "DEP_WG", "dependence_k_symptoms": "DEP_KX", "dependence_k_seizure": "DEP_KS",
            "dependence_k_delirium": "DEP_KD", "withdrawal_threshold": None, "withdrawal_sigma": None,
-           "withdrawal_any_ratio": "DEP_ANY", "withdrawal_dropout_ratio": "DEP_DROP", "withdrawal_female_ratio": None,
+           "withdrawal_any_ratio": "DEP_ANY", "withdrawal_dropout_ratio": None, "withdrawal_female_ratio": None,
            "withdrawal_alcohol_ratio": None, "delirium_threshold": "DT_THR", "seizure_k": "SZ_K",
            "seizure_threshold": "SZ_THR", "seizure_n": "SZ_N", "seizure_kindling": "SZ_KINDLE",
            "prior_use_days": None, "prior_use_burn_in_days": None, "resp_benzo_emax": "EB_MAX",

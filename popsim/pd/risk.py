@@ -9,8 +9,8 @@ cross-tolerance).  From their
 states it computes, once per time point, the quantities every score reads
 (:class:`popsim.pd.scores.Drive`; parameters in brackets, values and
 citations in :data:`popsim.pd.constants.PD`), with ``E1``/``E2`` the
-psychomotor-scale effects of GABA-A alpha1/alpha2, ``A1``/``A2`` the adapted
-levels, ``S1`` the alpha1 stimulus and ``R`` the fraction of mu receptors
+psychomotor-scale effects of GABA-A alpha1/alpha2, ``A1`` the adapted alpha1
+level, ``S1`` the alpha1 stimulus and ``R`` the fraction of mu receptors
 bound by the opioid:
 
 * net sedation ``max(E1 - TOL A1, 0)``: tolerance removes the fraction
@@ -24,7 +24,8 @@ and steps its scores (:class:`popsim.pd.scores.Score`) on them, as
 ``optax.chain`` steps its transforms: the state is the receptor states plus
 the tuple of the scores' states.  The scores (:data:`SCORES`):
 :class:`popsim.pd.falls.Falls` (expected falls, P(fall), P(hip fracture)),
-:class:`popsim.pd.withdrawal.Withdrawal` (P(withdrawal), P(seizure), onset)
+:class:`popsim.pd.withdrawal.Withdrawal` (dependence: tolerance, down-regulation and glutamatergic
+states, withdrawal severity and its CIWA readings, onset, P(seizure), delirium)
 and :class:`popsim.pd.ventilation.Ventilation` (ventilation with the opioid x
 GABA-A interaction, airway obstruction and CO2 feedback, its additive
 expectation, PaCO2, SpO2, time hypoxaemic and apnoeic).  Signals: the receptor models' (GABA-A, ``sedation``,

@@ -27,7 +27,8 @@ The subject's susceptibility: ``DEP_XC``, the symptom level of clinically signif
 (a log-normal frailty with covariate ratios, :func:`popsim.pd.parameters.score_parameters`).  The
 severity ``X / DEP_XC`` is 1 at that threshold; endpoints as the trials define them: any
 withdrawal reaction at severity ``DEP_ANY`` (< 1), clinically significant withdrawal at 1, failure
-to complete a taper (symptoms above the subject's tolerance) at ``DEP_DROP``, delirium when
+to complete a taper (symptoms above the subject's tolerance) at ``withdrawal_dropout_ratio`` (read
+from the severity by :mod:`popsim.planner` and the calibration, over their windows), delirium when
 ``Zd / DEP_XC`` reaches ``DT_THR``.  Scale readings: CIWA-B (0-80) and CIWA-Ar (0-67) as
 ``max sev^2 / (sev^2 + K^2)``, with ``K`` putting severity 1 at CIWA-B 21 (the lower edge of
 "moderate", W33) and at CIWA-Ar 10 (ASAM's "moderate", W76).  Seizures: hazard
@@ -110,7 +111,7 @@ class Withdrawal(Score):
     """Neuroadaptation, withdrawal symptoms, seizures and delirium (module docstring)."""
 
     parameters = ("DEP_EC", "DEP_KT", "DEP_KON", "DEP_KOFF", "DEP_KG", "DEP_WT", "DEP_WG", "DEP_KX", "DEP_KS",
-                  "DEP_KD", "DEP_XC", "DEP_ANY", "DEP_DROP", "DT_THR", "SZ_K", "SZ_THR", "SZ_N", "SZ_KINDLE",
+                  "DEP_KD", "DEP_XC", "DEP_ANY", "DT_THR", "SZ_K", "SZ_THR", "SZ_N", "SZ_KINDLE",
                   "DEP_BURNIN", "DEP_PRIOR")
 
     instant = {

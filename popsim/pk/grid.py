@@ -307,8 +307,9 @@ class GridSpec:
         if self.ceiling is not None:
             wanted.append(self.ceiling.signal)
             c = self.ceiling.channel
-            if not c < len(self.channels) or self.channels[c].kind != "bolus":
-                raise ValueError(f"ceiling channel={c!r}; allowed: a bolus channel (0 to {len(self.channels) - 1})")
+            if not c < len(self.channels) or self.channels[c].kind != "bolus" or self.channels[c].lag is not None:
+                raise ValueError(f"ceiling channel={c!r}; allowed: a bolus channel without lag (0 to "
+                                 f"{len(self.channels) - 1}): the rule decides when the dose is taken")
         if self.hold is not None:
             wanted.append(self.hold.signal)
             bad = [c for c in self.hold.channels if c >= len(self.channels)]
