@@ -1,7 +1,9 @@
-"""Properties of tapers under the dependence model (issue 15), on one cohort and one set of schedules:
-abrupt is never safer than gradual; a slower taper (same cuts, longer intervals) never raises the risk at
-equal total time; longer prior use never lowers it; symptom-guided holds never raise it; and the planner's
-choice keeps its caps when re-simulated with other subjects."""
+"""Properties of tapers under the dependence model (issue 15), through the planner's simulation, in users of
+10 years (adaptation at its plateau): abrupt is never safer than gradual; a slower taper (same cuts, longer
+intervals) never raises the risk at equal total time; longer prior use never lowers it; symptom-guided holds
+never raise it; and the planner's choice keeps its caps when re-simulated with other subjects.  (With
+adaptation still building, after 1 year, a slower taper can raise the peak: the strict xfail in
+tests/property/test_risk_properties.py.)"""
 
 from __future__ import annotations
 
@@ -22,12 +24,12 @@ def _run(years: float, hold: float = 0.0, specs=SPECS, seed: int = 0, n: int = N
 
 
 @pytest.fixture(scope="module")
-def two_years():
-    return _run(2.0)
+def users():
+    return _run(10.0)
 
 
-def test_abrupt_is_never_safer_than_gradual(two_years):
-    r = two_years
+def test_abrupt_is_never_safer_than_gradual(users):
+    r = users
     for k in (1, 2):
         assert r["withdrawal_clinical"][0].mean() >= r["withdrawal_clinical"][k].mean()
         assert r["success"][0].mean() <= r["success"][k].mean()
@@ -36,29 +38,29 @@ def test_abrupt_is_never_safer_than_gradual(two_years):
         assert (r["withdrawal_severity_peak"][0] >= r["withdrawal_severity_peak"][k] * (1 - 1e-6)).all()
 
 
-def test_a_slower_taper_never_raises_the_risk(two_years):
+def test_a_slower_taper_never_raises_the_risk(users):
     # the same 25%-of-start cuts every 7 vs every 14 days; both followed to the same end of the horizon
-    fast, slow = two_years["withdrawal_clinical"][1], two_years["withdrawal_clinical"][2]
+    fast, slow = users["withdrawal_clinical"][1], users["withdrawal_clinical"][2]
     assert slow.mean() <= fast.mean()
-    peak = two_years["withdrawal_severity_peak"]
+    peak = users["withdrawal_severity_peak"]
     assert (peak[2] <= peak[1] * (1 + 1e-6)).all()
 
 
-def test_longer_prior_use_never_lowers_the_risk(two_years):
+def test_longer_prior_use_never_lowers_the_risk(users):
     short = _run(0.25)
     for k in range(len(SPECS)):
-        assert (two_years["withdrawal_severity_peak"][k] >= short["withdrawal_severity_peak"][k] * (1 - 1e-6)).all()
-        assert two_years["withdrawal_clinical"][k].mean() >= short["withdrawal_clinical"][k].mean()
+        assert (users["withdrawal_severity_peak"][k] >= short["withdrawal_severity_peak"][k] * (1 - 1e-6)).all()
+        assert users["withdrawal_clinical"][k].mean() >= short["withdrawal_clinical"][k].mean()
 
 
-def test_holds_never_raise_the_risk(two_years):
-    held = _run(2.0, hold=1.0)
+def test_holds_never_raise_the_risk(users):
+    held = _run(10.0, hold=1.0)
     for k in (1, 2):
         assert held["holds"][k].sum() > 0  # the rule acts in this cohort
-        assert held["withdrawal_clinical"][k].mean() <= two_years["withdrawal_clinical"][k].mean()
-        assert held["success"][k].mean() >= two_years["success"][k].mean()
+        assert held["withdrawal_clinical"][k].mean() <= users["withdrawal_clinical"][k].mean()
+        assert held["success"][k].mean() >= users["success"][k].mean()
         # a held subject is drug-free later by whole intervals
-        delay = held["drug_free_day"][k] - two_years["drug_free_day"][k]
+        delay = held["drug_free_day"][k] - users["drug_free_day"][k]
         np.testing.assert_allclose(delay, held["holds"][k] * SPECS[k].interval_days)
 
 
@@ -74,6 +76,6 @@ def test_the_planner_keeps_its_caps_on_other_subjects():
     feasible = pt.table[pt.table["feasible"]]
     assert chosen["drug_free_day_p50"] == feasible["drug_free_day_p50"].min()
     # an independent re-simulation: other subjects (seed 1), twice as many
-    again = _run(2.0, specs=[pt.spec], seed=1, n=400)
+    again = _run(2.0, specs=[pt.spec], seed=1, n=400)  # plan_taper's default prior use: 2 years
     p = again["withdrawal_clinical"][0].mean()
     assert p <= cap + 3 * np.sqrt(cap * (1 - cap) / 400)  # the cap up to three Monte Carlo standard errors
