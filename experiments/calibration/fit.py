@@ -92,7 +92,7 @@ def fit_group(group: str) -> None:
     print(f"{group}: start of the simplex -log L = {nll(x0):.4g} at "
           f"{ {k: round(FROM[c](v), 5) for (k, c), v in zip(coords.items(), x0)} }", flush=True)
     res = minimize(nll, x0, method="Nelder-Mead",
-                   options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": max(400, 100 * len(coords))})
+                   options={"xatol": 1e-3, "fatol": 1e-4, "maxfev": max(400, 60 * len(coords))})
     values.update({k: FROM[c](v) for (k, c), v in zip(coords.items(), res.x)})
     # observed information in the transformed coordinates (central differences, step 0.05)
     h, k = 0.05, len(res.x)

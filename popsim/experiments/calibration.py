@@ -262,10 +262,11 @@ DEPENDENCE_ARMS = {
 ALCOHOL_G_PER_DAY, DRINKING_HOURS, DRINK_CEILING_MG_L = 300.0, tuple(float(h) for h in range(8, 24)), 1500.0
 # the susceptibility z (standard normal) on a fine grid: thresholds and the seizure hazard have kinks in z, which a
 # Gauss-Hermite rule of a few nodes misses by up to 2-fold at P ~ 0.005 (trapezoid weights of the density)
-Z_GRID = np.linspace(-6.0, 6.0, 97)
+Z_GRID = np.linspace(-4.0, 4.0, 49)  # P(|z| > 4) = 6e-5
 Z_W = np.exp(-0.5 * Z_GRID**2)
 Z_W = Z_W / Z_W.sum()
 SCHWEIZER_SPLIT = {"diazepam": 37, "alprazolam": 26}  # long / short half-life: the split assumed in WD11/WD12
+SEIZURE_ARMS = ("rickels_short", "rickels_long", "label")  # the regimens whose seizures are targets
 
 
 def _plan(mg: float, taper) -> tuple[list[float], int]:
@@ -353,16 +354,21 @@ def _p_above(peak, level, thr, values):
     return ndtr(z / values["withdrawal_sigma"])
 
 
-def _seizure(zs, thr, values, dt):
-    """P(seizure) per subject and the seizure-time density ``(subject, time)`` (1/h) from the Xc-free
-    seizure-prone state ``zs`` ``(time, subject)`` (no kindling: one withdrawal), the susceptibility
-    integrated over :data:`Z_GRID`."""
+def _seizure(zs, thr, values, dt, density: bool = False):
+    """P(seizure) per subject from the Xc-free seizure-prone state ``zs`` ``(time, subject)`` (no kindling: one
+    withdrawal), the susceptibility integrated over :data:`Z_GRID`; with ``density`` also the seizure-time
+    density ``(subject, time)`` (1/h).  The hazard integral is the grid sum (the trapezoid rule where the hazard
+    is zero at both ends), over the times where some subject's hazard can be positive."""
     xc = thr[:, None] * np.exp(values["withdrawal_sigma"] * Z_GRID)  # (subject, node)
-    h = values["seizure_k"] * np.maximum(zs[..., None] / xc - values["seizure_threshold"], 0.0) ** values["seizure_n"]
-    H = np.concatenate([np.zeros((1,) + h.shape[1:]), np.cumsum(0.5 * dt * (h[1:] + h[:-1]), axis=0)])
-    p = (-np.expm1(-H[-1])) @ Z_W
-    density = (h * np.exp(-H)) @ Z_W  # (time, subject)
-    return p, density.T
+    active = zs.max(axis=1) > values["seizure_threshold"] * xc.min()
+    h = values["seizure_k"] * np.maximum(zs[active][..., None] / xc - values["seizure_threshold"], 0.0) \
+        ** values["seizure_n"]  # (active time, subject, node)
+    if not density:
+        return (-np.expm1(-dt * h.sum(axis=0))) @ Z_W
+    H = np.cumsum(dt * h, axis=0) - dt * h  # before each time
+    full = np.zeros(zs.shape)
+    full[active] = (h * np.exp(-H)) @ Z_W
+    return (-np.expm1(-dt * h.sum(axis=0))) @ Z_W, full.T
 
 
 def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
@@ -385,7 +391,8 @@ def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
             out[f"{key}.dropout"] = _p_above(window, values["withdrawal_dropout_ratio"], thr, values)
             late = sev[last + round(PROTRACTED_DAYS * 24 / arm["dt"]):].max(axis=0)
             out[f"{key}.protracted"] = _p_above(late, values["withdrawal_any_ratio"], thr, values)
-            out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], thr, values, arm["dt"])[0]
+            if label in SEIZURE_ARMS:
+                out[f"{key}.seizure"] = _seizure(x["seizure_proneness"][start:, k], thr, values, arm["dt"])
             # resolution at the median susceptibility: last time at the 'any' level after the last dose (h)
             above = sev[last:] >= values["withdrawal_any_ratio"] * thr
             t_last = (above.shape[0] - 1 - np.argmax(above[::-1], axis=0)) * arm["dt"]
@@ -396,7 +403,7 @@ def _dependence_reduce(raw: dict, values) -> dict[str, np.ndarray]:
     last = round(arm["last"][0] / arm["dt"])
     sev, zd = x["withdrawal_severity"][last:, 0], x["delirium_proneness"][last:, 0]
     out["alcohol.seizure"], out["alcohol.density"] = _seizure(x["seizure_proneness"][last:, 0], thr, values,
-                                                              arm["dt"])
+                                                              arm["dt"], density=True)
     out["alcohol.dt"] = np.full(len(thr), arm["dt"])
     out["alcohol.ciwa8"] = _p_above(sev.max(axis=0), (8.0 * CIWA_AR_K ** 2 / (67.0 - 8.0)) ** 0.5, thr, values)
     out["alcohol.delirium"] = _p_above(zd.max(axis=0), values["delirium_threshold"], thr, values)
