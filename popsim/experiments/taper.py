@@ -61,7 +61,7 @@ class TaperStudy(Study):
     with holds at every ``hold_severity`` > 0 (at most ``max_holds``)."""
 
     drug: str = "alprazolam"
-    start_mg: list[float] = field(default_factory=lambda: [1.5, 3.0])
+    start_mg: list[float] = field(default_factory=lambda: [3.0])
     hours: list[float] = field(default_factory=lambda: [8.0, 14.0, 20.0])
     prior_use_years: float = 2.0
     base: dict = field(default_factory=lambda: {"step_kind": "percent_current"})

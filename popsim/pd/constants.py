@@ -36,8 +36,12 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
 
 # The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
 # wakefulness_opioid_exponent), named in each one's text.
-_WD_FIT = ("Fitted jointly by maximum likelihood on the fit rows of withdrawal_trials.csv "
-           "(experiments/calibration/fit.py; the calibration's withdrawal targets)")
+_WD_FIT = ("Fitted jointly with the other F constants of this block by maximum likelihood (binomial on counts, "
+           "log-normal on ranges) on the calibration targets WD1, WD2, WD4, WD11, WD12, WD13, WD35, WD36, WD37, "
+           "WD42, WD45, WD48 and WD55 (popsim/experiments/data/calibration_targets.csv, from "
+           "experiments/data/withdrawal_trials.csv; experiments/calibration/fit.py 150: 150 subjects per arm, seed "
+           "0, float32, 2026-12-07; -log L 249.9 after 600 simplex evaluations, not fully converged); range: 95% "
+           "from the observed information (the prior where the information is not positive)")
 
 _RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
              "wakefulness_opioid_exponent by maximum likelihood (experiments/calibration/fit.py 1000, 2026-12-07; "
@@ -188,13 +192,13 @@ PD: dict[str, Constant] = {
                              "at sea level (textbook values, recalled) (D)", "D", (140.0, 150.0)),
     "respiratory_quotient": Constant(0.8, "1", "respiratory quotient of the alveolar gas equation (textbook, "
                                      "recalled)", "M", (0.7, 1.0)),
-    "ethanol_ec50": Constant(700.0, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect "
+    "ethanol_ec50": Constant(726.2, "mg/L", "blood ethanol concentration of half-maximal psychomotor effect "
                              "(its GABA-A site's constant follows: ethanol_KD, popsim.pd.parameters): no mechanistic "
                              "benzodiazepine-ethanol parameter exists (D19); ethanol acts at its own GABA-A site (not "
                              "displaced by flumazenil) and its stimulus adds to the benzodiazepines' (popsim.pd.gaba), "
                              "as the mostly additive diazepam + ethanol clamp study suggests (D14, V2).  It sets the "
                              "size of alcohol withdrawal against benzodiazepine withdrawal (the glutamatergic state "
-                             "follows the total effect).  " + _WD_FIT, "F", (500.0, 3000.0)),
+                             "follows the total effect).  " + _WD_FIT, "F", (268, 1968)),
     # --- dependence and withdrawal (popsim.pd.withdrawal; targets: experiments/data/withdrawal_trials.csv) --
     "dependence_ec": Constant(0.1, "1", "EC of the saturating adaptation target f = (1 + EC) E_b / (E_b + EC) "
                               "(DEP_EC): half of the full adaptation at an alpha2 effect of EC/(1 + 2 EC).  Design "
@@ -207,15 +211,15 @@ PD: dict[str, Constant] = {
                                        "stop (W47); in man the unoccupied-receptor fall of day 3-10 on alprazolam "
                                        "(W44) cannot come from a state driven by the effect alone", "A",
                                        (math.log(2) / 168.0, math.log(2) / 12.0)),
-    "dependence_k_on": Constant(9.34e-5, "1/h", "onset rate of each of the two stages of the slow "
-                                "GABA-A down-regulation (DEP_KON; t1/2 120 d per stage): the delayed rise of risk "
-                                "over months of use (Rickels 1983, W1: 5% after < 8 months vs 43% after >= 8 "
-                                "months).  " + _WD_FIT, "F", (math.log(2) / (400 * 24), math.log(2) / (30 * 24))),
-    "dependence_k_off": Constant(0.00428, "1/h", "recovery rate of the slow down-regulation (DEP_KOFF; "
-                                 "t1/2 14 d): symptoms resolve within about 4 weeks of an abrupt stop (Busto 1986, "
-                                 "E26) and within 3 weeks of the last dose of a taper (W9); recovery on a scale of "
-                                 "months put 50-90% of users into protracted withdrawal against 10-15% (E33, design "
-                                 "study).  " + _WD_FIT, "F", (math.log(2) / (60 * 24), math.log(2) / (5 * 24))),
+    "dependence_k_on": Constant(0.0001074, "1/h", "onset rate of each of the two stages of the slow "
+                                "GABA-A down-regulation (DEP_KON; fitted t1/2 269 d per stage; 120 d in the design "
+                                "study): the delayed rise of risk over months of use (Rickels 1983, W1: 5% after < 8 "
+                                "months vs 43% after >= 8 months).  " + _WD_FIT, "F", (6.936e-05, 0.0001663)),
+    "dependence_k_off": Constant(0.01143, "1/h", "recovery rate of the slow down-regulation (DEP_KOFF; "
+                                 "fitted t1/2 2.5 d; 14 d in the design study): symptoms resolve within about 4 weeks "
+                                 "of an abrupt stop (Busto 1986, E26) and within 3 weeks of the last dose of a taper "
+                                 "(W9); recovery on a scale of months put 50-90% of users into protracted withdrawal "
+                                 "against 10-15% (E33, design study).  " + _WD_FIT, "F", (0.005936, 0.02202)),
     "dependence_k_glutamate": Constant(math.log(2) / 18.0, "1/h", "rate of the glutamatergic (NMDA) up-regulation G "
                                        "(DEP_KG; t1/2 18 h): alcohol withdrawal tremor at 6-24 h, seizures 50% at "
                                        "13-24 h and 90% within 48 h of the last drink (W56, W57); in vitro NMDA "
@@ -224,9 +228,9 @@ PD: dict[str, Constant] = {
     "dependence_w_tolerance": Constant(0.3, "1", "weight of the fast tolerance in the withdrawal drive (DEP_WT; that "
                                        "of the down-regulation is 1): interdose and early withdrawal; design study "
                                        "(E30, E31 ordering), no direct data", "A", (0.1, 1.0)),
-    "dependence_w_glutamate": Constant(1.0, "1", "weight of the glutamatergic excess in the withdrawal drive (DEP_WG): "
-                                       "sets the size of alcohol withdrawal against benzodiazepine withdrawal.  "
-                                       + _WD_FIT, "F", (0.05, 2.0)),
+    "dependence_w_glutamate": Constant(2.192, "1", "weight of the glutamatergic excess in the withdrawal drive "
+                                       "(DEP_WG): sets the size of alcohol withdrawal against benzodiazepine withdrawal.  "
+                                       + _WD_FIT, "F", (1.192, 4.029)),
     "dependence_k_symptoms": Constant(math.log(2) / 2.0, "1/h", "rate of the symptom state X following the withdrawal "
                                       "drive (DEP_KX; t1/2 2 h): alcohol withdrawal tremor begins about 6 h after "
                                       "the last drink (W56); no direct value", "A", (math.log(2) / 12.0, math.log(2))),
@@ -237,20 +241,20 @@ PD: dict[str, Constant] = {
                                       "symptoms (DEP_KD; t1/2 6 d): delirium tremens starts 2-3 days after the last "
                                       "drink (W56, W60, W61); no direct value", "A",
                                       (math.log(2) / 288.0, math.log(2) / 48.0)),
-    "withdrawal_threshold": Constant(0.51, "1", "median symptom level X of clinically significant withdrawal (the "
+    "withdrawal_threshold": Constant(0.5216, "1", "median symptom level X of clinically significant withdrawal (the "
                                      "subject's DEP_XC = this x exp(sigma z) x covariate ratios; severity 1 there).  "
-                                     + _WD_FIT, "F", (0.05, 2.0)),
-    "withdrawal_sigma": Constant(0.89, "1", "SD of the log susceptibility (a latent trait, e.g. anxiety or "
+                                     + _WD_FIT, "F", (0.3367, 0.8081)),
+    "withdrawal_sigma": Constant(1.016, "1", "SD of the log susceptibility (a latent trait, e.g. anxiety or "
                                  "neuroticism: Schweizer 1990 names neuroticism, female sex and alcohol use, not "
                                  "dose or half-life, as predictors of taper difficulty, E24/W6): who goes into "
                                  "withdrawal is not set by PK alone.  "
                                  + _WD_FIT, "F", (0.3, 1.5)),
-    "withdrawal_any_ratio": Constant(0.355, "1", "severity of 'any withdrawal reaction' over that of clinically "
+    "withdrawal_any_ratio": Constant(0.1589, "1", "severity of 'any withdrawal reaction' over that of clinically "
                                      "significant withdrawal (DEP_ANY): Schweizer 1990 finds a reaction, mostly mild "
                                      "to moderate, in 90% of long-term users tapered (E24), where Rickels 1983's "
                                      "withdrawal reactions (taken as clinically significant, W1) were 14/180.  "
-                                     + _WD_FIT, "F", (0.1, 0.9)),
-    "withdrawal_dropout_ratio": Constant(1.05, "1", "severity at which a subject gives up a taper over that of "
+                                     + _WD_FIT, "F", (0.09597, 0.2516)),
+    "withdrawal_dropout_ratio": Constant(1.0, "1", "severity at which a subject gives up a taper over that of "
                                          "clinically significant withdrawal: 'unable to become drug-free' "
                                          "in 32%/42% after 25%/week tapers of long/short half-life drugs (Schweizer "
                                          "1990, E24).  " + _WD_FIT, "F", (1.0, 3.0)),
@@ -261,10 +265,10 @@ PD: dict[str, Constant] = {
     "withdrawal_alcohol_ratio": Constant(1.0, "1", "threshold of alcohol users over non-users: alcohol use predicted "
                                          "taper difficulty (Schweizer 1990, E24/W6), no size published; 1 until data "
                                          "give one", "A", (0.5, 1.0)),
-    "delirium_threshold": Constant(1.9, "1", "level of the delirium state Zd over the subject's DEP_XC at which "
-                                   "delirium tremens occurs (DT_THR).  " + _WD_FIT, "F", (0.5, 5.0)),
-    "seizure_k": Constant(3.2e-4, "1/h", "withdrawal-seizure hazard per unit of (Zs/DEP_XC - SZ_THR)^SZ_N (SZ_K): one "
-                          "hazard for benzodiazepine and alcohol withdrawal.  " + _WD_FIT, "F", (1e-5, 10.0)),
+    "delirium_threshold": Constant(1.959, "1", "level of the delirium state Zd over the subject's DEP_XC at which "
+                                   "delirium tremens occurs (DT_THR).  " + _WD_FIT, "F", (1.08, 3.552)),
+    "seizure_k": Constant(0.0001485, "1/h", "withdrawal-seizure hazard per unit of (Zs/DEP_XC - SZ_THR)^SZ_N "
+                          "(SZ_K): one hazard for benzodiazepine and alcohol withdrawal.  " + _WD_FIT, "F", (1e-5, 10.0)),
     "seizure_threshold": Constant(1.0, "1", "level of the seizure-prone state over the subject's DEP_XC below which "
                                   "no seizure occurs (SZ_THR): seizures come with severe withdrawal (W38, W57); "
                                   "no data give the level", "A", (0.3, 3.0)),
