@@ -229,7 +229,8 @@ PD: dict[str, Constant] = {
                                        "of the down-regulation is 1): interdose and early withdrawal; design study "
                                        "(E30, E31 ordering), no direct data", "A", (0.1, 1.0)),
     "dependence_w_glutamate": Constant(2.192, "1", "weight of the glutamatergic excess in the withdrawal drive "
-                                       "(DEP_WG): sets the size of alcohol withdrawal against benzodiazepine withdrawal.  "
+                                       "(DEP_WG): sets the size of alcohol withdrawal against benzodiazepine "
+                                       "withdrawal.  "
                                        + _WD_FIT, "F", (1.192, 4.029)),
     "dependence_k_symptoms": Constant(math.log(2) / 2.0, "1/h", "rate of the symptom state X following the withdrawal "
                                       "drive (DEP_KX; t1/2 2 h): alcohol withdrawal tremor begins about 6 h after "
@@ -268,7 +269,8 @@ PD: dict[str, Constant] = {
     "delirium_threshold": Constant(1.959, "1", "level of the delirium state Zd over the subject's DEP_XC at which "
                                    "delirium tremens occurs (DT_THR).  " + _WD_FIT, "F", (1.08, 3.552)),
     "seizure_k": Constant(0.0001485, "1/h", "withdrawal-seizure hazard per unit of (Zs/DEP_XC - SZ_THR)^SZ_N "
-                          "(SZ_K): one hazard for benzodiazepine and alcohol withdrawal.  " + _WD_FIT, "F", (1e-5, 10.0)),
+                          "(SZ_K): one hazard for benzodiazepine and alcohol withdrawal.  " + _WD_FIT, "F",
+                          (1e-5, 10.0)),
     "seizure_threshold": Constant(1.0, "1", "level of the seizure-prone state over the subject's DEP_XC below which "
                                   "no seizure occurs (SZ_THR): seizures come with severe withdrawal (W38, W57); "
                                   "no data give the level", "A", (0.3, 3.0)),
