@@ -33,13 +33,18 @@ loop's own steps), so a fit varies the constants without simulating again:
   ratios of mean expected hip fractures in a window (days 0-14, 14-28,
   28-180), falls odds ratios compare the probability of a fall in days 28-180
   (prevalent use);
-* ``withdrawal``: adults on diazepam 15 mg/day or alprazolam 0.75 mg/day
-  (equivalent doses) for 12 weeks, then stopped abruptly or tapered by 25% of
-  the dose a week (Schweizer 1990), followed 6 weeks after the last dose;
-  alprazolam 5 mg/day for 12 weeks stopped by 0.5 mg every 3 days (label,
-  E31) for seizures.  Withdrawal timing is the median over subjects of the
-  time of the largest withdrawal drive (hence hazard) in the 14 days after
-  an abrupt stop.
+* ``dependence``: the withdrawal and taper studies of ``experiments/data/withdrawal_trials.csv``
+  (:data:`DEPENDENCE_ARMS`): adults on diazepam or alprazolam at each study's dose, with its prior use set
+  at the end of a 3-week burn-in (per subject, spread uniformly over the study's range), then an abrupt
+  stop or the study's taper, followed 9 weeks after the last dose (Rickels 1983 by duration of use,
+  Schweizer 1990's 25%/week taper, Rickels 1993's 4-week alprazolam taper, the XANAX label's taper of
+  > 4 mg/day); and heavy drinkers (300 g/day offered over the waking hours, a drink skipped at 1.5 g/L,
+  elimination doubled) stopping after 3 weeks, untreated, followed a week.  The scores' states are replayed
+  with the subject's threshold at 1 (they do not depend on it) and the log-normal susceptibility is
+  integrated out: each subject contributes the probability of reaching a level, and of a seizure (a grid of
+  49 susceptibility values).  Endpoints as the studies define them: a withdrawal reaction (Rickels: taken as
+  clinically significant), any reaction and drop-out to 4 weeks after the last dose, protracted symptoms 8
+  weeks or more after it, CIWA-Ar >= 8, delirium, seizures and the median seizure latency.
 
 The Monte Carlo interval is the 95% percentile bootstrap over subjects.
 """
