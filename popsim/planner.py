@@ -165,18 +165,19 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
 
 def candidates(drug: str, start_mg: float, hours: Sequence[float], *,
                steps: Sequence[float] = (5, 10, 15, 20, 25, 35, 50), intervals: Sequence[int] = (7, 14, 28),
-               substitute: Sequence[bool] = (False, True),
-               max_days: int = tp.MAX_DAYS) -> list[tp.TaperSpec]:
+               substitute: Sequence[bool] = (False, True), max_days: int = tp.MAX_DAYS,
+               form: tp.Form = tp.Form()) -> list[tp.TaperSpec]:
     """The planner's search space: ``percent_current`` cuts of ``steps`` percent every ``intervals`` days,
     directly or after a switch to diazepam (Ashton's cross-over), each ending when the cut rounds the dose to
-    zero, stopped on ``max_days`` at the latest."""
+    zero, stopped on ``max_days`` at the latest; ``form``: the drug's form (default its tablets; e.g.
+    ``Form(liquid_mg=0.01)`` for a liquid measured to 0.01 mg, which allows a smaller last dose)."""
     out = []
     for step, every, switch in itertools.product(steps, intervals, substitute):
         if switch and drug == tp.SUBSTITUTE:
             continue
         spec = tp.TaperSpec(drug, start_mg, tuple(hours), "percent_current", float(step), int(every),
                             substitute=bool(switch), crossover_steps=len(hours) if switch else 1,
-                            max_days=max_days, on_overrun="stop")
+                            max_days=max_days, on_overrun="stop", form=form)
         out.append(on_cadence(spec))
     return out
 

@@ -57,8 +57,9 @@ class TaperStudy(Study):
     tapered by: an abrupt stop, the ``references`` (guideline, Ashton; may be empty), the ``sweep`` (axes
     over ``base``: ``{key: [values]}`` of :func:`popsim.taper.sweep`, e.g.
     ``'study.sweep={step:[10,25],substitute:[false,true]}'``) and, with ``planner``, the planner's
-    candidates (the fastest under ``cap_clinical`` and ``cap_seizure`` is chosen); each without holds and
-    with holds at every ``hold_severity`` > 0 (at most ``max_holds``)."""
+    candidates (the fastest under ``cap_clinical`` and ``cap_seizure`` is chosen), as tablets or, with
+    ``liquid_mg`` > 0, a liquid measured to that many mg; each without holds and with holds at every
+    ``hold_severity`` > 0 (at most ``max_holds``)."""
 
     drug: str = "alprazolam"
     start_mg: list[float] = field(default_factory=lambda: [3.0])
@@ -67,6 +68,7 @@ class TaperStudy(Study):
     base: dict = field(default_factory=lambda: {"step_kind": "percent_current"})
     sweep: dict = field(default_factory=lambda: {"step": [10, 25], "interval_days": [7, 14]})
     references: list[str] = field(default_factory=lambda: ["guideline", "ashton"])
+    liquid_mg: float = 0.0
     hold_severity: list[float] = field(default_factory=lambda: [0.0, 1.0])
     max_holds: int = 4
     planner: bool = True
@@ -80,6 +82,7 @@ class TaperStudy(Study):
             raise ValueError("pd.prior_use_days: the taper experiment sets it from study.prior_use_years; "
                              "allowed: study.prior_use_years")
         finite("study.prior_use_years", self.prior_use_years, low=0, high=80)
+        finite("study.liquid_mg", self.liquid_mg, low=0, high=10)
         unique("study.start_mg", self.start_mg)
         if len(set(self.references)) != len(self.references):
             raise ValueError(f"study.references={list(self.references)!r}; allowed: a list without repeats")
@@ -113,7 +116,8 @@ class TaperStudy(Study):
         swept, _ = tp.sweep(base, {k: list(v) for k, v in dict(self.sweep).items()}) if self.sweep else ([], None)
         out = [abrupt(self.drug, start_mg, self.hours)] + swept
         if self.planner:  # the candidates not already in the sweep (same label: same cut, interval and switch)
-            out += [c for c in candidates(self.drug, start_mg, self.hours)
+            form = tp.Form(liquid_mg=self.liquid_mg) if self.liquid_mg > 0 else tp.Form()
+            out += [c for c in candidates(self.drug, start_mg, self.hours, form=form)
                     if schedule_name(c) not in {schedule_name(x) for x in out}]
         return out
 
