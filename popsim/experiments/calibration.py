@@ -33,7 +33,7 @@ loop's own steps), so a fit varies the constants without simulating again:
   ratios of mean expected hip fractures in a window (days 0-14, 14-28,
   28-180), falls odds ratios compare the probability of a fall in days 28-180
   (prevalent use);
-* ``dependence``: the withdrawal and taper studies of ``experiments/data/withdrawal_trials.csv``
+* ``dependence``: the withdrawal and taper studies of ``popsim/experiments/data/withdrawal_trials.csv``
   (:data:`DEPENDENCE_ARMS`): adults on diazepam or alprazolam at each study's dose, with its prior use set
   at the end of a 3-week burn-in (per subject, spread uniformly over the study's range), then an abrupt
   stop or the study's taper, followed 9 weeks after the last dose (Rickels 1983 by duration of use,

@@ -39,8 +39,8 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
 _WD_FIT = ("Fitted jointly with the other F constants of this block by maximum likelihood (binomial on counts, "
            "log-normal on ranges) on the calibration targets WD1, WD2, WD4, WD11, WD12, WD13, WD35, WD36, WD37, "
            "WD42, WD45, WD48 and WD55 (popsim/experiments/data/calibration_targets.csv, from "
-           "experiments/data/withdrawal_trials.csv; experiments/calibration/fit.py 150: 150 subjects per arm, seed "
-           "0, float32, 2026-12-07; -log L 249.9 after 600 simplex evaluations, not fully converged); range: 95% "
+           "popsim/experiments/data/withdrawal_trials.csv; experiments/calibration/fit.py 150: 150 subjects per "
+           "arm, seed 0, float32, 2026-12-07; -log L 249.9 after 600 simplex evaluations, not fully converged); range: 95% "
            "from the observed information (the prior where the information is not positive)")
 
 _RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
@@ -199,7 +199,7 @@ PD: dict[str, Constant] = {
                              "as the mostly additive diazepam + ethanol clamp study suggests (D14, V2).  It sets the "
                              "size of alcohol withdrawal against benzodiazepine withdrawal (the glutamatergic state "
                              "follows the total effect).  " + _WD_FIT, "F", (268, 1968)),
-    # --- dependence and withdrawal (popsim.pd.withdrawal; targets: experiments/data/withdrawal_trials.csv) --
+    # --- dependence and withdrawal (popsim.pd.withdrawal; targets from popsim/experiments/data/withdrawal_trials.csv)
     "dependence_ec": Constant(0.1, "1", "EC of the saturating adaptation target f = (1 + EC) E_b / (E_b + EC) "
                               "(DEP_EC): half of the full adaptation at an alpha2 effect of EC/(1 + 2 EC).  Design "
                               "study 2026-12 (issue 15): EC <= 0.03 puts the diazepam peak at 14-30 d and makes "
