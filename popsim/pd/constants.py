@@ -34,15 +34,16 @@ _SE_FIT = ("fitted jointly by maximum likelihood (binomial on the counts) on the
            "experiments/status_epilepticus/fit.py (500 adults, seed 0; -log L 869.33).  Range: the 95% Wald interval "
            "of the fit (log scale; logit for se_refractory)")
 
-# The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
-# wakefulness_opioid_exponent), named in each one's text.
+# The joint fit of the dependence constants, named in each one's text.
 _WD_FIT = ("Fitted jointly with the other F constants of this block by maximum likelihood (binomial on counts, "
            "log-normal on ranges) on the calibration targets WD1, WD2, WD4, WD11, WD12, WD13, WD35, WD36, WD37, "
            "WD42, WD45, WD48 and WD55 (popsim/experiments/data/calibration_targets.csv, from "
            "popsim/experiments/data/withdrawal_trials.csv; experiments/calibration/fit.py 150: 150 subjects per "
-           "arm, seed 0, float32, 2026-12-07; -log L 249.9 after 600 simplex evaluations, not fully converged); range: 95% "
-           "from the observed information (the prior where the information is not positive)")
+           "arm, seed 0, float32, 2026-12-07; -log L 249.9 after 600 simplex evaluations, not fully converged); "
+           "range: 95% from the observed information (the prior where the information is not positive)")
 
+# The joint fit of the respiratory constants (synergy_psi, airway_obstruction_max, airway_female_ratio,
+# wakefulness_opioid_exponent), named in each one's text.
 _RESP_FIT = ("Fitted jointly with synergy_psi, airway_obstruction_max, airway_female_ratio and "
              "wakefulness_opioid_exponent by maximum likelihood (experiments/calibration/fit.py 1000, 2026-12-07; "
              "-log L 26.98) on Bailey 1990 (C39: hypoxaemia 6/12 with fentanyl 2 ug/kg alone, 11/12 with midazolam "
