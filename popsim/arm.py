@@ -33,6 +33,7 @@ from popsim.cohort.spec import CohortConfig
 from popsim._validate import closest
 from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.interactions import SITES, activities, inhibitor_concentrations
+from popsim.params.child import Child, child_parameters
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
@@ -47,7 +48,7 @@ from popsim.pd.scores import Score
 from popsim.pd.ventilation import Ventilation
 from popsim.keys import root_key, stream_key
 from popsim.pk.grid import Channel, GridSpec, Window, kernels, simulate_one
-from popsim.pk.model import LinearModel, parent_metabolite_chain
+from popsim.pk.model import LinearModel, child_chain, parent_metabolite_chain
 from popsim.simulate import simulate
 
 __all__ = ["Arm", "ArmOutput", "Perpetrator", "Physiological", "SubjectArgs", "chain_prefixes", "frozen_cohort",
@@ -137,9 +138,10 @@ def metabolite_outputs(drug: str, prefix: str = "") -> dict[str, str]:
     return {m: f"{P}central" for m, P in zip(chain[1:], chain_prefixes(len(chain), prefix)[1:])}
 
 
-def _chain_model(drug: str, route: str, prefix: str, metabolites: bool, pd: bool):
+def _chain_model(drug: str, route: str, prefix: str, metabolites: bool, pd: bool, child: str | None = None):
     """The linear model of ``drug`` (and its chain, :func:`_chain`) by ``route`` with prefix ``prefix``, its input
-    channel and its outputs (central concentrations of each species)."""
+    channel and its outputs (central concentrations of each species; with ``child`` ``"fetus"`` or ``"infant"``,
+    the child's compartments of :func:`popsim.pk.model.child_chain` and their concentrations after them)."""
     chain, oral = _chain(drug, prefix, metabolites), route != "iv"
     if oral and route not in load(drug).routes:
         raise ValueError(f"{drug} route={route!r}; allowed: {sorted(load(drug).routes)}")
@@ -147,12 +149,18 @@ def _chain_model(drug: str, route: str, prefix: str, metabolites: bool, pd: bool
     model = parent_metabolite_chain(tuple(load(m).n_cmt for m in names), oral=oral, prefixes=prefixes, effect=pd)
     lag = f"{prefix}ALAG" if oral and load(drug).routes[route].lag is not None else None
     channel = Channel(f"{prefix}depot" if oral else f"{prefix}central", f=f"{prefix}F" if oral else None, lag=lag)
-    return model, channel, tuple(f"{P}central" for P in prefixes)
+    outputs = tuple(f"{P}central" for P in prefixes)
+    if child is not None:
+        n = model.n
+        model = child_chain(model, prefixes, child)
+        outputs += model.names[n:]
+    return model, channel, outputs
 
 
 def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps: int = 0,
                 windows: tuple[Window, ...] = (), save: bool = False, metabolites: bool = True,
-                others: tuple[tuple[str, str], ...] = (), pd: bool = False, scores: tuple[Score, ...] = ()) -> GridSpec:
+                others: tuple[tuple[str, str], ...] = (), pd: bool = False, scores: tuple[Score, ...] = (),
+                child: Child | None = None) -> GridSpec:
     """The grid for a library drug by one route (parameters change every ``segment_steps`` steps if > 0).
 
     With ``metabolites``, the drug's chain of library metabolites is simulated too
@@ -167,10 +175,20 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
     With ``pd``, every species has an effect compartment (outputs ``effect``,
     ``M1_effect``, ``B_effect``, ``B_M1_effect``, ``O_effect``, ...) and the
     grid steps :func:`risk_model` (with ``scores`` after the default ones).
+    With ``child`` (:class:`popsim.params.child.Child`), the drug's chain has a fetus or a breast-fed
+    infant (outputs ``fetus``, ``M1_fetus``, ... or ``milk``, ``infant``, ``M1_milk``, ``M1_infant``, ...; the
+    ``milk`` output is the amount in the infant's gut, mg, read with unit volume), whose two parameter segments
+    are the grid's (``segment_steps`` must then be 0).
     """
     second_benzodiazepine(drug, others)
+    if child is not None and segment_steps:
+        raise ValueError("a child's parameter segments (birth, feeds) cannot be combined with a perpetrator's")
     seg = tuple(k // segment_steps for k in range(n_steps)) if segment_steps else None
-    model, channel, outputs = _chain_model(drug, route, "", metabolites, pd)
+    if child is not None:
+        if len(child.segments) != n_steps:
+            raise ValueError(f"child segments cover {len(child.segments)} steps; the grid has {n_steps}")
+        seg = child.segments
+    model, channel, outputs = _chain_model(drug, route, "", metabolites, pd, child.kind if child else None)
     channels = [channel]
     for other, other_route in others:
         P = role_prefix(other)
@@ -231,6 +249,7 @@ class Physiological:
     metabolites: bool = True
     others: tuple[tuple[str, str], ...] = ()
     pd: bool = False
+    child: Child | None = None
 
     def __post_init__(self):
         load(self.drug)
@@ -243,6 +262,8 @@ class Physiological:
 
     @property
     def n_segments(self) -> int:
+        if self.child is not None:
+            return 2
         return -(-self.n_steps // self.segment_steps) if self.segment_steps else 1
 
     def __call__(self, i, args, dtype):
@@ -258,6 +279,9 @@ class Physiological:
             act = self._activity(cov, phys, i, iiv_stream, doses)
             a_liver, a_gut = a_liver | act["liver"], a_gut | act["gut"]
         params = self._chain_parameters(self.drug, self.route, "", phys, i, iiv_stream, a_liver, a_gut, dtype)
+        if self.child is not None:
+            params |= child_parameters(self.child, _chain(self.drug, "", self.metabolites), cov, phys, params,
+                                       iiv_stream, i, dtype)
         for other, route in self.others:
             if other == "ethanol":
                 continue  # its parameters are PD parameters (the linear part is only the gut depot)
@@ -365,8 +389,9 @@ class Arm:
     the drug's parameters then follow the enzyme activities hour by hour (every step
     on grids coarser than 1 h).  ``pd``: GABA-A, mu-receptor and risk-score
     models in the time loop; ``scores``: risk scores stepped after the default ones (e.g.
-    ``(SeizureTermination(),)``, :mod:`popsim.pd.seizure`; with ``pd`` only).  Grid: ``n_steps`` points ``dt``
-    hours apart.
+    ``(SeizureTermination(),)``, :mod:`popsim.pd.seizure`; with ``pd`` only).  ``child``: a fetus or a
+    breast-fed infant of each woman (:class:`popsim.params.child.Child`; not with a perpetrator).  Grid:
+    ``n_steps`` points ``dt`` hours apart.
     """
 
     drug: str
@@ -380,8 +405,12 @@ class Arm:
     pd: bool = True
     metabolites: bool = True
     scores: tuple[Score, ...] = ()
+    child: Child | None = None
 
     def __post_init__(self):
+        if self.child is not None and self.perpetrator is not None:
+            raise ValueError("an arm with a child (fetus or infant) cannot have a perpetrator (both change the "
+                             "parameters over time)")
         if self.scores and not self.pd:
             raise ValueError(f"scores {[type(x).__name__ for x in self.scores]} are PD; set pd=True")
         second_benzodiazepine(self.drug, tuple(self.others))
@@ -402,14 +431,14 @@ class Arm:
         perp = Perpetrator(self.perpetrator, self.perpetrator_route) if self.perpetrator is not None else None
         return Physiological(self.drug, self.route, frozen_cohort(self.cohort_config), self.dt, self.n_steps,
                              segment_steps=self.segment_steps, perpetrator=perp, metabolites=self.metabolites,
-                             others=tuple(self.others), pd=self.pd)
+                             others=tuple(self.others), pd=self.pd, child=self.child)
 
     def spec(self, windows: tuple[Window, ...] = (), **grid) -> GridSpec:
         """The arm's :class:`popsim.pk.grid.GridSpec`; ``grid``: further GridSpec fields (save, saved, ...)."""
         grid = dict(grid)
         spec = victim_spec(self.drug, self.route, self.dt, self.n_steps, windows=windows, others=tuple(self.others),
                            pd=self.pd, metabolites=self.metabolites, segment_steps=self.segment_steps,
-                           save=grid.pop("save", False), scores=tuple(self.scores))
+                           save=grid.pop("save", False), scores=tuple(self.scores), child=self.child)
         return dataclasses.replace(spec, **grid) if grid else spec
 
     def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, float] | None = None) -> SubjectArgs:

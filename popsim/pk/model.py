@@ -28,6 +28,7 @@ from popsim._validate import closest
 
 __all__ = [
     "Compartment",
+    "child_chain",
     "Flow",
     "LinearModel",
     "mammillary",
@@ -255,4 +256,44 @@ def parent_metabolite_chain(
             flows.remove(elim)
             flows.append(Flow(f"{Q}central", f"{P}central", f"{P}FM*{Q}CL/{Q}V1"))
             flows.append(Flow(f"{Q}central", None, f"1-{P}FM*{Q}CL/{Q}V1"))
+    return LinearModel(tuple(cmts), tuple(flows))
+
+
+def child_chain(mother: LinearModel, prefixes: tuple[str, ...], kind: str) -> LinearModel:
+    """``mother`` (a model with a parent-metabolite chain) with the compartments of a fetus or a breast-fed
+    infant added.
+
+    Every species ``P`` of the mother's chain (``prefixes``, as :func:`parent_metabolite_chain`, whose
+    ``{P}central`` the child exchanges with) gets, for ``kind``:
+
+    * ``"fetus"``: ``{P}fetus`` (volume ``{P}VF``, fetal plasma units) exchanging with the maternal
+      plasma, ``{P}central -> {P}fetus`` at ``{P}KMF`` and back at ``{P}KFM`` (placental transfer), and
+      cleared by the fetus or newborn at ``{P}KN`` (1/h), a fraction ``{N}FM`` of it forming the next
+      species ``N`` in the child;
+    * ``"infant"``: ``{P}milk`` (the infant's gut: milk swallowed, volume ``{P}VG``) filled from the
+      mother's plasma at ``{P}KMILK`` (milk secretion during feeds: the mass leaves the mother), absorbed
+      into ``{P}infant`` (volume ``{P}VI``) at ``{P}FI*{P}KAI`` (the rest is not absorbed), which clears at
+      ``{P}KI``, a fraction ``{N}FM`` forming the next species.
+
+    Rates change with the parameter segment (placenta cut at birth, milk only during feeds).
+    """
+    if kind not in ("fetus", "infant"):
+        raise ValueError(f"child kind={kind!r}; allowed: 'fetus', 'infant'")
+    cmts: list[Compartment] = list(mother.compartments)
+    flows: list[Flow] = list(mother.flows)
+    for i, P in enumerate(prefixes):
+        nxt = prefixes[i + 1] if i + 1 < len(prefixes) else None
+        if kind == "fetus":
+            body, k = f"{P}fetus", f"{P}KN"
+            cmts.append(Compartment(body, f"{P}VF"))
+            flows += [Flow(f"{P}central", body, f"{P}KMF"), Flow(body, f"{P}central", f"{P}KFM")]
+        else:
+            body, k = f"{P}infant", f"{P}KI"
+            cmts += [Compartment(f"{P}milk", f"{P}VG"), Compartment(body, f"{P}VI")]
+            flows += [Flow(f"{P}central", f"{P}milk", f"{P}KMILK"), Flow(f"{P}milk", body, f"{P}FI*{P}KAI"),
+                      Flow(f"{P}milk", None, f"1-{P}FI*{P}KAI")]
+        if nxt is None:
+            flows.append(Flow(body, None, k))
+        else:
+            flows += [Flow(body, f"{nxt}{kind}", f"{nxt}FM*{k}"), Flow(body, None, f"1-{nxt}FM*{k}")]
     return LinearModel(tuple(cmts), tuple(flows))
