@@ -110,6 +110,7 @@ def child_parameters(child: Child, chain: tuple[tuple[str, str], ...], cov, phys
     on = jnp.asarray([0.0, 1.0], dtype)  # segment 1: after birth / during a feed
     ga, pp = cov["gestational_week"], cov["postpartum_week"]
     out = {}
+    ka_parent = None
     for name, P in chain:
         d = load(name)
         cv = {k: d.iiv[k].value for k in ("cl", "vss") if k in d.iiv}
@@ -129,10 +130,12 @@ def child_parameters(child: Child, chain: tuple[tuple[str, str], ...], cov, phys
         else:
             weight = ontogeny.infant_weight_kg(pp)
             infant = ontogeny.infant_parameters(d, pp, ga, weight, eta.get("cl", 0.0), eta.get("vss", 0.0))
-            ratio = milk.milk_plasma_ratio(d, fu=fu_m, method=child.milk)
+            # a metabolite swallowed in milk is absorbed at its parent's rate (assumption: no oral ka of its own)
+            ka_parent = infant.get("KA", ka_parent)
+            ratio = milk.milk_plasma_ratio(d, fu=fu_m if child.milk == "predicted" else None, method=child.milk)
             flow = milk.milk_intake_l_kg_day(pp) * weight / child.feeds_per_day / child.feed_hours  # L/h in a feed
             out |= {f"{P}VG": jnp.ones(2, dtype), f"{P}VI": infant["V"] * jnp.ones(2, dtype),
                     f"{P}KMILK": on * ratio * flow / mother[f"{P}V1"],
-                    f"{P}FI": infant["F"] * jnp.ones(2, dtype), f"{P}KAI": infant["KA"] * jnp.ones(2, dtype),
+                    f"{P}FI": infant["F"] * jnp.ones(2, dtype), f"{P}KAI": ka_parent * jnp.ones(2, dtype),
                     f"{P}KI": infant["CL"] / infant["V"] * jnp.ones(2, dtype)}
     return {k: jnp.asarray(v, dtype) for k, v in out.items()}

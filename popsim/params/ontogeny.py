@@ -79,7 +79,7 @@ from popsim.params.constant import Constant
 from popsim.params.derive import _fg_ref, fraction_absorbed, reference_intrinsic
 
 __all__ = ["CONSTANTS", "enzyme_fraction", "gfr_maturation", "infant_parameters", "infant_weight_kg",
-           "milk_intake_l_day", "table", "unbound_fraction"]
+           "table", "unbound_fraction"]
 
 WEEKS_PER_YEAR = 365.25 / 7.0
 WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12.0
@@ -126,10 +126,6 @@ CONSTANTS: dict[str, Constant] = {
     "infant_weight_kg": Constant((4.3, 5.2, 6.7, 7.7), "kg", "breast-fed infant body weight <1, 1-3, 3-6, 6-12 "
                                  "months, Greene et al. 2024 J Environ Expo Assess 3:12 from US EPA EFH 2011 "
                                  "(literature.md L73); used at the " + _BANDS, "V2"),
-    "milk_intake_ml_kg_day": Constant((150.0, 140.0, 110.0, 83.0), "mL/kg/day", "breast-milk intake, same bands, "
-                                      "US EPA EFH 2011 ch. 15 means (literature.md L74, the table not seen; "
-                                      "95th percentiles 220, 190, 150, 130; L71: 150 convention)", "M",
-                                      (83.0, 220.0)),
     # Published neonatal and paediatric values: check targets of tests/reference/test_ontogeny.py, not used by
     # the model.
     "diazepam_newborn_t12_h": Constant(31.0, "h", "Mandelli M et al. 1975 Clin Pharmacol Ther 17:564 "
@@ -190,13 +186,6 @@ def infant_weight_kg(age_weeks, xp=jnp):
     return _bands(CONSTANTS["birth_weight_kg"].value, CONSTANTS["infant_weight_kg"].value, age_weeks, xp)
 
 
-def milk_intake_l_day(age_weeks, weight_kg, xp=jnp):
-    """Breast-milk intake (L/day) of an infant of ``weight_kg`` at ``age_weeks``: the EPA mean intake per kg
-    (L74, M) at the band midpoints, linear between, the first band's value from birth."""
-    per_kg = CONSTANTS["milk_intake_ml_kg_day"].value
-    return _bands(per_kg[0], per_kg, age_weeks, xp) * weight_kg / 1000.0
-
-
 def _protein_factor(binding: str, age_years, xp):
     albumin, aag = CONSTANTS["fetal_protein_ratio"].value
     term = physiology.CONSTANTS["preg_albumin"].value[3]
@@ -223,8 +212,10 @@ def infant_parameters(drug: Drug, age_weeks, ga_at_birth_weeks, weight_kg, eta_c
     weight_kg : body weight (kg), e.g. :func:`infant_weight_kg`.
     eta_cl, eta_v : log-scale random effects on intrinsic clearance (all enzymes) and on V.
 
-    Returns ``CL`` (L/h, total plasma clearance), ``V`` (L), ``fu``; with an oral route also ``F`` (oral
-    bioavailability of drug swallowed in milk) and ``KA`` (1/h, the adult oral ka).
+    Returns ``CL`` (L/h, total plasma clearance), ``V`` (L), ``fu``, ``F`` (oral bioavailability of drug
+    swallowed in milk; without an oral route, e.g. a metabolite, the hepatic availability alone: absorption
+    complete and no gut-wall extraction, an assumption) and, with an oral route, ``KA`` (1/h, the adult oral
+    ka).
     """
     age_years = age_weeks / WEEKS_PER_YEAR
     size = (weight_kg / physiology.REFERENCE["weight_kg"]) ** physiology.CONSTANTS["allometric_exponent"].value
@@ -243,6 +234,8 @@ def infant_parameters(drug: Drug, age_weeks, ga_at_birth_weeks, weight_kg, eta_c
         fg = 1.0 / (1.0 + (1.0 / _fg_ref(drug, "oral") - 1.0) * a_gut)
         out["F"] = fraction_absorbed(drug) * fg * (1.0 - clhb / qh)
         out["KA"] = drug.routes["oral"].ka.value * xp.ones_like(clhb)
+    else:  # a metabolite swallowed in milk: fully absorbed, no gut-wall extraction (assumption A), first pass
+        out["F"] = 1.0 - clhb / qh
     return out
 
 

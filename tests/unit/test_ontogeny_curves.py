@@ -17,7 +17,7 @@ import pytest
 from popsim.drugs.library import load
 from popsim.params import ontogeny
 from popsim.params.ontogeny import (TABLE_DRUGS, WEEKS_PER_MONTH, WEEKS_PER_YEAR, enzyme_fraction, gfr_maturation,
-                                    infant_parameters, infant_weight_kg, milk_intake_l_day, unbound_fraction)
+                                    infant_parameters, infant_weight_kg, unbound_fraction)
 
 AGES_Y = (0.0, 1 / 12, 0.25, 0.5, 1.0, 2.0)  # L46: 0 / 1 mo / 3 mo / 6 mo / 1 y / 2 y
 L46 = {"cyp3a4": (0.11, 0.13, 0.25, 0.48, 0.78, 0.96), "cyp2c19": (0.30, 0.33, 0.58, 0.84, 0.95, 0.97),
@@ -83,8 +83,6 @@ def test_infant_weight_at_birth_and_band_midpoints():
     np.testing.assert_allclose(infant_weight_kg(mids, np), [4.3, 5.2, 6.7, 7.7], rtol=1e-12)
     assert float(infant_weight_kg(0.0, np)) == 3.44
     assert np.all(np.diff(infant_weight_kg(np.linspace(0, 39, 100), np)) > 0)
-    # 2 months: 140 mL/kg/day (L74) x 5.2 kg
-    assert abs(float(milk_intake_l_day(2 * WEEKS_PER_MONTH, 5.2, np)) - 0.140 * 5.2) < 1e-12
 
 
 def test_unbound_fraction_newborn_and_return():
