@@ -207,11 +207,11 @@ def plot_rid(ds: xr.Dataset, *, ax=None):
     from popsim.plots import new_axes
 
     ax = ax or new_axes()
-    q = ds["rid_percent"].quantile([0.05, 0.5, 0.95], "subject")
-    idx = ds.indexes["regimen"]
-    for j, d in enumerate(dict.fromkeys(idx.get_level_values("drug"))):
-        v = q.sel(drug=d).min("dose_clock_h") if "dose_clock_h" in q.sel(drug=d).dims else q.sel(drug=d)
-        v = v.sortby("infant_week")
+    q = ds["rid_percent"].quantile([0.05, 0.5, 0.95], "subject").unstack("regimen")
+    for j, d in enumerate(q["drug"].values):
+        med = q.sel(drug=d, quantile=0.5)
+        best = med.idxmin("dose_clock_h").drop_vars(["quantile", "drug"])  # per infant age
+        v = q.sel(drug=d).sel(dose_clock_h=best).sortby("infant_week")
         wk = v["infant_week"].values
         ax.fill_between(wk, v.sel(quantile=0.05), v.sel(quantile=0.95), color=f"C{j}", alpha=0.12, lw=0)
         ax.plot(wk, v.sel(quantile=0.5), "o-", color=f"C{j}", label=d)
@@ -226,19 +226,25 @@ def plot_rid(ds: xr.Dataset, *, ax=None):
 
 
 def plot_timing(ds: xr.Dataset, *, ax=None):
-    """Median infant dose against the mother's dose hour, relative to the drug's best hour, per drug (youngest
-    infant); feeds shown as ticks."""
+    """Median infant dose against the time from the start of the feed before the mother's dose, relative to the
+    drug's best hour, per drug (youngest infant); the feed's end and the next feed dashed."""
     from popsim.plots import new_axes
 
     ax = ax or new_axes()
-    med = ds["infant_dose_mg_kg_day"].median("subject")
-    week = float(min(ds.indexes["regimen"].get_level_values("infant_week")))
-    for j, d in enumerate(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug"))):
-        v = med.sel(drug=d, infant_week=week).sortby("dose_clock_h")
-        ax.plot(v["dose_clock_h"], v / float(v.min()), "o-", color=f"C{j}", label=d)
-    for h in ds.attrs["feed_clock_h"]:
-        ax.axvline(h, color="0.6", lw=0.8, ls="--")
-    ax.set_xlabel(label(ds["dose_clock_h"]) + "; dashed: feeds")
+    med = ds["infant_dose_mg_kg_day"].median("subject").unstack("regimen")
+    week = float(med["infant_week"].min())
+    feeds = np.sort(np.asarray(ds.attrs["feed_clock_h"], float))
+    after = np.array([h - feeds[feeds <= h].max() if (feeds <= h).any() else h + 24.0 - feeds.max()
+                      for h in med["dose_clock_h"].values])
+    order = np.argsort(after)
+    for j, d in enumerate(med["drug"].values):
+        v = med.sel(drug=d, infant_week=week).values
+        ax.plot(after[order], (v / v.min())[order], "o-", color=f"C{j}", label=str(d))
+    gaps = np.diff(np.concatenate([feeds, feeds[:1] + 24.0]))
+    for x in (ds.attrs["feed_minutes"] / 60.0, float(gaps.min())):
+        ax.axvline(x, color="0.6", lw=0.8, ls="--")
+    ax.set_xlabel("hours from the start of the feed before the dose to the dose [h]; dashed: end of that feed, "
+                  "next feed", fontsize=8)
     ax.set_ylabel("median infant dose / its lowest value [1]")
     ax.set_title(f"dose timing vs feeds (infant {week:g} weeks)", fontsize=9)
     ax.legend(fontsize=7)

@@ -59,7 +59,7 @@ import popsim.taper as tp
 
 __all__ = ["EXPERIMENT", "PregnancyStudy", "figure", "plot_by_week", "plot_newborn", "run", "schedule_inputs"]
 
-LEVELS = ["drug", "schedule"]
+LEVELS = ["drug", "ending"]
 DAY_H = 24.0
 CORD_LORAZEPAM_MG_L = 0.045  # Whitelaw 1981 (literature.md F6): cord lorazepam > 45 ug/L
 SCHEDULE = re.compile(r"^(continued|planned|stop_(\d+)d|taper_(\d+(?:\.\d+)?)pct_(\d+)d)$")
@@ -74,7 +74,7 @@ register({
                     "over this week)"),
     "dose_factor_unbound": ("1", "dose multiplier that gives the woman her non-pregnant average unbound "
                             "concentration"),
-    "schedule": ("1", "how maternal dosing ends before the birth"),
+    "ending": ("1", "how maternal dosing ends before the birth (study.schedules)"),
     "maternal_c_birth": ("mg L-1", "maternal plasma concentration of the parent drug at birth"),
     "cord_c_birth": ("mg L-1", "cord (fetal plasma) concentration of the parent drug at birth"),
     "cord_to_maternal": ("1", "cord over maternal plasma concentration of the parent drug at birth"),
@@ -111,7 +111,7 @@ class PregnancyStudy(Study):
     delivery_day: float = 70.0
     delivery_clock_h: float = 12.0
     schedules: list[str] = field(default_factory=lambda: ["continued", "stop_7d", "stop_14d", "taper_10pct_14d",
-                                                          "taper_25pct_14d"])
+                                                          "taper_25pct_14d", "planned"])
     taper_weeks: float = 8.0
     prior_use_years: float = 1.0
     cap_clinical: float = 0.1
@@ -313,10 +313,10 @@ def plot_newborn(ds: xr.Dataset, *, ax=None):
     from popsim.plots import new_axes
 
     ax = ax or new_axes()
-    first = ds.indexes["regimen"].get_level_values("schedule")[0]
+    first = ds.indexes["regimen"].get_level_values("ending")[0]
     for j, d in enumerate(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug"))):
-        c = ds["newborn_median_c"].sel(drug=d, schedule=first) * 1000.0
-        ratio = float(ds["cord_to_maternal"].sel(drug=d, schedule=first).median("subject"))
+        c = ds["newborn_median_c"].sel(drug=d, ending=first) * 1000.0
+        ratio = float(ds["cord_to_maternal"].sel(drug=d, ending=first).median("subject"))
         ax.plot(ds["hours_after_birth"] / 24.0, c, color=f"C{j}", label=f"{d} (cord:maternal {ratio:.2f})")
     ax.set_yscale("log")
     ax.set_xlabel("days after birth")
@@ -354,8 +354,9 @@ def run(cfg, *, dtype, progress=None) -> Result:
                                   "24 and 72 h (F2); time to 10% of the concentration at birth; cord lorazepam > 45 "
                                   "ug/L (Whitelaw 1981, F6)"})
     by_week = (ds[["dose_factor", "dose_factor_unbound"]].median("subject").to_dataframe().reset_index())
-    birth = ds[["cord_c_birth", "cord_to_maternal", "newborn_half_life_h", "newborn_time_to_10pct_h",
-                "newborn_total_time_to_10pct_h"]].median("subject").to_dataframe()
+    birth = ds[["cord_c_birth", "cord_to_maternal", "newborn_half_life_h"]].median("subject").to_dataframe()
+    for name in ("newborn_time_to_10pct_h", "newborn_total_time_to_10pct_h"):  # not within the horizon: later
+        birth[name] = ds[name].fillna(np.inf).median("subject").to_series().replace(np.inf, np.nan)
     birth["p_cord_lorazepam_above_45"] = ds["cord_lorazepam_above_45"].mean("subject").to_series()
     report = ("Median dose factor for the non-pregnant exposure, by week:\n"
               + by_week.pivot(index="gestational_week", columns="weekly_drug", values="dose_factor").round(3)

@@ -21,7 +21,7 @@ Model (:func:`infant_parameters`):
   in adults: 1 - 4e-6 at 35 y, so no further normalisation);
 * **binding**: the newborn's binding protein relative to the (non-pregnant) adult is the fetal:maternal
   ratio at term (L31: albumin 1.163, AAG 0.38) times the mother's own level at term relative to the adult
-  (albumin 0.78, P111 as in :mod:`popsim.params.physiology` ``preg_albumin``; AAG 1, no pregnancy change
+  (albumin 0.78, P111 as in :func:`popsim.params.gestation.maternal` at 40 weeks; AAG 1, no pregnancy change
   known), so albumin 0.907 (D); it returns linearly to the adult's level by 1 year (assumption A); the unbound
   fraction follows ``fu = 1 / (1 + R (1 - fu_adult) / fu_adult)`` (L31, L48);
 * **volume**: one compartment, ``V = (adult Vss / 70 kg) x W x fu / fu_adult``: tissue partition
@@ -74,7 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from popsim.drugs.library import ENZYMES, Drug
-from popsim.params import physiology
+from popsim.params import gestation, physiology
 from popsim.params.constant import Constant
 from popsim.params.derive import _fg_ref, fraction_absorbed, reference_intrinsic
 
@@ -114,9 +114,6 @@ CONSTANTS: dict[str, Constant] = {
                                "n = 923, PMA 22 wk-31 y", "V", (45.1, 50.5)),
     "gfr_hill": Constant(3.40, "1", "Rhodin 2009 (L39)", "V", (3.03, 3.80)),
     # Plasma binding
-    "fetal_protein_ratio": Constant((1.163, 0.38), "1", "fetal:maternal albumin and AAG ratios at term, McNamara "
-                                    "PJ & Alcorn J 2002 AAPS PharmSci 4:E4 as implemented in httk (literature.md "
-                                    "L31); the fu form is PK-Sim's (L48)", "V"),
     "protein_return_years": Constant(1.0, "y", "postnatal age at which albumin and AAG reach the adult level, "
                                      "linear from birth: popsim assumption (no infant albumin/AAG course in "
                                      "literature.md)", "A", (0.25, 3.0)),
@@ -187,8 +184,8 @@ def infant_weight_kg(age_weeks, xp=jnp):
 
 
 def _protein_factor(binding: str, age_years, xp):
-    albumin, aag = CONSTANTS["fetal_protein_ratio"].value
-    term = physiology.CONSTANTS["preg_albumin"].value[3]
+    albumin, aag = gestation.CONSTANTS["fetal_protein_ratio"].value
+    term = float(gestation.maternal(40.0, 0.0, xp=np)["albumin"])
     r0 = albumin * term if binding == "albumin" else aag
     return r0 + (1.0 - r0) * xp.clip(age_years / CONSTANTS["protein_return_years"].value, 0.0, 1.0)
 
