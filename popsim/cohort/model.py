@@ -8,9 +8,13 @@ Covariates (one subject, scalars): ``age`` (years), ``male`` (0/1),
 ``height_cm``, ``bmi`` (kg/m^2), ``weight_kg``, ``child_pugh`` (0 none, 1 A,
 2 B, 3 C), ``cyp2c19`` (CYP2C19 phenotype: 0 poor, 1 intermediate, 2 normal,
 3 rapid, 4 ultrarapid metaboliser; :data:`popsim.cohort.spec.CYP2C19`),
-``pregnancy`` (0 none, 1-3 trimester, 4 postpartum lactating; a cohort-level
-state), and 0/1 indicators ``perpetrator`` (takes the experiment's CYP3A4 or
-CYP2C19 perpetrator), ``opioid`` and ``alcohol``.
+``gestational_week`` (0 not pregnant; for a woman after delivery, the week at
+delivery) and ``postpartum_week`` (weeks since delivery; 0 while pregnant or
+never pregnant), uniform over the cohort's windows (a site is drawn only where
+a window is not a single value, so a non-pregnant cohort draws exactly what it
+drew before these covariates existed), and 0/1 indicators ``perpetrator``
+(takes the experiment's CYP3A4 or CYP2C19 perpetrator), ``opioid`` and
+``alcohol``.
 
 Distribution parameters come from :class:`popsim.cohort.spec.CohortConfig`; the
 presets in ``popsim/configs/cohort/`` describe the populations they are named for.
@@ -26,7 +30,7 @@ import numpyro
 import numpyro.distributions as dist
 from jaxtyping import Array, Float, Int
 
-from popsim.cohort.spec import PREGNANCY, CohortConfig
+from popsim.cohort.spec import CohortConfig
 from popsim.keys import subject_key
 
 __all__ = ["COVARIATES", "subject_model", "sample_subject"]
@@ -39,7 +43,8 @@ COVARIATES = {
     "weight_kg": ("kg", "body weight"),
     "child_pugh": ("1", "Child-Pugh class (0 none, 1 A, 2 B, 3 C)"),
     "cyp2c19": ("1", "CYP2C19 phenotype (0 poor, 1 intermediate, 2 normal, 3 rapid, 4 ultrarapid metaboliser)"),
-    "pregnancy": ("1", "pregnancy state (0 none, 1-3 trimester, 4 postpartum lactating)"),
+    "gestational_week": ("week", "gestational week (0 not pregnant; after delivery, the week at delivery)"),
+    "postpartum_week": ("week", "weeks since delivery (0 while pregnant or not after a delivery)"),
     "perpetrator": ("1", "takes the experiment's CYP3A4/CYP2C19 perpetrator (1) or not (0)"),
     "opioid": ("1", "chronic opioid use (1: tolerant to an opioid's respiratory effect) or not (0)"),
     "alcohol": ("1", "alcohol use (1) or not (0)"),
@@ -70,8 +75,10 @@ def subject_model(c: CohortConfig, key: Array) -> dict[str, Float[Array, ""]]:
     out = {
         "age": age, "male": male, "height_cm": height, "bmi": bmi, "weight_kg": weight,
         "child_pugh": child_pugh, "cyp2c19": cyp2c19,
-        "pregnancy": jnp.asarray(PREGNANCY.index(c.pregnancy)),
     }
+    for name in ("gestational_week", "postpartum_week"):
+        lo, hi = getattr(c, name)
+        out[name] = draw(name, dist.Uniform(lo, hi)) if lo < hi else jnp.asarray(lo)
     for name, p in (("perpetrator", c.p_perpetrator), ("opioid", c.p_opioid), ("alcohol", c.p_alcohol)):
         out[name] = draw(name, dist.Bernoulli(probs=p))
     return {k: jnp.asarray(v, jnp.float32) for k, v in out.items()}

@@ -6,14 +6,12 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar, Optional
 
-from popsim._validate import choice as _choice
 from popsim._validate import closest as _closest
 from popsim._validate import finite as _finite
 
-__all__ = ["CYP2C19", "CYP2C19_ANCESTRY", "PREGNANCY", "CohortConfig", "Frequencies"]
+__all__ = ["CYP2C19", "CYP2C19_ANCESTRY", "CohortConfig", "Frequencies"]
 
 
-PREGNANCY = ("none", "t1", "t2", "t3", "postpartum_lactating")
 # CYP2C19 phenotypes in ascending activity: the codes 0-4 of the ``cyp2c19`` covariate and the order of
 # ``cohort.cyp2c19`` (poor, intermediate, normal, rapid, ultrarapid metaboliser; CPIC terms)
 CYP2C19 = ("pm", "im", "nm", "rm", "um")
@@ -80,10 +78,16 @@ class CohortConfig:
     :data:`CYP2C19_ANCESTRY`, sourced from literature.md table P; default
     ``european``) or, with ``cyp2c19_ancestry=custom``, the five fractions
     ``cyp2c19`` = [pm, im, nm, rm, um] (summing to 1); the fractions taking a
-    perpetrator, an opioid or alcohol.  ``pregnancy`` is a state of the whole
-    cohort (women only).  The physiology equations were built for adults
-    18-100 years, 35-250 kg, BMI 15-60; values outside are refused unless
-    ``allow_extrapolation`` (recorded in the output's provenance).
+    perpetrator, an opioid or alcohol.  Pregnancy (women only, ``p_male = 0``):
+    ``gestational_week = [lo, hi]`` draws each woman's gestational week
+    uniformly in the window (``[0, 0]``, the default, is not pregnant; a
+    single value when ``lo = hi``); ``postpartum_week = [lo, hi]`` likewise the
+    weeks since delivery, and then ``gestational_week`` is the week at delivery
+    (e.g. ``[39, 40]``).  The cohort's weight and BMI are the women's before
+    pregnancy (:mod:`popsim.params.gestation`).  The physiology equations were
+    built for adults 18-100 years, 35-250 kg, BMI 15-60; values outside are
+    refused unless ``allow_extrapolation`` (recorded in the output's
+    provenance).
     """
 
     name: str = "adult"
@@ -101,7 +105,8 @@ class CohortConfig:
     child_pugh: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
     cyp2c19_ancestry: str = "european"
     cyp2c19: Optional[list[float]] = None
-    pregnancy: str = "none"
+    gestational_week: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    postpartum_week: list[float] = field(default_factory=lambda: [0.0, 0.0])
     p_perpetrator: float = 0.0
     p_opioid: float = 0.0
     p_alcohol: float = 0.0
@@ -113,6 +118,8 @@ class CohortConfig:
         "height_cm": ((40.0, 250.0), (130.0, 210.0)),
         "bmi": ((8.0, 120.0), (15.0, 60.0)),
     }
+    # weeks: gestation (Kapraun 2019's curves hold to 41, literature.md L1) and after delivery (2 years)
+    WEEKS: ClassVar[dict] = {"gestational_week": 42.0, "postpartum_week": 104.0}
 
     def check(self, path: str = "cohort") -> None:
         def within(key, value, kind):
@@ -157,9 +164,25 @@ class CohortConfig:
             _finite(f"{path}.child_pugh[{i}]", p, low=0, high=1)
         if abs(sum(self.child_pugh) - 1) > 1e-6:
             raise ValueError(f"{path}.child_pugh={self.child_pugh!r} sums to {sum(self.child_pugh):g}; allowed: 1")
-        _choice(f"{path}.pregnancy", self.pregnancy, PREGNANCY)
-        if self.pregnancy != "none" and self.p_male != 0:
-            raise ValueError(f"{path}.pregnancy={self.pregnancy!r} needs p_male=0; got {self.p_male!r}")
+        self._check_pregnancy(path)
+
+    def _check_pregnancy(self, path: str) -> None:
+        for key, top in self.WEEKS.items():
+            v = getattr(self, key)
+            if len(v) != 2:
+                raise ValueError(f"{path}.{key}={list(v)!r}; allowed: [lo, hi] weeks with 0 <= lo <= hi <= {top:g}")
+            for i in (0, 1):
+                _finite(f"{path}.{key}[{i}]", v[i], low=0, high=top)
+            if v[0] > v[1]:
+                raise ValueError(f"{path}.{key}={list(v)!r}; allowed: [lo, hi] weeks with 0 <= lo <= hi <= {top:g}")
+        ga, pp = self.gestational_week, self.postpartum_week
+        for key, v in (("gestational_week", ga), ("postpartum_week", pp)):
+            if v[1] > 0 and self.p_male != 0:
+                raise ValueError(f"{path}.{key}={list(v)!r} needs {path}.p_male=0 (women only); got "
+                                 f"{self.p_male!r}")
+        if pp[1] > 0 and ga[1] == 0:
+            raise ValueError(f"{path}.postpartum_week={list(pp)!r} needs the week at delivery in "
+                             f"{path}.gestational_week (e.g. [39, 40]); got {list(ga)!r}")
 
     def _check_cyp2c19(self, path: str) -> None:
         groups = list(CYP2C19_ANCESTRY) + ["custom"]

@@ -18,15 +18,17 @@ drug multipliers:
   liver; glucuronidation is spared by age (B14-B16), so the age-related loss
   of liver volume lowers CYP clearance only, and rises with fat mass
   (conjugation CL grows with weight in obesity, B26; exponent fitted on B23);
-  pregnancy induces hepatic CYP3A4 (literature.md B42) and UGT;
 * plasma binding proteins relative to a healthy adult: albumin (Child-Pugh,
-  B38; pregnancy, Whittaker & Lind 1993, P111; age, an assumption) and
-  alpha1-acid glycoprotein (Child-Pugh, B38), which set the unbound fraction
-  of the drugs bound to each; GFR relative to the reference adult
-  (Cockcroft-Gault form);
+  B38; age, an assumption) and alpha1-acid glycoprotein (Child-Pugh, B38),
+  which set the unbound fraction of the drugs bound to each; GFR relative to
+  the reference adult (Cockcroft-Gault form);
+* pregnancy and the weeks after delivery (:func:`popsim.params.gestation.maternal`,
+  continuous in gestational and postpartum week): hepatic blood flow, GFR,
+  albumin, AAG, CYP3A4, CYP2C19 and UGT activity, and (through
+  :mod:`popsim.params.tissues`) plasma, red cells, cardiac output and fat;
 * tissue volumes and blood flows (:mod:`popsim.params.tissues`): the ICRP
   reference man and woman scaled by fat-free mass, adipose tissue from fat
-  mass, plasma volume expanding in pregnancy.
+  mass.
 
 The reference subject (all factors 1) is a 35-year-old man, 70 kg, 176 cm.
 """
@@ -40,7 +42,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from popsim.cohort.spec import CYP2C19
-from popsim.params import tissues
+from popsim.params import gestation, tissues
 from popsim.params.constant import Constant
 
 __all__ = ["CONSTANTS", "Constant", "REFERENCE", "REFERENCE_COVARIATES", "physiology", "body_fat_fraction",
@@ -107,17 +109,6 @@ CONSTANTS: dict[str, Constant] = {
                               "read", "A", (1.0, 2.0)),
     "cyp2c19_ultrarapid": Constant(1.0, "1", "ultrarapid metaboliser (*17/*17) activity: no value in literature.md; "
                                    "popsim assumption, the normal activity, until a source is read", "A", (1.0, 3.0)),
-    # Pregnancy none/t1/t2/t3/postpartum lactating
-    "preg_cyp3a4": Constant((1.0, 1.2, 1.4, 1.6, 1.0), "1", "1.6-fold hepatic CYP3A4 activity in pregnancy "
-                            "(PMC3603475, literature.md B42); t1/t2 interpolated and postpartum return to 1 are "
-                            "popsim assumptions", "A", (1.0, 2.0)),
-    "preg_ugt": Constant((1.0, 1.15, 1.3, 1.5, 1.0), "1", "UGT activity increased in pregnancy (direction: Anderson "
-                         "2005, B41); the magnitude is a popsim assumption", "A", (1.0, 2.5)),
-    "preg_albumin": Constant((1.0, 0.94, 0.85, 0.78, 1.0), "1", "serum albumin in pregnancy, Whittaker PG & Lind "
-                             "T 1993 (literature.md P111): -1.9 g/L by 7 weeks and a further -8.2 g/L by 36 weeks, "
-                             "-22% overall (baseline 45.9 g/L, D); t1/t2/t3 at 10/24/36 weeks interpolated "
-                             "linearly between 7 and 36 weeks; postpartum back to 1 (popsim assumptions)", "D",
-                             (0.7, 1.0)),
 }
 
 REFERENCE = {"age": 35.0, "male": 1.0, "height_cm": 176.0, "weight_kg": 70.0}
@@ -163,7 +154,7 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
     ref_lean, ref_fat = _body(*(jnp.asarray(REFERENCE[k]) for k in ("age", "male", "height_cm", "weight_kg")))
     size = (lean / ref_lean) ** _c("allometric_exponent")
     cp = cov["child_pugh"].astype(jnp.int32)
-    preg = cov["pregnancy"].astype(jnp.int32)
+    preg = gestation.maternal(cov["gestational_week"], cov["postpartum_week"])
     portal, arterial = _c("cp_portal_flow", cp), _c("cp_arterial_flow", cp)
     share = _c("portal_share")
     flow = _c("qh_l_h") * size * _age_fall(cov["age"], "liver_flow_fall_by_75")
@@ -175,30 +166,31 @@ def physiology(cov: dict[str, Float[Array, ""]]) -> dict[str, Float[Array, ""]]:
         "lean_kg": lean,
         "fat_kg": fat,
         "lean_ratio": lean / ref_lean,
-        "qh_l_h": flow * (share * portal + (1 - share) * arterial),
+        "qh_l_h": flow * (share * portal + (1 - share) * arterial) * preg["hepatic_flow"],
         "shunt": 1.0 - portal,
         "liver_size": size * _age_fall(cov["age"], "liver_volume_fall_by_75"),
-        "cyp3a4": _c("cp_cyp3a4", cp) * _c("preg_cyp3a4", preg),
-        "cyp2c19": _c("cp_cyp2c19", cp) * jnp.asarray(_c("cyp2c19_phenotype") + (
+        "cyp3a4": _c("cp_cyp3a4", cp) * preg["cyp3a4"],
+        "cyp2c19": _c("cp_cyp2c19", cp) * preg["cyp2c19"] * jnp.asarray(_c("cyp2c19_phenotype") + (
             _c("cyp2c19_rapid"), _c("cyp2c19_ultrarapid")))[cov["cyp2c19"].astype(jnp.int32)],
         # Glucuronidation is spared by age (lorazepam 15-73 y, B14; oxazepam CL 1.24 vs 1.44 mL/min/kg at
         # 80-94 vs 26-42 y, B16; B15): UGT capacity does not shrink with the liver-volume loss that lowers
         # CYP clearance, i.e. activity per gram of liver rises by its inverse.
         # ... and rises with body fat (B26, B23): conjugation CL grows with weight in obesity.
-        "ugt": _c("cp_albumin", cp) ** _c("ugt_cp_exponent") * _c("preg_ugt", preg)
+        "ugt": _c("cp_albumin", cp) ** _c("ugt_cp_exponent") * preg["ugt"]
         / _age_fall(cov["age"], "liver_volume_fall_by_75") * (fat / ref_fat) ** _c("ugt_fat_exponent"),
         "other": jnp.ones_like(flow),
-        "albumin": _c("cp_albumin", cp) * _c("preg_albumin", preg) * albumin_age,
-        "aag": _c("cp_aag", cp),
+        "albumin": _c("cp_albumin", cp) * preg["albumin"] * albumin_age,
+        "aag": _c("cp_aag", cp) * preg["aag"],
         # Cockcroft-Gault shape: (140 - age) x lean mass, relative to the reference adult
-        "gfr": _c("cp_gfr", cp) * (140.0 - age_years) / (140.0 - REFERENCE["age"]) * lean / ref_lean,
+        "gfr": _c("cp_gfr", cp) * preg["gfr"] * (140.0 - age_years) / (140.0 - REFERENCE["age"]) * lean / ref_lean,
     } | body
 
 
 # The reference subject's covariates as plain floats: a 35-year-old man, 70 kg, 176 cm, no disease, CYP2C19
 # normal metaboliser, not pregnant.
 REFERENCE_COVARIATES = dict(REFERENCE, bmi=REFERENCE["weight_kg"] / (REFERENCE["height_cm"] / 100.0) ** 2,
-                            child_pugh=0.0, cyp2c19=float(CYP2C19.index("nm")), pregnancy=0.0)
+                            child_pugh=0.0, cyp2c19=float(CYP2C19.index("nm")), gestational_week=0.0,
+                            postpartum_week=0.0)
 
 
 def reference_covariates() -> dict[str, Float[Array, ""]]:

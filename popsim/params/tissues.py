@@ -13,11 +13,13 @@ as litres as in the Metrum/ICRP model of P66) are scaled per subject:
 * every other tissue, plasma and red cells scale with the fat-free mass outside adipose tissue,
   ``lean - fat (1/0.80 - 1)``, relative to the ICRP individual of the same sex; the liver also
   shrinks with age (Wynne 1989, as for clearance);
-* pregnancy expands plasma volume by Kapraun 2019's logistic in gestational week (L4); the
-  trimester states are taken at 10, 24 and 36 weeks (a popsim assumption);
 * blood flows to the slowly equilibrating tissues (muscle, skin, bone, adipose) are fractions of a
   sex-specific cardiac output (390 L/h men, P66; 300 L/h women, L17), scaled allometrically with the
-  lean mass (adipose flow with adipose volume).
+  lean mass (adipose flow with adipose volume);
+* pregnancy (:func:`popsim.params.gestation.maternal`, continuous in gestational week) scales plasma
+  and red-cell volumes, raises the lean tissues' flows with cardiac output and adipose flow with its
+  share of cardiac output (Kapraun 2019, L4-L8), and adds the fat gained (L2) to adipose tissue; the
+  rest of the weight gain (fetus, placenta, fluid) is not a maternal tissue.
 
 **Partition coefficients** (:func:`partition`): Rodgers, Leahy & Rowland 2005 (bases with pKa > 7:
 binding to acidic phospholipids, whose affinity is read off the blood:plasma ratio) and Rodgers &
@@ -42,10 +44,8 @@ tissues, concentrations in plasma units).
 from __future__ import annotations
 
 import functools
-import math
 from typing import Mapping
 
-import jax.numpy as jnp
 import numpy as np
 
 from popsim.params.constant import Constant
@@ -111,11 +111,6 @@ TISSUE_CONSTANTS: dict[str, Constant] = {
     "flow_skin": Constant((0.05, 0.05), "1", "women 14.975 L/h of 300 (L17, V); men " + _FLOW_M, "M", (0.03, 0.08)),
     "flow_adipose": Constant((0.05, 0.085), "1", "women 8.5% (Kapraun 2019, L8, V); men " + _FLOW_M, "M",
                              (0.03, 0.1)),
-    "pregnancy_week": Constant((0.0, 10.0, 24.0, 36.0, 0.0), "week", "gestational week taken for the states none, "
-                               "t1, t2, t3, postpartum (popsim assumption; 36 weeks as in B42 and P111)", "A"),
-    "plasma_pregnancy": Constant((1.2406, 0.31338, 17.813, 2.4958), "L, 1/week, week, L", "maternal plasma volume "
-                                 "1.2406/(1 + exp(-0.31338 (GA - 17.813))) + 2.4958 (Kapraun 2019, L4), taken "
-                                 "relative to GA 0", "V"),
 }
 
 
@@ -137,29 +132,29 @@ def _na_lean(lean_kg, fat_kg):
     return lean_kg - fat_kg * (1.0 / _k("adipose_lipid") - 1.0)
 
 
-def body(male, lean_kg, fat_kg, ref_na_male, ref_na_female, liver_age, pregnancy_state, allometry, xp=jnp
-         ) -> dict[str, object]:
+def body(male, lean_kg, fat_kg, ref_na_male, ref_na_female, liver_age, maternal, allometry) -> dict[str, object]:
     """Tissue volumes (``v_<tissue>``, ``plasma_l``, ``rbc_l``; L) and blood flows to the slow tissues
     (``q_<tissue>``, L/h) of one subject.
 
     ``ref_na_male``/``ref_na_female``: fat-free mass outside adipose of the ICRP reference man and woman
     (:func:`popsim.params.physiology.physiology` computes them with the same body-fat equation);
-    ``liver_age``: the age factor of liver volume; ``pregnancy_state``: 0-4 (an integer array);
-    ``allometry``: the exponent of blood flow on lean mass (as for the liver).
+    ``liver_age``: the age factor of liver volume; ``maternal``: the pregnancy factors of
+    :func:`popsim.params.gestation.maternal` (``plasma``, ``rbc``, ``cardiac_output``, ``adipose_flow``,
+    ``fat_gain_kg``; all 1, and 0 kg, when not pregnant); ``allometry``: the exponent of blood flow on lean
+    mass (as for the liver).  ``lean_kg`` and ``fat_kg`` are the masses before any pregnancy.
     """
     s = _na_lean(lean_kg, fat_kg) / _pair((ref_na_male, ref_na_female), male)
     mass = {t: s * _pair(m, male) for t, m in _k("mass").items()}
-    a, k, g0, b = _k("plasma_pregnancy")
-    week = xp.asarray(_k("pregnancy_week"))[pregnancy_state]
-    expand = (a / (1.0 + xp.exp(-k * (week - g0))) + b) / (a / (1.0 + math.exp(k * g0)) + b)
+    lipid = _k("adipose_lipid")
     out = {f"v_{t}": v for t, v in mass.items() if t not in ("plasma", "rbc")}
-    out |= {"v_liver": mass["liver"] * liver_age, "v_adipose": fat_kg / _k("adipose_lipid"),
-            "plasma_l": mass["plasma"] * expand, "rbc_l": mass["rbc"]}
+    out |= {"v_liver": mass["liver"] * liver_age, "v_adipose": (fat_kg + maternal["fat_gain_kg"]) / lipid,
+            "plasma_l": mass["plasma"] * maternal["plasma"], "rbc_l": mass["rbc"] * maternal["rbc"]}
     co = _sexed("cardiac_output", male)
-    out |= {f"q_{t}": co * s ** allometry * _sexed(f"flow_{t}", male) for t in LEAN}
-    # adipose perfusion per litre of adipose tissue is that of the reference individual (assumption)
-    out["q_adipose"] = co * _sexed("flow_adipose", male) * out["v_adipose"] / _pair(
-        (_ref_fat(True), _ref_fat(False)), male) * _k("adipose_lipid")
+    out |= {f"q_{t}": co * maternal["cardiac_output"] * s ** allometry * _sexed(f"flow_{t}", male) for t in LEAN}
+    # adipose perfusion per litre of adipose tissue is that of the reference individual (assumption); in
+    # pregnancy it follows adipose tissue's share of cardiac output (L8), not the fat gained
+    out["q_adipose"] = co * maternal["adipose_flow"] * _sexed("flow_adipose", male) * (fat_kg / lipid) / _pair(
+        (_ref_fat(True), _ref_fat(False)), male) * lipid
     return out
 
 

@@ -31,10 +31,10 @@ from popsim.params.derive import pk_parameters, unbound_fraction
 from popsim.params.physiology import physiology, reference_covariates
 
 
-def _cov(age=35.0, male=1.0, height_cm=176.0, weight_kg=70.0, child_pugh=0, pregnancy=0):
+def _cov(age=35.0, male=1.0, height_cm=176.0, weight_kg=70.0, child_pugh=0, gestational_week=0.0):
     c = dict(age=age, male=male, height_cm=height_cm, weight_kg=weight_kg, child_pugh=child_pugh,
              cyp2c19=CYP2C19.index("nm"),
-             pregnancy=pregnancy, bmi=weight_kg / (height_cm / 100.0) ** 2)
+             gestational_week=gestational_week, postpartum_week=0.0, bmi=weight_kg / (height_cm / 100.0) ** 2)
     return {k: jnp.asarray(float(v)) for k, v in c.items()}
 
 
@@ -86,15 +86,18 @@ def test_tissue_volumes_are_icrp_scaled_by_lean_mass(x64, male, weight, height):
         assert p["v_adipose"] == pytest.approx(18.2, rel=0.02)
 
 
-def test_pregnancy_expands_plasma_volume_and_lowers_albumin(x64):
-    # Kapraun 2019 (L4) at 36 weeks vs 0; Whittaker & Lind 1993 (P111): albumin -22 % by 36 weeks.
+def test_pregnancy_expands_plasma_volume_and_fat_and_lowers_albumin(x64):
+    # Kapraun 2019 at 36 weeks vs 0: plasma (L4), adipose mass +0.14937 kg/week (L2) as tissue at 80 % lipid
+    # (P52); Whittaker & Lind 1993 (P111): albumin -10.1 g/L of 45.9 (-22 %) by 36 weeks.
     def plasma(ga):
         return 1.2406 / (1 + math.exp(-0.31338 * (ga - 17.813))) + 2.4958
 
     kw = dict(male=0.0, height_cm=163.0, weight_kg=65.0, age=30.0)
-    p0, p3 = _phys(**kw), _phys(pregnancy=3, **kw)
+    p0, p3 = _phys(**kw), _phys(gestational_week=36.0, **kw)
     assert p3["plasma_l"] / p0["plasma_l"] == pytest.approx(plasma(36) / plasma(0), rel=1e-12)  # +49 %
-    assert p3["albumin"] / p0["albumin"] == pytest.approx(0.78, rel=1e-12)
+    assert p3["v_adipose"] - p0["v_adipose"] == pytest.approx(0.14937 * 36 / 0.80, rel=1e-12)
+    assert p3["v_muscle"] == p0["v_muscle"] and p3["v_liver"] == p0["v_liver"]  # the rest of the gain is not hers
+    assert p3["albumin"] / p0["albumin"] == pytest.approx(1 - 10.1 / 45.9, rel=1e-12)
 
 
 # ---------------------------------------------------------------------------

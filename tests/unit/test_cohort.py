@@ -17,7 +17,7 @@ from scipy import stats
 
 from popsim.cohort import COVARIATES, sample_subject
 from popsim.cohort.presets import PRESETS, preset, preset_names
-from popsim.cohort.spec import CYP2C19, CYP2C19_ANCESTRY, PREGNANCY, CohortConfig
+from popsim.cohort.spec import CYP2C19, CYP2C19_ANCESTRY, CohortConfig
 from popsim.keys import root_key, stream_key
 
 N = 20000
@@ -203,8 +203,21 @@ def test_custom_cyp2c19_frequencies_are_used_as_given():
         (dict(p_perpetrator=-0.1), "cohort.p_perpetrator=-0.1"),
         (dict(child_pugh=[0.5, 0.2, 0.2, 0.2]), "cohort.child_pugh=[0.5, 0.2, 0.2, 0.2] sums to 1.1"),
         (dict(child_pugh=[0.5, 0.5]), "allowed: 4 probabilities"),
-        (dict(pregnancy="t2"), "cohort.pregnancy='t2' needs p_male=0; got 0.5"),
-        (dict(pregnancy="t4", p_male=0.0), "cohort.pregnancy='t4'; allowed:"),
+        (dict(gestational_week=[24.0, 24.0]), "cohort.gestational_week=[24.0, 24.0] needs cohort.p_male=0 (women "
+                                              "only); got 0.5"),
+        (dict(gestational_week=[10.0, 43.0], p_male=0.0), "cohort.gestational_week[1]=43.0; allowed: a finite number "
+                                                           ">= 0 and <= 42.0"),
+        (dict(gestational_week=[-1.0, 10.0], p_male=0.0), "cohort.gestational_week[0]=-1.0; allowed: a finite number "
+                                                           ">= 0 and <= 42.0"),
+        (dict(gestational_week=[30.0, 20.0], p_male=0.0), "cohort.gestational_week=[30.0, 20.0]; allowed: [lo, hi] "
+                                                           "weeks with 0 <= lo <= hi <= 42"),
+        (dict(gestational_week=[30.0], p_male=0.0), "cohort.gestational_week=[30.0]; allowed: [lo, hi] weeks"),
+        (dict(gestational_week=[39.0, 40.0], postpartum_week=[1.0, 105.0], p_male=0.0),
+         "cohort.postpartum_week[1]=105.0; allowed: a finite number >= 0 and <= 104.0"),
+        (dict(postpartum_week=[1.0, 26.0], p_male=0.0), "cohort.postpartum_week=[1.0, 26.0] needs the week at delivery "
+                                                         "in cohort.gestational_week (e.g. [39, 40]); got [0.0, 0.0]"),
+        (dict(gestational_week=[39.0, 40.0], postpartum_week=[1.0, 26.0], p_male=0.1),
+         "cohort.gestational_week=[39.0, 40.0] needs cohort.p_male=0 (women only); got 0.1"),
         (dict(bmi_median=50.0), "need bmi_min < bmi_median < bmi_max"),
         (dict(cyp2c19_ancestry="europeen"), "cohort.cyp2c19_ancestry='europeen'; allowed: ['european', "),
         (dict(cyp2c19_ancestry="african"), "cohort.cyp2c19_ancestry='african': no phenotype frequencies for this "
@@ -252,7 +265,8 @@ def test_allow_extrapolation_does_not_allow_the_impossible():
 def test_preset_overrides_are_checked():
     with pytest.raises(ValueError, match=r"cohort\[adult\]\.age_max=300"):
         preset("adult", age_max=300)
-    with pytest.raises(ValueError, match=r"cohort\[pregnant_t1\]\.pregnancy='t1' needs p_male=0"):
+    with pytest.raises(ValueError, match=r"cohort\[pregnant_t1\]\.gestational_week=\[10.0, 10.0\] needs "
+                                         r"cohort\[pregnant_t1\]\.p_male=0"):
         preset("pregnant_t1", p_male=0.5)
     with pytest.raises(ValueError, match="outside the range"):
         preset("very_elderly", age_max=110)
@@ -274,21 +288,24 @@ def test_every_preset_loads(name):
     c = preset(name)
     assert isinstance(c, CohortConfig) and c.name == name
     c.check()
-    if c.pregnancy != "none":
+    if c.gestational_week[1] > 0 or c.postpartum_week[1] > 0:
         assert c.p_male == 0
 
 
 def test_presets_sample_within_their_bounds():
-    # One compiled sampler per preset costs about 1 s; two presets far from the defaults suffice here
-    # (women only with a pregnancy state; Child-Pugh C at ages 30-75).
-    for name in ("cirrhosis_c", "pregnant_t3"):
+    # One compiled sampler per preset costs about 1 s; three presets far from the defaults suffice here
+    # (pregnant women at one gestational week; Child-Pugh C at ages 30-75; women after delivery, two windows).
+    for name in ("cirrhosis_c", "pregnant_t3", "postpartum_lactating"):
         c = preset(name)
         d = _sampler(c)(5, np.arange(10))
         assert d["age"].min() >= c.age_min and d["age"].max() <= c.age_max, name
         assert d["bmi"].min() >= c.bmi_min * (1 - 1e-5) and d["bmi"].max() <= c.bmi_max * (1 + 1e-5), name
         probs = np.asarray(c.child_pugh)
         assert np.all(probs[d["child_pugh"].astype(int)] > 0), name
-        assert np.all(d["pregnancy"] == PREGNANCY.index(c.pregnancy)), name
+        for key in ("gestational_week", "postpartum_week"):
+            lo, hi = getattr(c, key)
+            assert np.all((d[key] >= lo) & (d[key] <= hi)), (name, key)
+            assert (np.ptp(d[key]) > 0) == (lo < hi), (name, key)
         if c.p_male == 0:
             assert np.all(d["male"] == 0), name
 
