@@ -103,7 +103,7 @@ class PregnancyStudy(Study):
     starting ``taper_weeks`` before the birth)."""
 
     drugs: list[str] = field(default_factory=lambda: ["diazepam", "lorazepam", "alprazolam", "clonazepam",
-                                                      "oxazepam", "temazepam"])
+                                                      "oxazepam"])
     dose_de_mg: float = 10.0
     hours_of_day: list[float] = field(default_factory=lambda: [8.0, 20.0])
     weeks: list[float] = field(default_factory=lambda: [0.0, 10.0, 20.0, 30.0, 36.0, 40.0])
@@ -153,6 +153,14 @@ class PregnancyStudy(Study):
                 finite(f"study.schedules[{i}] percent", float(m.group(3)), low=0, low_open=True, high=100)
         finite("study.prior_use_years", self.prior_use_years, low=0, high=40)
         finite("study.cap_clinical", self.cap_clinical, low=0, high=1)
+        if any(SCHEDULE.match(str(x)).group(3) is not None or x == "planned" for x in self.schedules):
+            for i, d in enumerate(self.drugs):  # a taper needs a dose the patient can take
+                try:
+                    tp.plan(tp.TaperSpec(d, de_dose_mg(d, self.dose_de_mg), tuple(self.hours_of_day),
+                                         "percent_current", 10.0, 14, on_overrun="stop"))
+                except ValueError as e:
+                    raise ValueError(f"study.drugs[{i}]={d!r} at study.dose_de_mg={self.dose_de_mg!r} over "
+                                     f"study.hours_of_day={list(self.hours_of_day)!r} cannot be tapered: {e}") from None
         if c.p_male != 0:
             raise ValueError(f"cohort.p_male={c.p_male!r}: the pregnancy experiment simulates women; allowed: 0")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from popsim.drugs.library import load
-from popsim.params import ontogeny
+from popsim.params import gestation, ontogeny
 from popsim.params.ontogeny import (TABLE_DRUGS, WEEKS_PER_MONTH, WEEKS_PER_YEAR, enzyme_fraction, gfr_maturation,
                                     infant_parameters, infant_weight_kg, unbound_fraction)
 
@@ -92,8 +92,10 @@ def test_unbound_fraction_newborn_and_return():
     assert abs(float(unbound_fraction(base, 0.0, np)) - 0.32) <= 0.005
     dz = load("diazepam")
     fu = dz.fu.value
-    assert math.isclose(float(unbound_fraction(dz, 0.0, np)), 1 / (1 + 1.163 * 0.78 * (1 - fu) / fu), rel_tol=1e-12)
-    half = 1.163 * 0.78 + (1 - 1.163 * 0.78) * 0.5
+    term = float(gestation.maternal(40.0, 0.0, xp=np)["albumin"])  # 1 - 10.1/45.9 (P111)
+    assert abs(term - 0.78) < 1e-3
+    assert math.isclose(float(unbound_fraction(dz, 0.0, np)), 1 / (1 + 1.163 * term * (1 - fu) / fu), rel_tol=1e-12)
+    half = 1.163 * term + (1 - 1.163 * term) * 0.5
     assert math.isclose(float(unbound_fraction(dz, 0.5, np)), 1 / (1 + half * (1 - fu) / fu), rel_tol=1e-12)
     for age in (1.0, 5.0):
         assert math.isclose(float(unbound_fraction(dz, age, np)), fu, rel_tol=1e-12)
@@ -133,7 +135,9 @@ def test_adult_limit_recovers_library(name):
 
 def test_oral_only_where_the_entry_has_an_oral_route():
     assert {"F", "KA"} <= set(infant_parameters(load("nordiazepam"), 4.0, 40.0, 4.5))
-    assert not {"F", "KA"} & set(infant_parameters(load("naloxone"), 4.0, 40.0, 4.5))
+    # without an oral route: the hepatic availability as F (a metabolite swallowed in milk), no KA
+    p = infant_parameters(load("naloxone"), 4.0, 40.0, 4.5)
+    assert "KA" not in p and 0 < float(p["F"]) < 1
 
 
 def test_vmap_jit_matches_float64_path():
