@@ -327,6 +327,7 @@ def plot_newborn(ds: xr.Dataset, *, ax=None):
         ratio = float(ds["cord_to_maternal"].sel(drug=d, ending=first).median("subject"))
         ax.plot(ds["hours_after_birth"] / 24.0, c, color=f"C{j}", label=f"{d} (cord:maternal {ratio:.2f})")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=1e-2)  # 10 pg/mL: below any assay
     ax.set_xlabel("days after birth")
     ax.set_ylabel("median newborn plasma concentration of the parent drug [ug/L]")
     ax.set_title(f"the newborn after maternal dosing {first} to birth", fontsize=9)
