@@ -33,7 +33,7 @@ from popsim.cohort.spec import CohortConfig
 from popsim._validate import closest
 from popsim.drugs.library import formed_mass_fraction, load, species
 from popsim.interactions import SITES, activities, inhibitor_concentrations
-from popsim.params.child import Child, child_parameters
+from popsim.params.child import Child, check_cohort, child_parameters
 from popsim.params.derive import pk_parameters
 from popsim.params.iiv import etas
 from popsim.params.physiology import body_fat_fraction, physiology
@@ -408,9 +408,17 @@ class Arm:
     child: Child | None = None
 
     def __post_init__(self):
-        if self.child is not None and self.perpetrator is not None:
-            raise ValueError("an arm with a child (fetus or infant) cannot have a perpetrator (both change the "
-                             "parameters over time)")
+        if self.child is not None:
+            if self.perpetrator is not None:
+                raise ValueError("an arm with a child (fetus or infant) cannot have a perpetrator (both change the "
+                                 "parameters over time)")
+            if any(role_prefix(o) == "B_" for o, _ in self.others):
+                raise ValueError(f"an arm with a child: the second benzodiazepine in others={list(self.others)} "
+                                 "has no child compartments; allowed: no second benzodiazepine")
+            if self.child.kind == "infant" and "oral" not in load(self.drug).routes:
+                raise ValueError(f"a breast-fed infant of a mother on {self.drug}: the infant's absorption is the "
+                                 f"drug's oral one, which the library lacks; allowed: {self.drug} with an oral route")
+            check_cohort(self.child.kind, self.cohort_config)
         if self.scores and not self.pd:
             raise ValueError(f"scores {[type(x).__name__ for x in self.scores]} are PD; set pd=True")
         second_benzodiazepine(self.drug, tuple(self.others))

@@ -40,12 +40,13 @@ from popsim.drugs.library import species
 from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.params import milk, ontogeny
-from popsim.params.child import CONSTANTS as CHILD, Child
+from popsim.params.child import CONSTANTS as CHILD, Child, check_cohort
 from popsim.pk.grid import Window
 from popsim.plots import label, side_by_side
 from popsim.study import check_arms, check_checkpoint_days, check_day_grid, de_dose_mg
 
-__all__ = ["EXPERIMENT", "LactationStudy", "figure", "plot_rid", "plot_timing", "run", "timing_table"]
+__all__ = ["EXPERIMENT", "LactationStudy", "figure", "plot_accumulation", "plot_rid", "plot_timing", "run",
+           "timing_table"]
 
 LEVELS = ["drug", "infant_week", "dose_clock_h"]
 DAY_H = 24.0
@@ -69,6 +70,10 @@ register({
     "milk_cavg_parent": ("mg L-1", "average concentration of the parent drug in the milk swallowed over the last day"),
     "infant_dose_by_day": ("mg kg-1 day-1", "infant dose (drug and metabolites) swallowed over the day before each "
                            "checkpoint per kg infant weight"),
+    "infant_cavg_parent_by_day": ("mg L-1", "infant plasma concentration of the parent drug averaged over the day "
+                                  "before each checkpoint"),
+    "infant_cavg_metabolites_by_day": ("mg L-1", "infant plasma concentration of the drug's library metabolites "
+                                       "(summed) averaged over the day before each checkpoint"),
     "infant_weight_kg": ("kg", "infant body weight at its age (ontogeny)"),
     "maternal_dose_mg_day": ("mg day-1", "the mother's daily dose of the drug"),
 })
@@ -95,7 +100,8 @@ class LactationStudy(Study):
         g, c = cfg.grid, cfg.cohort
         check_arms("study", [], self.drugs, [self.dose_de_mg])
         check_day_grid("lactation", g.dt_h)
-        Child.infant(g.dt_h, g.n_steps, tuple(self.feed_clock_h))  # the grid step is the feed; feeds on the grid
+        # the grid step is the feed; feeds on the grid
+        Child.infant(g.dt_h, g.n_steps, tuple(self.feed_clock_h), keys=("grid.dt_h", "study.feed_clock_h"))
         if isinstance(self.doses_per_day, bool) or self.doses_per_day not in (1, 2, 3, 4):
             raise ValueError(f"study.doses_per_day={self.doses_per_day!r}; allowed: 1, 2, 3 or 4")
         unique("study.dose_clock_h", self.dose_clock_h)
@@ -107,7 +113,8 @@ class LactationStudy(Study):
             on_grid(f"study.dose_clock_h[{i}]", h, g.dt_h)
         unique("study.infant_weeks", self.infant_weeks)
         for i, w in enumerate(self.infant_weeks):
-            finite(f"study.infant_weeks[{i}]", w, low=0, high=52)
+            finite(f"study.infant_weeks[{i}]", w, low=0, low_open=True, high=CHILD["oldest_infant_weeks"].value)
+            check_cohort("infant", dataclasses.replace(c, postpartum_week=[float(w), float(w)]))
         choice("study.milk", self.milk, ("predicted", "measured"))
         if self.milk == "measured":
             for i, d in enumerate(self.drugs):
@@ -119,9 +126,6 @@ class LactationStudy(Study):
         check_checkpoint_days("study.checkpoint_days", self.checkpoint_days, g.days)
         if g.days < 2:
             raise ValueError(f"grid.days={g.days!r}: the lactation experiment reads the last day; allowed: >= 2")
-        if c.p_male != 0 or c.postpartum_week == [0.0, 0.0]:
-            raise ValueError(f"cohort={c.name!r}: the lactation experiment simulates breastfeeding mothers; allowed: "
-                             "a cohort with p_male=0 and a postpartum window (e.g. cohort=postpartum_lactating)")
 
 
 def _regimens(g, drug: str, s: LactationStudy) -> np.ndarray:
@@ -170,7 +174,8 @@ def _arm_values(out, drug: str, s: LactationStudy, week: float, g, checkpoints):
     maternal_per_kg = daily / cov["weight_kg"]
     per_species = [_swallowed(out, "day", P) / w_inf for P in prefixes]
     total = sum(per_species)
-    win_h = (out.spec.windows[-1].end - out.spec.windows[-1].start) * g.dt_h
+    last = out.spec.windows[out.windows.index("day")]
+    win_h = (last.end - last.start) * g.dt_h
     infant = [out.stat("auc", "day", f"{P}infant") / win_h for P in prefixes]
     mother = out.stat("auc", "day", "central") / win_h
     volume = float(milk.milk_intake_l_kg_day(week)) * w_inf * win_h / DAY_H
@@ -182,7 +187,19 @@ def _arm_values(out, drug: str, s: LactationStudy, week: float, g, checkpoints):
         "infant_cavg_parent": infant[0], "infant_cavg_metabolites": sum(infant[1:], np.zeros_like(infant[0])),
         "maternal_cavg_parent": mother, "infant_to_maternal": infant[0] / mother,
         "milk_cavg_parent": per_species[0] * w_inf / volume,
-    }, np.stack([sum(_swallowed(out, f"d{j}", P) for P in prefixes) / w_inf for j in range(len(checkpoints))])
+    }, _by_day(out, prefixes, w_inf, g, len(checkpoints))
+
+
+def _by_day(out, prefixes, w_inf: float, g, n: int) -> dict[str, np.ndarray]:
+    """Infant dose and plasma levels over the day before each checkpoint, ``(checkpoint, regimen, subject)``."""
+    days = [f"d{j}" for j in range(n)]
+    hours = [(out.spec.windows[out.windows.index(d)].end - out.spec.windows[out.windows.index(d)].start) * g.dt_h
+             for d in days]
+    cavg = [[out.stat("auc", d, f"{P}infant") / h for P in prefixes] for d, h in zip(days, hours)]
+    return {"infant_dose_by_day": np.stack([sum(_swallowed(out, d, P) for P in prefixes) / w_inf for d in days]),
+            "infant_cavg_parent_by_day": np.stack([c[0] for c in cavg]),
+            "infant_cavg_metabolites_by_day": np.stack([sum(c[1:], np.zeros_like(c[0])) for c in cavg])}
+
 
 
 def timing_table(ds: xr.Dataset) -> pd.DataFrame:
@@ -208,7 +225,7 @@ def plot_rid(ds: xr.Dataset, *, ax=None):
 
     ax = ax or new_axes()
     q = ds["rid_percent"].quantile([0.05, 0.5, 0.95], "subject").unstack("regimen")
-    for j, d in enumerate(q["drug"].values):
+    for j, d in enumerate(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug"))):  # the study's order
         med = q.sel(drug=d, quantile=0.5)
         best = med.idxmin("dose_clock_h").drop_vars(["quantile", "drug"])  # per infant age
         v = q.sel(drug=d).sel(dose_clock_h=best).sortby("infant_week")
@@ -237,7 +254,7 @@ def plot_timing(ds: xr.Dataset, *, ax=None):
     after = np.array([h - feeds[feeds <= h].max() if (feeds <= h).any() else h + 24.0 - feeds.max()
                       for h in med["dose_clock_h"].values])
     order = np.argsort(after)
-    for j, d in enumerate(med["drug"].values):
+    for j, d in enumerate(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug"))):
         v = med.sel(drug=d, infant_week=week).values
         ax.plot(after[order], (v / v.min())[order], "o-", color=f"C{j}", label=str(d))
     gaps = np.diff(np.concatenate([feeds, feeds[:1] + 24.0]))
@@ -251,9 +268,30 @@ def plot_timing(ds: xr.Dataset, *, ax=None):
     return ax
 
 
+def plot_accumulation(ds: xr.Dataset, *, ax=None):
+    """Median infant plasma level (parent: solid; metabolites: dashed) over the day before each checkpoint, per
+    drug (youngest infant, first dose hour): accumulation over the first weeks."""
+    from popsim.plots import new_axes
+
+    ax = ax or new_axes()
+    week = float(min(ds.indexes["regimen"].get_level_values("infant_week")))
+    hour = float(ds.indexes["regimen"].get_level_values("dose_clock_h")[0])
+    for j, d in enumerate(dict.fromkeys(ds.indexes["regimen"].get_level_values("drug"))):
+        for name, style in (("infant_cavg_parent_by_day", "o-"), ("infant_cavg_metabolites_by_day", "s--")):
+            v = 1000.0 * ds[name].sel(drug=d, infant_week=week, dose_clock_h=hour).median("subject")
+            if float(v.max()) > 0:
+                ax.plot(ds["day"], v, style, color=f"C{j}", label=d if style == "o-" else None)
+    ax.set_yscale("log")
+    ax.set_xlabel(label(ds["day"]))
+    ax.set_ylabel("median infant plasma level over the day [ug/L] (dashed: metabolites)", fontsize=8)
+    ax.set_title(f"accumulation in the infant ({week:g} weeks old)", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
 def figure(ds: xr.Dataset):
-    """RID by infant age (left) and the dose-timing effect (right)."""
-    return side_by_side(ds, (plot_rid, plot_timing),
+    """RID by infant age (left), the dose-timing effect (middle), accumulation in the infant (right)."""
+    return side_by_side(ds, (plot_rid, plot_timing, plot_accumulation), panel=(5.5, 4.5),
                         title="Breastfeeding: infant exposure by drug, infant age and dose timing "
                               "({dose_de_mg} mg/day diazepam-equivalent)")
 
@@ -263,7 +301,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     s, g = cfg.study, cfg.grid
     child = Child.infant(g.dt_h, g.n_steps, tuple(s.feed_clock_h), milk=s.milk)
     windows = _windows(g, s.checkpoint_days)
-    labels, parts, by_day, covariates = [], [], [], None
+    labels, parts, by_day, covariates = [], [], {}, None
     for d in s.drugs:
         for week in s.infant_weeks:
             cohort = dataclasses.replace(cfg.cohort, postpartum_week=[float(week), float(week)])
@@ -273,13 +311,15 @@ def run(cfg, *, dtype, progress=None) -> Result:
                           progress=progress and progress(f"{d}/{week:g} wk"))
             values, days = _arm_values(out, d, s, week, g, s.checkpoint_days)
             parts.append(values)
-            by_day.append(days)
+            for k, v in days.items():
+                by_day.setdefault(k, []).append(v)
             labels += [(d, float(week), float(h)) for h in s.dose_clock_h]
             if covariates is None:
                 covariates = {k: v for k, v in out.covariates.items() if k != "postpartum_week"}
     ds = regimen_dataset(labels, LEVELS, {k: np.concatenate([p[k] for p in parts]) for k in parts[0]},
                          covariates=covariates)
-    ds["infant_dose_by_day"] = (("day", "regimen", "subject"), np.concatenate(by_day, axis=1))
+    for k, v in by_day.items():
+        ds[k] = (("day", "regimen", "subject"), np.concatenate(v, axis=1))
     ds = ds.assign_coords(day=np.asarray(s.checkpoint_days, float),
                           infant_weight_kg=("regimen", [float(ontogeny.infant_weight_kg(w)) for _, w, _ in labels]),
                           maternal_dose_mg_day=("regimen", [de_dose_mg(d, s.dose_de_mg) for d, _, _ in labels]))

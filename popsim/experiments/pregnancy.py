@@ -48,7 +48,7 @@ from popsim.dataset import annotate, register, regimen_dataset
 from popsim.drugs.library import load, species
 from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
-from popsim.params.child import Child
+from popsim.params.child import CONSTANTS as CHILD, Child, check_cohort
 from popsim.params.derive import unbound_fraction
 from popsim.params.physiology import physiology
 from popsim.pk.grid import Window
@@ -61,7 +61,6 @@ __all__ = ["EXPERIMENT", "PregnancyStudy", "figure", "plot_by_week", "plot_newbo
 
 LEVELS = ["drug", "ending"]
 DAY_H = 24.0
-CORD_LORAZEPAM_MG_L = 0.045  # Whitelaw 1981 (literature.md F6): cord lorazepam > 45 ug/L
 SCHEDULE = re.compile(r"^(continued|planned|stop_(\d+)d|taper_(\d+(?:\.\d+)?)pct_(\d+)d)$")
 
 register({
@@ -131,6 +130,8 @@ class PregnancyStudy(Study):
         finite("study.delivery_clock_h", self.delivery_clock_h, low=0, high=24)
         on_grid("study.delivery_clock_h", self.delivery_clock_h, g.dt_h)
         finite("study.taper_weeks", self.taper_weeks, low=0, low_open=True, high=40)
+        if abs(7 * self.taper_weeks - round(7 * self.taper_weeks)) > 1e-9:
+            raise ValueError(f"study.taper_weeks={self.taper_weeks!r}; allowed: whole days (a multiple of 1/7)")
         finite("study.delivery_day", self.delivery_day, low=1, high=g.days)
         if abs(self.delivery_day - round(self.delivery_day)) > 1e-9:
             raise ValueError(f"study.delivery_day={self.delivery_day!r}; allowed: a whole day")
@@ -153,16 +154,23 @@ class PregnancyStudy(Study):
                 finite(f"study.schedules[{i}] percent", float(m.group(3)), low=0, low_open=True, high=100)
         finite("study.prior_use_years", self.prior_use_years, low=0, high=40)
         finite("study.cap_clinical", self.cap_clinical, low=0, high=1)
-        if any(SCHEDULE.match(str(x)).group(3) is not None or x == "planned" for x in self.schedules):
-            for i, d in enumerate(self.drugs):  # a taper needs a dose the patient can take
+        for j, x in enumerate(self.schedules):  # each taper (the planner's: a 10%/14 d one) with a takeable dose
+            m = SCHEDULE.match(str(x))
+            if m.group(3) is None and x != "planned":
+                continue
+            step, every = (float(m.group(3)), int(m.group(4))) if m.group(3) is not None else (10.0, 14)
+            if every < 1:
+                raise ValueError(f"study.schedules[{j}]={x!r}: a step every {every} days; allowed: >= 1 day")
+            for i, d in enumerate(self.drugs):
                 try:
                     tp.plan(tp.TaperSpec(d, de_dose_mg(d, self.dose_de_mg), tuple(self.hours_of_day),
-                                         "percent_current", 10.0, 14, on_overrun="stop"))
+                                         "percent_current", step, every, on_overrun="stop"))
                 except ValueError as e:
-                    raise ValueError(f"study.drugs[{i}]={d!r} at study.dose_de_mg={self.dose_de_mg!r} over "
-                                     f"study.hours_of_day={list(self.hours_of_day)!r} cannot be tapered: {e}") from None
-        if c.p_male != 0:
-            raise ValueError(f"cohort.p_male={c.p_male!r}: the pregnancy experiment simulates women; allowed: 0")
+                    raise ValueError(f"study.schedules[{j}]={x!r} for study.drugs[{i}]={d!r} at study.dose_de_mg="
+                                     f"{self.dose_de_mg!r} over study.hours_of_day={list(self.hours_of_day)!r}: "
+                                     f"{e}") from None
+        check_cohort("fetus", dataclasses.replace(c, gestational_week=[self.term_week, self.term_week],
+                                                  postpartum_week=[0.0, 0.0]))
 
 
 def _birth_step(s: PregnancyStudy, g) -> int:
@@ -195,7 +203,7 @@ def schedule_inputs(drug: str, s: PregnancyStudy, g, planned: tp.TaperSpec | Non
         elif m.group(2) is not None:
             u[max(0, birth - round(int(m.group(2)) * DAY_H / g.dt_h)):] = 0.0
         elif m.group(3) is not None:
-            start_day = int(round(s.delivery_day - 7 * s.taper_weeks))
+            start_day = round(s.delivery_day - 7 * s.taper_weeks)
             spec = tp.TaperSpec(drug, daily, tuple(s.hours_of_day), "percent_current", float(m.group(3)),
                                 int(m.group(4)), max_days=tp.MAX_DAYS, on_overrun="stop")
             shift = round(start_day * DAY_H / g.dt_h)
@@ -251,7 +259,9 @@ def _planned(cfg, drug: str, cohort, dtype, progress):
     res = plan_taper(drug, daily, s.hours_of_day, cohort=cohort, prior_use_years=s.prior_use_years,
                      cap_clinical=s.cap_clinical, n_subjects=cfg.n_subjects, seed=cfg.seed, specs=specs,
                      references=["guideline"], dtype=dtype, progress=progress and progress(f"{drug}/planner"))
-    table = res.table.assign(drug=drug)
+    # each schedule's length: a plan longer than the pregnancy would have started before conception
+    weeks = [tp.plan(x).drug_free_day / 7.0 for x in res.specs]
+    table = res.table.assign(drug=drug, taper_weeks=weeks, starts_before_conception=[w > s.term_week for w in weeks])
     if res.spec is not None:
         return res.spec, table
     best = int(table.loc[:len(specs) - 1, "p_withdrawal_clinical"].idxmin())
@@ -288,8 +298,8 @@ def _birth(cfg, dtype, progress):
                       "newborn_c_72h": parent[h72], "newborn_half_life_h": half,
                       "newborn_time_to_10pct_h": _time_to(parent, 0.1, g.dt_h),
                       "newborn_total_time_to_10pct_h": _time_to(both, 0.1, g.dt_h),
-                      "cord_lorazepam_above_45": (cord > CORD_LORAZEPAM_MG_L).astype(float) if d == "lorazepam"
-                      else np.full_like(cord, np.nan)}
+                      "cord_lorazepam_above_45": (cord > CHILD["cord_lorazepam_mg_l"].value).astype(float)
+                      if d == "lorazepam" else np.full_like(cord, np.nan)}
         parts.append(values)
         curves.append(np.median(parent, axis=-1))  # (time, schedule)
         labels += [(d, name) for name in s.schedules]
@@ -378,7 +388,8 @@ def run(cfg, *, dtype, progress=None) -> Result:
         report += ("\n\nPlanned tapers (ending the day before the birth; maternal risks after "
                    f"{s.prior_use_years:g} years of use):\n"
                    + chosen[["drug", "schedule", "feasible", "p_withdrawal_clinical", "p_seizure",
-                             "drug_free_day_p50"]].round(4).to_string(index=False))
+                             "drug_free_day_p50", "taper_weeks", "starts_before_conception"]].round(4)
+                   .to_string(index=False))
     return Result(ds, tables,
                   f"{len(s.drugs)} drugs x {len(s.weeks)} gestational weeks and {len(s.schedules)} schedules to a "
                   f"birth at week {s.term_week:g} x {cfg.n_subjects} women, {g.days:g} days", report)

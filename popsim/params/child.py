@@ -37,7 +37,7 @@ from popsim.params.constant import Constant
 from popsim.params.derive import unbound_fraction
 from popsim.params.iiv import etas
 
-__all__ = ["CONSTANTS", "Child", "child_parameters"]
+__all__ = ["CONSTANTS", "Child", "check_cohort", "child_parameters"]
 
 CONSTANTS: dict[str, Constant] = {
     "placental_extraction": Constant(
@@ -50,7 +50,34 @@ CONSTANTS: dict[str, Constant] = {
                                  "assumption (fetal CYP3A7 activity is not in literature.md), none", "A", (0.0, 1.0)),
     "feed_minutes": Constant(15.0, "min", "duration of one feed: popsim assumption (the feed is a grid step)", "A",
                              (5.0, 40.0)),
+    "cord_lorazepam_mg_l": Constant(0.045, "mg/L", "cord lorazepam above 45 ug/L associated with ventilation at "
+                                    "birth in 3/4 of infants (Whitelaw AG et al. 1981 Br Med J 282:1106, "
+                                    "literature.md F6)", "V"),
+    "earliest_birth_week": Constant(24.0, "week", "the earliest gestational week at which a fetus is simulated: "
+                                    "popsim's limit (the ontogeny and fetal-binding data are for late-preterm and "
+                                    "term births, L31, L39-L56)", "A"),
+    "oldest_infant_weeks": Constant(12 * 365.25 / 7.0 / 12.0, "week", "the oldest breast-fed infant simulated: the "
+                                    "milk-intake bands end at 12 months (L74)", "D"),
 }
+
+
+def check_cohort(kind: str, cohort) -> None:
+    """A cohort that can carry ``kind`` (``"fetus"`` or ``"infant"``): women only; a fetus at a gestational week
+    from :data:`CONSTANTS` ``earliest_birth_week`` (not postpartum); an infant born at such a week and at most
+    ``oldest_infant_weeks`` old (``postpartum_week`` > 0).  A ``ValueError`` naming the key, value and range."""
+    lo_ga = CONSTANTS["earliest_birth_week"].value
+    oldest = CONSTANTS["oldest_infant_weeks"].value
+    if cohort.p_male != 0:
+        raise ValueError(f"cohort.p_male={cohort.p_male!r}: a {kind} needs a cohort of women; allowed: 0")
+    ga, pp = list(cohort.gestational_week), list(cohort.postpartum_week)
+    if ga[0] < lo_ga:
+        raise ValueError(f"cohort.gestational_week={ga!r}: a {kind} is simulated from week {lo_ga:g}; allowed: "
+                         f"[{lo_ga:g}, 42]")
+    if kind == "fetus" and pp != [0.0, 0.0]:
+        raise ValueError(f"cohort.postpartum_week={pp!r}: a fetus is not yet born; allowed: [0, 0]")
+    if kind == "infant" and not (0.0 < pp[0] and pp[1] <= oldest):
+        raise ValueError(f"cohort.postpartum_week={pp!r}: a breast-fed infant's age; allowed: a window inside "
+                         f"(0, {oldest:.4g}] weeks")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +102,12 @@ class Child:
             raise ValueError(f"child milk={self.milk!r}; allowed: 'predicted', 'measured'")
         if set(self.segments) - {0, 1}:
             raise ValueError("child segments: 0 or 1 per grid step")
+        if self.kind == "fetus" and (self.segments[0] != 0 or self.segments[-1] != 1
+                                     or any(b < a for a, b in zip(self.segments, self.segments[1:]))):
+            raise ValueError("fetus segments: 0 before the birth and 1 from it on, the birth inside the grid")
+        if self.kind == "infant" and not (self.feeds_per_day > 0 and self.feed_hours > 0 and 1 in self.segments):
+            raise ValueError(f"infant feeds_per_day={self.feeds_per_day!r}, feed_hours={self.feed_hours!r}; allowed: "
+                             "both > 0, with at least one feed on the grid (build it with Child.infant)")
 
     @staticmethod
     def fetus(n_steps: int, birth_step: int) -> "Child":
@@ -84,21 +117,23 @@ class Child:
         return Child("fetus", tuple(int(k >= birth_step) for k in range(n_steps)))
 
     @staticmethod
-    def infant(dt: float, n_steps: int, feed_clock_h: tuple[float, ...], milk: str = "predicted") -> "Child":
+    def infant(dt: float, n_steps: int, feed_clock_h: tuple[float, ...], milk: str = "predicted", *,
+               keys: tuple[str, str] = ("dt", "feed_clock_h")) -> "Child":
         """A breast-fed infant fed every day at the clock hours ``feed_clock_h`` (grid time 0 is midnight),
-        each feed one grid step long; ``dt`` must be the feed duration (:data:`CONSTANTS` ``feed_minutes``)."""
+        each feed one grid step long; ``dt`` must be the feed duration (:data:`CONSTANTS` ``feed_minutes``).
+        ``keys``: the names of ``dt`` and ``feed_clock_h`` in error messages (e.g. the config keys)."""
         minutes = CONSTANTS["feed_minutes"].value
         if not np.isclose(dt * 60.0, minutes):
-            raise ValueError(f"grid dt={dt!r} h; a feed is one grid step of {minutes:g} min: allowed dt = "
-                             f"{minutes / 60.0:g} h")
+            raise ValueError(f"{keys[0]}={dt!r} h; a feed is one grid step of {minutes:g} min: allowed "
+                             f"{keys[0]}={minutes / 60.0:g}")
         clock = sorted(float(h) for h in feed_clock_h)
         if not clock or clock[0] < 0 or clock[-1] >= 24 or len(set(clock)) != len(clock):
-            raise ValueError(f"feed clock hours={list(feed_clock_h)!r}; allowed: distinct hours in [0, 24)")
+            raise ValueError(f"{keys[1]}={list(feed_clock_h)!r}; allowed: distinct clock hours in [0, 24)")
         per_day = round(24.0 / dt)
         steps = {round(h / dt) for h in clock}
         if len(steps) != len(clock) or any(not np.isclose(h / dt, round(h / dt)) for h in clock):
-            raise ValueError(f"feed clock hours={list(feed_clock_h)!r}; allowed: distinct multiples of the grid "
-                             f"step {dt:g} h")
+            raise ValueError(f"{keys[1]}={list(feed_clock_h)!r}; allowed: distinct multiples of the grid step "
+                             f"{dt:g} h")
         return Child("infant", tuple(int(k % per_day in steps) for k in range(n_steps)), feeds_per_day=len(clock),
                      feed_hours=dt, milk=milk)
 

@@ -95,7 +95,7 @@ import math
 import jax.numpy as jnp
 
 from popsim._validate import choice, closest
-from popsim.params import tissues
+from popsim.params import ontogeny, tissues
 from popsim.params.constant import Constant
 
 __all__ = ["CONSTANTS", "FLEISHAKER", "MEASURED", "METHODS", "ionisation_ratio", "unionised_fraction",
@@ -224,21 +224,14 @@ def milk_plasma_ratio(drug, fu=None, method: str = "predicted", xp=jnp):
     return regression(fu, kind, pka, logp, xp)
 
 
-def _intake_knots():
-    """Ages (weeks) and intakes (L/kg/day): the newborn anchor, each band mean at its mid-age, the last
-    band mean held to 12 months."""
-    edges, means = _k("milk_intake")
-    weeks_per_month = 365.25 / 7.0 / 12.0
-    mids = [0.5 * (a + b) * weeks_per_month for a, b in zip(edges[:-1], edges[1:])]
-    ages = [0.0] + mids + [edges[-1] * weeks_per_month]
-    return ages, [_k("milk_intake_newborn")] + [m / 1000.0 for m in means] + [means[-1] / 1000.0]
-
-
 def milk_intake_l_kg_day(age_weeks, xp=jnp):
-    """Infant milk intake (L/kg/day) at ``age_weeks`` (0-52.2 weeks; NaN outside)."""
-    ages, intake = _intake_knots()
-    inside = (age_weeks >= 0.0) & (age_weeks <= ages[-1])
-    return xp.where(inside, xp.interp(age_weeks, xp.asarray(ages), xp.asarray(intake)), xp.nan)
+    """Infant milk intake (L/kg/day) at ``age_weeks`` (0-52.2 weeks; NaN outside): the newborn anchor at birth,
+    each EPA band mean at the band's mid-age, linear between, the last held to 12 months
+    (:func:`popsim.params.ontogeny.by_age_band`)."""
+    edges, means = _k("milk_intake")
+    inside = (age_weeks >= 0.0) & (age_weeks <= edges[-1] * ontogeny.WEEKS_PER_MONTH)
+    per_l = [m / 1000.0 for m in means]
+    return xp.where(inside, ontogeny.by_age_band(_k("milk_intake_newborn"), per_l, age_weeks, xp), xp.nan)
 
 
 def infant_daily_dose_mg_kg(c_milk_avg_mg_l, age_weeks, xp=jnp):

@@ -78,8 +78,8 @@ from popsim.params import gestation, physiology
 from popsim.params.constant import Constant
 from popsim.params.derive import _fg_ref, fraction_absorbed, reference_intrinsic
 
-__all__ = ["CONSTANTS", "enzyme_fraction", "gfr_maturation", "infant_parameters", "infant_weight_kg",
-           "table", "unbound_fraction"]
+__all__ = ["BAND_MIDPOINTS_WEEKS", "CONSTANTS", "by_age_band", "enzyme_fraction", "gfr_maturation",
+           "infant_parameters", "infant_weight_kg", "table", "unbound_fraction"]
 
 WEEKS_PER_YEAR = 365.25 / 7.0
 WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12.0
@@ -118,8 +118,6 @@ CONSTANTS: dict[str, Constant] = {
                                      "linear from birth: popsim assumption (no infant albumin/AAG course in "
                                      "literature.md)", "A", (0.25, 3.0)),
     # Body weight and milk intake of breast-fed infants
-    "birth_weight_kg": Constant(3.44, "kg", "Kapraun 2019 fetal body weight at 40 weeks (literature.md L16; ICRP "
-                                "89 newborn 3.5 kg, P65)", "D", (3.0, 3.7)),
     "infant_weight_kg": Constant((4.3, 5.2, 6.7, 7.7), "kg", "breast-fed infant body weight <1, 1-3, 3-6, 6-12 "
                                  "months, Greene et al. 2024 J Environ Expo Assess 3:12 from US EPA EFH 2011 "
                                  "(literature.md L73); used at the " + _BANDS, "V2"),
@@ -172,21 +170,28 @@ def gfr_maturation(pma_weeks, xp=jnp):
     return pma**h / (tm50**h + pma**h)
 
 
-def _bands(first, values, age_weeks, xp):
-    mid = np.array([0.5, 2.0, 4.5, 9.0]) * WEEKS_PER_MONTH
-    return xp.interp(age_weeks, xp.asarray(np.concatenate([[0.0], mid])), xp.asarray((first, *values)))
+BAND_MIDPOINTS_WEEKS = np.array([0.5, 2.0, 4.5, 9.0]) * WEEKS_PER_MONTH  # the EPA bands <1, 1-3, 3-6, 6-12 months
+
+
+def by_age_band(at_birth, band_means, age_weeks, xp=jnp):
+    """A quantity of the infant by postnatal age: ``at_birth`` at 0, each of the EPA age bands' ``band_means``
+    at its midpoint (0.5, 2, 4.5, 9 months), linear between, the last held after it."""
+    return xp.interp(age_weeks, xp.asarray(np.concatenate([[0.0], BAND_MIDPOINTS_WEEKS])),
+                     xp.asarray((at_birth, *band_means)))
 
 
 def infant_weight_kg(age_weeks, xp=jnp):
-    """Body weight (kg) of a breast-fed infant at postnatal age ``age_weeks``: 3.44 kg at birth, then the EPA
-    age-band means (L73) at the band midpoints, linear between, 7.7 kg from 9 months on."""
-    return _bands(CONSTANTS["birth_weight_kg"].value, CONSTANTS["infant_weight_kg"].value, age_weeks, xp)
+    """Body weight (kg) of a breast-fed infant at postnatal age ``age_weeks``: Kapraun's fetal weight at 40 weeks
+    at birth (3.44 kg, :func:`popsim.params.gestation.fetus`, L12/L16), then the EPA age-band means (L73) at the
+    band midpoints, linear between, 7.7 kg from 9 months on."""
+    return by_age_band(float(gestation.fetus(40.0, xp=np)["weight_kg"]), CONSTANTS["infant_weight_kg"].value,
+                       age_weeks, xp)
 
 
 def _protein_factor(binding: str, age_years, xp):
     albumin, aag = gestation.CONSTANTS["fetal_protein_ratio"].value
-    term = float(gestation.maternal(40.0, 0.0, xp=np)["albumin"])
-    r0 = albumin * term if binding == "albumin" else aag
+    mother = gestation.maternal(40.0, 0.0, xp=np)  # the mother's binding proteins at term
+    r0 = albumin * float(mother["albumin"]) if binding == "albumin" else aag * float(mother["aag"])
     return r0 + (1.0 - r0) * xp.clip(age_years / CONSTANTS["protein_return_years"].value, 0.0, 1.0)
 
 

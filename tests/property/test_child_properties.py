@@ -1,6 +1,5 @@
 """Properties of the mother-child models over random parameter sets: a lower infant or newborn clearance
-never lowers the child's exposure; milk transfer never adds drug (what the infant swallows the mother
-loses); a higher placental flow brings the fetus closer to its steady-state ratio sooner."""
+never lowers the child's exposure (AUC and peak)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Neonatal and infant PK of :mod:`popsim.params.ontogeny` against published values.
 
 Nothing in the ontogeny model is fitted: every row here is a check, decided before the model was run.
-Tolerance, the same for all: a model value within 2-fold of a published single value (the usual acceptance of
-paediatric PBPK predictions: single small studies of sick or exposed neonates), inside the published range where
-a range is given.  Each assertion prints the fold error (model / published).  A check the model misses stays as
+Tolerance, the same for all: a model value within 2-fold of a published value (the usual acceptance of
+paediatric PBPK predictions: single small studies of sick or exposed neonates); a mean +- SD (diazepam 31 +- 2 h)
+is treated as a single value, and where a range is given the model must be inside it.  A 2-fold band does not
+check a direction: lorazepam's newborn V passes at 1.82-fold although the model has it 9% larger than the
+adult's per kg where the label says 40% smaller (L53).  Each assertion prints the fold error (model / published).  A check the model misses stays as
 ``xfail(strict=True)`` with its numbers.
 
 Conventions: "neonate" / "newborn" is a term infant (GA 40 weeks) at birth (PNA 0) with the model's birth weight

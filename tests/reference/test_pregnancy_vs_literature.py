@@ -35,8 +35,9 @@ def _chronic_cord_ratio(drug: str, daily_mg: float) -> np.ndarray:
 
 
 def test_diazepam_cord_about_maternal_after_regular_use():
-    # Mandelli 1975 (F1, V): diazepam in cord plasma at concentrations comparable to maternal (ratio about 1);
-    # Kanto (F3, V2): 1.2 after a single dose.  Within 0.8-1.5 (stated band around "about 1").
+    # Mandelli 1975 (F1, V): diazepam in cord plasma at concentrations comparable to maternal (ratio about 1),
+    # in labour; within 0.8-1.5 (a stated band around "about 1").  Kanto's early-pregnancy ratios (F3, V2: 1.2
+    # after one dose, 0.4 after a month) are outside the model's range (a fetus from week 24).
     r = float(np.median(_chronic_cord_ratio("diazepam", 10.0)))
     assert 0.8 <= r <= 1.5, r
 
@@ -49,10 +50,11 @@ def test_lorazepam_cord_below_maternal():
     assert float(np.median(_chronic_cord_ratio("lorazepam", 2.0))) < 1.0
 
 
-def test_clonazepam_cord_ratio_within_2_fold_of_the_case():
-    # Fisher 1985 (F9, V, one case): maternal 32, cord 19 ng/mL (0.59); within 2-fold of a single case
-    r = float(np.median(_chronic_cord_ratio("clonazepam", 1.0)))
-    assert 0.5 <= r / 0.59 <= 2.0, r
+@pytest.mark.xfail(strict=True, reason="clonazepam cord:maternal 1.15 (median) vs 19/32 = 0.59 in Fisher 1985's one "
+                   "case (F9): within 2-fold but on the other side of 1, for the reason of the lorazepam miss")
+def test_clonazepam_cord_below_maternal_as_in_the_case():
+    # Fisher 1985 (F9, V, one case): maternal 32, cord 19 ng/mL (0.59)
+    assert float(np.median(_chronic_cord_ratio("clonazepam", 1.0))) < 1.0
 
 
 def test_cord_diazepam_minutes_after_30_mg_iv_inside_the_published_ranges():

@@ -81,7 +81,7 @@ def test_infant_weight_at_birth_and_band_midpoints():
     """3.44 kg at birth (L16), the L73 band means at the band midpoints (0.5, 2, 4.5, 9 months), increasing."""
     mids = np.array([0.5, 2.0, 4.5, 9.0]) * WEEKS_PER_MONTH
     np.testing.assert_allclose(infant_weight_kg(mids, np), [4.3, 5.2, 6.7, 7.7], rtol=1e-12)
-    assert float(infant_weight_kg(0.0, np)) == 3.44
+    assert abs(float(infant_weight_kg(0.0, np)) - 3.44) < 0.005  # Kapraun at 40 weeks, L16 rounds to 3.44
     assert np.all(np.diff(infant_weight_kg(np.linspace(0, 39, 100), np)) > 0)
 
 
