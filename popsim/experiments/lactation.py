@@ -327,6 +327,10 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds.attrs.update({"cohort": cfg.cohort.name, "dose_de_mg": s.dose_de_mg, "doses_per_day": s.doses_per_day,
                      "feed_clock_h": [float(h) for h in s.feed_clock_h], "feed_minutes": CHILD["feed_minutes"].value,
                      "milk_plasma_ratio": s.milk, "days": g.days,
+                     "evidence": "milk intake by age: US EPA means (literature.md L74, M: the table was not seen; "
+                                 "0.15 L/kg/day at birth, L71, V); measured M/P (study.milk=measured): clonazepam's "
+                                 "0.33-0.37 is M; feed duration, feed hours and the postpartum return of maternal "
+                                 "physiology are assumptions (A); see popsim.params.milk, ontogeny, child",
                      "endpoints": "AID = drug swallowed in milk over the last day / infant weight; RID = AID / "
                                   "(maternal daily dose / maternal weight) x 100 (literature.md L70); drug and its "
                                   "library metabolites summed in mg; threshold 10% (L70)"})

@@ -65,6 +65,7 @@ SCHEDULE = re.compile(r"^(continued|planned|stop_(\d+)d|taper_(\d+(?:\.\d+)?)pct
 
 register({
     "weekly_drug": ("1", "library drug of the by-week part"),
+    "week": ("week", "gestational week of the by-week part (0: not pregnant)"),
     "maternal_cavg": ("mg L-1", "maternal plasma concentration of the parent drug averaged over the day before the "
                       "delivery day"),
     "maternal_cavg_unbound": ("mg L-1", "maternal unbound plasma concentration of the parent drug averaged over the "
@@ -237,7 +238,7 @@ def _by_week(cfg, dtype, progress):
             total[a, b] = out.stat("auc", "ss", "central")[0] / DAY_H
             unbound[a, b] = total[a, b] * _unbound(d, out.covariates)
     ref = list(s.weeks).index(0.0)
-    dims = ("weekly_drug", "gestational_week", "subject")
+    dims = ("weekly_drug", "week", "subject")
     return {"maternal_cavg": (dims, total), "maternal_cavg_unbound": (dims, unbound),
             "dose_factor": (dims, total[:, ref:ref + 1] / total),
             "dose_factor_unbound": (dims, unbound[:, ref:ref + 1] / unbound)}
@@ -303,7 +304,7 @@ def _birth(cfg, dtype, progress):
         parts.append(values)
         curves.append(np.median(parent, axis=-1))  # (time, schedule)
         labels += [(d, name) for name in s.schedules]
-    return parts, labels, np.concatenate(curves, axis=1), tables
+    return parts, labels, np.concatenate(curves, axis=1), tables, out.covariates
 
 
 def plot_by_week(ds: xr.Dataset, *, ax=None):
@@ -315,9 +316,9 @@ def plot_by_week(ds: xr.Dataset, *, ax=None):
     for j, d in enumerate(ds["weekly_drug"].values):
         for name, style in (("dose_factor", "o-"), ("dose_factor_unbound", "s--")):
             v = ds[name].sel(weekly_drug=d).median("subject")
-            ax.plot(ds["gestational_week"], v, style, color=f"C{j}", label=str(d) if name == "dose_factor" else None)
+            ax.plot(ds["week"], v, style, color=f"C{j}", label=str(d) if name == "dose_factor" else None)
     ax.axhline(1.0, color="k", lw=0.8)
-    ax.set_xlabel(label(ds["gestational_week"]))
+    ax.set_xlabel(label(ds["week"]))
     ax.set_ylabel(textwrap.fill("median dose factor for the non-pregnant exposure (solid total, dashed unbound) [1]",
                                 45), fontsize=8)
     ax.set_title("maternal dose adjustment by gestational week", fontsize=9)
@@ -353,17 +354,18 @@ def figure(ds: xr.Dataset):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset: the by-week part over (drug, gestational_week, subject); the birth part over regimen
+    """Dataset: the by-week part over (weekly_drug, week, subject); the birth part over regimen
     (:data:`LEVELS`) x subject; the median newborn curve over (hours_after_birth, regimen)."""
     s, g = cfg.study, cfg.grid
     weekly = _by_week(cfg, dtype, progress)
-    parts, labels, curves, planned = _birth(cfg, dtype, progress)
+    parts, labels, curves, planned, covariates = _birth(cfg, dtype, progress)
+    # the women's covariates (as at the birth; the by-week part has the same women at other weeks)
     ds = regimen_dataset(labels, LEVELS, {k: np.concatenate([p[k] for p in parts]) for k in parts[0]},
-                         n_subjects=cfg.n_subjects)
+                         covariates=covariates)
     for name, (dims, v) in weekly.items():
         ds[name] = (dims, v)
     ds["newborn_median_c"] = (("hours_after_birth", "regimen"), curves)
-    ds = ds.assign_coords(weekly_drug=list(s.drugs), gestational_week=np.asarray(s.weeks, float),
+    ds = ds.assign_coords(weekly_drug=list(s.drugs), week=np.asarray(s.weeks, float),
                           hours_after_birth=np.arange(curves.shape[0]) * g.dt_h)
     ds = annotate(ds)
     ds.attrs.update({"cohort": cfg.cohort.name, "dose_de_mg": s.dose_de_mg, "term_week": s.term_week,
@@ -378,7 +380,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
         birth[name] = ds[name].fillna(np.inf).median("subject").to_series().replace(np.inf, np.nan)
     birth["p_cord_lorazepam_above_45"] = ds["cord_lorazepam_above_45"].mean("subject").to_series()
     report = ("Median dose factor for the non-pregnant exposure, by week:\n"
-              + by_week.pivot(index="gestational_week", columns="weekly_drug", values="dose_factor").round(3)
+              + by_week.pivot(index="week", columns="weekly_drug", values="dose_factor").round(3)
               .to_string()
               + "\n\nAt birth and after (medians; P(cord lorazepam > 45 ug/L)):\n" + birth.round(4).to_string())
     tables = {"summary": summary_table(ds), "by_week": by_week, "birth": birth.reset_index()}
