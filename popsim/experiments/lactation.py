@@ -282,6 +282,7 @@ def plot_accumulation(ds: xr.Dataset, *, ax=None):
             if float(v.max()) > 0:
                 ax.plot(ds["day"], v, style, color=f"C{j}", label=d if style == "o-" else None)
     ax.set_yscale("log")
+    ax.set_ylim(bottom=1e-2)  # 10 pg/mL: below any assay
     ax.set_xlabel(label(ds["day"]))
     ax.set_ylabel("median infant plasma level over the day [ug/L] (dashed: metabolites)", fontsize=8)
     ax.set_title(f"accumulation in the infant ({week:g} weeks old)", fontsize=9)
