@@ -5,8 +5,8 @@ Tolerance, the same for all: a model value within 2-fold of a published value (t
 paediatric PBPK predictions: single small studies of sick or exposed neonates); a mean +- SD (diazepam 31 +- 2 h)
 is treated as a single value, and where a range is given the model must be inside it.  A 2-fold band does not
 check a direction: lorazepam's newborn V passes at 1.82-fold although the model has it 9% larger than the
-adult's per kg where the label says 40% smaller (L53).  Each assertion prints the fold error (model / published).  A check the model misses stays as
-``xfail(strict=True)`` with its numbers.
+adult's per kg where the label says 40% smaller (L53).  Each assertion prints the fold error (model /
+published).  A check the model misses stays as ``xfail(strict=True)`` with its numbers.
 
 Conventions: "neonate" / "newborn" is a term infant (GA 40 weeks) at birth (PNA 0) with the model's birth weight
 3.44 kg; t1/2 = ln2 V / CL of the one-compartment model; the adult comparator is the library entry (CL / 70 kg,
