@@ -13,7 +13,8 @@ Clearance is built from pathways (all for one subject, scalars):
   time-varying activity left by a perpetrator), the unbound fraction follows the drug's
   binding protein (albumin or alpha1-acid glycoprotein) through its plasma
   volume fraction ``f``, ``fu = 1 / ((1 - f) + f K)`` with ``K`` solved from
-  the healthy fu (literature.md P102), and renal clearance follows GFR;
+  the healthy fu (literature.md P102; the fraction itself cancels:
+  :func:`popsim.params.tissues.scaled_unbound_fraction`), and renal clearance follows GFR;
 * oral bioavailability ``F = Fa FG FH`` with ``FH = 1 - CL_Hb/Qh`` (plus the
   porto-systemic shunt, which bypasses the liver) and a gut wall whose CYP3A4
   extraction scales with gut CYP3A4 activity,
@@ -56,13 +57,10 @@ def reference_intrinsic(drug: Drug) -> dict[str, float]:
 
 
 def unbound_fraction(drug: Drug, phys: dict[str, Float[Array, ""]]) -> Float[Array, ""]:
-    """The subject's plasma unbound fraction, ``1 / ((1 - f) + f K)`` (literature.md P102): ``f`` the
-    volume fraction of the drug's binding protein (albumin or AAG) in plasma, ``K`` solved from the
-    entry's fu at the healthy fraction."""
-    f_ref = CONSTANTS["protein_fraction"].value[("albumin", "aag").index(drug.binding.value)]
-    k = (1.0 / drug.fu.value - (1.0 - f_ref)) / f_ref
-    f = f_ref * phys[drug.binding.value]
-    return 1.0 / ((1.0 - f) + f * k)
+    """The subject's plasma unbound fraction: :func:`popsim.params.tissues.scaled_unbound_fraction` of the
+    entry's fu by the subject's level of the drug's binding protein (albumin or AAG) relative to the reference
+    (P102)."""
+    return tissues.scaled_unbound_fraction(drug.fu.value, phys[drug.binding.value])
 
 
 def disposition(drug: Drug, phys: dict[str, Float[Array, ""]], fu: Float[Array, ""]) -> dict[str, Float[Array, ""]]:

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 
 from popsim.drugs.library import BINDING
 from popsim.params.constant import Constant
+from popsim.params.tissues import scaled_unbound_fraction
 
 __all__ = ["CONSTANTS", "maternal", "fetus", "fetal_unbound_fraction"]
 
@@ -226,5 +227,4 @@ def fetal_unbound_fraction(fu_maternal, binding: str, ga, xp=jnp):
     ``R`` the fetal:maternal ratio of the drug's binding protein ``binding`` (``"albumin"`` or ``"aag"``)."""
     if binding not in BINDING:
         raise ValueError(f"binding={binding!r}; allowed: {list(BINDING)}")
-    r = fetus(ga, xp)[f"{binding}_ratio"]
-    return 1.0 / (1.0 + r * (1.0 - fu_maternal) / fu_maternal)
+    return scaled_unbound_fraction(fu_maternal, fetus(ga, xp)[f"{binding}_ratio"])

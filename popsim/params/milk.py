@@ -97,6 +97,7 @@ import jax.numpy as jnp
 from popsim._validate import choice, closest
 from popsim.params import ontogeny, tissues
 from popsim.params.constant import Constant
+from popsim.params.tissues import scaled_unbound_fraction
 
 __all__ = ["CONSTANTS", "FLEISHAKER", "MEASURED", "METHODS", "ionisation_ratio", "unionised_fraction",
            "skim_unbound_fraction", "phase_model", "regression", "milk_plasma_ratio", "milk_intake_l_kg_day",
@@ -172,7 +173,7 @@ def ionisation_ratio(kind: str, pka: float | None):
 def skim_unbound_fraction(fu_plasma):
     """Skim-milk unbound fraction from the plasma unbound fraction: ``1 / (1 + r (1/fu_p - 1))`` with
     ``r`` the fitted skim:plasma binding-capacity ratio ``CONSTANTS["skim_binding"]``."""
-    return 1.0 / (1.0 + _k("skim_binding") * (1.0 / fu_plasma - 1.0))
+    return scaled_unbound_fraction(fu_plasma, _k("skim_binding"))
 
 
 def phase_model(fu_plasma, kind: str, pka: float | None, logp, fat=None):

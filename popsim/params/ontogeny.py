@@ -77,6 +77,7 @@ from popsim.drugs.library import ENZYMES, Drug
 from popsim.params import gestation, physiology
 from popsim.params.constant import Constant
 from popsim.params.derive import _fg_ref, fraction_absorbed, reference_intrinsic
+from popsim.params.tissues import scaled_unbound_fraction
 
 __all__ = ["BAND_MIDPOINTS_WEEKS", "CONSTANTS", "by_age_band", "enzyme_fraction", "gfr_maturation",
            "infant_parameters", "infant_weight_kg", "table", "unbound_fraction"]
@@ -198,8 +199,7 @@ def _protein_factor(binding: str, age_years, xp):
 def unbound_fraction(drug: Drug, age_years, xp=jnp):
     """Plasma unbound fraction at postnatal age ``age_years``: ``1 / (1 + R (1 - fu) / fu)`` with ``fu`` the
     adult's and ``R`` the infant's binding protein (albumin or AAG, the entry's) relative to the adult."""
-    fu = drug.fu.value
-    return 1.0 / (1.0 + _protein_factor(drug.binding.value, age_years, xp) * (1.0 - fu) / fu)
+    return scaled_unbound_fraction(drug.fu.value, _protein_factor(drug.binding.value, age_years, xp))
 
 
 def infant_parameters(drug: Drug, age_weeks, ga_at_birth_weeks, weight_kg, eta_cl=0.0, eta_v=0.0,

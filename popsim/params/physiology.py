@@ -89,10 +89,6 @@ CONSTANTS: dict[str, Constant] = {
         "and 0.92, the range); B38 lists no UGT factor", "F", (0.8, 0.92)),
     "cp_albumin": Constant((1.0, 0.81, 0.68, 0.5), "1", _B38, "V"),
     "cp_aag": Constant((1.0, 0.6, 0.56, 0.3), "1", _B38 + " (alpha1-acid glycoprotein)", "V"),
-    # Unbound fraction from the binding protein's plasma volume fraction f (P102, Edginton & Willmann 2008
-    # via OSP): fu = 1 / ((1 - f) + f K), K solved from the healthy fu, f scaled by the protein's factor.
-    "protein_fraction": Constant((0.022, 0.0004), "1", "healthy plasma volume fractions of albumin and AAG "
-                                 "(Edginton & Willmann 2008 via OSP Qualification-HI, literature.md P102)", "V"),
     "albumin_fall_by_85": Constant(0.1, "1", "serum albumin falls with age: popsim assumption, linear from 40 y "
                                    "reaching 10% lower at 85 (no numbers in literature.md; diazepam and "
                                    "nordiazepam fu rise with age, r = 0.27-0.44, P6-P8; oxazepam fu 9.8 vs 5.1% "

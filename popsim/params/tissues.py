@@ -51,7 +51,7 @@ import numpy as np
 from popsim.params.constant import Constant
 
 __all__ = ["TISSUES", "CENTRAL", "LEAN", "TISSUE_CONSTANTS", "body", "partition", "drug_partition", "lumped",
-           "vss", "model_lipophilicity", "apriori_vss"]
+           "scaled_unbound_fraction", "vss", "model_lipophilicity", "apriori_vss"]
 
 TISSUES = ("adipose", "bone", "brain", "gut", "heart", "kidney", "liver", "lung", "muscle", "skin", "spleen")
 CENTRAL = ("brain", "gut", "heart", "kidney", "liver", "lung", "spleen")
@@ -173,6 +173,15 @@ def reference_na_lean(male: bool) -> float:
     weight = _k("reference_male" if male else "reference_female")[2]
     fat = _ref_fat(male)
     return _na_lean(weight - fat, fat)
+
+
+def scaled_unbound_fraction(fu, ratio):
+    """The unbound fraction when the binding capacity is ``ratio`` times that at which it is ``fu``:
+    ``fu / (fu + ratio (1 - fu))`` = ``1 / (1 + ratio (1 - fu) / fu)`` (one binding protein, linear
+    binding).  This is literature.md P102's ``1 / ((1 - f) + f K)`` with ``K`` solved from ``fu`` at the healthy plasma volume fraction of the protein
+    and ``f`` scaled by ``ratio`` (the fraction itself cancels), McNamara & Alcorn's fetal form (L31) and
+    PK-Sim's age form (L48); popsim uses it for a subject's, a fetus's, an infant's and skim milk's binding."""
+    return fu / (fu + ratio * (1.0 - fu))
 
 
 def _ionisation(kind: str, pka: float | None):
