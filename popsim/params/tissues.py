@@ -178,9 +178,10 @@ def reference_na_lean(male: bool) -> float:
 def scaled_unbound_fraction(fu, ratio):
     """The unbound fraction when the binding capacity is ``ratio`` times that at which it is ``fu``:
     ``fu / (fu + ratio (1 - fu))`` = ``1 / (1 + ratio (1 - fu) / fu)`` (one binding protein, linear
-    binding).  This is literature.md P102's ``1 / ((1 - f) + f K)`` with ``K`` solved from ``fu`` at the healthy plasma volume fraction of the protein
-    and ``f`` scaled by ``ratio`` (the fraction itself cancels), McNamara & Alcorn's fetal form (L31) and
-    PK-Sim's age form (L48); popsim uses it for a subject's, a fetus's, an infant's and skim milk's binding."""
+    binding).  This is literature.md P102's ``1 / ((1 - f) + f K)`` with ``K`` solved from ``fu`` at the
+    healthy plasma volume fraction of the protein and ``f`` scaled by ``ratio`` (the fraction itself cancels),
+    McNamara & Alcorn's fetal form (L31) and PK-Sim's age form (L48); popsim uses it for a subject's, a
+    fetus's, an infant's and skim milk's binding."""
     return fu / (fu + ratio * (1.0 - fu))
 
 
