@@ -25,8 +25,8 @@ from popsim.pd.parameters import role_prefix
 from popsim.pk.grid import Ceiling, Hold, Trigger, Window
 from popsim.regimen import daily_schedule
 
-__all__ = ["APNOEA_MIN_H", "ArmResult", "check_arms", "check_checkpoint_days", "check_clock_hours", "check_day_grid",
-           "cohort_dataset", "daily_regimens", "de_dose_mg", "simulate_arm"]
+__all__ = ["APNOEA_MIN_H", "ArmResult", "DAY_H", "check_arms", "check_checkpoint_days", "check_clock_hours",
+           "check_day_grid", "cohort_dataset", "daily_regimens", "de_dose_mg", "simulate_arm"]
 
 DAY_H = 24.0
 # PD signals whose window max/min/mean/tmax are read below (the rest only at window ends)

@@ -43,13 +43,12 @@ from popsim.params import milk, ontogeny
 from popsim.params.child import CONSTANTS as CHILD, Child, check_cohort
 from popsim.pk.grid import Window
 from popsim.plots import label, side_by_side
-from popsim.study import check_arms, check_checkpoint_days, check_day_grid, de_dose_mg
+from popsim.study import DAY_H, check_arms, check_checkpoint_days, check_day_grid, daily_regimens, de_dose_mg
 
 __all__ = ["EXPERIMENT", "LactationStudy", "figure", "plot_accumulation", "plot_rid", "plot_timing", "run",
            "timing_table"]
 
 LEVELS = ["drug", "infant_week", "dose_clock_h"]
-DAY_H = 24.0
 
 register({
     "infant_week": ("week", "infant's postnatal age"),
@@ -129,18 +128,10 @@ class LactationStudy(Study):
 
 
 def _regimens(g, drug: str, s: LactationStudy) -> np.ndarray:
-    """``(regimen, time, 1)``: the daily dose split over ``doses_per_day`` every 24/n h from each first hour."""
-    daily = de_dose_mg(drug, s.dose_de_mg)
-    every, per_day = round(DAY_H / s.doses_per_day / g.dt_h), round(DAY_H / g.dt_h)
-    U = np.zeros((len(s.dose_clock_h), g.n_steps, 1))
-    for r, h in enumerate(s.dose_clock_h):
-        first = round(h / g.dt_h)
-        for day0 in range(0, g.n_steps, per_day):
-            for k in range(s.doses_per_day):
-                step = day0 + first + k * every
-                if step < g.n_steps - 1:
-                    U[r, step, 0] = daily / s.doses_per_day
-    return U
+    """``(regimen, time, 1)``: the daily dose split over ``doses_per_day`` every 24/n h from each first hour
+    (:func:`popsim.study.daily_regimens`)."""
+    return daily_regimens(g, drug, [(s.dose_de_mg, [h + k * DAY_H / s.doses_per_day for k in range(s.doses_per_day)])
+                                    for h in s.dose_clock_h])
 
 
 def _windows(g, checkpoints) -> dict[str, Window]:

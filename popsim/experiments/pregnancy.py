@@ -54,13 +54,13 @@ from popsim.params.physiology import physiology
 from popsim.pk.grid import Window
 from popsim.planner import candidates, plan_taper
 from popsim.plots import label, side_by_side
-from popsim.study import check_arms, check_clock_hours, check_day_grid, daily_regimens, de_dose_mg
+from popsim.regimen import daily_schedule
+from popsim.study import DAY_H, check_arms, check_clock_hours, check_day_grid, daily_regimens, de_dose_mg
 import popsim.taper as tp
 
 __all__ = ["EXPERIMENT", "PregnancyStudy", "figure", "plot_by_week", "plot_newborn", "run", "schedule_inputs"]
 
 LEVELS = ["drug", "ending"]
-DAY_H = 24.0
 SCHEDULE = re.compile(r"^(continued|planned|stop_(\d+)d|taper_(\d+(?:\.\d+)?)pct_(\d+)d)$")
 
 register({
@@ -191,16 +191,13 @@ def schedule_inputs(drug: str, s: PregnancyStudy, g, planned: tp.TaperSpec | Non
         if name == "planned":
             plan = tp.plan(planned)
             days = round(s.delivery_day)
-            u = np.zeros(g.n_steps)
             if plan.drugs != (drug,):
                 raise ValueError(f"the planned taper of {drug} switches to {plan.drugs[1:]}: not simulated with a "
                                  "fetus (the second chain has no fetal compartment)")
             # the plan's last `days` days before drug-free on the grid's first days (its start dose before it)
             doses = plan.doses[max(plan.drug_free_day - days, 0):, :, 0]
             doses = np.concatenate([np.repeat(plan.doses[:1, :, 0], days - len(doses), axis=0), doses])
-            for a, h in enumerate(planned.hours):
-                for k, x in enumerate(doses[:, a]):
-                    u[round((k * DAY_H + h) / g.dt_h)] += x
+            u = sum(daily_schedule(g.n_steps, g.dt_h, doses[:, a], (h,)) for a, h in enumerate(planned.hours))
         elif m.group(2) is not None:
             u[max(0, birth - round(int(m.group(2)) * DAY_H / g.dt_h)):] = 0.0
         elif m.group(3) is not None:

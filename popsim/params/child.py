@@ -84,16 +84,21 @@ def check_cohort(kind: str, cohort) -> None:
 class Child:
     """Which child, and when its rates change (hashable: part of the compiled program).
 
-    ``kind``: ``"fetus"`` (born at ``birth_step``) or ``"infant"`` (fed at the steps ``feeds``).
-    ``milk``: the milk:plasma ratio ``"predicted"`` from physicochemistry or ``"measured"``
+    ``kind``: ``"fetus"`` (``segments`` 0 before the birth, 1 from it) or ``"infant"`` (1 during a feed,
+    ``feeds_per_day`` of them, each one grid step of :data:`CONSTANTS` ``feed_minutes``).  ``milk``: the
+    milk:plasma ratio ``"predicted"`` from physicochemistry or ``"measured"``
     (:func:`popsim.params.milk.milk_plasma_ratio`).  Build with :meth:`fetus` or :meth:`infant`.
     """
 
     kind: str
     segments: tuple[int, ...]
-    feeds_per_day: float = 0.0
-    feed_hours: float = 0.0
+    feeds_per_day: int = 0
     milk: str = "predicted"
+
+    @property
+    def feed_hours(self) -> float:
+        """Duration of a feed (h), the grid step of an infant's grid."""
+        return CONSTANTS["feed_minutes"].value / 60.0
 
     def __post_init__(self):
         if self.kind not in ("fetus", "infant"):
@@ -105,9 +110,9 @@ class Child:
         if self.kind == "fetus" and (self.segments[0] != 0 or self.segments[-1] != 1
                                      or any(b < a for a, b in zip(self.segments, self.segments[1:]))):
             raise ValueError("fetus segments: 0 before the birth and 1 from it on, the birth inside the grid")
-        if self.kind == "infant" and not (self.feeds_per_day > 0 and self.feed_hours > 0 and 1 in self.segments):
-            raise ValueError(f"infant feeds_per_day={self.feeds_per_day!r}, feed_hours={self.feed_hours!r}; allowed: "
-                             "both > 0, with at least one feed on the grid (build it with Child.infant)")
+        if self.kind == "infant" and not (self.feeds_per_day > 0 and 1 in self.segments):
+            raise ValueError(f"infant feeds_per_day={self.feeds_per_day!r}; allowed: > 0, with at least one feed on "
+                             "the grid (build it with Child.infant)")
 
     @staticmethod
     def fetus(n_steps: int, birth_step: int) -> "Child":
@@ -135,7 +140,7 @@ class Child:
             raise ValueError(f"{keys[1]}={list(feed_clock_h)!r}; allowed: distinct multiples of the grid step "
                              f"{dt:g} h")
         return Child("infant", tuple(int(k % per_day in steps) for k in range(n_steps)), feeds_per_day=len(clock),
-                     feed_hours=dt, milk=milk)
+                     milk=milk)
 
 
 def child_parameters(child: Child, chain: tuple[tuple[str, str], ...], cov, phys, mother, iiv_stream, i, dtype):

@@ -81,7 +81,7 @@ def test_placenta_carries_the_umbilical_plasma_flow_to_the_unbound_equilibrium(d
     (lambda: Arm("alprazolam", "oral", TERM, 1.0, 49, pd=False, others=(("diazepam", "oral"),),
                  child=Child.fetus(49, 24)), r"has no child compartments"),
     (lambda: Child("fetus", (0, 1, 0, 1)), r"fetus segments: 0 before the birth and 1 from it on"),
-    (lambda: Child("infant", (0, 1, 0), feeds_per_day=0.0, feed_hours=0.25), r"infant feeds_per_day=0.0"),
+    (lambda: Child("infant", (0, 1, 0), feeds_per_day=0), r"infant feeds_per_day=0"),
     (lambda: Child.infant(0.5, N, FEEDS, keys=("grid.dt_h", "study.feed_clock_h")), r"grid.dt_h=0.5 h; a feed is"),
     (lambda: Child.infant(DT, N, (1.1,), keys=("grid.dt_h", "study.feed_clock_h")),
      r"study.feed_clock_h=\[1.1\]; allowed: distinct multiples"),
