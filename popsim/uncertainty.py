@@ -118,9 +118,11 @@ from __future__ import annotations
 import functools
 import math
 import zlib
+from typing import Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from jax.scipy.special import ndtri
@@ -132,7 +134,7 @@ from popsim.keys import root_key, stream_key
 from popsim.pd.constants import PD
 from popsim.pd.parameters import _BOUNDS, RUNTIME, check_values
 
-__all__ = ["FIXED", "UNCERTAIN", "Prior", "draws", "prior_model", "values_for_draw"]
+__all__ = ["FIXED", "UNCERTAIN", "Prior", "draw_values", "draws", "prior_model", "values_for_draw"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
 
@@ -317,3 +319,17 @@ def values_for_draw(seed: int, k: int) -> dict[str, float]:
     """The runtime PD constants (:func:`popsim.pd.parameters.check_values`) with draw ``k``'s uncertain ones."""
     one = draws(seed, jnp.asarray([k]))
     return check_values({n: float(v[0]) for n, v in one.items()})
+
+
+def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+    """Draws ``0 .. n_draws - 1`` of every runtime PD constant, ``{name: (draw,)}`` float64.
+
+    The uncertain constants take their draws (a constant overridden on the command line, ``overrides``,
+    is held at that value in every draw); the fixed ones their value.  Draw ``k`` is the same whatever
+    ``n_draws``.
+    """
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
+        raise ValueError(f"n_draws={n_draws!r}; allowed: an integer >= 1")
+    base = check_values(overrides)
+    drawn = {k: v for k, v in draws(0, jnp.arange(n_draws)).items() if k not in (overrides or {})}
+    return {k: np.asarray(drawn[k], float) if k in drawn else np.full(n_draws, v) for k, v in base.items()}
