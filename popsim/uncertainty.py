@@ -11,44 +11,42 @@ Rules
 1. **Membership.**  A runtime constant is uncertain when its status is M, A or
    F and it has a range, unless it sets up a scenario (``prior_use_days``,
    ``prior_use_burn_in_days``).  V/V2 (read) and D (derived) values are fixed.
-   The range is read as the prior's central 95% whatever the status: for A and
-   M it is the stated prior; for F it is the fit's 95% interval (Wald, on the
-   log or logit scale; the stated prior where the information was not
-   positive), so an F prior is the fit's Laplace approximation, one constant at
-   a time (the fits' covariances are not in PD, so jointly fitted constants are
-   drawn independently).
+   For A and M the range is the stated prior, read as its central 95%.
 2. **Link scale** ``g``: identity when the value lies on a bound (``fx_beta`` 0,
    ``withdrawal_dropout_ratio`` 1, ``airway_obstruction_max`` 1: fits whose
    maximum is on the bound, where no log or logit scale is centred); logit when
    the bounds are 0 and 1; log otherwise (every other constant is positive).
-   These are the scales on which the fits computed their intervals: the F
-   ranges come out symmetric on them.
 3. **Shape.**  On the link scale a split normal with median ``g(value)``: the
    half below has SD ``(g(value) - g(range low)) / 1.96``, the half above
    ``(g(range high) - g(value)) / 1.96``, each carrying probability 1/2, so the
    value is the median and the range ends are the 2.5% and 97.5% quantiles
    (before truncation) even when the range is not symmetric on the link scale.
-   The density steps at the median when the two halves differ.
 4. **Value at a range end** (``fx_beta``, ``withdrawal_dropout_ratio``,
    ``withdrawal_female_ratio``, ``withdrawal_alcohol_ratio``,
-   ``airway_obstruction_max``): that half has zero width and becomes an atom of
-   probability 1/2 at the value (the "no effect" default, or the fit's maximum,
-   kept in half the draws); the other half is normal with the far range end at
-   its 95%.  The median is still the value and the central 95% the range.
-   :meth:`Prior.log_prob` is then a density with respect to Lebesgue measure
-   plus a unit atom at the value: fine for weighting prior draws, not for a
-   gradient-based sampler.
+   ``airway_obstruction_max``: the "no effect" default whose sign alone is
+   known, or a fit's maximum on a bound): the prior is the half normal on the
+   range's side, truncated at the value (its 95% quantile at the far range end).
 5. **Range end at the link's singularity** (0 on the log or logit scale):
    ``fx_age_slope`` (0-0.08) and ``apnoea_ve`` (0-0.25): such an end says no
-   more than the bound, so that half takes the other half's width; its 2.5%
-   quantile lies inside the range (0.020 and 0.036).
+   more than the bound, so that half takes the other half's width.
 6. **Bounds.**  Every prior is truncated to its bounds (the uniform of the
-   quantile function is drawn between the CDF at the two bounds, a closed
-   bound keeping an atom on it); the mass cut is 0.025 for
-   ``airway_obstruction_max`` (its lower half reaches 0 at its 95%), 4.7e-5 for
-   ``seizure_n`` (bound 0.5), 4.3e-6 for ``aa_gradient`` and below 1e-6 for
-   the rest.  Draws are clipped to the bounds against float rounding.
+   quantile function is drawn between the CDF at the two bounds); the table
+   below gives the mass cut where above 1e-6.  Draws are clipped to the bounds
+   against float rounding.
 7. A value outside its range has no rule: importing this module raises.
+8. **Fitted constants (F)** are given the prior they had before their data:
+   their data are the calibration targets (``popsim/experiments/data/
+   calibration_targets.csv``), which :mod:`popsim.inference` turns into the
+   posterior, so the fit's own interval (its 95% Wald interval, the range in
+   PD) must not be the prior as well.  That pre-data prior is not recorded, so
+   it is an assumption (A): centred on the fitted value, on the fit's link
+   scale, SD :data:`F_PRIOR_SD` = 1.5 on each side (95% within x/÷ 19 on the
+   log scale) or the fit's own half-width where wider (``seizure_k`` above).
+   Identity-scale fits (value on a bound) keep rule 4 on their stated range.
+   The status-epilepticus constants (``se_*``, fitted on trial arms by
+   ``experiments/status_epilepticus/fit.py``, not on the calibration targets)
+   are not re-inferred: their prior is the fit's Laplace approximation (the
+   range as in rule 3), i.e. already their posterior.
 
 Draws
 -----
@@ -58,49 +56,47 @@ the same whatever the number of draws, the other indices and the other names
 asked, and unchanged when a constant is added to :data:`UNCERTAIN`.  The
 uniform depends on the float precision: a float64 run draws other values.
 
-Priors (SD below/above the median on the link scale; "atom": rule 4; "trunc":
-the mass cut by the bounds where above 1e-6).  Note ``seizure_k``, whose F
-range (1e-5 to 10/h, the prior where the information was not positive) gives
-a log SD of 5.67 above the value.
+Priors (SD below/above the median on the link scale; "half": the half normal of rule 4; "trunc": the mass cut
+by the bounds where above 1e-6; "rule 8": a fitted constant's pre-data prior, not its range).
 
-=========================== ========= =================== ====== ===============================
+=========================== ========= =================== ====== ==================================
 constant                    value     range               status prior
-=========================== ========= =================== ====== ===============================
+=========================== ========= =================== ====== ==================================
 kadapt                      0.004126  0.002063-0.008252   A      log 0.354/0.354
-tolerance                   0.8105    0.608-0.922         F      logit 0.518/0.519
-fall_beta                   2.211     1.187-4.118         F      log 0.317/0.317
-fx_beta                     0         0-5                 F      identity atom/2.55
+tolerance                   0.8105    0.608-0.922         F      logit 1.5/1.5, rule 8
+fall_beta                   2.211     1.187-4.118         F      log 1.5/1.5, trunc 0.0055, rule 8
+fx_beta                     0         0-5                 F      identity 2.55/2.55, half (rule 4)
 dependence_ec               0.1       0.03-0.3            A      log 0.614/0.561
 dependence_k_tolerance      0.01444   0.004126-0.05776    A      log 0.639/0.707
-dependence_k_on             0.0001074 6.936e-05-0.0001663 F      log 0.223/0.223
-dependence_k_off            0.01143   0.005936-0.02202    F      log 0.334/0.335
+dependence_k_on             0.0001074 6.936e-05-0.0001663 F      log 1.5/1.5, rule 8
+dependence_k_off            0.01143   0.005936-0.02202    F      log 1.5/1.5, rule 8
 dependence_k_glutamate      0.03851   0.01444-0.1155      A      log 0.5/0.561
 dependence_w_tolerance      0.3       0.1-1               A      log 0.561/0.614
-dependence_w_glutamate      2.192     1.192-4.029         F      log 0.311/0.311
+dependence_w_glutamate      2.192     1.192-4.029         F      log 1.5/1.5, trunc 0.16, rule 8
 dependence_k_symptoms       0.3466    0.05776-0.6931      A      log 0.914/0.354
 dependence_k_seizure        0.231     0.02888-0.6931      A      log 1.06/0.561
 dependence_k_delirium       0.004814  0.002407-0.01444    A      log 0.354/0.561
-withdrawal_threshold        0.5216    0.3367-0.8081       F      log 0.223/0.223
-withdrawal_sigma            1.016     0.3-1.5             F      log 0.622/0.199
-withdrawal_any_ratio        0.1589    0.09597-0.2516      F      logit 0.294/0.294
-withdrawal_dropout_ratio    1         1-3                 F      identity atom/1.02
-withdrawal_female_ratio     1         0.5-1               A      log 0.354/atom
-withdrawal_alcohol_ratio    1         0.5-1               A      log 0.354/atom
-delirium_threshold          1.959     1.08-3.552          F      log 0.304/0.304
-seizure_k                   0.0001485 1e-05-10            F      log 1.38/5.67
+withdrawal_threshold        0.5216    0.3367-0.8081       F      log 1.5/1.5, trunc 0.024, rule 8
+withdrawal_sigma            1.016     0.3-1.5             F      log 1.5/1.5, trunc 0.14, rule 8
+withdrawal_any_ratio        0.1589    0.09597-0.2516      F      logit 1.5/1.5, rule 8
+withdrawal_dropout_ratio    1         1-3                 F      identity 1.02/1.02, half (rule 4)
+withdrawal_female_ratio     1         0.5-1               A      log 0.354/0.354, half (rule 4)
+withdrawal_alcohol_ratio    1         0.5-1               A      log 0.354/0.354, half (rule 4)
+delirium_threshold          1.959     1.08-3.552          F      log 1.5/1.5, trunc 0.0044, rule 8
+seizure_k                   0.0001485 1e-05-10            F      log 1.5/5.67, rule 8
 seizure_threshold           1         0.3-3               A      log 0.614/0.561
 seizure_n                   2         1-4                 A      log 0.354/0.354, trunc 4.7e-05
 resp_benzo_emax             0.5       0.34-0.8            A      logit 0.338/0.707
 resp_benzo_gain             2         0.2-20              A      log 1.17/1.17
-airway_obstruction_max      1         0-1                 F      identity 0.51/atom, trunc 0.025
-synergy_psi                 5.75      1.9-17.5            F      log 0.565/0.568
+airway_obstruction_max      1         0-1                 F      identity 0.51/0.51, half (rule 4)
+synergy_psi                 5.75      1.9-17.5            F      log 1.5/1.5, trunc 0.028, rule 8
 aa_gradient                 10        5-25                M      log 0.354/0.468, trunc 4.3e-06
 apnoea_ve                   0.1       0-0.25              A      logit 0.561/0.561
 wakefulness_fraction        0.9377    0.3-0.95            A      logit 1.82/0.119
-wakefulness_opioid_exponent 0.779     0.48-1.26           F      log 0.247/0.245
+wakefulness_opioid_exponent 0.779     0.48-1.26           F      log 1.5/1.5, trunc 0.044, rule 8
 airway_ventilation_cap      3         1.5-10              A      log 0.354/0.614
 sleep_hill                  4         2-8                 A      log 0.354/0.354
-airway_female_ratio         0.792     0.645-0.971         F      log 0.105/0.104
+airway_female_ratio         0.792     0.645-0.971         F      log 1.5/1.5, trunc 0.045, rule 8
 se_k0                       0.4943    0.297-0.823         F      log 0.26/0.26
 se_gain                     0.4726    0.0523-4.27         F      log 1.12/1.12
 se_kmax                     218.1     33.9-1400           F      log 0.95/0.949
@@ -109,8 +105,8 @@ se_refractory               0.4997    0.422-0.578         F      logit 0.16/0.16
 fx_per_fall_72              0.01      0.005-0.02          A      logit 0.356/0.359
 fx_age_slope                0.04      0-0.08              A      logit 0.375/0.375
 fx_female_ratio             1.5       1-2.5               A      log 0.207/0.261
-ethanol_ec50                726.2     268-1968            F      log 0.509/0.509
-=========================== ========= =================== ====== ===============================
+ethanol_ec50                726.2     268-1968            F      log 1.5/1.5, trunc 0.00051, rule 8
+=========================== ========= =================== ====== ==================================
 """
 
 from __future__ import annotations
@@ -132,9 +128,10 @@ from numpyro.distributions import constraints
 from popsim._validate import closest
 from popsim.keys import root_key, stream_key
 from popsim.pd.constants import PD
-from popsim.pd.parameters import _BOUNDS, RUNTIME, check_values
+from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_values
 
-__all__ = ["FIXED", "UNCERTAIN", "Prior", "draw_values", "draws", "prior_model", "values_for_draw"]
+__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "prior_model",
+           "values_for_draw"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
 
@@ -176,20 +173,21 @@ def _phi(z: float) -> float:
 
 
 class Prior(dist.Distribution):
-    """A split normal on a link scale, truncated to the constant's bounds (module docstring, rules 2-5).
+    """A split normal on a link scale, truncated to ``[low, high]`` (module docstring, rules 2-6).
 
-    On the link scale ``y = g(x)`` the prior has median ``loc``, standard deviation ``scale_low`` below it
-    and ``scale_high`` above it (each half carries probability 1/2; a zero scale puts that half as an atom
-    at ``loc``), truncated to ``[g(low), g(high)]``.  Sampling is by the quantile function of one uniform,
-    so one key gives one value whatever the other constants.
+    On the link scale ``y = g(x)`` the prior has median ``loc`` and standard deviation ``scale_low`` below it
+    and ``scale_high`` above it (each half carrying probability 1/2 before truncation), truncated to
+    ``[g(low), g(high)]``.  Sampling is by the quantile function of one uniform, so one key gives one value
+    whatever the other constants.  :meth:`to_link`, :meth:`from_link` and :meth:`log_prob_link` give the
+    unconstrained coordinates a sampler moves in (:mod:`popsim.inference`).
 
     Parameters
     ----------
     link : {"identity", "log", "logit"}
     loc, scale_low, scale_high : float
-        Median and the two half standard deviations on the link scale.
+        Median and the two half standard deviations on the link scale (> 0).
     low, high : float
-        Bounds of the constant (its own units); the prior is truncated to them.
+        Support of the constant (its own units): its bounds, or the value where rule 4 truncates.
     """
 
     arg_constraints: dict = {}
@@ -199,43 +197,50 @@ class Prior(dist.Distribution):
         self.link, self.loc, self.scale_low, self.scale_high, self.low, self.high = (
             link, loc, scale_low, scale_high, low, high)
         g = _LINKS[link][0]
-        self._u_low, self._u_high = self._cdf(g(low), left=True), self._cdf(g(high))
+        self._u_low, self._u_high = self._cdf(g(low)), self._cdf(g(high))
         super().__init__(batch_shape=(), event_shape=())
 
-    def _cdf(self, y: float, left: bool = False) -> float:
-        """``P(Y <= y)`` on the link scale (``P(Y < y)`` with ``left``, so a closed bound keeps an atom on it)."""
-        if y == self.loc:
-            return (0.5 if self.scale_low > 0 else 0.0) if left else (1.0 if self.scale_high == 0 else 0.5)
-        s = self.scale_low if y < self.loc else self.scale_high
-        return (0.0 if y < self.loc else 1.0) if s == 0 else _phi((y - self.loc) / s)
+    def _cdf(self, y: float) -> float:
+        """``P(Y <= y)`` on the link scale, before truncation."""
+        return _phi((y - self.loc) / (self.scale_low if y < self.loc else self.scale_high))
 
     @property
     def support(self):
         return constraints.interval(self.low, self.high)
 
+    def to_link(self, x):
+        return _LINKS[self.link][1](x)
+
+    def from_link(self, y):
+        return jnp.clip(_LINKS[self.link][2](y), self.low, self.high)
+
     def icdf(self, u: Float[Array, "..."]) -> Float[Array, "..."]:
         """The constant at quantile ``u`` of the truncated prior."""
         v = self._u_low + u * (self._u_high - self._u_low)
-        y = self.loc + jnp.where(v < 0.5, self.scale_low, self.scale_high) * ndtri(v)
-        return jnp.clip(_LINKS[self.link][2](y), self.low, self.high)
+        return self.from_link(self.loc + jnp.where(v < 0.5, self.scale_low, self.scale_high) * ndtri(v))
 
     def sample(self, key, sample_shape=()):
         eps = jnp.finfo(jnp.result_type(float)).eps  # keeps the quantile finite (tails beyond ~5 SD in float32)
         return self.icdf(jax.random.uniform(key, sample_shape, minval=eps, maxval=1.0 - eps))
 
+    def log_prob_link(self, y):
+        """Log density of ``y = g(x)`` on the link scale (-inf outside the support)."""
+        scale = jnp.where(y < self.loc, self.scale_low, self.scale_high)
+        dens = -0.5 * ((y - self.loc) / scale) ** 2 - 0.5 * math.log(2 * math.pi) - jnp.log(scale)
+        g = _LINKS[self.link][0]
+        inside = (y >= g(self.low)) & (y <= g(self.high))
+        return jnp.where(inside, dens - math.log(self._u_high - self._u_low), -jnp.inf)
+
     def log_prob(self, value):
-        """Log density with respect to Lebesgue measure plus a unit atom at the median: a zero-scale half is
-        that atom (probability 1/2 before truncation), which gradient-based samplers cannot cross."""
+        """Log density of the constant (its own units)."""
         _, forward, _, log_jac = _LINKS[self.link]
         y = forward(value)
-        scale = jnp.where(y < self.loc, self.scale_low, self.scale_high)
-        safe = jnp.where(scale > 0, scale, 1.0)
-        dens = -0.5 * ((y - self.loc) / safe) ** 2 - 0.5 * math.log(2 * math.pi) - jnp.log(safe) - log_jac(y)
-        out = jnp.where(scale > 0, dens, -jnp.inf)
-        if 0.0 in (self.scale_low, self.scale_high):
-            out = jnp.where(y == self.loc, math.log(0.5), out)
         inside = (value >= self.low) & (value <= self.high)
-        return jnp.where(inside, out, -jnp.inf) - math.log(self._u_high - self._u_low)
+        return jnp.where(inside, self.log_prob_link(y) - log_jac(y), -jnp.inf)
+
+
+F_PRIOR_SD = 1.5  # rule 8: SD on the link scale of a fitted constant's pre-data prior (A)
+LAPLACE = PARTS["seizure"]  # rule 8: fitted elsewhere, not re-inferred (their prior is the fit's Laplace approximation)
 
 
 def _prior(name: str) -> Prior:
@@ -254,9 +259,15 @@ def _prior(name: str) -> Prior:
     g = _LINKS[link][0]
     m = g(value)
     widths = [abs(m - g(lo)) / _Z975, abs(g(hi) - m) / _Z975]
-    # A range end at the link's singularity (0 on the log scale, 0 or 1 on the logit scale) says only what the
-    # bound says: that half takes the other half's width.
+    # Rule 5: a range end at the link's singularity says only what the bound says.
     widths = [w if math.isfinite(w) else widths[1 - i] for i, w in enumerate(widths)]
+    # Rule 4: a value on a range end truncates there; the half normal lies on the range's side.
+    if value == lo:
+        low, widths[0] = value, widths[1]
+    elif value == hi:
+        high, widths[1] = value, widths[0]
+    if c.status == "F" and link != "identity" and name not in LAPLACE:  # rule 8
+        widths = [max(w, F_PRIOR_SD) for w in widths]
     return Prior(link, m, widths[0], widths[1], low, high)
 
 
