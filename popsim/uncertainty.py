@@ -114,6 +114,7 @@ from __future__ import annotations
 import functools
 import math
 import zlib
+from pathlib import Path
 from typing import Mapping
 
 import jax
@@ -134,6 +135,8 @@ __all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values"
            "values_for_draw"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
+# the shipped posterior draws (experiments/calibration/posterior.py)
+POSTERIOR = Path(__file__).resolve().parent / "experiments" / "data" / "posterior.nc"
 
 # Runtime values that set up a scenario rather than describe the world: never drawn.
 _CONFIGURATION = {

@@ -52,6 +52,7 @@ The Monte Carlo interval is the 95% percentile bootstrap over subjects.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -69,6 +70,7 @@ from popsim.cohort.presets import preset
 from popsim.drugs.library import species
 from popsim.dataset import annotate, register
 from popsim.experiments.base import Experiment, Result, TableStudy
+from popsim.inference import smc
 from popsim.pd import potency
 from popsim.pd.falls import Falls
 from popsim.pd.parameters import RUNTIME, check_values, ethanol_kd, score_parameters
@@ -81,9 +83,10 @@ from popsim.planner import FOLLOW_DAYS, PROTRACTED_DAYS
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
+from popsim.uncertainty import LAPLACE, UNCERTAIN, draws
 
-__all__ = ["COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "figure", "plot_calibration",
-           "log_likelihood", "simulate_scenarios", "statistics_of",
+__all__ = ["BLOCKS", "COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "block_constants",
+           "figure", "infer", "plot_calibration", "log_likelihood", "simulate_scenarios", "statistics_of",
            "read_targets", "report", "run", "scenario_statistics", "to_dataset"]
 
 TARGETS = Path(__file__).resolve().parent / "data" / "calibration_targets.csv"  # popsim's own targets
@@ -611,6 +614,78 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
     for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi"):
         ds[name].attrs["comment"] = _PER_TARGET
     return ds
+
+
+# --- Bayesian calibration (issue 17): the posterior of the uncertain constants on the fitted targets ----------
+# Blocks of scenarios whose targets share no constant: the posterior is the product of the blocks' posteriors
+# and each block is sampled on its own (the seizure constants se_* are fitted on trial arms elsewhere).
+BLOCKS = {"falls": ("falls",), "ventilation": ("bailey", "masuda", "oxycodone"), "dependence": ("dependence",)}
+
+
+def block_constants(raw: dict, statistics, values: Mapping[str, float]) -> tuple[str, ...]:
+    """The uncertain constants (:data:`popsim.uncertainty.UNCERTAIN`, less the ``se_*`` ones) the
+    ``statistics`` replayed on ``raw`` depend on: those whose move to their prior's 2.5% or 97.5% quantile
+    changes some statistic (the others act only in the simulation, or not at all)."""
+    base = statistics_of(raw, statistics, values)["simulated"].to_numpy()
+    out = []
+    for k, prior in UNCERTAIN.items():
+        if k in LAPLACE:
+            continue
+        for u in (0.025, 0.975):
+            moved = statistics_of(raw, statistics, dict(values) | {k: float(prior.icdf(jnp.asarray(u)))})
+            if not np.array_equal(moved["simulated"].to_numpy(), base, equal_nan=True):
+                out.append(k)
+                break
+    return tuple(out)
+
+
+def infer(targets: pd.DataFrame, *, n_subjects: int = 150, n_particles: int = 256, n_moves: int = 3,
+          seed: int = 0, dtype=jnp.float32, chunk_size: int = 8192, progress: Callable | None = None) -> xr.Dataset:
+    """Posterior draws of the uncertain constants given the ``fit`` targets (:func:`popsim.inference.smc` per
+    block of :data:`BLOCKS`, the likelihood :func:`log_likelihood` summed over the block's fit targets, the
+    scenarios simulated once with ``n_subjects`` per arm and the scores replayed per particle), as a Dataset
+    over ``draw``: one variable per uncertain constant (equally weighted draws; constants no fit target
+    depends on keep their prior draws, :func:`popsim.uncertainty.draws`), the log-likelihood of each block,
+    and the diagnostics and provenance in the attributes.  The ``check`` targets are never used."""
+    fit, values = targets[targets["use"] == "fit"], check_values()
+    out = xr.Dataset(coords={"draw": np.arange(n_particles)})
+    attrs = {"n_subjects_per_arm": n_subjects, "n_particles": n_particles, "n_moves": n_moves, "seed": seed,
+             "precision": np.dtype(dtype).name, "method": "adaptive tempered SMC (popsim.inference.smc), per block",
+             "targets_sha256": hashlib.sha256(pd.util.hash_pandas_object(fit, index=False).values).hexdigest()}
+    for block, scenarios in BLOCKS.items():
+        rows = fit[[STATISTICS[s][0] in scenarios for s in fit["statistic"]]].reset_index(drop=True)
+        if rows.empty:
+            continue
+        stats = list(dict.fromkeys(rows["statistic"]))
+        raw = simulate_scenarios(stats, n_subjects=n_subjects, seed=seed, dtype=dtype, chunk_size=chunk_size)
+        names = block_constants(raw, stats, values)
+
+        def loglik(batch, raw=raw, stats=stats, rows=rows):
+            ll = np.empty(len(next(iter(batch.values()))))
+            for j in range(len(ll)):
+                st = statistics_of(raw, stats, values | {k: float(v[j]) for k, v in batch.items()})
+                ll[j] = log_likelihood(rows.merge(st, on="statistic", how="left")).sum()
+            return ll
+
+        r = smc(loglik, names, n_particles=n_particles, seed=seed, n_moves=n_moves,
+                progress=progress and (lambda msg, b=block: progress(f"{b}: {msg}")))
+        for k, v in r.values.items():
+            out[k] = ("draw", v)
+        out[f"log_likelihood_{block}"] = ("draw", r.log_likelihood)
+        attrs |= {f"{block}_constants": ";".join(names), f"{block}_targets": ";".join(rows["id"]),
+                  f"{block}_betas": r.betas, f"{block}_ess": r.ess, f"{block}_acceptance": r.acceptance,
+                  f"{block}_log_evidence": r.log_evidence, f"{block}_unique": r.unique,
+                  f"{block}_evaluations": r.evaluations}
+    rest = [k for k in UNCERTAIN if k not in out]
+    for k, v in draws(seed, jnp.arange(n_particles), rest).items():
+        out[k] = ("draw", np.asarray(v, float))
+    for k in UNCERTAIN:
+        out[k].attrs = {"units": PD[k].units, "long_name": f"{k} (posterior draw)" if k not in rest else
+                        f"{k} (prior draw: no fit target depends on it)"}
+    for k in [v for v in out.data_vars if v.startswith("log_likelihood_")]:
+        out[k].attrs = {"units": "1", "long_name": f"log-likelihood of the {k[15:]} block's fit targets"}
+    out.attrs = attrs
+    return out
 
 
 @dataclass
