@@ -121,6 +121,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
+import xarray as xr
 import numpyro.distributions as dist
 from jax.scipy.special import ndtri
 from jaxtyping import Array, Float, Int
@@ -131,7 +132,7 @@ from popsim.keys import root_key, stream_key
 from popsim.pd.constants import PD
 from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_values
 
-__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "prior_model",
+__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "posterior", "prior_model",
            "values_for_draw"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
@@ -335,15 +336,29 @@ def values_for_draw(seed: int, k: int) -> dict[str, float]:
     return check_values({n: float(v[0]) for n, v in one.items()})
 
 
+def posterior() -> xr.Dataset:
+    """The shipped posterior draws (:data:`POSTERIOR`, from ``experiments/calibration/posterior.py``): one
+    variable per uncertain constant over ``draw``, diagnostics and provenance in the attributes."""
+    if not POSTERIOR.is_file():
+        raise FileNotFoundError(f"{POSTERIOR}: no posterior shipped; run experiments/calibration/posterior.py")
+    with xr.open_dataset(POSTERIOR) as ds:
+        return ds.load()
+
+
 def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
     """Draws ``0 .. n_draws - 1`` of every runtime PD constant, ``{name: (draw,)}`` float64.
 
-    The uncertain constants take their draws (a constant overridden on the command line, ``overrides``,
-    is held at that value in every draw); the fixed ones their value.  Draw ``k`` is the same whatever
-    ``n_draws``.
+    The uncertain constants take the shipped posterior's draws (:func:`posterior`; a constant overridden on
+    the command line, ``overrides``, is held at that value in every draw); the fixed ones their value.
+    Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``.
     """
-    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
-        raise ValueError(f"n_draws={n_draws!r}; allowed: an integer >= 1")
+    post = posterior()
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or not 1 <= n_draws <= post.sizes["draw"]:
+        raise ValueError(f"n_draws={n_draws!r}; allowed: an integer from 1 to {post.sizes['draw']} (the posterior "
+                         "draws shipped)")
     base = check_values(overrides)
-    drawn = {k: v for k, v in draws(0, jnp.arange(n_draws)).items() if k not in (overrides or {})}
-    return {k: np.asarray(drawn[k], float) if k in drawn else np.full(n_draws, v) for k, v in base.items()}
+    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k not in (overrides or {})}
+    out = {k: np.asarray(drawn[k], float) if k in drawn else np.full(n_draws, v) for k, v in base.items()}
+    for k in range(n_draws):  # every draw is a valid set of constants
+        check_values({name: float(v[k]) for name, v in out.items()})
+    return out

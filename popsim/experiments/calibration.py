@@ -86,8 +86,8 @@ from popsim.study import APNOEA_MIN_H
 from popsim.uncertainty import LAPLACE, UNCERTAIN, draws
 
 __all__ = ["BLOCKS", "COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "block_constants",
-           "figure", "infer", "plot_calibration", "log_likelihood", "simulate_scenarios", "statistics_of",
-           "read_targets", "report", "run", "scenario_statistics", "to_dataset"]
+           "figure", "fit_log_likelihood", "infer", "log_likelihood", "plot_calibration", "predictive_interval",
+           "read_targets", "report", "run", "scenario_statistics", "simulate_scenarios", "statistics_of", "to_dataset"]
 
 TARGETS = Path(__file__).resolve().parent / "data" / "calibration_targets.csv"  # popsim's own targets
 COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "n", "N", "use", "fits", "note")
@@ -639,6 +639,44 @@ def block_constants(raw: dict, statistics, values: Mapping[str, float]) -> tuple
     return tuple(out)
 
 
+def fit_log_likelihood(raw: dict, rows: pd.DataFrame, values: Mapping[str, float]) -> Callable:
+    """``f(batch) -> (n,)``: the log-likelihood (:func:`log_likelihood` summed over the target ``rows``) of each
+    set of constants in ``batch`` ({name: (n,)}, the others at ``values``), the scores replayed on ``raw``."""
+    stats = list(dict.fromkeys(rows["statistic"]))
+
+    def f(batch):
+        ll = np.empty(len(next(iter(batch.values()))))
+        for j in range(len(ll)):
+            st = statistics_of(raw, stats, dict(values) | {k: float(v[j]) for k, v in batch.items()})
+            ll[j] = log_likelihood(rows.merge(st, on="statistic", how="left")).sum()
+        return ll
+
+    return f
+
+
+def predictive_interval(table: pd.DataFrame, simulated: np.ndarray, *, seed: int = 0,
+                        replicates: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """95% posterior predictive interval of each target's published value from its simulated values over the
+    parameter draws, ``simulated`` ``(target, draw)``: a count target's published proportion is binomial
+    ``n ~ B(N, p)`` over ``N`` (``replicates`` studies per draw), a ratio's is log-normal about the simulated
+    value with the target's SD (``log(hi / lo) / 3.92``, as :func:`log_likelihood`), any other target's the
+    simulated value itself (the draws' 2.5-97.5%)."""
+    rng = np.random.default_rng([seed, 17])
+    lo, hi = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    for i, (_, r) in enumerate(table.iterrows()):
+        x = simulated[i][np.isfinite(simulated[i])]
+        if not len(x):
+            continue
+        if np.isfinite(r["N"]):
+            obs = rng.binomial(int(r["N"]), np.clip(x, 0.0, 1.0), (replicates, len(x))) / r["N"]
+        elif np.isfinite(r["lo"]) and np.isfinite(r["hi"]) and r["lo"] > 0 and np.all(x > 0):
+            obs = np.exp(np.log(x) + np.log(r["hi"] / r["lo"]) / 3.92 * rng.standard_normal((replicates, len(x))))
+        else:
+            obs = x
+        lo[i], hi[i] = np.quantile(obs, [0.025, 0.975])
+    return lo, hi
+
+
 def infer(targets: pd.DataFrame, *, n_subjects: int = 150, n_particles: int = 256, n_moves: int = 3,
           seed: int = 0, dtype=jnp.float32, chunk_size: int = 8192, progress: Callable | None = None) -> xr.Dataset:
     """Posterior draws of the uncertain constants given the ``fit`` targets (:func:`popsim.inference.smc` per
@@ -659,15 +697,7 @@ def infer(targets: pd.DataFrame, *, n_subjects: int = 150, n_particles: int = 25
         stats = list(dict.fromkeys(rows["statistic"]))
         raw = simulate_scenarios(stats, n_subjects=n_subjects, seed=seed, dtype=dtype, chunk_size=chunk_size)
         names = block_constants(raw, stats, values)
-
-        def loglik(batch, raw=raw, stats=stats, rows=rows):
-            ll = np.empty(len(next(iter(batch.values()))))
-            for j in range(len(ll)):
-                st = statistics_of(raw, stats, values | {k: float(v[j]) for k, v in batch.items()})
-                ll[j] = log_likelihood(rows.merge(st, on="statistic", how="left")).sum()
-            return ll
-
-        r = smc(loglik, names, n_particles=n_particles, seed=seed, n_moves=n_moves,
+        r = smc(fit_log_likelihood(raw, rows, values), names, n_particles=n_particles, seed=seed, n_moves=n_moves,
                 progress=progress and (lambda msg, b=block: progress(f"{b}: {msg}")))
         for k, v in r.values.items():
             out[k] = ("draw", v)

@@ -1,0 +1,51 @@
+"""The Bayesian calibration recovers known constants from data simulated by the model itself.
+
+Three respiratory constants (synergy_psi, wakefulness_opioid_exponent, airway_female_ratio) are set to
+values away from popsim's (inside their priors); the Bailey and Masuda scenarios are simulated (200
+subjects per arm) and their statistics at those values become synthetic published data: counts of 400 per
+arm at the simulated proportions (the expected data, so the truth is where the likelihood peaks, up to the
+Monte Carlo resolution of 1/200) and the ventilation ratio with a 95% interval of x/÷ 1.2.  SMC
+(popsim.inference.smc via popsim.experiments.calibration.fit_log_likelihood, 128 particles) must put each
+true value inside its 95% posterior interval, and that interval must be narrower than the prior's on the
+link scale (the data inform every constant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from popsim.experiments.calibration import fit_log_likelihood, read_targets, simulate_scenarios, statistics_of
+from popsim.inference import smc
+from popsim.pd.parameters import check_values
+from popsim.uncertainty import UNCERTAIN, draws
+
+TRUTH = {"synergy_psi": 3.0, "wakefulness_opioid_exponent": 1.0, "airway_female_ratio": 0.88}
+
+
+@pytest.fixture(scope="module")
+def posterior():
+    targets = read_targets()
+    rows = targets[targets["id"].isin(["R1", "R2", "R3", "R4", "R5", "M2", "M3", "V1"])].reset_index(drop=True)
+    stats = list(dict.fromkeys(rows["statistic"]))
+    raw = simulate_scenarios(stats, n_subjects=200, seed=1)
+    values = check_values()
+    sim = statistics_of(raw, stats, values | TRUTH).set_index("statistic")["simulated"]
+    rows["published"] = rows["statistic"].map(sim)
+    counts = rows["N"].notna()
+    rows.loc[counts, "N"] = 400.0
+    rows.loc[counts, "n"] = np.round(400.0 * rows.loc[counts, "published"])
+    rows.loc[~counts, "lo"] = rows.loc[~counts, "published"] / 1.2
+    rows.loc[~counts, "hi"] = rows.loc[~counts, "published"] * 1.2
+    return smc(fit_log_likelihood(raw, rows, values), list(TRUTH), n_particles=128, seed=2, n_moves=4)
+
+
+@pytest.mark.parametrize("name", list(TRUTH))
+def test_truth_inside_the_95_interval(posterior, name):
+    x, prior = posterior.values[name], UNCERTAIN[name]
+    lo, hi = np.quantile(x, [0.025, 0.975])
+    assert lo <= TRUTH[name] <= hi, (name, lo, TRUTH[name], hi)
+    z = np.asarray(prior.to_link(np.asarray(draws(0, np.arange(2000), [name])[name], float)))
+    zp = np.asarray(prior.to_link(x))
+    width = [np.subtract(*np.quantile(v, [0.975, 0.025])) for v in (z, zp)]
+    assert width[1] < 0.5 * width[0], (name, width)
