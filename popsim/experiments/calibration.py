@@ -52,6 +52,7 @@ The Monte Carlo interval is the 95% percentile bootstrap over subjects.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -677,32 +678,42 @@ def predictive_interval(table: pd.DataFrame, simulated: np.ndarray, *, seed: int
     return lo, hi
 
 
+def _infer_block(job) -> tuple:
+    """One block of :func:`infer`: (block, constants, target ids, :class:`popsim.inference.SMCResult`)."""
+    block, rows, n_subjects, n_particles, n_moves, seed, dtype, chunk_size, progress = job
+    values, stats = check_values(), list(dict.fromkeys(rows["statistic"]))
+    raw = simulate_scenarios(stats, n_subjects=n_subjects, seed=seed, dtype=dtype, chunk_size=chunk_size)
+    names = block_constants(raw, stats, values)
+    r = smc(fit_log_likelihood(raw, rows, values), names, n_particles=n_particles, seed=seed, n_moves=n_moves,
+            progress=progress and functools.partial(progress, block))
+    return block, names, list(rows["id"]), r
+
+
 def infer(targets: pd.DataFrame, *, n_subjects: int = 150, n_particles: int = 256, n_moves: int = 3,
-          seed: int = 0, dtype=jnp.float32, chunk_size: int = 8192, progress: Callable | None = None) -> xr.Dataset:
+          seed: int = 0, dtype=jnp.float32, chunk_size: int = 8192, progress: Callable | None = None,
+          map: Callable = map) -> xr.Dataset:
     """Posterior draws of the uncertain constants given the ``fit`` targets (:func:`popsim.inference.smc` per
     block of :data:`BLOCKS`, the likelihood :func:`log_likelihood` summed over the block's fit targets, the
     scenarios simulated once with ``n_subjects`` per arm and the scores replayed per particle), as a Dataset
     over ``draw``: one variable per uncertain constant (equally weighted draws; constants no fit target
     depends on keep their prior draws, :func:`popsim.uncertainty.draws`), the log-likelihood of each block,
-    and the diagnostics and provenance in the attributes.  The ``check`` targets are never used."""
-    fit, values = targets[targets["use"] == "fit"], check_values()
+    and the diagnostics and provenance in the attributes.  The ``check`` targets are never used.
+    ``progress(block, message)``; ``map``: runs the blocks (e.g. a process pool's, to run them at once)."""
+    fit = targets[targets["use"] == "fit"]
     out = xr.Dataset(coords={"draw": np.arange(n_particles)})
     attrs = {"n_subjects_per_arm": n_subjects, "n_particles": n_particles, "n_moves": n_moves, "seed": seed,
              "precision": np.dtype(dtype).name, "method": "adaptive tempered SMC (popsim.inference.smc), per block",
              "targets_sha256": hashlib.sha256(pd.util.hash_pandas_object(fit, index=False).values).hexdigest()}
+    jobs = []
     for block, scenarios in BLOCKS.items():
         rows = fit[[STATISTICS[s][0] in scenarios for s in fit["statistic"]]].reset_index(drop=True)
-        if rows.empty:
-            continue
-        stats = list(dict.fromkeys(rows["statistic"]))
-        raw = simulate_scenarios(stats, n_subjects=n_subjects, seed=seed, dtype=dtype, chunk_size=chunk_size)
-        names = block_constants(raw, stats, values)
-        r = smc(fit_log_likelihood(raw, rows, values), names, n_particles=n_particles, seed=seed, n_moves=n_moves,
-                progress=progress and (lambda msg, b=block: progress(f"{b}: {msg}")))
+        if not rows.empty:
+            jobs.append((block, rows, n_subjects, n_particles, n_moves, seed, dtype, chunk_size, progress))
+    for block, names, ids, r in map(_infer_block, jobs):
         for k, v in r.values.items():
             out[k] = ("draw", v)
         out[f"log_likelihood_{block}"] = ("draw", r.log_likelihood)
-        attrs |= {f"{block}_constants": ";".join(names), f"{block}_targets": ";".join(rows["id"]),
+        attrs |= {f"{block}_constants": ";".join(names), f"{block}_targets": ";".join(ids),
                   f"{block}_betas": r.betas, f"{block}_ess": r.ess, f"{block}_acceptance": r.acceptance,
                   f"{block}_log_evidence": r.log_evidence, f"{block}_unique": r.unique,
                   f"{block}_evaluations": r.evaluations}
