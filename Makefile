@@ -1,7 +1,8 @@
 # popsim: two commands set everything up on a fresh machine.
 #   make run    create .venv, install, run the default experiment
 #   make test   install (if needed), lint (ruff) and run the test suite
-#   make bench  benchmark problems P1, P2 and P3, cohort sampling and the taper planner (writes benchmarks/results/)
+#   make bench  benchmark problems P1, P2 and P3, cohort sampling, the taper planner and parameter draws
+#               (writes benchmarks/results/)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -29,6 +30,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/p2.py
 	$(PY) benchmarks/p3.py
 	$(PY) benchmarks/planner.py
+	$(PY) benchmarks/draws.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis

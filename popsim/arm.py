@@ -41,8 +41,8 @@ from popsim.pd.constants import ETHANOL, PD
 from popsim.pd.ethanol import EthanolMM, ethanol_gut
 from popsim.pd.gaba import GabaAdaptation
 from popsim.pd.mu import MuReceptor
-from popsim.pd.parameters import (comedication_parameters, ethanol_parameters, gaba_agonists, gaba_parameters,
-                                  role_prefix, score_parameters)
+from popsim.pd.parameters import (check_draws, comedication_parameters, ethanol_parameters, gaba_agonists,
+                                  gaba_parameters, role_prefix, score_parameters)
 from popsim.pd.risk import SCORES, Risk
 from popsim.pd.scores import Score
 from popsim.pd.ventilation import Ventilation
@@ -368,7 +368,14 @@ class SubjectArgs(NamedTuple):
     cohort_stream: Array  # key of the covariate stream (popsim.keys.stream_key(root, "cohort"))
     iiv_stream: Array  # key of the random-effect stream ("iiv")
     perpetrator_doses: Float[Array, " time"]  # mg per step of the arm's perpetrator (zeros: a control arm)
-    pd_values: Mapping[str, Float[Array, ""]]  # runtime PD constants (popsim.pd.parameters.check_values); {} without PD
+    # runtime PD constants (popsim.pd.parameters.check_values), or K draws of them, each (draw,); {} without PD
+    pd_values: Mapping[str, Float[Array, ""]] | Mapping[str, Float[Array, " draw"]]
+
+    @property
+    def draw_axes(self) -> SubjectArgs | None:
+        """The draw axis for :func:`popsim.simulate.simulate` (``draw_axes``): the PD values' leading axis
+        when they carry draws, else None."""
+        return SubjectArgs(None, None, None, 0) if any(jnp.ndim(v) for v in self.pd_values.values()) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,8 +456,10 @@ class Arm:
                            save=grid.pop("save", False), scores=tuple(self.scores), child=self.child)
         return dataclasses.replace(spec, **grid) if grid else spec
 
-    def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, float] | None = None) -> SubjectArgs:
-        """The runtime inputs for ``seed``: perpetrator doses ``(time,)`` mg per step, PD constants."""
+    def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, object] | None = None) -> SubjectArgs:
+        """The runtime inputs for ``seed``: perpetrator doses ``(time,)`` mg per step, PD constants (scalars,
+        or parameter draws: ``(draw,)`` arrays, with scalars held fixed, each draw validated by
+        :func:`popsim.pd.parameters.check_draws`)."""
         if perpetrator_doses is not None and self.perpetrator is None:
             raise ValueError(f"perpetrator doses for an arm of {self.drug} without a perpetrator")
         if self.pd and values is None:
@@ -458,6 +467,8 @@ class Arm:
         doses = np.zeros(self.n_steps) if perpetrator_doses is None else np.asarray(perpetrator_doses, float)
         if doses.shape != (self.n_steps,):
             raise ValueError(f"perpetrator doses have shape {doses.shape}; expected ({self.n_steps},)")
+        if self.pd and any(np.ndim(v) for v in values.values()):
+            values = check_draws(values)
         root = root_key(seed)
         return SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),
                            {k: jnp.asarray(v, dtype) for k, v in (values or {}).items()} if self.pd else {})
@@ -469,7 +480,7 @@ class ArmOutput:
 
     ``raw`` is the dict of :func:`popsim.simulate.simulate`; ``windows`` the
     window names in the spec's order.  numpy arrays, ``(regimen, subject)``
-    unless stated.
+    (``(regimen, draw, subject)`` with parameter draws) unless stated.
     """
 
     spec: GridSpec
@@ -533,17 +544,21 @@ def run_arm(arm: Arm, regimens: np.ndarray, *, seed: int, n_subjects: int, windo
     drug, then one per co-medication), in one compiled program.
 
     ``windows``: name -> :class:`popsim.pk.grid.Window`.  ``values``: the runtime
-    PD constants (with PD).  ``perpetrator_doses``: ``(time,)`` mg per step of
-    the arm's perpetrator.  ``grid``: further :class:`popsim.pk.grid.GridSpec`
-    fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``, ``hold``).
+    PD constants (with PD), scalars or parameter draws (``(draw,)`` arrays: see :meth:`Arm.args`; every
+    array of the output but the covariates then has a ``draw`` axis before the subject axis).
+    ``perpetrator_doses``: ``(time,)`` mg per step of the arm's perpetrator.  ``grid``: further
+    :class:`popsim.pk.grid.GridSpec` fields (``save``, ``save_from``, ``saved``, ``summarised``, ``trigger``,
+    ``hold``).
     """
     windows = dict(windows or {})
     horizon = (arm.n_steps - 1) * arm.dt
-    if arm.pd and values and values.get("prior_use_days", 0) > 0 and values["prior_use_burn_in_days"] * 24 > horizon:
+    if arm.pd and values and np.any((np.asarray(values.get("prior_use_days", 0)) > 0)
+                                    & (np.asarray(values.get("prior_use_burn_in_days", 0)) * 24 > horizon)):
         raise ValueError(f"pd.prior_use_burn_in_days={values['prior_use_burn_in_days']!r}: prior use is applied at "
                          f"the end of the burn-in, after this arm's horizon ({horizon:g} h); allowed: a burn-in "
                          "within the horizon")
     spec = arm.spec(tuple(windows.values()), **grid)
-    raw = simulate(spec, arm.model(), arm.args(seed, dtype, perpetrator_doses, values), regimens,
-                   n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype, progress=progress)
+    args = arm.args(seed, dtype, perpetrator_doses, values)
+    raw = simulate(spec, arm.model(), args, regimens, n_subjects=n_subjects, chunk_size=chunk_size, dtype=dtype,
+                   progress=progress, draw_axes=args.draw_axes)
     return ArmOutput(spec, tuple(windows), raw)

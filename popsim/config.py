@@ -25,13 +25,15 @@ from popsim._validate import finite as _finite
 from popsim._validate import on_grid
 from popsim.cohort.spec import CohortConfig
 
-__all__ = ["Config", "DrugConfig", "GridConfig", "PerpetratorConfig", "ROUTES", "RUN_KEYS", "RegimenConfig", "Study",
-           "register"]
+__all__ = ["Config", "DrugConfig", "GridConfig", "MAX_DRAWS", "PerpetratorConfig", "ROUTES", "RUN_KEYS",
+           "RegimenConfig", "Study", "register"]
 
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
 # keys every experiment reads
-RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "chunk_size", "precision", "output_format", "study")
+RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "n_draws", "chunk_size", "precision", "output_format",
+            "study")
+MAX_DRAWS = 1000  # parameter draws per run (each multiplies the PD work)
 
 
 @dataclass
@@ -170,6 +172,7 @@ class Config:
     seed: int = 0
     job_seed: str = "derive"  # multirun: "derive" a seed per job from seed + its overrides, or keep the "base"
     n_subjects: int = 1000
+    n_draws: int = 0  # parameter draws (a draw dimension; experiments with Experiment.draws); 0: point values
     chunk_size: int = 8192
     precision: str = "float32"
     output_format: str = "netcdf"
@@ -187,6 +190,9 @@ class Config:
             value = getattr(self, key)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{key}={value!r}; allowed: an integer >= 1")
+        if isinstance(self.n_draws, bool) or not isinstance(self.n_draws, int) or not 0 <= self.n_draws <= MAX_DRAWS:
+            raise ValueError(f"n_draws={self.n_draws!r}; allowed: an integer 0 to {MAX_DRAWS} (0: the point values, "
+                             "no draw dimension)")
         _choice("precision", self.precision, PRECISIONS)
         _choice("job_seed", self.job_seed, ("derive", "base"))
         _choice("output_format", self.output_format, ("netcdf", "zarr"))

@@ -1,7 +1,8 @@
 """Simulation results -> ``xarray.Dataset`` (the output contract).
 
 Dimensions: ``subject``, ``regimen`` (a MultiIndex of the swept parameters,
-so ``ds.sel(drug="clonazepam", interval_h=12)`` works), ``threshold`` and,
+so ``ds.sel(drug="clonazepam", interval_h=12)`` works), ``draw`` (parameter
+draws, just before ``subject``, when a run has them), ``threshold`` and,
 for the subjects whose trajectories were kept, ``time`` x
 ``trajectory_subject``.  Every variable has CF-style ``units`` and
 ``long_name``; provenance is in flat global attributes.
@@ -25,14 +26,20 @@ import yaml
 
 from popsim._validate import closest
 from popsim.cohort.model import COVARIATES
+from popsim.pd.constants import PD
+from popsim.pd.parameters import RUNTIME
 
-__all__ = ["VARIABLES", "annotate", "attrs", "build", "provenance", "regimen_dataset", "register", "with_covariates"]
+__all__ = ["VARIABLES", "annotate", "attrs", "build", "provenance", "regimen_dataset", "register", "with_covariates",
+           "with_draws"]
 
 # The one registry of Dataset metadata: name -> (units, long_name), for variables and coordinates: the
 # cohort model's covariates and the shared names of popsim/variables.yaml (package data); experiments add
 # their own with register() when their module is imported.
 VARIABLES: dict[str, tuple[str, str]] = dict(COVARIATES) | {
     name: tuple(meta) for name, meta in yaml.safe_load((Path(__file__).parent / "variables.yaml").read_text()).items()}
+# each runtime PD constant's value in every parameter draw (with_draws)
+VARIABLES |= {f"pd_{k}": (PD[k].units, f"PD constant {k} (popsim.pd.constants) in each parameter draw")
+              for k in RUNTIME}
 
 # units of the individual parameters (param_<name>; a metabolite's ``M1_CL`` has the units of ``CL``)
 PARAM_UNITS = {"KA": "h-1", "CL": "L h-1", "V1": "L", "V2": "L", "V3": "L", "Q2": "L h-1", "Q3": "L h-1",
@@ -195,6 +202,17 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
         ds["time"].attrs["standard_name"] = "time"
     ds.attrs.update(attrs)
     ds.attrs["steady_state_window_h"] = float(window_h)
+    return ds
+
+
+def with_draws(ds: xr.Dataset, values, names) -> xr.Dataset:
+    """``ds`` with the parameter draws: coordinate ``draw`` 0..K-1 and, for each of ``names``, the constant's
+    values ``values[name]`` ``(draw,)`` as ``pd_<name>`` over ``draw`` (units of :data:`popsim.pd.constants.PD`)."""
+    k = len(next(iter(values.values())))
+    ds = ds.assign_coords(draw=np.arange(k))
+    for name in names:
+        ds[f"pd_{name}"] = (("draw",), np.asarray(values[name], float), attrs(f"pd_{name}"))
+    ds["draw"].attrs = attrs("draw")
     return ds
 
 

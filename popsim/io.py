@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["read_dataset", "summary_table", "write_dataset", "write_table"]
+__all__ = ["DRAW_QUANTILES", "over_draws", "read_dataset", "summary_table", "write_dataset", "write_table"]
+
+DRAW_QUANTILES = (0.025, 0.5, 0.975)  # the median and central 95% over parameter draws
 
 
 def _atomic(path: Path, write) -> Path:
@@ -59,24 +61,41 @@ def read_dataset(path: Path) -> xr.Dataset:
     return ds.set_index(regimen=levels)
 
 
+def over_draws(name: str, x, axis: int = -1) -> dict[str, np.ndarray]:
+    """``{<name>_p2.5, <name>_p50, <name>_p97.5}``: the median and central 95% of ``x`` over its draw axis
+    ``axis`` (:data:`DRAW_QUANTILES`; NaN draws are left out, all NaN gives NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        q = np.nanquantile(np.asarray(x, float), DRAW_QUANTILES, axis=axis)
+    return {f"{name}_p{100 * p:g}": v for p, v in zip(DRAW_QUANTILES, q)}
+
+
 def summary_table(ds: xr.Dataset, quantiles=(0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
     """Tidy population percentiles: one row per (leading coordinates, e.g. cohort) x regimen x variable x
-    quantile, for every variable whose last dimensions are ``(regimen, subject)``."""
+    quantile, for every variable whose last dimensions are ``(regimen, subject)``.
+
+    With parameter draws (variables ending in ``(regimen, draw, subject)``) the percentiles are taken in each
+    draw and the row gives their median and central 95% over draws (:func:`over_draws`: columns
+    ``value_p2.5``, ``value_p50``, ``value_p97.5``) in place of ``value``.
+    """
     rows = []
     levels = ds.indexes["regimen"].names
+    tail = ("regimen", "draw", "subject") if "draw" in ds.dims else ("regimen", "subject")
     for name, var in ds.data_vars.items():
-        if var.dims[-2:] != ("regimen", "subject") or name.startswith("param_"):
+        if var.dims[-len(tail):] != tail or name.startswith("param_"):
             continue
-        lead = var.dims[:-2]
+        lead = var.dims[:-len(tail)]
         for combo in itertools.product(*(ds[d].values for d in lead)):
             sel = var.sel(dict(zip(lead, combo))) if lead else var
             with warnings.catch_warnings():  # a regimen where the variable is undefined (all NaN) gives NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
-                q = np.nanquantile(sel.values, quantiles, axis=1)  # (quantile, regimen)
+                q = np.nanquantile(sel.values, quantiles, axis=-1)  # (quantile, regimen[, draw])
+            columns = over_draws("value", q) if "draw" in tail else {"value": q}
             for r, label in enumerate(ds.indexes["regimen"]):
                 for qi, qv in enumerate(quantiles):
                     rows.append({**dict(zip(lead, combo)), **dict(zip(levels, label)), "variable": name,
-                                 "units": var.attrs["units"], "quantile": qv, "value": q[qi, r]})
+                                 "units": var.attrs["units"], "quantile": qv,
+                                 **{k: v[qi, r] for k, v in columns.items()}})
     return pd.DataFrame(rows)
 
 

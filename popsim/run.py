@@ -130,6 +130,9 @@ def compose(cfg) -> Config:
             raise ValueError(f"cohort.p_opioid={c.cohort.p_opioid!r}: the fraction of chronic (tolerant) opioid "
                              f"users acts only where an opioid is given; the {exp.name} experiment gives none; "
                              "allowed: 0, or +experiment=overdose")
+    if c.n_draws and not exp.draws:
+        raise ValueError(f"n_draws={c.n_draws!r}: the {exp.name} experiment does not support parameter draws yet; "
+                         f"allowed: 0, or an experiment that does: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
     if exp.reads_pd:
         check_values(c.pd)
     c.study.check(c)
@@ -188,6 +191,11 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     elapsed = time.time() - t0
     ds = result.dataset
     ds.attrs.update(provenance(recorded_config(cfg), cfg.seed, cfg.precision))
+    ds.attrs["n_draws"] = cfg.n_draws
+    ds.attrs["parameter_uncertainty"] = (
+        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants by "
+        "popsim.uncertainty.draw_values (pd overrides held fixed), over the draw dimension" if cfg.n_draws
+        else "none, point values of popsim.pd.constants")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"

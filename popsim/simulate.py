@@ -7,6 +7,13 @@ sharded over the local devices along the subject axis, and run chunk by
 chunk so memory is bounded whatever the cohort size.  Subject ``i``'s
 parameters come from ``fold_in`` keys of its global index, so results do not
 depend on cohort size, chunk size, device count or regimen.
+
+Parameter draws (model uncertainty) are an optional third batched axis,
+between regimens and subjects: the part of the runtime arguments that carries
+a leading draw axis (``draw_axes``, e.g. the PD constants) is ``vmap``-ed
+inside the subject, so what does not depend on it (the subject's keys,
+covariates and PK) stays unbatched and is computed once per subject, and
+subject ``i`` is the same person in every draw.
 """
 
 from __future__ import annotations
@@ -74,7 +81,7 @@ class TypicalIIV:
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(spec: GridSpec, subjects: Callable, n_devices: int) -> Callable:
+def _compiled(spec: GridSpec, subjects: Callable, n_devices: int, draw_axes=None) -> Callable:
     """Jitted ``(ids, args, U) -> (params, covariates, outputs)``; cached by static structure."""
 
     def one_subject(i, args, U):
@@ -86,6 +93,10 @@ def _compiled(spec: GridSpec, subjects: Callable, n_devices: int) -> Callable:
         out = jax.vmap(lambda u: simulate_one(spec, ker, u, pd, joined=False), out_axes=-1)(U)
         return p, cov, out
 
+    if draw_axes is not None:
+        # Covariates cannot depend on a draw (out_axes None: vmap refuses a batched one); JAX batches only
+        # what depends on the drawn arguments, so the subject's covariates and PK are computed once.
+        one_subject = jax.vmap(one_subject, in_axes=(None, draw_axes, None), out_axes=(-1, None, -1))
     batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)
     if n_devices == 1:
         return jax.jit(batched)
@@ -111,12 +122,19 @@ def simulate(
     chunk_size: int = 8192,
     dtype=jnp.float32,
     progress: Callable[[int, int], None] | None = None,
+    draw_axes=None,
 ) -> dict:
     """Simulate ``n_subjects`` of a subject model (see :class:`TypicalIIV`) x ``regimens`` on ``spec``.
 
     Parameters
     ----------
     regimens : (regimen, time, channel) bolus amounts (mg) or infusion rates (mg/h).
+    draw_axes : None, or parameter draws: a hashable ``vmap`` ``in_axes`` prefix of ``args``, 0 on the
+        parts that carry a leading ``(draw,)`` axis (the same length K for all), None on the rest (e.g.
+        :meth:`popsim.arm.SubjectArgs.draw_axes`).  The subject model then sees one draw at a time;
+        every output but ``covariates`` gains a ``draw`` axis just before the subject axis (parameters
+        and PK outputs that do not depend on the draw are broadcast over it), ``covariates`` keep
+        ``(subject,)``.  Draw ``k`` and subject ``i`` are the same whatever K and the chunking.
     chunk_size : subjects per compiled call (rounded up to a multiple of 128
         per device); the last chunk is padded so nothing recompiles and every
         subject takes the same compiled code path (bitwise chunk invariance).
@@ -130,8 +148,8 @@ def simulate(
     (subject,)}, and the arrays of :func:`popsim.pk.grid.simulate_one` with
     two trailing axes ``(regimen, subject)``: ``conc`` {output: (time,
     regimen, subject)} and summaries ``(window, output, regimen, subject)``
-    (``t_above``/``t_below``: ``(output, threshold, regimen, subject)``).
-    numpy arrays.
+    (``t_above``/``t_below``: ``(output, threshold, regimen, subject)``);
+    with ``draw_axes``, ``(..., draw, subject)``.  numpy arrays.
     """
     if dtype == jnp.float64 and not jax.config.jax_enable_x64:
         raise ValueError("precision float64 needs jax_enable_x64 (set precision before any JAX work)")
@@ -146,7 +164,7 @@ def simulate(
     # contraction) and change the last bits of some subjects with the chunking.
     lanes = n_dev * _LANES
     chunk = -(-min(chunk_size, n_subjects) // lanes) * lanes
-    f = _compiled(spec, subjects, n_dev)
+    f = _compiled(spec, subjects, n_dev, draw_axes)
     Uj = jnp.asarray(U, dtype)
     result, traj = None, None
 

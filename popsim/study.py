@@ -98,7 +98,9 @@ def de_dose_mg(drug: str, diazepam_equivalent_mg: float) -> float:
 
 
 class ArmResult(NamedTuple):
-    """The clinical readout of one arm (:func:`simulate_arm`); arrays ``(regimen, subject)`` unless stated."""
+    """The clinical readout of one arm (:func:`simulate_arm`); arrays ``(regimen, subject)`` unless stated,
+    with parameter draws ``(regimen, draw, subject)`` (a ``draw`` axis before ``subject`` in every array but
+    the covariates)."""
 
     values: dict[str, np.ndarray]  # name -> array (metadata in popsim.dataset.VARIABLES)
     by_day: dict[str, np.ndarray]  # cavg_day, effect_a1_mean_day: (checkpoint, regimen, subject)
@@ -111,7 +113,7 @@ class ArmResult(NamedTuple):
     hold: dict[str, np.ndarray]  # with a hold: count (holds used), delay_h (final delay of the schedule, h)
 
 
-def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values: Mapping[str, float],
+def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values: Mapping[str, float | np.ndarray],
                  checkpoints_h: Sequence[float] = (), perpetrator_doses: np.ndarray | None = None,
                  chunk_size: int = 8192, dtype=jnp.float32, progress: Callable | None = None,
                  pd_above: Sequence[tuple[str, float]] = (), trajectories: Sequence[str] = (),
@@ -120,7 +122,8 @@ def simulate_arm(arm: Arm, U: np.ndarray, *, seed: int, n_subjects: int, values:
     """The clinical readout of ``arm`` (with PD) over regimens ``U``.
 
     ``U``: (regimen, time, channel) inputs, channel 0 the drug, then one per co-medication of the arm.
-    ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`).
+    ``values``: the runtime PD constants (:func:`popsim.pd.parameters.check_values`), or K parameter draws
+    of them (``(draw,)`` arrays, e.g. :func:`popsim.uncertainty.draw_values`; see :meth:`popsim.arm.Arm.args`).
     ``checkpoints_h``: times (h, whole days >= 1 day) at which the day before is summarised too
     (``by_day``), e.g. weekly to follow accumulation.
     ``perpetrator_doses``: ``(time,)`` mg per step of the arm's perpetrator.
@@ -208,7 +211,9 @@ def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str]
                    doses_de: Sequence[float], checkpoints_h: Sequence[float] = ()):
     """Dataset over ``cohort`` x ``regimen`` (``drug``, ``dose_de_mg``; ``dose_mg`` a coordinate) x ``subject``
     from ``results[cohort, drug]`` (outputs of :func:`simulate_arm` whose first ``len(doses_de)`` regimens
-    are ``doses_de``), with covariates on ``(cohort, subject)`` and, with checkpoints, ``day`` variables."""
+    are ``doses_de``), with covariates on ``(cohort, subject)`` and, with checkpoints, ``day`` variables.
+    Results with parameter draws give every variable a ``draw`` dimension before ``subject`` (coordinate
+    0..K-1); the drawn constants are added by :func:`popsim.dataset.with_draws`."""
     import pandas as pd
     import xarray as xr
 
@@ -220,15 +225,19 @@ def cohort_dataset(results: Mapping, covariates: Mapping, cohorts: Sequence[str]
     ds = ds.assign_coords(dose_mg=("regimen", [de_dose_mg(d, x) for d in drugs for x in doses_de]))
     n_sub = len(covariates[cohorts[0]]["age"])
     ds = ds.assign_coords(cohort=list(cohorts), subject=np.arange(n_sub))
-    for name in results[cohorts[0], drugs[0]].values:
+    first = results[cohorts[0], drugs[0]].values
+    draw = ("draw",) if next(iter(first.values())).ndim == 3 else ()  # (regimen, draw, subject) with draws
+    if draw:
+        ds = ds.assign_coords(draw=np.arange(next(iter(first.values())).shape[1]))
+    for name in first:
         v = np.stack([np.concatenate([results[c, d].values[name][:n] for d in drugs]) for c in cohorts])
-        ds[name] = (("cohort", "regimen", "subject"), v)
+        ds[name] = (("cohort", "regimen", *draw, "subject"), v)
     if checkpoints_h:
         ds = ds.assign_coords(day=np.asarray(checkpoints_h, float) / DAY_H)
         for name in results[cohorts[0], drugs[0]].by_day:
             v = np.stack([np.concatenate([results[c, d].by_day[name][:, :n] for d in drugs], axis=1)
                           for c in cohorts])
-            ds[name] = (("cohort", "day", "regimen", "subject"), v)
+            ds[name] = (("cohort", "day", "regimen", *draw, "subject"), v)
     stacked = {name: np.stack([covariates[c][name] for c in cohorts]) for name in covariates[cohorts[0]]}
     ds = with_covariates(ds, stacked, ("cohort", "subject"))
     return annotate(ds)

@@ -11,6 +11,8 @@ import pandas as pd
 
 run = Path(sys.argv[1])
 rec = pd.read_csv(run / "elderly_recommended_doses.csv")
-table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(dict.fromkeys(rec["cohort"]))]
-print("recommended starting dose [mg/day]:")
+drawn = "recommended_mg_p50" in rec  # a run with n_draws > 0: the median over parameter draws
+column = "recommended_mg_p50" if drawn else "recommended_mg"
+table = rec.pivot(index="drug", columns="cohort", values=column)[list(dict.fromkeys(rec["cohort"]))]
+print("recommended starting dose [mg/day]" + (" (median over parameter draws)" if drawn else "") + ":")
 print(table.round(3).to_string())

@@ -55,7 +55,9 @@ class Experiment:
     of it (``"grid.dt_h"``) or, for ``pd``, the parts of the PD model whose
     outputs it writes (``"pd.gaba"``, ``"pd.falls"``, ...: their constants,
     :data:`popsim.pd.parameters.PARTS`); ``tiny``: overrides for a run of
-    seconds (the contract tests); ``question``: one line.
+    seconds (the contract tests); ``question``: one line.  ``draws``: whether it supports parameter draws
+    (``n_draws`` > 0: its ``run`` gives the per-subject variables a ``draw`` dimension); the others refuse
+    them before any compute.
     """
 
     name: str
@@ -65,6 +67,7 @@ class Experiment:
     reads: tuple[str, ...]
     tiny: tuple[str, ...]
     question: str
+    draws: bool = False
 
     def __post_init__(self):
         for key in self.reads:

@@ -23,18 +23,22 @@ import xarray as xr
 from popsim._validate import choice, finite, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import VARIABLES, annotate, register
+from popsim.dataset import VARIABLES, annotate, register, with_draws
 from popsim.dosing import individual_dose
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
+from popsim.io import over_draws, summary_table
 from popsim.pd.parameters import check_values
 from popsim.plots import new_axes, side_by_side
 from popsim.study import (check_arms, check_clock_hours, check_day_grid, cohort_dataset, daily_regimens, de_dose_mg,
                           simulate_arm)
+from popsim.uncertainty import UNCERTAIN, draw_values
 
-__all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_effect", "plot_recommended", "recommend", "run"]
+__all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_effect", "plot_recommended", "recommend",
+           "recommendations_table", "run"]
 
 SEARCHED = ("effect_a1_mean_ss", "fall_rate_ratio")  # their medians over the search grid are kept
+# the recommendations' columns taken in each parameter draw, reported over draws (recommendations_table)
+OVER_DRAWS = ("reference_effect_a1", "recommended_de_mg", "recommended_mg", "fall_capped_de_mg", "fall_capped_mg")
 register({f"median_{name}_search": (VARIABLES[name][0], f"median {VARIABLES[name][1]} (dose search grid)")
           for name in SEARCHED})
 register({
@@ -113,87 +117,130 @@ def _typical_person(cov: dict) -> dict:
 
 
 def recommend(results, covariates, s: ElderlyStudy, doses, search, values) -> pd.DataFrame:
-    """The recommendations table (one row per cohort x drug) from ``results[cohort, drug]``
-    (:class:`popsim.study.ArmResult` over ``doses``, the search grid ``search`` last)."""
+    """The recommendations, one row per cohort x drug x ``draw`` (parameter draw; 0 alone without draws), from
+    ``results[cohort, drug]`` (:class:`popsim.study.ArmResult` over ``doses``, the search grid ``search`` last):
+    the decisions are taken in each draw.  ``individual_dose_typical_person_mg``, the closed-form cross-check,
+    uses the point values ``values`` (:func:`popsim.pd.parameters.check_values`) in every draw."""
     k_ref, k_search = len(doses) - len(search) - 1, slice(len(doses) - len(search), None)
+
     rows = []
     for d in s.drugs:
-        target = np.median(results[s.reference_cohort, d].values["effect_a1_mean_ss"][k_ref])
+        ref = results[s.reference_cohort, d].values["effect_a1_mean_ss"][k_ref]
+        target = np.atleast_1d(np.median(ref, axis=-1))  # (draw,)
         for c in s.cohorts:
             v = results[c, d].values
-            occ = np.median(v["effect_a1_mean_ss"][k_search], axis=-1)
-            frr = np.median(v["fall_rate_ratio"][k_search], axis=-1)
-            de = _interp_dose(search, occ, target)
-            below = np.nonzero(np.maximum.accumulate(frr) <= s.fall_rate_ratio_cap)[0]
-            cap = np.nan if not len(below) else (_interp_dose(search, frr, s.fall_rate_ratio_cap)
-                                                 if below[-1] < len(search) - 1 else float(search[-1]))
+            occ = np.median(v["effect_a1_mean_ss"][k_search], axis=-1).reshape(len(search), len(target))
+            frr = np.median(v["fall_rate_ratio"][k_search], axis=-1).reshape(len(search), len(target))
             med = _typical_person(covariates[c])
             analytic = individual_dose(d, "oral", med, de_dose_mg(d, s.reference_dose_de_mg),
                                        reference=_typical_person(covariates[s.reference_cohort]), values=values)
-            rows.append({"drug": d, "cohort": c, "median_age": med["age"],
-                         "reference_effect_a1": float(target),
-                         "recommended_de_mg": de, "recommended_mg": de_dose_mg(d, de) if np.isfinite(de) else np.nan,
-                         "fall_capped_de_mg": cap,
-                         "fall_capped_mg": de_dose_mg(d, cap) if np.isfinite(cap) else np.nan,
-                         "individual_dose_typical_person_mg": analytic})
+            for j in range(len(target)):
+                de = _interp_dose(search, occ[:, j], target[j])
+                below = np.nonzero(np.maximum.accumulate(frr[:, j]) <= s.fall_rate_ratio_cap)[0]
+                cap = np.nan if not len(below) else (_interp_dose(search, frr[:, j], s.fall_rate_ratio_cap)
+                                                     if below[-1] < len(search) - 1 else float(search[-1]))
+                rows.append({"drug": d, "cohort": c, "draw": j, "median_age": med["age"],
+                             "reference_effect_a1": float(target[j]), "recommended_de_mg": de,
+                             "recommended_mg": de_dose_mg(d, de) if np.isfinite(de) else np.nan,
+                             "fall_capped_de_mg": cap,
+                             "fall_capped_mg": de_dose_mg(d, cap) if np.isfinite(cap) else np.nan,
+                             "individual_dose_typical_person_mg": analytic})
+    return pd.DataFrame(rows)
+
+
+def recommendations_table(rec: pd.DataFrame, n_draws: int) -> pd.DataFrame:
+    """The tidy recommendations (one row per drug x cohort) from :func:`recommend`: its columns without
+    draws; with ``n_draws`` > 0 each decision over draws (:data:`OVER_DRAWS`) as its median and central 95%
+    (:func:`popsim.io.over_draws`: ``<column>_p2.5``, ``_p50``, ``_p97.5``; draws whose dose lies outside the
+    searched range are left out, and ``recommended_n_draws``, ``fall_capped_n_draws`` count those kept)."""
+    if not n_draws:
+        return rec.drop(columns="draw")
+    rows = []
+    for (d, c), g in rec.groupby(["drug", "cohort"], sort=False):
+        row = {"drug": d, "cohort": c, "median_age": g["median_age"].iloc[0],
+               "individual_dose_typical_person_mg": g["individual_dose_typical_person_mg"].iloc[0]}
+        for name in OVER_DRAWS:
+            row |= {k: float(v) for k, v in over_draws(name, g[name].to_numpy()).items()}
+        row |= {f"{name}_n_draws": int(np.isfinite(g[f"{name}_de_mg"]).sum()) for name in ("recommended",
+                                                                                             "fall_capped")}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _dataset(results, covariates, s: ElderlyStudy, report, search, rec: pd.DataFrame) -> xr.Dataset:
-    """Dataset over cohort x regimen (the reported doses) x subject, with the median dose-response over the
-    search grid and the recommended and fall-capped doses over cohort x drug_searched."""
+    """Dataset over cohort x regimen (the reported doses) x [draw x] subject, with the median dose-response over
+    the search grid and the recommended and fall-capped doses over cohort x drug_searched [x draw]."""
     ds = cohort_dataset(results, covariates, s.cohorts, s.drugs, report)
+    draw = ("draw",) if "draw" in ds.dims else ()
     ds = ds.assign_coords(search_dose_de_mg=search, drug_searched=list(s.drugs))
     k = slice(len(report) + 1, None)
     for name in SEARCHED:
         v = np.stack([np.stack([np.median(results[c, d].values[name][k], axis=-1) for d in s.drugs])
                       for c in s.cohorts])
-        ds[f"median_{name}_search"] = (("cohort", "drug_searched", "search_dose_de_mg"), v)
-    by = rec.set_index(["cohort", "drug"])
+        ds[f"median_{name}_search"] = (("cohort", "drug_searched", "search_dose_de_mg", *draw), v)
+    by = rec.set_index(["cohort", "drug", "draw"]).sort_index()
     for name in ("recommended_de_mg", "fall_capped_de_mg"):
-        ds[name] = (("cohort", "drug_searched"),
-                    np.array([[by.loc[(c, d), name] for d in s.drugs] for c in s.cohorts], float))
+        v = np.array([[by.loc[(c, d), name].to_numpy() for d in s.drugs] for c in s.cohorts], float)
+        ds[name] = (("cohort", "drug_searched", *draw), v if draw else v[..., 0])
     ds.attrs.update({"reference_cohort": s.reference_cohort, "reference_dose_de_mg": s.reference_dose_de_mg,
                      "fall_rate_ratio_cap": s.fall_rate_ratio_cap})
     return annotate(ds)
 
 
+def _median_and_interval(var: xr.DataArray):
+    """``(median, error-bar lengths (2, ...))`` over ``draw`` (its central 95%), or ``(values, None)`` without
+    draws."""
+    if "draw" not in var.dims:
+        return var.values, None
+    lo, mid, hi = over_draws("x", var.transpose(..., "draw").values).values()
+    return mid, np.stack([mid - lo, hi - mid])
+
+
 def plot_recommended(ds: xr.Dataset, *, ax=None):
     """Recommended starting dose (diazepam equivalents) per drug and cohort (bars), with the fall-capped
-    dose (triangles) and the reference dose."""
+    dose (triangles) and the reference dose; with parameter draws, the median over draws with their central
+    95% as error bars."""
     ax = ax or new_axes()
     drugs, cohorts = [str(d) for d in ds["drug_searched"].values], [str(c) for c in ds["cohort"].values]
     width = 0.8 / len(cohorts)
     for j, c in enumerate(cohorts):
         x = np.arange(len(drugs)) + (j - (len(cohorts) - 1) / 2) * width
-        ax.bar(x, ds["recommended_de_mg"].sel(cohort=c), width, color=f"C{j}",
-               label=f"{c}: matches reference effect")
-        ax.plot(x, ds["fall_capped_de_mg"].sel(cohort=c), "v", color="k", ms=6,
-                label="fall-capped dose" if j == 0 else None)
+        y, err = _median_and_interval(ds["recommended_de_mg"].sel(cohort=c))
+        ax.bar(x, y, width, yerr=err, capsize=2, color=f"C{j}", label=f"{c}: matches reference effect")
+        y, err = _median_and_interval(ds["fall_capped_de_mg"].sel(cohort=c))
+        ax.errorbar(x, y, yerr=err, fmt="v", color="k", ms=6, capsize=2,
+                    label="fall-capped dose" if j == 0 else None)
     ref = float(ds.attrs["reference_dose_de_mg"])
     ax.axhline(ref, color="0.4", ls=":", label=f"reference: {ref:g} mg in {ds.attrs['reference_cohort']}")
     ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
     ax.set_ylabel("daily dose, mg diazepam equivalents (Ashton)")
-    ax.set_title(textwrap.fill("Recommended starting dose by age band (simulated population medians)", 55), fontsize=10)
+    title = "Recommended starting dose by age band (simulated population medians" + (
+        f"; median and 95% over {ds.sizes['draw']} parameter draws)" if "draw" in ds.dims else ")")
+    ax.set_title(textwrap.fill(title, 55), fontsize=10)
     ax.legend(fontsize=7)
     return ax
 
 
 def plot_dose_effect(ds: xr.Dataset, *, ax=None):
     """Median mean alpha1 effect (last day) against dose over the search grid, per cohort (colour) and
-    drug (line style)."""
+    drug (line style); with parameter draws, the median over draws and a band of their central 95%."""
     ax = ax or new_axes()
     drugs, cohorts = list(ds["drug_searched"].values), list(ds["cohort"].values)
     occ = ds["median_effect_a1_mean_ss_search"]
     for j, c in enumerate(cohorts):
         for k, d in enumerate(drugs):
-            ax.plot(ds["search_dose_de_mg"], occ.sel(cohort=c, drug_searched=d), color=f"C{j}",
+            y, err = _median_and_interval(occ.sel(cohort=c, drug_searched=d))
+            if err is not None:
+                ax.fill_between(ds["search_dose_de_mg"], y - err[0], y + err[1], color=f"C{j}", alpha=0.15, lw=0)
+            ax.plot(ds["search_dose_de_mg"], y, color=f"C{j}",
                     ls=("-", "--", ":", "-.")[k % 4], lw=1.2, label=f"{c} {d}" if len(drugs) * len(cohorts) <= 12
                     else (c if k == 0 else None))
     ax.set_xscale("log")
     ax.set_xlabel("daily dose, mg diazepam equivalents (log)")
     ax.set_ylabel("median mean alpha1 effect, last day (fraction)")
-    ax.set_title(textwrap.fill("Dose-effect by cohort (colour) and drug (line style)", 55), fontsize=10)
+    title = "Dose-effect by cohort (colour) and drug (line style)" + (
+        "; band: 95% over parameter draws" if "draw" in ds.dims else "")
+    ax.set_title(textwrap.fill(title, 55), fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     return ax
 
@@ -204,12 +251,14 @@ def figure(ds: xr.Dataset):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject, and the recommendations."""
+    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject (x draw with ``n_draws``), and the
+    recommendations."""
     s, g = cfg.study, cfg.grid
     search = np.geomspace(s.search_min_de_mg, s.search_max_de_mg, s.search_points)
     report = list(dict.fromkeys([*s.dose_de_mg]))
     doses = report + [s.reference_dose_de_mg] + list(search)
-    values = check_values(cfg.pd)
+    point = check_values(cfg.pd)
+    values = draw_values(cfg.n_draws, cfg.pd) if cfg.n_draws else point
     cohorts = list(dict.fromkeys([*s.cohorts, s.reference_cohort]))
     results, covariates = {}, {}
     for c in cohorts:
@@ -220,15 +269,25 @@ def run(cfg, *, dtype, progress=None) -> Result:
                              progress=progress and progress(f"{c}/{d}"))
             results[c, d] = r
             covariates[c] = r.covariates
-    rec = recommend(results, covariates, s, doses, search, values)
+    rec = recommend(results, covariates, s, doses, search, point)
     ds = _dataset(results, covariates, s, report, search, rec)
-    table = rec.pivot(index="drug", columns="cohort", values="recommended_mg")[list(s.cohorts)]
+    table = recommendations_table(rec, cfg.n_draws)
+    if cfg.n_draws:
+        drawn = [k for k in EXPERIMENT.pd_constants() if k in UNCERTAIN and k not in cfg.pd]
+        ds = with_draws(ds, values, drawn)
+        shown = table.assign(recommended_mg=[f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
+            table["recommended_mg_p2.5"], table["recommended_mg_p50"], table["recommended_mg_p97.5"])])
+    else:
+        shown = table.assign(recommended_mg=table["recommended_mg"].round(3))
+    pivot = shown.pivot(index="drug", columns="cohort", values="recommended_mg")[list(s.cohorts)]
     text = (f"Recommended starting dose (mg/day): matches the median alpha1 effect of {s.reference_dose_de_mg:g} mg "
             f"diazepam-equivalent in {s.reference_cohort}; fall-capped: median fall-rate ratio <= "
-            f"{s.fall_rate_ratio_cap:g}\n" + table.round(3).to_string())
-    return Result(ds, {"summary": summary_table(ds), "recommended_doses": rec},
-                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days "
-                  "once daily", text)
+            f"{s.fall_rate_ratio_cap:g}" + (f"; median (95% interval) over {cfg.n_draws} parameter draws"
+                                              if cfg.n_draws else "") + "\n" + pivot.to_string())
+    return Result(ds, {"summary": summary_table(ds), "recommended_doses": table},
+                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects"
+                  + (f" x {cfg.n_draws} parameter draws" if cfg.n_draws else "") + f", {g.days:g} days once daily",
+                  text)
 
 
 EXPERIMENT = Experiment(
@@ -237,4 +296,5 @@ EXPERIMENT = Experiment(
     tiny=("n_subjects=64", "grid.days=7", "study.search_points=10", "study.drugs=[lorazepam,alprazolam]",
           "study.cohorts=[healthy_young,very_elderly]"),
     question="How much lower should a benzodiazepine's starting dose be at 65-80 and over 80, and which dose "
-             "keeps the risk of falls acceptable?")
+             "keeps the risk of falls acceptable?",
+    draws=True)

@@ -35,6 +35,7 @@ import math
 from typing import Mapping
 
 import jax.numpy as jnp
+import numpy as np
 
 from popsim.drugs.library import load, names
 from popsim.params.derive import unbound_fraction
@@ -43,8 +44,8 @@ from popsim.pd.constants import ETHANOL, PD
 from popsim.pd.potency import GABA_KINDS, kd_unbound, theta
 from popsim._validate import closest
 
-__all__ = ["PARTS", "RUNTIME", "check_values", "comedication_parameters", "ethanol_parameters", "gaba_agonists",
-           "gaba_parameters", "role_prefix", "score_parameters"]
+__all__ = ["PARTS", "RUNTIME", "check_draws", "check_values", "comedication_parameters", "ethanol_parameters",
+           "gaba_agonists", "gaba_parameters", "role_prefix", "score_parameters"]
 
 PD_ALLOMETRY = CONSTANTS["allometric_exponent"].value
 
@@ -138,6 +139,24 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
         raise ValueError(f"pd.prior_use_days={out['prior_use_days']!r} with pd.prior_use_burn_in_days="
                          f"{out['prior_use_burn_in_days']!r}: prior use is applied at the end of the burn-in; "
                          "allowed: a burn-in > 0 days (within the horizon) or no prior use")
+    return out
+
+
+def check_draws(values: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Parameter draws of runtime PD constants, ``{name: (draw,)}`` float64, from ``values`` of ``(draw,)``
+    arrays (one length K >= 1) and scalars (held fixed in every draw): each draw passes :func:`check_values`
+    (before any compute; the error names the draw and the key)."""
+    arrays = {k: np.asarray(v, float) for k, v in values.items()}
+    shapes = sorted({v.shape for v in arrays.values() if v.ndim})
+    if len(shapes) != 1 or len(shapes[0]) != 1 or shapes[0][0] < 1:
+        raise ValueError(f"PD constants with draws have shapes {shapes}; allowed: one (draw,) shape with at least "
+                         "one draw (and scalars, held fixed)")
+    out = {k: np.broadcast_to(v, shapes[0]) for k, v in arrays.items()}
+    for j in range(shapes[0][0]):
+        try:
+            check_values({k: float(v[j]) for k, v in out.items()})
+        except ValueError as e:
+            raise ValueError(f"draw {j}: {e}") from None
     return out
 
 

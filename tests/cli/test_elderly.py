@@ -64,3 +64,45 @@ def test_a_grid_step_that_does_not_divide_the_day_is_refused(refused):
     with pytest.raises(ValueError, match=re.escape("grid.dt_h=7.0: the elderly experiment doses by clock hour; "
                                                    "allowed: a step dividing 24 h")):
         cfg.study.check(cfg)
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds.attrs["n_draws"] == 3 and "3 draws" in ds.attrs["parameter_uncertainty"]
+    np.testing.assert_array_equal(ds["draw"], [0, 1, 2])
+    assert ds["p_fall"].dims == ("cohort", "regimen", "draw", "subject")
+    assert ds["age"].dims == ("cohort", "subject")  # the same people in every draw
+    assert ds["recommended_de_mg"].dims == ("cohort", "drug_searched", "draw")
+    assert ds["median_effect_a1_mean_ss_search"].dims[-1] == "draw"
+    assert ds["pd_fall_beta"].dims == ("draw",) and ds["pd_fall_beta"].attrs["units"]
+    assert len(np.unique(ds["pd_fall_beta"])) == 3 and "pd_ec50_age_ratio" not in ds  # drawn constants only
+    # the recommendation is taken in each draw; the table gives the median and 95% over draws
+    rec = pd.read_csv(files["recommended_doses"]).set_index(["cohort", "drug"])
+    for name in ("recommended_de_mg", "fall_capped_de_mg"):
+        assert name not in rec
+        for (c, d), row in rec.iterrows():
+            per_draw = ds[name].sel(cohort=c, drug_searched=d).values
+            ok = per_draw[np.isfinite(per_draw)]
+            assert row[f"{name.removesuffix('_de_mg')}_n_draws"] == len(ok)
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(ok, [0.025, 0.5, 0.975]) if len(ok) else [np.nan] * 3)
+    # the fall-capped dose moves with the drawn fall constants (fall_beta); the effect-matched dose does not:
+    # none of the constants the alpha1 effect reads (KDs, THETA, ec50_age_ratio) is drawn
+    assert np.all(np.ptp(ds["fall_capped_de_mg"].values, axis=-1) > 0)
+    assert np.all(np.ptp(ds["recommended_de_mg"].values, axis=-1) == 0)
+    # the summary: population percentiles in each draw, their median and 95% over draws
+    summary = pd.read_csv(files["summary"])
+    assert {"value_p2.5", "value_p50", "value_p97.5"} <= set(summary) and "value" not in summary
+    row = summary.query("variable == 'p_fall' and cohort == 'very_elderly' and drug == 'lorazepam' and "
+                        "dose_de_mg == 5.0 and quantile == 0.5").iloc[0]
+    by_draw = np.median(ds["p_fall"].sel(cohort="very_elderly", drug="lorazepam", dose_de_mg=5.0).values, axis=-1)
+    np.testing.assert_allclose(row["value_p50"], np.median(by_draw))
+    np.testing.assert_allclose(row["value_p2.5"], np.quantile(by_draw, 0.025))
+
+
+def test_point_values_are_said_in_the_attributes(study):
+    _, ds = study
+    assert ds.attrs["n_draws"] == 0 and "draw" not in ds.dims
+    assert ds.attrs["parameter_uncertainty"] == "none, point values of popsim.pd.constants"
