@@ -24,6 +24,7 @@ from popsim.dataset import provenance
 from popsim.experiments import REGISTRY
 from popsim.io import write_dataset, write_table
 from popsim.pd.parameters import check_values
+from popsim.uncertainty import draw_values, posterior
 
 __all__ = ["CONFIGS", "check_keys", "compose", "configure", "recorded_config", "run"]
 
@@ -135,6 +136,8 @@ def compose(cfg) -> Config:
                          f"allowed: 0, or an experiment that does: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
     if exp.reads_pd:
         check_values(c.pd)
+    if c.n_draws:
+        draw_values(c.n_draws, c.pd)  # at most the posterior's draws, each a valid set of constants
     c.study.check(c)
     return c
 
@@ -193,9 +196,15 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     ds.attrs.update(provenance(recorded_config(cfg), cfg.seed, cfg.precision))
     ds.attrs["n_draws"] = cfg.n_draws
     ds.attrs["parameter_uncertainty"] = (
-        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants by "
-        "popsim.uncertainty.draw_values (pd overrides held fixed), over the draw dimension" if cfg.n_draws
-        else "none, point values of popsim.pd.constants")
+        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior shipped "
+        "(popsim.uncertainty.draw_values; pd overrides held fixed), over the draw dimension" if cfg.n_draws
+        else "none: point values of popsim.pd.constants (the maximum-likelihood fits and stated values, not the "
+             "posterior median)")
+    if cfg.n_draws:
+        post = posterior().attrs
+        ds.attrs["posterior"] = (f"popsim/experiments/data/posterior.nc: {post['method']}, {post['n_particles']} "
+                                 f"draws, git {post.get('git_commit', '?')}, targets sha256 "
+                                 f"{post['targets_sha256'][:12]}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"

@@ -11,7 +11,11 @@ Rules
 1. **Membership.**  A runtime constant is uncertain when its status is M, A or
    F and it has a range, unless it sets up a scenario (``prior_use_days``,
    ``prior_use_burn_in_days``).  V/V2 (read) and D (derived) values are fixed.
-   For A and M the range is the stated prior, read as its central 95%.
+   For A and M the range is the stated prior, read as its central 95%.  One
+   derived value is drawn too: ``ec50_age_ratio`` (D, the geometric mean of
+   three studies' ratios, B7/B10/B11), whose range is the spread of those
+   studies (0.43-0.69), read the same way (A): the sensitivity of older
+   brains is what the elderly starting dose turns on.
 2. **Link scale** ``g``: identity when the value lies on a bound (``fx_beta`` 0,
    ``withdrawal_dropout_ratio`` 1, ``airway_obstruction_max`` 1: fits whose
    maximum is on the bound, where no log or logit scale is centred); logit when
@@ -139,6 +143,8 @@ _Z975 = 1.959963984540054  # standard normal 97.5% quantile
 # the shipped posterior draws (experiments/calibration/posterior.py)
 POSTERIOR = Path(__file__).resolve().parent / "experiments" / "data" / "posterior.nc"
 
+# Derived values whose range is the spread of their sources, drawn (rule 1)
+_SPREAD = ("ec50_age_ratio",)
 # Runtime values that set up a scenario rather than describe the world: never drawn.
 _CONFIGURATION = {
     "prior_use_days": "configuration: the length of prior benzodiazepine use is a scenario chosen by the "
@@ -153,7 +159,7 @@ def _fixed_reason(name: str) -> str | None:
     c = PD[name]
     if name in _CONFIGURATION:
         return _CONFIGURATION[name]
-    if c.status not in ("M", "A", "F"):
+    if c.status not in ("M", "A", "F") and name not in _SPREAD:
         return f"status {c.status}: read or derived from cited values, not a prior"
     if c.range is None:
         return f"status {c.status} without a range: no prior to draw from"
@@ -350,14 +356,20 @@ def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None) -> d
 
     The uncertain constants take the shipped posterior's draws (:func:`posterior`; a constant overridden on
     the command line, ``overrides``, is held at that value in every draw); the fixed ones their value.
-    Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``.
+    Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``; an uncertain constant the
+    posterior file does not hold takes its prior draw ``k`` (:func:`draws` with the posterior's seed, as
+    ``infer`` draws the constants no fit target depends on).
     """
     post = posterior()
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or not 1 <= n_draws <= post.sizes["draw"]:
         raise ValueError(f"n_draws={n_draws!r}; allowed: an integer from 1 to {post.sizes['draw']} (the posterior "
                          "draws shipped)")
-    base = check_values(overrides)
-    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k not in (overrides or {})}
+    base, fixed = check_values(overrides), set(overrides or {})
+    # a constant the posterior does not hold has no fit target: its prior draws, as infer gives such constants
+    missing = [k for k in UNCERTAIN if k not in post and k not in fixed]
+    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k in post and k not in fixed}
+    drawn |= {k: np.asarray(v, float) for k, v in draws(int(post.attrs.get("seed", 0)), jnp.arange(n_draws),
+                                                         missing).items()} if missing else {}
     out = {k: np.asarray(drawn[k], float) if k in drawn else np.full(n_draws, v) for k, v in base.items()}
     for k in range(n_draws):  # every draw is a valid set of constants
         check_values({name: float(v[k]) for name, v in out.items()})

@@ -69,7 +69,7 @@ from popsim.arm import Arm, risk_model, run_arm
 from popsim.cohort.model import sample_subject
 from popsim.cohort.presets import preset
 from popsim.drugs.library import species
-from popsim.dataset import annotate, register
+from popsim.dataset import annotate, register, with_draws
 from popsim.experiments.base import Experiment, Result, TableStudy
 from popsim.inference import smc
 from popsim.pd import potency
@@ -84,7 +84,7 @@ from popsim.planner import FOLLOW_DAYS, PROTRACTED_DAYS
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
-from popsim.uncertainty import LAPLACE, UNCERTAIN, draws
+from popsim.uncertainty import LAPLACE, UNCERTAIN, draw_values, draws
 
 __all__ = ["BLOCKS", "COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "block_constants",
            "figure", "fit_log_likelihood", "infer", "log_likelihood", "plot_calibration", "predictive_interval",
@@ -586,6 +586,17 @@ VARIABLES = {
                     "on the log ratio with SD log(hi/lo)/3.92 (NaN: neither)"),
 }
 register(VARIABLES)
+DRAW_VARIABLES = {  # with parameter draws (n_draws > 0)
+    "simulated_draw": ("1", "simulated value in each parameter draw (scores replayed on the same subjects)"),
+    "simulated_draws_lo": ("1", "simulated value, 2.5% over parameter draws"),
+    "simulated_draws_median": ("1", "simulated value, median over parameter draws"),
+    "simulated_draws_hi": ("1", "simulated value, 97.5% over parameter draws"),
+    "pp_lo": ("1", "95% posterior predictive interval of the published value, lower end: binomial over the study's N "
+                   "(counts), log-normal with the target's SD (ratios), over the parameter draws"),
+    "pp_hi": ("1", "95% posterior predictive interval of the published value, upper end"),
+    "in_predictive": ("1", "published value within its 95% posterior predictive interval (1 yes, 0 no, NaN none)"),
+}
+register(DRAW_VARIABLES)
 register({  # coordinates over target: the columns of the target table
     "target": ("1", "calibration target (its id in the target table)"),
     "row": ("1", "row of shared/science/literature.md the target comes from"),
@@ -609,11 +620,14 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
         coords[c] = ("target", table[c].astype(str).to_numpy())
     coords["units_of_target"] = ("target", np.asarray(units))
     ds = xr.Dataset(coords=coords, attrs=attrs)
-    for name in ("published", "lo", "hi", "n", "N", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik"):
+    for name in ("published", "lo", "hi", "n", "N", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik") + tuple(
+            k for k in DRAW_VARIABLES if k in table):
         ds[name] = ("target", table[name].to_numpy(float))
     ds = annotate(ds, **LOCAL)
-    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi"):
-        ds[name].attrs["comment"] = _PER_TARGET
+    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "simulated_draws_lo", "simulated_draws_median",
+                 "simulated_draws_hi", "pp_lo", "pp_hi"):
+        if name in ds:
+            ds[name].attrs["comment"] = _PER_TARGET
     return ds
 
 
@@ -740,18 +754,48 @@ class CalibrationStudy(TableStudy):
     TABLE = ("calibration", "targets", "ids", "id", TARGETS, read_targets)
 
 
+def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list[str]]:
+    """Each target's statistic in every parameter draw (the scores replayed on the same simulated subjects),
+    the 2.5/50/97.5% over draws and the 95% posterior predictive interval of the published value
+    (:func:`predictive_interval`); columns added to ``table``, the per-draw values as a Dataset over
+    ``target`` x ``draw`` and the report's lines."""
+    drawn = draw_values(cfg.n_draws, cfg.pd)
+    stats = list(dict.fromkeys(table["statistic"]))
+    per = [statistics_of(raw, stats, {k: float(v[j]) for k, v in drawn.items()}).set_index("statistic")["simulated"]
+           for j in range(cfg.n_draws)]
+    sim = np.stack([p.reindex(table["statistic"]).to_numpy(float) for p in per], axis=1)  # (target, draw)
+    with np.errstate(all="ignore"):
+        for q, name in ((2.5, "simulated_draws_lo"), (50.0, "simulated_draws_median"), (97.5, "simulated_draws_hi")):
+            table[name] = np.nanpercentile(sim, q, axis=1)
+    table["pp_lo"], table["pp_hi"] = predictive_interval(table, sim, seed=cfg.seed)
+    has = table["published"].notna() & table["pp_lo"].notna()
+    inside = (table["published"] >= table["pp_lo"]) & (table["published"] <= table["pp_hi"])
+    table["in_predictive"] = np.where(has, inside, np.nan)
+    lines = []
+    for use in ("fit", "check"):
+        part = table[(table["use"] == use) & table["in_predictive"].notna()]
+        lines.append(f"  {use:<5}: {int(part['in_predictive'].sum())}/{len(part)} published values within their 95% "
+                     f"posterior predictive interval ({cfg.n_draws} draws)")
+    ds = xr.Dataset({"simulated_draw": (("target", "draw"), sim)}, coords={"target": table["id"].to_numpy()})
+    return with_draws(ds, drawn, [k for k in EXPERIMENT.pd_constants() if k in UNCERTAIN and k not in cfg.pd]), lines
+
+
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Every target: the report table and the Dataset over ``target``."""
+    """Every target: the report table and the Dataset over ``target`` (with ``n_draws``: and ``draw``)."""
     s = cfg.study
     path, targets = s.rows()
-    stats = scenario_statistics(list(dict.fromkeys(targets["statistic"])), values=cfg.pd, n_subjects=cfg.n_subjects,
-                                seed=cfg.seed, dtype=dtype, chunk_size=cfg.chunk_size, progress=progress)
-    table = report(targets, stats)
+    statistics = list(dict.fromkeys(targets["statistic"]))
+    raw = simulate_scenarios(statistics, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype,
+                             chunk_size=cfg.chunk_size, progress=progress)
+    table = report(targets, statistics_of(raw, statistics, cfg.pd, bootstrap=BOOTSTRAP, seed=cfg.seed))
     cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik"]
+    draws_ds, draw_lines = _draws_report(table, raw, cfg) if cfg.n_draws else (None, [])
+    cols += ["simulated_draws_median", "pp_lo", "pp_hi", "in_predictive"] if cfg.n_draws else []
     lines = [table[cols].round(4).to_string(index=False)]
     for use in ("fit", "check"):
         part = table[(table["use"] == use) & table["in_interval"].notna()]
         lines.append(f"  {use:<5}: {int(part['in_interval'].sum())}/{len(part)} within the published interval")
+    lines += draw_lines
     # the receptor layer's fit (popsim.pd.potency) and its check against the Ashton equivalent doses
     fitted, ashton = pd.DataFrame(potency.fit_table()), pd.DataFrame(potency.ashton_check())
     lines += ["GABA-A affinities and endpoint thresholds, fitted jointly on measured concentration-effect data "
@@ -760,7 +804,10 @@ def run(cfg, *, dtype, progress=None) -> Result:
               "Check: dose equi-effective at steady state with 10 mg diazepam over the Ashton dose (source 'ashton': "
               "affinity derived from that dose, 1 by construction, not a check):",
               ashton.round(3).to_string(index=False)]
-    return Result(to_dataset(table, {"targets": str(path)}),
+    ds = to_dataset(table, {"targets": str(path)})
+    if draws_ds is not None:
+        ds = annotate(xr.merge([ds, draws_ds], compat="override", combine_attrs="override"), **LOCAL)
+    return Result(ds,
                   {"report": table, "potency_fit": fitted, "ashton_check": ashton},
                   f"{len(table)} published targets, {cfg.n_subjects} subjects per scenario", "\n".join(lines))
 
@@ -787,6 +834,8 @@ def plot_calibration(ds: xr.Dataset, *, ax=None):
         fitted = use[i] == "fit"
         ax.errorbar(sim[i] / scale, yi, xerr=[[max(sim[i] - mc_lo[i], 0) / scale], [max(mc_hi[i] - sim[i], 0) / scale]],
                     fmt="s", color="C3" if fitted else "C0", mfc="C3" if fitted else "none")
+        if "pp_lo" in ds and np.isfinite(ds["pp_lo"].values[i]):
+            ax.plot([ds["pp_lo"].values[i] / scale, ds["pp_hi"].values[i] / scale], [yi - 0.3] * 2, color="k", lw=1)
     ax.set_yticks(y, [f"{t} {s}" for t, s in zip(ds["target"].values, ds["statistic"].values)], fontsize=8)
     ax.axvline(1.0, color="0.5", ls=":")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -796,7 +845,8 @@ def plot_calibration(ds: xr.Dataset, *, ax=None):
     ax.legend(handles=[Line2D([], [], color="0.7", lw=6, label="published interval"),
                        Line2D([], [], marker="o", mfc="none", mec="k", ls="", label="published value"),
                        Line2D([], [], marker="s", color="C3", ls="", label="simulated, fitted (95% MC)"),
-                       Line2D([], [], marker="s", mfc="none", color="C0", ls="", label="simulated, checked")],
+                       Line2D([], [], marker="s", mfc="none", color="C0", ls="", label="simulated, checked")]
+              + ([Line2D([], [], color="k", lw=1, label="95% posterior predictive")] if "pp_lo" in ds else []),
               fontsize=8, loc="lower right")
     ax.set_title("popsim risk scores against published targets", fontsize=11)
     return ax
@@ -811,5 +861,6 @@ EXPERIMENT = Experiment(
     name="calibration", schema=CalibrationStudy, run=run, figure=figure,
     reads=("pd.gaba", "pd.falls", "pd.withdrawal", "pd.ventilation"),
     tiny=("n_subjects=64", "study.ids=[R1,R2,R3,R4,R5,R6]"),  # the respiratory targets (one scenario)
+    draws=True,
     question="Do the risk scores (falls, respiratory depression, withdrawal) reproduce the published targets, "
              "both those they were fitted to and those only checked?")

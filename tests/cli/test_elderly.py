@@ -77,7 +77,8 @@ def test_parameter_draws(tiny):
     assert ds["recommended_de_mg"].dims == ("cohort", "drug_searched", "draw")
     assert ds["median_effect_a1_mean_ss_search"].dims[-1] == "draw"
     assert ds["pd_fall_beta"].dims == ("draw",) and ds["pd_fall_beta"].attrs["units"]
-    assert len(np.unique(ds["pd_fall_beta"])) == 3 and "pd_ec50_age_ratio" not in ds  # drawn constants only
+    assert len(np.unique(ds["pd_fall_beta"])) == 3 and len(np.unique(ds["pd_ec50_age_ratio"])) == 3
+    assert "pd_co2_gain" not in ds  # drawn constants only
     # the recommendation is taken in each draw; the table gives the median and 95% over draws
     rec = pd.read_csv(files["recommended_doses"]).set_index(["cohort", "drug"])
     for name in ("recommended_de_mg", "fall_capped_de_mg"):
@@ -88,10 +89,14 @@ def test_parameter_draws(tiny):
             assert row[f"{name.removesuffix('_de_mg')}_n_draws"] == len(ok)
             np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
                                        np.quantile(ok, [0.025, 0.5, 0.975]) if len(ok) else [np.nan] * 3)
-    # the fall-capped dose moves with the drawn fall constants (fall_beta); the effect-matched dose does not:
-    # none of the constants the alpha1 effect reads (KDs, THETA, ec50_age_ratio) is drawn
+    # the fall-capped dose moves with the drawn fall constants (fall_beta); the effect-matched dose of the very
+    # elderly with ec50_age_ratio alone (of the drawn constants only it acts on the alpha1 effect): the more
+    # sensitive older brains (a lower ratio), the lower the dose, in every draw's order
     assert np.all(np.ptp(ds["fall_capped_de_mg"].values, axis=-1) > 0)
-    assert np.all(np.ptp(ds["recommended_de_mg"].values, axis=-1) == 0)
+    order = np.argsort(ds["pd_ec50_age_ratio"].values)
+    for d in ds["drug_searched"].values:
+        rec_old = ds["recommended_de_mg"].sel(cohort="very_elderly", drug_searched=d).values
+        assert np.all(np.diff(rec_old[order]) > 0), (d, rec_old, ds["pd_ec50_age_ratio"].values)
     # the summary: population percentiles in each draw, their median and 95% over draws
     summary = pd.read_csv(files["summary"])
     assert {"value_p2.5", "value_p50", "value_p97.5"} <= set(summary) and "value" not in summary

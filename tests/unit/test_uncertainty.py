@@ -76,7 +76,7 @@ def test_declared_set():
         assert (k in UNCERTAIN) == (drawn and not k.startswith("prior_use")), k
     assert sorted(FIXED) == sorted(["seizure_kindling", "prior_use_days", "prior_use_burn_in_days", "co2_gain",
                                     "co2_kel", "co2_ke0", "paco2_baseline", "opioid_tolerance_c50_ratio",
-                                    "fall_rate_72", "fall_rate_age_slope", "ec50_age_ratio", "ethanol_vmax_ratio"])
+                                    "fall_rate_72", "fall_rate_age_slope", "ethanol_vmax_ratio"])
 
 
 def test_draw_k_is_the_same_whatever_the_others():
