@@ -14,8 +14,9 @@ Rules
    For A and M the range is the stated prior, read as its central 95%.  One
    derived value is drawn too: ``ec50_age_ratio`` (D, the geometric mean of
    three studies' ratios, B7/B10/B11), whose range is the spread of those
-   studies (0.43-0.69), read the same way (A): the sensitivity of older
-   brains is what the elderly starting dose turns on.
+   studies (0.43-0.69): three values span about +-1 SD, so the range ends
+   are read as the 16% and 84% quantiles (A; 95% 0.32-0.80): the sensitivity
+   of older brains is what the elderly starting dose turns on.
 2. **Link scale** ``g``: identity when the value lies on a bound (``fx_beta`` 0,
    ``withdrawal_dropout_ratio`` 1, ``airway_obstruction_max`` 1: fits whose
    maximum is on the bound, where no log or logit scale is centred); logit when
@@ -55,7 +56,7 @@ Rules
 Draws
 -----
 Draw ``k`` of constant ``name`` is the quantile function at one uniform from
-the key ``fold_in(fold_in(stream_key(root_key(seed), "draws"), k), crc32(name))``:
+the key ``fold_in(fold_in(stream_key(root_key(seed), "draws"), k), crc32(name) & 0x7FFFFFFF)``:
 the same whatever the number of draws, the other indices and the other names
 asked, and unchanged when a constant is added to :data:`UNCERTAIN`.  The
 uniform depends on the float precision: a float64 run draws other values.
@@ -109,6 +110,7 @@ se_refractory               0.4997    0.422-0.578         F      logit 0.16/0.16
 fx_per_fall_72              0.01      0.005-0.02          A      logit 0.356/0.359
 fx_age_slope                0.04      0-0.08              A      logit 0.375/0.375
 fx_female_ratio             1.5       1-2.5               A      log 0.207/0.261
+ec50_age_ratio              0.59      0.43-0.69           D      log 0.316/0.157, +-1 SD (rule 1)
 ethanol_ec50                726.2     268-1968            F      log 1.5/1.5, trunc 0.00051, rule 8
 =========================== ========= =================== ====== ==================================
 """
@@ -134,10 +136,9 @@ from numpyro.distributions import constraints
 from popsim._validate import closest
 from popsim.keys import root_key, stream_key
 from popsim.pd.constants import PD
-from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_values
+from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_draws, check_values
 
-__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "posterior", "prior_model",
-           "values_for_draw"]
+__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "posterior", "prior_model"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
 # the shipped posterior draws (experiments/calibration/posterior.py)
@@ -271,6 +272,8 @@ def _prior(name: str) -> Prior:
     widths = [abs(m - g(lo)) / _Z975, abs(g(hi) - m) / _Z975]
     # Rule 5: a range end at the link's singularity says only what the bound says.
     widths = [w if math.isfinite(w) else widths[1 - i] for i, w in enumerate(widths)]
+    if name in _SPREAD:  # rule 1: the sources' spread is read as +-1 SD
+        widths = [w * _Z975 for w in widths]
     # Rule 4: a value on a range end truncates there; the half normal lies on the range's side.
     if value == lo:
         low, widths[0] = value, widths[1]
@@ -336,12 +339,6 @@ def draws(seed: int, k: Int[Array, " draw"], names=None) -> dict[str, Float[Arra
     return _draws(seed, k, names)
 
 
-def values_for_draw(seed: int, k: int) -> dict[str, float]:
-    """The runtime PD constants (:func:`popsim.pd.parameters.check_values`) with draw ``k``'s uncertain ones."""
-    one = draws(seed, jnp.asarray([k]))
-    return check_values({n: float(v[0]) for n, v in one.items()})
-
-
 def posterior() -> xr.Dataset:
     """The shipped posterior draws (:data:`POSTERIOR`, from ``experiments/calibration/posterior.py``): one
     variable per uncertain constant over ``draw``, diagnostics and provenance in the attributes."""
@@ -356,21 +353,15 @@ def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None) -> d
 
     The uncertain constants take the shipped posterior's draws (:func:`posterior`; a constant overridden on
     the command line, ``overrides``, is held at that value in every draw); the fixed ones their value.
-    Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``; an uncertain constant the
-    posterior file does not hold takes its prior draw ``k`` (:func:`draws` with the posterior's seed, as
-    ``infer`` draws the constants no fit target depends on).
+    Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``; every draw is checked
+    (:func:`popsim.pd.parameters.check_draws`).
     """
     post = posterior()
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or not 1 <= n_draws <= post.sizes["draw"]:
         raise ValueError(f"n_draws={n_draws!r}; allowed: an integer from 1 to {post.sizes['draw']} (the posterior "
                          "draws shipped)")
-    base, fixed = check_values(overrides), set(overrides or {})
-    # a constant the posterior does not hold has no fit target: its prior draws, as infer gives such constants
-    missing = [k for k in UNCERTAIN if k not in post and k not in fixed]
-    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k in post and k not in fixed}
-    drawn |= {k: np.asarray(v, float) for k, v in draws(int(post.attrs.get("seed", 0)), jnp.arange(n_draws),
-                                                         missing).items()} if missing else {}
-    out = {k: np.asarray(drawn[k], float) if k in drawn else np.full(n_draws, v) for k, v in base.items()}
-    for k in range(n_draws):  # every draw is a valid set of constants
-        check_values({name: float(v[k]) for name, v in out.items()})
-    return out
+    missing = [k for k in UNCERTAIN if k not in post]
+    if missing:
+        raise ValueError(f"{POSTERIOR}: no draws of {missing}; rerun experiments/calibration/posterior.py")
+    fixed = {k: v for k, v in check_values(overrides).items() if k not in UNCERTAIN or k in (overrides or {})}
+    return check_draws({k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed)

@@ -54,6 +54,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -71,6 +72,7 @@ from popsim.cohort.presets import preset
 from popsim.drugs.library import species
 from popsim.dataset import annotate, register, with_draws
 from popsim.experiments.base import Experiment, Result, TableStudy
+from popsim.io import over_draws
 from popsim.inference import smc
 from popsim.pd import potency
 from popsim.pd.falls import Falls
@@ -84,11 +86,12 @@ from popsim.planner import FOLLOW_DAYS, PROTRACTED_DAYS
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
-from popsim.uncertainty import LAPLACE, UNCERTAIN, draw_values, draws
+from popsim.uncertainty import LAPLACE, UNCERTAIN, draw_values, draws, posterior
 
 __all__ = ["BLOCKS", "COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "block_constants",
-           "figure", "fit_log_likelihood", "infer", "log_likelihood", "plot_calibration", "predictive_interval",
-           "read_targets", "report", "run", "scenario_statistics", "simulate_scenarios", "statistics_of", "to_dataset"]
+           "figure", "finish", "fit_log_likelihood", "infer", "log_likelihood", "plot_calibration",
+           "predictive_interval", "ratio_sd", "read_targets", "report", "run", "scenario_statistics",
+           "simulate_scenarios", "statistics_of", "targets_hash", "to_dataset"]
 
 TARGETS = Path(__file__).resolve().parent / "data" / "calibration_targets.csv"  # popsim's own targets
 COLUMNS = ("id", "row", "outcome", "statistic", "published", "lo", "hi", "n", "N", "use", "fits", "note")
@@ -545,6 +548,11 @@ def scenario_statistics(statistics, *, values: Mapping[str, float] | None = None
     return statistics_of(raw, statistics, values, bootstrap=bootstrap, seed=seed)
 
 
+def ratio_sd(lo, hi):
+    """SD of the log of a ratio whose 95% interval is ``lo``-``hi``: ``log(hi / lo) / 3.92``."""
+    return np.log(hi / lo) / 3.92
+
+
 def log_likelihood(table: pd.DataFrame) -> np.ndarray:
     """Log-likelihood of each target's published data given its simulated value: binomial on the counts
     ``n`` of ``N`` where given (the simulated value a probability), else normal on the log scale for a ratio
@@ -555,7 +563,7 @@ def log_likelihood(table: pd.DataFrame) -> np.ndarray:
     n, N = table["n"].to_numpy(float), table["N"].to_numpy(float)
     binom = n * np.log(p) + (N - n) * np.log1p(-p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.log(table["hi"].to_numpy(float) / table["lo"].to_numpy(float)) / 3.92
+        sd = ratio_sd(table["lo"].to_numpy(float), table["hi"].to_numpy(float))
         z = (np.log(table["simulated"].to_numpy(float)) - np.log(table["published"].to_numpy(float))) / sd
     ratio = -0.5 * z ** 2 - np.log(sd)
     return np.where(np.isfinite(N), binom, np.where(np.isfinite(sd) & (sd > 0), ratio, np.nan))
@@ -588,9 +596,9 @@ VARIABLES = {
 register(VARIABLES)
 DRAW_VARIABLES = {  # with parameter draws (n_draws > 0)
     "simulated_draw": ("1", "simulated value in each parameter draw (scores replayed on the same subjects)"),
-    "simulated_draws_lo": ("1", "simulated value, 2.5% over parameter draws"),
-    "simulated_draws_median": ("1", "simulated value, median over parameter draws"),
-    "simulated_draws_hi": ("1", "simulated value, 97.5% over parameter draws"),
+    "simulated_p2.5": ("1", "simulated value, 2.5% over parameter draws"),
+    "simulated_p50": ("1", "simulated value, median over parameter draws"),
+    "simulated_p97.5": ("1", "simulated value, 97.5% over parameter draws"),
     "pp_lo": ("1", "95% posterior predictive interval of the published value, lower end: binomial over the study's N "
                    "(counts), log-normal with the target's SD (ratios), over the parameter draws"),
     "pp_hi": ("1", "95% posterior predictive interval of the published value, upper end"),
@@ -624,8 +632,8 @@ def to_dataset(table: pd.DataFrame, attrs: dict) -> xr.Dataset:
             k for k in DRAW_VARIABLES if k in table):
         ds[name] = ("target", table[name].to_numpy(float))
     ds = annotate(ds, **LOCAL)
-    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "simulated_draws_lo", "simulated_draws_median",
-                 "simulated_draws_hi", "pp_lo", "pp_hi"):
+    for name in ("published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "simulated_p2.5", "simulated_p50",
+                 "simulated_p97.5", "pp_lo", "pp_hi"):
         if name in ds:
             ds[name].attrs["comment"] = _PER_TARGET
     return ds
@@ -685,7 +693,7 @@ def predictive_interval(table: pd.DataFrame, simulated: np.ndarray, *, seed: int
         if np.isfinite(r["N"]):
             obs = rng.binomial(int(r["N"]), np.clip(x, 0.0, 1.0), (replicates, len(x))) / r["N"]
         elif np.isfinite(r["lo"]) and np.isfinite(r["hi"]) and r["lo"] > 0 and np.all(x > 0):
-            obs = np.exp(np.log(x) + np.log(r["hi"] / r["lo"]) / 3.92 * rng.standard_normal((replicates, len(x))))
+            obs = np.exp(np.log(x) + ratio_sd(r["lo"], r["hi"]) * rng.standard_normal((replicates, len(x))))
         else:
             obs = x
         lo[i], hi[i] = np.quantile(obs, [0.025, 0.975])
@@ -710,37 +718,76 @@ def infer(targets: pd.DataFrame, *, n_subjects: int = 150, n_particles: int = 25
     block of :data:`BLOCKS`, the likelihood :func:`log_likelihood` summed over the block's fit targets, the
     scenarios simulated once with ``n_subjects`` per arm and the scores replayed per particle), as a Dataset
     over ``draw``: one variable per uncertain constant (equally weighted draws; constants no fit target
-    depends on keep their prior draws, :func:`popsim.uncertainty.draws`), the log-likelihood of each block,
-    and the diagnostics and provenance in the attributes.  The ``check`` targets are never used.
+    depends on keep their prior draws: :func:`finish`), the log-likelihood of each block, and the diagnostics
+    and provenance in the attributes.  The ``check`` targets are never used; every fit target must be in a
+    block, and no constant may act in two blocks (refused).
     ``progress(block, message)``; ``map``: runs the blocks (e.g. a process pool's, to run them at once)."""
     fit = targets[targets["use"] == "fit"]
     out = xr.Dataset(coords={"draw": np.arange(n_particles)})
     attrs = {"n_subjects_per_arm": n_subjects, "n_particles": n_particles, "n_moves": n_moves, "seed": seed,
              "precision": np.dtype(dtype).name, "method": "adaptive tempered SMC (popsim.inference.smc), per block",
-             "targets_sha256": hashlib.sha256(pd.util.hash_pandas_object(fit, index=False).values).hexdigest()}
-    jobs = []
+             "targets_sha256": targets_hash(targets),
+             "likelihood": "log_likelihood summed over each block's fit targets, the statistics of one simulated "
+                           "population (n_subjects_per_arm, seed) taken as exact (its Monte Carlo error is not "
+                           "propagated); a statistic that is NaN for a set of constants excludes it"}
+    jobs, covered = [], np.zeros(len(fit), bool)
     for block, scenarios in BLOCKS.items():
-        rows = fit[[STATISTICS[s][0] in scenarios for s in fit["statistic"]]].reset_index(drop=True)
-        if not rows.empty:
-            jobs.append((block, rows, n_subjects, n_particles, n_moves, seed, dtype, chunk_size, progress))
+        mine = np.array([STATISTICS[s][0] in scenarios for s in fit["statistic"]], bool)
+        covered |= mine
+        if mine.any():
+            jobs.append((block, fit[mine].reset_index(drop=True), n_subjects, n_particles, n_moves, seed, dtype,
+                         chunk_size, progress))
+    if not covered.all():
+        raise ValueError(f"infer: fit targets {list(fit['id'][~covered])} are in no block of BLOCKS; add their "
+                         "scenario to a block")
     for block, names, ids, r in map(_infer_block, jobs):
+        clash = sorted(set(names) & set(out.data_vars))
+        if clash:
+            raise ValueError(f"infer: {clash} act in two blocks ({block} and another): the blocks' posteriors are "
+                             "no longer independent; merge the blocks")
         for k, v in r.values.items():
-            out[k] = ("draw", v)
-        out[f"log_likelihood_{block}"] = ("draw", r.log_likelihood)
+            out[k] = ("draw", v, {"units": PD[k].units, "long_name": f"{k} (posterior draw)"})
+        out[f"log_likelihood_{block}"] = ("draw", r.log_likelihood, {
+            "units": "1", "long_name": f"log-likelihood of the {block} block's fit targets"})
         attrs |= {f"{block}_constants": ";".join(names), f"{block}_targets": ";".join(ids),
                   f"{block}_betas": r.betas, f"{block}_ess": r.ess, f"{block}_acceptance": r.acceptance,
                   f"{block}_log_evidence": r.log_evidence, f"{block}_unique": r.unique,
                   f"{block}_evaluations": r.evaluations}
-    rest = [k for k in UNCERTAIN if k not in out]
-    for k, v in draws(seed, jnp.arange(n_particles), rest).items():
-        out[k] = ("draw", np.asarray(v, float))
-    for k in UNCERTAIN:
-        out[k].attrs = {"units": PD[k].units, "long_name": f"{k} (posterior draw)" if k not in rest else
-                        f"{k} (prior draw: no fit target depends on it)"}
-    for k in [v for v in out.data_vars if v.startswith("log_likelihood_")]:
-        out[k].attrs = {"units": "1", "long_name": f"log-likelihood of the {k[15:]} block's fit targets"}
     out.attrs = attrs
-    return out
+    return finish(out)
+
+
+def targets_hash(targets: pd.DataFrame) -> str:
+    """SHA-256 of the fit rows of a target table (what a posterior was inferred on)."""
+    fit = targets[targets["use"] == "fit"].reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(fit, index=False).values).hexdigest()
+
+
+def finish(ds: xr.Dataset) -> xr.Dataset:
+    """The shipped form of :func:`infer`'s draws: each block's particles in a seeded random order (resampling
+    leaves them ordered by lineage, and ``n_draws=K`` takes the first K: an unshuffled prefix would be
+    clustered), and prior draws (:func:`popsim.uncertainty.draws`, the posterior's seed) of the uncertain
+    constants no block holds.  Those are not updated by the targets: they act in no replayed statistic (in
+    the simulation of the scenarios, e.g. ``kadapt`` and ``ec50_age_ratio`` in the falls arms, held at their
+    values during inference, a cut; or in no target), so each block's posterior is conditional on their point
+    values.  Idempotent."""
+    if ds.attrs.get("finished"):
+        return ds
+    ds, n, seed = ds.copy(), ds.sizes["draw"], int(ds.attrs["seed"])
+    held = set()
+    for block in BLOCKS:
+        if f"{block}_constants" in ds.attrs:
+            names = ds.attrs[f"{block}_constants"].split(";")
+            held |= set(names)
+            order = np.random.default_rng([seed, zlib.crc32(block.encode())]).permutation(n)
+            for k in names + [f"log_likelihood_{block}"]:
+                ds[k] = ("draw", ds[k].values[order], ds[k].attrs)
+    rest = [k for k in UNCERTAIN if k not in held]
+    for k, v in draws(seed, jnp.arange(n), rest).items():
+        ds[k] = ("draw", np.asarray(v, float), {
+            "units": PD[k].units, "long_name": f"{k} (prior draw: not updated by the fit targets)"})
+    ds.attrs["finished"] = 1
+    return ds
 
 
 @dataclass
@@ -756,17 +803,16 @@ class CalibrationStudy(TableStudy):
 
 def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list[str]]:
     """Each target's statistic in every parameter draw (the scores replayed on the same simulated subjects),
-    the 2.5/50/97.5% over draws and the 95% posterior predictive interval of the published value
-    (:func:`predictive_interval`); columns added to ``table``, the per-draw values as a Dataset over
-    ``target`` x ``draw`` and the report's lines."""
+    the 2.5/50/97.5% over draws (:func:`popsim.io.over_draws`) and the 95% posterior predictive interval of
+    the published value (:func:`predictive_interval`); columns added to ``table``, the per-draw values as a
+    Dataset over ``target`` x ``draw`` and the report's lines."""
     drawn = draw_values(cfg.n_draws, cfg.pd)
     stats = list(dict.fromkeys(table["statistic"]))
     per = [statistics_of(raw, stats, {k: float(v[j]) for k, v in drawn.items()}).set_index("statistic")["simulated"]
            for j in range(cfg.n_draws)]
     sim = np.stack([p.reindex(table["statistic"]).to_numpy(float) for p in per], axis=1)  # (target, draw)
-    with np.errstate(all="ignore"):
-        for q, name in ((2.5, "simulated_draws_lo"), (50.0, "simulated_draws_median"), (97.5, "simulated_draws_hi")):
-            table[name] = np.nanpercentile(sim, q, axis=1)
+    for name, v in over_draws("simulated", sim, axis=1).items():
+        table[name] = v
     table["pp_lo"], table["pp_hi"] = predictive_interval(table, sim, seed=cfg.seed)
     has = table["published"].notna() & table["pp_lo"].notna()
     inside = (table["published"] >= table["pp_lo"]) & (table["published"] <= table["pp_hi"])
@@ -777,7 +823,10 @@ def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list
         lines.append(f"  {use:<5}: {int(part['in_predictive'].sum())}/{len(part)} published values within their 95% "
                      f"posterior predictive interval ({cfg.n_draws} draws)")
     ds = xr.Dataset({"simulated_draw": (("target", "draw"), sim)}, coords={"target": table["id"].to_numpy()})
-    return with_draws(ds, drawn, [k for k in EXPERIMENT.pd_constants() if k in UNCERTAIN and k not in cfg.pd]), lines
+    # the constants the replayed statistics read (the others act in the simulation, run at their point values)
+    post = posterior().attrs
+    replayed = {k for b in BLOCKS if f"{b}_constants" in post for k in post[f"{b}_constants"].split(";")}
+    return with_draws(ds, drawn, [k for k in UNCERTAIN if k in replayed and k not in cfg.pd]), lines
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
@@ -790,7 +839,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     table = report(targets, statistics_of(raw, statistics, cfg.pd, bootstrap=BOOTSTRAP, seed=cfg.seed))
     cols = ["id", "row", "use", "published", "lo", "hi", "simulated", "mc_lo", "mc_hi", "in_interval", "loglik"]
     draws_ds, draw_lines = _draws_report(table, raw, cfg) if cfg.n_draws else (None, [])
-    cols += ["simulated_draws_median", "pp_lo", "pp_hi", "in_predictive"] if cfg.n_draws else []
+    cols += ["simulated_p50", "pp_lo", "pp_hi", "in_predictive"] if cfg.n_draws else []
     lines = [table[cols].round(4).to_string(index=False)]
     for use in ("fit", "check"):
         part = table[(table["use"] == use) & table["in_interval"].notna()]

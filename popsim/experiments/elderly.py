@@ -139,7 +139,11 @@ def recommend(results, covariates, s: ElderlyStudy, doses, search, values) -> pd
                 below = np.nonzero(np.maximum.accumulate(frr[:, j]) <= s.fall_rate_ratio_cap)[0]
                 cap = np.nan if not len(below) else (_interp_dose(search, frr[:, j], s.fall_rate_ratio_cap)
                                                      if below[-1] < len(search) - 1 else float(search[-1]))
+                # outside the searched range: -1 below its lowest dose, +1 above its highest (0 inside)
+                side = {"recommended": 0 if np.isfinite(de) else (-1 if target[j] < occ[0, j] else 1),
+                        "fall_capped": 0 if np.isfinite(cap) else -1}
                 rows.append({"drug": d, "cohort": c, "draw": j, "median_age": med["age"],
+                             **{f"{k}_outside": v for k, v in side.items()},
                              "reference_effect_a1": float(target[j]), "recommended_de_mg": de,
                              "recommended_mg": de_dose_mg(d, de) if np.isfinite(de) else np.nan,
                              "fall_capped_de_mg": cap,
@@ -148,21 +152,29 @@ def recommend(results, covariates, s: ElderlyStudy, doses, search, values) -> pd
     return pd.DataFrame(rows)
 
 
-def recommendations_table(rec: pd.DataFrame, n_draws: int) -> pd.DataFrame:
+def recommendations_table(rec: pd.DataFrame, n_draws: int, search) -> pd.DataFrame:
     """The tidy recommendations (one row per drug x cohort) from :func:`recommend`: its columns without
     draws; with ``n_draws`` > 0 each decision over draws (:data:`OVER_DRAWS`) as its median and central 95%
-    (:func:`popsim.io.over_draws`: ``<column>_p2.5``, ``_p50``, ``_p97.5``; draws whose dose lies outside the
-    searched range are left out, and ``recommended_n_draws``, ``fall_capped_n_draws`` count those kept)."""
+    (:func:`popsim.io.over_draws`: ``<column>_p2.5``, ``_p50``, ``_p97.5``).  A draw whose dose lies outside
+    the searched range ``search`` is kept, censored at the range's end (a quantile equal to ``search[0]``
+    reads "at most", one equal to ``search[-1]`` "at least"): ``recommended_below_range_draws``,
+    ``..._above_range_draws`` and ``fall_capped_below_range_draws`` count them."""
     if not n_draws:
-        return rec.drop(columns="draw")
+        return rec.drop(columns=["draw", "recommended_outside", "fall_capped_outside"])
     rows = []
     for (d, c), g in rec.groupby(["drug", "cohort"], sort=False):
         row = {"drug": d, "cohort": c, "median_age": g["median_age"].iloc[0],
                "individual_dose_typical_person_mg": g["individual_dose_typical_person_mg"].iloc[0]}
+        g = g.copy()
+        for name in ("recommended", "fall_capped"):
+            side = g[f"{name}_outside"].to_numpy()
+            bound = np.where(side < 0, search[0], search[-1])
+            g[f"{name}_de_mg"] = np.where(side != 0, bound, g[f"{name}_de_mg"])
+            g[f"{name}_mg"] = np.where(side != 0, [de_dose_mg(d, x) for x in bound], g[f"{name}_mg"])
+            row |= {f"{name}_below_range_draws": int((side < 0).sum()),
+                    f"{name}_above_range_draws": int((side > 0).sum())}
         for name in OVER_DRAWS:
             row |= {k: float(v) for k, v in over_draws(name, g[name].to_numpy()).items()}
-        row |= {f"{name}_n_draws": int(np.isfinite(g[f"{name}_de_mg"]).sum()) for name in ("recommended",
-                                                                                             "fall_capped")}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -271,7 +283,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
             covariates[c] = r.covariates
     rec = recommend(results, covariates, s, doses, search, point)
     ds = _dataset(results, covariates, s, report, search, rec)
-    table = recommendations_table(rec, cfg.n_draws)
+    table = recommendations_table(rec, cfg.n_draws, search)
     if cfg.n_draws:
         drawn = [k for k in EXPERIMENT.pd_constants() if k in UNCERTAIN and k not in cfg.pd]
         ds = with_draws(ds, values, drawn)

