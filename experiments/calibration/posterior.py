@@ -33,11 +33,13 @@ if __name__ == "__main__":
 
     n_particles, n_subjects, n_moves = (int(sys.argv[i]) if len(sys.argv) > i else d
                                         for i, d in ((1, 128), (2, 150), (3, 2)))
+    # the code that runs (read before it runs: a commit made meanwhile must not be recorded)
+    recorded = provenance(f"experiments/calibration/posterior.py {n_particles} {n_subjects} {n_moves}", 0,
+                          "float32")
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         ds = infer(read_targets(), n_subjects=n_subjects, n_particles=n_particles, n_moves=n_moves, progress=report,
                    map=pool.map)
-    ds.attrs |= provenance(f"experiments/calibration/posterior.py {n_particles} {n_subjects} {n_moves}", 0,
-                           "float32")
+    ds.attrs |= recorded
     ds.attrs["wall_time_s"] = round(time.time() - T0, 1)
     tmp = Path(str(POSTERIOR) + ".tmp")
     ds.to_netcdf(tmp)
