@@ -10,7 +10,8 @@ first call minus the timed one), wall time of one call (compile excluded), peak 
 Usage: ``python benchmarks/draws.py [--n 1000] [--draws 1 100] [--chunk 256]``.
 
 Results (2026-12-07, this 2-core VM, jax 0.10.2 CPU, two XLA host devices, chunk 256, float32; K = 0 is the
-point-value path without a draw axis; wall time of one call after the compiling one):
+point-value path without a draw axis; wall time of one call after the compiling one; measured at commit
+d968ded with prior draws, before the posterior was shipped: the cost does not depend on the values drawn):
 
 ========  ====  =========  ======  ===========  ==========
 subjects  K     compile s  wall s  peak RSS MB  outputs MB
