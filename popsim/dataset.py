@@ -87,14 +87,19 @@ def regimen_dataset(labels, levels, values=None, *, dims=("regimen", "subject"),
                     covariates=None, covariate_dims=("subject",), **local) -> xr.Dataset:
     """A Dataset over ``regimen`` (a MultiIndex of ``levels`` from the tuples ``labels``) x ``subject``.
 
-    ``values``: name -> array over ``dims``; ``covariates``: name -> array over
-    ``covariate_dims`` (coordinates); ``n_subjects``: the subject coordinate when
-    no value gives it.  Metadata by :func:`annotate` (``local`` as there).
+    ``values``: name -> array over ``dims``, or with parameter draws over ``dims`` with a ``draw`` axis
+    before the last (``(..., draw, subject)``, as :func:`popsim.study.simulate_arm` gives them; coordinate
+    ``draw`` 0..K-1); ``covariates``: name -> array over ``covariate_dims`` (coordinates); ``n_subjects``: the
+    subject coordinate when no value gives it.  Metadata by :func:`annotate` (``local`` as there).
     """
     index = pd.MultiIndex.from_tuples([tuple(lab) for lab in labels], names=list(levels))
     ds = xr.Dataset(coords=xr.Coordinates.from_pandas_multiindex(index, "regimen"))
+    drawn = (*dims[:-1], "draw", dims[-1])
     for name, v in (values or {}).items():
-        ds[name] = (dims, np.asarray(v))
+        v = np.asarray(v)
+        ds[name] = (drawn if v.ndim == len(dims) + 1 else dims, v)
+    if "draw" in ds.dims:
+        ds = ds.assign_coords(draw=np.arange(ds.sizes["draw"]))
     if "subject" not in ds.coords:
         n = n_subjects if n_subjects is not None else next(iter(ds.data_vars.values())).sizes["subject"]
         ds = ds.assign_coords(subject=np.arange(n))

@@ -19,7 +19,7 @@ import xarray as xr
 
 from popsim._validate import closest, unique
 from popsim.config import Study
-from popsim.pd.parameters import PARTS
+from popsim.pd.parameters import PARTS, check_values
 
 __all__ = ["Experiment", "Result", "SHARED", "TableStudy"]
 
@@ -92,6 +92,21 @@ class Experiment:
         """The runtime PD constants it reads."""
         return tuple(k for part, names in PARTS.items() for k in names
                      if "pd" in self.reads or f"pd.{part}" in self.reads)
+
+    def pd_values(self, cfg) -> dict:
+        """The runtime PD constants of a run: the point values (:func:`popsim.pd.parameters.check_values`) or,
+        with ``n_draws`` = K, draws 0..K-1 of the shipped posterior (``(draw,)`` arrays,
+        :func:`popsim.uncertainty.draw_values`; a ``pd.`` override is held fixed in every draw)."""
+        from popsim.uncertainty import draw_values
+
+        return draw_values(cfg.n_draws, cfg.pd) if cfg.n_draws else check_values(cfg.pd)
+
+    def drawn(self, cfg) -> list[str]:
+        """The uncertain constants that vary over a run's draws: those it reads, less the ``pd.`` overrides
+        (for :func:`popsim.dataset.with_draws`)."""
+        from popsim.uncertainty import UNCERTAIN
+
+        return [k for k in self.pd_constants() if k in UNCERTAIN and k not in cfg.pd]
 
 
 @dataclasses.dataclass

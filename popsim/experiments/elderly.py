@@ -31,7 +31,6 @@ from popsim.pd.parameters import check_values
 from popsim.plots import new_axes, side_by_side
 from popsim.study import (check_arms, check_clock_hours, check_day_grid, cohort_dataset, daily_regimens, de_dose_mg,
                           simulate_arm)
-from popsim.uncertainty import UNCERTAIN, draw_values
 
 __all__ = ["EXPERIMENT", "ElderlyStudy", "figure", "plot_dose_effect", "plot_recommended", "recommend",
            "recommendations_table", "run"]
@@ -269,8 +268,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     search = np.geomspace(s.search_min_de_mg, s.search_max_de_mg, s.search_points)
     report = list(dict.fromkeys([*s.dose_de_mg]))
     doses = report + [s.reference_dose_de_mg] + list(search)
-    point = check_values(cfg.pd)
-    values = draw_values(cfg.n_draws, cfg.pd) if cfg.n_draws else point
+    point, values = check_values(cfg.pd), EXPERIMENT.pd_values(cfg)
     cohorts = list(dict.fromkeys([*s.cohorts, s.reference_cohort]))
     results, covariates = {}, {}
     for c in cohorts:
@@ -285,8 +283,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds = _dataset(results, covariates, s, report, search, rec)
     table = recommendations_table(rec, cfg.n_draws, search)
     if cfg.n_draws:
-        drawn = [k for k in EXPERIMENT.pd_constants() if k in UNCERTAIN and k not in cfg.pd]
-        ds = with_draws(ds, values, drawn)
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
         shown = table.assign(recommended_mg=[f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
             table["recommended_mg_p2.5"], table["recommended_mg_p50"], table["recommended_mg_p97.5"])])
     else:

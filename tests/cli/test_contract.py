@@ -25,6 +25,7 @@ from popsim.config import RUN_KEYS
 from popsim.experiments import MODULES, REGISTRY
 from popsim.experiments.base import SHARED
 from popsim.run import check_keys, configure
+from popsim.uncertainty import UNCERTAIN
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "tests" / "data" / "reference_outputs"
@@ -148,3 +149,39 @@ def test_cohort_fractions_nothing_uses_are_refused(name):
         with pytest.raises(ValueError, match=rf"cohort.p_perpetrator=1.0 \(cohort ritonavir_boosted\): the {name} "
                                              "experiment gives the cohort no CYP3A4/CYP2C19 perpetrator"):
             configure([f"+experiment={name}", "cohort=ritonavir_boosted"])
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].draws])
+def test_parameter_draws_contract(name, tiny):
+    # n_draws=K gives the per-subject outputs a draw dimension before subject; draw k is the same whatever K
+    # (draws 0-1 of K = 3 equal those of K = 2, bitwise), the subjects are the same people in every draw
+    # (covariates carry no draw), the drawn constants are stored, and some output moves with them
+    files, ds = tiny(name, "n_draws=3")
+    _, two = tiny(name, "n_draws=2")
+    assert Path(files["figure"]).exists() and ds.attrs["n_draws"] == 3
+    np.testing.assert_array_equal(ds["draw"], [0, 1, 2])
+    for var in ds.variables:
+        if var != "regimen":
+            assert ds[var].attrs.get("units") and ds[var].attrs.get("long_name"), var
+    stored = [v.removeprefix("pd_") for v in ds.data_vars if v.startswith("pd_")]
+    assert stored and set(stored) <= set(UNCERTAIN)
+    assert all(ds[f"pd_{k}"].dims == ("draw",) and len(np.unique(ds[f"pd_{k}"])) == 3 for k in stored)
+    assert all("draw" in ds[v].dims for v in ds.data_vars if "subject" in ds[v].dims)
+    assert all("draw" not in ds.coords[c].dims for c in ds.coords if "subject" in ds.coords[c].dims)
+    outputs = [v for v in ds.data_vars if "draw" in ds[v].dims and not v.startswith("pd_")]
+    moved = [v for v in outputs if np.nanmax(np.abs(np.diff(ds[v].values, axis=ds[v].dims.index("draw")))) > 0]
+    assert moved, "no output depends on the drawn constants"
+    for var in ds.data_vars:
+        if "draw" in ds[var].dims:
+            np.testing.assert_array_equal(ds[var].isel(draw=[0, 1]).values, two[var].values, err_msg=var)
+    script = ROOT / "experiments" / name / "analyse.py"
+    if script.exists():
+        res = subprocess.run([sys.executable, str(script), str(Path(files["dataset"]).parent)], capture_output=True,
+                             text=True, check=False)
+        assert res.returncode == 0, res.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not REGISTRY[n].draws])
+def test_parameter_draws_are_refused_where_unsupported(name):
+    with pytest.raises(ValueError, match=rf"n_draws=2: the {name} experiment"):
+        configure([f"+experiment={name}", "n_draws=2"])
