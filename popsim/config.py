@@ -31,8 +31,8 @@ __all__ = ["Config", "DrugConfig", "GridConfig", "MAX_DRAWS", "PerpetratorConfig
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
 # keys every experiment reads
-RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "n_draws", "chunk_size", "precision", "output_format",
-            "study")
+RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "n_draws", "posterior", "chunk_size", "precision",
+            "output_format", "study")
 MAX_DRAWS = 1000  # parameter draws per run (each multiplies the PD work)
 
 
@@ -173,6 +173,7 @@ class Config:
     job_seed: str = "derive"  # multirun: "derive" a seed per job from seed + its overrides, or keep the "base"
     n_subjects: int = 1000
     n_draws: int = 0  # parameter draws (a draw dimension; experiments with Experiment.draws); 0: point values
+    posterior: str = ""  # with n_draws: the posterior file the draws come from ("": the one shipped)
     chunk_size: int = 8192
     precision: str = "float32"
     output_format: str = "netcdf"
@@ -193,6 +194,9 @@ class Config:
         if isinstance(self.n_draws, bool) or not isinstance(self.n_draws, int) or not 0 <= self.n_draws <= MAX_DRAWS:
             raise ValueError(f"n_draws={self.n_draws!r}; allowed: an integer 0 to {MAX_DRAWS} (0: the point values, "
                              "no draw dimension)")
+        if self.posterior and not self.n_draws:
+            raise ValueError(f"posterior={self.posterior!r}: read only with parameter draws; allowed: n_draws > 0, or "
+                             "no posterior key")
         _choice("precision", self.precision, PRECISIONS)
         _choice("job_seed", self.job_seed, ("derive", "base"))
         _choice("output_format", self.output_format, ("netcdf", "zarr"))

@@ -132,12 +132,14 @@ def compose(cfg) -> Config:
                              f"users acts only where an opioid is given; the {exp.name} experiment gives none; "
                              "allowed: 0, or +experiment=overdose")
     if c.n_draws and not exp.draws:
-        raise ValueError(f"n_draws={c.n_draws!r}: the {exp.name} experiment does not support parameter draws yet; "
-                         f"allowed: 0, or an experiment that does: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
+        why = ("does not support parameter draws yet" if exp.reads_pd else "reads no uncertain PD constant (its "
+               "outputs are PK: the drug library's values are not drawn)")
+        raise ValueError(f"n_draws={c.n_draws!r}: the {exp.name} experiment {why}; allowed: 0, or an experiment "
+                         f"that supports draws: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
     if exp.reads_pd:
         check_values(c.pd)
     if c.n_draws:
-        draw_values(c.n_draws, c.pd)  # at most the posterior's draws, each a valid set of constants
+        draw_values(c.n_draws, c.pd, c.posterior)  # at most the posterior's draws, each a valid set of constants
     c.study.check(c)
     return c
 
@@ -196,13 +198,15 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     ds.attrs.update(provenance(recorded_config(cfg), cfg.seed, cfg.precision))
     ds.attrs["n_draws"] = cfg.n_draws
     ds.attrs["parameter_uncertainty"] = (
-        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior shipped "
-        "(popsim.uncertainty.draw_values; pd overrides held fixed), over the draw dimension" if cfg.n_draws
+        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior "
+        f"{'shipped' if not cfg.posterior else cfg.posterior} (popsim.uncertainty.draw_values; pd overrides held "
+        "fixed), over the draw dimension" if cfg.n_draws
         else "none: point values of popsim.pd.constants (the maximum-likelihood fits and stated values, not the "
-             "posterior median)")
+             "posterior median, which fits the targets worse: experiments/calibration/README.md)")
     if cfg.n_draws:
-        post = posterior().attrs
-        ds.attrs["posterior"] = (f"popsim/experiments/data/posterior.nc: {post['method']}, {post['n_particles']} "
+        post = posterior(cfg.posterior).attrs
+        where = cfg.posterior or "popsim/experiments/data/posterior.nc"
+        ds.attrs["posterior"] = (f"{where}: {post['method']}, {post['n_particles']} "
                                  f"draws, git {post.get('git_commit', '?')}, targets sha256 "
                                  f"{post['targets_sha256'][:12]}")
     out_dir = Path(out_dir)

@@ -141,7 +141,7 @@ from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_draws, check_val
 __all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "posterior", "prior_model"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
-# the shipped posterior draws (experiments/calibration/posterior.py)
+# the shipped posterior draws (+experiment=calibration study.refit=true n_subjects=150, copied here)
 POSTERIOR = Path(__file__).resolve().parent / "experiments" / "data" / "posterior.nc"
 
 # Derived values whose range is the spread of their sources, drawn (rule 1)
@@ -339,29 +339,39 @@ def draws(seed: int, k: Int[Array, " draw"], names=None) -> dict[str, Float[Arra
     return _draws(seed, k, names)
 
 
-def posterior() -> xr.Dataset:
-    """The shipped posterior draws (:data:`POSTERIOR`, from ``experiments/calibration/posterior.py``): one
-    variable per uncertain constant over ``draw``, diagnostics and provenance in the attributes."""
-    if not POSTERIOR.is_file():
-        raise FileNotFoundError(f"{POSTERIOR}: no posterior shipped; run experiments/calibration/posterior.py")
-    with xr.open_dataset(POSTERIOR) as ds:
-        return ds.load()
+def posterior(path: str | Path | None = None) -> xr.Dataset:
+    """Posterior draws: one variable per uncertain constant over ``draw``, diagnostics and provenance in the
+    attributes; ``path``: a refit's (``+experiment=calibration study.refit=true`` writes one), default the
+    one shipped (:data:`POSTERIOR`)."""
+    path = Path(path) if path else POSTERIOR
+    if not path.is_file():
+        raise ValueError(f"posterior={str(path)!r}: no such file; allowed: the dataset of a calibration refit "
+                         "(+experiment=calibration study.refit=true), or empty for the posterior shipped")
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    if "draw" not in ds.dims or "method" not in ds.attrs:
+        raise ValueError(f"posterior={str(path)!r}: not a posterior (no draw dimension or no inference method); "
+                         "allowed: the dataset of a calibration refit, or empty for the posterior shipped")
+    return ds
 
 
-def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None) -> dict[str, np.ndarray]:
+def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
+                path: str | Path | None = None) -> dict[str, np.ndarray]:
     """Draws ``0 .. n_draws - 1`` of every runtime PD constant, ``{name: (draw,)}`` float64.
 
-    The uncertain constants take the shipped posterior's draws (:func:`posterior`; a constant overridden on
+    The uncertain constants take the draws of the posterior (:func:`posterior`: ``path``, default the one
+    shipped; a constant overridden on
     the command line, ``overrides``, is held at that value in every draw); the fixed ones their value.
     Draw ``k`` is the posterior's row ``k``, the same whatever ``n_draws``; every draw is checked
     (:func:`popsim.pd.parameters.check_draws`).
     """
-    post = posterior()
+    post = posterior(path)
     if isinstance(n_draws, bool) or not isinstance(n_draws, int) or not 1 <= n_draws <= post.sizes["draw"]:
-        raise ValueError(f"n_draws={n_draws!r}; allowed: an integer from 1 to {post.sizes['draw']} (the posterior "
-                         "draws shipped)")
+        raise ValueError(f"n_draws={n_draws!r}; allowed: an integer from 1 to {post.sizes['draw']} (the draws of "
+                         f"the posterior {path or 'shipped'})")
     missing = [k for k in UNCERTAIN if k not in post]
     if missing:
-        raise ValueError(f"{POSTERIOR}: no draws of {missing}; rerun experiments/calibration/posterior.py")
+        raise ValueError(f"{path or POSTERIOR}: no draws of {missing}; refit it (+experiment=calibration "
+                         "study.refit=true)")
     fixed = {k: v for k, v in check_values(overrides).items() if k not in UNCERTAIN or k in (overrides or {})}
     return check_draws({k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed)

@@ -95,11 +95,12 @@ class Experiment:
 
     def pd_values(self, cfg) -> dict:
         """The runtime PD constants of a run: the point values (:func:`popsim.pd.parameters.check_values`) or,
-        with ``n_draws`` = K, draws 0..K-1 of the shipped posterior (``(draw,)`` arrays,
-        :func:`popsim.uncertainty.draw_values`; a ``pd.`` override is held fixed in every draw)."""
+        with ``n_draws`` = K, draws 0..K-1 of the posterior (``cfg.posterior``, default the one shipped;
+        ``(draw,)`` arrays, :func:`popsim.uncertainty.draw_values`; a ``pd.`` override is held fixed in every
+        draw)."""
         from popsim.uncertainty import draw_values
 
-        return draw_values(cfg.n_draws, cfg.pd) if cfg.n_draws else check_values(cfg.pd)
+        return draw_values(cfg.n_draws, cfg.pd, cfg.posterior) if cfg.n_draws else check_values(cfg.pd)
 
     def drawn(self, cfg) -> list[str]:
         """The uncertain constants that vary over a run's draws: those it reads, less the ``pd.`` overrides

@@ -86,7 +86,7 @@ from popsim.planner import FOLLOW_DAYS, PROTRACTED_DAYS
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import daily_schedule
 from popsim.study import APNOEA_MIN_H
-from popsim.uncertainty import LAPLACE, UNCERTAIN, draw_values, draws, posterior
+from popsim.uncertainty import LAPLACE, UNCERTAIN, draws, posterior
 
 __all__ = ["BLOCKS", "COLUMNS", "CalibrationStudy", "EXPERIMENT", "FALL_REGIMENS", "TARGETS", "block_constants",
            "figure", "finish", "fit_log_likelihood", "infer", "log_likelihood", "plot_calibration",
@@ -793,12 +793,43 @@ def finish(ds: xr.Dataset) -> xr.Dataset:
 @dataclass
 class CalibrationStudy(TableStudy):
     """``targets``: the target table, a CSV (``default``: popsim's own, :data:`TARGETS`); ``ids``: only
-    these targets (the ``id`` column; empty: every row).  The score constants are ``pd.<constant>``."""
+    these targets (the ``id`` column; empty: every row).  The score constants are ``pd.<constant>``.
+    ``refit``: infer the posterior of the uncertain constants from the (selected) fit targets instead
+    (:func:`infer`, ``n_subjects`` per scenario arm, ``refit_particles`` particles, ``refit_moves`` Metropolis
+    moves per temperature); its Dataset is a posterior file that ``posterior=<path>`` gives to any run with
+    ``n_draws``."""
 
     targets: str = "default"
     ids: list[str] = field(default_factory=list)
+    refit: bool = False
+    refit_particles: int = 128
+    refit_moves: int = 2
 
     TABLE = ("calibration", "targets", "ids", "id", TARGETS, read_targets)
+
+    def check(self, cfg) -> None:
+        _, rows = self.rows()
+        if not isinstance(self.refit, bool):
+            raise ValueError(f"study.refit={self.refit!r}; allowed: true or false")
+        if not isinstance(self.refit_particles, int) or not 16 <= self.refit_particles <= 4096:
+            raise ValueError(f"study.refit_particles={self.refit_particles!r}; allowed: an integer 16 to 4096")
+        if not isinstance(self.refit_moves, int) or not 1 <= self.refit_moves <= 20:
+            raise ValueError(f"study.refit_moves={self.refit_moves!r}; allowed: an integer 1 to 20")
+        if not self.refit:
+            for key, default in (("refit_particles", 128), ("refit_moves", 2)):
+                if getattr(self, key) != default:
+                    raise ValueError(f"study.{key}={getattr(self, key)!r}: read only by a refit; allowed: "
+                                     "study.refit=true, or no study.{key}".replace("{key}", key))
+            return
+        if cfg.n_draws:
+            raise ValueError(f"n_draws={cfg.n_draws!r}: a refit infers the posterior (its draws are the Dataset); "
+                             "allowed: 0 with study.refit=true")
+        if cfg.pd:
+            raise ValueError(f"pd.{next(iter(cfg.pd))}: a refit holds the constants it does not infer at their "
+                             "point values and infers the others; allowed: no pd override with study.refit=true")
+        if not (rows["use"] == "fit").any():
+            raise ValueError(f"study.ids={list(self.ids)!r}: no fit target selected, nothing to refit on; allowed: "
+                             "targets whose use is fit")
 
 
 def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list[str]]:
@@ -806,7 +837,7 @@ def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list
     the 2.5/50/97.5% over draws (:func:`popsim.io.over_draws`) and the 95% posterior predictive interval of
     the published value (:func:`predictive_interval`); columns added to ``table``, the per-draw values as a
     Dataset over ``target`` x ``draw`` and the report's lines."""
-    drawn = draw_values(cfg.n_draws, cfg.pd)
+    drawn = EXPERIMENT.pd_values(cfg)
     stats = list(dict.fromkeys(table["statistic"]))
     per = [statistics_of(raw, stats, {k: float(v[j]) for k, v in drawn.items()}).set_index("statistic")["simulated"]
            for j in range(cfg.n_draws)]
@@ -824,15 +855,73 @@ def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list
                      f"posterior predictive interval ({cfg.n_draws} draws)")
     ds = xr.Dataset({"simulated_draw": (("target", "draw"), sim)}, coords={"target": table["id"].to_numpy()})
     # the constants the replayed statistics read (the others act in the simulation, run at their point values)
-    post = posterior().attrs
+    post = posterior(cfg.posterior).attrs
     replayed = {k for b in BLOCKS if f"{b}_constants" in post for k in post[f"{b}_constants"].split(";")}
     return with_draws(ds, drawn, [k for k in UNCERTAIN if k in replayed and k not in cfg.pd]), lines
 
 
+def _refit(cfg, targets: pd.DataFrame, dtype, progress) -> Result:
+    """``study.refit``: :func:`infer` on the selected fit targets (the blocks in parallel processes where
+    there are several and the machine has the cores); the posterior as the Dataset, its summary and its
+    diagnostics as tables."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    s = cfg.study
+    fit = targets[targets["use"] == "fit"]
+    blocks = {b for b, sc in BLOCKS.items() for st in fit["statistic"] if STATISTICS[st][0] in sc}
+    workers = min(len(blocks), os.cpu_count() or 1)
+    kw = dict(n_subjects=cfg.n_subjects, n_particles=s.refit_particles, n_moves=s.refit_moves, seed=cfg.seed,
+              dtype=dtype, chunk_size=cfg.chunk_size, progress=print if progress else None)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            ds = infer(targets, map=pool.map, **kw)
+    else:
+        ds = infer(targets, **kw)
+    ds["draw"].attrs = {"units": "1", "long_name": "posterior draw (equally weighted)"}
+    summary, diagnostics = posterior_tables(ds)
+    return Result(ds, {"posterior": summary, "diagnostics": diagnostics},
+                  f"posterior of {len(UNCERTAIN)} uncertain constants from {len(fit)} fit targets: "
+                  f"{s.refit_particles} particles, {cfg.n_subjects} subjects per scenario arm",
+                  "Posterior (median and 95% over draws) against the prior's 95%; width: of the posterior's 95% "
+                  "over the prior's (link scale)\n" + summary.round(4).to_string(index=False) + "\n"
+                  + diagnostics.to_string(index=False) + "\nUse it with: n_draws=K posterior=<this run's "
+                  "calibration.nc>")
+
+
+def posterior_tables(ds: xr.Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A posterior's summary (one row per uncertain constant: the block that updated it, or ``prior`` for a
+    constant no fit target acts on; the prior's and the posterior's median and central 95%; ``width``: the
+    posterior's 95% width over the prior's, on the link scale) and its diagnostics (one row per block)."""
+    updated = {k: b for b in BLOCKS if f"{b}_constants" in ds.attrs for k in ds.attrs[f"{b}_constants"].split(";")}
+    rows = []
+    for k, prior in UNCERTAIN.items():
+        q = np.asarray(prior.icdf(jnp.asarray([0.025, 0.5, 0.975])), float)
+        x = ds[k].values
+        p = np.quantile(x, [0.025, 0.5, 0.975])
+        link = np.asarray(prior.to_link(jnp.asarray(x)), float)
+        prior_link = np.asarray(prior.to_link(jnp.asarray(q)), float)
+        rows.append({"constant": k, "units": PD[k].units, "block": updated.get(k, "prior"),
+                     "prior_p2.5": q[0], "prior_p50": q[1], "prior_p97.5": q[2],
+                     "posterior_p2.5": p[0], "posterior_p50": p[1], "posterior_p97.5": p[2],
+                     "width": float(np.diff(np.quantile(link, [0.025, 0.975]))[0] / (prior_link[2] - prior_link[0]))})
+    diag = [{"block": b, "constants": len(ds.attrs[f"{b}_constants"].split(";")),
+             "targets": ds.attrs[f"{b}_targets"], "temperatures": len(np.atleast_1d(ds.attrs[f"{b}_betas"])),
+             "final_ess": float(np.atleast_1d(ds.attrs[f"{b}_ess"])[-1]),
+             "mean_acceptance": float(np.mean(ds.attrs[f"{b}_acceptance"])),
+             "unique_particles": int(ds.attrs[f"{b}_unique"]), "evaluations": int(ds.attrs[f"{b}_evaluations"]),
+             "log_evidence": float(ds.attrs[f"{b}_log_evidence"])} for b in BLOCKS if f"{b}_constants" in ds.attrs]
+    return pd.DataFrame(rows), pd.DataFrame(diag)
+
+
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Every target: the report table and the Dataset over ``target`` (with ``n_draws``: and ``draw``)."""
+    """Every target: the report table and the Dataset over ``target`` (with ``n_draws``: and ``draw``); with
+    ``study.refit``, the posterior (:func:`_refit`)."""
     s = cfg.study
     path, targets = s.rows()
+    if s.refit:
+        return _refit(cfg, targets, dtype, progress)
     statistics = list(dict.fromkeys(targets["statistic"]))
     raw = simulate_scenarios(statistics, n_subjects=cfg.n_subjects, seed=cfg.seed, dtype=dtype,
                              chunk_size=cfg.chunk_size, progress=progress)
@@ -901,8 +990,32 @@ def plot_calibration(ds: xr.Dataset, *, ax=None):
     return ax
 
 
+def plot_posterior(ds: xr.Dataset, *, ax=None):
+    """A refit's posterior against the prior, per updated constant: its median (dot) and central 95% (bar) on
+    the link scale, placed so that the prior's central 95% spans 0 to 1 (shaded)."""
+    summary, _ = posterior_tables(ds)
+    summary = summary[summary["block"] != "prior"]
+    ax = ax or new_axes((7, 0.3 * len(summary) + 1.5))
+    ax.axvspan(0, 1, color="0.9", label="prior, central 95%")
+    y = np.arange(len(summary))[::-1]
+    for yi, (_, r) in zip(y, summary.iterrows()):
+        prior = UNCERTAIN[r["constant"]]
+        lo, hi = (float(prior.to_link(jnp.asarray(r[f"prior_p{q}"]))) for q in ("2.5", "97.5"))
+        x = [(float(prior.to_link(jnp.asarray(r[f"posterior_p{q}"]))) - lo) / (hi - lo) for q in ("2.5", "50", "97.5")]
+        ax.plot([x[0], x[2]], [yi, yi], color=f"C{list(BLOCKS).index(r['block'])}", lw=2)
+        ax.plot(x[1], yi, "o", color=f"C{list(BLOCKS).index(r['block'])}")
+    ax.set_yticks(y, [f"{c} ({b})" for c, b in zip(summary["constant"], summary["block"])], fontsize=8)
+    ax.set_xlabel("position in the prior's central 95% (link scale: 0 its 2.5%, 1 its 97.5%)")
+    ax.set_title(f"Posterior median and 95% ({ds.sizes['draw']} draws) against the prior", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
 def figure(ds: xr.Dataset):
-    """Every target against its published value."""
+    """Every target against its published value; a refit's posterior against the prior."""
+    if "target" not in ds.dims:
+        n = sum(len(ds.attrs[f"{b}_constants"].split(";")) for b in BLOCKS if f"{b}_constants" in ds.attrs)
+        return side_by_side(ds, (plot_posterior,), panel=(7.0, 0.3 * n + 1.5))
     return side_by_side(ds, (plot_calibration,), panel=(8.0, 0.35 * ds.sizes["target"] + 1.5))
 
 

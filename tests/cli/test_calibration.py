@@ -88,3 +88,61 @@ def test_posterior_predictive_intervals_of_the_fitted_targets(run_study):
     outside = table[table["in_predictive"] != 1.0]
     assert sorted(outside.index) == sorted(MISSES), outside[["published", "pp_lo", "pp_hi", "simulated_p50"]]
     assert (table.loc[MISSES, "in_interval"] == 0).all()  # the point values miss them too
+
+
+def test_refit_writes_a_posterior_any_run_draws_from(run_study):
+    # +experiment=calibration study.refit=true: the falls block inferred again (4 fit targets, 40 subjects per arm,
+    # 16 particles); its Dataset is a posterior file that posterior=<path> gives to a run with n_draws
+    import jax.numpy as jnp
+
+    from popsim.experiments.calibration import fit_log_likelihood, simulate_scenarios
+    from popsim.pd.parameters import check_values
+    from popsim.uncertainty import UNCERTAIN, posterior
+
+    files, post = run_study(["+experiment=calibration", "study.refit=true", "study.ids=[F1,F2,F3,F4,F5]",
+                             "n_subjects=40", "study.refit_particles=16", "study.refit_moves=1"])
+    assert post.sizes["draw"] == 16 and set(UNCERTAIN) <= set(post.data_vars)
+    assert post.attrs["falls_constants"].split(";") == ["tolerance", "fall_beta", "fx_beta", "fx_per_fall_72",
+                                                        "fx_age_slope", "fx_female_ratio"]
+    assert post.attrs["falls_targets"] == "F1;F2;F3;F4"  # F5 is a check: never in the likelihood
+    assert "ventilation_constants" not in post.attrs
+    # the stored log-likelihood of a draw is that of its constants, replayed anew on the same population
+    fit = read_targets().set_index("id").loc[["F1", "F2", "F3", "F4"]].reset_index()
+    raw = simulate_scenarios(list(dict.fromkeys(fit["statistic"])), n_subjects=40, seed=0, dtype=jnp.float32)
+    names = post.attrs["falls_constants"].split(";")
+    ll = fit_log_likelihood(raw, fit, check_values())({k: post[k].values[:3] for k in names})
+    np.testing.assert_allclose(ll, post["log_likelihood_falls"].values[:3], rtol=1e-6)
+    # four targets pin the fall constants: fall_beta's 95% at most half the prior's (link scale), and within the
+    # shipped posterior's range (inferred on 150 subjects per arm, 128 particles)
+    summary = pd.read_csv(files["posterior"]).set_index("constant")
+    assert summary.loc["fall_beta", "block"] == "falls" and summary.loc["fall_beta", "width"] < 0.5
+    shipped = np.quantile(posterior()["fall_beta"].values, [0.025, 0.975])
+    assert summary.loc["fall_beta", "posterior_p2.5"] < shipped[1] and summary.loc["fall_beta", "posterior_p97.5"] > \
+        shipped[0]
+    assert summary.loc["synergy_psi", "block"] == "prior"
+    # any run draws from it: elderly's first 3 draws of fall_beta are the refit's
+    _, ds = run_study(["+experiment=elderly", "n_subjects=16", "grid.days=2", "study.search_points=4",
+                       "study.drugs=[lorazepam]", "study.cohorts=[healthy_young]", "n_draws=3",
+                       f"posterior={files['dataset']}"])
+    np.testing.assert_array_equal(ds["pd_fall_beta"].values, post["fall_beta"].values[:3])
+    assert str(files["dataset"]) in ds.attrs["posterior"] and str(files["dataset"]) in ds.attrs["parameter_uncertainty"]
+
+
+def test_refit_and_posterior_keys_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"n_draws=2: a refit infers the posterior"):
+        configure(["+experiment=calibration", "study.refit=true", "n_draws=2"])
+    with pytest.raises(ValueError, match=r"pd.fall_beta: a refit holds the constants"):
+        configure(["+experiment=calibration", "study.refit=true", "+pd.fall_beta=2"])
+    with pytest.raises(ValueError, match=r"study.refit_particles=64: read only by a refit"):
+        configure(["+experiment=calibration", "study.refit_particles=64"])
+    with pytest.raises(ValueError, match=r"study.refit_particles=8; allowed: an integer 16 to 4096"):
+        configure(["+experiment=calibration", "study.refit=true", "study.refit_particles=8"])
+    with pytest.raises(ValueError, match=r"no fit target selected"):
+        configure(["+experiment=calibration", "study.refit=true", "study.ids=[R6]"])
+    with pytest.raises(ValueError, match=r"posterior='x.nc': read only with parameter draws"):
+        configure(["+experiment=elderly", "posterior=x.nc"])
+    with pytest.raises(ValueError, match=r"posterior='.*nope.nc': no such file"):
+        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'nope.nc'}"])
+    pd.DataFrame({"a": [1]}).to_xarray().to_netcdf(tmp_path / "other.nc")
+    with pytest.raises(ValueError, match=r"not a posterior"):
+        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'other.nc'}"])
