@@ -7,7 +7,9 @@ flumazenil alone and flumazenil with the largest naloxone dose.  Per subject: ve
 time below the hypoxaemia and apnoea thresholds, the synergy index against Bliss independence,
 hypoxaemia (SpO2 below 90% at any time) and severe respiratory depression (an apnoea of at least 15 s),
 both as Bailey 1990 defines them and the calibration counts them.  Subjects are the same people in every
-regimen.
+regimen.  With parameter draws (``n_draws``) every per-subject output gains a ``draw`` axis; the surfaces
+(population statistics per dose pair) and the rescue comparisons are taken in each draw and reported as their
+median and central 95% over draws (:func:`surface_table`, :func:`rescue_table`).
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from popsim._validate import choice, finite, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import register, regimen_dataset
+from popsim.dataset import register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
+from popsim.io import over_draws, summary_table
 from popsim.plots import new_axes
 from popsim.study import APNOEA_MIN_H, simulate_arm
 
-__all__ = ["EXPERIMENT", "LEVELS", "OverdoseStudy", "figure", "plot_rescue", "plot_surface", "run"]
+__all__ = ["EXPERIMENT", "LEVELS", "OverdoseStudy", "figure", "plot_rescue", "plot_surface", "rescue_table", "run",
+           "surface_cells", "surface_table"]
 
 LEVELS = ["opioid_drug", "opioid_mg", "benzo_mg", "naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]
 RESCUE = ["naloxone_route", "naloxone_mg", "flumazenil_mg", "rescue_delay_min"]
@@ -38,6 +41,11 @@ OUTPUTS = ("ventilation_nadir", "time_hypoxaemia", "time_apnoea", "synergy_index
 # (literature.md C9, C5, C17); oxycodone derived from G85 (D) and methadone assumed (A), see their library entries
 OPIOIDS = ("fentanyl", "morphine", "buprenorphine", "oxycodone", "methadone")
 NALOXONE_ROUTES = ("iv", "im", "intranasal")
+# the surfaces: (column, variable, statistic over subjects), one value per dose pair (and draw)
+SURFACES = (("p_hypoxaemia", "hypoxaemia", "mean"),
+            ("p_severe_respiratory_depression", "severe_respiratory_depression", "mean"),
+            ("median_ventilation_nadir", "ventilation_nadir", "median"),
+            ("median_synergy_index", "synergy_index", "median"))
 
 register({
     "opioid_mg": ("mg", "opioid dose, iv"),
@@ -146,9 +154,10 @@ def regimens(s: OverdoseStudy, opioid: str, route: str, first_route: bool):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (MultiIndex :data:`LEVELS`) x subject."""
+    """Dataset over regimen (MultiIndex :data:`LEVELS`) x [draw x] subject; with ``n_draws``, the surfaces and the
+    rescue comparisons over draws as tables (:func:`surface_table`, :func:`rescue_table`)."""
     s = cfg.study
-    values = check_values(cfg.pd)
+    values = EXPERIMENT.pd_values(cfg)
     labels, parts = [], []
     for opioid in s.opioids:
         for j, route in enumerate(s.naloxone_routes):
@@ -165,15 +174,23 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds = regimen_dataset(labels, LEVELS, out, covariates=parts[-1].covariates)
     ds.attrs.update({"benzodiazepine": s.benzodiazepine, "benzo_route": s.benzo_route,
                      "opioid_at_min": s.opioid_at_min, "cohort": cfg.cohort.name})
-    grid = ds.where((ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0), drop=True)
-    report = "\n".join(f"{title} by opioid dose (rows) and benzodiazepine dose (columns):\n"
-                       + grid[name].mean("subject").to_series().unstack("benzo_mg").droplevel(RESCUE).round(3)
-                       .to_string()
-                       for name, title in (("hypoxaemia", "P(hypoxaemia: SpO2 < 90%)"),
-                                           ("severe_respiratory_depression", "P(apnoea >= 15 s)")))
-    return Result(ds, {"summary": summary_table(ds)},
+    tables = {"summary": summary_table(ds)}
+    titles = (("hypoxaemia", "P(hypoxaemia: SpO2 < 90%)"), ("severe_respiratory_depression", "P(apnoea >= 15 s)"))
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+        tables |= {"surface": surface_table(ds), "rescue": rescue_table(ds)}
+        report = "\n".join(f"{title} by opioid dose (rows) and benzodiazepine dose (columns), median (95% interval) "
+                           f"over {cfg.n_draws} parameter draws:\n" + surface_cells(tables["surface"], f"p_{name}")
+                           for name, title in titles)
+    else:
+        grid = ds.where(_no_rescue(ds), drop=True)
+        report = "\n".join(f"{title} by opioid dose (rows) and benzodiazepine dose (columns):\n"
+                           + grid[name].mean("subject").to_series().unstack("benzo_mg").droplevel(RESCUE).round(3)
+                           .to_string() for name, title in titles)
+    return Result(ds, tables,
                   f"{s.benzodiazepine} ({s.benzo_route}) x {list(s.opioids)} in {cfg.cohort.name}, "
-                  f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects", report)
+                  f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects"
+                  + (f" x {cfg.n_draws} parameter draws" if cfg.n_draws else ""), report)
 
 
 def _opioids(ds: xr.Dataset) -> list[str]:
@@ -184,9 +201,67 @@ def _no_rescue(ds: xr.Dataset) -> xr.DataArray:
     return (ds["naloxone_mg"] == 0) & (ds["flumazenil_mg"] == 0)
 
 
+def _over_draws(da: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray | None, xr.DataArray | None]:
+    """``(median, p2.5, p97.5)`` of ``da`` over ``draw`` (:func:`popsim.io.over_draws`), each without the draw
+    dimension; ``(da, None, None)`` without draws."""
+    if "draw" not in da.dims:
+        return da, None, None
+    lo, mid, hi = over_draws("x", da.transpose(..., "draw").values).values()
+    like = da.isel(draw=0, drop=True)
+    return like.copy(data=mid), like.copy(data=lo), like.copy(data=hi)
+
+
+def _by_draw(ds: xr.Dataset, columns: dict) -> pd.DataFrame:
+    """One row per regimen: each of ``columns`` (name -> DataArray over regimen x draw) as its median and central
+    95% over draws (``<name>_p2.5``, ``_p50``, ``_p97.5``)."""
+    out = ds.indexes["regimen"].to_frame(index=False)
+    for name, da in columns.items():
+        out = out.assign(**{k: v for k, v in over_draws(name, da.transpose("regimen", "draw").values).items()})
+    return out
+
+
+def surface_table(ds: xr.Dataset) -> pd.DataFrame:
+    """The dose surfaces of a run with parameter draws: one row per opioid x opioid dose x benzodiazepine dose (no
+    rescue), each of :data:`SURFACES` (the population's P(hypoxaemia), P(apnoea >= 15 s), median ventilation nadir
+    and median synergy index) taken in each draw, as its median and central 95% over draws."""
+    grid = ds.where(_no_rescue(ds), drop=True)
+    table = _by_draw(grid, {col: getattr(grid[name], stat)("subject") for col, name, stat in SURFACES})
+    return table.drop(columns=RESCUE)
+
+
+def rescue_table(ds: xr.Dataset) -> pd.DataFrame:
+    """The rescues of a run with parameter draws: one row per rescue regimen, the population's median time with
+    hypoxaemia (min) and P(hypoxaemia), and the change of that median time from no rescue at the same doses
+    (rescue minus none, min), each taken in each draw, as its median and central 95% over draws."""
+    none = _no_rescue(ds)
+    minutes = ds["time_hypoxaemia"].median("subject") * 60.0
+    p = ds["hypoxaemia"].mean("subject")
+    levels = ["opioid_drug", "opioid_mg", "benzo_mg"]
+    base = minutes.where(none, drop=True).to_series().droplevel(RESCUE).unstack("draw")
+    rescued = minutes.where(~none, drop=True)
+    key = pd.MultiIndex.from_arrays([rescued.indexes["regimen"].get_level_values(k) for k in levels])
+    change = rescued.copy(data=rescued.transpose("regimen", "draw").values - base.loc[key].to_numpy())
+    return _by_draw(rescued, {"median_time_hypoxaemia_min": rescued, "p_hypoxaemia": p.where(~none, drop=True),
+                              "change_median_time_hypoxaemia_min": change})
+
+
+def surface_cells(table: pd.DataFrame, column: str) -> str:
+    """``column`` of :func:`surface_table` by opioid dose (rows) and benzodiazepine dose (columns), each cell
+    "median (p2.5-p97.5)"."""
+    cells = [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in
+             zip(table[f"{column}_p2.5"], table[f"{column}_p50"], table[f"{column}_p97.5"])]
+    return table.assign(cell=cells).pivot(index=["opioid_drug", "opioid_mg"], columns="benzo_mg",
+                                          values="cell").to_string()
+
+
+def _draws_title(ds: xr.Dataset, what: str) -> str:
+    return what.format(k=ds.sizes["draw"]) if "draw" in ds.dims else ""
+
+
 def plot_surface(ds: xr.Dataset, *, opioid: str | None = None, ax=None):
     """P(hypoxaemia: SpO2 < 90%) over the benzodiazepine x opioid dose grid of ``opioid`` (default: the
-    first), with P(apnoea >= 15 s) and the median synergy index in each cell."""
+    first), with P(apnoea >= 15 s) and the median synergy index in each cell; with parameter draws, each the
+    median over draws (P(SpO2 < 90%) with its central 95% over draws in brackets)."""
     ax = ax or new_axes()
     op = opioid or _opioids(ds)[0]
     sel = _no_rescue(ds) & (ds["opioid_drug"] == op)
@@ -195,47 +270,64 @@ def plot_surface(ds: xr.Dataset, *, opioid: str | None = None, ax=None):
     def cells(da):
         return da.where(sel, drop=True).to_series().droplevel(drop).unstack("benzo_mg")
 
-    p = cells(ds["hypoxaemia"].mean("subject"))
-    apnoea = cells(ds["severe_respiratory_depression"].mean("subject"))
-    si = cells(ds["synergy_index"].median("subject"))
+    p, p_lo, p_hi = (x if x is None else cells(x) for x in _over_draws(ds["hypoxaemia"].mean("subject")))
+    apnoea = cells(_over_draws(ds["severe_respiratory_depression"].mean("subject"))[0])
+    si = cells(_over_draws(ds["synergy_index"].median("subject"))[0])
     im = ax.imshow(p.values, origin="lower", vmin=0, vmax=1, cmap="Reds", aspect="auto")
     for (r, c), v in np.ndenumerate(p.values):
-        ax.text(c, r, f"{v:.2f}\napn {apnoea.values[r, c]:.2f}\nSI {si.values[r, c]:.2f}", ha="center",
+        interval = "" if p_lo is None else f" ({p_lo.values[r, c]:.2f}-{p_hi.values[r, c]:.2f})"
+        ax.text(c, r, f"{v:.2f}{interval}\napn {apnoea.values[r, c]:.2f}\nSI {si.values[r, c]:.2f}", ha="center",
                 va="center", fontsize=6)
     ax.set_xticks(range(p.shape[1]), [f"{x:g}" for x in p.columns])
     ax.set_yticks(range(p.shape[0]), [f"{x:g}" for x in p.index])
     ax.set_xlabel(f"{ds.attrs.get('benzodiazepine', 'benzodiazepine')} dose (mg, {ds.attrs.get('benzo_route', '')})")
     ax.set_ylabel(f"{op} dose (mg iv)")
     ax.set_title(textwrap.fill(f"P(SpO2 < 90%) (colour), P(apnoea >= 15 s) (apn) and median synergy index (SI), "
-                               f"{op}", 44), fontsize=9)
+                               f"{op}" + _draws_title(ds, "; median over {k} parameter draws (brackets: 95% over {k} "
+                                                          "parameter draws)"), 44), fontsize=9)
     ax.figure.colorbar(im, ax=ax, fraction=0.046, label="P(SpO2 < 90%)")
     return ax
 
 
 def plot_rescue(ds: xr.Dataset, *, opioid: str | None = None, ax=None):
     """Median time with hypoxaemia after rescue of ``opioid`` (default: the first) by naloxone route, dose
-    and delay, and with flumazenil, at the largest doses; dotted: no rescue at the same doses."""
+    and delay, and with flumazenil, at the largest doses; dotted: no rescue at the same doses.  With parameter
+    draws, the median over draws with error bars (band for no rescue) of their central 95%."""
     ax = ax or new_axes()
     op = opioid or _opioids(ds)[0]
     no_rescue = _no_rescue(ds)
     rescue = (ds["opioid_drug"] == op) & ~no_rescue
-    hypox = ds["time_hypoxaemia"].median("subject") * 60.0
-    s = hypox.where(rescue, drop=True).to_series().droplevel(["opioid_drug", "opioid_mg", "benzo_mg"])
+    hypox, lo, hi = _over_draws(ds["time_hypoxaemia"].median("subject") * 60.0)
+
+    def series(da):
+        return da.where(rescue, drop=True).to_series().droplevel(["opioid_drug", "opioid_mg", "benzo_mg"])
+
+    s = series(hypox)
     labels = [f"{rt} nal {nm:g} mg" + (f" + flu {fm:g}" if fm else "") if nm else f"flumazenil {fm:g} mg"
               for rt, nm, fm, _ in s.index]
     delays = sorted(set(s.index.get_level_values("rescue_delay_min")))
     keys = list(dict.fromkeys(labels))
+
+    def per_key(values, d):
+        return np.array([values[[lab == key and i[3] == d for lab, i in zip(labels, s.index)]].mean() for key in keys])
+
     for k, d in enumerate(delays):
-        vals = [s[[lab == key and i[3] == d for lab, i in zip(labels, s.index)]].mean() for key in keys]
-        ax.barh(np.arange(len(keys)) + k * 0.8 / len(delays), vals, 0.8 / len(delays),
+        vals = per_key(s, d)
+        err = None if lo is None else np.stack([vals - per_key(series(lo), d), per_key(series(hi), d) - vals])
+        ax.barh(np.arange(len(keys)) + k * 0.8 / len(delays), vals, 0.8 / len(delays), xerr=err, capsize=2,
                 label=f"{d:g} min after the opioid")
     rescued = ds.where(rescue, drop=True)
-    base = hypox.where(no_rescue & (ds["opioid_drug"] == op) & (ds["benzo_mg"] == float(rescued["benzo_mg"][0]))
-                       & (ds["opioid_mg"] == float(rescued["opioid_mg"][0])), drop=True)
-    ax.axvline(float(base.squeeze()), color="k", ls=":", label="no rescue (same doses)")
+    same = no_rescue & (ds["opioid_drug"] == op) & (ds["benzo_mg"] == float(rescued["benzo_mg"][0])) \
+        & (ds["opioid_mg"] == float(rescued["opioid_mg"][0]))
+    ax.axvline(float(hypox.where(same, drop=True).squeeze()), color="k", ls=":", label="no rescue (same doses)")
+    if lo is not None:
+        ax.axvspan(float(lo.where(same, drop=True).squeeze()), float(hi.where(same, drop=True).squeeze()),
+                   color="0.5", alpha=0.15, lw=0)
     ax.set_yticks(np.arange(len(keys)) + 0.4 * (len(delays) - 1) / len(delays), keys, fontsize=7)
     ax.set_xlabel("median time with hypoxaemia (min)")
-    ax.set_title(textwrap.fill(f"Rescue at the largest doses, {op}", 40), fontsize=10)
+    ax.set_title(textwrap.fill(f"Rescue at the largest doses, {op}"
+                               + _draws_title(ds, "; median and 95% over {k} parameter draws"), 40),
+                 fontsize=10)
     ax.legend(fontsize=7)
     return ax
 
@@ -259,4 +351,5 @@ EXPERIMENT = Experiment(
           "study.opioid_mg.fentanyl=[0,0.2,0.4]", "study.rescue_opioid_mg.fentanyl=0.4", "study.benzo_mg=[0,4]",
           "study.naloxone_routes=[iv]", "study.naloxone_mg=[2]", "study.rescue_delays_min=[5]"),
     question="How much more does a benzodiazepine with an opioid depress breathing than either alone, at which "
-             "doses, and what do naloxone (by route, dose and delay) and flumazenil achieve?")
+             "doses, and what do naloxone (by route, dose and delay) and flumazenil achieve?",
+    draws=True)

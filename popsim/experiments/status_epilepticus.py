@@ -7,7 +7,10 @@ subject's GABA-A alpha1 stimulus, and the endpoints are its endpoint functions (
 attributes, ``definition_<name>``).  With ``redose_min``, those still seizing then get a second identical dose
 (Alldredge 2001's rule at 4 min, G56), for one endpoint (``p_not_seizing_redosed``).  Secondary: the peak alpha1
 occupancy and psychomotor effect.  With ``trials``, the report of the trials the ``se_*`` constants were fitted
-on and checked against (:mod:`popsim.experiments.seizure_trials`) is a table of the output.
+on and checked against (:mod:`popsim.experiments.seizure_trials`) is a table of the output.  With parameter draws
+(``n_draws``) the per-subject outputs, the population curves and the endpoints gain a ``draw`` axis (each draw's
+``se_*`` constants, :func:`popsim.uncertainty.draw_values`), and the tables give each endpoint (and each trial row's
+simulated value) as its median and central 95% over draws.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ import xarray as xr
 from popsim._validate import choice, finite, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import annotate, regimen_dataset
+from popsim.dataset import annotate, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
 from popsim.experiments.seizure_trials import read_trials, report, se_parameters, stimuli
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
+from popsim.io import over_draws, summary_table
 from popsim.pd.seizure import SeizureTermination, median_time_to_stop, p_quiet
 from popsim.plots import label, new_axes, side_by_side
 from popsim.study import simulate_arm
@@ -36,6 +38,8 @@ __all__ = ["DEFINITIONS", "DT", "EXPERIMENT", "LEVELS", "StatusEpilepticusStudy"
 DT = 1 / 60  # h: the experiment's own 1-min grid (the grid group is not read)
 LEVELS = ["drug", "route", "dose_mg"]
 TRAJECTORIES = ("stimulus_a1", "p_seizing", "p_first_termination", "p_recurrence")
+ENDPOINTS = ("median_time_to_stop_min", "p_not_seizing_at_assess", "p_not_seizing_redosed",
+             "p_recurrence_given_stopped")
 # the endpoints as the trials define them (written into the Dataset attributes)
 DEFINITIONS = {
     "p_seizing": "population probability that the seizure ongoing at t = 0 is ongoing at t (it may have stopped "
@@ -114,13 +118,30 @@ class StatusEpilepticusStudy(Study):
 
 
 def summary(ds: xr.Dataset) -> pd.DataFrame:
-    """Per regimen: the endpoints and the median peak alpha1 occupancy and psychomotor effect."""
-    names = [n for n in ("median_time_to_stop_min", "p_not_seizing_at_assess", "p_not_seizing_redosed",
-                         "p_recurrence_given_stopped") if n in ds]
-    df = pd.DataFrame({n: ds[n].to_series() for n in names})
-    df["occupancy_a1_peak_p50"] = ds["occupancy_a1_peak"].median("subject").to_series()
-    df["effect_a1_peak_p50"] = ds["effect_a1_peak"].median("subject").to_series()
-    return df.reset_index()
+    """Per regimen: the endpoints and the median peak alpha1 occupancy and psychomotor effect.  With parameter draws
+    each is taken in each draw and given as its median and central 95% over draws (``<name>_p2.5``, ``_p50``,
+    ``_p97.5``); a draw whose median time to stop lies beyond the follow-up is kept, censored at its end (``hours``),
+    and ``median_time_to_stop_beyond_followup_draws`` counts them."""
+    columns = {n: ds[n] for n in ENDPOINTS if n in ds}
+    columns["occupancy_a1_peak_p50"] = ds["occupancy_a1_peak"].median("subject")
+    columns["effect_a1_peak_p50"] = ds["effect_a1_peak"].median("subject")
+    if "draw" not in ds.dims:
+        return pd.DataFrame({n: da.to_series() for n, da in columns.items()}).reset_index()
+    df = ds.indexes["regimen"].to_frame(index=False)
+    censored = np.isnan(columns["median_time_to_stop_min"].transpose("regimen", "draw").values)
+    columns["median_time_to_stop_min"] = columns["median_time_to_stop_min"].fillna(60.0 * ds.attrs["hours"])
+    for n, da in columns.items():
+        df = df.assign(**over_draws(n, da.transpose("regimen", "draw").values))
+    return df.assign(median_time_to_stop_beyond_followup_draws=censored.sum(axis=1))
+
+
+def _median_and_interval(da: xr.DataArray):
+    """``(median, p2.5, p97.5)`` arrays over ``draw`` (the last axis after transposing), or ``(values, None,
+    None)`` without draws."""
+    if "draw" not in da.dims:
+        return da.values, None, None
+    lo, mid, hi = over_draws("x", da.transpose(..., "draw").values).values()
+    return mid, lo, hi
 
 
 def _names(ds: xr.Dataset) -> list[str]:
@@ -128,30 +149,40 @@ def _names(ds: xr.Dataset) -> list[str]:
 
 
 def plot_seizing(ds: xr.Dataset, *, ax=None):
-    """P(seizing) over time per regimen (log time axis: minutes to hours)."""
+    """P(seizing) over time per regimen (log time axis: minutes to hours); with parameter draws, the median over
+    draws and a band of their central 95%."""
     ax = ax or new_axes()
     t = ds["time"].values
     for j, name in enumerate(_names(ds)):
-        ax.plot(t[1:], ds["p_seizing"].isel(regimen=j).values[1:], color=f"C{j}", label=name)
+        y, lo, hi = _median_and_interval(ds["p_seizing"].isel(regimen=j))
+        ax.plot(t[1:], y[1:], color=f"C{j}", label=name)
+        if lo is not None:
+            ax.fill_between(t[1:], lo[1:], hi[1:], color=f"C{j}", alpha=0.15, lw=0)
     ax.axvline(ds.attrs["t_assess_min"], color="0.5", ls=":", lw=0.8)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(label(ds["time"]) + " (log scale)")
     ax.set_ylabel("P(seizing) [1]")
-    ax.set_title("dotted: t_assess", fontsize=9)
+    ax.set_title("dotted: t_assess" + (f"; band: 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims
+                                       else ""), fontsize=9)
     ax.legend(fontsize=7)
     return ax
 
 
 def plot_summary(ds: xr.Dataset, *, ax=None):
     """Per regimen: P(not seizing at t_assess) and P(recurrence | stopped) as bars, the median time to the first
-    stop written on them."""
+    stop written on them; with parameter draws, the medians over draws with error bars of their central 95% (the
+    median time to stop over the draws that reach it)."""
     ax = ax or new_axes()
     y = np.arange(ds.sizes["regimen"])
-    quiet, rec = ds["p_not_seizing_at_assess"].values, ds["p_recurrence_given_stopped"].values
-    ax.barh(y - 0.2, quiet, 0.4, color="C0", label=f"not seizing at {ds.attrs['t_assess_min']:g} min")
-    ax.barh(y + 0.2, rec, 0.4, color="C3", label=f"recurrence within {ds.attrs['hours']:g} h | stopped")
-    for k, m in enumerate(ds["median_time_to_stop_min"].values):
+    for dy, name, colour, text in ((-0.2, "p_not_seizing_at_assess", "C0",
+                                    f"not seizing at {ds.attrs['t_assess_min']:g} min"),
+                                   (0.2, "p_recurrence_given_stopped", "C3",
+                                    f"recurrence within {ds.attrs['hours']:g} h | stopped")):
+        mid, lo, hi = _median_and_interval(ds[name])
+        ax.barh(y + dy, mid, 0.4, color=colour, label=text, capsize=2,
+                xerr=None if lo is None else np.stack([mid - lo, hi - mid]))
+    for k, m in enumerate(_median_and_interval(ds["median_time_to_stop_min"])[0]):
         ax.text(0.01, y[k] - 0.2, f"median stop {m:.1f} min" if np.isfinite(m) else "median stop not reached",
                 va="center", fontsize=7, color="w")
     ax.set_yticks(y, _names(ds), fontsize=8)
@@ -159,6 +190,8 @@ def plot_summary(ds: xr.Dataset, *, ax=None):
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability [1]")
     ax.legend(fontsize=7, loc="lower right")
+    if "draw" in ds.dims:
+        ax.set_title(f"median and 95% over {ds.sizes['draw']} parameter draws", fontsize=9)
     return ax
 
 
@@ -168,17 +201,40 @@ def figure(ds: xr.Dataset):
                         title="Status epilepticus under a first-line benzodiazepine ({cohort} cohort)")
 
 
+def _per_draw(x: np.ndarray | None, d: int) -> np.ndarray | None:
+    """Draw ``d`` of a stimulus ``(draw, subject, time)``; one without draws ``(subject, time)`` (no drug) as it is."""
+    return x if x is None or x.ndim == 2 else x[d]
+
+
+def _trial_report(trials: pd.DataFrame, sims, ps: list[dict]) -> pd.DataFrame:
+    """The trial report (:func:`popsim.experiments.seizure_trials.report`) with the SeizureTermination parameters
+    ``ps`` (one per draw): one draw, its table; several, each row's simulated proportion and median taken in each
+    draw as their median and central 95% over draws, and ``in_interval_draws``, the draws inside the published
+    interval."""
+    per = [report(trials, {i: tuple(_per_draw(x, d) for x in sim) for i, sim in sims.items()}, p)
+           for d, p in enumerate(ps)]
+    if len(per) == 1:
+        return per[0]
+    out = per[0].drop(columns=["simulated", "in_interval", "simulated_median_min"])
+    for name in ("simulated", "simulated_median_min"):
+        out = out.assign(**over_draws(name, np.stack([r[name].to_numpy(float) for r in per], axis=-1)))
+    inside = np.stack([r["in_interval"].to_numpy() for r in per], axis=-1)
+    return out.assign(in_interval_draws=[int(sum(x is True for x in row)) if row[0] is not None else None
+                                         for row in inside])
+
+
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x time (population curves), regimen (endpoints) and regimen x
-    subject (peak occupancy and effect); with ``trials``, the trial report as a table."""
+    """Dataset over regimen (:data:`LEVELS`) x [draw x] time (population curves), regimen [x draw] (endpoints) and
+    regimen x [draw x] subject (peak occupancy and effect); with ``trials``, the trial report as a table."""
     s = cfg.study
-    values = check_values(cfg.pd)
-    p = se_parameters(values)
+    values = EXPERIMENT.pd_values(cfg)
+    k = cfg.n_draws or 1
+    ps = [se_parameters({name: np.broadcast_to(values[name], (k,))[d] if cfg.n_draws else values[name]
+                         for name in values}) for d in range(k)]
     n = round(s.hours / DT) + 1
     redose = round(s.redose_min)
-    labels, parts, curves = [], [], {k: [] for k in TRAJECTORIES[1:3]}
-    ends = {k: [] for k in ("median_time_to_stop_min", "p_not_seizing_at_assess", "p_not_seizing_redosed",
-                            "p_recurrence_given_stopped")}
+    labels, parts, curves = [], [], {name: [] for name in TRAJECTORIES[1:3]}
+    ends = {name: [] for name in ENDPOINTS}
     for drug, route, doses in parse_arms(s.arms):
         U = np.zeros((len(doses) * (2 if redose else 1), n, 1))
         U[:, 0, 0] = np.tile(doses, 2 if redose else 1)
@@ -188,48 +244,62 @@ def run(cfg, *, dtype, progress=None) -> Result:
         r = simulate_arm(arm, U, seed=cfg.seed, n_subjects=cfg.n_subjects, values=values,
                          chunk_size=cfg.chunk_size, dtype=dtype, trajectories=TRAJECTORIES, trajectories_from_h=0.0,
                          progress=progress and progress(f"{drug}/{route}"))
-        tr = {k: np.moveaxis(v, 0, -1).astype(float) for k, v in r.trajectories.items()}  # (regimen, subject, time)
+        # (regimen, draw, subject, time); one draw without draws
+        tr = {name: np.moveaxis(v, 0, -1).astype(float) for name, v in r.trajectories.items()}
+        tr = {name: v if cfg.n_draws else v[:, None] for name, v in tr.items()}
         for j in range(len(doses)):
-            stim = tr["stimulus_a1"][j]
-            curves["p_seizing"].append(tr["p_seizing"][j].mean(0))
-            curves["p_first_termination"].append(tr["p_first_termination"][j].mean(0))
-            stopped = tr["p_first_termination"][j][:, -1]
-            ends["median_time_to_stop_min"].append(60 * median_time_to_stop(stim, p, DT))
-            ends["p_not_seizing_at_assess"].append(p_quiet(stim, p, DT, s.t_assess_min / 60))
-            if redose:
-                ends["p_not_seizing_redosed"].append(p_quiet(stim, p, DT, s.t_assess_min / 60,
-                                                             redosed=tr["stimulus_a1"][len(doses) + j],
-                                                             redose_at=redose / 60))
-            ends["p_recurrence_given_stopped"].append(
-                float((stopped * tr["p_recurrence"][j][:, -1]).mean() / stopped.mean()) if stopped.mean() > 0
-                else np.nan)
-        parts.append({k: r.values[k][:len(doses)] for k in ("occupancy_a1_peak", "effect_a1_peak")})
+            end = {name: [] for name in ENDPOINTS}
+            for d, p in enumerate(ps):
+                stim = tr["stimulus_a1"][j, d]
+                stopped = tr["p_first_termination"][j, d][:, -1]
+                end["median_time_to_stop_min"].append(60 * median_time_to_stop(stim, p, DT))
+                end["p_not_seizing_at_assess"].append(p_quiet(stim, p, DT, s.t_assess_min / 60))
+                if redose:
+                    end["p_not_seizing_redosed"].append(p_quiet(stim, p, DT, s.t_assess_min / 60,
+                                                                redosed=tr["stimulus_a1"][len(doses) + j, d],
+                                                                redose_at=redose / 60))
+                end["p_recurrence_given_stopped"].append(
+                    float((stopped * tr["p_recurrence"][j, d][:, -1]).mean() / stopped.mean()) if stopped.mean() > 0
+                    else np.nan)
+            for name, v in end.items():
+                if v:
+                    ends[name].append(v if cfg.n_draws else v[0])
+            for name in curves:
+                curves[name].append(tr[name][j].mean(-2) if cfg.n_draws else tr[name][j, 0].mean(0))
+        parts.append({name: r.values[name][:len(doses)] for name in ("occupancy_a1_peak", "effect_a1_peak")})
         labels += [(drug, route, x) for x in doses]
-    ds = regimen_dataset(labels, LEVELS, {k: np.concatenate([x[k] for x in parts]) for k in parts[0]},
+    ds = regimen_dataset(labels, LEVELS, {name: np.concatenate([x[name] for x in parts]) for name in parts[0]},
                          covariates=r.covariates, **LOCAL)
     ds = ds.assign_coords(time=np.arange(n) * DT * 60.0)
-    ds["p_seizing"] = (("regimen", "time"), np.stack(curves["p_seizing"]))
-    ds["p_terminated"] = (("regimen", "time"), np.stack(curves["p_first_termination"]))
-    for k, v in ends.items():
+    draw = ("draw",) if cfg.n_draws else ()
+    ds["p_seizing"] = (("regimen", *draw, "time"), np.stack(curves["p_seizing"]))
+    ds["p_terminated"] = (("regimen", *draw, "time"), np.stack(curves["p_first_termination"]))
+    for name, v in ends.items():
         if v:
-            ds[k] = ("regimen", np.asarray(v, float))
+            ds[name] = (("regimen", *draw), np.asarray(v, float))
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"t_assess_min": s.t_assess_min, "redose_min": s.redose_min, "hours": s.hours,
                      "cohort": cfg.cohort.name} | {f"definition_{k}": v for k, v in DEFINITIONS.items() if k in ds})
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
     table = summary(ds)
     tables = {"summary": summary_table(ds), "endpoints": table}
-    text = "Endpoints per regimen:\n" + table.round(3).to_string(index=False)
+    over = f"; median (95% interval) over {cfg.n_draws} parameter draws" if cfg.n_draws else ""
+    text = f"Endpoints per regimen{over}:\n" + table.round(3).to_string(index=False)
     if s.trials:
         trials = read_trials()
-        tables["trials"] = report(trials, stimuli(trials, values, n_subjects=cfg.n_subjects, seed=cfg.seed,
-                                                  dtype=dtype), p)
-        cols = ["id", "use", "trial", "arm", "published", "lo", "hi", "simulated", "in_interval",
-                "published_median_min", "simulated_median_min"]
+        tables["trials"] = _trial_report(trials, stimuli(trials, values, n_subjects=cfg.n_subjects, seed=cfg.seed,
+                                                         dtype=dtype), ps)
+        simulated = (["simulated_p50", "simulated_p2.5", "simulated_p97.5", "in_interval_draws"] if cfg.n_draws
+                     else ["simulated", "in_interval"])
+        cols = ["id", "use", "trial", "arm", "published", "lo", "hi", *simulated, "published_median_min",
+                "simulated_median_min" + ("_p50" if cfg.n_draws else "")]
         for use in ("fit", "check"):
-            text += (f"\n\nTrials, {use} rows (proportions with Clopper-Pearson 95%; medians in min):\n"
+            text += (f"\n\nTrials, {use} rows (proportions with Clopper-Pearson 95%; medians in min{over}):\n"
                      + tables["trials"].loc[tables["trials"]["use"] == use, cols].round(3).to_string(index=False))
-    return Result(ds, tables, f"{ds.sizes['regimen']} first-line doses x {cfg.n_subjects} subjects "
-                              f"({cfg.cohort.name}), seizing at t = 0, followed {s.hours:g} h", text)
+    return Result(ds, tables, f"{ds.sizes['regimen']} first-line doses x {cfg.n_subjects} subjects"
+                              + (f" x {cfg.n_draws} parameter draws" if cfg.n_draws else "")
+                              + f" ({cfg.cohort.name}), seizing at t = 0, followed {s.hours:g} h", text)
 
 
 EXPERIMENT = Experiment(
@@ -238,4 +308,5 @@ EXPERIMENT = Experiment(
     tiny=("n_subjects=24", "study.hours=2", "study.arms=[lorazepam_iv_0,lorazepam_iv_2,lorazepam_iv_4,"
           "midazolam_intranasal_5]", "study.redose_min=4", "study.trials=false"),
     question="How often and how fast does a first-line benzodiazepine (by drug, route and dose) stop status "
-             "epilepticus, and how often does the seizure recur?")
+             "epilepticus, and how often does the seizure recur?",
+    draws=True)

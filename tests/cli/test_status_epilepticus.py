@@ -105,3 +105,41 @@ def test_arms_are_parsed_once_into_drug_and_route_groups():
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(Exception, match=message):
         configure([f"+experiment={NAME}", override])
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["occupancy_a1_peak"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
+    assert ds["p_seizing"].dims == ("regimen", "draw", "time") and ds["p_not_seizing_at_assess"].dims == (
+        "regimen", "draw")
+    k0, r = ds["pd_se_k0"].values, ds["pd_se_recurrence"].values
+    assert len(np.unique(k0)) == 3
+    # placebo depends on se_k0 and se_recurrence alone (whatever the other drawn constants): in each draw the
+    # closed form with that draw's values, so P(stopped by t) is ordered by the drawn se_k0 at every t > 0
+    t = ds["time"].values / 60
+    placebo = ds.sel(drug="lorazepam", route="iv", dose_mg=0.0)
+    for d in range(3):
+        np.testing.assert_allclose(placebo["p_terminated"].isel(draw=d), -np.expm1(-k0[d] * t), rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_allclose(placebo["p_seizing"].isel(draw=d),
+                                   (r[d] + k0[d] * np.exp(-(k0[d] + r[d]) * t)) / (k0[d] + r[d]), rtol=1e-9)
+    order = np.argsort(k0)
+    assert np.all(np.diff(placebo["p_terminated"].values[order, 1:], axis=0) > 0)
+    # the endpoints table: each endpoint taken in each draw, its median and central 95% over draws (a median time
+    # to stop beyond the follow-up censored at its end, counted)
+    table = pd.read_csv(files["endpoints"]).set_index(["drug", "route", "dose_mg"])
+    for (drug, route, dose), row in table.iterrows():
+        sel = ds.sel(drug=drug, route=route, dose_mg=dose)
+        stop = sel["median_time_to_stop_min"].values
+        assert row["median_time_to_stop_beyond_followup_draws"] == np.isnan(stop).sum()
+        for name, per_draw in (("median_time_to_stop_min", np.where(np.isnan(stop), 120.0, stop)),
+                               ("p_not_seizing_at_assess", sel["p_not_seizing_at_assess"].values),
+                               ("p_not_seizing_redosed", sel["p_not_seizing_redosed"].values),
+                               ("occupancy_a1_peak_p50", np.median(sel["occupancy_a1_peak"].values, axis=-1))):
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(per_draw, [0.025, 0.5, 0.975]), rtol=1e-12, err_msg=name)
+        # not seizing at t_assess is 1 - the on-line P(seizing) then, in each draw
+        np.testing.assert_allclose(sel["p_not_seizing_at_assess"].values,
+                                   1 - sel["p_seizing"].sel(time=ds.attrs["t_assess_min"]).values, rtol=1e-9)
