@@ -42,10 +42,11 @@ from popsim._validate import closest, finite
 from popsim.arm import Arm, run_arm
 from popsim.cohort.presets import preset
 from popsim.cohort.spec import CohortConfig
-from popsim.pd.parameters import check_values
+from popsim.io import over_draws
+from popsim.pd.parameters import check_draws, check_values
 from popsim.pk.grid import Window
 
-__all__ = ["FOLLOW_DAYS", "OUTCOMES", "PROTRACTED_DAYS", "PlannedTaper", "abrupt", "candidates",
+__all__ = ["FOLLOW_DAYS", "OUTCOMES", "PROTRACTED_DAYS", "PlannedTaper", "SUMMARY", "abrupt", "candidates",
            "horizon_days", "on_cadence", "plan_taper", "schedule_name", "simulate_tapers"]
 
 FOLLOW_DAYS = 28  # drop-out window: to 4 weeks after the last dose (A)
@@ -84,14 +85,18 @@ def horizon_days(specs: Sequence[tp.TaperSpec], hold_severity: float = 0.0, max_
 
 
 def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *, seed: int, n_subjects: int,
-                    values: Mapping[str, float], hold_severity: float = 0.0, max_holds: int = 4,
+                    values: Mapping[str, object], hold_severity: float = 0.0, max_holds: int = 4,
                     days: int | None = None, dt: float = 1.0, chunk_size: int = 8192, dtype=None,
                     progress=None) -> dict[str, np.ndarray]:
-    """The endpoints of the module docstring for every spec, ``(regimen, subject)``, and the subjects'
-    covariates (``"covariates"``).  ``values``: the runtime PD constants (``prior_use_days`` set by the caller;
-    the taper starts at the end of the burn-in, ``prior_use_burn_in_days``, whole days); ``hold_severity`` > 0:
-    symptom-guided holds at that severity, at most ``max_holds``; ``days``: the horizon from the taper start
-    (default :func:`horizon_days`; give one to compare several calls on one horizon)."""
+    """The endpoints of the module docstring for every spec, ``(regimen, subject)`` (``(regimen, draw,
+    subject)`` with parameter draws), and the subjects' covariates (``"covariates"``).  ``values``: the
+    runtime PD constants, scalars or parameter draws (``(draw,)`` arrays, scalars held fixed:
+    :func:`popsim.pd.parameters.check_draws`; ``prior_use_days`` set by the caller; the taper starts at the
+    end of the burn-in, ``prior_use_burn_in_days``, whole days, the same in every draw: it sets the grid);
+    the levels of 'any' withdrawal (``withdrawal_any_ratio``) and of drop-out (``withdrawal_dropout_ratio``)
+    are those of each draw; ``hold_severity`` > 0: symptom-guided holds at that severity, at most
+    ``max_holds``; ``days``: the horizon from the taper start (default :func:`horizon_days`; give one to
+    compare several calls on one horizon)."""
     import jax.numpy as jnp
 
     dtype = dtype or jnp.float32
@@ -99,7 +104,15 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
     if len(drugs) > 2 or any(s.drug != drugs[0] for s in specs):
         raise ValueError(f"tapers of {sorted({s.drug for s in specs})}; allowed: one drug per call (with or "
                          "without substitution)")
+    drawn = any(np.ndim(v) for v in values.values())
+    if drawn:
+        values = check_draws(values)
     burn_in = values["prior_use_burn_in_days"]
+    if drawn:  # a configuration input, not an uncertain constant: one taper start for every draw
+        if np.ptp(burn_in) > 0:
+            raise ValueError(f"pd.prior_use_burn_in_days={list(burn_in)!r} over draws: the taper starts at the end "
+                             "of the burn-in, one grid for every draw; allowed: the same value in every draw")
+        burn_in = float(burn_in[0])
     if burn_in != round(burn_in) or burn_in < 1:
         raise ValueError(f"pd.prior_use_burn_in_days={burn_in!r}: a taper starts at the end of the burn-in; "
                          "allowed: whole days >= 1")
@@ -113,7 +126,11 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
     start = burn_in * per_day
     others = tuple((d, "oral") for d in drugs[1:])
     arm = Arm(drugs[0], "oral", cohort, dt, n, others=others)
+    # the severity levels of any withdrawal, clinically significant withdrawal and drop-out, each a scalar or
+    # one per draw; a window counts fixed levels, so with draws it counts every draw's (and each draw reads its own)
     thresholds = (values["withdrawal_any_ratio"], 1.0, values["withdrawal_dropout_ratio"])
+    levels = dict.fromkeys(float(x) for t in thresholds for x in np.ravel(t)) if drawn else thresholds
+    pairs = tuple(("withdrawal_severity", float(x)) for x in levels)
     out: dict[str, np.ndarray] = {}
     order = []
     for group in _groups(specs, hold_severity > 0):
@@ -128,14 +145,13 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
             h = tp.hold_for(chosen, dt, "withdrawal_severity", hold_severity, max_holds=max_holds,
                             channels=tuple(cols))
             hold = dataclasses.replace(h, start=h.start + start)
-        pairs = tuple(("withdrawal_severity", float(x)) for x in thresholds)
         windows = {"before": Window(0, start), "taper": Window(start, n - 1, pd_above=pairs)}
         r = run_arm(arm, u, seed=seed, n_subjects=n_subjects, windows=windows, values=values, chunk_size=chunk_size,
                     dtype=dtype, progress=progress, save=False, summarised=("withdrawal_severity",), hold=hold)
-        first = np.stack([r.above(p)[1] for p in pairs]).astype(float)  # (threshold, regimen, subject), h
+        first = np.stack([_first_above(r, x) for x in thresholds]).astype(float)  # (level, regimen[, draw], subject), h
         shape = first.shape[1:]
         delay = np.asarray(r.raw["hold_delay"], float) if hold is not None else np.zeros(shape)
-        free = comp.drug_free_day[:, None] * 24.0 + delay + start * dt  # h from t = 0
+        free = comp.drug_free_day.reshape(-1, *[1] * (len(shape) - 1)) * 24.0 + delay + start * dt  # h from t = 0
 
         def at(window, name):
             return np.asarray(r.stat("pd_end", window, name), float)
@@ -161,6 +177,14 @@ def simulate_tapers(specs: Sequence[tp.TaperSpec], cohort: CohortConfig | str, *
     result = {k: np.concatenate(v)[back] for k, v in out.items()}
     result["covariates"] = covariates
     return result
+
+
+def _first_above(r, level) -> np.ndarray:
+    """First time (h since t = 0, NaN if never) the withdrawal severity is above ``level`` in the taper window,
+    ``(regimen, subject)``; ``level`` one per draw (``(draw,)``): each draw's own, ``(regimen, draw, subject)``."""
+    if not np.ndim(level):
+        return r.above(("withdrawal_severity", float(level)))[1]
+    return np.stack([r.above(("withdrawal_severity", float(x)))[1][:, j] for j, x in enumerate(level)], axis=1)
 
 
 def candidates(drug: str, start_mg: float, hours: Sequence[float], *,
@@ -196,11 +220,15 @@ def on_cadence(spec: tp.TaperSpec) -> tp.TaperSpec:
 
 @dataclasses.dataclass(frozen=True)
 class PlannedTaper:
-    """What :func:`plan_taper` returns: ``spec`` the chosen schedule (None if no candidate meets the caps),
-    ``plan`` its day-by-day doses (:class:`popsim.taper.Plan`), ``specs`` every schedule simulated (the
-    candidates, then the guideline and Ashton references), ``table`` one row per schedule with its risks and
-    duration (``chosen``/``feasible`` flags), ``outcomes`` the per-subject endpoints ``(schedule, subject)``,
-    ``covariates`` the subjects', ``caps``."""
+    """What :func:`plan_taper` returns: ``spec`` the chosen schedule (None if no candidate meets the caps; with
+    parameter draws the one chosen in most draws, None if none is chosen in any), ``plan`` its day-by-day doses
+    (:class:`popsim.taper.Plan`), ``specs`` every schedule simulated (the candidates, then the guideline and
+    Ashton references), ``table`` one row per schedule with its risks and duration (``chosen``/``feasible``
+    flags; with draws each risk and duration over draws, :func:`popsim.io.over_draws`, and the number of draws
+    in which the schedule is feasible, ``feasible_draws``, and chosen, ``chosen_draws``), ``outcomes`` the
+    per-subject endpoints ``(schedule, subject)`` (``(schedule, draw, subject)`` with draws), ``covariates``
+    the subjects', ``caps``; ``by_draw``: with draws, the table of each draw (the columns of ``table``
+    without draws: the decision taken in that draw), else empty."""
 
     spec: tp.TaperSpec | None
     plan: tp.Plan | None
@@ -209,6 +237,11 @@ class PlannedTaper:
     outcomes: dict[str, np.ndarray]
     covariates: dict[str, np.ndarray]
     caps: dict[str, float]
+    by_draw: tuple[pd.DataFrame, ...] = ()
+
+
+SUMMARY = ("p_success", "p_withdrawal_any", "p_withdrawal_clinical", "p_seizure", "p_protracted", "drug_free_day_p50",
+           "drug_free_day_p90", "holds_mean")  # the table's columns per schedule (in each draw, with draws)
 
 
 def _summary(res: Mapping[str, np.ndarray], k: int) -> dict[str, float]:
@@ -218,28 +251,50 @@ def _summary(res: Mapping[str, np.ndarray], k: int) -> dict[str, float]:
             "drug_free_day_p90": np.quantile(res["drug_free_day"][k], 0.9), "holds_mean": res["holds"][k].mean()}
 
 
+def _decide(rows: Sequence[dict], res: Mapping[str, np.ndarray], refs: Sequence[str], cap_clinical: float,
+            cap_seizure: float) -> tuple[pd.DataFrame, int | None]:
+    """One table of the schedules ``rows`` (their descriptions) with the summaries of the endpoints ``res``
+    ``(schedule, subject)``, the ``feasible`` flags and the choice: the fastest feasible schedule but the
+    references ``refs`` (shortest median time to drug-free, then the lower P(clinical)); its row or None."""
+    table = pd.DataFrame([{**row, **_summary(res, k)} for k, row in enumerate(rows)])
+    feasible = (table["p_withdrawal_clinical"] <= cap_clinical) & (table["p_seizure"] <= cap_seizure)
+    table["feasible"] = feasible
+    pool = table.index[feasible & ~table["schedule"].isin(list(refs))]
+    best = min(pool, key=lambda i: (table.at[i, "drug_free_day_p50"], table.at[i, "p_withdrawal_clinical"])) \
+        if len(pool) else None
+    table["chosen"] = table.index == best
+    return table, best
+
+
 def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: CohortConfig | str = "adult",
                person: Mapping[str, float] | None = None, prior_use_years: float = 2.0,
                cap_clinical: float = 0.1, cap_seizure: float = 1e-3, hold_severity: float = 0.0,
                max_holds: int = 4, n_subjects: int = 2000, seed: int = 0,
                specs: Sequence[tp.TaperSpec] | None = None,
-               constants: Mapping[str, float] | None = None, references: Sequence[str] | None = None, dtype=None,
-               progress=None) -> PlannedTaper:
+               constants: Mapping[str, float] | None = None, values: Mapping[str, object] | None = None,
+               references: Sequence[str] | None = None, dtype=None, progress=None) -> PlannedTaper:
     """The fastest taper under a risk cap: over ``specs`` (default :func:`candidates`), the schedule with the
     shortest median time to drug-free whose P(clinically significant withdrawal) <= ``cap_clinical`` and
     P(seizure) <= ``cap_seizure`` in ``n_subjects`` of ``cohort``, compared with the guideline and Ashton
     schedules; with ``hold_severity`` > 0 every schedule has symptom-guided holds (at most ``max_holds``).
     ``person``: one person's covariates (``age``, ``male`` 0 or 1, ``height_cm``, ``bmi``, ``alcohol`` 0 or 1;
     others from ``cohort``), whose unknown PK/PD variability and susceptibility are drawn, so the risks are that
-    person's probabilities.  ``constants``: other runtime PD constants (``pd.<name>``); ``references``: the
-    reference schedules compared (default both, ``guideline`` and ``ashton``)."""
+    person's probabilities.  ``constants``: other runtime PD constants (``pd.<name>``), or ``values``: all of
+    them, point values or parameter draws (``(draw,)`` arrays, e.g. :meth:`popsim.experiments.base.Experiment.
+    pd_values`), not both; ``prior_use_days`` is set from ``prior_use_years`` (in every draw).  With draws the
+    choice is taken in each draw (:class:`PlannedTaper`).  ``references``: the reference schedules compared
+    (default both, ``guideline`` and ``ashton``)."""
     finite("cap_clinical", cap_clinical, low=0, high=1)
     finite("cap_seizure", cap_seizure, low=0, high=1)
     finite("prior_use_years", prior_use_years, low=0, high=80)
+    if constants is not None and values is not None:
+        raise ValueError("plan_taper: constants= and values= given; allowed: one of them")
     c = preset(cohort) if isinstance(cohort, str) else cohort
     if person is not None:
         c = _person(c, person)
-    values = check_values({**(constants or {}), "prior_use_days": 365.25 * prior_use_years})
+    prior = {"prior_use_days": 365.25 * prior_use_years}
+    drawn = values is not None and any(np.ndim(v) for v in values.values())
+    values = check_draws({**values, **prior}) if drawn else check_values({**(values or constants or {}), **prior})
     specs = list(specs) if specs is not None else candidates(drug, start_mg, hours)
     refs = {"guideline": on_cadence(tp.guideline(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop")),
             "ashton": on_cadence(tp.ashton(drug, start_mg, hours, max_days=tp.MAX_DAYS, on_overrun="stop"))}
@@ -256,23 +311,28 @@ def plan_taper(drug: str, start_mg: float, hours: Sequence[float], *, cohort: Co
                                 hold_severity=hold_severity, max_holds=max_holds, days=days, dtype=dtype,
                                 progress=progress)
             for k in OUTCOMES:
-                res.setdefault(k, np.zeros((len(every), n_subjects)))[part] = r[k]
+                res.setdefault(k, np.zeros((len(every), *r[k].shape[1:])))[part] = r[k]
             covariates = r["covariates"]
-    rows = []
-    for k, s in enumerate(every):
-        name = list(refs)[k - len(specs)] if k >= len(specs) else schedule_name(s)
-        rows.append({"schedule": name, "step_kind": s.step_kind, "step": s.step, "interval_days": s.interval_days,
-                     "substitute": s.substitute, "guideline_rate": _within_rate(s), **_summary(res, k)})
+    rows = [{"schedule": list(refs)[k - len(specs)] if k >= len(specs) else schedule_name(s),
+             "step_kind": s.step_kind, "step": s.step, "interval_days": s.interval_days, "substitute": s.substitute,
+             "guideline_rate": _within_rate(s)} for k, s in enumerate(every)]
+    caps = {"p_withdrawal_clinical": cap_clinical, "p_seizure": cap_seizure}
+    if not drawn:
+        table, best = _decide(rows, res, refs, cap_clinical, cap_seizure)
+        spec = every[best] if best is not None else None
+        return PlannedTaper(spec, tp.plan(spec) if spec is not None else None, tuple(every), table, res, covariates,
+                            caps)
+    by_draw = tuple(_decide(rows, {k: v[:, j] for k, v in res.items()}, refs, cap_clinical, cap_seizure)[0]
+                    for j in range(res["success"].shape[1]))
     table = pd.DataFrame(rows)
-    feasible = (table["p_withdrawal_clinical"] <= cap_clinical) & (table["p_seizure"] <= cap_seizure)
-    table["feasible"] = feasible
-    pool = table.index[feasible & ~table["schedule"].isin(list(refs))]
-    best = min(pool, key=lambda i: (table.at[i, "drug_free_day_p50"], table.at[i, "p_withdrawal_clinical"])) \
-        if len(pool) else None
-    table["chosen"] = table.index == best
+    for name in SUMMARY:
+        table = table.assign(**over_draws(name, np.stack([t[name] for t in by_draw], axis=-1)))
+    table["feasible_draws"] = sum(t["feasible"].to_numpy(int) for t in by_draw)
+    table["chosen_draws"] = sum(t["chosen"].to_numpy(int) for t in by_draw)
+    best = int(table["chosen_draws"].idxmax()) if table["chosen_draws"].any() else None  # the first of ties
     spec = every[best] if best is not None else None
-    return PlannedTaper(spec, tp.plan(spec) if spec is not None else None, tuple(every), table, res, covariates,
-                        {"p_withdrawal_clinical": cap_clinical, "p_seizure": cap_seizure})
+    return PlannedTaper(spec, tp.plan(spec) if spec is not None else None, tuple(every), table, res, covariates, caps,
+                        by_draw)
 
 
 def schedule_name(s: tp.TaperSpec) -> str:
