@@ -14,8 +14,10 @@ import textwrap
 import numpy as np
 import xarray as xr
 
-__all__ = ["label", "new_axes", "plot_exposure_by_covariate", "plot_fluctuation_by_interval", "plot_trajectory_bands",
-           "side_by_side"]
+from popsim.io import over_draws
+
+__all__ = ["label", "median_and_interval", "new_axes", "plot_exposure_by_covariate", "plot_fluctuation_by_interval",
+           "plot_trajectory_bands", "side_by_side"]
 
 
 def new_axes(figsize=(6, 4)):
@@ -23,6 +25,15 @@ def new_axes(figsize=(6, 4)):
     import matplotlib.pyplot as plt
 
     return plt.subplots(figsize=figsize)[1]
+
+
+def median_and_interval(var: xr.DataArray):
+    """``(median, error-bar lengths (2, ...))`` over ``draw`` (its central 95%, :func:`popsim.io.over_draws`), or
+    ``(values, None)`` without draws: what a view draws as a line or bar with error bars or a band."""
+    if "draw" not in var.dims:
+        return var.values, None
+    lo, mid, hi = over_draws("x", var.transpose(..., "draw").values).values()
+    return mid, np.stack([mid - lo, hi - mid])
 
 
 def side_by_side(ds: xr.Dataset, views, *, title: str = "", panel=(6.5, 5.0)):

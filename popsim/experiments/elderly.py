@@ -28,7 +28,7 @@ from popsim.dosing import individual_dose
 from popsim.experiments.base import Experiment, Result
 from popsim.io import over_draws, summary_table
 from popsim.pd.parameters import check_values
-from popsim.plots import new_axes, side_by_side
+from popsim.plots import median_and_interval, new_axes, side_by_side
 from popsim.study import (check_arms, check_clock_hours, check_day_grid, cohort_dataset, daily_regimens, de_dose_mg,
                           simulate_arm)
 
@@ -198,15 +198,6 @@ def _dataset(results, covariates, s: ElderlyStudy, report, search, rec: pd.DataF
     return annotate(ds)
 
 
-def _median_and_interval(var: xr.DataArray):
-    """``(median, error-bar lengths (2, ...))`` over ``draw`` (its central 95%), or ``(values, None)`` without
-    draws."""
-    if "draw" not in var.dims:
-        return var.values, None
-    lo, mid, hi = over_draws("x", var.transpose(..., "draw").values).values()
-    return mid, np.stack([mid - lo, hi - mid])
-
-
 def plot_recommended(ds: xr.Dataset, *, ax=None):
     """Recommended starting dose (diazepam equivalents) per drug and cohort (bars), with the fall-capped
     dose (triangles) and the reference dose; with parameter draws, the median over draws with their central
@@ -216,9 +207,9 @@ def plot_recommended(ds: xr.Dataset, *, ax=None):
     width = 0.8 / len(cohorts)
     for j, c in enumerate(cohorts):
         x = np.arange(len(drugs)) + (j - (len(cohorts) - 1) / 2) * width
-        y, err = _median_and_interval(ds["recommended_de_mg"].sel(cohort=c))
+        y, err = median_and_interval(ds["recommended_de_mg"].sel(cohort=c))
         ax.bar(x, y, width, yerr=err, capsize=2, color=f"C{j}", label=f"{c}: matches reference effect")
-        y, err = _median_and_interval(ds["fall_capped_de_mg"].sel(cohort=c))
+        y, err = median_and_interval(ds["fall_capped_de_mg"].sel(cohort=c))
         ax.errorbar(x, y, yerr=err, fmt="v", color="k", ms=6, capsize=2,
                     label="fall-capped dose" if j == 0 else None)
     ref = float(ds.attrs["reference_dose_de_mg"])
@@ -240,7 +231,7 @@ def plot_dose_effect(ds: xr.Dataset, *, ax=None):
     occ = ds["median_effect_a1_mean_ss_search"]
     for j, c in enumerate(cohorts):
         for k, d in enumerate(drugs):
-            y, err = _median_and_interval(occ.sel(cohort=c, drug_searched=d))
+            y, err = median_and_interval(occ.sel(cohort=c, drug_searched=d))
             if err is not None:
                 ax.fill_between(ds["search_dose_de_mg"], y - err[0], y + err[1], color=f"C{j}", alpha=0.15, lw=0)
             ax.plot(ds["search_dose_de_mg"], y, color=f"C{j}",

@@ -5,7 +5,8 @@ Each cohort x drug is one compiled program; the day before each checkpoint (week
 summarised, so accumulation over weeks is visible, and the scores cover the whole horizon.  The
 ranking orders drugs within each cohort by the median net alpha1 sedation on the last day at the
 same diazepam-equivalent dose (lower first), with the exposure ratio to healthy adults and the
-accumulation ratio (last checkpoint over first) beside it.
+accumulation ratio (last checkpoint over first) beside it.  With parameter draws (``n_draws``) the
+ranking is taken in each draw and reported over draws (median and central 95%).
 """
 
 from __future__ import annotations
@@ -19,14 +20,20 @@ import xarray as xr
 from popsim._validate import unique
 from popsim.arm import Arm
 from popsim.config import Study
+from popsim.dataset import with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
-from popsim.plots import new_axes
+from popsim.io import over_draws, summary_table
+from popsim.plots import median_and_interval, new_axes
 from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, cohort_dataset,
                           daily_regimens, simulate_arm)
 
-__all__ = ["EXPERIMENT", "HepaticStudy", "figure", "plot_accumulation", "ranking", "run"]
+__all__ = ["EXPERIMENT", "HepaticStudy", "figure", "plot_accumulation", "ranking", "ranking_table", "run"]
+
+# the ranking's columns taken in each parameter draw, reported over draws (ranking_table)
+OVER_DRAWS = ("cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall", "p_withdrawal_last_day",
+              "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint", "rank_by_sedation")
+# the report's columns
+SHOWN = ("exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint", "sedation_mean_ss", "rank_by_sedation")
 
 
 @dataclass
@@ -52,7 +59,12 @@ class HepaticStudy(Study):
 
 def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
     """One row per cohort x drug x dose: medians of exposure, sedation and scores, the share of subjects in
-    clinically significant withdrawal on the last day (a 0/1 per subject: its mean), and the rank."""
+    clinically significant withdrawal on the last day (a 0/1 per subject: its mean), and the rank.  With
+    parameter draws (a ``draw`` dimension) all of it is taken in each draw: one row per draw as well (column
+    ``draw``)."""
+    if "draw" in ds.dims:
+        return pd.concat([ranking(ds.isel(draw=k, drop=True), healthy).assign(draw=k)
+                          for k in range(ds.sizes["draw"])], ignore_index=True)
     med = ds[["cavg_ss", "sedation_mean_ss", "fall_rate_ratio", "p_fall"]].median("subject")
     med["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject")
     df = med.to_dataframe().reset_index()
@@ -67,14 +79,35 @@ def ranking(ds: xr.Dataset, healthy: str) -> pd.DataFrame:
     return df.sort_values(["dose_de_mg", "cohort", "rank_by_sedation"]).reset_index(drop=True)
 
 
+def ranking_table(rank: pd.DataFrame, n_draws: int) -> pd.DataFrame:
+    """The ranking as written: :func:`ranking` without draws; with ``n_draws`` > 0 one row per cohort x drug x
+    dose with each of :data:`OVER_DRAWS` as its median and central 95% over draws (:func:`popsim.io.over_draws`:
+    ``<column>_p2.5``, ``_p50``, ``_p97.5``) and ``ranked_first_draws``, the draws in which the drug sedates least
+    in its cohort (rank 1), sorted by the median rank."""
+    if not n_draws:
+        return rank
+    rows = []
+    for (x, c, d), g in rank.groupby(["dose_de_mg", "cohort", "drug"], sort=False):
+        row = {"cohort": c, "drug": d, "dose_de_mg": x, "dose_mg": g["dose_mg"].iloc[0],
+               "ranked_first_draws": int((g["rank_by_sedation"] == 1).sum())}
+        for name in OVER_DRAWS:
+            row |= {k: float(v) for k, v in over_draws(name, g[name].to_numpy()).items()}
+        rows.append(row)
+    return (pd.DataFrame(rows).sort_values(["dose_de_mg", "cohort", "rank_by_sedation_p50"], kind="stable")
+            .reset_index(drop=True))
+
+
 def plot_accumulation(ds: xr.Dataset, *, drug: str, ax=None):
     """Median mean alpha1 effect of the day before each checkpoint for ``drug``, one line per cohort
-    (first dose of the sweep)."""
+    (first dose of the sweep); with parameter draws, the median over draws and a band of their central 95%."""
     ax = ax or new_axes((4.2, 3.4))
     occ = ds["effect_a1_mean_day"].median("subject")
     dose = float(ds["dose_de_mg"].values[0])
     for j, c in enumerate(ds["cohort"].values):
-        ax.plot(ds["day"], occ.sel(cohort=c, drug=drug, dose_de_mg=dose), "o-", color=f"C{j}", label=str(c))
+        y, err = median_and_interval(occ.sel(cohort=c, drug=drug, dose_de_mg=dose))
+        if err is not None:
+            ax.fill_between(ds["day"], y - err[0], y + err[1], color=f"C{j}", alpha=0.15, lw=0)
+        ax.plot(ds["day"], y, "o-", color=f"C{j}", label=str(c))
     ax.set_title(f"{drug}, {dose:g} mg/day diazepam-equivalent", fontsize=9)
     ax.set_xlabel("day")
     return ax
@@ -96,17 +129,19 @@ def figure(ds: xr.Dataset):
     for ax in list(axes.flat)[len(drugs):]:
         ax.set_visible(False)
     axes[0, 0].legend(fontsize=7)
-    fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs", fontsize=11)
+    fig.suptitle("Accumulation by Child-Pugh class: Phase I drugs vs glucuronidated (LOT) drugs" + (
+        f"\n(median over subjects; line: median, band: 95% over {ds.sizes['draw']} parameter draws)"
+        if "draw" in ds.dims else ""), fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x subject with the checkpoint days, and the
-    ranking."""
+    """Dataset over cohort x regimen (``drug``, ``dose_de_mg``) x [draw x] subject with the checkpoint days, and
+    the ranking (in each draw, reported over draws with ``n_draws``)."""
     s, g = cfg.study, cfg.grid
     checkpoints = [d * 24.0 for d in s.checkpoint_days]
-    values = check_values(cfg.pd)
+    values = EXPERIMENT.pd_values(cfg)
     results, covariates = {}, {}
     for c in s.cohorts:
         for d in s.drugs:
@@ -117,14 +152,21 @@ def run(cfg, *, dtype, progress=None) -> Result:
                                          progress=progress and progress(f"{c}/{d}"))
             covariates[c] = results[c, d].covariates
     ds = cohort_dataset(results, covariates, s.cohorts, s.drugs, s.dose_de_mg, checkpoints)
-    rank = ranking(ds, s.cohorts[0])
-    cols = ["cohort", "drug", "dose_de_mg", "exposure_ratio_to_healthy", "accumulation_last_over_first_checkpoint",
-            "sedation_mean_ss", "rank_by_sedation"]
-    report = (f"Exposure relative to {s.cohorts[0]} and ranking by median net sedation on the last day (1 = least):\n"
-              + rank[cols].round(3).to_string(index=False))
+    rank = ranking_table(ranking(ds, s.cohorts[0]), cfg.n_draws)
+    cols = ["cohort", "drug", "dose_de_mg"]
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+        shown = rank[cols].assign(**{name: [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
+            *(rank[f"{name}_p{q}"] for q in ("2.5", "50", "97.5")))] for name in SHOWN},
+            ranked_first_draws=rank["ranked_first_draws"])
+    else:
+        shown = rank[cols + list(SHOWN)].round(3)
+    report = (f"Exposure relative to {s.cohorts[0]} and ranking by median net sedation on the last day (1 = least)"
+              + (f"; median (95% interval) over {cfg.n_draws} parameter draws, ranked_first_draws: the draws in "
+                 "which the drug ranks first" if cfg.n_draws else "") + ":\n" + shown.to_string(index=False))
     return Result(ds, {"summary": summary_table(ds), "ranking": rank},
-                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects, {g.days:g} days",
-                  report)
+                  f"{len(s.drugs)} drugs x {len(s.cohorts)} cohorts x {cfg.n_subjects} subjects"
+                  + (f" x {cfg.n_draws} parameter draws" if cfg.n_draws else "") + f", {g.days:g} days", report)
 
 
 EXPERIMENT = Experiment(
@@ -133,4 +175,5 @@ EXPERIMENT = Experiment(
     tiny=("n_subjects=64", "grid.days=14", "study.checkpoint_days=[7,14]", "study.drugs=[alprazolam,lorazepam]",
           "study.cohorts=[adult,cirrhosis_c]"),
     question="In Child-Pugh A, B and C cirrhosis, how much more do the Phase I benzodiazepines accumulate than the "
-             "glucuronidated LOT drugs, what does that do to sedation and the risk scores, and which drug is safer?")
+             "glucuronidated LOT drugs, what does that do to sedation and the risk scores, and which drug is safer?",
+    draws=True)

@@ -7,31 +7,35 @@ formulation (``<drug>_xr``) is the drug's oral route with each dose released at 
 ``xr_release_h`` into the gut depot (on the grid: equal parts at every step of the release).  The
 last day is the steady-state window: effect swing (peak - trough) / peak, trough effect, mean
 net sedation and P(clinically significant withdrawal during that day), the interdose withdrawal
-that the swing causes.
+that the swing causes.  With parameter draws (``n_draws``) each regimen's median swing and trough and
+mean P(withdrawal) are taken in each draw and reported over draws (median and central 95%).
 """
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from popsim._validate import finite, on_grid, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import annotate, regimen_dataset
+from popsim.dataset import annotate, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
-from popsim.plots import label, new_axes, side_by_side
+from popsim.io import over_draws, summary_table
+from popsim.plots import label, median_and_interval, new_axes, side_by_side
 from popsim.study import check_arms, de_dose_mg, simulate_arm
 
-__all__ = ["EXPERIMENT", "InterdoseStudy", "doses", "figure", "plot_swing", "plot_withdrawal", "run"]
+__all__ = ["EXPERIMENT", "InterdoseStudy", "by_regimen", "doses", "figure", "plot_swing", "plot_withdrawal", "run"]
 
 LEVELS = ["formulation", "dose_de_mg", "interval_h"]
 OUTPUTS = ("cavg_ss", "effect_a1_mean_ss", "effect_a1_max_ss", "effect_a1_min_ss", "effect_swing_ss",
            "sedation_mean_ss", "p_withdrawal_last_day", "p_withdrawal", "fall_rate_ratio")
+# the report's numbers per regimen (by_regimen)
+REPORTED = ["effect_swing_ss", "effect_a1_min_ss", "p_withdrawal_last_day"]
 
 
 @dataclass
@@ -81,9 +85,24 @@ def doses(n_steps: int, dt: float, daily_mg: float, interval_h: float, release_h
     return u
 
 
+def by_regimen(ds: xr.Dataset) -> pd.DataFrame:
+    """Per regimen (index :data:`LEVELS`): the median effect swing and trough and the mean P(withdrawal during the
+    last day) (:data:`REPORTED`).  With parameter draws each is taken in each draw and given as its median and
+    central 95% over draws (:func:`popsim.io.over_draws`: ``<name>_p2.5``, ``_p50``, ``_p97.5``; LEVELS as
+    columns)."""
+    table = ds[REPORTED[:2]].median("subject").to_dataframe()
+    table[REPORTED[2]] = ds[REPORTED[2]].mean("subject").to_series()
+    if "draw" not in ds.dims:
+        return table[REPORTED]
+    return pd.DataFrame([{**dict(zip(LEVELS, key)), **{k: float(v) for name in REPORTED
+                                                       for k, v in over_draws(name, rows[name].to_numpy()).items()}}
+                         for key, rows in table.groupby(level=LEVELS, sort=False)])
+
+
 def plot_swing(ds: xr.Dataset, *, ax=None):
     """Median alpha1 effect swing at steady state (90% population band) against the dosing interval,
-    per formulation, at the largest daily dose."""
+    per formulation, at the largest daily dose; with parameter draws, the median and band of each draw's
+    population percentiles over draws, and error bars of the central 95% over draws of the median."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     top = sorted(set(idx.get_level_values("dose_de_mg")))[-1]
@@ -91,11 +110,15 @@ def plot_swing(ds: xr.Dataset, *, ax=None):
     for j, f in enumerate(dict.fromkeys(idx.get_level_values("formulation"))):
         s = swing.sel(formulation=f, dose_de_mg=top).sortby("interval_h")
         tau = s["interval_h"].values
-        ax.fill_between(tau, s.sel(quantile=0.05), s.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
-        ax.plot(tau, s.sel(quantile=0.5), "o-", color=f"C{j}", label=f)
+        band = s.median("draw") if "draw" in s.dims else s
+        ax.fill_between(tau, band.sel(quantile=0.05), band.sel(quantile=0.95), color=f"C{j}", alpha=0.15, lw=0)
+        y, err = median_and_interval(s.sel(quantile=0.5))
+        ax.errorbar(tau, y, yerr=err, fmt="o-", color=f"C{j}", capsize=2, label=f)
     ax.set_xlabel(label(ds["interval_h"]))
     ax.set_ylabel(label(ds["effect_swing_ss"], 45))
-    ax.set_title(f"{top:g} mg/day diazepam-equivalent: median and 90% band", fontsize=9)
+    ax.set_title(textwrap.fill(f"{top:g} mg/day diazepam-equivalent: median and 90% band" + (
+        f" (medians over draws); error bars: 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims
+        else ""), 70), fontsize=9)
     ax.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
     ax.legend(fontsize=7)
     return ax
@@ -103,7 +126,8 @@ def plot_swing(ds: xr.Dataset, *, ax=None):
 
 def plot_withdrawal(ds: xr.Dataset, *, ax=None):
     """Population mean P(clinically significant withdrawal during the last day) against the interval, per
-    formulation and daily dose."""
+    formulation and daily dose; with parameter draws, the median over draws with error bars of their central
+    95%."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     doses_de = sorted(set(idx.get_level_values("dose_de_mg")))
@@ -111,14 +135,16 @@ def plot_withdrawal(ds: xr.Dataset, *, ax=None):
     for j, f in enumerate(dict.fromkeys(idx.get_level_values("formulation"))):
         for x in doses_de:
             v = p.sel(formulation=f, dose_de_mg=x).sortby("interval_h")
-            ax.plot(v["interval_h"], v, "o-" if x == doses_de[-1] else "s--", color=f"C{j}",
-                    label=f"{f}, {x:g} mg/day DE")
+            y, err = median_and_interval(v)
+            ax.errorbar(v["interval_h"], y, yerr=err, fmt="o-" if x == doses_de[-1] else "s--", color=f"C{j}",
+                        capsize=2, label=f"{f}, {x:g} mg/day DE")
     ax.set_xlabel(label(ds["interval_h"]))
     ax.set_ylabel(label(ds["p_withdrawal_last_day"], 45))
     # linear below the smallest positive value, logarithmic above: readable whatever the range of the risks
     ax.set_yscale("symlog", linthresh=float(p.where(p > 0).min()) if bool((p > 0).any()) else 1e-6)
     ax.set_ylim(bottom=0)
-    ax.set_title("population mean (interdose withdrawal at steady state)", fontsize=9)
+    ax.set_title(textwrap.fill("population mean (interdose withdrawal at steady state)" + (
+        f"; median and 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims else ""), 70), fontsize=9)
     ax.set_xticks(sorted(set(idx.get_level_values("interval_h"))))
     ax.legend(fontsize=6)
     return ax
@@ -131,9 +157,10 @@ def figure(ds: xr.Dataset):
 
 
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x subject."""
+    """Dataset over regimen (:data:`LEVELS`) x [draw x] subject; with ``n_draws``, the table ``by_regimen`` (the
+    report's numbers in each draw, their median and central 95% over draws)."""
     s, g = cfg.study, cfg.grid
-    values = check_values(cfg.pd)
+    values = EXPERIMENT.pd_values(cfg)
     labels, parts = [], []
     for form in s.formulations:
         drug, xr_release = form.removesuffix("_xr"), form.endswith("_xr")
@@ -150,13 +177,19 @@ def run(cfg, *, dtype, progress=None) -> Result:
                           dose_mg=("regimen", [de_dose_mg(f.removesuffix("_xr"), x) for f, x, _ in labels]))
     ds = annotate(ds, drug=("1", "library drug of the formulation"))
     ds.attrs.update({"cohort": cfg.cohort.name, "xr_release_h": s.xr_release_h, "days": g.days})
-    table = ds[["effect_swing_ss", "effect_a1_min_ss"]].median("subject").to_dataframe()
-    table["p_withdrawal_last_day"] = ds["p_withdrawal_last_day"].mean("subject").to_series()
-    report = ("Median effect swing and trough, and mean P(withdrawal during the last day), by regimen:\n"
-              + table[["effect_swing_ss", "effect_a1_min_ss", "p_withdrawal_last_day"]].round(4).to_string())
-    return Result(ds, {"summary": summary_table(ds)},
-                  f"{list(s.formulations)} x {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
-                  f"({cfg.cohort.name}), {g.days:g} days", report)
+    table, tables = by_regimen(ds), {"summary": summary_table(ds)}
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+        tables["by_regimen"] = table
+        shown = table[LEVELS].assign(**{name: [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
+            *(table[f"{name}_p{q}"] for q in ("2.5", "50", "97.5")))] for name in REPORTED}).to_string(index=False)
+    else:
+        shown = table.round(4).to_string()
+    report = ("Median effect swing and trough, and mean P(withdrawal during the last day), by regimen"
+              + (f"; median (95% interval) over {cfg.n_draws} parameter draws" if cfg.n_draws else "") + ":\n" + shown)
+    return Result(ds, tables, f"{list(s.formulations)} x {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects "
+                  + (f"x {cfg.n_draws} parameter draws " if cfg.n_draws else "") + f"({cfg.cohort.name}), "
+                  f"{g.days:g} days", report)
 
 
 EXPERIMENT = Experiment(
@@ -165,4 +198,5 @@ EXPERIMENT = Experiment(
     tiny=("n_subjects=16", "grid.dt_h=0.5", "grid.days=6", "study.formulations=[alprazolam,alprazolam_xr,clonazepam]",
           "study.dose_de_mg=[40]", "study.interval_h=[8,12,24]", "study.xr_release_h=12"),
     question="How far does GABA-A effect swing between doses, and how likely is withdrawal between doses, for "
-             "alprazolam IR vs XR vs clonazepam vs diazepam at the same daily diazepam-equivalent dose?")
+             "alprazolam IR vs XR vs clonazepam vs diazepam at the same daily diazepam-equivalent dose?",
+    draws=True)

@@ -7,6 +7,8 @@ night (``night_hours``, the hypnotic window) and day (the rest: residual sedatio
 the anxiolytic window for an anxiolytic).  Classical benzodiazepines are taken as non-selective
 (alpha1 and alpha2 affinities equal), so their alpha1/alpha2 ratio is 1 by construction and the
 contrast with zolpidem rests on its entry's ``a1_selectivity`` (about 10-fold, G24: see the README).
+With parameter draws (``n_draws``) the table's medians are taken in each draw and reported over draws
+(median and central 95%).
 """
 
 from __future__ import annotations
@@ -15,19 +17,20 @@ import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import annotate, register, regimen_dataset
+from popsim.dataset import annotate, register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
-from popsim.plots import label, new_axes
+from popsim.io import over_draws, summary_table
+from popsim.plots import label, median_and_interval, new_axes
 from popsim.regimen import night_mask
 from popsim.study import check_arms, check_clock_hours, check_day_grid, daily_regimens, de_dose_mg, simulate_arm
 
-__all__ = ["EXPERIMENT", "LEVELS", "ReceptorSubtypesStudy", "figure", "plot_clock", "plot_night_day", "run"]
+__all__ = ["EXPERIMENT", "LEVELS", "ReceptorSubtypesStudy", "by_subtype", "figure", "plot_clock", "plot_night_day",
+           "run"]
 
 LEVELS = ["drug", "schedule", "dose_de_mg"]
 SIGNALS = ("effect_a1", "effect_a2")
@@ -75,11 +78,24 @@ class ReceptorSubtypesStudy(Study):
         check_clock_hours("study.night_hours", self.night_hours, grid.dt_h)
 
 
+def by_subtype(ds: xr.Dataset) -> pd.DataFrame:
+    """One row per regimen (:data:`LEVELS` as columns): the median over subjects of each of :data:`BY_SUBTYPE`.
+    With parameter draws each median is taken in each draw and given as its median and central 95% over draws
+    (:func:`popsim.io.over_draws`: ``<name>_p2.5``, ``_p50``, ``_p97.5``)."""
+    med = ds[BY_SUBTYPE].median("subject")
+    if "draw" not in ds.dims:
+        table = med.to_dataframe().reset_index()
+        return table.drop(columns=[c for c in table.columns if c not in [*LEVELS, *BY_SUBTYPE]])
+    q = {name: over_draws(name, med[name].transpose("regimen", "draw").values) for name in BY_SUBTYPE}
+    return pd.DataFrame([{**dict(zip(LEVELS, key)), **{k: float(v[r]) for d in q.values() for k, v in d.items()}}
+                         for r, key in enumerate(ds.indexes["regimen"])])
+
+
 def run(cfg, *, dtype, progress=None) -> Result:
-    """Dataset over regimen (:data:`LEVELS`) x subject, and effect per subtype over the last day
-    (regimen x time x subject)."""
+    """Dataset over regimen (:data:`LEVELS`) x [draw x] subject, and effect per subtype over the last day
+    (regimen x time x [draw x] subject)."""
     s, g = cfg.study, cfg.grid
-    values = check_values(cfg.pd)
+    values = EXPERIMENT.pd_values(cfg)
     labels, parts = [], []
     for drug in s.drugs:
         rows = [(name, x) for name in s.schedules for x in s.dose_de_mg]
@@ -93,27 +109,36 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds = regimen_dataset(labels, LEVELS, n_subjects=cfg.n_subjects, covariates=parts[0].covariates)
     ds = ds.assign_coords(clock_h=("time", np.mod(times, 24.0)), time=np.asarray(times))
     ds = ds.assign_coords(dose_mg=("regimen", [de_dose_mg(d, x) for d, _, x in labels]))
+    # (time, regimen, [draw,] subject) -> (regimen, time, [draw,] subject)
     traj = {sig: np.concatenate([np.moveaxis(p.trajectories[sig], 0, 1) for p in parts]) for sig in SIGNALS}
+    draw = ("draw",) if cfg.n_draws else ()
     # the summaries cover the last day [t_end - 24 h, t_end): drop the closing grid point
     night = night_mask(np.mod(times[:-1], 24.0), tuple(s.night_hours))
     for sig in SIGNALS:
-        ds[sig] = (("regimen", "time", "subject"), traj[sig].astype(np.float32))
+        ds[sig] = (("regimen", "time", *draw, "subject"), traj[sig].astype(np.float32))
         day_part, night_part = traj[sig][:, :-1][:, ~night], traj[sig][:, :-1][:, night]
-        ds[f"{sig}_night"] = (("regimen", "subject"), night_part.mean(axis=1))
-        ds[f"{sig}_day"] = (("regimen", "subject"), day_part.mean(axis=1))
+        ds[f"{sig}_night"] = (("regimen", *draw, "subject"), night_part.mean(axis=1))
+        ds[f"{sig}_day"] = (("regimen", *draw, "subject"), day_part.mean(axis=1))
     for name in SUMMARY:
-        ds[name] = (("regimen", "subject"), np.concatenate([p.values[name] for p in parts]))
-    ds["selectivity_a1_a2"] = (("regimen", "subject"),
+        ds[name] = (("regimen", *draw, "subject"), np.concatenate([p.values[name] for p in parts]))
+    ds["selectivity_a1_a2"] = (("regimen", *draw, "subject"),
                                ds["effect_a1_mean_ss"].values / ds["effect_a2_mean_ss"].values)
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"cohort": cfg.cohort.name, "night_hours": list(s.night_hours),
                      "schedules": str(dict(s.schedules))})
-    table = ds[BY_SUBTYPE].median("subject").to_dataframe().reset_index()
-    table = table.drop(columns=[c for c in table.columns if c not in ["drug", "schedule", "dose_de_mg", *BY_SUBTYPE]])
-    report = ("Median effect by subtype, night and day, and the alpha1/alpha2 ratio:\n"
-              + table.round(3).to_string(index=False))
+    table = by_subtype(ds)
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+        shown = table[LEVELS].assign(**{name: [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
+            *(table[f"{name}_p{q}"] for q in ("2.5", "50", "97.5")))] for name in BY_SUBTYPE})
+    else:
+        shown = table.round(3)
+    report = ("Median effect by subtype, night and day, and the alpha1/alpha2 ratio"
+              + (f"; median (95% interval) over {cfg.n_draws} parameter draws" if cfg.n_draws else "") + ":\n"
+              + shown.to_string(index=False))
     return Result(ds, {"summary": summary_table(ds), "by_subtype": table},
-                  f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects ({cfg.cohort.name}), last of "
+                  f"{ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects"
+                  + (f" x {cfg.n_draws} parameter draws" if cfg.n_draws else "") + f" ({cfg.cohort.name}), last of "
                   f"{g.days:g} days", report)
 
 
@@ -123,7 +148,8 @@ def _levels(ds: xr.Dataset, name: str) -> list:
 
 def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     """Median alpha1 (solid) and alpha2 (dashed) effect over the clock of the last day on ``schedule``
-    (default: the first), one colour per drug (first dose of the sweep); shaded: the night."""
+    (default: the first), one colour per drug (first dose of the sweep); shaded: the night.  With parameter
+    draws, the median over draws and a band of their central 95%."""
     ax = ax or new_axes()
     sch = schedule or _levels(ds, "schedule")[0]
     dose = float(ds["dose_de_mg"].values[0])
@@ -132,7 +158,10 @@ def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     med = {s: ds[s].median("subject") for s in SIGNALS}
     for k, d in enumerate(_levels(ds, "drug")):
         for s, ls in (("effect_a1", "-"), ("effect_a2", "--")):
-            y = med[s].sel(drug=d, schedule=sch, dose_de_mg=dose).values[:-1]
+            y, err = median_and_interval(med[s].sel(drug=d, schedule=sch, dose_de_mg=dose).isel(time=slice(None, -1)))
+            if err is not None:
+                ax.fill_between(clock[:-1][order], (y - err[0])[order], (y + err[1])[order], color=f"C{k}",
+                                alpha=0.12, lw=0)
             ax.plot(clock[:-1][order], y[order], ls, color=f"C{k}", label=d if s == "effect_a1" else None)
     night = night_mask(clock[:-1], tuple(ds.attrs.get("night_hours", [22, 7])))
     ax.fill_between(clock[:-1][order], 0, 1, where=night[order], transform=ax.get_xaxis_transform(),
@@ -142,14 +171,16 @@ def plot_clock(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     ax.set_xlabel(label(ds["clock_h"]))
     ax.set_ylabel(textwrap.fill("median GABA-A effect over the last day [1] (solid alpha1, dashed alpha2)", 40))
     ax.set_title(textwrap.fill(f"{sch}: {dose:g} mg/day diazepam-equivalent; shaded: night; alpha2 lies on "
-                               "alpha1 for the non-selective drugs", 70), fontsize=9)
+                               "alpha1 for the non-selective drugs" + (
+                                   f"; bands: 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims
+                                   else ""), 70), fontsize=9)
     ax.legend(fontsize=7)
     return ax
 
 
 def plot_night_day(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     """Median night and day effect per subtype and drug on ``schedule`` (default: the first), first dose
-    of the sweep."""
+    of the sweep; with parameter draws, the median over draws with error bars of their central 95%."""
     ax = ax or new_axes()
     sch = schedule or _levels(ds, "schedule")[0]
     dose = float(ds["dose_de_mg"].values[0])
@@ -158,12 +189,13 @@ def plot_night_day(ds: xr.Dataset, *, schedule: str | None = None, ax=None):
     width = 0.8 / len(bars)
     for b, name in enumerate(bars):
         med = ds[name].median("subject")
-        v = [float(med.sel(drug=d, schedule=sch, dose_de_mg=dose)) for d in drugs]
-        ax.bar(np.arange(len(drugs)) + (b - 1.5) * width, v, width, color=f"C{b}",
+        v, err = median_and_interval(med.sel(schedule=sch, dose_de_mg=dose).sel(drug=drugs))
+        ax.bar(np.arange(len(drugs)) + (b - 1.5) * width, v, width, yerr=err, capsize=2, color=f"C{b}",
                label=name.replace("effect_", "").replace("_", " "))
     ax.set_xticks(range(len(drugs)), drugs, rotation=20)
     ax.set_ylabel(textwrap.fill("median mean effect [1]", 30))
-    ax.set_title(f"{sch}: night (hypnotic window) vs day; alpha1 sedation, alpha2 anxiolysis", fontsize=9)
+    ax.set_title(f"{sch}: night (hypnotic window) vs day; alpha1 sedation, alpha2 anxiolysis" + (
+        f"\n(error bars: 95% over {ds.sizes['draw']} parameter draws)" if "draw" in ds.dims else ""), fontsize=9)
     ax.set_ylim(top=ax.get_ylim()[1] * 1.2)
     ax.legend(fontsize=7, loc="upper left", ncol=4)
     return ax
@@ -189,4 +221,5 @@ EXPERIMENT = Experiment(
     reads=("cohort", "grid.dt_h", "grid.days", "pd.gaba", "pd.falls"),
     tiny=("n_subjects=16", "grid.days=3", "grid.dt_h=0.5", "study.drugs=[diazepam,triazolam,zolpidem]"),
     question="How do GABA-A alpha1 (sedation, sleep) and alpha2 (anxiolysis) effect compare over the day, night "
-             "and day, for classical benzodiazepines and the alpha1-preferring zolpidem?")
+             "and day, for classical benzodiazepines and the alpha1-preferring zolpidem?",
+    draws=True)

@@ -48,3 +48,47 @@ def test_cirrhosis_hits_phase_one_and_spares_glucuronidation(study):
 ])
 def test_bad_overrides_are_refused_before_compute(override, message, refused):
     refused([override], re.escape(message))
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    from popsim.pd.constants import PD
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["sedation_mean_ss"].dims == ("cohort", "regimen", "draw", "subject")
+    assert ds["effect_a1_mean_day"].dims == ("cohort", "day", "regimen", "draw", "subject")
+    assert ds["age"].dims == ("cohort", "subject")  # the same people in every draw
+    assert len(np.unique(ds["pd_tolerance"])) == 3 and "pd_synergy_psi" not in ds  # drawn constants it reads only
+    # the ranking is taken in each draw (numpy on the Dataset), the table gives its median and 95% over draws
+    rank = pd.read_csv(files["ranking"]).set_index(["cohort", "drug"])
+    assert len(rank) == 4 and "rank_by_sedation" not in rank
+
+    def per_draw(name, c, d, stat=np.median):  # (draw,) population statistic of one cohort x drug
+        return stat(ds[name].sel(cohort=c, drug=d, dose_de_mg=5.0).values, axis=-1)
+
+    drugs = list(dict.fromkeys(ds["drug"].values))
+    for c in ds["cohort"].values:
+        sedation = np.stack([per_draw("sedation_mean_ss", c, d) for d in drugs])  # (drug, draw)
+        ranks = 1 + (sedation[None, :, :] < sedation[:, None, :]).sum(axis=1)  # rank "min": 1 = least
+        for k, d in enumerate(drugs):
+            day = np.median(ds["effect_a1_mean_day"].sel(cohort=c, drug=d, dose_de_mg=5.0).values, axis=-1)
+            expected = {
+                "sedation_mean_ss": sedation[k], "rank_by_sedation": ranks[k],
+                "p_withdrawal_last_day": per_draw("p_withdrawal_last_day", c, d, np.mean),
+                "exposure_ratio_to_healthy": per_draw("cavg_ss", c, d) / per_draw("cavg_ss", "adult", d),
+                "accumulation_last_over_first_checkpoint": day[-1] / day[0]}
+            row = rank.loc[(c, d)]
+            for name, x in expected.items():
+                np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                           np.quantile(x, [0.025, 0.5, 0.975]), rtol=1e-12, err_msg=(c, d, name))
+            assert row["ranked_first_draws"] == (ranks[k] == 1).sum()
+    # Kinetics carry no drawn constant: exposure is the same in every draw.  Of the drawn constants only
+    # ec50_age_ratio acts on the alpha1 effect, through KD x ratio ** ((age - 25) / (72 - 25)): a lower ratio
+    # makes the same person more sensitive if older than 25, less if younger, in every regimen
+    assert np.all(np.ptp(ds["cavg_ss"].values, axis=2) == 0)
+    order = np.argsort(ds["pd_ec50_age_ratio"].values)
+    step = np.diff(ds["effect_a1_mean_ss"].isel(draw=order).values, axis=2)  # (cohort, regimen, draw, subject)
+    older = np.sign(ds["age"].values - PD["ec50_age_young"].value)[:, None, None, :]
+    assert (older < 0).any() and (older > 0).any()
+    np.testing.assert_array_equal(np.sign(step), -np.broadcast_to(older, step.shape))

@@ -63,3 +63,34 @@ def test_swing_laws(study):
 def test_bad_overrides_are_refused_before_compute(override, message):
     with pytest.raises(ValueError, match=message):
         configure(["+experiment=interdose", *EXPERIMENT.tiny, override])
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    from popsim.experiments.interdose import LEVELS
+    from popsim.pd.constants import PD
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["effect_swing_ss"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
+    assert len(np.unique(ds["pd_withdrawal_threshold"])) == 3 and "pd_synergy_psi" not in ds
+    # the report's numbers are taken in each draw (numpy on the Dataset); the table gives their median and 95%
+    table = pd.read_csv(files["by_regimen"]).set_index(LEVELS)
+    assert len(table) == ds.sizes["regimen"]
+    for key, row in table.iterrows():
+        sel = dict(zip(LEVELS, key))
+        per_draw = {"effect_swing_ss": np.median(ds["effect_swing_ss"].sel(sel).values, axis=-1),
+                    "effect_a1_min_ss": np.median(ds["effect_a1_min_ss"].sel(sel).values, axis=-1),
+                    "p_withdrawal_last_day": ds["p_withdrawal_last_day"].sel(sel).values.mean(axis=-1)}
+        for name, x in per_draw.items():
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(x, [0.025, 0.5, 0.975]), rtol=1e-12, err_msg=(key, name))
+    # Kinetics carry no drawn constant: the same exposure in every draw.  Of the drawn constants only
+    # ec50_age_ratio acts on the alpha1 effect (KD x ratio ** ((age - 25) / (72 - 25))): a lower ratio raises the
+    # trough effect of everyone older than 25 (lowers it below 25) on every regimen
+    assert np.all(np.ptp(ds["cavg_ss"].values, axis=1) == 0)
+    order = np.argsort(ds["pd_ec50_age_ratio"].values)
+    step = np.diff(ds["effect_a1_min_ss"].isel(draw=order).values, axis=1)  # (regimen, draw, subject)
+    older = np.sign(ds["age"].values - PD["ec50_age_young"].value)
+    assert np.all(older != 0)
+    np.testing.assert_array_equal(np.sign(step), -np.broadcast_to(older, step.shape))

@@ -73,3 +73,35 @@ def test_a_short_hypnotic_at_bedtime_acts_at_night(study):
 ])
 def test_bad_overrides_are_refused_before_compute(override, message, refused):
     refused([override], message)
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    from popsim.experiments.receptor_subtypes import BY_SUBTYPE, LEVELS
+    from popsim.pd.constants import PD
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["effect_a1"].dims == ("regimen", "time", "draw", "subject")
+    assert ds["effect_a1_night"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
+    assert len(np.unique(ds["pd_ec50_age_ratio"])) == 3 and "pd_dependence_ec" not in ds  # no withdrawal part
+    # the table's medians are taken in each draw (numpy on the Dataset); it gives their median and 95% over draws
+    table = pd.read_csv(files["by_subtype"]).set_index(LEVELS)
+    assert len(table) == ds.sizes["regimen"]
+    for key, row in table.iterrows():
+        for name in BY_SUBTYPE:
+            per_draw = np.median(ds[name].sel(dict(zip(LEVELS, key))).values, axis=-1)
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(per_draw, [0.025, 0.5, 0.975]), rtol=1e-12, err_msg=(key, name))
+    # Non-selective drugs: alpha1/alpha2 is 1 in every draw.  Zolpidem: of the drawn constants only
+    # ec50_age_ratio acts on the effect (KD x ratio ** ((age - 25) / (72 - 25))); a lower ratio drives both
+    # subtypes harder in everyone older than 25, and the alpha1 effect, nearer saturation, rises proportionally less
+    # than the alpha2 one: the ratio falls towards 1 (rises below 25), for every subject and schedule
+    sel = ds["selectivity_a1_a2"]
+    for d in ("diazepam", "triazolam"):
+        np.testing.assert_array_equal(sel.sel(drug=d), 1.0)
+    order = np.argsort(ds["pd_ec50_age_ratio"].values)
+    step = np.diff(sel.sel(drug="zolpidem").isel(draw=order).values, axis=1)  # (schedule, draw, subject)
+    older = np.sign(ds["age"].values - PD["ec50_age_young"].value)
+    assert np.all(older != 0)
+    np.testing.assert_array_equal(np.sign(step), np.broadcast_to(older, step.shape))
