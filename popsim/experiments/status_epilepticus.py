@@ -29,7 +29,7 @@ from popsim.experiments.base import Experiment, Result
 from popsim.experiments.seizure_trials import read_trials, report, se_parameters, stimuli
 from popsim.io import over_draws, summary_table
 from popsim.pd.seizure import SeizureTermination, median_time_to_stop, p_quiet
-from popsim.plots import label, new_axes, side_by_side
+from popsim.plots import label, median_and_interval, new_axes, side_by_side
 from popsim.study import simulate_arm
 
 __all__ = ["DEFINITIONS", "DT", "EXPERIMENT", "LEVELS", "StatusEpilepticusStudy", "figure", "parse_arms",
@@ -135,15 +135,6 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
     return df.assign(median_time_to_stop_beyond_followup_draws=censored.sum(axis=1))
 
 
-def _median_and_interval(da: xr.DataArray):
-    """``(median, p2.5, p97.5)`` arrays over ``draw`` (the last axis after transposing), or ``(values, None,
-    None)`` without draws."""
-    if "draw" not in da.dims:
-        return da.values, None, None
-    lo, mid, hi = over_draws("x", da.transpose(..., "draw").values).values()
-    return mid, lo, hi
-
-
 def _names(ds: xr.Dataset) -> list[str]:
     return [f"{d} {r} {x:g} mg" if x else "placebo" for d, r, x in ds.indexes["regimen"]]
 
@@ -154,10 +145,10 @@ def plot_seizing(ds: xr.Dataset, *, ax=None):
     ax = ax or new_axes()
     t = ds["time"].values
     for j, name in enumerate(_names(ds)):
-        y, lo, hi = _median_and_interval(ds["p_seizing"].isel(regimen=j))
+        y, err = median_and_interval(ds["p_seizing"].isel(regimen=j))
         ax.plot(t[1:], y[1:], color=f"C{j}", label=name)
-        if lo is not None:
-            ax.fill_between(t[1:], lo[1:], hi[1:], color=f"C{j}", alpha=0.15, lw=0)
+        if err is not None:
+            ax.fill_between(t[1:], (y - err[0])[1:], (y + err[1])[1:], color=f"C{j}", alpha=0.15, lw=0)
     ax.axvline(ds.attrs["t_assess_min"], color="0.5", ls=":", lw=0.8)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.02)
@@ -179,10 +170,9 @@ def plot_summary(ds: xr.Dataset, *, ax=None):
                                     f"not seizing at {ds.attrs['t_assess_min']:g} min"),
                                    (0.2, "p_recurrence_given_stopped", "C3",
                                     f"recurrence within {ds.attrs['hours']:g} h | stopped")):
-        mid, lo, hi = _median_and_interval(ds[name])
-        ax.barh(y + dy, mid, 0.4, color=colour, label=text, capsize=2,
-                xerr=None if lo is None else np.stack([mid - lo, hi - mid]))
-    for k, m in enumerate(_median_and_interval(ds["median_time_to_stop_min"])[0]):
+        mid, err = median_and_interval(ds[name])
+        ax.barh(y + dy, mid, 0.4, color=colour, label=text, capsize=2, xerr=err)
+    for k, m in enumerate(median_and_interval(ds["median_time_to_stop_min"])[0]):
         ax.text(0.01, y[k] - 0.2, f"median stop {m:.1f} min" if np.isfinite(m) else "median stop not reached",
                 va="center", fontsize=7, color="w")
     ax.set_yticks(y, _names(ds), fontsize=8)

@@ -21,7 +21,7 @@ from popsim._validate import finite
 from popsim.config import Study
 from popsim.dataset import annotate, register, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.experiments.elderly import _median_and_interval
+from popsim.plots import median_and_interval
 from popsim.planner import OUTCOMES, abrupt, candidates, plan_taper, schedule_name
 from popsim.pd.parameters import check_values
 from popsim.plots import label, new_axes, side_by_side
@@ -237,8 +237,8 @@ def plot_frontier(ds: xr.Dataset, *, ax=None):
     labelled."""
     ax = ax or new_axes()
     sel = _top(ds)
-    p, p_err = _median_and_interval(sel["withdrawal_clinical"].mean("subject"))
-    d, d_err = _median_and_interval(sel["drug_free_day"].median("subject"))
+    p, p_err = median_and_interval(sel["withdrawal_clinical"].mean("subject"))
+    d, d_err = median_and_interval(sel["drug_free_day"].median("subject"))
     chosen, suffix = _chosen(sel)
     for k, name in enumerate(sel["taper"].values):
         ref = name in ("abrupt", "guideline", "ashton") or chosen[k]
@@ -269,7 +269,7 @@ def plot_incidence(ds: xr.Dataset, *, ax=None):
         if name in ("abrupt", "guideline", "ashton") or chosen[k]:
             onset = sel["clinical_onset_day"].isel(regimen=k)
             curve = xr.concat([(onset <= x).mean("subject") for x in days], "day")
-            y, err = _median_and_interval(curve)
+            y, err = median_and_interval(curve)
             line, = ax.step(days, y, where="post", label=name + suffix[k])
             if err is not None:
                 ax.fill_between(days, y - err[0], y + err[1], step="post", color=line.get_color(), alpha=0.15, lw=0)

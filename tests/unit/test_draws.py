@@ -107,10 +107,12 @@ def test_n_draws_is_validated_and_refused_where_unsupported():
     for bad in ("-1", "1001"):
         with pytest.raises(ValueError, match=rf"n_draws={bad}; allowed: an integer 0 to 1000"):
             configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, f"n_draws={bad}"])
-    with pytest.raises(ValueError, match=r"n_draws=2: the interdose experiment does not support parameter draws "
-                                         r"yet; allowed: 0, or an experiment that does: \['calibration', 'elderly'\]"):
-        configure(["+experiment=interdose", *REGISTRY["interdose"].tiny, "n_draws=2"])
-    with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the posterior draws"):
+    with pytest.raises(ValueError, match=r"n_draws=2: the fluctuation experiment reads no uncertain PD constant "
+                                         r"\(its outputs are PK.*allowed: 0, or an experiment that supports draws: "
+                                         r"\['calibration', .*'elderly'"):
+        configure(["+experiment=fluctuation", *REGISTRY["fluctuation"].tiny, "n_draws=2"])
+    with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the draws of the "
+                                         r"posterior shipped\)"):
         configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, "n_draws=999"])
     # a sweep over n_draws keeps the subjects: the job seed does not depend on it
     assert job_seed(5, ["n_draws=10", "grid.days=7"]) == job_seed(5, ["grid.days=7", "n_draws=50"])
