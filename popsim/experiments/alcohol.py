@@ -29,16 +29,17 @@ import xarray as xr
 from popsim._validate import choice, finite, on_grid, unique
 from popsim.arm import Arm, risk_model
 from popsim.config import Study
-from popsim.dataset import annotate, register, regimen_dataset
+from popsim.dataset import annotate, register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
+from popsim.experiments.elderly import _median_and_interval
+from popsim.io import over_draws, summary_table
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Ceiling, Trigger
 from popsim.plots import label, new_axes, side_by_side
 from popsim.study import check_clock_hours, check_day_grid, simulate_arm
 
 __all__ = ["AlcoholStudy", "EXPERIMENT", "LEVELS", "QUANTILES", "figure", "inputs", "plot_treatments",
-           "plot_ciwa", "run", "summary"]
+           "plot_ciwa", "run", "summary", "treatments_table"]
 
 LEVELS = ["grams_per_day", "treatment", "trigger_ciwa"]
 QUANTILES = (0.05, 0.5, 0.95)
@@ -48,6 +49,9 @@ TRACKED = ("ethanol", "ciwa_ar", "sedation", "seizure_cumhaz", "delirium")
 SHOWN = ("ethanol", "ciwa_ar", "sedation")
 CIWA_MODERATE, CIWA_SEVERE = 8.0, 19.0  # CIWA-Ar: the trials' lowest trigger (W67-W69); ASAM's severe (W76)
 SIGNALS = risk_model(1, (("ethanol", "oral"),)).signals
+# the treatments table's columns shown in the report with parameter draws (median and 95% over draws)
+REPORTED = ("p_ciwa_8_after_stop", "p_ciwa_19_after_stop", "p_seizure_after_stop", "delirium_after_stop",
+            "benzodiazepine_mg_p50", "sedation_peak_sober_p50")
 
 register({
     "grams_per_day": ("g d-1", "ethanol offered per day (drinks are skipped while blood ethanol is at or above the "
@@ -154,7 +158,7 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
     """Per regimen: P(CIWA-Ar >= 8), P(CIWA-Ar >= 19), P(seizure), P(delirium) after the stop, median peak
     CIWA-Ar and its time, median total benzodiazepine (and its 95th percentile), median peak sedation during
     treatment (all of it, and sober), the fraction of subjects at the triggered-dose cap and with blood
-    ethanol above 4 g/L."""
+    ethanol above 4 g/L; with parameter draws one row per regimen x ``draw`` (each taken in that draw)."""
     names = ["p_ciwa_8_after_stop", "p_ciwa_19_after_stop", "p_seizure_after_stop", "delirium_after_stop"]
     df = ds[names].mean("subject").to_dataframe()
     df["ciwa_ar_peak_p50"] = ds["ciwa_ar_peak"].median("subject").to_series()
@@ -168,8 +172,25 @@ def summary(ds: xr.Dataset) -> pd.DataFrame:
     return df[[c for c in df.columns if c not in LEVELS]].reset_index()
 
 
+def treatments_table(per_draw: pd.DataFrame) -> pd.DataFrame:
+    """The treatments table over parameter draws: from :func:`summary` of a run with draws (one row per
+    regimen x draw), one row per regimen with each column's median and central 95% over draws
+    (:func:`popsim.io.over_draws`: ``<column>_p2.5``, ``_p50``, ``_p97.5``; a draw whose value is NaN, e.g.
+    ``sedation_peak_sober_p50`` where nobody was sober, is left out)."""
+    columns = [c for c in per_draw.columns if c not in (*LEVELS, "draw")]
+    rows = []
+    for key, g in per_draw.groupby(LEVELS, sort=False):
+        row = dict(zip(LEVELS, key))
+        for c in columns:
+            row |= {k: float(v) for k, v in over_draws(c, g[c].to_numpy()).items()}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def plot_ciwa(ds: xr.Dataset, *, ax=None):
-    """Median CIWA-Ar reading (90% band) around the stop at the largest intake, one line per treatment."""
+    """Median CIWA-Ar reading (90% band) around the stop at the largest intake, one line per treatment; with
+    parameter draws, the median over draws of the population median, with the band of its central 95% over
+    draws."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     top = max(idx.get_level_values("grams_per_day"))
@@ -178,23 +199,31 @@ def plot_ciwa(ds: xr.Dataset, *, ax=None):
     for j, key in enumerate(k for k in idx if k[0] == top):
         name = key[1] if key[1] != "triggered" else f"triggered at CIWA-Ar >= {key[2]:g}"
         sel = q.sel(regimen=key)
-        ax.fill_between(t, sel.sel(quantile=0.05), sel.sel(quantile=0.95), color=f"C{j}", alpha=0.12, lw=0)
-        ax.plot(t, sel.sel(quantile=0.5), color=f"C{j}", label=name)
+        if "draw" in sel.dims:
+            mid, err = _median_and_interval(sel.sel(quantile=0.5))
+            lo, hi = mid - err[0], mid + err[1]
+        else:
+            mid, lo, hi = sel.sel(quantile=0.5), sel.sel(quantile=0.05), sel.sel(quantile=0.95)
+        ax.fill_between(t, lo, hi, color=f"C{j}", alpha=0.12, lw=0)
+        ax.plot(t, mid, color=f"C{j}", label=name)
     for level, text in ((CIWA_MODERATE, "8"), (CIWA_SEVERE, "19: severe")):
         ax.axhline(level, color="0.6", ls="--", lw=0.7)
         ax.text(t[0], level, text, fontsize=6, va="bottom")
     ax.axvline(0, color="k", ls=":", lw=0.8)
     ax.set_xlabel(label(ds["time"]))
     ax.set_ylabel(label(q, 45))
-    ax.set_title(f"{top:g} g/day for {ds.attrs.get('drinking_days', '?')} days, then stop; {ds.attrs.get('drug', '')}",
-                 fontsize=9)
+    title = f"{top:g} g/day for {ds.attrs.get('drinking_days', '?')} days, then stop; {ds.attrs.get('drug', '')}"
+    if "draw" in ds.dims:
+        title += f"\nmedian; band: 95% over {ds.sizes['draw']} parameter draws"
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
     return ax
 
 
 def plot_treatments(ds: xr.Dataset, *, ax=None):
     """P(CIWA-Ar >= 19, severe) after the stop by intake and treatment, with the median total benzodiazepine
-    given over each bar."""
+    given over each bar; with parameter draws, the median over draws of each, with the central 95% over draws
+    as error bars."""
     ax = ax or new_axes()
     idx = ds.indexes["regimen"]
     p = ds["p_ciwa_19_after_stop"].mean("subject")
@@ -205,14 +234,19 @@ def plot_treatments(ds: xr.Dataset, *, ax=None):
     for j, (name, thr) in enumerate(treatments):
         keys = [(g, name, thr) for g in grams]
         x = np.arange(len(grams)) + (j - (len(treatments) - 1) / 2) * width
-        v = [float(p.sel(regimen=k)) for k in keys]
-        ax.bar(x, v, width, color=f"C{j}", label=name if name != "triggered" else f"triggered >= {thr:g}")
-        for xi, vi, k in zip(x, v, keys):
-            ax.text(xi, vi + 0.01, f"{float(mg.sel(regimen=k)):.0f}", ha="center", fontsize=6)
+        bars = [_median_and_interval(p.sel(regimen=k)) for k in keys]
+        v = [float(b) for b, _ in bars]
+        err = None if bars[0][1] is None else np.stack([e for _, e in bars], axis=-1)
+        ax.bar(x, v, width, yerr=err, capsize=2, color=f"C{j}",
+               label=name if name != "triggered" else f"triggered >= {thr:g}")
+        top = v if err is None else np.add(v, err[1])
+        for xi, vi, k in zip(x, top, keys):
+            ax.text(xi, vi + 0.01, f"{float(np.median(mg.sel(regimen=k))):.0f}", ha="center", fontsize=6)
     ax.set_xticks(range(len(grams)), [f"{g:g}" for g in grams])
     ax.set_xlabel(label(ds["grams_per_day"]))
     ax.set_ylabel(textwrap.fill("P(severe withdrawal, CIWA-Ar >= 19) after the stop [1]", 40))
-    ax.set_title("numbers: median total benzodiazepine given [mg]", fontsize=9)
+    ax.set_title("numbers: median total benzodiazepine given [mg]" + (
+        f"\nmedian; bars: 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims else ""), fontsize=9)
     ax.legend(fontsize=7)
     return ax
 
@@ -225,9 +259,10 @@ def figure(ds: xr.Dataset):
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Dataset over regimen (:data:`LEVELS`) x subject, and population quantiles of the tracked signals
-    over regimen x quantile x time (h since the stop, from one day before)."""
+    over regimen x quantile x time (h since the stop, from one day before); with ``n_draws`` a ``draw``
+    dimension before ``subject`` (and before ``quantile``: the quantiles are taken in each draw)."""
     s, dt = cfg.study, cfg.grid.dt_h
-    values = check_values(cfg.pd)
+    point, values = check_values(cfg.pd), EXPERIMENT.pd_values(cfg)
     n = round((s.drinking_days + s.days_after) * 24 / dt) + 1
     stop = round(s.drinking_days * 24 / dt)
     start = stop + round(s.treatment_start_h / dt)
@@ -247,11 +282,13 @@ def run(cfg, *, dtype, progress=None) -> Result:
                          progress=progress and progress(f"{name} {thr:g}" if trigger else name))
         labels += rows
         parts.append(r)
-        shape = (len(rows), cfg.n_subjects)
+        shape = (len(rows), *((cfg.n_draws,) if cfg.n_draws else ()), cfg.n_subjects)  # (regimen, [draw,] subject)
         doses.append(r.trigger["doses"] if trigger else np.zeros(shape))
         last.append(r.trigger["last"] if trigger else np.full(shape, np.nan))
-        given.append(doses[-1] * s.trigger_mg + U[:, :, 0].sum(axis=1)[:, None])  # triggered + scheduled
-    traj = {x: np.concatenate([p.trajectories[x] for p in parts], axis=1) for x in TRACKED}  # (time, reg, sub)
+        scheduled = U[:, :, 0].sum(axis=1).reshape(-1, *(1,) * (len(shape) - 1))
+        given.append(doses[-1] * s.trigger_mg + scheduled)  # triggered + scheduled
+    # (time, regimen, [draw,] subject)
+    traj = {x: np.concatenate([p.trajectories[x] for p in parts], axis=1) for x in TRACKED}
     t = parts[0].times - s.drinking_days * 24.0
     at_stop = round(24.0 / dt)  # the saved course starts one day before the stop
     at_start = at_stop + start - stop
@@ -272,19 +309,30 @@ def run(cfg, *, dtype, progress=None) -> Result:
     ds = regimen_dataset(labels, LEVELS, {k: np.asarray(v, float) for k, v in out.items()},
                          covariates=parts[0].covariates)
     ds = ds.assign_coords(quantile=list(QUANTILES), time=t)
+    draw = ("draw",) if cfg.n_draws else ()
     for x in SHOWN:
-        q = np.quantile(traj[x], QUANTILES, axis=-1)  # (quantile, time, regimen)
-        ds[f"{x}_quantiles"] = (("regimen", "quantile", "time"), np.moveaxis(q, -1, 0).astype(np.float32))
+        q = np.quantile(traj[x], QUANTILES, axis=-1)  # (quantile, time, regimen[, draw])
+        ds[f"{x}_quantiles"] = (("regimen", *draw, "quantile", "time"),
+                                np.moveaxis(q, (0, 1), (-2, -1)).astype(np.float32))
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"drug": s.drug, "cohort": cfg.cohort.name, "drinking_days": s.drinking_days,
                      "days_after": s.days_after, "max_doses": s.max_doses, "trigger_mg": s.trigger_mg,
-                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": values["ethanol_vmax_ratio"],
+                     "treatment_start_h": s.treatment_start_h, "ethanol_vmax_ratio": point["ethanol_vmax_ratio"],
                      "drink_ceiling_g_l": s.drink_ceiling_g_l})
-    table = summary(ds)
+    headline = (f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "
+                f"symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects")
+    if not cfg.n_draws:
+        table = summary(ds)
+        return Result(ds, {"summary": summary_table(ds), "treatments": table}, headline,
+                      table.round(3).to_string(index=False))
+    ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+    table = treatments_table(summary(ds))
+    shown = table[LEVELS].assign(**{c: [f"{m:.3g} ({lo:.3g}-{hi:.3g})" for lo, m, hi in zip(
+        table[f"{c}_p2.5"], table[f"{c}_p50"], table[f"{c}_p97.5"])] for c in REPORTED})
     return Result(ds, {"summary": summary_table(ds), "treatments": table},
-                  f"{s.drinking_days:g} days of drinking {list(s.grams_per_day)} g/day, stop, {s.drug} none / fixed / "
-                  f"symptom-triggered; {ds.sizes['regimen']} regimens x {cfg.n_subjects} subjects",
-                  table.round(3).to_string(index=False))
+                  headline + f" x {cfg.n_draws} parameter draws",
+                  f"In each parameter draw (population fractions and medians), median (95% interval) over "
+                  f"{cfg.n_draws} parameter draws:\n" + shown.to_string(index=False))
 
 
 EXPERIMENT = Experiment(
@@ -294,4 +342,5 @@ EXPERIMENT = Experiment(
           "study.grams_per_day=[0,200]", "study.trigger_ciwa=[8]", "study.fixed_mg_per_day=[40,30]",
           "study.max_doses=6", "study.check_every_h=2"),
     question="After chronic drinking and a stop, how likely are withdrawal and seizures, and how do a fixed and a "
-             "symptom-triggered benzodiazepine schedule compare (total dose, oversedation, cross-tolerance)?")
+             "symptom-triggered benzodiazepine schedule compare (total dose, oversedation, cross-tolerance)?",
+    draws=True)

@@ -17,22 +17,23 @@ import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from popsim._validate import choice, finite, on_grid, unique
 from popsim.arm import Arm
 from popsim.config import Study
-from popsim.dataset import annotate, register, regimen_dataset
+from popsim.dataset import annotate, register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.io import summary_table
-from popsim.pd.parameters import check_values
+from popsim.experiments.elderly import _median_and_interval
+from popsim.io import over_draws, summary_table
 from popsim.plots import new_axes, side_by_side
 from popsim.regimen import fixed_interval
 from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, daily_regimens,
                           simulate_arm)
 
 __all__ = ["EXPERIMENT", "SCHEDULES", "CypInhibitionStudy", "figure", "perpetrator_doses", "plot_exposure_ratio",
-           "plot_effect_course", "run"]
+           "plot_effect_course", "ratios_table", "run"]
 
 LEVELS = ["drug", "dose_de_mg", "inhibitor", "schedule"]
 SCHEDULES = ("throughout", "started", "stopped")
@@ -118,10 +119,12 @@ def perpetrator_doses(n_steps: int, dt: float, dose_mg: float, interval_h: float
 
 def run(cfg, *, dtype, progress=None) -> Result:
     """Dataset over regimen (:data:`LEVELS`; the control arm is ``inhibitor="none", schedule="none"``) x
-    subject, with the checkpoint days, and over ``metabolite`` (the drugs' active library metabolites)."""
+    subject (x ``draw`` before it with ``n_draws``), with the checkpoint days, and over ``metabolite`` (the
+    drugs' active library metabolites)."""
     s, g = cfg.study, cfg.grid
     checkpoints = [d * 24.0 for d in s.checkpoint_days]
-    values = check_values(cfg.pd)
+    values = EXPERIMENT.pd_values(cfg)
+    draw = ("draw",) if cfg.n_draws else ()
     labels, parts = [], []
     covariates = None
     for d in s.drugs:
@@ -148,34 +151,67 @@ def run(cfg, *, dtype, progress=None) -> Result:
                                           for name in parts[0][0].values}, covariates=covariates)
     ds = ds.assign_coords(day=np.asarray(s.checkpoint_days, float))
     for name in parts[0][0].by_day:
-        ds[name] = (("day", "regimen", "subject"), np.concatenate([r.by_day[name] for r, _, _ in parts], axis=1))
+        ds[name] = (("day", "regimen", *draw, "subject"),
+                    np.concatenate([r.by_day[name] for r, _, _ in parts], axis=1))
     for name in parts[0][1]:
-        ds[name] = (("regimen", "subject"), np.concatenate([q[name] for _, q, _ in parts]))
+        ds[name] = (("regimen", *draw, "subject"), np.concatenate([q[name] for _, q, _ in parts]))
     metabolites = list(dict.fromkeys(m for _, _, ms in parts for m in ms))
     if metabolites:
         ds = ds.assign_coords(metabolite=metabolites)
         for k, name in enumerate(("metabolite_cavg_ss", "metabolite_cavg_ratio_ss")):
             blocks = [np.stack([ms[m][k] if m in ms else np.full_like(r.values["cavg_ss"], np.nan)
                                 for m in metabolites]) for r, _, ms in parts]
-            ds[name] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1))
+            ds[name] = (("metabolite", "regimen", *draw, "subject"), np.concatenate(blocks, axis=1))
     ds = annotate(ds, **LOCAL)
     ds.attrs.update({"cohort": cfg.cohort.name, "start_day": s.start_day, "stop_day": s.stop_day,
                      "perpetrator_regimens": "; ".join(f"{k} {v[0]:g} mg every {v[1]:g} h"
                                                        for k, v in s.perpetrators.items())})
+    headline = (f"{len(s.drugs)} drugs x {len(s.perpetrators)} perpetrators x {list(s.schedules)} in "
+                f"{cfg.cohort.name}, {cfg.n_subjects} subjects, {g.days:g} days")
+    if cfg.n_draws:
+        ds = with_draws(ds, values, EXPERIMENT.drawn(cfg))
+        table = ratios_table(ds)
+        report = (f"Median ratio on the last day with / without the perpetrator (taken throughout), in each "
+                  f"parameter draw; median (95% interval) over {cfg.n_draws} parameter draws.\nCavg:\n"
+                  + _ratio_table(ds["cavg_ratio_ss"], s.schedules).to_string()
+                  + "\nmean alpha1 effect:\n" + _ratio_table(ds["effect_ratio_ss"], s.schedules).to_string())
+        for m in metabolites:
+            report += (f"\n{m} (metabolite), Cavg:\n" + _ratio_table(
+                ds["metabolite_cavg_ratio_ss"].sel(metabolite=m), s.schedules).dropna(how="all").to_string())
+        return Result(ds, {"summary": summary_table(ds), "ratios": table},
+                      headline + f" x {cfg.n_draws} parameter draws", report)
     report = ("Median ratio of Cavg on the last day with / without the perpetrator (taken throughout):\n"
               + _ratio_table(ds["cavg_ratio_ss"], s.schedules).round(2).to_string())
     for m in metabolites:
         report += (f"\n{m} (metabolite), the same ratio:\n"
                    + _ratio_table(ds["metabolite_cavg_ratio_ss"].sel(metabolite=m), s.schedules).dropna(how="all")
                    .round(2).to_string())
-    return Result(ds, {"summary": summary_table(ds)},
-                  f"{len(s.drugs)} drugs x {len(s.perpetrators)} perpetrators x {list(s.schedules)} in "
-                  f"{cfg.cohort.name}, {cfg.n_subjects} subjects, {g.days:g} days", report)
+    return Result(ds, {"summary": summary_table(ds)}, headline, report)
+
+
+def ratios_table(ds: xr.Dataset) -> pd.DataFrame:
+    """With parameter draws: per regimen (:data:`LEVELS`), the median over subjects of the paired ratios
+    ``cavg_ratio_ss`` and ``effect_ratio_ss`` taken in each draw, as their median and central 95% over draws
+    (:func:`popsim.io.over_draws`: ``<name>_p2.5``, ``_p50``, ``_p97.5``)."""
+    out = ds.indexes["regimen"].to_frame(index=False)
+    for name in ("cavg_ratio_ss", "effect_ratio_ss"):
+        med = ds[name].median("subject").transpose("regimen", "draw").values
+        out = out.assign(**over_draws(name, med))
+    return out
 
 
 def _ratio_table(ratio, schedules):
-    """Median ratio over subjects, drug (x dose) by inhibitor, for the perpetrator taken throughout."""
-    med = ratio.median("subject").to_series()
+    """Median ratio over subjects, drug (x dose) by inhibitor, for the perpetrator taken throughout; with
+    parameter draws, taken in each draw and shown as "median (2.5%-97.5%)" over draws (one number where the
+    draws agree to 3 digits)."""
+    med = ratio.median("subject")
+    if "draw" in med.dims:
+        q = over_draws("x", med.transpose(..., "draw").values)
+        text = [f"{m:.3g}" if f"{lo:.3g}" == f"{hi:.3g}" else f"{m:.3g} ({lo:.3g}-{hi:.3g})"
+                for lo, m, hi in zip(*(np.ravel(v) for v in q.values()))]
+        med = pd.Series(np.where(np.isnan(q["x_p50"]).ravel(), None, text), index=med.indexes["regimen"])
+    else:
+        med = med.to_series()
     return med.xs("throughout", level="schedule").unstack("inhibitor") if "throughout" in schedules else med
 
 
@@ -189,43 +225,57 @@ def _levels(ds: xr.Dataset):
 
 def plot_exposure_ratio(ds: xr.Dataset, *, ax=None):
     """Median last-day Cavg ratio (with / without the perpetrator, same subjects) per drug and perpetrator,
-    taken throughout (or the first schedule run)."""
+    taken throughout (or the first schedule run); with parameter draws, the median over draws with the central
+    95% over draws as error bars."""
     ax = ax or new_axes()
     drugs, perps, schedules = _levels(ds)
-    med = ds["cavg_ratio_ss"].median("subject").to_series().droplevel("dose_de_mg")
-    med = med[~med.index.duplicated()]
+    ratio = ds["cavg_ratio_ss"].median("subject")
+    mid, err = _median_and_interval(ratio)
+    index = ds.indexes["regimen"].droplevel("dose_de_mg")
+    first = ~index.duplicated()
+    med = pd.Series(mid[first], index=index[first])
+    err = None if err is None else pd.DataFrame(err[:, first].T, index=index[first])
     width = 0.8 / max(len(perps), 1)
     sched = "throughout" if "throughout" in schedules else schedules[0]
     for j, p in enumerate(perps):
-        ax.bar(np.arange(len(drugs)) + (j - (len(perps) - 1) / 2) * width,
-               [med.get((d, p, sched), np.nan) for d in drugs], width, label=p, color=f"C{j}")
+        keys = [(d, p, sched) for d in drugs]
+        bars = None if err is None else np.array([err.loc[k].values if k in err.index else [np.nan] * 2
+                                                  for k in keys]).T
+        ax.bar(np.arange(len(drugs)) + (j - (len(perps) - 1) / 2) * width, [med.get(k, np.nan) for k in keys],
+               width, yerr=bars, capsize=2, label=p, color=f"C{j}")
     ax.axhline(1.0, color="0.4", ls=":")
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(drugs)), drugs, rotation=20)
     ax.set_ylabel("median Cavg ratio, last day (with / without; log)")
-    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4/CYP2C19 perpetrator ({sched})", 50), fontsize=10)
+    ax.set_title(textwrap.fill(f"Exposure with each CYP3A4/CYP2C19 perpetrator ({sched})" + (
+        f"; median and 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims else ""), 50), fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     return ax
 
 
 def plot_effect_course(ds: xr.Dataset, *, ax=None):
     """Median mean alpha1 effect at each checkpoint for each drug alone (solid) and with the first
-    perpetrator started (dashed) and stopped (dotted) mid-regimen."""
+    perpetrator started (dashed) and stopped (dotted) mid-regimen; with parameter draws, the median over
+    draws and a band of their central 95%."""
     ax = ax or new_axes()
     drugs, perps, schedules = _levels(ds)
-    occ = ds["effect_a1_mean_day"].median("subject").to_series().droplevel("dose_de_mg")
-    occ = occ[~occ.index.duplicated()]
+    occ = ds["effect_a1_mean_day"].median("subject")
+    first = {}  # (drug, inhibitor, schedule) -> position of its first dose
+    for i, (d, _, p, sch) in enumerate(ds.indexes["regimen"]):
+        first.setdefault((d, p, sch), i)
     for k, d in enumerate(drugs):
         for sch, ls in (("none", "-"), ("started", "--"), ("stopped", ":")):
             key = (d, "none", "none") if sch == "none" else (d, perps[0], sch)
             if sch != "none" and sch not in schedules:
                 continue
-            ax.plot(ds["day"], [occ.get((day,) + key, np.nan) for day in ds["day"].values], ls, color=f"C{k}",
-                    label=f"{d}" if sch == "none" else None)
+            y, err = _median_and_interval(occ.isel(regimen=first[key]))
+            if err is not None:
+                ax.fill_between(ds["day"], y - err[0], y + err[1], color=f"C{k}", alpha=0.15, lw=0)
+            ax.plot(ds["day"], y, ls, color=f"C{k}", label=f"{d}" if sch == "none" else None)
     ax.set_xlabel("day")
     ax.set_ylabel(textwrap.fill("median mean alpha1 effect over the day [1]", 30))
-    ax.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen", 50),
-                 fontsize=10)
+    ax.set_title(textwrap.fill(f"Alone (solid), {perps[0]} started (dashed) or stopped (dotted) mid-regimen" + (
+        f"; band: 95% over {ds.sizes['draw']} parameter draws" if "draw" in ds.dims else ""), 50), fontsize=10)
     ax.legend(fontsize=7)
     return ax
 
@@ -246,4 +296,5 @@ EXPERIMENT = Experiment(
                                                  "voriconazole", "fluconazole", "fluvoxamine")),
     question="How much do the CYP3A4 and CYP2C19 perpetrators raise each benzodiazepine's (and its active "
              "metabolites') exposure and receptor effect, and "
-             "what happens when the perpetrator is started or stopped partway through a regimen?")
+             "what happens when the perpetrator is started or stopped partway through a regimen?",
+    draws=True)

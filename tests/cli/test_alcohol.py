@@ -74,3 +74,40 @@ def test_bad_overrides_are_refused_before_compute(refused):
 def test_a_grid_off_the_six_hourly_schedule_is_refused(refused):
     # the fixed schedule doses every 6 h: a 4 h grid would have moved its doses silently
     refused(["grid.dt_h=4"], r"grid.dt_h=4.0: the fixed schedule doses every 6 h; allowed: a step dividing 6 h")
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["p_ciwa_19_after_stop"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
+    assert ds["ciwa_ar_quantiles"].dims == ("regimen", "draw", "quantile", "time")
+    assert "pd_ethanol_ec50" in ds and "pd_fall_beta" not in ds  # the constants it reads, drawn
+    # the treatments table: each number taken in each draw (population fraction or median over subjects),
+    # then its median and 95% over draws
+    table = pd.read_csv(files["treatments"])
+    for _, row in table.iterrows():
+        sel = ds.sel(grams_per_day=row["grams_per_day"], treatment=row["treatment"],
+                     trigger_ciwa=row["trigger_ciwa"]).squeeze()
+        per_draw = {"p_ciwa_19_after_stop": sel["p_ciwa_19_after_stop"].values.mean(-1),
+                    "p_seizure_after_stop": sel["p_seizure_after_stop"].values.mean(-1),
+                    "ciwa_ar_peak_p50": np.median(sel["ciwa_ar_peak"].values, -1),
+                    "benzodiazepine_mg_p95": np.quantile(sel["benzodiazepine_mg"].values, 0.95, axis=-1),
+                    "p_at_dose_cap": (sel["triggered_doses"].values >= 6).mean(-1)}
+        for name, v in per_draw.items():
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(v, [0.025, 0.5, 0.975]), rtol=1e-12, atol=1e-15, err_msg=name)
+    # blood ethanol is pharmacokinetic (the drink ceiling reads it, not the PD): the same in every draw
+    np.testing.assert_array_equal(np.ptp(ds["ethanol_peak_last_day"].values, axis=1), 0.0)
+    # on the last drinking day, untreated, net sedation max(E1 - TOL A1, 0) is ethanol's alone: of the drawn
+    # constants only ethanol_ec50 (E1 falls as it rises), tolerance (TOL) and kadapt (A1 follows E1 faster) act
+    # on it, each lowering it as it rises; where a pair of draws orders all three alike, sedation orders
+    # the other way
+    drinking = ds["time"].values < 0
+    sed = ds["sedation_quantiles"].sel(grams_per_day=200.0, treatment="none", quantile=0.5).squeeze()
+    mean_sed = sed.transpose("draw", "time").values[:, drinking].mean(-1)
+    drawn = np.stack([ds[f"pd_{k}"].values for k in ("ethanol_ec50", "tolerance", "kadapt")])
+    pairs = [(i, j) for i in range(3) for j in range(3) if np.all(drawn[:, j] > drawn[:, i])]
+    assert pairs, drawn  # else the check would test nothing
+    for i, j in pairs:
+        assert mean_sed[j] < mean_sed[i], (i, j, mean_sed, drawn)

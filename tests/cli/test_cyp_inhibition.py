@@ -74,3 +74,39 @@ def test_ritonavir_raises_cyp3a4_substrate_and_spares_glucuronidated(study):
 ])
 def test_bad_overrides_are_refused_before_compute(override, message, refused):
     refused([override], re.escape(message))
+
+
+def test_parameter_draws(tiny):
+    import pandas as pd
+
+    from popsim.pd.constants import PD
+
+    files, ds = tiny(NAME, "n_draws=3")
+    assert ds["effect_ratio_ss"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
+    assert ds["effect_a1_mean_day"].dims == ("day", "regimen", "draw", "subject")
+    assert ds["metabolite_cavg_ratio_ss"].dims == ("metabolite", "regimen", "draw", "subject")
+    # the ratios table: the median over subjects in each draw, then its median and 95% over draws
+    table = pd.read_csv(files["ratios"])
+    assert len(table) == ds.sizes["regimen"]
+    for _, row in table.iterrows():
+        sel = ds.sel(drug=row["drug"], dose_de_mg=row["dose_de_mg"], inhibitor=row["inhibitor"],
+                     schedule=row["schedule"]).squeeze()
+        for name in ("cavg_ratio_ss", "effect_ratio_ss"):
+            per_draw = np.median(sel[name].transpose("draw", "subject").values, axis=-1)
+            np.testing.assert_allclose([row[f"{name}_p2.5"], row[f"{name}_p50"], row[f"{name}_p97.5"]],
+                                       np.quantile(per_draw, [0.025, 0.5, 0.975]), rtol=1e-12, err_msg=name)
+    # exposure is pharmacokinetic: the same in every draw (the drawn constants are PD constants)
+    for name in ("cavg_ss", "cavg_ratio_ss"):
+        v = ds[name].values
+        np.testing.assert_allclose(v, np.broadcast_to(v[:, :1], v.shape), rtol=1e-12, err_msg=name)
+    # of the drawn constants only ec50_age_ratio acts on the alpha1 effect: every EC50 is scaled by
+    # ec50_age_ratio ** ((age - 25) / (72 - 25)), so a lower ratio raises the effect of everyone older than 25
+    # and lowers it below 25, subject by subject, in every arm
+    order = np.argsort(ds["pd_ec50_age_ratio"].values)  # rising ratio
+    young, old = PD["ec50_age_young"].value, PD["ec50_age_old"].value
+    assert (young, old) == (25.0, 72.0)
+    age = ds["age"].values
+    older, younger = age > young + 0.5, age < young - 0.5
+    assert older.any() and younger.any()
+    step = np.diff(ds["effect_a1_mean_ss"].values[:, order], axis=1)  # (regimen, draw pair, subject)
+    assert (step[:, :, older] < 0).all() and (step[:, :, younger] > 0).all()
