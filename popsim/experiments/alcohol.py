@@ -31,11 +31,10 @@ from popsim.arm import Arm, risk_model
 from popsim.config import Study
 from popsim.dataset import annotate, register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.experiments.elderly import _median_and_interval
 from popsim.io import over_draws, summary_table
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Ceiling, Trigger
-from popsim.plots import label, new_axes, side_by_side
+from popsim.plots import label, median_and_interval, new_axes, side_by_side
 from popsim.study import check_clock_hours, check_day_grid, simulate_arm
 
 __all__ = ["AlcoholStudy", "EXPERIMENT", "LEVELS", "QUANTILES", "figure", "inputs", "plot_treatments",
@@ -200,7 +199,7 @@ def plot_ciwa(ds: xr.Dataset, *, ax=None):
         name = key[1] if key[1] != "triggered" else f"triggered at CIWA-Ar >= {key[2]:g}"
         sel = q.sel(regimen=key)
         if "draw" in sel.dims:
-            mid, err = _median_and_interval(sel.sel(quantile=0.5))
+            mid, err = median_and_interval(sel.sel(quantile=0.5))
             lo, hi = mid - err[0], mid + err[1]
         else:
             mid, lo, hi = sel.sel(quantile=0.5), sel.sel(quantile=0.05), sel.sel(quantile=0.95)
@@ -234,7 +233,7 @@ def plot_treatments(ds: xr.Dataset, *, ax=None):
     for j, (name, thr) in enumerate(treatments):
         keys = [(g, name, thr) for g in grams]
         x = np.arange(len(grams)) + (j - (len(treatments) - 1) / 2) * width
-        bars = [_median_and_interval(p.sel(regimen=k)) for k in keys]
+        bars = [median_and_interval(p.sel(regimen=k)) for k in keys]
         v = [float(b) for b, _ in bars]
         err = None if bars[0][1] is None else np.stack([e for _, e in bars], axis=-1)
         ax.bar(x, v, width, yerr=err, capsize=2, color=f"C{j}",

@@ -25,9 +25,8 @@ from popsim.arm import Arm
 from popsim.config import Study
 from popsim.dataset import annotate, register, regimen_dataset, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.experiments.elderly import _median_and_interval
 from popsim.io import over_draws, summary_table
-from popsim.plots import new_axes, side_by_side
+from popsim.plots import median_and_interval, new_axes, side_by_side
 from popsim.regimen import fixed_interval
 from popsim.study import (check_arms, check_checkpoint_days, check_clock_hours, check_day_grid, daily_regimens,
                           simulate_arm)
@@ -230,7 +229,7 @@ def plot_exposure_ratio(ds: xr.Dataset, *, ax=None):
     ax = ax or new_axes()
     drugs, perps, schedules = _levels(ds)
     ratio = ds["cavg_ratio_ss"].median("subject")
-    mid, err = _median_and_interval(ratio)
+    mid, err = median_and_interval(ratio)
     index = ds.indexes["regimen"].droplevel("dose_de_mg")
     first = ~index.duplicated()
     med = pd.Series(mid[first], index=index[first])
@@ -268,7 +267,7 @@ def plot_effect_course(ds: xr.Dataset, *, ax=None):
             key = (d, "none", "none") if sch == "none" else (d, perps[0], sch)
             if sch != "none" and sch not in schedules:
                 continue
-            y, err = _median_and_interval(occ.isel(regimen=first[key]))
+            y, err = median_and_interval(occ.isel(regimen=first[key]))
             if err is not None:
                 ax.fill_between(ds["day"], y - err[0], y + err[1], color=f"C{k}", alpha=0.15, lw=0)
             ax.plot(ds["day"], y, ls, color=f"C{k}", label=f"{d}" if sch == "none" else None)
