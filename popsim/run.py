@@ -197,18 +197,18 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     ds = result.dataset
     ds.attrs.update(provenance(recorded_config(cfg), cfg.seed, cfg.precision))
     ds.attrs["n_draws"] = cfg.n_draws
-    ds.attrs["parameter_uncertainty"] = (
+    ds.attrs.setdefault("parameter_uncertainty", (
         f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior "
         f"{'shipped' if not cfg.posterior else cfg.posterior} (popsim.uncertainty.draw_values; pd overrides held "
         "fixed), over the draw dimension" if cfg.n_draws
         else "none: point values of popsim.pd.constants (the maximum-likelihood fits and stated values, not the "
-             "posterior median, which fits the targets worse: experiments/calibration/README.md)")
+             "posterior median, which fits the targets worse: experiments/calibration/README.md)"))
     if cfg.n_draws:
         post = posterior(cfg.posterior).attrs
         where = cfg.posterior or "popsim/experiments/data/posterior.nc"
         ds.attrs["posterior"] = (f"{where}: {post['method']}, {post['n_particles']} "
                                  f"draws, git {post.get('git_commit', '?')}, targets sha256 "
-                                 f"{post['targets_sha256'][:12]}")
+                                 f"{post['targets_sha256'][:12]}, file sha256 {post['sha256'][:12]}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = ".zarr" if cfg.output_format == "zarr" else ".nc"

@@ -118,6 +118,7 @@ ethanol_ec50                726.2     268-1968            F      log 1.5/1.5, tr
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import zlib
 from pathlib import Path
@@ -344,14 +345,20 @@ def posterior(path: str | Path | None = None) -> xr.Dataset:
     attributes; ``path``: a refit's (``+experiment=calibration study.refit=true`` writes one), default the
     one shipped (:data:`POSTERIOR`)."""
     path = Path(path) if path else POSTERIOR
+    allowed = "allowed: the dataset of a calibration refit (+experiment=calibration study.refit=true), or empty " \
+              "for the posterior shipped"
     if not path.is_file():
-        raise ValueError(f"posterior={str(path)!r}: no such file; allowed: the dataset of a calibration refit "
-                         "(+experiment=calibration study.refit=true), or empty for the posterior shipped")
-    with xr.open_dataset(path) as ds:
-        ds = ds.load()
-    if "draw" not in ds.dims or "method" not in ds.attrs:
-        raise ValueError(f"posterior={str(path)!r}: not a posterior (no draw dimension or no inference method); "
-                         "allowed: the dataset of a calibration refit, or empty for the posterior shipped")
+        raise ValueError(f"posterior={str(path)!r}: no such file; {allowed}")
+    try:
+        with xr.open_dataset(path) as ds:
+            ds = ds.load()
+    except (OSError, ValueError) as e:
+        raise ValueError(f"posterior={str(path)!r}: not a NetCDF file ({e}); {allowed}") from None
+    need = ("method", "n_particles", "targets_sha256")
+    if "draw" not in ds.dims or any(k not in ds.attrs for k in need):
+        raise ValueError(f"posterior={str(path)!r}: not a posterior (it needs a draw dimension and the attributes "
+                         f"{list(need)}); {allowed}")
+    ds.attrs["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return ds
 
 
@@ -371,7 +378,7 @@ def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
                          f"the posterior {path or 'shipped'})")
     missing = [k for k in UNCERTAIN if k not in post]
     if missing:
-        raise ValueError(f"{path or POSTERIOR}: no draws of {missing}; refit it (+experiment=calibration "
-                         "study.refit=true)")
+        raise ValueError(f"posterior={str(path or POSTERIOR)!r}: no draws of {missing}; allowed: a posterior of "
+                         "every uncertain constant (+experiment=calibration study.refit=true writes one)")
     fixed = {k: v for k, v in check_values(overrides).items() if k not in UNCERTAIN or k in (overrides or {})}
     return check_draws({k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed)

@@ -819,14 +819,18 @@ class CalibrationStudy(TableStudy):
             for key, default in (("refit_particles", 128), ("refit_moves", 2)):
                 if getattr(self, key) != default:
                     raise ValueError(f"study.{key}={getattr(self, key)!r}: read only by a refit; allowed: "
-                                     "study.refit=true, or no study.{key}".replace("{key}", key))
+                                     f"study.refit=true, or no study.{key}")
             return
         if cfg.n_draws:
             raise ValueError(f"n_draws={cfg.n_draws!r}: a refit infers the posterior (its draws are the Dataset); "
                              "allowed: 0 with study.refit=true")
         if cfg.pd:
-            raise ValueError(f"pd.{next(iter(cfg.pd))}: a refit holds the constants it does not infer at their "
-                             "point values and infers the others; allowed: no pd override with study.refit=true")
+            key, value = next(iter(cfg.pd.items()))
+            raise ValueError(f"pd.{key}={value!r}: a refit holds the constants it does not infer at their point "
+                             "values and infers the others; allowed: no pd override with study.refit=true")
+        if cfg.output_format != "netcdf":
+            raise ValueError(f"output_format={cfg.output_format!r}: a refit's Dataset is a posterior file "
+                             "(posterior=<path>); allowed: netcdf with study.refit=true")
         if not (rows["use"] == "fit").any():
             raise ValueError(f"study.ids={list(self.ids)!r}: no fit target selected, nothing to refit on; allowed: "
                              "targets whose use is fit")
@@ -860,10 +864,16 @@ def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list
     return with_draws(ds, drawn, [k for k in UNCERTAIN if k in replayed and k not in cfg.pd]), lines
 
 
+def _x64(on: bool) -> None:
+    """A refit's worker process: the run's precision (a spawned process starts without float64)."""
+    jax.config.update("jax_enable_x64", on)
+
+
 def _refit(cfg, targets: pd.DataFrame, dtype, progress) -> Result:
-    """``study.refit``: :func:`infer` on the selected fit targets (the blocks in parallel processes where
-    there are several and the machine has the cores); the posterior as the Dataset, its summary and its
-    diagnostics as tables."""
+    """``study.refit``: :func:`infer` on the selected fit targets (on the CPU, the blocks in parallel processes
+    where there are several and the machine has the cores; on an accelerator one after another, since each
+    process would claim the device's memory); the posterior as the Dataset, its summary and its diagnostics as
+    tables."""
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor
@@ -871,15 +881,19 @@ def _refit(cfg, targets: pd.DataFrame, dtype, progress) -> Result:
     s = cfg.study
     fit = targets[targets["use"] == "fit"]
     blocks = {b for b, sc in BLOCKS.items() for st in fit["statistic"] if STATISTICS[st][0] in sc}
-    workers = min(len(blocks), os.cpu_count() or 1)
+    workers = min(len(blocks), os.cpu_count() or 1) if jax.default_backend() == "cpu" else 1
     kw = dict(n_subjects=cfg.n_subjects, n_particles=s.refit_particles, n_moves=s.refit_moves, seed=cfg.seed,
               dtype=dtype, chunk_size=cfg.chunk_size, progress=print if progress else None)
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_x64,
+                                 initargs=(np.dtype(dtype) == np.float64,)) as pool:
             ds = infer(targets, map=pool.map, **kw)
     else:
         ds = infer(targets, **kw)
     ds["draw"].attrs = {"units": "1", "long_name": "posterior draw (equally weighted)"}
+    ds.attrs["parameter_uncertainty"] = ("this Dataset is a posterior: draws of the uncertain constants, inferred "
+                                         "with the others at their point values (posterior=<this file> with "
+                                         "n_draws=K draws from it)")
     summary, diagnostics = posterior_tables(ds)
     return Result(ds, {"posterior": summary, "diagnostics": diagnostics},
                   f"posterior of {len(UNCERTAIN)} uncertain constants from {len(fit)} fit targets: "

@@ -172,9 +172,12 @@ def plot_summary(ds: xr.Dataset, *, ax=None):
                                     f"recurrence within {ds.attrs['hours']:g} h | stopped")):
         mid, err = median_and_interval(ds[name])
         ax.barh(y + dy, mid, 0.4, color=colour, label=text, capsize=2, xerr=err)
-    for k, m in enumerate(median_and_interval(ds["median_time_to_stop_min"])[0]):
-        ax.text(0.01, y[k] - 0.2, f"median stop {m:.1f} min" if np.isfinite(m) else "median stop not reached",
-                va="center", fontsize=7, color="w")
+    # as in summary(): a draw whose median time to stop lies beyond the follow-up counts at its end
+    stop = ds["median_time_to_stop_min"]
+    for k, m in enumerate(median_and_interval(stop.fillna(60.0 * ds.attrs["hours"]) if "draw" in stop.dims
+                                              else stop)[0]):
+        ax.text(0.01, y[k] - 0.2, f"median stop {m:.1f} min" if m < 60.0 * ds.attrs["hours"]
+                else "median stop not reached", va="center", fontsize=7, color="w")
     ax.set_yticks(y, _names(ds), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -209,7 +212,7 @@ def _trial_report(trials: pd.DataFrame, sims, ps: list[dict]) -> pd.DataFrame:
     for name in ("simulated", "simulated_median_min"):
         out = out.assign(**over_draws(name, np.stack([r[name].to_numpy(float) for r in per], axis=-1)))
     inside = np.stack([r["in_interval"].to_numpy() for r in per], axis=-1)
-    return out.assign(in_interval_draws=[int(sum(x is True for x in row)) if row[0] is not None else None
+    return out.assign(in_interval_draws=[None if pd.isna(row[0]) else int(sum(bool(x) for x in row))
                                          for row in inside])
 
 

@@ -90,28 +90,31 @@ def test_posterior_predictive_intervals_of_the_fitted_targets(run_study):
     assert (table.loc[MISSES, "in_interval"] == 0).all()  # the point values miss them too
 
 
-def test_refit_writes_a_posterior_any_run_draws_from(run_study):
-    # +experiment=calibration study.refit=true: the falls block inferred again (4 fit targets, 40 subjects per arm,
-    # 16 particles); its Dataset is a posterior file that posterior=<path> gives to a run with n_draws
+def test_refit_writes_a_posterior_any_run_draws_from(run_study, x64):
+    # +experiment=calibration study.refit=true on two blocks (falls: 4 fit targets; ventilation: R1), in float64,
+    # 40 subjects per arm, 16 particles: the blocks run in worker processes where the machine has 2 cores; the
+    # Dataset is a posterior file that posterior=<path> gives to a run with n_draws
     import jax.numpy as jnp
 
     from popsim.experiments.calibration import fit_log_likelihood, simulate_scenarios
     from popsim.pd.parameters import check_values
     from popsim.uncertainty import UNCERTAIN, posterior
 
-    files, post = run_study(["+experiment=calibration", "study.refit=true", "study.ids=[F1,F2,F3,F4,F5]",
-                             "n_subjects=40", "study.refit_particles=16", "study.refit_moves=1"])
+    files, post = run_study(["+experiment=calibration", "study.refit=true", "study.ids=[F1,F2,F3,F4,F5,R1]",
+                             "n_subjects=40", "study.refit_particles=16", "study.refit_moves=1", "precision=float64"])
     assert post.sizes["draw"] == 16 and set(UNCERTAIN) <= set(post.data_vars)
     assert post.attrs["falls_constants"].split(";") == ["tolerance", "fall_beta", "fx_beta", "fx_per_fall_72",
                                                         "fx_age_slope", "fx_female_ratio"]
     assert post.attrs["falls_targets"] == "F1;F2;F3;F4"  # F5 is a check: never in the likelihood
-    assert "ventilation_constants" not in post.attrs
+    assert post.attrs["ventilation_targets"] == "R1" and "dependence_constants" not in post.attrs
+    assert post.attrs["parameter_uncertainty"].startswith("this Dataset is a posterior")
     # the stored log-likelihood of a draw is that of its constants, replayed anew on the same population
-    fit = read_targets().set_index("id").loc[["F1", "F2", "F3", "F4"]].reset_index()
-    raw = simulate_scenarios(list(dict.fromkeys(fit["statistic"])), n_subjects=40, seed=0, dtype=jnp.float32)
-    names = post.attrs["falls_constants"].split(";")
-    ll = fit_log_likelihood(raw, fit, check_values())({k: post[k].values[:3] for k in names})
-    np.testing.assert_allclose(ll, post["log_likelihood_falls"].values[:3], rtol=1e-6)
+    for block, ids in (("falls", ["F1", "F2", "F3", "F4"]), ("ventilation", ["R1"])):
+        fit = read_targets().set_index("id").loc[ids].reset_index()
+        raw = simulate_scenarios(list(dict.fromkeys(fit["statistic"])), n_subjects=40, seed=0, dtype=jnp.float64)
+        names = post.attrs[f"{block}_constants"].split(";")
+        ll = fit_log_likelihood(raw, fit, check_values())({k: post[k].values[:3] for k in names})
+        np.testing.assert_allclose(ll, post[f"log_likelihood_{block}"].values[:3], rtol=1e-9, err_msg=block)
     # four targets pin the fall constants: fall_beta's 95% at most half the prior's (link scale), and within the
     # shipped posterior's range (inferred on 150 subjects per arm, 128 particles)
     summary = pd.read_csv(files["posterior"]).set_index("constant")
@@ -119,7 +122,8 @@ def test_refit_writes_a_posterior_any_run_draws_from(run_study):
     shipped = np.quantile(posterior()["fall_beta"].values, [0.025, 0.975])
     assert summary.loc["fall_beta", "posterior_p2.5"] < shipped[1] and summary.loc["fall_beta", "posterior_p97.5"] > \
         shipped[0]
-    assert summary.loc["synergy_psi", "block"] == "prior"
+    assert summary.loc["synergy_psi", "block"] == "ventilation" and summary.loc["withdrawal_threshold", "block"] == \
+        "prior"
     # any run draws from it: elderly's first 3 draws of fall_beta are the refit's
     _, ds = run_study(["+experiment=elderly", "n_subjects=16", "grid.days=2", "study.search_points=4",
                        "study.drugs=[lorazepam]", "study.cohorts=[healthy_young]", "n_draws=3",
@@ -131,7 +135,7 @@ def test_refit_writes_a_posterior_any_run_draws_from(run_study):
 def test_refit_and_posterior_keys_refused(tmp_path):
     with pytest.raises(ValueError, match=r"n_draws=2: a refit infers the posterior"):
         configure(["+experiment=calibration", "study.refit=true", "n_draws=2"])
-    with pytest.raises(ValueError, match=r"pd.fall_beta: a refit holds the constants"):
+    with pytest.raises(ValueError, match=r"pd.fall_beta=2(.0)?: a refit holds the constants"):
         configure(["+experiment=calibration", "study.refit=true", "+pd.fall_beta=2"])
     with pytest.raises(ValueError, match=r"study.refit_particles=64: read only by a refit"):
         configure(["+experiment=calibration", "study.refit_particles=64"])
@@ -144,5 +148,10 @@ def test_refit_and_posterior_keys_refused(tmp_path):
     with pytest.raises(ValueError, match=r"posterior='.*nope.nc': no such file"):
         configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'nope.nc'}"])
     pd.DataFrame({"a": [1]}).to_xarray().to_netcdf(tmp_path / "other.nc")
-    with pytest.raises(ValueError, match=r"not a posterior"):
+    with pytest.raises(ValueError, match=r"posterior='.*other.nc': not a posterior"):
         configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'other.nc'}"])
+    (tmp_path / "text.nc").write_text("not netcdf")
+    with pytest.raises(ValueError, match=r"posterior='.*text.nc': not a NetCDF file"):
+        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'text.nc'}"])
+    with pytest.raises(ValueError, match=r"output_format='zarr': a refit's Dataset is a posterior file"):
+        configure(["+experiment=calibration", "study.refit=true", "output_format=zarr"])
