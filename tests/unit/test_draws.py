@@ -109,7 +109,7 @@ def test_n_draws_is_validated_and_refused_where_unsupported():
             configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, f"n_draws={bad}"])
     with pytest.raises(ValueError, match=r"n_draws=2: the fluctuation experiment reads no uncertain PD constant "
                                          r"\(its outputs are PK.*allowed: 0, or an experiment that supports draws: "
-                                         r"\['calibration', .*'elderly'"):
+                                         r"\['alcohol', 'calibration', .*'elderly'.*'taper'\]"):
         configure(["+experiment=fluctuation", *REGISTRY["fluctuation"].tiny, "n_draws=2"])
     with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the draws of the "
                                          r"posterior shipped\)"):
