@@ -21,10 +21,9 @@ from popsim._validate import finite
 from popsim.config import Study
 from popsim.dataset import annotate, register, with_draws
 from popsim.experiments.base import Experiment, Result
-from popsim.plots import median_and_interval
 from popsim.planner import OUTCOMES, abrupt, candidates, plan_taper, schedule_name
 from popsim.pd.parameters import check_values
-from popsim.plots import label, new_axes, side_by_side
+from popsim.plots import label, median_and_interval, new_axes, side_by_side
 
 __all__ = ["EXPERIMENT", "TaperStudy", "figure", "plot_frontier", "plot_incidence", "run"]
 

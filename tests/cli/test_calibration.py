@@ -135,25 +135,19 @@ def test_refit_writes_a_posterior_any_run_draws_from(run_study, x64):
 
 
 def test_refit_and_posterior_keys_refused(tmp_path):
-    with pytest.raises(ValueError, match=r"n_draws=2: a refit infers the posterior"):
-        configure(["+experiment=calibration", "study.refit=true", "n_draws=2"])
-    with pytest.raises(ValueError, match=r"pd.fall_beta=2(.0)?: a refit holds the constants"):
-        configure(["+experiment=calibration", "study.refit=true", "+pd.fall_beta=2"])
-    with pytest.raises(ValueError, match=r"study.refit_particles=64: read only by a refit"):
-        configure(["+experiment=calibration", "study.refit_particles=64"])
-    with pytest.raises(ValueError, match=r"study.refit_particles=8; allowed: an integer 16 to 4096"):
-        configure(["+experiment=calibration", "study.refit=true", "study.refit_particles=8"])
-    with pytest.raises(ValueError, match=r"no fit target selected"):
-        configure(["+experiment=calibration", "study.refit=true", "study.ids=[R6]"])
-    with pytest.raises(ValueError, match=r"posterior='x.nc': read only with parameter draws"):
-        configure(["+experiment=elderly", "posterior=x.nc"])
-    with pytest.raises(ValueError, match=r"posterior='.*nope.nc': no such file"):
-        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'nope.nc'}"])
     pd.DataFrame({"a": [1]}).to_xarray().to_netcdf(tmp_path / "other.nc")
-    with pytest.raises(ValueError, match=r"posterior='.*other.nc': not a posterior"):
-        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'other.nc'}"])
     (tmp_path / "text.nc").write_text("not netcdf")
-    with pytest.raises(ValueError, match=r"posterior='.*text.nc': not a NetCDF file"):
-        configure(["+experiment=elderly", "n_draws=2", f"posterior={tmp_path / 'text.nc'}"])
-    with pytest.raises(ValueError, match=r"output_format='zarr': a refit's Dataset is a posterior file"):
-        configure(["+experiment=calibration", "study.refit=true", "output_format=zarr"])
+    refit, draws = ["+experiment=calibration", "study.refit=true"], ["+experiment=elderly", "n_draws=2"]
+    cases = [(refit + ["n_draws=2"], r"n_draws=2: a refit infers the posterior"),
+             (refit + ["+pd.fall_beta=2"], r"pd.fall_beta=2(.0)?: a refit holds the constants"),
+             (["+experiment=calibration", "study.refit_particles=64"], r"refit_particles=64: read only by a refit"),
+             (refit + ["study.refit_particles=8"], r"study.refit_particles=8; allowed: an integer 16 to 4096"),
+             (refit + ["study.ids=[R6]"], r"no fit target selected"),
+             (refit + ["output_format=zarr"], r"output_format='zarr': a refit's Dataset is a posterior file"),
+             (["+experiment=elderly", "posterior=x.nc"], r"posterior='x.nc': read only with parameter draws"),
+             (draws + [f"posterior={tmp_path / 'nope.nc'}"], r"posterior='.*nope.nc': no such file"),
+             (draws + [f"posterior={tmp_path / 'other.nc'}"], r"posterior='.*other.nc': not a posterior"),
+             (draws + [f"posterior={tmp_path / 'text.nc'}"], r"posterior='.*text.nc': not a NetCDF file")]
+    for overrides, message in cases:
+        with pytest.raises(ValueError, match=message):
+            configure(overrides)
