@@ -31,7 +31,7 @@ from popsim.cohort.model import sample_subject
 from popsim.cohort.presets import preset
 from popsim.cohort.spec import CohortConfig
 from popsim._validate import closest
-from popsim.drugs.library import formed_mass_fraction, load, species
+from popsim.drugs.library import formed_mass_fraction, load, species, with_values
 from popsim.interactions import SITES, activities, inhibitor_concentrations
 from popsim.params.child import Child, check_cohort, child_parameters
 from popsim.params.derive import pk_parameters
@@ -214,6 +214,17 @@ def victim_spec(drug: str, route: str, dt: float, n_steps: int, *, segment_steps
                     segment_of_step=seg, pd=risk)
 
 
+def _entry(name: str, lib: Mapping[str, Array]):
+    """The library entry ``name`` and its lipophilicity (None: the entry's own) in one parameter draw: its values
+    in ``lib`` (``"<name>.<key path>"``, :func:`popsim.uncertainty.library_draws`) set by
+    :func:`popsim.drugs.library.with_values`, or the entry as it is when ``lib`` has none."""
+    mine = {k.split(".", 1)[1]: v for k, v in lib.items() if k.split(".", 1)[0] == name}
+    if not mine:
+        return load(name), None
+    logp = mine.pop("lipophilicity")
+    return with_values(load(name), mine), logp
+
+
 @dataclasses.dataclass(frozen=True)
 class Physiological:
     """Subjects of a cohort taking ``drug`` by ``route`` (see the module docstring).
@@ -276,9 +287,10 @@ class Physiological:
         a_liver = {e: ones for e, sites in SITES.items() if "liver" in sites}
         a_gut = {e: ones for e, sites in SITES.items() if "gut" in sites}
         if self.perpetrator is not None:
-            act = self._activity(cov, phys, i, iiv_stream, doses)
+            act = self._activity(cov, phys, i, iiv_stream, doses, args.library_values)
             a_liver, a_gut = a_liver | act["liver"], a_gut | act["gut"]
-        params = self._chain_parameters(self.drug, self.route, "", phys, i, iiv_stream, a_liver, a_gut, dtype)
+        lib = args.library_values
+        params = self._chain_parameters(self.drug, self.route, "", phys, i, iiv_stream, a_liver, a_gut, lib, dtype)
         if self.child is not None:
             params |= child_parameters(self.child, _chain(self.drug, "", self.metabolites), cov, phys, params,
                                        iiv_stream, i, dtype)
@@ -286,29 +298,30 @@ class Physiological:
             if other == "ethanol":
                 continue  # its parameters are PD parameters (the linear part is only the gut depot)
             params |= self._chain_parameters(other, route, role_prefix(other), phys, i, iiv_stream, a_liver, a_gut,
-                                             dtype)
+                                             lib, dtype)
         if self.pd:
             params |= self._pd_parameters(cov, phys, i, iiv_stream, args.pd_values, dtype)
         covariates = cov | {"body_fat": body_fat_fraction(cov["bmi"], cov["age"], cov["male"])}
-        if self.perpetrator is not None:
-            covariates |= {f"{e}_{site}_min": a[e].min() for site, a in (("liver", a_liver), ("gut", a_gut))
-                           for e in a}
+        if self.perpetrator is not None:  # outputs, not covariates: they follow the perpetrator's drawn PK
+            params |= {f"{e}_{site}_min": a[e].min() for site, a in (("liver", a_liver), ("gut", a_gut)) for e in a}
         return {k: jnp.broadcast_to(v, (self.n_segments,)).astype(dtype) for k, v in params.items()}, covariates
 
-    def _chain_parameters(self, drug, route, prefix, phys, i, iiv_stream, a_liver, a_gut, dtype):
+    def _chain_parameters(self, drug, route, prefix, phys, i, iiv_stream, a_liver, a_gut, lib, dtype):
         """PK parameters of ``drug`` by ``route`` and of its chain (:func:`_chain`), prefixed (:func:`chain_prefixes`);
-        a metabolite's with ``{P}FM`` (mg formed per mg of its parent cleared), each species' IIV keyed by its name."""
+        a metabolite's with ``{P}FM`` (mg formed per mg of its parent cleared), each species' IIV keyed by its name;
+        ``lib`` the library values of a parameter draw (:func:`_entry`)."""
         chain = _chain(drug, prefix, self.metabolites)
-        out = {}
+        out, parent = {}, None
         for k, (name, P) in enumerate(chain):
-            d = load(name)
+            d, logp = _entry(name, lib)
             eta = etas({key: q.value for key, q in d.iiv.items()}, iiv_stream, i, dtype, prefix=f"{name}.")
             if k == 0:
-                p = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta, al, ag))(a_liver, a_gut)
+                p = jax.vmap(lambda al, ag: pk_parameters(d, route, phys, eta, al, ag, logp))(a_liver, a_gut)
             else:  # formed in the body: systemic parameters, hepatic enzymes only
-                p = jax.vmap(lambda al: pk_parameters(d, "iv", phys, eta, al))(a_liver)
-                p["FM"] = jnp.full(self.n_segments, formed_mass_fraction(chain[k - 1][0], name), dtype)
+                p = jax.vmap(lambda al: pk_parameters(d, "iv", phys, eta, al, logp=logp))(a_liver)
+                p["FM"] = jnp.full(self.n_segments, formed_mass_fraction(parent, d), dtype)
             out |= {f"{P}{key}": v for key, v in p.items()}
+            parent = d
         return out
 
     def _pd_parameters(self, cov, phys, i, iiv_stream, values, dtype):
@@ -334,11 +347,11 @@ class Physiological:
         z = etas({"withdrawal": math.sqrt(math.e - 1.0)}, iiv_stream, i, dtype, prefix="pd.")["withdrawal"]
         return out | score_parameters(cov["age"], cov["male"], values, cov["alcohol"], z)
 
-    def _activity(self, cov, phys, i, iiv_stream, doses):
+    def _activity(self, cov, phys, i, iiv_stream, doses, lib):
         p, dtype = self.perpetrator, doses.dtype
-        perp = load(p.drug)
+        perp, logp = _entry(p.drug, lib)
         eta = etas({k: q.value for k, q in perp.iiv.items()}, iiv_stream, i, dtype, prefix=f"{perp.name}.")
-        pp = pk_parameters(perp, p.route, phys, eta)
+        pp = pk_parameters(perp, p.route, phys, eta, logp=logp)
         spec = victim_spec(p.drug, p.route, self.dt, self.n_steps, save=True, metabolites=False)
         ker = jax.tree_util.tree_map(lambda x: x[None], kernels(spec, pp))
         c_sys = simulate_one(spec, ker, doses[:, None])["conc"]["central"]
@@ -370,12 +383,17 @@ class SubjectArgs(NamedTuple):
     perpetrator_doses: Float[Array, " time"]  # mg per step of the arm's perpetrator (zeros: a control arm)
     # runtime PD constants (popsim.pd.parameters.check_values), or K draws of them, each (draw,); {} without PD
     pd_values: Mapping[str, Float[Array, ""]] | Mapping[str, Float[Array, " draw"]]
+    # K draws of the drug library's values, {"<drug>.<key path>": (draw,)} (popsim.uncertainty.library_draws);
+    # {}: the library's own values
+    library_values: Mapping[str, Float[Array, " draw"]] = {}
 
     @property
     def draw_axes(self) -> SubjectArgs | None:
-        """The draw axis for :func:`popsim.simulate.simulate` (``draw_axes``): the PD values' leading axis
-        when they carry draws, else None."""
-        return SubjectArgs(None, None, None, 0) if any(jnp.ndim(v) for v in self.pd_values.values()) else None
+        """The draw axis for :func:`popsim.simulate.simulate` (``draw_axes``): the leading axis of the PD values
+        and of the library values where they carry draws, else None."""
+        pd = 0 if any(jnp.ndim(v) for v in self.pd_values.values()) else None
+        lib = 0 if any(jnp.ndim(v) for v in self.library_values.values()) else None
+        return None if pd is None and lib is None else SubjectArgs(None, None, None, pd, lib)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -459,7 +477,8 @@ class Arm:
     def args(self, seed: int, dtype, perpetrator_doses=None, values: Mapping[str, object] | None = None) -> SubjectArgs:
         """The runtime inputs for ``seed``: perpetrator doses ``(time,)`` mg per step, PD constants (scalars,
         or parameter draws: ``(draw,)`` arrays, with scalars held fixed, each draw validated by
-        :func:`popsim.pd.parameters.check_draws`)."""
+        :func:`popsim.pd.parameters.check_draws`; names with a dot, ``"<drug>.<key path>"``, are draws of the
+        drug library's values, :func:`popsim.uncertainty.library_draws`, for the PK of every species)."""
         if perpetrator_doses is not None and self.perpetrator is None:
             raise ValueError(f"perpetrator doses for an arm of {self.drug} without a perpetrator")
         if self.pd and values is None:
@@ -469,9 +488,11 @@ class Arm:
             raise ValueError(f"perpetrator doses have shape {doses.shape}; expected ({self.n_steps},)")
         if self.pd and any(np.ndim(v) for v in values.values()):
             values = check_draws(values)
+        values = {k: jnp.asarray(v, dtype) for k, v in (values or {}).items()} if self.pd else {}
         root = root_key(seed)
         return SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),
-                           {k: jnp.asarray(v, dtype) for k, v in (values or {}).items()} if self.pd else {})
+                           {k: v for k, v in values.items() if "." not in k},
+                           {k: v for k, v in values.items() if "." in k})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,7 @@ import yaml
 
 from popsim._validate import closest
 from popsim.cohort.model import COVARIATES
+from popsim.drugs.library import load
 from popsim.pd.constants import PD
 from popsim.pd.parameters import RUNTIME
 
@@ -212,13 +213,31 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
 
 def with_draws(ds: xr.Dataset, values, names) -> xr.Dataset:
     """``ds`` with the parameter draws: coordinate ``draw`` 0..K-1 and, for each of ``names``, the constant's
-    values ``values[name]`` ``(draw,)`` as ``pd_<name>`` over ``draw`` (units of :data:`popsim.pd.constants.PD`)."""
+    values ``values[name]`` ``(draw,)`` as ``pd_<name>`` over ``draw`` (units of :data:`popsim.pd.constants.PD`);
+    the drug library's drawn values in ``values`` (names ``"<drug>.<key path>"``) as ``library_value`` over
+    ``(draw, quantity)``, with each quantity's units and status as coordinates."""
     k = len(next(iter(values.values())))
     ds = ds.assign_coords(draw=np.arange(k))
     for name in names:
         ds[f"pd_{name}"] = (("draw",), np.asarray(values[name], float), attrs(f"pd_{name}"))
     ds["draw"].attrs = attrs("draw")
+    lib = sorted(n for n in values if "." in n)
+    if lib:
+        meta = [_library_meta(n) for n in lib]
+        ds = ds.assign_coords(quantity=("quantity", lib), quantity_units=("quantity", [m[0] for m in meta]),
+                              quantity_status=("quantity", [m[1] for m in meta]))
+        ds["library_value"] = (("draw", "quantity"), np.stack([np.asarray(values[n], float) for n in lib], 1),
+                               attrs("library_value"))
+        for c in ("quantity", "quantity_units", "quantity_status"):
+            ds[c].attrs = attrs(c)
     return ds
+
+
+def _library_meta(name: str) -> tuple[str, str]:
+    """Units and status of a drawn library value (the derived lipophilicity and pathway remainders: "1", D)."""
+    drug, path = name.split(".", 1)
+    q = load(drug).quantities().get(path)
+    return (q.units, q.status) if q is not None else ("1", "D")
 
 
 def with_covariates(ds: xr.Dataset, covariates, dims: tuple[str, ...] = ("subject",)) -> xr.Dataset:

@@ -5,7 +5,8 @@ subject's global index, never on cohort size, chunk size, device count or
 regimen, so subject 17 is the same person in every run (common random
 numbers).  Never ``split(key, N)[i]``: that changes with ``N``.  The
 ``draws`` stream keys the parameter-uncertainty draws the same way, by draw
-index (:func:`popsim.uncertainty.draws`).
+index (:func:`popsim.uncertainty.draws`), and the ``library`` stream of a fixed seed the draws of the
+drug library's values (:func:`popsim.uncertainty.library_draws`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from jaxtyping import Array, Int
 __all__ = ["STREAMS", "job_seed", "root_key", "stream_key", "subject_key"]
 
 # Named streams; the integer is a CRC so that adding a stream never shifts another.
-STREAMS = ("iiv", "cohort", "regimen", "risk", "draws")
+STREAMS = ("iiv", "cohort", "regimen", "risk", "draws", "library")
 
 
 def root_key(seed: int) -> Array:

@@ -135,11 +135,15 @@ from jaxtyping import Array, Float, Int
 from numpyro.distributions import constraints
 
 from popsim._validate import closest
+from popsim.drugs import library
 from popsim.keys import root_key, stream_key
+from popsim.params.derive import fraction_absorbed, reference_intrinsic
+from popsim.params.tissues import fit_lipophilicity
 from popsim.pd.constants import PD
 from popsim.pd.parameters import _BOUNDS, PARTS, RUNTIME, check_draws, check_values
 
-__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "UNCERTAIN", "Prior", "draw_values", "draws", "posterior", "prior_model"]
+__all__ = ["F_PRIOR_SD", "FIXED", "LAPLACE", "LIBRARY", "LIBRARY_FIXED", "LIBRARY_SEED", "UNCERTAIN", "Prior",
+           "draw_values", "draws", "library_draws", "posterior", "prior_model"]
 
 _Z975 = 1.959963984540054  # standard normal 97.5% quantile
 # the shipped posterior draws (+experiment=calibration study.refit=true n_subjects=150, copied here)
@@ -255,15 +259,14 @@ F_PRIOR_SD = 1.5  # rule 8: SD on the link scale of a fitted constant's pre-data
 LAPLACE = PARTS["seizure"]  # rule 8: fitted elsewhere, not re-inferred (their prior is the fit's Laplace approximation)
 
 
-def _prior(name: str) -> Prior:
-    """The prior of one uncertain constant from its value, range, status and bounds (module docstring)."""
-    c = PD[name]
-    value, (lo, hi) = float(c.value), (float(c.range[0]), float(c.range[1]))
-    low, high, _ = _BOUNDS[name]
+def _split_prior(value: float, lo: float, hi: float, low: float, high: float, *, spread: bool = False,
+                 refit: bool = False, what: str) -> Prior:
+    """Rules 2-6 (and 1's spread, 8's pre-data width with ``refit``) for a value, its range ``lo``-``hi`` and
+    its bounds ``low``-``high``."""
     if not lo <= value <= hi:
-        raise ValueError(f"pd.{name}={value!r} lies outside its range {c.range}: no prior rule for it")
-    if value in (low, high):
-        link = "identity"
+        raise ValueError(f"{what}={value!r} lies outside its range ({lo:g}, {hi:g}): no prior rule for it")
+    if value in (low, high) or (value in (lo, hi) and (lo, hi) != (value, value) and {lo, hi} & {low, high}):
+        link = "identity"  # on a bound, or a range from the value to a bound (rule 2)
     elif (low, high) == (0.0, 1.0):
         link = "logit"
     else:
@@ -273,19 +276,161 @@ def _prior(name: str) -> Prior:
     widths = [abs(m - g(lo)) / _Z975, abs(g(hi) - m) / _Z975]
     # Rule 5: a range end at the link's singularity says only what the bound says.
     widths = [w if math.isfinite(w) else widths[1 - i] for i, w in enumerate(widths)]
-    if name in _SPREAD:  # rule 1: the sources' spread is read as +-1 SD
+    if spread:  # rule 1: the sources' spread is read as +-1 SD
         widths = [w * _Z975 for w in widths]
     # Rule 4: a value on a range end truncates there; the half normal lies on the range's side.
     if value == lo:
         low, widths[0] = value, widths[1]
     elif value == hi:
         high, widths[1] = value, widths[0]
-    if c.status == "F" and link != "identity" and name not in LAPLACE:  # rule 8
+    if refit and link != "identity":  # rule 8
         widths = [max(w, F_PRIOR_SD) for w in widths]
     return Prior(link, m, widths[0], widths[1], low, high)
 
 
+def _prior(name: str) -> Prior:
+    """The prior of one uncertain constant from its value, range, status and bounds (module docstring)."""
+    c = PD[name]
+    low, high, _ = _BOUNDS[name]
+    return _split_prior(float(c.value), float(c.range[0]), float(c.range[1]), low, high, spread=name in _SPREAD,
+                        refit=c.status == "F" and name not in LAPLACE, what=f"pd.{name}")
+
+
 UNCERTAIN: dict[str, Prior] = {k: _prior(k) for k in RUNTIME if k not in FIXED}
+
+
+# --- Library values (the drugs' PK): prior draws, not re-inferred (module docstring, rules 9-12) -------------
+
+# Key paths of the library (Drug.quantities) read by the subject model (popsim.arm.Physiological), by first part
+_LIBRARY_READ = ("cl", "vss", "fu", "bp", "fe", "v1_share", "q", "mw", "pathways", "routes", "iiv", "metabolites",
+                 "inhibition")
+_LIBRARY_UNREAD = {
+    "logp": "the measured log P only predicts Vss a priori (popsim.params.tissues.apriori_vss); the model's "
+            "lipophilicity is fitted to vss, and refitted in every draw",
+    "pka": "read (V/V2) values only",
+    "ashton_mg": "a dose equivalence for taper conversions, not a model parameter",
+    "pd": "the drug's receptor PD (effect-site, mu-receptor and potency inputs of popsim.pd): not drawn yet",
+}
+LIBRARY_SEED = 0  # rule 10: library draws do not depend on the run's seed
+
+
+def _library_reason(path: str, q) -> str | None:
+    """Why the library value at ``path`` is not drawn, or None when it is (rule 9)."""
+    head = path.split(".")[0]
+    if head not in _LIBRARY_READ:
+        return _LIBRARY_UNREAD.get(head, "not read by the subject model")
+    if q.status not in ("M", "A", "F"):
+        return f"status {q.status}: read or derived from cited values, not a prior"
+    if q.range is None:
+        return f"status {q.status} without a range: no prior to draw from"
+    return None
+
+
+def _library_priors() -> tuple[dict[str, Prior], dict[str, str]]:
+    priors, fixed = {}, {}
+    for drug in library.names():
+        for path, q in library.load(drug).quantities().items():
+            name = f"{drug}.{path}"
+            if (why := _library_reason(path, q)) is not None:
+                fixed[name] = why
+                continue
+            low, high = library.bounds(path)
+            priors[name] = _split_prior(float(q.value), float(q.range[0]), float(q.range[1]), low, high,
+                                        what=f"library {name}")
+    return priors, fixed
+
+
+LIBRARY, LIBRARY_FIXED = _library_priors()
+
+
+def _pathways(drug, drawn: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Rule 11: the drawn fractions of non-renal clearance made to sum to 1 (``pathways.<enzyme>`` ->
+    ``(draw,)``)."""
+    paths = {f"pathways.{e}": q.value for e, q in drug.pathways.items()}
+    if not any(p in drawn for p in paths):
+        return {}
+    if len(paths) == 1 and "pathways.other" not in paths:  # the remainder to the unlisted enzymes
+        (p,) = paths
+        return {p: drawn[p], "pathways.other": 1.0 - drawn[p]}
+    values = {p: drawn.get(p, v) for p, v in paths.items()}
+    total = sum(values.values())
+    return {p: v / total for p, v in values.items()}
+
+
+_ATTEMPTS = 200  # rule 12: redraws of an inconsistent entry before giving up
+
+
+def _entry_checks(d, oral: bool) -> float:
+    """Rule 12 for one drawn entry (float values): its hepatic clearance below liver blood flow, its oral
+    fraction absorbed (``oral``), no mass created in its metabolites, a lipophilicity that gives its Vss;
+    returns that lipophilicity (a ValueError names what fails)."""
+    reference_intrinsic(d)
+    if oral:
+        fraction_absorbed(d)
+    for m in d.metabolites:
+        library.formed_mass_fraction(d, library.load(m))
+    return fit_lipophilicity(d)
+
+
+@functools.lru_cache(maxsize=8)
+def _library_draws(n: int) -> dict[str, np.ndarray]:
+    stream = stream_key(root_key(LIBRARY_SEED), "library")
+    keys = jax.vmap(lambda k: jax.random.fold_in(stream, k))(jnp.arange(n, dtype=jnp.uint32))
+    eps = float(jnp.finfo(jnp.float32).eps)
+
+    def candidates(names, attempt):  # rule 10: float32 uniforms, whatever the precision
+        ks = keys if attempt == 0 else jax.vmap(lambda k: jax.random.fold_in(k, attempt))(keys)
+        out = {}
+        for name in names:
+            u = jax.vmap(lambda key: jax.random.uniform(_site_key(key, name), (), jnp.float32, eps, 1.0 - eps))(ks)
+            out[name.split(".", 1)[1]] = np.asarray(LIBRARY[name].icdf(u), float)
+        return out
+
+    out = {}
+    for drug in library.names():
+        entry = library.load(drug)
+        names = [k for k in LIBRARY if k.split(".", 1)[0] == drug]
+        oral = "oral" in entry.routes and _absorbs(entry)
+        drawn, logp, pending = None, np.empty(n), list(range(n))
+        for attempt in range(_ATTEMPTS):
+            cand = candidates(names, attempt)
+            cand |= _pathways(entry, cand)
+            drawn = cand if drawn is None else drawn
+            failed = []
+            for j in pending:
+                d = library.with_values(entry, {p: float(v[j]) for p, v in cand.items()})
+                try:
+                    logp[j] = _entry_checks(d, oral)
+                except ValueError as e:
+                    failed.append(j)
+                    why = e
+                    continue
+                for p in drawn:
+                    drawn[p][j] = cand[p][j]
+            pending = failed
+            if not pending:
+                break
+        if pending:
+            raise ValueError(f"library draw {pending[0]} of {drug}: no consistent entry in {_ATTEMPTS} draws of its "
+                             f"prior (last: {why})")
+        out |= {f"{drug}.{p}": v for p, v in drawn.items()} | {f"{drug}.lipophilicity": logp}
+    return out
+
+
+def _absorbs(entry) -> bool:
+    """Whether the entry's own oral route is consistent (morphine's is not: it is never simulated orally)."""
+    try:
+        fraction_absorbed(entry)
+    except ValueError:
+        return False
+    return True
+
+
+def library_draws(n_draws: int) -> dict[str, np.ndarray]:
+    """Draws ``0 .. n_draws - 1`` of every uncertain library value (:data:`LIBRARY`), ``{"<drug>.<path>":
+    (draw,)}`` float64, with each drawn entry's pathways (rule 11) and its refitted lipophilicity
+    ``"<drug>.lipophilicity"`` (rule 12).  Draw ``k`` is the same whatever ``n_draws`` and the run's seed."""
+    return {k: v.copy() for k, v in _library_draws(n_draws).items()}
 
 
 def _names(names) -> tuple[str, ...]:
@@ -363,8 +508,9 @@ def posterior(path: str | Path | None = None) -> xr.Dataset:
 
 
 def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
-                path: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Draws ``0 .. n_draws - 1`` of every runtime PD constant, ``{name: (draw,)}`` float64.
+                path: str | Path | None = None, library: bool = True) -> dict[str, np.ndarray]:
+    """Draws ``0 .. n_draws - 1`` of every runtime PD constant and (``library``) of the drug library's
+    uncertain values (:func:`library_draws`, names ``"<drug>.<key path>"``), ``{name: (draw,)}`` float64.
 
     The uncertain constants take the draws of the posterior (:func:`posterior`: ``path``, default the one
     shipped; a constant overridden on
@@ -381,4 +527,5 @@ def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
         raise ValueError(f"posterior={str(path or POSTERIOR)!r}: no draws of {missing}; allowed: a posterior of "
                          "every uncertain constant (+experiment=calibration study.refit=true writes one)")
     fixed = {k: v for k, v in check_values(overrides).items() if k not in UNCERTAIN or k in (overrides or {})}
-    return check_draws({k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed)
+    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed
+    return check_draws(drawn | (library_draws(n_draws) if library else {}))

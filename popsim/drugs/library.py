@@ -27,12 +27,13 @@ import math
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import yaml
 
 from popsim._validate import closest
 
-__all__ = ["Choice", "Quantity", "Route", "EnzymeEffect", "Inhibition", "Drug", "formed_mass_fraction", "load",
-           "names", "species", "KINDS", "ENZYMES", "INHIBITED", "ROUTES"]
+__all__ = ["Choice", "Quantity", "Route", "EnzymeEffect", "Inhibition", "Drug", "bounds", "check_value",
+           "formed_mass_fraction", "load", "names", "species", "with_values", "KINDS", "ENZYMES", "INHIBITED", "ROUTES"]
 
 DATA = Path(__file__).parent / "data"
 KINDS = ("benzodiazepine", "z_drug", "metabolite", "opioid", "antidote", "ethanol", "perpetrator")
@@ -391,13 +392,76 @@ def species(drug: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
-def formed_mass_fraction(parent: str, metabolite: str) -> float:
+def formed_mass_fraction(parent: str | Drug, metabolite: str | Drug):
     """mg of ``metabolite`` formed per mg of ``parent`` cleared: the fraction formed times the molar-mass
-    ratio (1 where a molar mass is unknown)."""
-    p, m = load(parent), load(metabolite)
+    ratio (1 where a molar mass is unknown).  Entries by name or as :class:`Drug` (e.g. :func:`with_values`;
+    with traced values the check that nothing is created is left to whoever drew them)."""
+    p, m = (load(x) if isinstance(x, str) else x for x in (parent, metabolite))
     ratio = m.mw.value / p.mw.value if p.mw is not None and m.mw is not None else 1.0
-    formed = p.metabolites[metabolite].value * ratio
-    if formed > 1:
-        raise ValueError(f"{parent} -> {metabolite}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
+    formed = p.metabolites[m.name].value * ratio
+    if isinstance(formed, (int, float)) and formed > 1:
+        raise ValueError(f"{p.name} -> {m.name}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
                          "ratio) exceeds 1, which would create mass")
     return formed
+
+
+def bounds(path: str) -> tuple[float, float]:
+    """The physical range (internal units) of the quantity at key path ``path`` of :meth:`Drug.quantities`
+    (e.g. ``routes.oral.ka``, ``iiv.cl``, ``pathways.cyp3a4``, ``inhibition.cyp3a4.ki``, ``pd.ke0``)."""
+    parts = path.split(".")
+    if parts[0] == "pd":
+        return _PD[parts[-1]][1:]
+    field = {"pathways": "pathway", "metabolites": "metabolite", "iiv": "iiv"}.get(parts[0], parts[-1])
+    return _FIELDS[field][1:]
+
+
+def with_values(drug: Drug, values: Mapping[str, object]) -> Drug:
+    """``drug`` with the quantities at the key paths of ``values`` (as :meth:`Drug.quantities`) set to those
+    values (numbers or JAX arrays: parameter draws, see :mod:`popsim.uncertainty`).  A path under
+    ``pathways.`` that the entry lacks adds that pathway (status D: a drawn remainder of non-renal
+    clearance); any other unknown path is an error."""
+    known = drug.quantities()
+    new_pathways = {p for p in values if p.startswith("pathways.") and p not in known}
+    unknown = sorted(set(values) - set(known) - new_pathways)
+    if unknown:
+        raise ValueError(f"{drug.name}: no quantity {unknown[0]!r}; allowed: {sorted(known)}"
+                         + closest(unknown[0], known))
+
+    def sub(prefix, obj):
+        if isinstance(obj, Quantity):
+            return dataclasses.replace(obj, value=values[prefix]) if prefix in values else obj
+        if dataclasses.is_dataclass(obj):
+            return dataclasses.replace(obj, **{f.name: sub(f"{prefix}.{f.name}".lstrip("."), getattr(obj, f.name))
+                                              for f in dataclasses.fields(obj)})
+        if isinstance(obj, Mapping):
+            return {k: sub(f"{prefix}.{k}".lstrip("."), v) for k, v in obj.items()}
+        return obj
+
+    out = sub("", drug)
+    if new_pathways:
+        added = {p.split(".", 1)[1]: Quantity(values[p], "1", "drawn", "remainder of the drawn pathways", "D")
+                 for p in sorted(new_pathways)}
+        out = dataclasses.replace(out, pathways={**out.pathways, **added})
+    return out
+
+
+LIPOPHILICITY = (-4.0, 10.0)  # log P searched by popsim.params.tissues.fit_lipophilicity
+
+
+def check_value(name: str, value) -> None:
+    """A value (or an array of parameter draws) of a library quantity by name ``"<drug>.<key path>"`` (a parameter draw, see
+    :func:`popsim.uncertainty.library_draws`; also ``"<drug>.lipophilicity"`` and ``"<drug>.pathways.<enzyme>"``):
+    a known entry and path, a finite number within the field's physical range (a ValueError names both)."""
+    drug, _, path = name.partition(".")
+    if drug not in names():
+        raise ValueError(f"{name}: no library drug {drug!r}; allowed: {list(names())}" + closest(drug, names()))
+    known = load(drug).quantities()
+    extra = {"lipophilicity"} | {f"pathways.{e}" for e in ENZYMES}
+    if path not in known and path not in extra:
+        raise ValueError(f"{name}: {drug} has no quantity {path!r}; allowed: {sorted(known)}" + closest(path, known))
+    low, high = LIPOPHILICITY if path == "lipophilicity" else bounds(path)
+    v = np.atleast_1d(np.asarray(value, float))
+    bad = np.flatnonzero(~(np.isfinite(v) & (v >= low) & (v <= high)))
+    if bad.size:
+        where = f" (draw {bad[0]})" if np.ndim(value) else ""
+        raise ValueError(f"{name}={float(v[bad[0]])!r}{where}; allowed: a finite number from {low:g} to {high:g}")

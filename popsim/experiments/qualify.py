@@ -237,7 +237,7 @@ def _simulate_arm(arm: _Arm, n_subjects: int, seed: int, dtype, chunk_size: int 
     covariates = r.covariates
     out["clearance_per_kg"] = out["clearance"] / covariates["weight_kg"]
     if arm.perpetrator:
-        out |= {k: covariates[k] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min", "cyp2c19_liver_min")}
+        out |= {k: p[k][0] for k in ("cyp3a4_liver_min", "cyp3a4_gut_min", "cyp2c19_liver_min")}
     return out
 
 

@@ -45,11 +45,14 @@ __all__ = ["fraction_absorbed", "pk_parameters", "reference_intrinsic", "unbound
 
 
 def reference_intrinsic(drug: Drug) -> dict[str, float]:
-    """Intrinsic clearance per enzyme (L/h, unbound, blood) at the reference physiology."""
+    """Intrinsic clearance per enzyme (L/h, unbound, blood) at the reference physiology.
+
+    An entry's values are numbers, or traced arrays of a parameter draw (:func:`popsim.drugs.library.with_values`),
+    which :mod:`popsim.uncertainty` checked as numbers when it drew them: the checks here apply to numbers."""
     qh = CONSTANTS["qh_l_h"].value
     fub = drug.fu.value / drug.bp.value
     clhb = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
-    if clhb >= 0.98 * qh:
+    if isinstance(clhb, float) and clhb >= 0.98 * qh:
         raise ValueError(f"{drug.name}: hepatic blood clearance {clhb:.3g} L/h is not below hepatic blood flow "
                          f"{qh:g} L/h; the well-stirred liver cannot reproduce it")
     clint = qh * clhb / (fub * (qh - clhb))
@@ -63,14 +66,17 @@ def unbound_fraction(drug: Drug, phys: dict[str, Float[Array, ""]]) -> Float[Arr
     return tissues.scaled_unbound_fraction(drug.fu.value, phys[drug.binding.value])
 
 
-def disposition(drug: Drug, phys: dict[str, Float[Array, ""]], fu: Float[Array, ""]) -> dict[str, Float[Array, ""]]:
+def disposition(drug: Drug, phys: dict[str, Float[Array, ""]], fu: Float[Array, ""],
+                logp=None) -> dict[str, Float[Array, ""]]:
     """Typical volumes and intercompartmental clearances of one subject (no IIV): tissue Kp at the
-    subject's unbound fraction, lumped into ``drug.n_cmt`` compartments (:func:`popsim.params.tissues.lumped`).
+    subject's unbound fraction, lumped into ``drug.n_cmt`` compartments (:func:`popsim.params.tissues.lumped`);
+    ``logp``: the lipophilicity (default :func:`popsim.params.tissues.model_lipophilicity`, the entry's; a
+    parameter draw passes its own fit).
 
     An entry with published compartments (``v1_share`` and ``q``: kept only where the drug's
     physicochemistry is missing and its PD was fitted on that PK, the opioids and naloxone) splits the
     subject's Vss by ``v1_share`` and scales ``q`` allometrically with lean mass."""
-    kp = tissues.drug_partition(drug, fu, tissues.model_lipophilicity(drug))
+    kp = tissues.drug_partition(drug, fu, tissues.model_lipophilicity(drug) if logp is None else logp)
     if drug.v1_share is None:
         return tissues.lumped(drug.n_cmt, kp, phys, drug.bp.value)
     vss = tissues.vss(kp, phys, drug.bp.value)
@@ -91,6 +97,7 @@ def pk_parameters(
     eta: dict[str, Float[Array, ""]],
     liver: Mapping[str, Float[Array, ""] | float] | None = None,
     gut: Mapping[str, Float[Array, ""] | float] | None = None,
+    logp=None,
 ) -> dict[str, Float[Array, ""]]:
     """PK parameters of one subject for :func:`popsim.pk.model.mammillary` (``drug.n_cmt``, oral unless iv).
 
@@ -101,6 +108,7 @@ def pk_parameters(
     liver, gut : fraction of each enzyme's activity left in the liver (keys in
         ``INHIBITED``: cyp3a4, cyp2c19) and in the gut wall (cyp3a4), e.g. from
         :mod:`popsim.interactions`; a missing enzyme is not inhibited (1).
+    logp : the lipophilicity of the tissue model (see :func:`disposition`).
 
     Returns CL, V1 (L/h, L), Q2 and V2 (two or three compartments), Q3 and V3 (three), KA (1/h), F and
     (where the route has one) ALAG (h) for extravascular routes.  ``route="iv"`` gives the systemic parameters of
@@ -121,7 +129,7 @@ def pk_parameters(
     clhb = qh * fub * clint / (qh + fub * clint)
     cl = drug.bp.value * clhb + drug.fe.value * drug.cl.value * phys["gfr"]
     scale = jnp.exp(eta.get("vss", 0.0))
-    out = {"CL": cl} | {k: v * scale if k.startswith("V") else v for k, v in disposition(drug, phys, fu).items()}
+    out = {"CL": cl} | {k: v * scale if k.startswith("V") else v for k, v in disposition(drug, phys, fu, logp).items()}
     if route == "iv":
         return out
     r = drug.routes[route]
@@ -151,6 +159,8 @@ def fraction_absorbed(drug: Drug) -> float:
     clhb_ref = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
     through = _fg_ref(drug, "oral") * (1 - clhb_ref / qh_ref)
     fa = drug.routes["oral"].f.value / through
+    if not isinstance(fa, float):  # a traced parameter draw (checked when drawn)
+        return jnp.minimum(fa, 1.0)
     if fa > 1.05:
         raise ValueError(
             f"{drug.name}: oral F {drug.routes['oral'].f.value:g} exceeds FG x FH = {through:.3g} allowed by its "

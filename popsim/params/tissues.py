@@ -51,7 +51,7 @@ import numpy as np
 from popsim.params.constant import Constant
 
 __all__ = ["TISSUES", "CENTRAL", "LEAN", "TISSUE_CONSTANTS", "body", "partition", "drug_partition", "lumped",
-           "scaled_unbound_fraction", "vss", "model_lipophilicity", "apriori_vss"]
+           "scaled_unbound_fraction", "vss", "model_lipophilicity", "fit_lipophilicity", "apriori_vss"]
 
 TISSUES = ("adipose", "bone", "brain", "gut", "heart", "kidney", "liver", "lung", "muscle", "skin", "spleen")
 CENTRAL = ("brain", "gut", "heart", "kidney", "liver", "lung", "spleen")
@@ -281,12 +281,18 @@ def _vss_ref(drug, logp: float) -> float:
 def _fit(name: str) -> float:
     from popsim.drugs.library import load
 
-    drug = load(name)
+    return fit_lipophilicity(load(name))
+
+
+def fit_lipophilicity(drug) -> float:
+    """The log P at which the reference subject's Vss equals ``drug.vss`` (bisection; plain floats, uncached:
+    :func:`model_lipophilicity` caches it for library entries, :mod:`popsim.uncertainty` calls it for each
+    parameter draw of an entry)."""
     target = drug.vss.value
     lo, hi = -4.0, 10.0
     f_lo, f_hi = _vss_ref(drug, lo) - target, _vss_ref(drug, hi) - target
     if f_lo > 0 or f_hi < 0:
-        raise ValueError(f"{name}: its Vss {target:.4g} L cannot be reached by a lipophilicity in [{lo}, {hi}] "
+        raise ValueError(f"{drug.name}: its Vss {target:.4g} L cannot be reached by a lipophilicity in [{lo}, {hi}] "
                          f"(Vss {f_lo + target:.4g} to {f_hi + target:.4g} L); check fu, bp, pKa and vss")
     for _ in range(200):  # bisection: Vss rises with lipophilicity
         mid = 0.5 * (lo + hi)

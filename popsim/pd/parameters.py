@@ -37,7 +37,7 @@ from typing import Mapping
 import jax.numpy as jnp
 import numpy as np
 
-from popsim.drugs.library import load, names
+from popsim.drugs.library import check_value, load, names
 from popsim.params.derive import unbound_fraction
 from popsim.params.physiology import CONSTANTS
 from popsim.pd.constants import ETHANOL, PD
@@ -145,16 +145,21 @@ def check_values(overrides: Mapping[str, float] | None = None) -> dict[str, floa
 def check_draws(values: Mapping[str, object]) -> dict[str, np.ndarray]:
     """Parameter draws of runtime PD constants, ``{name: (draw,)}`` float64, from ``values`` of ``(draw,)``
     arrays (one length K >= 1) and scalars (held fixed in every draw): each draw passes :func:`check_values`
-    (before any compute; the error names the draw and the key)."""
+    (before any compute; the error names the draw and the key).  Names with a dot are drawn values of the
+    drug library (``"<drug>.<key path>"``, :func:`popsim.uncertainty.library_draws`), each checked by
+    :func:`popsim.drugs.library.check_value`."""
     arrays = {k: np.asarray(v, float) for k, v in values.items()}
     shapes = sorted({v.shape for v in arrays.values() if v.ndim})
     if len(shapes) != 1 or len(shapes[0]) != 1 or shapes[0][0] < 1:
         raise ValueError(f"PD constants with draws have shapes {shapes}; allowed: one (draw,) shape with at least "
                          "one draw (and scalars, held fixed)")
     out = {k: np.broadcast_to(v, shapes[0]) for k, v in arrays.items()}
+    for k, v in out.items():
+        if "." in k:
+            check_value(k, v)
     for j in range(shapes[0][0]):
         try:
-            check_values({k: float(v[j]) for k, v in out.items()})
+            check_values({k: float(v[j]) for k, v in out.items() if "." not in k})
         except ValueError as e:
             raise ValueError(f"draw {j}: {e}") from None
     return out

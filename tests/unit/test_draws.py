@@ -1,8 +1,9 @@
 """Parameter draws as a batched axis (popsim.simulate ``draw_axes``, popsim.arm, the ``n_draws`` run key).
 
 An arm with PD (lorazepam in the elderly preset, two daily doses, 3 days on a 1 h grid) is run with draws
-0..K-1 of the runtime PD constants (:func:`popsim.uncertainty.draw_values`).  Draw k must not depend on K
-or on the chunking (bitwise), and must equal a run of the point-value path with that draw's constants; a
+0..K-1 of the runtime PD constants and of the drug library's values (:func:`popsim.uncertainty.draw_values`).
+Draw k must not depend on K or on the chunking (bitwise), and must equal a run of the point-value path with
+that draw's constants and library values (also for diazepam's metabolite chain with a CYP2C19 perpetrator); a
 subject is the same person in every draw.
 """
 
@@ -18,7 +19,7 @@ from popsim.keys import job_seed
 from popsim.pd.parameters import check_values
 from popsim.pk.grid import Window
 from popsim.regimen import fixed_interval
-from popsim.uncertainty import draw_values
+from popsim.uncertainty import LIBRARY, draw_values, library_draws
 
 N_STEPS = 3 * 24 + 1
 ARM = Arm("lorazepam", "oral", "elderly", 1.0, N_STEPS)
@@ -60,11 +61,22 @@ def test_draw_k_does_not_depend_on_the_number_of_draws(five):
 
 def test_a_subject_is_the_same_person_in_every_draw(five):
     assert all(v.shape == (N,) for v in five["covariates"].values())  # one set of covariates per subject
-    for k in ("CL", "V1", "KA", "M1_CL") if "M1_CL" in five["params"] else ("CL", "V1", "KA"):
-        p = five["params"][k]  # (segment, draw, subject)
+    pd_only = run(draw_values(5, library=False))
+    for k in ("CL", "V1", "KA"):
+        p = pd_only["params"][k]  # (segment, draw, subject): PK does not depend on the PD constants
         np.testing.assert_array_equal(p, np.broadcast_to(p[:, :1], p.shape), err_msg=k)
-    for stat in ("auc", "cmax", "cmin"):  # PK does not depend on the PD constants
-        np.testing.assert_array_equal(five[stat], np.broadcast_to(five[stat][..., :1, :], five[stat].shape))
+        np.testing.assert_array_equal(pd_only["params"]["FALL_BETA"], five["params"]["FALL_BETA"])
+    for stat in ("auc", "cmax", "cmin"):
+        np.testing.assert_array_equal(pd_only[stat], np.broadcast_to(pd_only[stat][..., :1, :], pd_only[stat].shape))
+    # with the library drawn, lorazepam's clearance moves with the drawn IIV of its clearance: a subject with
+    # a positive random effect has a CL that rises with the drawn omega, and one with a negative, one that falls
+    omega = library_draws(5)["lorazepam.iiv.cl"]
+    cl = five["params"]["CL"][0]  # (draw, subject)
+    order = np.argsort(omega)
+    dlog = np.diff(np.log(cl[order]), axis=0)  # successive draws by rising omega
+    sign = np.sign(np.log(cl[order][-1] / cl[order][0]))
+    assert np.all(np.diff(omega[order]) > 0) and set(np.unique(sign)) == {-1.0, 1.0}
+    assert (np.sign(dlog) == sign).mean() > 0.6  # other drawn values (fu, bp, pathways) move CL too
 
 
 def test_chunk_size_does_not_change_draws(five):
@@ -81,9 +93,63 @@ def test_each_draw_equals_the_point_value_path():
     drawn = draw_values(2)
     both = run(drawn, dtype=jnp.float64)
     for j in range(2):
-        one = run(check_values({k: float(v[j]) for k, v in drawn.items()}), dtype=jnp.float64)
+        lib = {k: float(v[j]) for k, v in drawn.items() if "." in k}  # library values held at draw j
+        one = run(check_values({k: float(v[j]) for k, v in drawn.items() if "." not in k}) | lib,
+                  dtype=jnp.float64)
         for k, v in arrays(both, j).items():
             np.testing.assert_allclose(v, arrays(one)[k], rtol=1e-9, atol=1e-300, err_msg=f"draw {j}: {k}")
+
+
+@pytest.mark.usefixtures("x64")
+def test_library_draws_reach_a_metabolite_chain_and_a_perpetrator():
+    # diazepam -> nordiazepam -> oxazepam with fluvoxamine (CYP2C19, CYP3A4) taken by everyone: each draw equals
+    # the point-value path with that draw's library values; the PK of every species and the enzyme activity
+    # differ between draws
+    arm = Arm("diazepam", "oral", "adult", 1.0, N_STEPS, perpetrator="fluvoxamine")
+    u = np.stack([fixed_interval(N_STEPS, 1.0, 5.0, 24.0, 0.0)])[..., None]
+    doses = fixed_interval(N_STEPS, 1.0, 100.0, 24.0, 0.0)
+
+    def go(values):
+        return run_arm(arm, u, seed=3, n_subjects=9, windows=WINDOWS, values=values, perpetrator_doses=doses,
+                       dtype=jnp.float64).raw
+
+    drawn = draw_values(2)
+    both = go(drawn)
+    for k in ("CL", "M1_CL", "M2_CL", "M1_FM", "V1", "cyp2c19_liver_min"):
+        assert np.all(both["params"][k][:, 0] != both["params"][k][:, 1]), k
+    for j in range(2):
+        lib = {k: float(v[j]) for k, v in drawn.items() if "." in k}
+        one = go(check_values({k: float(v[j]) for k, v in drawn.items() if "." not in k}) | lib)
+        for k, v in arrays(both, j).items():
+            np.testing.assert_allclose(v, arrays(one)[k], rtol=1e-9, atol=1e-300, err_msg=f"draw {j}: {k}")
+    assert np.all(both["params"]["cyp2c19_liver_min"][0, 0] != both["params"]["cyp2c19_liver_min"][0, 1])
+
+
+def test_library_priors_and_draws():
+    # rule 3: the value is the median and the range ends the 2.5% and 97.5% quantiles (alprazolam's IIV of
+    # CL, A, 0.3 in 0.2-0.6, log scale; its truncation at 3 is far)
+    prior = LIBRARY["alprazolam.iiv.cl"]
+    np.testing.assert_allclose(prior.icdf(jnp.array([0.025, 0.5, 0.975])), [0.2, 0.3, 0.6], rtol=1e-5)
+    # rule 4 on a bound: fentanyl's CYP3A4 share (M, 1.0 in 0.8-1.0) is a half normal below 1
+    np.testing.assert_allclose(LIBRARY["fentanyl.pathways.cyp3a4"].icdf(jnp.array([0.05, 1.0])), [0.8, 1.0],
+                               rtol=1e-5)
+    five, three = library_draws(5), library_draws(3)
+    assert five.keys() == three.keys()
+    for k in five:  # draw k does not depend on the number of draws
+        np.testing.assert_array_equal(five[k][:3], three[k], err_msg=k)
+    # rule 11: the fractions of non-renal clearance sum to 1 in every draw; fentanyl's remainder is "other"
+    np.testing.assert_allclose(five["fentanyl.pathways.cyp3a4"] + five["fentanyl.pathways.other"], 1.0)
+    assert np.all(five["fentanyl.pathways.other"] > 0)
+    np.testing.assert_allclose(sum(five[f"voriconazole.pathways.{e}"] for e in ("cyp2c19", "cyp3a4", "other")),
+                               1.0, rtol=1e-12)
+    # rule 12: the lipophilicity refitted to each draw's Vss moves with it
+    vss, logp = five["temazepam.vss"], five["temazepam.lipophilicity"]
+    assert np.all(np.diff(logp[np.argsort(vss)]) > 0)
+    # a drawn value outside its physical range is refused before compute, naming the draw
+    bad = draw_values(3)
+    bad["alprazolam.iiv.cl"] = np.array([0.3, -0.1, 0.3])
+    with pytest.raises(ValueError, match=r"alprazolam.iiv.cl=-0.1 \(draw 1\); allowed: a finite number from 0 to 3"):
+        ARM.args(0, jnp.float32, values=bad)
 
 
 def test_drawn_values_are_checked_before_compute():
