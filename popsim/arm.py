@@ -486,9 +486,11 @@ class Arm:
         doses = np.zeros(self.n_steps) if perpetrator_doses is None else np.asarray(perpetrator_doses, float)
         if doses.shape != (self.n_steps,):
             raise ValueError(f"perpetrator doses have shape {doses.shape}; expected ({self.n_steps},)")
-        if self.pd and any(np.ndim(v) for v in values.values()):
+        if not self.pd:  # a PK-only arm reads only the library's values
+            values = {k: v for k, v in (values or {}).items() if "." in k}
+        if any(np.ndim(v) for v in values.values()):
             values = check_draws(values)
-        values = {k: jnp.asarray(v, dtype) for k, v in (values or {}).items()} if self.pd else {}
+        values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
         root = root_key(seed)
         return SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),
                            {k: v for k, v in values.items() if "." not in k},

@@ -10,10 +10,12 @@ depend on cohort size, chunk size, device count or regimen.
 
 Parameter draws (model uncertainty) are an optional third batched axis,
 between regimens and subjects: the part of the runtime arguments that carries
-a leading draw axis (``draw_axes``, e.g. the PD constants) is ``vmap``-ed
-inside the subject, so what does not depend on it (the subject's keys,
-covariates and PK) stays unbatched and is computed once per subject, and
-subject ``i`` is the same person in every draw.
+a leading draw axis (``draw_axes``: the PD constants, the drug library's
+values) is ``vmap``-ed outside the subjects, so that every array that depends
+on a draw keeps the subjects on its minor axis (draw k's bits do not depend on
+the number of draws), and what does not depend on one (the subject's keys and
+covariates, its PK when the library is not drawn) stays unbatched and is
+computed once per subject; subject ``i`` is the same person in every draw.
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ class TypicalIIV:
         return individual(typical, cv, stream, i, dtype), {}
 
 
+def _none(x) -> bool:
+    return x is None
+
+
 @functools.lru_cache(maxsize=32)
 def _compiled(spec: GridSpec, subjects: Callable, n_devices: int, draw_axes=None) -> Callable:
     """Jitted ``(ids, args, U) -> (params, covariates, outputs)``; cached by static structure."""
@@ -93,11 +99,28 @@ def _compiled(spec: GridSpec, subjects: Callable, n_devices: int, draw_axes=None
         out = jax.vmap(lambda u: simulate_one(spec, ker, u, pd, joined=False), out_axes=-1)(U)
         return p, cov, out
 
-    if draw_axes is not None:
-        # Covariates cannot depend on a draw (out_axes None: vmap refuses a batched one); JAX batches only
-        # what depends on the drawn arguments, so the subject's covariates and PK are computed once.
-        one_subject = jax.vmap(one_subject, in_axes=(None, draw_axes, None), out_axes=(-1, None, -1))
-    batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)
+    if draw_axes is None:
+        batched = jax.vmap(one_subject, in_axes=(0, None, None), out_axes=-1)
+    else:
+        # Draws outside, subjects inside: every array that depends on a draw is (draw, subject) with the
+        # subjects on the minor axis, vectorised by the padded chunk whatever K, so draw k's bits do not
+        # depend on the number of draws (over a minor draw axis XLA vectorises by K).  The drawn arguments
+        # get the subject axis too, so what depends only on a draw (e.g. a drawn entry's tissue partition) is
+        # computed the same way.  JAX batches only what depends on the drawn arguments: what does not (the
+        # covariates, which cannot depend on a draw: out_axes None), is computed once per subject.
+        def inner(a):
+            return None if a is None else 0
+
+        per_subject = jax.vmap(one_subject, in_axes=(0, jax.tree_util.tree_map(inner, draw_axes, is_leaf=_none),
+                                                     None), out_axes=-1)
+        per_draw = jax.vmap(per_subject, in_axes=(None, draw_axes, None), out_axes=(-2, None, -2))
+
+        def batched(ids, args, U):
+            def spread(a, x):  # a: the draw axis (0) of the subtree x of the arguments, or None
+                return x if a is None else jax.tree_util.tree_map(
+                    lambda y: jnp.broadcast_to(y[:, None], (y.shape[0], ids.shape[0])), x)
+
+            return per_draw(ids, jax.tree_util.tree_map(spread, draw_axes, args, is_leaf=_none), U)
     if n_devices == 1:
         return jax.jit(batched)
     mesh = Mesh(np.array(jax.devices()[:n_devices]), ("subject",))

@@ -1,10 +1,14 @@
-"""The uncertain runtime PD/risk constants, their priors, and parameter draws keyed by draw index.
+"""The uncertain runtime PD/risk constants and drug library values, their priors, and parameter draws keyed by
+draw index.
 
 :data:`UNCERTAIN` is the one declaration of which runtime PD constants
 (:data:`popsim.pd.parameters.RUNTIME`) are uncertain, each with its prior (a
 :class:`Prior`); :data:`FIXED` lists the others with the reason.  The priors
 use only each constant's value, range and status in :data:`popsim.pd.constants.PD`
 and its bounds in ``popsim.pd.parameters._BOUNDS``; no number is added.
+:data:`LIBRARY` does the same for the values of the drug library
+(``popsim/drugs/data/*.yaml``, named ``"<drug>.<key path>"``, e.g. ``"alprazolam.iiv.cl"``), by the same
+rules and rules 9-12, with :data:`LIBRARY_FIXED` the values not drawn and why.
 
 Rules
 -----
@@ -52,6 +56,35 @@ Rules
    ``experiments/status_epilepticus/fit.py``, not on the calibration targets)
    are not re-inferred: their prior is the fit's Laplace approximation (the
    range as in rule 3), i.e. already their posterior.
+
+Library values (the drugs' PK)
+------------------------------
+9. **Membership.**  A library value is drawn when the subject model reads it (clearance, Vss, fu, B:P, fe,
+   the pathway fractions, the routes' F, ka, lag and FG, the IIV CVs, v1_share and q, molar masses, the
+   fractions of metabolites formed, the perpetrators' inhibition and induction constants), its status is M,
+   A or F and it has a range (every such value has one: 264 values of 29 entries).  V/V2/D values are fixed
+   (a D value derived as the midpoint of a published range, e.g. alprazolam's CL, keeps its value: the
+   range is the spread between people, which the IIV carries).  Rules 2-6 give each prior from its value,
+   range (its central 95%) and the field's physical range (``popsim.drugs.library.bounds``; logit for
+   fractions, log otherwise); a value at a range end whose other end is a bound (midazolam's FG, 0.446 in
+   0.446-1) takes the identity scale, as a value on a bound does (rule 2).  Library F values were fitted to
+   qualification rows that no likelihood here re-uses: their range (the fit's interval) is their prior as
+   it stands (not rule 8).
+10. **Prior draws.**  The library values are not inferred (no DDI arm or PK study enters a likelihood):
+    draw ``k`` of value ``name`` is the prior's quantile at a float32 uniform from the key
+    ``fold_in(fold_in(stream_key(root_key(LIBRARY_SEED), "library"), k), crc32(name))``, the same
+    whatever the number of draws, the run's seed and its precision.  Drawn independently of the PD
+    posterior, which was inferred at the library's values.
+11. **Pathways.**  The drawn fractions of non-renal clearance are made to sum to 1: an entry with one
+    listed pathway other than ``other`` (fentanyl: CYP3A4, 1.0 in 0.8-1.0) gives the remainder to
+    ``other`` (enzymes no perpetrator acts on); otherwise the fractions, fixed and drawn, are divided by
+    their sum.
+12. **Consistent entries.**  Each draw of an entry must be one the model can represent: hepatic blood
+    clearance below 98% of liver blood flow, an oral fraction absorbed within 5% of 1 (where the entry's
+    own values give one), no mass created by a metabolite, a lipophilicity that gives its Vss.  A draw
+    that fails is redrawn from attempt keys ``fold_in(key_k, a)``, a = 1, 2, ... (the prior restricted to
+    consistent entries); each accepted draw's lipophilicity is refitted to its Vss
+    (``"<drug>.lipophilicity"``, D).
 
 Draws
 -----
@@ -120,6 +153,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import statistics
 import zlib
 from pathlib import Path
 from typing import Mapping
@@ -234,6 +268,14 @@ class Prior(dist.Distribution):
         """The constant at quantile ``u`` of the truncated prior."""
         v = self._u_low + u * (self._u_high - self._u_low)
         return self.from_link(self.loc + jnp.where(v < 0.5, self.scale_low, self.scale_high) * ndtri(v))
+
+    def quantile(self, u: float) -> float:
+        """:meth:`icdf` of one number in Python floats (float64 whatever JAX's precision, and the same whatever
+        the other numbers asked: array math is vectorised by length and can change the last bits)."""
+        v = self._u_low + u * (self._u_high - self._u_low)
+        y = self.loc + (self.scale_low if v < 0.5 else self.scale_high) * statistics.NormalDist().inv_cdf(v)
+        x = {"identity": y, "log": math.exp(y), "logit": 1.0 / (1.0 + math.exp(-y))}[self.link]
+        return min(max(x, self.low), self.high)
 
     def sample(self, key, sample_shape=()):
         eps = jnp.finfo(jnp.result_type(float)).eps  # keeps the quantile finite (tails beyond ~5 SD in float32)
@@ -378,12 +420,12 @@ def _library_draws(n: int) -> dict[str, np.ndarray]:
     keys = jax.vmap(lambda k: jax.random.fold_in(stream, k))(jnp.arange(n, dtype=jnp.uint32))
     eps = float(jnp.finfo(jnp.float32).eps)
 
-    def candidates(names, attempt):  # rule 10: float32 uniforms, whatever the precision
+    def candidates(names, attempt):  # rule 10: float32 uniforms, whatever the precision, and Python floats
         ks = keys if attempt == 0 else jax.vmap(lambda k: jax.random.fold_in(k, attempt))(keys)
         out = {}
         for name in names:
             u = jax.vmap(lambda key: jax.random.uniform(_site_key(key, name), (), jnp.float32, eps, 1.0 - eps))(ks)
-            out[name.split(".", 1)[1]] = np.asarray(LIBRARY[name].icdf(u), float)
+            out[name.split(".", 1)[1]] = np.array([LIBRARY[name].quantile(float(x)) for x in np.asarray(u)])
         return out
 
     out = {}
