@@ -31,8 +31,9 @@ __all__ = ["Config", "DrugConfig", "GridConfig", "MAX_DRAWS", "PerpetratorConfig
 ROUTES = ("oral", "iv_bolus", "iv_infusion")
 PRECISIONS = ("float32", "float64")
 # keys every experiment reads
-RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "n_draws", "posterior", "chunk_size", "precision",
-            "output_format", "study")
+RUN_KEYS = ("experiment", "seed", "job_seed", "n_subjects", "n_draws", "draws_of", "posterior", "chunk_size",
+            "precision", "output_format", "study")
+DRAWS_OF = ("pd", "library")  # what n_draws draws: the PD posterior, the drug library's priors
 MAX_DRAWS = 1000  # parameter draws per run (each multiplies the PD work)
 
 
@@ -173,6 +174,8 @@ class Config:
     job_seed: str = "derive"  # multirun: "derive" a seed per job from seed + its overrides, or keep the "base"
     n_subjects: int = 1000
     n_draws: int = 0  # parameter draws (a draw dimension; experiments with Experiment.draws); 0: point values
+    # with n_draws: what varies over the draws, the PD/risk constants (posterior) and/or the library's PK values
+    draws_of: list[str] = field(default_factory=lambda: list(DRAWS_OF))
     posterior: str = ""  # with n_draws: the posterior file the draws come from ("": the one shipped)
     chunk_size: int = 8192
     precision: str = "float32"
@@ -194,6 +197,17 @@ class Config:
         if isinstance(self.n_draws, bool) or not isinstance(self.n_draws, int) or not 0 <= self.n_draws <= MAX_DRAWS:
             raise ValueError(f"n_draws={self.n_draws!r}; allowed: an integer 0 to {MAX_DRAWS} (0: the point values, "
                              "no draw dimension)")
+        draws_of = list(self.draws_of)
+        if not draws_of or len(set(draws_of)) != len(draws_of):
+            raise ValueError(f"draws_of={draws_of!r}; allowed: a non-empty list of {list(DRAWS_OF)} without repeats")
+        for i, what in enumerate(draws_of):
+            _choice(f"draws_of[{i}]", what, DRAWS_OF)
+        if sorted(draws_of) != sorted(DRAWS_OF) and not self.n_draws:
+            raise ValueError(f"draws_of={draws_of!r}: read only with parameter draws; allowed: n_draws > 0, or no "
+                             "draws_of key")
+        if self.posterior and "pd" not in draws_of:
+            raise ValueError(f"posterior={self.posterior!r} with draws_of={draws_of!r}: the posterior holds PD draws; "
+                             "allowed: draws_of with pd, or no posterior key")
         if self.posterior and not self.n_draws:
             raise ValueError(f"posterior={self.posterior!r}: read only with parameter draws; allowed: n_draws > 0, or "
                              "no posterior key")

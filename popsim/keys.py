@@ -40,10 +40,11 @@ def subject_key(stream: Array, subject: Int[Array, ""]) -> Array:
 
 def job_seed(base: int, overrides: list[str]) -> int:
     """The seed of one job of a multirun sweep: a hash of the base seed and the job's other overrides
-    (order-free; the ``seed`` override itself is the base, and ``n_draws`` and ``posterior`` are left out so
-    that the subjects are the same in a sweep over the number of draws or the posteriors), so every job draws
+    (order-free; the ``seed`` override itself is the base, and ``n_draws``, ``draws_of`` and ``posterior`` are
+    left out so that the subjects are the same in a sweep over the draws or the posteriors), so every job draws
     its own subjects.  The
     job's resolved config (``.hydra/config.yaml`` and the Dataset's ``config_yaml``) records the derived
     seed: rerun a job with ``seed=<that>`` (single run) or the same multirun command."""
-    rest = sorted(o for o in overrides if not o.lstrip("+~").startswith(("seed=", "n_draws=", "posterior=")))
+    rest = sorted(o for o in overrides if not o.lstrip("+~").startswith(("seed=", "n_draws=", "draws_of=",
+                                                                          "posterior=")))
     return zlib.crc32(f"{base}|{'|'.join(rest)}".encode()) & 0x7FFFFFFF

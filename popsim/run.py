@@ -132,8 +132,9 @@ def compose(cfg) -> Config:
                              f"users acts only where an opioid is given; the {exp.name} experiment gives none; "
                              "allowed: 0, or +experiment=overdose")
     if c.n_draws and not exp.draws:
-        why = ("does not support parameter draws yet" if exp.reads_pd else "reads no uncertain PD constant (its "
-               "outputs are PK: the drug library's values are not drawn)")
+        why = ("draws nothing: its drugs are typical values and IIV given on the command line, not library entries"
+               if exp.name == "fluctuation" else "does not support parameter draws yet (its summaries and figure "
+               "are not built per draw)")
         raise ValueError(f"n_draws={c.n_draws!r}: the {exp.name} experiment {why}; allowed: 0, or an experiment "
                          f"that supports draws: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
     if exp.reads_pd:
@@ -200,7 +201,8 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     ds.attrs.setdefault("parameter_uncertainty", (
         f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior "
         f"{'shipped' if not cfg.posterior else cfg.posterior} (popsim.uncertainty.draw_values; pd overrides held "
-        "fixed), over the draw dimension" if cfg.n_draws
+        "fixed) and of the drug library's uncertain values from their priors (popsim.uncertainty.library_draws, "
+        "library_value), over the draw dimension" if cfg.n_draws
         else "none: point values of popsim.pd.constants (the maximum-likelihood fits and stated values, not the "
              "posterior median, which fits the targets worse: experiments/calibration/README.md)"))
     if cfg.n_draws:

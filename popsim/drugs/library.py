@@ -449,9 +449,10 @@ LIPOPHILICITY = (-4.0, 10.0)  # log P searched by popsim.params.tissues.fit_lipo
 
 
 def check_value(name: str, value) -> None:
-    """A value (or an array of parameter draws) of a library quantity by name ``"<drug>.<key path>"`` (a parameter draw, see
-    :func:`popsim.uncertainty.library_draws`; also ``"<drug>.lipophilicity"`` and ``"<drug>.pathways.<enzyme>"``):
-    a known entry and path, a finite number within the field's physical range (a ValueError names both)."""
+    """A value (or an array of parameter draws) of a library quantity by name ``"<drug>.<key path>"``
+    (:func:`popsim.uncertainty.library_draws`; also ``"<drug>.lipophilicity"`` and
+    ``"<drug>.pathways.<enzyme>"``): a known entry and path, a finite number within the field's physical
+    range (a ValueError names both, and the draw)."""
     drug, _, path = name.partition(".")
     if drug not in names():
         raise ValueError(f"{name}: no library drug {drug!r}; allowed: {list(names())}" + closest(drug, names()))

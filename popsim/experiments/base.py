@@ -19,7 +19,7 @@ import xarray as xr
 
 from popsim._validate import closest, unique
 from popsim.config import Study
-from popsim.pd.parameters import PARTS, check_values
+from popsim.pd.parameters import PARTS, check_draws, check_values
 
 __all__ = ["Experiment", "Result", "SHARED", "TableStudy"]
 
@@ -93,21 +93,25 @@ class Experiment:
         return tuple(k for part, names in PARTS.items() for k in names
                      if "pd" in self.reads or f"pd.{part}" in self.reads)
 
-    def pd_values(self, cfg) -> dict:
+    def pd_values(self, cfg, library: bool = True) -> dict:
         """The runtime PD constants of a run: the point values (:func:`popsim.pd.parameters.check_values`) or,
-        with ``n_draws`` = K, draws 0..K-1 of the posterior (``cfg.posterior``, default the one shipped;
-        ``(draw,)`` arrays, :func:`popsim.uncertainty.draw_values`; a ``pd.`` override is held fixed in every
-        draw)."""
-        from popsim.uncertainty import draw_values
+        with ``n_draws`` = K and ``pd`` in ``cfg.draws_of``, draws 0..K-1 of the posterior (``cfg.posterior``,
+        default the one shipped; ``(draw,)`` arrays, :func:`popsim.uncertainty.draw_values`; a ``pd.`` override
+        is held fixed in every draw), and, with ``library`` and ``library`` in ``cfg.draws_of``, draws 0..K-1 of
+        the drug library's uncertain values (``"<drug>.<key path>"``, :func:`popsim.uncertainty.library_draws`)."""
+        from popsim.uncertainty import draw_values, library_draws
 
-        return draw_values(cfg.n_draws, cfg.pd, cfg.posterior) if cfg.n_draws else check_values(cfg.pd)
+        if not cfg.n_draws:
+            return check_values(cfg.pd)
+        pd = draw_values(cfg.n_draws, cfg.pd, cfg.posterior, False) if "pd" in cfg.draws_of else check_values(cfg.pd)
+        return check_draws(pd | (library_draws(cfg.n_draws) if library and "library" in cfg.draws_of else {}))
 
     def drawn(self, cfg) -> list[str]:
         """The uncertain constants that vary over a run's draws: those it reads, less the ``pd.`` overrides
         (for :func:`popsim.dataset.with_draws`)."""
         from popsim.uncertainty import UNCERTAIN
 
-        return [k for k in self.pd_constants() if k in UNCERTAIN and k not in cfg.pd]
+        return [k for k in self.pd_constants() if k in UNCERTAIN and k not in cfg.pd and "pd" in cfg.draws_of]
 
 
 @dataclasses.dataclass

@@ -844,8 +844,9 @@ def _draws_report(table: pd.DataFrame, raw: dict, cfg) -> tuple[xr.Dataset, list
     """Each target's statistic in every parameter draw (the scores replayed on the same simulated subjects),
     the 2.5/50/97.5% over draws (:func:`popsim.io.over_draws`) and the 95% posterior predictive interval of
     the published value (:func:`predictive_interval`); columns added to ``table``, the per-draw values as a
-    Dataset over ``target`` x ``draw`` and the report's lines."""
-    drawn = EXPERIMENT.pd_values(cfg)
+    Dataset over ``target`` x ``draw`` and the report's lines.  The scenarios are simulated once, at the drug
+    library's values: the library's draws do not act here (the intervals carry the PD posterior only)."""
+    drawn = EXPERIMENT.pd_values(cfg, library=False)
     stats = list(dict.fromkeys(table["statistic"]))
     per = [statistics_of(raw, stats, {k: float(v[j]) for k, v in drawn.items()}).set_index("statistic")["simulated"]
            for j in range(cfg.n_draws)]

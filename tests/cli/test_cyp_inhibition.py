@@ -81,7 +81,7 @@ def test_parameter_draws(tiny):
 
     from popsim.pd.constants import PD
 
-    files, ds = tiny(NAME, "n_draws=3")
+    files, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]")  # the PD posterior alone: the PK held
     assert ds["effect_ratio_ss"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
     assert ds["effect_a1_mean_day"].dims == ("day", "regimen", "draw", "subject")
     assert ds["metabolite_cavg_ratio_ss"].dims == ("metabolite", "regimen", "draw", "subject")

@@ -69,7 +69,7 @@ def test_a_grid_step_that_does_not_divide_the_day_is_refused(refused):
 def test_parameter_draws(tiny):
     import pandas as pd
 
-    files, ds = tiny(NAME, "n_draws=3")
+    files, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]")  # the PD posterior alone: the PK held
     assert ds.attrs["n_draws"] == 3 and "3 draws" in ds.attrs["parameter_uncertainty"]
     np.testing.assert_array_equal(ds["draw"], [0, 1, 2])
     assert ds["p_fall"].dims == ("cohort", "regimen", "draw", "subject")

@@ -55,7 +55,7 @@ def test_parameter_draws(tiny):
 
     from popsim.pd.constants import PD
 
-    files, ds = tiny(NAME, "n_draws=3")
+    files, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]")  # the PD posterior alone: the PK held
     assert ds["sedation_mean_ss"].dims == ("cohort", "regimen", "draw", "subject")
     assert ds["effect_a1_mean_day"].dims == ("cohort", "day", "regimen", "draw", "subject")
     assert ds["age"].dims == ("cohort", "subject")  # the same people in every draw

@@ -71,7 +71,7 @@ def test_parameter_draws(tiny):
     from popsim.experiments.interdose import LEVELS
     from popsim.pd.constants import PD
 
-    files, ds = tiny(NAME, "n_draws=3")
+    files, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]")  # the PD posterior alone: the PK held
     assert ds["effect_swing_ss"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
     assert len(np.unique(ds["pd_withdrawal_threshold"])) == 3 and "pd_synergy_psi" not in ds
     # the report's numbers are taken in each draw (numpy on the Dataset); the table gives their median and 95%

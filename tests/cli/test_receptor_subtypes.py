@@ -81,7 +81,7 @@ def test_parameter_draws(tiny):
     from popsim.experiments.receptor_subtypes import BY_SUBTYPE, LEVELS
     from popsim.pd.constants import PD
 
-    files, ds = tiny(NAME, "n_draws=3")
+    files, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]")  # the PD posterior alone: the PK held
     assert ds["effect_a1"].dims == ("regimen", "time", "draw", "subject")
     assert ds["effect_a1_night"].dims == ("regimen", "draw", "subject") and ds["age"].dims == ("subject",)
     assert len(np.unique(ds["pd_ec50_age_ratio"])) == 3 and "pd_dependence_ec" not in ds  # no withdrawal part

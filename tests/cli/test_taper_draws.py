@@ -67,7 +67,7 @@ def test_taper_drop_out_level_orders_success_over_draws(tiny):
     # higher drawn level can only keep more subjects successful and a higher 'any' level fewer with any reaction.
     held = [k for k in EXPERIMENT.pd_constants()
             if k in UNCERTAIN and k not in ("withdrawal_any_ratio", "withdrawal_dropout_ratio")]
-    _, ds = tiny(NAME, "n_draws=3", *[f"+pd.{k}={PD[k].value!r}" for k in held])
+    _, ds = tiny(NAME, "n_draws=3", "draws_of=[pd]", *[f"+pd.{k}={PD[k].value!r}" for k in held])
     assert sorted(v for v in ds.data_vars if v.startswith("pd_")) == ["pd_withdrawal_any_ratio",
                                                                       "pd_withdrawal_dropout_ratio"]
     peak = ds["withdrawal_severity_peak"].values

@@ -173,10 +173,13 @@ def test_n_draws_is_validated_and_refused_where_unsupported():
     for bad in ("-1", "1001"):
         with pytest.raises(ValueError, match=rf"n_draws={bad}; allowed: an integer 0 to 1000"):
             configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, f"n_draws={bad}"])
-    with pytest.raises(ValueError, match=r"n_draws=2: the fluctuation experiment reads no uncertain PD constant "
-                                         r"\(its outputs are PK.*allowed: 0, or an experiment that supports draws: "
+    with pytest.raises(ValueError, match=r"n_draws=2: the fluctuation experiment draws nothing: its drugs are "
+                                         r"typical values.*allowed: 0, or an experiment that supports draws: "
                                          r"\['alcohol', 'calibration', .*'elderly'.*'taper'\]"):
         configure(["+experiment=fluctuation", *REGISTRY["fluctuation"].tiny, "n_draws=2"])
+    with pytest.raises(ValueError, match=r"n_draws=2: the population experiment does not support parameter draws "
+                                         r"yet \(its summaries and figure are not built per draw\)"):
+        configure(["+experiment=population", *REGISTRY["population"].tiny, "n_draws=2"])
     with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the draws of the "
                                          r"posterior shipped\)"):
         configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, "n_draws=999"])
