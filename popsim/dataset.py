@@ -162,9 +162,12 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
     labels = [tuple(lab[k] for k in levels) for part in parts for lab in part["labels"]]
     # this Dataset's own meanings: a dose per administration, hours since the first dose
     local = {"dose_mg": ("mg", "dose per administration"), "time": ("h", "time since first dose")}
+    # with parameter draws every output is (..., regimen, draw, subject)
+    drawn = parts[0]["out"].stat("cmax", window, "central").ndim == 3
+    tail = ("regimen", "draw", "subject") if drawn else ("regimen", "subject")
 
     def cat(get):
-        return np.concatenate([get(part) for part in parts], axis=-2)  # regimen axis
+        return np.concatenate([get(part) for part in parts], axis=-len(tail))  # regimen axis
 
     cmax, cmin, auc = (cat(lambda p, s=s: p["out"].stat(s, window, "central")) for s in ("cmax", "cmin", "auc"))
     cavg = auc / window_h
@@ -173,7 +176,6 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
         "fluctuation_ss": (cmax - cmin) / cavg, "peak_trough_ratio_ss": cmax / cmin,
     }
     ds = regimen_dataset(labels, levels, values, covariates=parts[0]["out"].covariates, **local)
-    n_sub = ds.sizes["subject"]
     ds = ds.assign_coords(threshold=np.asarray(thresholds, float))
     metabolites = list(dict.fromkeys(m for part in parts for m in part.get("metabolites", {})))
     if metabolites:
@@ -182,27 +184,29 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
             stat = "auc" if name == "cavg_ss" else name.removesuffix("_ss")
             blocks = []
             for part in parts:
-                block = np.full((len(metabolites), len(part["labels"]), n_sub), np.nan)
+                shape = part["out"].stat("cmax", window, "central").shape  # (regimen[, draw], subject)
+                block = np.full((len(metabolites), *shape), np.nan)
                 for m, output in part.get("metabolites", {}).items():
                     block[metabolites.index(m)] = part["out"].stat(stat, window, output) / (
                         window_h if stat == "auc" else 1.0)
                 blocks.append(block)
             units, long_name = VARIABLES[name]
-            ds[f"metabolite_{name}"] = (("metabolite", "regimen", "subject"), np.concatenate(blocks, axis=1),
+            ds[f"metabolite_{name}"] = (("metabolite", *tail), np.concatenate(blocks, axis=1),
                                         {"units": units, "long_name": f"{long_name}, metabolite (NaN: not formed)"})
     if len(thresholds):
-        ds["fraction_above_ss"] = (("threshold", "regimen", "subject"),
+        ds["fraction_above_ss"] = (("threshold", *tail),
                                    cat(lambda p: p["out"].time_above(window, "central")) / window_h)
     for k in sorted({k for part in parts for k in part["out"].params}):
-        v = cat(lambda p: np.broadcast_to(p["out"].params.get(k, np.full((1, n_sub), np.nan))[0],
-                                          (len(p["labels"]), n_sub)))
+        each = tail[1:]  # ([draw,] subject)
+        v = cat(lambda p: np.broadcast_to(p["out"].params[k][0] if k in p["out"].params else np.nan,
+                                          (len(p["labels"]), *(ds.sizes[d] for d in each))))
         base = re.fullmatch(r"(?:M\d+_)?(.*)", k).group(1)  # a metabolite's M1_CL has the units of CL
-        ds[f"param_{k}"] = (("regimen", "subject"), v, {"units": PARAM_UNITS.get(base, "1"),
-                                                        "long_name": f"individual {k} (first parameter segment)"})
+        ds[f"param_{k}"] = (tail, v, {"units": PARAM_UNITS.get(base, "1"),
+                                      "long_name": f"individual {k} (first parameter segment)"})
     if parts[0]["traj"] is not None:
-        conc = cat(lambda p: p["traj"].trajectory("central"))  # (time, regimen, kept)
+        conc = cat(lambda p: p["traj"].trajectory("central"))  # (time, regimen[, draw], kept)
         ds = ds.assign_coords(time=parts[0]["traj"].times, trajectory_subject=np.arange(conc.shape[-1]))
-        ds["conc"] = (("time", "regimen", "trajectory_subject"), conc)
+        ds["conc"] = (("time", *tail[:-1], "trajectory_subject"), conc)
     ds = annotate(ds, **local)
     if "time" in ds.coords:
         ds["time"].attrs["standard_name"] = "time"

@@ -36,6 +36,19 @@ def median_and_interval(var: xr.DataArray):
     return mid, np.stack([mid - lo, hi - mid])
 
 
+_OVER = "; bars: 95% over draws"
+
+
+def population_quantiles(var: xr.DataArray, q):
+    """Population quantiles ``q`` over ``subject`` (first axis ``len(q)``) and, with parameter draws, each the
+    median over ``draw`` with the error-bar lengths ``(2, len(q), ...)`` of its 95% over draws (else None)."""
+    per = np.nanquantile(var.transpose(..., "subject").values, q, axis=-1)
+    if "draw" not in var.dims:
+        return per, None
+    mid, err = median_and_interval(xr.DataArray(per, dims=("quantile", *[d for d in var.dims if d != "subject"])))
+    return mid, err
+
+
 def side_by_side(ds: xr.Dataset, views, *, title: str = "", panel=(6.5, 5.0)):
     """A figure of ``views`` (each called as ``view(ds, ax=ax)``) side by side, each panel ``panel``
     inches, with an optional overall ``title``, a template filled from the Dataset's attributes (e.g.
@@ -64,9 +77,11 @@ def plot_fluctuation_by_interval(ds: xr.Dataset, *, dose_mg: float | None = None
     for drug in dict.fromkeys(ds.indexes["regimen"].get_level_values("drug")):
         sub = var.sel(drug=drug, dose_mg=dose_mg)
         tau = sub["interval_h"].values
-        q = np.nanquantile(sub.values, [0.05, 0.5, 0.95], axis=-1)
+        q, err = population_quantiles(sub, [0.05, 0.5, 0.95])
         ax.fill_between(tau, q[0], q[2], alpha=0.25)
-        ax.plot(tau, q[1], marker="o", label=f"{drug} (median, 90% PI)")
+        line = ax.plot(tau, q[1], marker="o", label=f"{drug} (median, 90% PI{_OVER if err is not None else ''})")
+        if err is not None:
+            ax.errorbar(tau, q[1], yerr=err[:, 1], fmt="none", color=line[0].get_color(), capsize=3)
     ax.set_xlabel("dosing interval [h]")
     ax.set_ylabel(label(var, 40))
     ax.set_title(f"Interdose fluctuation at steady state, {dose_mg:g} mg per dose")
@@ -81,7 +96,7 @@ def plot_trajectory_bands(ds: xr.Dataset, *, ax=None, **sel):
     idx = ds.indexes["regimen"]
     sel = {k: v.item() if hasattr(v, "item") else v for k, v in zip(idx.names, idx[-1])} | sel
     conc = ds["conc"].sel(**sel)
-    q = np.nanquantile(conc.values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=-1)
+    q, _ = population_quantiles(conc.rename(trajectory_subject="subject"), [0.05, 0.25, 0.5, 0.75, 0.95])
     t = ds["time"].values
     ax.fill_between(t, q[0], q[4], alpha=0.2, label="5-95%")
     ax.fill_between(t, q[1], q[3], alpha=0.35, label="25-75%")
@@ -106,10 +121,12 @@ def plot_exposure_by_covariate(ds: xr.Dataset, *, var: str = "cavg_ss", covariat
     mid = 0.5 * (edges[1:] + edges[:-1])
     which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, bins - 1)
     for drug in dict.fromkeys(idx.get_level_values("drug")):
-        y = ds[var].sel(drug=drug, **sel).values
-        q = np.array([np.quantile(y[which == b], [0.05, 0.5, 0.95]) for b in range(bins)]).T
+        y = ds[var].sel(drug=drug, **sel)
+        q = np.array([population_quantiles(y.isel(subject=which == b), [0.05, 0.5, 0.95])[0]
+                      for b in range(bins)]).T
         ax.fill_between(mid, q[0], q[2], alpha=0.2)
-        ax.plot(mid, q[1], marker="o", label=f"{drug} (median, 90% PI)")
+        over = "; medians over draws" if "draw" in y.dims else ""
+        ax.plot(mid, q[1], marker="o", label=f"{drug} (median, 90% PI{over})")
     ax.set_xlabel(label(ds[covariate]))
     ax.set_ylabel(label(ds[var], 40))
     ax.set_yscale("log")

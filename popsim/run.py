@@ -137,6 +137,9 @@ def compose(cfg) -> Config:
                "are not built per draw)")
         raise ValueError(f"n_draws={c.n_draws!r}: the {exp.name} experiment {why}; allowed: 0, or an experiment "
                          f"that supports draws: {sorted(n for n, e in REGISTRY.items() if e.draws)}")
+    if c.n_draws and not exp.reads_pd and "library" not in c.draws_of:
+        raise ValueError(f"draws_of={list(c.draws_of)!r}: the {exp.name} experiment reads no PD constant, so only the "
+                         "library's values can vary over its draws; allowed: draws_of with library")
     if exp.reads_pd:
         check_values(c.pd)
     if c.n_draws:
@@ -198,14 +201,17 @@ def run(cfg: Config, out_dir: Path, *, progress: bool = True) -> dict[str, Path]
     ds = result.dataset
     ds.attrs.update(provenance(recorded_config(cfg), cfg.seed, cfg.precision))
     ds.attrs["n_draws"] = cfg.n_draws
+    pd_drawn = bool(cfg.n_draws) and "pd" in cfg.draws_of and exp.reads_pd
+    drawn = ([f"the uncertain PD constants from the posterior {cfg.posterior or 'shipped'} "
+              "(popsim.uncertainty.draw_values; pd overrides held fixed)"] if pd_drawn else []) + (
+        ["the drug library's uncertain values from their priors (popsim.uncertainty.library_draws; "
+         "library_value)"] if cfg.n_draws and "library" in cfg.draws_of else [])
     ds.attrs.setdefault("parameter_uncertainty", (
-        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of the uncertain PD constants from the posterior "
-        f"{'shipped' if not cfg.posterior else cfg.posterior} (popsim.uncertainty.draw_values; pd overrides held "
-        "fixed) and of the drug library's uncertain values from their priors (popsim.uncertainty.library_draws, "
-        "library_value), over the draw dimension" if cfg.n_draws
+        f"{cfg.n_draws} draws (draw 0..{cfg.n_draws - 1}) of {' and of '.join(drawn)}, over the draw dimension"
+        if cfg.n_draws
         else "none: point values of popsim.pd.constants (the maximum-likelihood fits and stated values, not the "
              "posterior median, which fits the targets worse: experiments/calibration/README.md)"))
-    if cfg.n_draws:
+    if pd_drawn:
         post = posterior(cfg.posterior).attrs
         where = cfg.posterior or "popsim/experiments/data/posterior.nc"
         ds.attrs["posterior"] = (f"{where}: {post['method']}, {post['n_particles']} "

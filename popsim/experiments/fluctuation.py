@@ -20,7 +20,7 @@ import xarray as xr
 from popsim._validate import finite, on_grid
 from popsim.arm import ArmOutput
 from popsim.config import DrugConfig, GridConfig, RegimenConfig, Study
-from popsim.dataset import build
+from popsim.dataset import build, with_draws
 from popsim.experiments.base import Experiment, Result
 from popsim.io import summary_table
 from popsim.pk.grid import Channel, GridSpec, Window
@@ -85,11 +85,12 @@ def grid_spec(drug: DrugConfig, grid: GridConfig, thresholds, *, save: bool) -> 
 
 
 def sweep_result(cfg, simulators: dict, *, progress=None, attrs: dict | None = None,
-                 metabolites: dict | None = None) -> Result:
+                 metabolites: dict | None = None, values: dict | None = None) -> Result:
     """Run ``simulators`` ({drug label: ``sim(save, n_subjects, progress) -> ArmOutput``}, window
     :data:`WINDOW`) over the regimen sweep ``cfg.study.regimen`` (all subjects, then the kept ones with
     trajectories) and return the Dataset (:func:`popsim.dataset.build`; ``attrs`` global,
-    ``metabolites`` {drug label: {library name: grid output}}), its summary table and report."""
+    ``metabolites`` {drug label: {library name: grid output}}; ``values``: the parameter draws the simulators
+    ran, :func:`popsim.dataset.with_draws`), its summary table and report."""
     s, g = cfg.study, cfg.grid
     labels = sweep(g.n_steps, g.dt_h, s.regimen.dose_mg, s.regimen.interval_h, s.regimen.start_h)[0]
     t0 = time.time()
@@ -102,12 +103,17 @@ def sweep_result(cfg, simulators: dict, *, progress=None, attrs: dict | None = N
     elapsed = time.time() - t0
     ds = build(parts, window=WINDOW, window_h=g.summary_window_h, thresholds=list(s.thresholds_mg_l),
                attrs=attrs or {})
+    if values is not None and cfg.n_draws:
+        ds = with_draws(ds, values, [])
     n_reg = ds.sizes["regimen"]
-    stp = cfg.n_subjects * n_reg * g.n_steps
-    med = ds["fluctuation_ss"].median("subject").to_series()
+    stp = cfg.n_subjects * n_reg * g.n_steps * max(cfg.n_draws, 1)
+    med = ds["fluctuation_ss"].median("subject")
+    over = ""
+    if "draw" in med.dims:
+        med, over = med.median("draw"), f" (median over {cfg.n_draws} parameter draws)"
     report = (f"{stp / elapsed:.3g} subject-timepoints/s\n"
-              "Median steady-state peak-trough fluctuation (Cmax - Cmin)/Cavg:\n"
-              + med.unstack("interval_h").round(3).to_string())
+              f"Median steady-state peak-trough fluctuation (Cmax - Cmin)/Cavg{over}:\n"
+              + med.to_series().unstack("interval_h").round(3).to_string())
     return Result(ds, {"summary": summary_table(ds)},
                   f"{cfg.n_subjects} subjects x {n_reg} regimens, {g.days:g} days on a {g.dt_h:g} h grid "
                   f"({cfg.precision}, seed {cfg.seed})", report)

@@ -7,7 +7,9 @@ hour by hour.
 
 The same steady-state sweep, Dataset and figure as the ``fluctuation`` experiment
 (:func:`popsim.experiments.fluctuation.sweep_result`), with the covariates as coordinates on
-``subject`` and the metabolites' steady-state exposure over a ``metabolite`` dimension.
+``subject`` and the metabolites' steady-state exposure over a ``metabolite`` dimension.  With ``n_draws`` = K
+every output has a ``draw`` dimension: draws 0..K-1 of the drug library's uncertain values (PK only: the PD
+posterior does not act here), ``library_value`` over ``draw`` x ``quantity``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from popsim.config import PerpetratorConfig, RegimenConfig, Study
 from popsim.experiments.base import Experiment, Result
 from popsim.experiments.fluctuation import WINDOW, check_sweep, figure, steady_state, sweep_result
 from popsim.regimen import fixed_interval, sweep
+from popsim.uncertainty import library_draws
 
 __all__ = ["EXPERIMENT", "PopulationStudy", "run"]
 
@@ -70,6 +73,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
     doses = (fixed_interval(g.n_steps, g.dt_h, pc.dose_mg, pc.interval_h, pc.start_h, n_doses=pc.n_doses or None)
              if pc.drug else None)
     windows = {WINDOW: steady_state(g, s.thresholds_mg_l)}
+    values = library_draws(cfg.n_draws) if cfg.n_draws else None  # PK only: the library's draws
     U = sweep(g.n_steps, g.dt_h, s.regimen.dose_mg, s.regimen.interval_h, s.regimen.start_h)[1]
 
     def simulator(name: str):
@@ -78,7 +82,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
 
         def sim(save: bool, n: int, progress=None) -> ArmOutput:
             return run_arm(arm, U, seed=cfg.seed, n_subjects=n, windows=windows, perpetrator_doses=doses,
-                           chunk_size=cfg.chunk_size, dtype=dtype, progress=progress, save=save)
+                           chunk_size=cfg.chunk_size, dtype=dtype, progress=progress, save=save, values=values)
 
         return sim
 
@@ -88,7 +92,7 @@ def run(cfg, *, dtype, progress=None) -> Result:
                                        f"{cfg.cohort.p_perpetrator:g}"}
     metabolites = {name: metabolite_outputs(name) for name in s.library}
     return sweep_result(cfg, {name: simulator(name) for name in s.library}, progress=progress, attrs=attrs,
-                        metabolites=metabolites)
+                        metabolites=metabolites, values=values)
 
 
 EXPERIMENT = Experiment(
@@ -96,4 +100,4 @@ EXPERIMENT = Experiment(
     tiny=("n_subjects=256", "study.save_subjects=0", "grid.days=10", "grid.dt_h=1",
           "study.library=[alprazolam,lorazepam]", "study.regimen.dose_mg=[1.0]", "study.regimen.interval_h=[24]"),
     question="How do a virtual cohort's covariates (through physiology) and a CYP3A4/CYP2C19 perpetrator change "
-             "steady-state exposure to library drugs, by dose and interval (PK only)?")
+             "steady-state exposure to library drugs, by dose and interval (PK only)?", draws=True)

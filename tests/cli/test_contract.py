@@ -25,7 +25,7 @@ from popsim.config import RUN_KEYS
 from popsim.experiments import MODULES, REGISTRY
 from popsim.experiments.base import SHARED
 from popsim.run import check_keys, configure
-from popsim.uncertainty import UNCERTAIN
+from popsim.uncertainty import LIBRARY, UNCERTAIN
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "tests" / "data" / "reference_outputs"
@@ -164,8 +164,14 @@ def test_parameter_draws_contract(name, tiny):
         if var != "regimen":
             assert ds[var].attrs.get("units") and ds[var].attrs.get("long_name"), var
     stored = [v.removeprefix("pd_") for v in ds.data_vars if v.startswith("pd_")]
-    assert stored and set(stored) <= set(UNCERTAIN)
+    assert (stored or not REGISTRY[name].reads_pd) and set(stored) <= set(UNCERTAIN)
     assert all(ds[f"pd_{k}"].dims == ("draw",) and len(np.unique(ds[f"pd_{k}"])) == 3 for k in stored)
+    # the drug library's values: every uncertain one, each taking three values (not in the calibration, whose
+    # replay draws the PD constants alone)
+    if name != "calibration":
+        lib = ds["library_value"]
+        assert lib.dims == ("draw", "quantity") and set(LIBRARY) <= set(lib["quantity"].values)
+        assert all(len(np.unique(lib.sel(quantity=q))) == 3 for q in LIBRARY)
     assert all("draw" in ds[v].dims for v in ds.data_vars if "subject" in ds[v].dims)
     assert all("draw" not in ds.coords[c].dims for c in ds.coords if "subject" in ds.coords[c].dims)
     outputs = [v for v in ds.data_vars if "draw" in ds[v].dims and not v.startswith("pd_")]

@@ -4,6 +4,7 @@ perpetrator, metabolites, bad overrides.  Files and units are the contract tests
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from popsim.experiments.population import EXPERIMENT
@@ -107,3 +108,27 @@ def test_metabolites_get_their_own_summaries(tmp_path):
     assert np.all(np.isnan(m.sel(drug="lorazepam")))
     assert np.all(m.sel(drug="diazepam", metabolite="nordiazepam") > 0)
     assert np.all(m.sel(drug="diazepam", metabolite="oxazepam") > 0)
+
+
+def test_parameter_draws_of_the_library(tiny):
+    # n_draws=3: the library's uncertain values are drawn (PK only: the PD posterior does not act here)
+    files, ds = tiny("population", "n_draws=3")
+    assert not [v for v in ds.data_vars if v.startswith("pd_")] and ds["library_value"].dims == ("draw", "quantity")
+    assert "library" in ds.attrs["parameter_uncertainty"] and "posterior" not in ds.attrs
+    # the summary's intervals are over the per-draw population percentiles
+    summary = pd.read_csv(files["summary"])
+    row = summary[(summary["drug"] == "alprazolam") & (summary["variable"] == "cavg_ss")
+                  & (summary["quantile"] == 0.5)].iloc[0]
+    per_draw = np.median(ds["cavg_ss"].sel(drug="alprazolam").squeeze().transpose("draw", "subject").values, -1)
+    np.testing.assert_allclose([row["value_p2.5"], row["value_p50"], row["value_p97.5"]],
+                               np.quantile(per_draw, [0.025, 0.5, 0.975]), rtol=1e-12)
+    # the drawn PK reaches the simulated exposure: at steady state Cavg = F dose / (CL tau) for every subject in
+    # every draw (alprazolam, t1/2 ~ 11 h, after 10 days of 1 mg every 24 h; the slowest subjects are not quite
+    # there yet), and F and CL differ between draws
+    s = ds.sel(drug="alprazolam").squeeze()
+    ratio = (s["cavg_ss"] * s["param_CL"] * 24.0 / (s["param_F"] * 1.0)).values
+    assert abs(np.median(ratio) - 1.0) < 1e-4 and np.mean(np.abs(ratio - 1.0) < 0.02) > 0.95
+    for p in ("param_F", "param_CL"):
+        assert np.all(np.ptp(s[p].values, axis=0) > 0), p
+    with pytest.raises(ValueError, match=r"draws_of=\['pd'\]: the population experiment reads no PD constant"):
+        configure(TINY + ["n_draws=2", "draws_of=[pd]"])
