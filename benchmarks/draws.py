@@ -58,14 +58,14 @@ def one(n: int, k: int, chunk: int) -> dict:
     from popsim.experiments.elderly import ElderlyStudy
     from popsim.pd.parameters import check_values
     from popsim.study import daily_regimens, simulate_arm
-    from popsim.uncertainty import draw_values
+    from popsim.uncertainty import draw_values, library_draws
 
     s, g = ElderlyStudy(), GridConfig(dt_h=1.0, days=14.0)
     search = np.geomspace(s.search_min_de_mg, s.search_max_de_mg, s.search_points)
     doses = list(s.dose_de_mg) + [s.reference_dose_de_mg] + list(search)
     drug, cohort = "lorazepam", "very_elderly"
     U = daily_regimens(g, drug, [(x, (s.dose_hour,)) for x in doses])
-    values = draw_values(k) if k else check_values()
+    values = draw_values(k) | library_draws(k) if k else check_values()  # as n_draws=k runs (both)
     arm = Arm(drug, "oral", cohort, g.dt_h, g.n_steps)
 
     def call():

@@ -31,7 +31,7 @@ from popsim.cohort.model import sample_subject
 from popsim.cohort.presets import preset
 from popsim.cohort.spec import CohortConfig
 from popsim._validate import closest
-from popsim.drugs.library import formed_mass_fraction, load, species, with_values
+from popsim.drugs.library import check_value, formed_mass_fraction, load, species, with_values
 from popsim.interactions import SITES, activities, inhibitor_concentrations
 from popsim.params.child import Child, check_cohort, child_parameters
 from popsim.params.derive import pk_parameters
@@ -460,6 +460,13 @@ class Arm:
         """Steps per parameter segment: 1 h with a perpetrator (at least one step), else none."""
         return max(1, round(1.0 / self.dt)) if self.perpetrator is not None else 0
 
+    def species(self) -> set[str]:
+        """The library entries the arm simulates: its drug's chain, each co-medication's (a second
+        benzodiazepine's chain) and the perpetrator."""
+        chains = [_chain(self.drug, "", self.metabolites)] + [_chain(o, role_prefix(o), self.metabolites)
+                                                              for o, _ in self.others if o != "ethanol"]
+        return {n for chain in chains for n, _ in chain} | ({self.perpetrator} if self.perpetrator else set())
+
     def model(self) -> Physiological:
         perp = Perpetrator(self.perpetrator, self.perpetrator_route) if self.perpetrator is not None else None
         return Physiological(self.drug, self.route, frozen_cohort(self.cohort_config), self.dt, self.n_steps,
@@ -486,10 +493,24 @@ class Arm:
         doses = np.zeros(self.n_steps) if perpetrator_doses is None else np.asarray(perpetrator_doses, float)
         if doses.shape != (self.n_steps,):
             raise ValueError(f"perpetrator doses have shape {doses.shape}; expected ({self.n_steps},)")
-        if not self.pd:  # a PK-only arm reads only the library's values
-            values = {k: v for k, v in (values or {}).items() if "." in k}
+        # the library's values of the arm's own species (a PK-only arm reads no others)
+        species_ = self.species()
+        values = {k: v for k, v in (values or {}).items()
+                  if ("." not in k and self.pd) or k.split(".", 1)[0] in species_}
+        library_ = {k.split(".", 1)[0] for k in values if "." in k}
+        if library_ and self.child is not None:
+            raise ValueError(f"library values of {sorted(library_)} for an arm with a {self.child.kind}: the child's "
+                             "parameters are not drawn; allowed: no library values (n_draws with draws_of=[pd])")
+        missing = sorted(d for d in library_ if f"{d}.lipophilicity" not in values)
+        if missing:
+            raise ValueError(f"library values of {missing} without {missing[0]}.lipophilicity (the tissue model's "
+                             "log P refitted to each drawn Vss); allowed: values from popsim.uncertainty.library_draws")
         if any(np.ndim(v) for v in values.values()):
             values = check_draws(values)
+        else:
+            for k, v in values.items():
+                if "." in k:
+                    check_value(k, v)
         values = {k: jnp.asarray(v, dtype) for k, v in values.items()}
         root = root_key(seed)
         return SubjectArgs(stream_key(root, "cohort"), stream_key(root, "iiv"), jnp.asarray(doses, dtype),

@@ -142,7 +142,7 @@ def compose(cfg) -> Config:
                          "library's values can vary over its draws; allowed: draws_of with library")
     if exp.reads_pd:
         check_values(c.pd)
-    if c.n_draws:
+    if c.n_draws and "pd" in c.draws_of and exp.reads_pd:
         draw_values(c.n_draws, c.pd, c.posterior)  # at most the posterior's draws, each a valid set of constants
     c.study.check(c)
     return c

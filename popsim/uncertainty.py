@@ -60,11 +60,12 @@ Rules
 Library values (the drugs' PK)
 ------------------------------
 9. **Membership.**  A library value is drawn when the subject model reads it (clearance, Vss, fu, B:P, fe,
-   the pathway fractions, the routes' F, ka, lag and FG, the IIV CVs, v1_share and q, molar masses, the
-   fractions of metabolites formed, the perpetrators' inhibition and induction constants), its status is M,
-   A or F and it has a range (every such value has one: 264 values of 29 entries).  V/V2/D values are fixed
+   the pathway fractions, the routes' F, ka, lag and FG, the IIV CVs, v1_share and q, the fractions of
+   metabolites formed, the perpetrators' inhibition and induction constants), its status is M, A or F and
+   it has a range (every such value has one).  V/V2/D values are fixed
    (a D value derived as the midpoint of a published range, e.g. alprazolam's CL, keeps its value: the
-   range is the spread between people, which the IIV carries).  Rules 2-6 give each prior from its value,
+   range is the spread between people, which the IIV carries); so are the molar masses (recalled, M, but
+   fixed by the formula) and an entry's only pathway when it is ``other``.  Rules 2-6 give each prior from its value,
    range (its central 95%) and the field's physical range (``popsim.drugs.library.bounds``; logit for
    fractions, log otherwise); a value at a range end whose other end is a bound (midazolam's FG, 0.446 in
    0.446-1) takes the identity scale, as a value on a bound does (rule 2).  Library F values were fitted to
@@ -81,10 +82,17 @@ Library values (the drugs' PK)
     their sum.
 12. **Consistent entries.**  Each draw of an entry must be one the model can represent: hepatic blood
     clearance below 98% of liver blood flow, an oral fraction absorbed within 5% of 1 (where the entry's
-    own values give one), no mass created by a metabolite, a lipophilicity that gives its Vss.  A draw
-    that fails is redrawn from attempt keys ``fold_in(key_k, a)``, a = 1, 2, ... (the prior restricted to
-    consistent entries); each accepted draw's lipophilicity is refitted to its Vss
-    (``"<drug>.lipophilicity"``, D).
+    own values give one), a lipophilicity that gives its Vss.  A draw that fails is redrawn from attempt
+    keys ``fold_in(key_k, a)``, a = 1, 2, ... (the prior restricted to consistent entries); each accepted
+    draw's lipophilicity is refitted to its Vss (``"<drug>.lipophilicity"``, D).  The restriction moves
+    some priors a long way: where half the first draws are redrawn (buprenorphine, morphine: clearance
+    against liver blood flow; midazolam, fluvoxamine, grapefruit juice, ketoconazole: oral F against
+    FG x FH), the accepted draws favour a lower clearance and F (shares and shifts:
+    ``experiments/calibration/README.md``).  A value at a range end (rule 4: midazolam's F, 0.276 in
+    0.276-0.72, and FG, 0.446 in 0.446-1) is drawn on one side of it only, so the point-value run lies at
+    the edge of the draws.  The PD layer's conversions keep the library's values (the unbound fraction
+    of a measured EC50, the Ashton dose equivalences behind fitted affinities), and the fetus's and
+    infant's parameters are not drawn (child arms refuse library draws).
 
 Draws
 -----
@@ -344,23 +352,26 @@ UNCERTAIN: dict[str, Prior] = {k: _prior(k) for k in RUNTIME if k not in FIXED}
 # --- Library values (the drugs' PK): prior draws, not re-inferred (module docstring, rules 9-12) -------------
 
 # Key paths of the library (Drug.quantities) read by the subject model (popsim.arm.Physiological), by first part
-_LIBRARY_READ = ("cl", "vss", "fu", "bp", "fe", "v1_share", "q", "mw", "pathways", "routes", "iiv", "metabolites",
+_LIBRARY_READ = ("cl", "vss", "fu", "bp", "fe", "v1_share", "q", "pathways", "routes", "iiv", "metabolites",
                  "inhibition")
 _LIBRARY_UNREAD = {
     "logp": "the measured log P only predicts Vss a priori (popsim.params.tissues.apriori_vss); the model's "
             "lipophilicity is fitted to vss, and refitted in every draw",
     "pka": "read (V/V2) values only",
     "ashton_mg": "a dose equivalence for taper conversions, not a model parameter",
+    "mw": "a molar mass follows from the molecular formula (recalled values, M, but not uncertain beyond rounding)",
     "pd": "the drug's receptor PD (effect-site, mu-receptor and potency inputs of popsim.pd): not drawn yet",
 }
 LIBRARY_SEED = 0  # rule 10: library draws do not depend on the run's seed
 
 
-def _library_reason(path: str, q) -> str | None:
-    """Why the library value at ``path`` is not drawn, or None when it is (rule 9)."""
+def _library_reason(entry, path: str, q) -> str | None:
+    """Why the library value at ``path`` of ``entry`` is not drawn, or None when it is (rule 9)."""
     head = path.split(".")[0]
     if head not in _LIBRARY_READ:
         return _LIBRARY_UNREAD.get(head, "not read by the subject model")
+    if head == "pathways" and len(entry.pathways) == 1 and "other" in entry.pathways:
+        return "the entry's only pathway, other: its fraction of non-renal clearance is 1 whatever is drawn (rule 11)"
     if q.status not in ("M", "A", "F"):
         return f"status {q.status}: read or derived from cited values, not a prior"
     if q.range is None:
@@ -373,7 +384,7 @@ def _library_priors() -> tuple[dict[str, Prior], dict[str, str]]:
     for drug in library.names():
         for path, q in library.load(drug).quantities().items():
             name = f"{drug}.{path}"
-            if (why := _library_reason(path, q)) is not None:
+            if (why := _library_reason(library.load(drug), path, q)) is not None:
                 fixed[name] = why
                 continue
             low, high = library.bounds(path)
@@ -404,13 +415,11 @@ _ATTEMPTS = 200  # rule 12: redraws of an inconsistent entry before giving up
 
 def _entry_checks(d, oral: bool) -> float:
     """Rule 12 for one drawn entry (float values): its hepatic clearance below liver blood flow, its oral
-    fraction absorbed (``oral``), no mass created in its metabolites, a lipophilicity that gives its Vss;
-    returns that lipophilicity (a ValueError names what fails)."""
+    fraction absorbed (``oral``), a lipophilicity that gives its Vss; returns that lipophilicity (a ValueError
+    names what fails)."""
     reference_intrinsic(d)
     if oral:
         fraction_absorbed(d)
-    for m in d.metabolites:
-        library.formed_mass_fraction(d, library.load(m))
     return fit_lipophilicity(d)
 
 
@@ -550,9 +559,9 @@ def posterior(path: str | Path | None = None) -> xr.Dataset:
 
 
 def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
-                path: str | Path | None = None, library: bool = True) -> dict[str, np.ndarray]:
-    """Draws ``0 .. n_draws - 1`` of every runtime PD constant and (``library``) of the drug library's
-    uncertain values (:func:`library_draws`, names ``"<drug>.<key path>"``), ``{name: (draw,)}`` float64.
+                path: str | Path | None = None) -> dict[str, np.ndarray]:
+    """Draws ``0 .. n_draws - 1`` of every runtime PD constant, ``{name: (draw,)}`` float64 (the drug
+    library's: :func:`library_draws`; a run's both: :meth:`popsim.experiments.base.Experiment.pd_values`).
 
     The uncertain constants take the draws of the posterior (:func:`posterior`: ``path``, default the one
     shipped; a constant overridden on
@@ -569,5 +578,4 @@ def draw_values(n_draws: int, overrides: Mapping[str, float] | None = None,
         raise ValueError(f"posterior={str(path or POSTERIOR)!r}: no draws of {missing}; allowed: a posterior of "
                          "every uncertain constant (+experiment=calibration study.refit=true writes one)")
     fixed = {k: v for k, v in check_values(overrides).items() if k not in UNCERTAIN or k in (overrides or {})}
-    drawn = {k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed
-    return check_draws(drawn | (library_draws(n_draws) if library else {}))
+    return check_draws({k: post[k].values[:n_draws] for k in UNCERTAIN if k not in fixed} | fixed)

@@ -27,6 +27,7 @@ import math
 from pathlib import Path
 from typing import Mapping
 
+import jax
 import numpy as np
 import yaml
 
@@ -395,11 +396,11 @@ def species(drug: str) -> tuple[str, ...]:
 def formed_mass_fraction(parent: str | Drug, metabolite: str | Drug):
     """mg of ``metabolite`` formed per mg of ``parent`` cleared: the fraction formed times the molar-mass
     ratio (1 where a molar mass is unknown).  Entries by name or as :class:`Drug` (e.g. :func:`with_values`;
-    with traced values the check that nothing is created is left to whoever drew them)."""
+    traced values are not checked)."""
     p, m = (load(x) if isinstance(x, str) else x for x in (parent, metabolite))
     ratio = m.mw.value / p.mw.value if p.mw is not None and m.mw is not None else 1.0
     formed = p.metabolites[m.name].value * ratio
-    if isinstance(formed, (int, float)) and formed > 1:
+    if not isinstance(formed, jax.core.Tracer) and formed > 1:
         raise ValueError(f"{p.name} -> {m.name}: {formed:.3g} mg formed per mg cleared (fraction x molar-mass "
                          "ratio) exceeds 1, which would create mass")
     return formed

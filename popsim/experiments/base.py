@@ -103,7 +103,7 @@ class Experiment:
 
         if not cfg.n_draws:
             return check_values(cfg.pd)
-        pd = draw_values(cfg.n_draws, cfg.pd, cfg.posterior, False) if "pd" in cfg.draws_of else check_values(cfg.pd)
+        pd = draw_values(cfg.n_draws, cfg.pd, cfg.posterior) if "pd" in cfg.draws_of else check_values(cfg.pd)
         return check_draws(pd | (library_draws(cfg.n_draws) if library and "library" in cfg.draws_of else {}))
 
     def drawn(self, cfg) -> list[str]:

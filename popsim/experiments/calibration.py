@@ -819,6 +819,9 @@ class CalibrationStudy(TableStudy):
             raise ValueError(f"study.refit_particles={self.refit_particles!r}; allowed: an integer 16 to 4096")
         if not isinstance(self.refit_moves, int) or not 1 <= self.refit_moves <= 20:
             raise ValueError(f"study.refit_moves={self.refit_moves!r}; allowed: an integer 1 to 20")
+        if cfg.n_draws and "pd" not in cfg.draws_of:
+            raise ValueError(f"draws_of={list(cfg.draws_of)!r}: the calibration's draws replay the PD constants on "
+                             "scenarios simulated at the library's values; allowed: draws_of=[pd] or both")
         if not self.refit:
             for key, default in (("refit_particles", 128), ("refit_moves", 2)):
                 if getattr(self, key) != default:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
@@ -48,11 +49,12 @@ def reference_intrinsic(drug: Drug) -> dict[str, float]:
     """Intrinsic clearance per enzyme (L/h, unbound, blood) at the reference physiology.
 
     An entry's values are numbers, or traced arrays of a parameter draw (:func:`popsim.drugs.library.with_values`),
-    which :mod:`popsim.uncertainty` checked as numbers when it drew them: the checks here apply to numbers."""
+    which :mod:`popsim.uncertainty` checked as numbers when it drew them: the checks here apply to all but
+    traced values."""
     qh = CONSTANTS["qh_l_h"].value
     fub = drug.fu.value / drug.bp.value
     clhb = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
-    if isinstance(clhb, float) and clhb >= 0.98 * qh:
+    if not isinstance(clhb, jax.core.Tracer) and clhb >= 0.98 * qh:
         raise ValueError(f"{drug.name}: hepatic blood clearance {clhb:.3g} L/h is not below hepatic blood flow "
                          f"{qh:g} L/h; the well-stirred liver cannot reproduce it")
     clint = qh * clhb / (fub * (qh - clhb))
@@ -159,7 +161,7 @@ def fraction_absorbed(drug: Drug) -> float:
     clhb_ref = (1 - drug.fe.value) * drug.cl.value / drug.bp.value
     through = _fg_ref(drug, "oral") * (1 - clhb_ref / qh_ref)
     fa = drug.routes["oral"].f.value / through
-    if not isinstance(fa, float):  # a traced parameter draw (checked when drawn)
+    if isinstance(fa, jax.core.Tracer):  # a traced parameter draw (checked when drawn)
         return jnp.minimum(fa, 1.0)
     if fa > 1.05:
         raise ValueError(

@@ -1,7 +1,8 @@
 """Parameter draws as a batched axis (popsim.simulate ``draw_axes``, popsim.arm, the ``n_draws`` run key).
 
 An arm with PD (lorazepam in the elderly preset, two daily doses, 3 days on a 1 h grid) is run with draws
-0..K-1 of the runtime PD constants and of the drug library's values (:func:`popsim.uncertainty.draw_values`).
+0..K-1 of the runtime PD constants and of the drug library's values (:func:`popsim.uncertainty.draw_values`,
+:func:`popsim.uncertainty.library_draws`).
 Draw k must not depend on K or on the chunking (bitwise), and must equal a run of the point-value path with
 that draw's constants and library values (also for diazepam's metabolite chain with a CYP2C19 perpetrator); a
 subject is the same person in every draw.
@@ -29,6 +30,11 @@ LANES = 128 * len(jax.devices())  # popsim.simulate pads chunks to this many sub
 N = LANES + 7  # two chunks at chunk_size=LANES, one at 2 * LANES
 
 
+def draws(k):
+    """Draws 0..k-1 of the PD posterior and of the library's values, as a run with n_draws=k takes them."""
+    return draw_values(k) | library_draws(k)
+
+
 def run(values, chunk=2 * LANES, dtype=jnp.float32):
     return run_arm(ARM, U, seed=3, n_subjects=N, windows=WINDOWS, values=values, chunk_size=chunk,
                    dtype=dtype).raw
@@ -43,11 +49,11 @@ def arrays(raw, draws=None):
 
 @pytest.fixture(scope="module")
 def five():
-    return run(draw_values(5))
+    return run(draws(5))
 
 
 def test_draw_k_does_not_depend_on_the_number_of_draws(five):
-    three = run(draw_values(3))
+    three = run(draws(3))
     a, b = arrays(five, slice(0, 3)), arrays(three)
     assert a.keys() == b.keys() and {"auc", "pd_end", "pd_max", "params.KD_a1", "params.DEP_XC"} <= set(a)
     for k in a:
@@ -61,7 +67,7 @@ def test_draw_k_does_not_depend_on_the_number_of_draws(five):
 
 def test_a_subject_is_the_same_person_in_every_draw(five):
     assert all(v.shape == (N,) for v in five["covariates"].values())  # one set of covariates per subject
-    pd_only = run(draw_values(5, library=False))
+    pd_only = run(draw_values(5))
     for k in ("CL", "V1", "KA"):
         p = pd_only["params"][k]  # (segment, draw, subject): PK does not depend on the PD constants
         np.testing.assert_array_equal(p, np.broadcast_to(p[:, :1], p.shape), err_msg=k)
@@ -80,7 +86,7 @@ def test_a_subject_is_the_same_person_in_every_draw(five):
 
 
 def test_chunk_size_does_not_change_draws(five):
-    small = run(draw_values(5), chunk=LANES)
+    small = run(draws(5), chunk=LANES)
     for k, v in arrays(five).items():
         np.testing.assert_array_equal(v, arrays(small)[k], err_msg=k)
 
@@ -90,7 +96,7 @@ def test_each_draw_equals_the_point_value_path():
     # Not bitwise: XLA evaluates x ** y for an unbatched (scalar) base, as on the point-value path, in other
     # instructions than for a base batched over draws (measured: 1-ulp differences in KD_a1, KD_a2, DEP_XC,
     # which the withdrawal signals amplify to 1e-4 relative in float32); float64 bounds the difference.
-    drawn = draw_values(2)
+    drawn = draws(2)
     both = run(drawn, dtype=jnp.float64)
     for j in range(2):
         lib = {k: float(v[j]) for k, v in drawn.items() if "." in k}  # library values held at draw j
@@ -113,7 +119,7 @@ def test_library_draws_reach_a_metabolite_chain_and_a_perpetrator():
         return run_arm(arm, u, seed=3, n_subjects=9, windows=WINDOWS, values=values, perpetrator_doses=doses,
                        dtype=jnp.float64).raw
 
-    drawn = draw_values(2)
+    drawn = draws(2)
     both = go(drawn)
     for k in ("CL", "M1_CL", "M2_CL", "M1_FM", "V1", "cyp2c19_liver_min"):
         assert np.all(both["params"][k][:, 0] != both["params"][k][:, 1]), k
@@ -146,22 +152,30 @@ def test_library_priors_and_draws():
     vss, logp = five["temazepam.vss"], five["temazepam.lipophilicity"]
     assert np.all(np.diff(logp[np.argsort(vss)]) > 0)
     # a drawn value outside its physical range is refused before compute, naming the draw
-    bad = draw_values(3)
-    bad["alprazolam.iiv.cl"] = np.array([0.3, -0.1, 0.3])
-    with pytest.raises(ValueError, match=r"alprazolam.iiv.cl=-0.1 \(draw 1\); allowed: a finite number from 0 to 3"):
+    bad = draws(3)
+    bad["lorazepam.iiv.cl"] = np.array([0.3, -0.1, 0.3])
+    with pytest.raises(ValueError, match=r"lorazepam.iiv.cl=-0.1 \(draw 1\); allowed: a finite number from 0 to 3"):
         ARM.args(0, jnp.float32, values=bad)
+    # held values (scalars) too; an entry's values need its refitted lipophilicity; a child's are not drawn
+    point = check_values()
+    with pytest.raises(ValueError, match=r"lorazepam.iiv.cl=5.0; allowed: a finite number from 0 to 3"):
+        ARM.args(0, jnp.float32, values=point | {"lorazepam.iiv.cl": 5.0, "lorazepam.lipophilicity": 2.0})
+    with pytest.raises(ValueError, match=r"library values of \['lorazepam'\] without lorazepam.lipophilicity"):
+        ARM.args(0, jnp.float32, values=point | {"lorazepam.iiv.cl": 0.3})
+    args = ARM.args(0, jnp.float32, values=draws(3))  # only the arm's own species are passed
+    assert args.library_values and {k.split(".")[0] for k in args.library_values} == {"lorazepam"}
 
 
 def test_drawn_values_are_checked_before_compute():
-    values = draw_values(3)
+    values = draws(3)
     values["fall_beta"] = values["fall_beta"].copy()
     values["fall_beta"][1] = -1.0
     with pytest.raises(ValueError, match=r"draw 1: pd.fall_beta=-1.0; allowed: a finite number >= 0"):
         ARM.args(0, jnp.float32, values=values)
     with pytest.raises(ValueError, match=r"one \(draw,\) shape"):
-        ARM.args(0, jnp.float32, values={**draw_values(3), "kadapt": np.ones(2) * 0.004})
+        ARM.args(0, jnp.float32, values={**draws(3), "kadapt": np.ones(2) * 0.004})
     # a scalar among draws is held fixed in every draw
-    args = ARM.args(0, jnp.float32, values={**draw_values(3), "fall_beta": 2.0})
+    args = ARM.args(0, jnp.float32, values={**draws(3), "fall_beta": 2.0})
     np.testing.assert_array_equal(args.pd_values["fall_beta"], [2.0, 2.0, 2.0])
     assert args.draw_axes is not None and ARM.args(0, jnp.float32, values=check_values()).draw_axes is None
 
@@ -177,9 +191,11 @@ def test_n_draws_is_validated_and_refused_where_unsupported():
                                          r"typical values.*allowed: 0, or an experiment that supports draws: "
                                          r"\['alcohol', 'calibration', .*'elderly'.*'taper'\]"):
         configure(["+experiment=fluctuation", *REGISTRY["fluctuation"].tiny, "n_draws=2"])
-    with pytest.raises(ValueError, match=r"n_draws=2: the population experiment does not support parameter draws "
+    with pytest.raises(ValueError, match=r"n_draws=2: the pregnancy experiment does not support parameter draws "
                                          r"yet \(its summaries and figure are not built per draw\)"):
-        configure(["+experiment=population", *REGISTRY["population"].tiny, "n_draws=2"])
+        configure(["+experiment=pregnancy", *REGISTRY["pregnancy"].tiny, "n_draws=2"])
+    # a library-only run is not bounded by the posterior's draws
+    assert configure(["+experiment=population", *REGISTRY["population"].tiny, "n_draws=200"]).n_draws == 200
     with pytest.raises(ValueError, match=r"n_draws=999; allowed: an integer from 1 to 128 \(the draws of the "
                                          r"posterior shipped\)"):
         configure(["+experiment=elderly", *REGISTRY["elderly"].tiny, "n_draws=999"])
