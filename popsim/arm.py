@@ -247,7 +247,10 @@ class Physiological:
     as diazepam as the drug in the same subject).  With ``pd`` the parameters of
     :func:`risk_model` are added (:mod:`popsim.pd.parameters`) and ``args``
     has a fourth element, the runtime PD constants
-    (:func:`popsim.pd.parameters.check_values`, as arrays).
+    (:func:`popsim.pd.parameters.check_values`, as arrays); the fifth, the drug library's values of a
+    parameter draw (:class:`SubjectArgs`), replaces those of each species' entry (:func:`_entry`).  With a
+    perpetrator, the lowest activity each enzyme reaches is an output (``cyp3a4_liver_min``, ... in
+    ``params``: it follows the perpetrator's drawn PK, so it is not a covariate).
     """
 
     drug: str

@@ -201,7 +201,7 @@ def build(parts: list[dict], *, window: str, window_h: float, thresholds, attrs:
         v = cat(lambda p: np.broadcast_to(p["out"].params[k][0] if k in p["out"].params else np.nan,
                                           (len(p["labels"]), *(ds.sizes[d] for d in each))))
         if k in VARIABLES:  # a registered output of the subject model (the lowest enzyme activity reached)
-            ds[k] = (tail, v, attrs(k))
+            ds[k] = (tail, v, dict(zip(("units", "long_name"), VARIABLES[k])))
             continue
         base = re.fullmatch(r"(?:M\d+_)?(.*)", k).group(1)  # a metabolite's M1_CL has the units of CL
         ds[f"param_{k}"] = (tail, v, {"units": PARAM_UNITS.get(base, "1"),

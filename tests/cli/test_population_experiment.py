@@ -75,6 +75,9 @@ def test_a_cyp3a4_perpetrator_raises_phase_one_exposure_and_spares_glucuronidati
     ratio = boosted["auc_ss"].sel(drug="alprazolam") / plain["auc_ss"].sel(drug="alprazolam")
     assert float(ratio.min()) > 1.0 and float(ratio.median()) > 1.5
     assert "ritonavir" in boosted.attrs["perpetrator"]
+    # the lowest hepatic CYP3A4 activity reached: an output per regimen and subject, inhibited in everyone
+    low = boosted["cyp3a4_liver_min"]
+    assert low.dims == ("regimen", "subject") and low.attrs["units"] == "1" and float(low.max()) < 1.0
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
