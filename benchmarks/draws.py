@@ -3,30 +3,32 @@
 The elderly experiment's simulation for one cohort and one drug (:func:`popsim.study.simulate_arm` as
 ``+experiment=elderly`` calls it: very_elderly, lorazepam once daily at 22 h, its 20 regimens = 3 reported
 doses + the reference dose + 16 search doses, 14 days on a 1 h grid, float32) with ``n_subjects`` subjects
-and K draws of the runtime PD constants (:func:`popsim.uncertainty.draw_values`) in one compiled program
+and K draws of the runtime PD constants and of the drug library's values (:func:`popsim.uncertainty.draw_values`,
+:func:`popsim.uncertainty.library_draws`, as ``n_draws=K`` runs) in one compiled program
 per chunk.  Each K runs in its own process, so that the peak resident memory (``resource.getrusage``
 ``ru_maxrss``, the whole process: Python, JAX and the outputs) is that K's.  Reported: compile time (the
 first call minus the timed one), wall time of one call (compile excluded), peak RSS, and the output size.
 Usage: ``python benchmarks/draws.py [--n 1000] [--draws 1 100] [--chunk 256]``.
 
 Results (2026-12-07, this 2-core VM, jax 0.10.2 CPU, two XLA host devices, chunk 256, float32; K = 0 is the
-point-value path without a draw axis; wall time of one call after the compiling one; measured at commit
-d968ded with prior draws, before the posterior was shipped: the cost does not depend on the values drawn):
+point-value path without a draw axis; wall time of one call after the compiling one; PD posterior and library
+draws, draws mapped outside the subjects):
 
 ========  ====  =========  ======  ===========  ==========
 subjects  K     compile s  wall s  peak RSS MB  outputs MB
 ========  ====  =========  ======  ===========  ==========
-1000      0     23.6       0.53    788          3.1
-1000      1     15.8       0.44    856          3.1
-1000      10    18.0       5.11    1106         30.5
-1000      100   21.9       49.28   3225         305.2
+1000      0     8.6        0.25    854          3.1
+1000      1     10.3       0.26    846          3.1
+1000      10    10.7       2.27    1144         30.5
+1000      100   10.1       39.84   3255         305.2
 ========  ====  =========  ======  ===========  ==========
 
-K = 100 costs 112x the wall time of K = 1 (0.49 s per draw): the PD/risk time loop, which is batched over
-draws, is nearly all of the work here; the covariates and the PK are computed once per subject (in the jaxpr of
-a lorazepam arm at K = 7, 3 days, 2 regimens, 8 of the 25 time-loop carries, the PK states and their
-summaries, have no draw axis).  Outputs are the ``simulate_arm`` values
-(``(regimen, draw, subject)`` float64); the peak RSS also holds the chunk's raw summaries of every PD signal.
+K = 100 costs 152x the wall time of K = 1 (0.40 s per draw): with the library drawn, the PK (kernels of every
+draw's parameters) is batched over draws too, besides the PD/risk time loop.  At the previous layout (draws
+inside the subjects, PD draws only; measured at d968ded in another session on this kind of VM) K = 0, 1, 10,
+100 took 0.53, 0.44, 5.11 and 49.28 s; part of that gap is the session's machine (the K = 0 path is
+unchanged).  Outputs are the ``simulate_arm`` values (``(regimen, draw, subject)`` float64); the peak RSS also
+holds the chunk's raw summaries of every PD signal.
 """
 
 from __future__ import annotations
